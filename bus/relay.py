@@ -1,0 +1,98 @@
+"""Publish the outbox to JetStream: in order, with the event id as Nats-Msg-Id, retrying forever.
+
+A row is marked sent only after JetStream acknowledged it, in the same transaction that locked it;
+a crash between the two re-publishes the event and JetStream's dedup window drops the copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import asyncpg
+
+from bus.nats import Bus
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+MAX_BACKOFF_S = 5.0
+
+
+async def publish_pending(pool: asyncpg.Pool, bus: Bus) -> int:
+    """Publish one batch of unsent events; return how many were sent."""
+    async with pool.acquire() as con, con.transaction():
+        rows = await con.fetch(
+            """SELECT seq, id, type, occurred_at, actor, subject, data, version
+               FROM bus.outbox WHERE published_at IS NULL
+               ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED""",
+            BATCH,
+        )
+        for row in rows:
+            body = {
+                "id": str(row["id"]),
+                "type": row["type"],
+                "occurred_at": row["occurred_at"].isoformat(),
+                "actor": row["actor"],
+                "subject": row["subject"],
+                "data": row["data"],
+                "version": row["version"],
+            }
+            await bus.js.publish(
+                bus.subject(row["type"]),
+                json.dumps(body).encode(),
+                headers={"Nats-Msg-Id": str(row["id"])},
+                timeout=2,
+            )
+        if rows:
+            await con.execute(
+                "UPDATE bus.outbox SET published_at = now() WHERE seq = ANY($1::bigint[])",
+                [r["seq"] for r in rows],
+            )
+        return len(rows)
+
+
+async def run_relay(pool: asyncpg.Pool, bus: Bus, poll_interval: float = 0.2) -> None:
+    """Forever: wake on NOTIFY (or the poll interval), publish, back off while NATS is down."""
+    wake = asyncio.Event()
+
+    def on_notify(*_: object) -> None:
+        wake.set()
+
+    listener = await pool.acquire()
+    await listener.add_listener("bus_outbox", on_notify)
+    backoff = poll_interval
+    try:
+        while True:
+            try:
+                sent = await publish_pending(pool, bus)
+                backoff = poll_interval
+                if sent == BATCH:
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # NATS down or timing out: keep the rows, retry later
+                log.warning("outbox relay retrying", extra={"error": repr(exc), "in_s": backoff})
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                continue
+            wake.clear()
+            try:
+                await asyncio.wait_for(wake.wait(), poll_interval * 5)
+            except TimeoutError:
+                pass
+    finally:
+        await listener.remove_listener("bus_outbox", on_notify)
+        await pool.release(listener)
+
+
+async def outbox_lag(pool: asyncpg.Pool) -> tuple[int, float]:
+    """Unsent event count and the age in seconds of the oldest one (for /metrics)."""
+    row = await pool.fetchrow(
+        """SELECT count(*) AS n,
+                  coalesce(extract(epoch FROM now() - min(occurred_at)), 0) AS age
+           FROM bus.outbox WHERE published_at IS NULL"""
+    )
+    assert row is not None
+    return int(row["n"]), float(row["age"])

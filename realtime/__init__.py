@@ -1,0 +1,1 @@
+"""Live channels over Socket.IO (availability, agenda, notifications, chat)."""

@@ -1,0 +1,1 @@
+"""Markini ASGI server: settings, app factory, CLI and one package per domain."""

@@ -1,0 +1,1 @@
+"""Accounts, sessions, tokens, MFA and role-based access."""

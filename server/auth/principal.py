@@ -1,0 +1,99 @@
+"""Who is calling: access-token verification and the role / object checks every route uses.
+
+Access tokens are short-lived JWTs naming a server-side session; the session row is checked on
+every request so logout and revocation take effect at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from server.deps import get_engines
+from server.errors import Forbidden, Unauthenticated
+from server.settings import Settings
+
+Role = Literal["patient", "doctor", "admin"]
+JWT_ALGORITHM = "HS256"
+ACCESS_AUDIENCE = "markini:access"
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: uuid.UUID
+    role: Role
+    session_id: uuid.UUID
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def decode_access_token(settings: Settings, token: str) -> Principal:
+    """Check signature, expiry and audience; does not check the session (see `authenticate`)."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret.get_secret_value(),
+            algorithms=[JWT_ALGORITHM],
+            audience=ACCESS_AUDIENCE,
+            options={"require": ["exp", "sub", "sid", "role"]},
+        )
+        return Principal(uuid.UUID(claims["sub"]), claims["role"], uuid.UUID(claims["sid"]))
+    except (jwt.PyJWTError, ValueError, KeyError) as exc:
+        raise Unauthenticated("The access token is invalid or expired.") from exc
+
+
+async def authenticate(request: Request, token: str) -> Principal:
+    """Verify the token and that its session is still live (not logged out or revoked)."""
+    engines = get_engines(request)
+    principal = decode_access_token(engines.settings, token)
+    live = await engines.pool.fetchval(
+        """SELECT true FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id
+           WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active""",
+        principal.session_id,
+    )
+    if not live:
+        raise Unauthenticated("The session has ended; sign in again.")
+    return principal
+
+
+async def optional_principal(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> Principal | None:
+    if credentials is None:
+        return None
+    principal = await authenticate(request, credentials.credentials)
+    request.state.principal = principal  # the audit middleware reads it
+    return principal
+
+
+async def current_principal(principal: Principal | None = Depends(optional_principal)) -> Principal:
+    if principal is None:
+        raise Unauthenticated("Sign in to continue.")
+    return principal
+
+
+def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """Dependency: the caller must hold one of `roles` (admins are not implied)."""
+
+    async def check(principal: Principal = Depends(current_principal)) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden("Your role does not allow this action.")
+        return principal
+
+    return check
+
+
+def ensure_self_or_admin(principal: Principal, owner_user_id: uuid.UUID) -> None:
+    """Object-level check for resources owned by one user."""
+    if principal.user_id != owner_user_id and not principal.is_admin:
+        raise Forbidden("You can only access your own records.")

@@ -1,0 +1,82 @@
+"""Render every error as RFC 9457 application/problem+json; the only place that does."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+
+from server.errors import MarkiniError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_response(
+    status: int, title: str, detail: str, type_: str = "about:blank", **extra: Any
+) -> JSONResponse:
+    body = {"type": type_, "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def render_error(error: MarkiniError) -> JSONResponse:
+    return problem_response(error.status, error.title, error.detail, error.type, **error.extra)
+
+
+async def _markini_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, MarkiniError)
+    return render_error(exc)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {
+            "field": ".".join(str(p) for p in err["loc"] if p != "body"),
+            "location": err["loc"][0] if err["loc"] else "body",
+            "message": err["msg"],
+            "code": err["type"],
+        }
+        for err in exc.errors()
+    ]
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    if any(err["type"] == "json_invalid" for err in exc.errors()):
+        return problem_response(
+            400, "Malformed JSON", "The request body is not valid JSON.", "/problems/malformed-json"
+        )
+    return problem_response(
+        422,
+        "Invalid input",
+        "Some fields are missing or invalid.",
+        "/problems/invalid-input",
+        errors=_field_errors(exc),
+    )
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
+    titles = {404: "Not found", 405: "Method not allowed"}
+    response = problem_response(exc.status_code, titles.get(exc.status_code, detail), detail)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return problem_response(500, "Internal error", "Something went wrong on our side.")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(MarkiniError, _markini_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,54 @@
+"""The one settings object, read from MARKINI_* variables; unset engine URLs mean embedded engines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+# 32 zero bytes, base64: good enough for a laptop, refused outside dev mode.
+DEV_DATA_KEY = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MARKINI_", env_file=None, extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    data_dir: Path = Path.home() / ".markini"
+
+    database_url: str | None = None
+    nats_url: str | None = None
+    redis_url: str | None = None
+    elasticsearch_url: str | None = None
+
+    # One JetStream stream carries every domain event; tests use their own prefix to stay apart.
+    nats_stream: str = "MARKINI"
+    nats_subject_prefix: str = "markini"
+
+    jwt_secret: SecretStr = SecretStr(DEV_SECRET)
+    access_token_ttl_s: int = 900
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+    reset_token_ttl_s: int = 3600
+    # Comma-separated "key_id:base64key" pairs; the first one encrypts, all of them decrypt.
+    data_keys: SecretStr = SecretStr(f"dev:{DEV_DATA_KEY}")
+
+    max_body_bytes: int = 1_000_000
+    login_rate_limit: str = "10/minute"
+    forgot_rate_limit: str = "5/minute"
+    db_pool_max: int = 20
+
+    outbox_poll_interval_s: float = 0.2
+    public_url: str = "http://127.0.0.1:8000"
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_outside_dev(self) -> Settings:
+        if self.env == "prod":
+            if self.jwt_secret.get_secret_value() == DEV_SECRET:
+                raise ValueError("MARKINI_JWT_SECRET must be set outside dev mode")
+            if DEV_DATA_KEY in self.data_keys.get_secret_value():
+                raise ValueError("MARKINI_DATA_KEYS must be set outside dev mode")
+        return self

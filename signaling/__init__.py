@@ -1,0 +1,1 @@
+"""WebRTC signaling, consultation rooms and TURN credentials."""

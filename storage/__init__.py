@@ -1,0 +1,1 @@
+"""Storage: asyncpg pool, SQL migrations, embedded PostgreSQL, queries per domain."""

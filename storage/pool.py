@@ -1,0 +1,32 @@
+"""The asyncpg pool: JSON codecs on every connection, opened and closed by the app lifespan."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+
+async def _init_connection(con: asyncpg.Connection) -> None:
+    for typ in ("json", "jsonb"):
+        await con.set_type_codec(
+            typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog", format="text"
+        )
+
+
+@asynccontextmanager
+async def open_pool(dsn: str, max_size: int = 20) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(
+        dsn, min_size=1, max_size=max_size, init=_init_connection, command_timeout=30
+    )
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+def record_dict(record: asyncpg.Record | None) -> dict[str, Any] | None:
+    return dict(record) if record is not None else None

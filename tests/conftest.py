@@ -1,0 +1,184 @@
+"""Real engines for tests: the machine's PostgreSQL / NATS / Redis when reachable, else embedded.
+
+Each test gets its own database (cloned from a migrated template) and its own JetStream stream
+and subject prefix, so tests run in any order and helpers can share one server.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from bus.embedded import embedded_nats
+from server.app import create_app
+from server.settings import Settings
+from storage.embedded import embedded_postgres
+from storage.migrate import migrate
+
+ON_CI = os.environ.get("CI") == "true"
+LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/test"
+LOCAL_NATS = "nats://127.0.0.1:4222"
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.3)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class EngineUrls:
+    admin_dsn: str
+    nats_url: str
+    redis_url: str | None
+
+
+@pytest.fixture(scope="session")
+async def engine_urls(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EngineUrls]:
+    async with AsyncExitStack() as stack:
+        admin = os.environ.get("MARKINI_TEST_DATABASE_URL")
+        if not admin and _port_open(5432):
+            admin = LOCAL_PG
+        if not admin:
+            admin = await stack.enter_async_context(
+                embedded_postgres(tmp_path_factory.mktemp("pg"))
+            )
+        nats_url = os.environ.get("MARKINI_TEST_NATS_URL")
+        if not nats_url and _port_open(4222):
+            nats_url = LOCAL_NATS
+        if not nats_url:
+            nats_url = await stack.enter_async_context(
+                embedded_nats(tmp_path_factory.mktemp("nats"))
+            )
+        redis_url = os.environ.get("MARKINI_TEST_REDIS_URL")
+        if not redis_url and _port_open(6379):
+            redis_url = LOCAL_REDIS
+        yield EngineUrls(admin, nats_url, redis_url)
+
+
+def _dsn_for(admin_dsn: str, database: str) -> str:
+    base, _, query = admin_dsn.partition("?")
+    base = base.rsplit("/", 1)[0]
+    return f"{base}/{database}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="session")
+async def template_db(engine_urls: EngineUrls) -> AsyncIterator[str]:
+    name = f"mk_tpl_{uuid.uuid4().hex[:12]}"
+    con = await asyncpg.connect(engine_urls.admin_dsn)
+    await con.execute(f'CREATE DATABASE "{name}"')
+    await migrate(_dsn_for(engine_urls.admin_dsn, name))
+    yield name
+    await con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await con.close()
+
+
+@pytest.fixture
+async def database_url(engine_urls: EngineUrls, template_db: str) -> AsyncIterator[str]:
+    name = f"mk_{uuid.uuid4().hex[:12]}"
+    con = await asyncpg.connect(engine_urls.admin_dsn)
+    try:
+        await con.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+        yield _dsn_for(engine_urls.admin_dsn, name)
+        await con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await con.close()
+
+
+@pytest.fixture
+def redis_url(engine_urls: EngineUrls) -> str:
+    if engine_urls.redis_url is None:
+        if ON_CI:
+            pytest.fail("Redis is required on CI (127.0.0.1:6379)")
+        pytest.skip("no Redis reachable")
+    return engine_urls.redis_url
+
+
+def make_settings(database_url: str, nats_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    tag = uuid.uuid4().hex[:10]
+    values: dict[str, Any] = {
+        "env": "test",
+        "database_url": database_url,
+        "nats_url": nats_url,
+        "data_dir": data_dir,
+        "nats_stream": f"T{tag}",
+        "nats_subject_prefix": f"t{tag}",
+        "outbox_poll_interval_s": 0.05,
+        **overrides,
+    }
+    return Settings(**values)
+
+
+@pytest.fixture
+async def settings(
+    database_url: str, engine_urls: EngineUrls, tmp_path: Path
+) -> AsyncIterator[Settings]:
+    settings = make_settings(database_url, engine_urls.nats_url, tmp_path)
+    yield settings
+    await delete_stream(engine_urls.nats_url, settings.nats_stream)
+
+
+async def delete_stream(nats_url: str, stream: str) -> None:
+    import nats
+
+    nc = await nats.connect(nats_url)
+    try:
+        await nc.jetstream().delete_stream(stream)
+    except Exception:  # the test may never have created it
+        pass
+    finally:
+        await nc.close()
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    async with LifespanManager(application, startup_timeout=60, shutdown_timeout=30) as manager:
+        yield manager.app
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection to the test database, for assertions on stored rows."""
+    from storage.pool import _init_connection
+
+    con = await asyncpg.connect(database_url)
+    await _init_connection(con)
+    yield con
+    await con.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_network_beyond_loopback() -> Iterator[None]:
+    """Tests reach loopback only: fail loudly on any other address instead of hanging."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0]
+            if host not in ("127.0.0.1", "::1", "localhost") and not host.startswith("127."):
+                raise OSError(f"test tried to reach {host}: tests stay on loopback")
+        return real_connect(self, address)
+
+    socket.socket.connect = guarded  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = real_connect  # type: ignore[method-assign]

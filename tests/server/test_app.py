@@ -1,0 +1,51 @@
+"""The app shell: health, readiness, metrics, request ids, problem bodies and the body guard."""
+
+from __future__ import annotations
+
+import httpx
+
+
+async def test_healthz_and_readyz_report_engines(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "nats": "ok"}
+
+
+async def test_request_id_is_echoed_or_generated(client: httpx.AsyncClient) -> None:
+    echoed = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert echoed.headers["x-request-id"] == "abc-123"
+    generated = await client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
+    assert len(generated.headers["x-request-id"]) == 32
+
+
+async def test_unknown_route_is_a_problem_body(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 404
+
+
+async def test_oversized_and_non_json_bodies_are_refused(client: httpx.AsyncClient) -> None:
+    big = await client.post(
+        "/api/v1/auth/login", content=b"x" * 2_000_000, headers={"content-type": "application/json"}
+    )
+    assert big.status_code == 413
+    assert big.json()["type"] == "/problems/payload-too-large"
+    form = await client.post(
+        "/api/v1/auth/login", content=b"a=b", headers={"content-type": "text/plain"}
+    )
+    assert form.status_code == 415
+
+
+async def test_metrics_count_requests_per_route(client: httpx.AsyncClient) -> None:
+    await client.get("/healthz")
+    body = (await client.get("/metrics")).text
+    assert 'markini_http_requests_total{method="GET",route="/healthz",status="200"}' in body
+    assert "markini_outbox_pending_events" in body
+
+
+async def test_openapi_and_docs_are_served(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    assert spec["info"]["title"] == "Markini API"
+    assert (await client.get("/docs")).status_code == 200
