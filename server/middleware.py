@@ -73,7 +73,7 @@ def _route_template(scope: Scope) -> str:
 
 
 class BodyGuardMiddleware:
-    """Refuse oversized bodies (413) and non-JSON bodies on the API (415) before any handler runs."""
+    """Refuse oversized (413) and non-JSON API bodies (415) before any handler runs."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app

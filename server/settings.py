@@ -1,4 +1,4 @@
-"""The one settings object, read from MARKINI_* variables; unset engine URLs mean embedded engines."""
+"""The one settings object, read from MARKINI_* variables; unset engine URLs mean embedded."""
 
 from __future__ import annotations
 
