@@ -1,0 +1,49 @@
+-- Doctors: profiles, specializations, verification state, reviews.
+CREATE SCHEMA doctors;
+
+CREATE TABLE doctors.specializations (
+    code     text PRIMARY KEY,              -- e.g. 'cardiology'
+    name_en  text NOT NULL,
+    name_fr  text NOT NULL
+);
+
+CREATE TABLE doctors.doctors (
+    id                    uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id               uuid NOT NULL UNIQUE REFERENCES auth.users (id),
+    first_name            text NOT NULL,
+    last_name             text NOT NULL,
+    specializations       text[] NOT NULL DEFAULT '{}',   -- specialization codes
+    license_number        text NOT NULL UNIQUE,
+    years_of_experience   int NOT NULL DEFAULT 0 CHECK (years_of_experience >= 0),
+    consultation_fee      int NOT NULL CHECK (consultation_fee >= 0),  -- minor units
+    currency              char(3) NOT NULL DEFAULT 'EUR',
+    bio                   text NOT NULL DEFAULT '',
+    profile_image_url     text,
+    languages             text[] NOT NULL DEFAULT '{}',   -- ISO 639-1 codes
+    address_line          text NOT NULL DEFAULT '',
+    city                  text NOT NULL DEFAULT '',
+    postcode              text NOT NULL DEFAULT '',
+    country               char(2) NOT NULL DEFAULT 'FR',
+    latitude              double precision CHECK (latitude BETWEEN -90 AND 90),
+    longitude             double precision CHECK (longitude BETWEEN -180 AND 180),
+    time_zone             text NOT NULL DEFAULT 'Europe/Paris',  -- IANA name
+    accepts_new_patients  boolean NOT NULL DEFAULT true,
+    verification_status   text NOT NULL DEFAULT 'unverified'
+                          CHECK (verification_status IN ('unverified', 'verified', 'rejected')),
+    verified_at           timestamptz,
+    rating                numeric(3, 2) NOT NULL DEFAULT 0,
+    total_reviews         int NOT NULL DEFAULT 0,
+    created_at            timestamptz NOT NULL DEFAULT now(),
+    updated_at            timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE doctors.reviews (
+    id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    doctor_id      uuid NOT NULL REFERENCES doctors.doctors (id),
+    patient_id     uuid NOT NULL,             -- patients.patients (id)
+    appointment_id uuid NOT NULL UNIQUE,      -- one review per appointment
+    rating         int NOT NULL CHECK (rating BETWEEN 1 AND 5),
+    comment        text NOT NULL DEFAULT '',
+    created_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX reviews_doctor ON doctors.reviews (doctor_id, created_at DESC);
