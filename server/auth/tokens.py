@@ -1,0 +1,38 @@
+"""Access tokens (short-lived JWTs naming a session) and opaque secrets stored only as hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from server.auth.principal import ACCESS_AUDIENCE, JWT_ALGORITHM, Role
+from server.settings import Settings
+
+
+def issue_access_token(
+    settings: Settings, user_id: uuid.UUID, role: Role, session_id: uuid.UUID
+) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "sub": str(user_id),
+        "role": role,
+        "sid": str(session_id),
+        "aud": ACCESS_AUDIENCE,
+        "iat": now,
+        "exp": now + timedelta(seconds=settings.access_token_ttl_s),
+    }
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=JWT_ALGORITHM)
+
+
+def new_opaque_token() -> str:
+    """A random secret for refresh and reset tokens; only its hash is stored."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256-bit random: a fast hash is enough (no dictionary to attack, unlike passwords).
+    return hashlib.sha256(token.encode()).hexdigest()
