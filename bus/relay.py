@@ -60,31 +60,33 @@ async def run_relay(pool: asyncpg.Pool, bus: Bus, poll_interval: float = 0.2) ->
     def on_notify(*_: object) -> None:
         wake.set()
 
-    listener = await pool.acquire()
-    await listener.add_listener("bus_outbox", on_notify)
-    backoff = poll_interval
-    try:
-        while True:
-            try:
-                sent = await publish_pending(pool, bus)
-                backoff = poll_interval
-                if sent == BATCH:
+    # `async with` releases the listening connection even when cancelled mid-LISTEN at startup.
+    async with pool.acquire() as listener:
+        await listener.add_listener("bus_outbox", on_notify)
+        backoff = poll_interval
+        try:
+            while True:
+                try:
+                    sent = await publish_pending(pool, bus)
+                    backoff = poll_interval
+                    if sent == BATCH:
+                        continue
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # NATS down or timing out: keep the rows, retry later
+                    log.warning(
+                        "outbox relay retrying", extra={"error": repr(exc), "in_s": backoff}
+                    )
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, MAX_BACKOFF_S)
                     continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # NATS down or timing out: keep the rows, retry later
-                log.warning("outbox relay retrying", extra={"error": repr(exc), "in_s": backoff})
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
-                continue
-            wake.clear()
-            try:
-                await asyncio.wait_for(wake.wait(), poll_interval * 5)
-            except TimeoutError:
-                pass
-    finally:
-        await listener.remove_listener("bus_outbox", on_notify)
-        await pool.release(listener)
+                wake.clear()
+                try:
+                    await asyncio.wait_for(wake.wait(), poll_interval * 5)
+                except TimeoutError:
+                    pass
+        finally:
+            await listener.remove_listener("bus_outbox", on_notify)
 
 
 async def outbox_lag(pool: asyncpg.Pool) -> tuple[int, float]:

@@ -1,4 +1,4 @@
-"""Test data made straight in the database, so a domain's tests do not depend on other domains' routes.
+"""Test data made in the database, so a domain's tests need no other domain's routes.
 
 Users get a live session and a real access token, exactly as a sign-in would produce.
 """
