@@ -58,29 +58,37 @@ async def run_consumer(
         except Exception as exc:
             log.warning("consumer subscribe retrying", extra={"consumer": name, "error": repr(exc)})
             await asyncio.sleep(1)
-    while True:
+    # Unsubscribe on the way out: a pull request still open at cancellation would otherwise
+    # leave its reply unconsumed, and NATS drain at shutdown waits for it (drain timeout).
+    try:
+        while True:
+            try:
+                msgs = await sub.fetch(batch, timeout=1)
+            except (NatsTimeout, TimeoutError):
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("consumer fetch retrying", extra={"consumer": name, "error": repr(exc)})
+                await asyncio.sleep(0.5)
+                continue
+            for msg in msgs:
+                envelope = Envelope.model_validate(json.loads(msg.data))
+                if event_types is None or envelope.type in event_types:
+                    try:
+                        await handler(envelope)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        log.exception("consumer handler failed", extra={"consumer": name})
+                        await msg.nak(delay=1)
+                        continue
+                await msg.ack()
+    finally:
         try:
-            msgs = await sub.fetch(batch, timeout=1)
-        except (NatsTimeout, TimeoutError):
-            continue
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("consumer fetch retrying", extra={"consumer": name, "error": repr(exc)})
-            await asyncio.sleep(0.5)
-            continue
-        for msg in msgs:
-            envelope = Envelope.model_validate(json.loads(msg.data))
-            if event_types is None or envelope.type in event_types:
-                try:
-                    await handler(envelope)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("consumer handler failed", extra={"consumer": name})
-                    await msg.nak(delay=1)
-                    continue
-            await msg.ack()
+            await sub.unsubscribe()
+        except Exception:  # connection already closed
+            pass
 
 
 def idempotent(pool: asyncpg.Pool, consumer: str, handler: TransactionalHandler) -> Handler:

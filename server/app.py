@@ -11,12 +11,26 @@ from typing import Any
 from fastapi import FastAPI
 
 from bus.relay import run_relay
+from realtime.hub import Realtime
+from server.audit.middleware import AuditMiddleware
+from server.audit.routes import router as audit_router
+from server.auth.routes import router as auth_router
+from server.doctors.routes import admin_router as doctors_admin_router
+from server.doctors.routes import catalogue_router as specializations_router
+from server.doctors.routes import router as doctors_router
 from server.engines import Engines, open_engines
 from server.health import router as health_router
 from server.metrics import Metrics
 from server.middleware import BodyGuardMiddleware, RequestContextMiddleware
+from server.patients.routes import router as patients_router
 from server.problems import install_problem_handlers
+from server.scheduling.availability_routes import router as availability_router
+from server.scheduling.holds import run_hold_sweeper
+from server.scheduling.routes import router as appointments_router
+from server.search.indexer import run_search_indexer
+from server.search.routes import router as search_router
 from server.settings import Settings
+from server.web import mount_web
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +44,8 @@ def _relay(engines: Engines) -> Coroutine[Any, Any, None]:
 
 
 # Every long-running task of a node; each domain that needs one adds it here.
-BACKGROUND_TASKS: list[BackgroundTask] = [_relay]
+BACKGROUND_TASKS: list[BackgroundTask] = [_relay, run_hold_sweeper]
+BACKGROUND_TASKS.append(run_search_indexer)
 
 
 @asynccontextmanager
@@ -45,6 +60,8 @@ async def _background(engines: Engines) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
+    realtime = Realtime(settings)  # Socket.IO server; its engines are bound in the lifespan
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         async with AsyncExitStack() as stack:
@@ -54,8 +71,9 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
 
                 await seed(engines)
             await stack.enter_async_context(_background(engines))
+            await stack.enter_async_context(realtime.running(engines))
             log.info("markini ready")
-            yield {"engines": engines}
+            yield {"engines": engines, "realtime": realtime}
 
     app = FastAPI(
         title="Markini API",
@@ -69,13 +87,24 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
     app.include_router(health_router)
     for router in _domain_routers():
         app.include_router(router)
+    # Innermost: the audit entry sees the matched route, the principal and the replayed body.
+    app.add_middleware(AuditMiddleware)
     # Added last runs first: the request id must exist before the body guard can answer.
     app.add_middleware(BodyGuardMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    app.state.realtime = realtime
+    app.mount("/socket.io", realtime.asgi)
+    # Keep last: the browser app is mounted on "/" and would shadow anything added after it.
+    mount_web(app)
     return app
 
 
 def _domain_routers() -> list[Any]:
     """One router per domain, mounted under /api/v1."""
     routers: list[Any] = []
+    routers.append(auth_router)
+    routers.append(audit_router)
+    routers += [doctors_router, specializations_router, doctors_admin_router, patients_router]
+    routers += [availability_router, appointments_router]
+    routers.append(search_router)
     return routers

@@ -57,6 +57,55 @@ def cmd_seed(settings: Settings, _: argparse.Namespace) -> None:
     _run(settings, _seed)
 
 
+def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> None:
+    """Admins never self-register; exit status 1 when the email or password is refused."""
+    from server.auth.service import create_admin
+    from server.errors import MarkiniError
+
+    async def create(engines: Engines) -> None:
+        user = await create_admin(engines, args.email, args.password)
+        log.info("admin account ready", extra={"user_id": str(user.id), "email": user.email})
+
+    try:
+        _run(settings, create)
+    except MarkiniError as exc:
+        log.error("admin not created: %s", exc.detail, extra={"errors": exc.extra})
+        sys.exit(1)
+
+
+def cmd_audit_verify(settings: Settings, _: argparse.Namespace) -> None:
+    """Walk the audit hash chain; exit status 1 when it is broken."""
+    from server.audit.service import verify_chain
+    from server.engines import database_url
+    from storage.pool import open_pool
+
+    async def verify() -> bool:
+        async with AsyncExitStack() as stack:
+            dsn = await database_url(settings, stack)
+            pool = await stack.enter_async_context(open_pool(dsn, max_size=2))
+            report = await verify_chain(pool)
+        sys.stdout.write(report.describe() + "\n")
+        return report.ok
+
+    if not asyncio.run(verify()):
+        sys.exit(1)
+
+
+def cmd_search_reindex(settings: Settings, _: argparse.Namespace) -> None:
+    """Rebuild the doctor search index from PostgreSQL, with a progress bar on stderr."""
+    from server.search.progress import TextProgress
+    from server.search.reindex import reindex
+    from server.search.service import cache_for
+
+    async def job(engines: Engines) -> None:
+        progress = TextProgress(sys.stderr)
+        report = await reindex(engines.pool, engines.search, cache_for(engines), progress)
+        progress.finish()
+        log.info("search index rebuilt", extra=report.__dict__)
+
+    _run(settings, job)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="markini", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +116,22 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("seed", help="load demo data").set_defaults(func=cmd_seed)
+    admin = sub.add_parser("create-admin", help="create an admin account")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", required=True)
+    admin.set_defaults(func=cmd_create_admin)
+    audit = sub.add_parser("audit", help="audit trail tools").add_subparsers(
+        dest="audit_command", required=True
+    )
+    audit.add_parser("verify", help="check the audit hash chain").set_defaults(
+        func=cmd_audit_verify
+    )
+    search = sub.add_parser("search", help="doctor search tools").add_subparsers(
+        dest="search_command", required=True
+    )
+    search.add_parser("reindex", help="rebuild the search index").set_defaults(
+        func=cmd_search_reindex
+    )
     return parser
 
 

@@ -13,10 +13,12 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 from bus.embedded import embedded_nats
 from bus.nats import Bus, connect_bus
+from server.search.backend import open_search
 from server.settings import Settings
 from storage.embedded import embedded_postgres
 from storage.migrate import migrate
 from storage.pool import open_pool
+from storage.search.base import SearchBackend
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ class Engines:
     bus: Bus
     redis: aioredis.Redis | None
     limiter: MovingWindowRateLimiter
+    search: SearchBackend  # doctor search: Elasticsearch, or PostgreSQL when none is set
 
 
 async def database_url(settings: Settings, stack: AsyncExitStack) -> str:
@@ -56,7 +59,9 @@ async def open_engines(settings: Settings, stack: AsyncExitStack) -> Engines:
     if settings.redis_url:
         redis = aioredis.from_url(settings.redis_url)
         stack.push_async_callback(redis.aclose)
-        storage = RedisStorage(f"async+{settings.redis_url}")
+        # limits defaults to coredis, which we do not install; redis-py is already here.
+        storage = RedisStorage(f"async+{settings.redis_url}", implementation="redispy")
     else:
         storage = MemoryStorage()
-    return Engines(settings, pool, bus, redis, MovingWindowRateLimiter(storage))
+    search = await open_search(settings, pool, stack)
+    return Engines(settings, pool, bus, redis, MovingWindowRateLimiter(storage), search)

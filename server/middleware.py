@@ -34,7 +34,8 @@ class RequestContextMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
-        scope.setdefault("state", {})["request_id"] = request_id
+        # A fresh state dict per request: the lifespan state is shared, per-request values are not.
+        scope["state"] = {**scope.get("state", {}), "request_id": request_id}
         status = 500
         started = time.perf_counter()
 

@@ -25,7 +25,11 @@ def problem_response(
 
 
 def render_error(error: MarkiniError) -> JSONResponse:
-    return problem_response(error.status, error.title, error.detail, error.type, **error.extra)
+    response = problem_response(error.status, error.title, error.detail, error.type, **error.extra)
+    # RFC 9110: a 429/503 may say when to come back; errors carry it as `retry_after` seconds.
+    if "retry_after" in error.extra:
+        response.headers["Retry-After"] = str(error.extra["retry_after"])
+    return response
 
 
 async def _markini_error(_: Request, exc: Exception) -> JSONResponse:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
+from server.auth.demo import seed_users
+from server.doctors.demo import seed_doctors
 from server.engines import Engines
+from server.patients.demo import seed_patients
 
 log = logging.getLogger(__name__)
 
 
 async def seed_demo(engines: Engines) -> None:
     # Each domain contributes one step, in dependency order.
-    steps: list = []
+    steps: list[Callable[[Engines], Awaitable[None]]] = [seed_users, seed_doctors, seed_patients]
     for step in steps:
         await step(engines)
     log.info("demo data ready")

@@ -17,7 +17,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MARKINI_", env_file=None, extra="ignore")
 
     env: Literal["dev", "test", "prod"] = "dev"
-    data_dir: Path = Path.home() / ".markini"
+    # Beside the checkout rather than in $HOME: as root, embedded PostgreSQL runs as its own user,
+    # which cannot enter /root.
+    data_dir: Path = Path(".markini").absolute()
 
     database_url: str | None = None
     nats_url: str | None = None
@@ -41,6 +43,16 @@ class Settings(BaseSettings):
     db_pool_max: int = 20
 
     outbox_poll_interval_s: float = 0.2
+
+    # Scheduling. A booking with a fee is held while the patient pays, when payments are on
+    # (off until the payments issue lands: bookings are then scheduled at once).
+    payments_required: bool = False
+    hold_ttl_s: int = 300
+    hold_sweep_interval_s: float = 5.0
+    # Patients cancel or move an appointment themselves until this many hours before it.
+    patient_cancel_cutoff_h: int = 24
+    # Live sockets re-check their session this often, so a logout or revocation closes them.
+    socket_session_check_s: float = 30.0
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
 

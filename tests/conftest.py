@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
@@ -52,9 +53,9 @@ async def engine_urls(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
         if not admin and _port_open(5432):
             admin = LOCAL_PG
         if not admin:
-            admin = await stack.enter_async_context(
-                embedded_postgres(tmp_path_factory.mktemp("pg"))
-            )
+            # Not under tmp_path_factory: PostgreSQL runs as its own user and cannot enter it.
+            pg_dir = Path(tempfile.mkdtemp(prefix="markini-test-pg-"))
+            admin = await stack.enter_async_context(embedded_postgres(pg_dir))
         nats_url = os.environ.get("MARKINI_TEST_NATS_URL")
         if not nats_url and _port_open(4222):
             nats_url = LOCAL_NATS

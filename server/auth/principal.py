@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from server.deps import get_engines
+from server.engines import Engines
 from server.errors import Forbidden, Unauthenticated
 from server.settings import Settings
 
@@ -54,7 +55,11 @@ def decode_access_token(settings: Settings, token: str) -> Principal:
 
 async def authenticate(request: Request, token: str) -> Principal:
     """Verify the token and that its session is still live (not logged out or revoked)."""
-    engines = get_engines(request)
+    return await authenticate_token(get_engines(request), token)
+
+
+async def authenticate_token(engines: Engines, token: str) -> Principal:
+    """`authenticate` without a request (Socket.IO connects use it too)."""
     principal = decode_access_token(engines.settings, token)
     live = await engines.pool.fetchval(
         """SELECT true FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id

@@ -36,3 +36,46 @@ def new_opaque_token() -> str:
 def hash_token(token: str) -> str:
     # Tokens are 256-bit random: a fast hash is enough (no dictionary to attack, unlike passwords).
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# The second step of an MFA sign-in: proves the password was right, grants nothing else.
+MFA_AUDIENCE = "markini:mfa"
+MFA_TOKEN_TTL_S = 300
+
+
+def issue_mfa_token(settings: Settings, user_id: uuid.UUID) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "sub": str(user_id),
+        "aud": MFA_AUDIENCE,
+        "iat": now,
+        "exp": now + timedelta(seconds=MFA_TOKEN_TTL_S),
+        "jti": secrets.token_hex(8),
+    }
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=JWT_ALGORITHM)
+
+
+def decode_mfa_token(settings: Settings, token: str) -> uuid.UUID | None:
+    """The user who passed the password step, or None if the token is invalid or expired."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret.get_secret_value(),
+            algorithms=[JWT_ALGORITHM],
+            audience=MFA_AUDIENCE,
+            options={"require": ["exp", "sub"]},
+        )
+        return uuid.UUID(claims["sub"])
+    except (jwt.PyJWTError, ValueError, KeyError):
+        return None
+
+
+def access_token_expiry(settings: Settings, token: str) -> datetime:
+    """The `exp` of an access token already verified by `principal.authenticate`."""
+    claims = jwt.decode(
+        token,
+        settings.jwt_secret.get_secret_value(),
+        algorithms=[JWT_ALGORITHM],
+        audience=ACCESS_AUDIENCE,
+    )
+    return datetime.fromtimestamp(claims["exp"], UTC)

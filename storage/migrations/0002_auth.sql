@@ -34,11 +34,14 @@ CREATE TABLE auth.refresh_tokens (
     issued_at   timestamptz NOT NULL DEFAULT now(),
     rotated_at  timestamptz
 );
+CREATE INDEX refresh_tokens_session ON auth.refresh_tokens (session_id);
 
 CREATE TABLE auth.mfa_secrets (
     user_id      uuid PRIMARY KEY REFERENCES auth.users (id) ON DELETE CASCADE,
     secret       jsonb NOT NULL,             -- encrypted field: {"kid", "nonce", "ct"}
     confirmed_at timestamptz,
+    -- TOTP time step of the last accepted code: a code is never accepted twice (replay).
+    last_used_step bigint NOT NULL DEFAULT 0,
     created_at   timestamptz NOT NULL DEFAULT now()
 );
 
@@ -56,6 +59,7 @@ CREATE TABLE auth.password_resets (
     used_at    timestamptz,
     created_at timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX password_resets_user ON auth.password_resets (user_id) WHERE used_at IS NULL;
 
 -- Outgoing messages; the notifications issue sends them (SMTP / Twilio), until then they wait here.
 CREATE SCHEMA notify;

@@ -31,6 +31,7 @@ CREATE TABLE doctors.doctors (
     verification_status   text NOT NULL DEFAULT 'unverified'
                           CHECK (verification_status IN ('unverified', 'verified', 'rejected')),
     verified_at           timestamptz,
+    verification_note     text,                           -- admin's reason on rejection
     rating                numeric(3, 2) NOT NULL DEFAULT 0,
     total_reviews         int NOT NULL DEFAULT 0,
     created_at            timestamptz NOT NULL DEFAULT now(),
@@ -47,3 +48,35 @@ CREATE TABLE doctors.reviews (
     created_at     timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX reviews_doctor ON doctors.reviews (doctor_id, created_at DESC);
+CREATE INDEX doctors_verification ON doctors.doctors (verification_status);
+
+-- The catalogue doctors pick their specializations from (codes are API values).
+INSERT INTO doctors.specializations (code, name_en, name_fr) VALUES
+    ('general-practice',    'General practice',            'Médecine générale'),
+    ('cardiology',          'Cardiology',                  'Cardiologie'),
+    ('dermatology',         'Dermatology',                 'Dermatologie'),
+    ('pediatrics',          'Paediatrics',                 'Pédiatrie'),
+    ('gynecology',          'Gynaecology & obstetrics',    'Gynécologie-obstétrique'),
+    ('psychiatry',          'Psychiatry',                  'Psychiatrie'),
+    ('ophthalmology',       'Ophthalmology',               'Ophtalmologie'),
+    ('ent',                 'Ear, nose & throat',          'Oto-rhino-laryngologie'),
+    ('orthopedics',         'Orthopaedic surgery',         'Chirurgie orthopédique'),
+    ('neurology',           'Neurology',                   'Neurologie'),
+    ('gastroenterology',    'Gastroenterology',            'Gastro-entérologie'),
+    ('endocrinology',       'Endocrinology & diabetology', 'Endocrinologie-diabétologie'),
+    ('pulmonology',         'Pulmonology',                 'Pneumologie'),
+    ('rheumatology',        'Rheumatology',                'Rhumatologie'),
+    ('urology',             'Urology',                     'Urologie'),
+    ('nephrology',          'Nephrology',                  'Néphrologie'),
+    ('oncology',            'Oncology',                    'Oncologie'),
+    ('hematology',          'Haematology',                 'Hématologie'),
+    ('allergology',         'Allergology',                 'Allergologie'),
+    ('radiology',           'Radiology',                   'Radiologie'),
+    ('anesthesiology',      'Anaesthesiology',             'Anesthésie-réanimation'),
+    ('sports-medicine',     'Sports medicine',             'Médecine du sport'),
+    ('geriatrics',          'Geriatrics',                  'Gériatrie'),
+    ('infectious-diseases', 'Infectious diseases',         'Maladies infectieuses'),
+    ('plastic-surgery',     'Plastic surgery',             'Chirurgie plastique'),
+    ('dentistry',           'Dentistry',                   'Chirurgie dentaire'),
+    ('physiotherapy',       'Physiotherapy',               'Kinésithérapie'),
+    ('midwifery',           'Midwifery',                   'Maïeutique (sage-femme)');

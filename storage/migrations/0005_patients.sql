@@ -33,3 +33,8 @@ CREATE TABLE patients.favorite_doctors (
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (patient_id, doctor_id)
 );
+
+-- Reviews are written by patients; the row outlives a GDPR erasure (only identity goes).
+ALTER TABLE doctors.reviews
+    ADD CONSTRAINT reviews_patient_fk FOREIGN KEY (patient_id) REFERENCES patients.patients (id);
+CREATE INDEX reviews_patient ON doctors.reviews (patient_id);

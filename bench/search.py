@@ -1,0 +1,377 @@
+"""Doctor search on PostgreSQL with 100,000 generated doctors: reindex time, then p50/p95 of five
+typical searches through the app (in-process ASGI, no Redis cache, so every call hits SQL).
+
+Doctors are bulk-loaded with COPY into a fresh database; 5% get weekly availability rules so
+"next available" has real slots to sort on (the reindex asks the scheduling service for them).
+
+Usage: /work/venv/bin/python bench/search.py [--doctors 100000] [--iterations 200] [--keep]
+Uses MARKINI_BENCH_DATABASE_URL or MARKINI_DATABASE_URL (an admin DSN; a throw-away database is
+made beside it) or the machine's postgres@127.0.0.1:5432/test; MARKINI_NATS_URL or
+nats://127.0.0.1:4222.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import time as wall
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from asgi_lifespan import LifespanManager
+
+from server.app import create_app
+from server.search.cache import SearchCache
+from server.search.reindex import reindex
+from server.settings import Settings
+from storage.migrate import migrate
+from storage.pool import open_pool
+from storage.search.postgres import PostgresSearch
+
+ADMIN_DSN = os.environ.get(
+    "MARKINI_BENCH_DATABASE_URL",
+    os.environ.get("MARKINI_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+)
+NATS_URL = os.environ.get("MARKINI_NATS_URL", "nats://127.0.0.1:4222")
+
+# (city, postcode prefix, lat, lon, weight): big cities hold most doctors, as in life.
+CITIES = [
+    ("Paris", "750", 48.8566, 2.3522, 20),
+    ("Marseille", "130", 43.2965, 5.3698, 7),
+    ("Lyon", "690", 45.7640, 4.8357, 7),
+    ("Toulouse", "310", 43.6047, 1.4442, 5),
+    ("Nice", "060", 43.7102, 7.2620, 4),
+    ("Nantes", "440", 47.2184, -1.5536, 4),
+    ("Strasbourg", "670", 48.5734, 7.7521, 4),
+    ("Montpellier", "340", 43.6108, 3.8767, 4),
+    ("Bordeaux", "330", 44.8378, -0.5792, 4),
+    ("Lille", "590", 50.6292, 3.0573, 4),
+    ("Rennes", "350", 48.1173, -1.6778, 3),
+    ("Reims", "510", 49.2583, 4.0317, 2),
+    ("Saint-Étienne", "420", 45.4397, 4.3872, 2),
+    ("Le Havre", "766", 49.4944, 0.1079, 2),
+    ("Toulon", "830", 43.1242, 5.9280, 2),
+    ("Grenoble", "380", 45.1885, 5.7245, 2),
+    ("Dijon", "210", 47.3220, 5.0415, 2),
+    ("Angers", "490", 47.4784, -0.5632, 2),
+    ("Nîmes", "300", 43.8367, 4.3601, 2),
+    ("Villeurbanne", "696", 45.7719, 4.8902, 2),
+    ("Clermont-Ferrand", "630", 45.7772, 3.0870, 2),
+    ("Le Mans", "720", 48.0061, 0.1996, 2),
+    ("Aix-en-Provence", "131", 43.5297, 5.4474, 2),
+    ("Brest", "292", 48.3904, -4.4861, 2),
+    ("Tours", "370", 47.3941, 0.6848, 2),
+    ("Amiens", "800", 49.8941, 2.2958, 2),
+    ("Limoges", "870", 45.8336, 1.2611, 2),
+    ("Annecy", "740", 45.8992, 6.1294, 1),
+    ("Perpignan", "660", 42.6887, 2.8948, 1),
+    ("Besançon", "250", 47.2378, 6.0241, 1),
+]
+FIRST = [
+    "Claire",
+    "Jean",
+    "Marie",
+    "Pierre",
+    "Sophie",
+    "Luc",
+    "Amélie",
+    "Hélène",
+    "Théo",
+    "Inès",
+    "Noé",
+    "Léa",
+    "Chloé",
+    "Hugo",
+    "Zoé",
+    "Maël",
+    "Anaïs",
+    "Jérôme",
+    "Céline",
+    "Loïc",
+]
+LAST = [
+    "Lefèvre",
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefebvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Girard",
+    "André",
+    "Mercier",
+    "Dupont",
+    "Lambert",
+    "Bonnet",
+    "François",
+    "Martinez",
+    "Légaré",
+    "Bénard",
+    "Chénier",
+]
+LANGS = ["fr", "en", "es", "de", "it", "ar", "pt"]
+TEXT_QUERIES = [
+    "Lefevre",
+    "martin",
+    "dubois",
+    "lefebre",
+    "Claire Bern",
+    "girard",
+    "chenier",
+    "Zoé Roux",
+    "mercie",
+    "Léa Lambert",
+]
+SPECIALTY_WORDS = ["cardio", "dermatologue", "pédiatre", "gynéco", "psychiatrie", "ophtalmo"]
+SUGGEST = ["lef", "mart", "cardi", "pari", "derm", "lyo", "bern", "pédia", "touls", "ch"]
+
+
+def _codes(rng: random.Random, catalogue: list[str]) -> list[str]:
+    return rng.sample(catalogue, 1 if rng.random() < 0.8 else 2)
+
+
+async def load(con: asyncpg.Connection, doctors: int, rng: random.Random) -> list[uuid.UUID]:
+    catalogue = [r["code"] for r in await con.fetch("SELECT code FROM doctors.specializations")]
+    weights = [c[4] for c in CITIES]
+    users, rows = [], []
+    for n in range(doctors):
+        user_id, doctor_id = uuid.uuid4(), uuid.uuid4()
+        city, prefix, lat, lon, _ = rng.choices(CITIES, weights)[0]
+        users.append((user_id, f"doctor{n}@bench.test", "!unusable", "doctor", True))
+        rows.append(
+            (
+                doctor_id,
+                user_id,
+                rng.choice(FIRST),
+                rng.choice(LAST),
+                _codes(rng, catalogue),
+                f"BENCH-{n:07d}",
+                rng.randrange(40),
+                rng.randrange(20, 121) * 100,
+                "Consultations, prevention and follow-up; " + rng.choice(LAST) + " practice.",
+                ["fr", *rng.sample(LANGS[1:], rng.randrange(3))],
+                city,
+                f"{prefix}{rng.randrange(100):02d}",
+                lat + rng.uniform(-0.1, 0.1),
+                lon + rng.uniform(-0.1, 0.1),
+                rng.random() < 0.85,
+                "verified" if rng.random() < 0.95 else "unverified",
+                round(rng.uniform(3, 5), 2),
+                rng.randrange(400),
+            )
+        )
+    await con.copy_records_to_table(
+        "users",
+        schema_name="auth",
+        records=users,
+        columns=["id", "email", "password_hash", "role", "is_verified"],
+    )
+    await con.copy_records_to_table(
+        "doctors",
+        schema_name="doctors",
+        records=rows,
+        columns=[
+            "id",
+            "user_id",
+            "first_name",
+            "last_name",
+            "specializations",
+            "license_number",
+            "years_of_experience",
+            "consultation_fee",
+            "bio",
+            "languages",
+            "city",
+            "postcode",
+            "latitude",
+            "longitude",
+            "accepts_new_patients",
+            "verification_status",
+            "rating",
+            "total_reviews",
+        ],
+    )
+    return [r[0] for r in rows if r[15] == "verified"]
+
+
+async def give_availability(con: asyncpg.Connection, doctor_ids: list[uuid.UUID]) -> None:
+    """Weekday mornings in person, some afternoons by video (rows as scheduling stores them)."""
+    rules = []
+    for i, doctor_id in enumerate(doctor_ids):
+        for day in range(1, 6):
+            rules.append((doctor_id, day, wall(9), wall(12), 20, "in-person"))
+            if i % 3 == 0:
+                rules.append((doctor_id, day, wall(14), wall(17), 20, "teleconsultation"))
+    await con.copy_records_to_table(
+        "weekly_rules",
+        schema_name="scheduling",
+        records=rules,
+        columns=[
+            "doctor_id",
+            "day_of_week",
+            "start_time",
+            "end_time",
+            "slot_minutes",
+            "visit_type",
+        ],
+    )
+    await con.copy_records_to_table(
+        "availability_versions",
+        schema_name="scheduling",
+        records=[(d, 1) for d in doctor_ids],
+        columns=["doctor_id", "version"],
+    )
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.95)] * 1000
+
+
+async def measure(
+    client: httpx.AsyncClient, path: str, make: Callable[[], dict[str, Any]], iterations: int
+) -> tuple[float, float, float]:
+    for _ in range(20):  # warm the pool, the plan caches and PostgreSQL's buffers
+        (await client.get(path, params=make())).raise_for_status()
+    samples, found = [], 0
+    for _ in range(iterations):
+        params = make()
+        started = time.perf_counter()
+        response = await client.get(path, params=params)
+        samples.append(time.perf_counter() - started)
+        response.raise_for_status()
+        body = response.json()
+        found += body.get("total", len(body["items"]))
+    p50, p95 = _percentiles(samples)
+    return p50, p95, found / iterations
+
+
+def searches(rng: random.Random) -> dict[str, tuple[str, Callable[[], dict[str, Any]]]]:
+    def near() -> dict[str, Any]:
+        _, _, lat, lon, _ = rng.choice(CITIES[:12])
+        return {
+            "lat": lat + rng.uniform(-0.03, 0.03),
+            "lon": lon + rng.uniform(-0.03, 0.03),
+            "radius": 10,
+            "sort": "distance",
+        }
+
+    return {
+        "text (name, typos)": ("/api/v1/search/doctors", lambda: {"q": rng.choice(TEXT_QUERIES)}),
+        "specialty + city": (
+            "/api/v1/search/doctors",
+            lambda: {
+                "specialty": rng.choice(["cardiology", "dermatology", "pediatrics", "Psychiatrie"]),
+                "city": rng.choice(["Paris", "lyon", "Marseille", "Saint-Etienne", "Nantes"]),
+            },
+        ),
+        "geo 10 km, by distance": ("/api/v1/search/doctors", near),
+        "text + filters, next available": (
+            "/api/v1/search/doctors",
+            lambda: {
+                "q": rng.choice(SPECIALTY_WORDS),
+                "min_rating": 3.5,
+                "max_fee": 9000,
+                "visit_type": "in-person",
+                "available_within_days": 30,
+                "sort": "next_available",
+            },
+        ),
+        "suggestions": ("/api/v1/search/suggestions", lambda: {"q": rng.choice(SUGGEST)}),
+    }
+
+
+async def main(args: argparse.Namespace) -> None:
+    out = sys.stdout.write
+    name = f"mk_bench_search_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(ADMIN_DSN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    dsn = ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
+    rng = random.Random(7)
+    try:
+        await migrate(dsn)
+        async with open_pool(dsn, 8) as pool:
+            started = time.perf_counter()
+            async with pool.acquire() as con:
+                verified = await load(con, args.doctors, rng)
+                await give_availability(con, rng.sample(verified, len(verified) // 20))
+            out(f"loaded {args.doctors:,} doctors (COPY) in {time.perf_counter() - started:.1f}s\n")
+            phases: dict[str, float] = {}
+            last = [time.perf_counter(), ""]
+
+            def progress(phase: str, done: int, total: int) -> None:
+                if phase != last[1]:
+                    last[:] = [time.perf_counter(), phase]
+                phases[phase] = time.perf_counter() - float(last[0])
+
+            started = time.perf_counter()
+            report = await reindex(pool, PostgresSearch(pool), SearchCache(None, "bench"), progress)
+            total = time.perf_counter() - started
+            out(
+                f"reindex: {total:.1f}s for {report.indexed:,} indexed doctors "
+                f"({report.with_availability:,} with availability rules); phases: "
+                + ", ".join(f"{p} {s:.1f}s" for p, s in phases.items())
+                + "\n"
+            )
+            await pool.execute("VACUUM ANALYZE search.doctor_index")
+        tag = uuid.uuid4().hex[:8]
+        settings = Settings(
+            env="test",
+            database_url=dsn,
+            nats_url=NATS_URL,
+            nats_stream=f"BENCH{tag}",
+            nats_subject_prefix=f"bench{tag}",
+            data_dir=Path(tempfile.mkdtemp()),
+        )
+        app = create_app(settings)
+        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                out(f"{'search':<34}{'p50 ms':>8}{'p95 ms':>8}{'avg hits':>10}\n")
+                for label, (path, make) in searches(rng).items():
+                    p50, p95, hits = await measure(client, path, make, args.iterations)
+                    out(f"{label:<34}{p50:>8.1f}{p95:>8.1f}{hits:>10,.0f}\n")
+        import nats
+
+        nc = await nats.connect(NATS_URL)
+        await nc.jetstream().delete_stream(settings.nats_stream)
+        await nc.close()
+    finally:
+        if not args.keep:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        else:
+            out(f"kept database {name}\n")
+        await admin.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--doctors", type=int, default=100_000)
+    parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    asyncio.run(main(parser.parse_args()))

@@ -1,0 +1,153 @@
+"""Consultation chat: only the appointment's two parties; messages stored encrypted; receipts.
+
+Joining is an access to health data (the history), so joins and refusals are audited.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import TYPE_CHECKING
+
+import asyncpg
+from limits import parse
+from starlette.requests import HTTPConnection
+
+from realtime.acks import SocketError
+from realtime.protocol import (
+    CHAT_MESSAGE,
+    CHAT_RATE_LIMIT,
+    CHAT_READ,
+    HISTORY_PAGE,
+    MAX_MESSAGE_CHARS,
+    ChatMessage,
+    HistoryIn,
+    HistoryPage,
+    JoinIn,
+    MessageIn,
+    ReadIn,
+    ReadReceipt,
+)
+from server.audit.service import record_access
+from server.scheduling.service import appointment_parties
+from storage import chat as store
+
+if TYPE_CHECKING:
+    from realtime.consult import ConsultContext
+
+log = logging.getLogger(__name__)
+
+_RATE = parse(CHAT_RATE_LIMIT)
+
+
+async def join(ctx: ConsultContext, request: JoinIn) -> HistoryPage:
+    pool = ctx.hub.engines.pool
+    parties = await appointment_parties(pool, request.appointment_id)
+    user = ctx.principal.user_id
+    if parties is None or user not in (parties.patient_user_id, parties.doctor_user_id):
+        status = 404 if parties is None else 403
+        await _audit(ctx, request.appointment_id, "consultation_chat.join_refused", status)
+        # Like scheduling: a non-party learns nothing about whether the appointment exists.
+        raise SocketError("not_found", "No such appointment among yours.")
+    await ctx.enter(parties)
+    page = await _page(ctx, request.appointment_id, None, HISTORY_PAGE)
+    await _audit(ctx, request.appointment_id, "consultation_chat.read", 200)
+    return page
+
+
+async def send(ctx: ConsultContext, request: MessageIn) -> ChatMessage:
+    appointment_id = request.appointment_id
+    ctx.require_joined(appointment_id)
+    if not request.body.strip():
+        raise SocketError("invalid_payload", "The message is empty.")
+    if len(request.body) > MAX_MESSAGE_CHARS:
+        raise SocketError("message_too_long", f"At most {MAX_MESSAGE_CHARS} characters.")
+    engines = ctx.hub.engines
+    if not await engines.limiter.hit(_RATE, "chat", str(ctx.principal.user_id)):
+        raise SocketError("rate_limited", f"Too many messages (limit {CHAT_RATE_LIMIT}).")
+    sealed = ctx.hub.cipher.encrypt(request.body, aad=appointment_id.bytes)
+    async with engines.pool.acquire() as con:
+        row = await store.insert_message(
+            con, appointment_id, ctx.principal.user_id, request.client_message_id, dict(sealed)
+        )
+        if row is None:  # a resend of a stored message: answer it again, deliver nothing new
+            assert request.client_message_id is not None
+            stored = await store.message_by_client_id(
+                con, appointment_id, ctx.principal.user_id, request.client_message_id
+            )
+            assert stored is not None
+            return _message(ctx, stored)
+    message = _message(ctx, row)
+    await ctx.to_others(appointment_id, CHAT_MESSAGE, message.model_dump(mode="json"))
+    return message
+
+
+async def history(ctx: ConsultContext, request: HistoryIn) -> HistoryPage:
+    ctx.require_joined(request.appointment_id)
+    before_seq = None
+    if request.before is not None:
+        async with ctx.hub.engines.pool.acquire() as con:
+            before_seq = await store.message_seq(con, request.appointment_id, request.before)
+        if before_seq is None:
+            raise SocketError("not_found", "No such message in this conversation.")
+    return await _page(ctx, request.appointment_id, before_seq, request.limit)
+
+
+async def read(ctx: ConsultContext, request: ReadIn) -> ReadReceipt:
+    reader = ctx.principal.user_id
+    async with ctx.hub.engines.pool.acquire() as con:
+        row = await store.message_to(con, request.message_id, reader)
+        if row is None:
+            raise SocketError("not_found", "No such message to you.")
+        ctx.require_joined(row["appointment_id"])
+        first = await store.mark_read(con, request.message_id)
+    receipt = ReadReceipt(
+        appointment_id=row["appointment_id"],
+        message_id=request.message_id,
+        reader_user_id=reader,
+        read_at=first["read_at"] if first else row["read_at"],
+    )
+    if first is not None:  # reading again changes nothing and tells nobody
+        await ctx.to_others(receipt.appointment_id, CHAT_READ, receipt.model_dump(mode="json"))
+    return receipt
+
+
+async def _page(
+    ctx: ConsultContext, appointment_id: uuid.UUID, before_seq: int | None, limit: int
+) -> HistoryPage:
+    async with ctx.hub.engines.pool.acquire() as con:
+        rows = await store.list_messages(con, appointment_id, before_seq, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return HistoryPage(
+        appointment_id=appointment_id,
+        messages=[_message(ctx, r) for r in reversed(rows)],
+        next_before=rows[-1]["id"] if more else None,
+    )
+
+
+def _message(ctx: ConsultContext, row: asyncpg.Record) -> ChatMessage:
+    body = ctx.hub.cipher.decrypt(row["body"], aad=row["appointment_id"].bytes)
+    return ChatMessage(
+        id=row["id"],
+        appointment_id=row["appointment_id"],
+        sender_user_id=row["sender_user_id"],
+        body=body,
+        client_message_id=row["client_message_id"],
+        created_at=row["created_at"],
+        read_at=row["read_at"],
+    )
+
+
+async def _audit(ctx: ConsultContext, appointment_id: uuid.UUID, action: str, status: int) -> None:
+    environ = ctx.channel.server.get_environ(ctx.sid, ctx.channel.namespace) or {}
+    scope = environ.get("asgi.scope")
+    await record_access(
+        ctx.hub.engines.pool,
+        principal=ctx.principal,
+        action=action,
+        resource_type="appointment",
+        resource_id=appointment_id,
+        status=status,
+        request=HTTPConnection(scope) if scope else None,
+    )

@@ -1,0 +1,154 @@
+"""/consult: one room per appointment for its patient and doctor: chat, and extensions.
+
+Chat is served here (realtime/chat.py). Other packages add events to this namespace without
+touching chat code: a ConsultExtension maps event names to handlers that receive a
+ConsultContext (who is calling, which appointments this socket joined, how to reach the other
+party); realtime/extensions.py lists the extensions (WebRTC signaling plugs in there).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from realtime import chat
+from realtime.acks import SocketError
+from realtime.base import Channel, Handler
+from realtime.protocol import (
+    CONSULT_NS,
+    HISTORY,
+    JOIN,
+    LEAVE,
+    MESSAGE,
+    READ,
+    ChatMessage,
+    HistoryIn,
+    HistoryPage,
+    JoinIn,
+    MessageIn,
+    ReadIn,
+    ReadReceipt,
+)
+from server.auth.principal import Principal
+from server.scheduling.service import Parties
+
+if TYPE_CHECKING:
+    from realtime.hub import Realtime
+
+log = logging.getLogger(__name__)
+
+
+def consult_room(appointment_id: uuid.UUID) -> str:
+    return f"consult:{appointment_id}"
+
+
+@dataclass
+class ConsultContext:
+    """One /consult socket as handlers see it."""
+
+    hub: Realtime
+    channel: ConsultChannel
+    sid: str
+    principal: Principal
+    joined: dict[uuid.UUID, Parties]  # this socket's rooms (mutated by join / leave)
+
+    def require_joined(self, appointment_id: uuid.UUID) -> Parties:
+        parties = self.joined.get(appointment_id)
+        if parties is None:
+            raise SocketError("not_joined", "Join this appointment's room first.")
+        return parties
+
+    async def enter(self, parties: Parties) -> None:
+        await self.channel.enter_room(self.sid, consult_room(parties.appointment_id))
+        self.joined[parties.appointment_id] = parties
+
+    async def to_others(self, appointment_id: uuid.UUID, event: str, payload: Any) -> None:
+        """Every other socket in the room, on any node (through the client manager)."""
+        await self.channel.emit(
+            event, payload, room=consult_room(appointment_id), skip_sid=self.sid
+        )
+
+
+ConsultHandler = Callable[[ConsultContext, Any], Awaitable[Any]]
+LeaveHook = Callable[[ConsultContext, uuid.UUID], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ConsultExtension:
+    """Extra client events on /consult; `on_leave` runs when a socket leaves a room or drops."""
+
+    handlers: Mapping[str, ConsultHandler]
+    on_leave: LeaveHook | None = None
+
+
+class ConsultChannel(Channel):
+    path = CONSULT_NS
+    client_events = frozenset({JOIN, LEAVE, MESSAGE, HISTORY, READ})
+
+    def __init__(self, hub: Realtime, extensions: list[ConsultExtension]) -> None:
+        super().__init__(hub)
+        self.extensions = extensions
+        self._extra: dict[str, ConsultHandler] = {}
+        for extension in extensions:
+            for event, handler in extension.handlers.items():
+                if event in self.client_events or event in self._extra:
+                    raise ValueError(f"/consult event {event!r} is already taken")
+                self._extra[event] = handler
+        self._joined: dict[str, dict[uuid.UUID, Parties]] = {}
+
+    def context(self, sid: str) -> ConsultContext:
+        joined = self._joined.setdefault(sid, {})
+        return ConsultContext(self.hub, self, sid, self.principal(sid), joined)
+
+    def handler_for(self, event: str) -> Handler | None:
+        extra = self._extra.get(event)
+        if extra is None:
+            return super().handler_for(event)
+
+        async def handle(sid: str, data: Any) -> Any:
+            return await extra(self.context(sid), data)
+
+        return handle
+
+    async def on_join(self, sid: str, data: Any) -> HistoryPage:
+        return await chat.join(self.context(sid), JoinIn.model_validate(data))
+
+    async def on_leave(self, sid: str, data: Any) -> dict[str, Any]:
+        request = JoinIn.model_validate(data)
+        ctx = self.context(sid)
+        ctx.require_joined(request.appointment_id)
+        await self.leave(ctx, request.appointment_id)
+        return {"appointment_id": str(request.appointment_id), "joined": False}
+
+    async def on_message(self, sid: str, data: Any) -> ChatMessage:
+        return await chat.send(self.context(sid), MessageIn.model_validate(data))
+
+    async def on_history(self, sid: str, data: Any) -> HistoryPage:
+        return await chat.history(self.context(sid), HistoryIn.model_validate(data))
+
+    async def on_read(self, sid: str, data: Any) -> ReadReceipt:
+        return await chat.read(self.context(sid), ReadIn.model_validate(data))
+
+    async def leave(
+        self, ctx: ConsultContext, appointment_id: uuid.UUID, *, socket_gone: bool = False
+    ) -> None:
+        ctx.joined.pop(appointment_id, None)
+        if not socket_gone:  # a disconnecting socket leaves its rooms by itself
+            await self.leave_room(ctx.sid, consult_room(appointment_id))
+        for extension in self.extensions:
+            if extension.on_leave is not None:
+                try:
+                    await extension.on_leave(ctx, appointment_id)
+                except Exception:  # one extension's bug must not keep the socket in a room
+                    log.exception("consult on_leave hook failed")
+
+    async def on_disconnected(self, sid: str) -> None:
+        joined = self._joined.get(sid, {})
+        if joined and self.principals.get(sid) is not None:
+            ctx = self.context(sid)
+            for appointment_id in list(joined):
+                await self.leave(ctx, appointment_id, socket_gone=True)
+        self._joined.pop(sid, None)

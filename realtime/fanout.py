@@ -1,0 +1,72 @@
+"""Each node's own JetStream consumer of scheduling events, turned into socket emits.
+
+The consumer is durable (it survives a NATS reconnect) and unique to the node: every node sees
+every event and emits to its own sockets. A node that dies leaves its consumer behind; JetStream
+deletes it after INACTIVE_S without pulls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from bus.consumer import run_consumer
+from bus.events import Envelope
+from bus.nats import Bus
+from realtime.agenda import AGENDA_EVENTS, publish_appointment
+from realtime.availability import AVAILABILITY_EVENTS, publish_change, slot_change
+
+if TYPE_CHECKING:
+    from realtime.hub import Realtime
+
+log = logging.getLogger(__name__)
+
+FANOUT_EVENTS = AVAILABILITY_EVENTS | AGENDA_EVENTS
+ACK_WAIT_S = 30
+# Long enough to ride out a NATS or node restart, short enough not to pile up dead consumers.
+INACTIVE_S = 300
+
+
+async def open_node_consumer(bus: Bus, name: str) -> None:
+    """Create the node's consumer now, so no event after startup is missed (new events only)."""
+    await bus.js.add_consumer(
+        bus.stream,
+        ConsumerConfig(
+            durable_name=name,
+            deliver_policy=DeliverPolicy.NEW,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=ACK_WAIT_S,
+            filter_subject=f"{bus.prefix}.>",
+            inactive_threshold=INACTIVE_S,
+        ),
+    )
+
+
+async def close_node_consumer(bus: Bus, name: str) -> None:
+    try:
+        await bus.js.delete_consumer(bus.stream, name)
+    except Exception:  # NATS gone: the inactivity threshold cleans it up
+        log.info("node consumer left for JetStream to expire", extra={"consumer": name})
+
+
+async def run_fanout(hub: Realtime, bus: Bus, name: str) -> None:
+    async def handle(envelope: Envelope) -> None:
+        await dispatch(hub, envelope)
+
+    await run_consumer(bus, name, handle, FANOUT_EVENTS, deliver_new_only=True)
+
+
+async def dispatch(hub: Realtime, envelope: Envelope) -> None:
+    """Emit one event to this node's sockets. Never raises: a redelivery would emit twice."""
+    try:
+        if envelope.type in AVAILABILITY_EVENTS:
+            await publish_change(hub, slot_change(envelope))
+        if envelope.type in AGENDA_EVENTS:
+            await publish_appointment(hub, envelope)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("fan-out failed", extra={"event_id": str(envelope.id), "type": envelope.type})

@@ -1,0 +1,129 @@
+"""The Socket.IO server of one node: built by the app factory, run by the app lifespan.
+
+Design note: docs/realtime.md ("Delivery across nodes"). Deltas driven by NATS events reach
+every node (each node has its own durable consumer) and are emitted to this node's sockets
+only (`ignore_queue=True`); emits that start on one node (chat, notify_agenda, notify_user) go
+through the client manager, i.e. Redis when configured, so they reach sockets on every node.
+Each client therefore gets each message once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import socketio
+
+from realtime.agenda import AgendaChannel, agenda_room
+from realtime.auth import SessionWatch
+from realtime.availability import AvailabilityChannel
+from realtime.consult import ConsultChannel
+from realtime.extensions import consult_extensions
+from realtime.fanout import close_node_consumer, open_node_consumer, run_fanout
+from realtime.notifications import NotificationsChannel, user_room
+from realtime.protocol import AGENDA_NS, MAX_FRAME_BYTES, NOTIFICATION, NOTIFICATIONS_NS
+from realtime.protocol import Notification as NotificationModel
+from realtime.watchers import Watchers
+from server.crypto import FieldCipher
+from server.engines import Engines
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _client_manager(settings: Settings) -> socketio.AsyncManager:
+    if settings.redis_url:
+        # Nodes of one deployment share the channel; the subject prefix already names it.
+        channel = f"{settings.nats_subject_prefix}.socketio"
+        return socketio.AsyncRedisManager(settings.redis_url, channel=channel)
+    return socketio.AsyncManager()
+
+
+class Realtime:
+    """AsyncServer + its client manager + the four channels; `asgi` is mounted at /socket.io."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.node_id = uuid.uuid4().hex[:12]
+        self.sio = socketio.AsyncServer(
+            async_mode="asgi",
+            client_manager=_client_manager(settings),
+            max_http_buffer_size=MAX_FRAME_BYTES,
+            logger=False,
+            engineio_logger=False,
+        )
+        # socketio_path=None: the app's Mount("/socket.io") already routed the request here.
+        self.asgi = socketio.ASGIApp(self.sio, socketio_path=None)
+        self.sessions = SessionWatch(self.sio)
+        self.watchers = Watchers()
+        self.cipher = FieldCipher(settings)
+        self.availability = AvailabilityChannel(self)
+        self.agenda = AgendaChannel(self)
+        self.notifications = NotificationsChannel(self)
+        self.consult = ConsultChannel(self, consult_extensions())
+        for channel in (self.availability, self.agenda, self.notifications, self.consult):
+            self.sio.register_namespace(channel)
+        self._engines: Engines | None = None
+
+    @property
+    def engines(self) -> Engines:
+        if self._engines is None:
+            raise RuntimeError("realtime is not running (outside the app lifespan)")
+        return self._engines
+
+    @asynccontextmanager
+    async def running(self, engines: Engines) -> AsyncIterator[None]:
+        """Bind the engines, start the manager, the fan-out consumer and the session sweep."""
+        self._engines = engines
+        if not self.sio.manager_initialized:  # else python-socketio does it at the 1st connect
+            self.sio.manager_initialized = True
+            self.sio.manager.initialize()
+        consumer = f"realtime-{self.node_id}"
+        await open_node_consumer(engines.bus, consumer)
+        tasks = [
+            asyncio.create_task(run_fanout(self, engines.bus, consumer)),
+            asyncio.create_task(
+                self.sessions.sweep_forever(engines, self.settings.socket_session_check_s)
+            ),
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.availability.close()
+            await self.sessions.close()
+            await self._close_manager()
+            await close_node_consumer(engines.bus, consumer)
+            self._engines = None
+
+    async def _close_manager(self) -> None:
+        await self.sio.shutdown()
+        manager: Any = self.sio.manager
+        listener = getattr(manager, "thread", None)
+        if isinstance(listener, asyncio.Task):
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+        redis = getattr(manager, "redis", None)
+        if redis is not None:
+            await redis.aclose()
+
+    async def notify_agenda(
+        self, doctor_id: uuid.UUID, event: str, payload: dict[str, Any]
+    ) -> None:
+        """Send `event` to the doctor's /agenda sockets on every node (e.g. waiting-room news)."""
+        await self.sio.emit(event, payload, room=agenda_room(doctor_id), namespace=AGENDA_NS)
+
+    async def notify_user(self, user_id: uuid.UUID, notification: NotificationModel) -> None:
+        """Send one in-app notification to the user's /notifications sockets on every node."""
+        await self.sio.emit(
+            NOTIFICATION,
+            notification.model_dump(mode="json"),
+            room=user_room(user_id),
+            namespace=NOTIFICATIONS_NS,
+        )

@@ -1,0 +1,133 @@
+"""Pure-ASGI middleware: one audit entry after every mutating request under /api/.
+
+It sits inside BodyGuardMiddleware (which bounds and replays the body); it reads the body
+up front too, and replays it, so even a request no handler reads is recorded with its payload.
+Who acted comes from scope["state"]["principal"] (set by server.auth.principal when the route
+authenticates); the action and resource from the matched route template and path parameters.
+The entry is written after the response: a failed write is logged, the response stands.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.audit import service
+from server.audit.context import AUDIT_STATE_KEY, AuditNote, derive_resource
+from server.audit.masking import MAX_RECORDED_BYTES, masked_body
+from server.auth.principal import Principal
+from server.logs import request_id_var
+from storage.audit import NewAuditLog
+
+log = logging.getLogger(__name__)
+
+AUDITED_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# An unmatched path is attacker-chosen: keep only its start.
+MAX_UNMATCHED_PATH = 200
+
+
+class AuditMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in AUDITED_METHODS
+            or not scope["path"].startswith("/api/")
+        ):
+            await self.app(scope, receive, send)
+            return
+        # Our own copy of the request state: a server that shares one state dict between
+        # requests (asgi-lifespan does) must not leak another request's principal into ours.
+        state = dict(scope.get("state") or {})
+        state.pop("principal", None)
+        state.pop(AUDIT_STATE_KEY, None)
+        scope["state"] = state
+        # Read the body up front (bounded): the handler may never read it, e.g. on a 404.
+        early, size = await _read_start(receive)
+        body = b"".join(m.get("body", b"") for m in early if m["type"] == "http.request")
+        status = 500
+
+        async def replaying_receive() -> Message:
+            nonlocal size
+            if early:
+                return early.pop(0)
+            message = await receive()
+            size += len(message.get("body", b"")) if message["type"] == "http.request" else 0
+            return message
+
+        async def status_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, replaying_receive, status_send)
+        finally:
+            entry = _entry(scope, masked_body(body, size), status)
+            await _write(scope, entry)
+
+
+async def _read_start(receive: Receive) -> tuple[list[Message], int]:
+    """The body's first messages, until its end or just past MAX_RECORDED_BYTES."""
+    early: list[Message] = []
+    size = 0
+    more = True
+    while more and size <= MAX_RECORDED_BYTES:
+        message = await receive()
+        early.append(message)
+        if message["type"] != "http.request":
+            break
+        size += len(message.get("body", b""))
+        more = message.get("more_body", False)
+    return early, size
+
+
+def _entry(scope: Scope, payload: Any, status: int) -> NewAuditLog:
+    state: dict[str, Any] = scope["state"]
+    principal = state.get("principal")
+    if not isinstance(principal, Principal):
+        principal = None
+    route: Any = scope.get("route")
+    template = getattr(route, "path", None)
+    if template:
+        action = f"{scope['method']} {template}"
+        resource_type, resource_id = derive_resource(template, scope.get("path_params", {}))
+    else:
+        action = f"{scope['method']} {scope['path'][:MAX_UNMATCHED_PATH]}"
+        resource_type, resource_id = None, None
+    note = state.get(AUDIT_STATE_KEY)
+    if isinstance(note, AuditNote):
+        action = note.action or action
+        resource_type = note.resource_type or resource_type
+        resource_id = note.resource_id or resource_id
+    headers = dict(scope.get("headers") or [])
+    agent = headers.get(b"user-agent", b"").decode("latin-1")[: service.MAX_USER_AGENT]
+    client = scope.get("client")
+    return NewAuditLog(
+        action=action,
+        user_id=principal.user_id if principal else None,
+        role=principal.role if principal else None,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        ip_address=client[0] if client else None,
+        user_agent=agent or None,
+        request_id=request_id_var.get(),
+        request_payload=payload,
+        response_status=status,
+    )
+
+
+async def _write(scope: Scope, entry: NewAuditLog) -> None:
+    engines = scope["state"].get("engines")
+    if engines is None:
+        log.error("audit entry lost: no engines in request state", extra={"action": entry.action})
+        return
+    try:
+        await service.append(engines.pool, entry)
+    except Exception:  # the response is already sent; losing the entry must be loud
+        log.exception("audit entry lost", extra={"action": entry.action})

@@ -1,0 +1,47 @@
+"""Admin HTTP surface of the audit trail."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Depends, Query, Request
+
+from server.audit import service
+from server.audit.schemas import AuditPage, AuditQuery
+from server.auth.principal import Principal, require_role
+from server.deps import get_pool
+
+router = APIRouter(prefix="/api/v1/admin/audit", tags=["audit"])
+_admin = require_role("admin")
+
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid access token", **_PROBLEM},
+    403: {"description": "The caller is not an admin", **_PROBLEM},
+    422: {
+        "description": "A filter is malformed or unknown, or `from` is not before `to`",
+        **_PROBLEM,
+    },
+}
+
+
+@router.get(
+    "",
+    response_model=AuditPage,
+    summary="Search the audit trail (admins)",
+    description=(
+        "Entries newest first, filtered by any combination of user, resource, action and "
+        "time range (`from` inclusive, `to` exclusive). Keyset pagination: pass the page's "
+        "`next_cursor` as `cursor` to get older entries; pages are stable while entries are "
+        "appended. This read is itself audited (action `audit.read`)."
+    ),
+    responses=_ERRORS,
+)
+async def search_audit(
+    request: Request,
+    query: Annotated[AuditQuery, Query()],
+    principal: Principal = Depends(_admin),
+    pool: asyncpg.Pool = Depends(get_pool),
+) -> AuditPage:
+    return await service.search_logs(pool, principal, query, request)

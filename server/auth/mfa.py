@@ -1,0 +1,155 @@
+"""Two-factor authentication: TOTP enrolment, the second sign-in step, recovery codes.
+
+The TOTP secret is stored encrypted (server.crypto, bound to the user id). A code is accepted in
+the current 30-second step or one either side (clock drift), and never twice: the step of the
+last accepted code is stored, so an intercepted code cannot be replayed within its window.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+
+import asyncpg
+import pyotp
+from pyotp.exceptions import OTPVerificationError
+
+from server.auth import sessions
+from server.auth.errors import InvalidMfaCode, MfaAlreadyEnabled, MfaNotEnrolled
+from server.auth.principal import Principal
+from server.auth.ratelimit import enforce
+from server.auth.schemas import MfaEnrolment, RecoveryCodes, TokenResponse, VerifyMfaRequest
+from server.auth.sessions import ClientInfo
+from server.auth.tokens import decode_mfa_token, hash_token
+from server.crypto import FieldCipher
+from server.engines import Engines
+from server.errors import NotFound, Unauthenticated
+from storage import auth as store
+
+log = logging.getLogger(__name__)
+
+ISSUER = "Markini"
+RECOVERY_CODE_COUNT = 10
+TOTP_VALID_WINDOW = 1  # one 30 s step either side of now
+INVALID_CODE = "The verification code is wrong or was already used."
+
+
+def _aad(user_id: uuid.UUID) -> bytes:
+    # Binds the ciphertext to its owner: a secret copied onto another user's row won't decrypt.
+    return f"auth.mfa_secrets:{user_id}".encode()
+
+
+def _new_recovery_code() -> str:
+    raw = secrets.token_hex(8)  # 64 random bits: a fast hash is enough at rest
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+def _normalise(code: str) -> str:
+    return code.replace("-", "").replace(" ", "").lower()
+
+
+async def _limit(engines: Engines, user_id: uuid.UUID) -> None:
+    # 10^6 TOTP codes: without a limit, 3 valid codes at a time fall to guessing in hours.
+    await enforce(engines.limiter, engines.settings.login_rate_limit, "mfa", {"user": str(user_id)})
+
+
+def _totp_step(
+    engines: Engines, user_id: uuid.UUID, record: store.MfaRecord, code: str
+) -> int | None:
+    """The time step `code` belongs to, if it is valid and newer than the last one used."""
+    secret = FieldCipher(engines.settings).decrypt(record.secret, _aad(user_id))
+    try:
+        step: int = pyotp.TOTP(secret).verify_and_get_timecode(code, valid_window=TOTP_VALID_WINDOW)
+    except OTPVerificationError:
+        return None
+    return step if step > record.last_used_step else None
+
+
+async def _accept_code(
+    engines: Engines,
+    con: asyncpg.Connection,
+    user_id: uuid.UUID,
+    record: store.MfaRecord,
+    code: str,
+) -> bool:
+    """Check a TOTP (or, once MFA is on, a recovery code) and spend it, in the caller's tx.
+
+    `record` must have been read with `mfa_secret_for_update` in that same transaction.
+    """
+    normalised = _normalise(code)
+    if len(normalised) == 6 and normalised.isdigit():
+        step = _totp_step(engines, user_id, record, normalised)
+        if step is None:
+            return False
+        await store.record_mfa_step(con, user_id, step)
+        return True
+    return record.confirmed and await store.use_recovery_code(con, user_id, hash_token(normalised))
+
+
+async def enroll(engines: Engines, principal: Principal) -> MfaEnrolment:
+    """A new secret, unconfirmed until a code from it comes back to /mfa/confirm."""
+    user = await store.user_by_id(engines.pool, principal.user_id)
+    if user is None:
+        raise NotFound("The account no longer exists.")
+    secret = pyotp.random_base32()
+    encrypted = FieldCipher(engines.settings).encrypt(secret, _aad(user.id))
+    if not await store.upsert_mfa_secret(engines.pool, user.id, dict(encrypted)):
+        raise MfaAlreadyEnabled("Two-factor authentication is already on; disable it first.")
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+    return MfaEnrolment(secret=secret, otpauth_uri=uri)
+
+
+async def confirm(engines: Engines, principal: Principal, code: str) -> RecoveryCodes:
+    """Turn MFA on with a first valid code; hand out the recovery codes, once."""
+    user_id = principal.user_id
+    await _limit(engines, user_id)
+    codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    async with engines.pool.acquire() as con, con.transaction():
+        record = await store.mfa_secret_for_update(con, user_id)
+        if record is None:
+            raise MfaNotEnrolled("Start with /api/v1/auth/mfa/enroll.")
+        if record.confirmed:
+            raise MfaAlreadyEnabled("Two-factor authentication is already on.")
+        if not await _accept_code(engines, con, user_id, record, code):
+            raise InvalidMfaCode(INVALID_CODE)
+        await store.enable_mfa(con, user_id, [hash_token(_normalise(c)) for c in codes])
+    log.info("mfa enabled", extra={"user_id": str(user_id)})
+    return RecoveryCodes(recovery_codes=codes)
+
+
+async def verify_login(
+    engines: Engines, body: VerifyMfaRequest, client: ClientInfo
+) -> TokenResponse:
+    """Second sign-in step: the mfa_token from /login plus a TOTP or a recovery code."""
+    user_id = decode_mfa_token(engines.settings, body.mfa_token)
+    if user_id is None:
+        raise Unauthenticated("The sign-in step expired or is invalid; sign in again.")
+    await _limit(engines, user_id)
+    async with engines.pool.acquire() as con, con.transaction():
+        record = await store.mfa_secret_for_update(con, user_id)
+        accepted = (
+            record is not None
+            and record.confirmed
+            and await _accept_code(engines, con, user_id, record, body.code)
+        )
+    if not accepted:
+        raise InvalidMfaCode(INVALID_CODE)
+    user = await store.user_by_id(engines.pool, user_id)
+    if user is None or not user.is_active or not user.mfa_enabled:
+        raise Unauthenticated("The sign-in step expired or is invalid; sign in again.")
+    return await sessions.open_session(engines, user, client)
+
+
+async def disable(engines: Engines, principal: Principal, code: str) -> None:
+    """Turn MFA off; a current code (or recovery code) proves the second factor is at hand."""
+    user_id = principal.user_id
+    await _limit(engines, user_id)
+    async with engines.pool.acquire() as con, con.transaction():
+        record = await store.mfa_secret_for_update(con, user_id)
+        if record is None or not record.confirmed:
+            raise MfaNotEnrolled("Two-factor authentication is not on.")
+        if not await _accept_code(engines, con, user_id, record, code):
+            raise InvalidMfaCode(INVALID_CODE)
+        await store.disable_mfa(con, user_id)
+    log.info("mfa disabled", extra={"user_id": str(user_id)})

@@ -1,0 +1,80 @@
+"""Forgotten passwords: an emailed, single-use, expiring link; using it ends every session."""
+
+from __future__ import annotations
+
+import logging
+
+from server.auth.errors import ResetTokenGone, ResetTokenInvalid
+from server.auth.passwords import hash_password, password_errors
+from server.auth.ratelimit import enforce
+from server.auth.schemas import Accepted, ResetPasswordRequest
+from server.auth.sessions import ClientInfo
+from server.auth.tokens import hash_token, new_opaque_token
+from server.engines import Engines
+from server.errors import InvalidInput
+from storage import auth as store
+
+log = logging.getLogger(__name__)
+
+# The same words whether or not the account exists: the answer must not reveal which.
+FORGOT_ANSWER = "If an account exists for this email, we have sent it a link to reset the password."
+RESET_SUBJECT = "Reset your Markini password"
+CHANGED_SUBJECT = "Your Markini password was changed"
+
+
+def _reset_email(link: str, ttl_s: int) -> str:
+    return (
+        "Someone (hopefully you) asked to reset your Markini password.\n\n"
+        f"Choose a new password here: {link}\n\n"
+        f"The link works once and expires in {max(1, ttl_s // 60)} minutes. "
+        "If you did not ask for it, ignore this email: your password stays as it is.\n"
+    )
+
+
+async def forgot_password(engines: Engines, email: str, client: ClientInfo) -> Accepted:
+    settings = engines.settings
+    await enforce(
+        engines.limiter,
+        settings.forgot_rate_limit,
+        "forgot",
+        {"ip": client.ip_address or "unknown", "email": email},
+    )
+    # The token and the email are made either way, and one statement stores them only if the
+    # account exists, so both cases cost the same work and one round trip.
+    token = new_opaque_token()
+    link = f"{settings.public_url.rstrip('/')}/reset-password?token={token}"
+    await store.create_password_reset(
+        engines.pool,
+        email,
+        hash_token(token),
+        settings.reset_token_ttl_s,
+        RESET_SUBJECT,
+        _reset_email(link, settings.reset_token_ttl_s),
+    )
+    return Accepted(detail=FORGOT_ANSWER)
+
+
+async def reset_password(engines: Engines, body: ResetPasswordRequest) -> None:
+    errors = password_errors(body.new_password)
+    if errors:
+        raise InvalidInput("The password does not meet the policy.", errors)
+    password_hash = await hash_password(body.new_password)
+    async with engines.pool.acquire() as con, con.transaction():
+        reset = await store.password_reset_for_update(con, hash_token(body.token))
+        if reset is None:
+            raise ResetTokenInvalid("This reset link is not valid.")
+        if reset.used or reset.expired:
+            raise ResetTokenGone("This reset link has expired or was already used; ask again.")
+        await store.update_password_hash(con, reset.user_id, password_hash)
+        await store.spend_password_resets(con, reset.user_id)
+        # Whoever knew the old password is signed out everywhere.
+        await store.revoke_user_sessions(con, reset.user_id)
+        await store.queue_email(
+            con,
+            reset.email,
+            "password-changed",
+            CHANGED_SUBJECT,
+            "Your Markini password was just changed and every session was signed out.\n"
+            "If this was not you, reset your password now and contact support.\n",
+        )
+    log.info("password reset", extra={"user_id": str(reset.user_id)})

@@ -1,0 +1,223 @@
+"""HTTP surface of the auth domain: /api/v1/auth/*."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from server.auth import mfa, password_reset, service
+from server.auth.principal import Principal, current_principal
+from server.auth.schemas import (
+    Accepted,
+    ForgotPasswordRequest,
+    LoginRequest,
+    MfaChallenge,
+    MfaCodeRequest,
+    MfaEnrolment,
+    RecoveryCodes,
+    RefreshRequest,
+    RegisterRequest,
+    RegisterResponse,
+    ResetPasswordRequest,
+    TokenResponse,
+    TokenValidity,
+    UserOut,
+    VerifyMfaRequest,
+)
+from server.auth.sessions import ClientInfo, refresh_session
+from server.deps import get_engines
+from server.engines import Engines
+from server.errors import Unauthenticated
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+_bearer = HTTPBearer(auto_error=False)
+
+_PROBLEMS = {
+    400: "Malformed JSON, or an unknown reset token",
+    401: "Missing, invalid or revoked credentials",
+    409: "Conflicts with the current state",
+    410: "Reset token expired or already used",
+    413: "Request body too large",
+    415: "Request body is not JSON",
+    422: "Invalid fields (see `errors`)",
+    429: "Too many attempts (see the Retry-After header)",
+}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem+json answers a route can give."""
+    return {
+        code: {"description": _PROBLEMS[code], "content": {"application/problem+json": {}}}
+        for code in codes
+    }
+
+
+def _client(request: Request) -> ClientInfo:
+    # The direct peer: behind a proxy, uvicorn's --proxy-headers puts the real client here.
+    host = request.client.host if request.client else None
+    return ClientInfo(ip_address=host, user_agent=request.headers.get("user-agent"))
+
+
+def _no_store(response: Response) -> None:
+    # RFC 6749 5.1: responses carrying tokens must not be cached.
+    response.headers["Cache-Control"] = "no-store"
+
+
+_BODY = (400, 413, 415, 422)
+
+
+@router.post(
+    "/register",
+    status_code=201,
+    summary="Create a patient or doctor account",
+    responses=problems(*_BODY, 409),
+)
+async def register(
+    body: RegisterRequest, engines: Engines = Depends(get_engines)
+) -> RegisterResponse:
+    return await service.register(engines, body)
+
+
+@router.post(
+    "/login",
+    summary="Sign in; returns tokens, or an MFA challenge when two-factor is on",
+    responses=problems(*_BODY, 401, 429),
+)
+async def login(
+    body: LoginRequest,
+    request: Request,
+    response: Response,
+    engines: Engines = Depends(get_engines),
+) -> TokenResponse | MfaChallenge:
+    _no_store(response)
+    return await service.login(engines, body, _client(request))
+
+
+@router.post(
+    "/verify-mfa",
+    summary="Second sign-in step: exchange the mfa_token and a TOTP or recovery code for tokens",
+    responses=problems(*_BODY, 401, 429),
+)
+async def verify_mfa(
+    body: VerifyMfaRequest,
+    request: Request,
+    response: Response,
+    engines: Engines = Depends(get_engines),
+) -> TokenResponse:
+    _no_store(response)
+    return await mfa.verify_login(engines, body, _client(request))
+
+
+@router.post(
+    "/refresh-token",
+    summary="Rotate a refresh token; reusing a spent one ends its session",
+    responses=problems(*_BODY, 401),
+)
+async def refresh_token(
+    body: RefreshRequest, response: Response, engines: Engines = Depends(get_engines)
+) -> TokenResponse:
+    _no_store(response)
+    return await refresh_session(engines, body.refresh_token)
+
+
+@router.post(
+    "/logout",
+    status_code=204,
+    summary="End the current session at once (its access and refresh tokens stop working)",
+    responses=problems(401),
+)
+async def logout(
+    principal: Principal = Depends(current_principal), engines: Engines = Depends(get_engines)
+) -> None:
+    await service.logout(engines, principal)
+
+
+@router.get(
+    "/validate-token",
+    summary="Check an access token and its session",
+    responses=problems(401),
+)
+async def validate_token(
+    principal: Principal = Depends(current_principal),
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    engines: Engines = Depends(get_engines),
+) -> TokenValidity:
+    if credentials is None:  # current_principal has already refused this; keeps mypy honest
+        raise Unauthenticated("Sign in to continue.")
+    return await service.validate_token(engines, principal, credentials.credentials)
+
+
+@router.get("/me", summary="The signed-in account", responses=problems(401))
+async def me(
+    principal: Principal = Depends(current_principal), engines: Engines = Depends(get_engines)
+) -> UserOut:
+    return await service.me(engines, principal)
+
+
+@router.post(
+    "/forgot-password",
+    status_code=202,
+    summary="Email a password-reset link (same answer whether or not the account exists)",
+    responses=problems(*_BODY, 429),
+)
+async def forgot_password(
+    body: ForgotPasswordRequest, request: Request, engines: Engines = Depends(get_engines)
+) -> Accepted:
+    return await password_reset.forgot_password(engines, body.email, _client(request))
+
+
+@router.post(
+    "/reset-password",
+    status_code=204,
+    summary="Set a new password with an emailed token; signs out every session",
+    responses=problems(*_BODY, 410),
+)
+async def reset_password(
+    body: ResetPasswordRequest, engines: Engines = Depends(get_engines)
+) -> None:
+    await password_reset.reset_password(engines, body)
+
+
+@router.post(
+    "/mfa/enroll",
+    summary="Start two-factor enrolment: a TOTP secret and its otpauth:// URI",
+    responses=problems(401, 409),
+)
+async def mfa_enroll(
+    response: Response,
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+) -> MfaEnrolment:
+    _no_store(response)
+    return await mfa.enroll(engines, principal)
+
+
+@router.post(
+    "/mfa/confirm",
+    summary="Turn two-factor on with a first code; returns one-time recovery codes",
+    responses=problems(*_BODY, 401, 409, 429),
+)
+async def mfa_confirm(
+    body: MfaCodeRequest,
+    response: Response,
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+) -> RecoveryCodes:
+    _no_store(response)
+    return await mfa.confirm(engines, principal, body.code)
+
+
+@router.post(
+    "/mfa/disable",
+    status_code=204,
+    summary="Turn two-factor off (needs a current code or a recovery code)",
+    responses=problems(*_BODY, 401, 409, 429),
+)
+async def mfa_disable(
+    body: MfaCodeRequest,
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+) -> None:
+    await mfa.disable(engines, principal, body.code)

@@ -1,0 +1,168 @@
+"""Accounts: registration, sign-in, token checks, the admin account command."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import asyncpg
+
+from bus.events import PATIENT_CREATED, USER_REGISTERED
+from bus.outbox import emit
+from server.auth import sessions
+from server.auth.errors import EmailTaken, InvalidCredentials
+from server.auth.events import UserRegistered, user_subject
+from server.auth.passwords import hash_password, needs_rehash, password_errors, verify_password
+from server.auth.principal import Principal
+from server.auth.ratelimit import enforce
+from server.auth.schemas import (
+    LoginRequest,
+    MfaChallenge,
+    RegisterRequest,
+    RegisterResponse,
+    TokenResponse,
+    TokenValidity,
+    UserOut,
+    normalise_email,
+)
+from server.auth.sessions import ClientInfo
+from server.auth.tokens import MFA_TOKEN_TTL_S, access_token_expiry, issue_mfa_token
+from server.engines import Engines
+from server.errors import InvalidInput, NotFound, Unauthenticated
+from storage import auth as store
+
+log = logging.getLogger(__name__)
+
+INVALID_CREDENTIALS = "Invalid email or password."
+
+
+def _field_error(field: str, code: str, message: str) -> dict[str, Any]:
+    return {"field": field, "location": "body", "message": message, "code": code}
+
+
+def _registration_errors(body: RegisterRequest) -> list[dict[str, Any]]:
+    errors = password_errors(body.password, body.email)
+    if body.role == "patient":
+        for field in ("first_name", "last_name"):
+            if getattr(body, field) is None:
+                errors.append(_field_error(field, "missing", "Required for patients."))
+    return errors
+
+
+async def register(engines: Engines, body: RegisterRequest) -> RegisterResponse:
+    """Create the account (and a patient's profile) with their events, in one transaction."""
+    errors = _registration_errors(body)
+    if errors:
+        raise InvalidInput("Some fields are missing or invalid.", errors)
+    password_hash = await hash_password(body.password)
+    # Patients have no email-verification step yet; doctors wait for an admin's verification.
+    is_verified = body.role == "patient"
+    patient_id = None
+    async with engines.pool.acquire() as con, con.transaction():
+        user = await store.insert_user(con, body.email, password_hash, body.role, is_verified)
+        if user is None:
+            raise EmailTaken("An account with this email already exists.")
+        actor = str(user.id)
+        await emit(
+            con,
+            USER_REGISTERED,
+            user_subject(user.id),
+            UserRegistered(user_id=user.id, role=body.role),
+            actor=actor,
+        )
+        if body.role == "patient":
+            assert body.first_name is not None and body.last_name is not None
+            patient_id = await store.insert_patient_profile(
+                con, user.id, body.first_name.strip(), body.last_name.strip()
+            )
+            await emit(
+                con,
+                PATIENT_CREATED,
+                f"patient:{patient_id}",
+                {"patient_id": str(patient_id)},
+                actor,
+            )
+    log.info("user registered", extra={"user_id": actor, "role": body.role})
+    return RegisterResponse(user=sessions.user_out(user), patient_id=patient_id)
+
+
+async def login(
+    engines: Engines, body: LoginRequest, client: ClientInfo
+) -> TokenResponse | MfaChallenge:
+    """Check the password; open a session, or ask for the second factor first."""
+    settings = engines.settings
+    await enforce(
+        engines.limiter,
+        settings.login_rate_limit,
+        "login",
+        {"ip": client.ip_address or "unknown", "email": body.email},
+    )
+    user = await store.user_by_email(engines.pool, body.email)
+    # Unknown emails still pay for one argon2 verification: same answer, similar time.
+    matched = await verify_password(user.password_hash if user else None, body.password)
+    if user is None or not matched or not user.is_active:
+        raise InvalidCredentials(INVALID_CREDENTIALS)
+    if needs_rehash(user.password_hash):
+        await store.update_password_hash(engines.pool, user.id, await hash_password(body.password))
+    if user.mfa_enabled:
+        return MfaChallenge(
+            mfa_token=issue_mfa_token(settings, user.id), expires_in=MFA_TOKEN_TTL_S
+        )
+    return await sessions.open_session(engines, user, client)
+
+
+async def logout(engines: Engines, principal: Principal) -> None:
+    await sessions.end_session(engines, principal.session_id)
+
+
+async def validate_token(engines: Engines, principal: Principal, token: str) -> TokenValidity:
+    """`principal` comes from `authenticate`, which already checked the token and its session."""
+    return TokenValidity(
+        user_id=principal.user_id,
+        role=principal.role,
+        expires_at=access_token_expiry(engines.settings, token),
+    )
+
+
+async def me(engines: Engines, principal: Principal) -> UserOut:
+    user = await store.user_by_id(engines.pool, principal.user_id)
+    if user is None:
+        raise Unauthenticated("The account no longer exists.")
+    return sessions.user_out(user)
+
+
+async def create_admin(engines: Engines, email: str, password: str) -> UserOut:
+    """Admins are never self-registered; operators create them with `markini create-admin`."""
+    try:
+        email = normalise_email(email)
+    except ValueError as exc:
+        raise InvalidInput(
+            "The email is not valid.", [_field_error("email", "value_error", str(exc))]
+        ) from exc
+    errors = password_errors(password, email)
+    if errors:
+        raise InvalidInput("The password does not meet the policy.", errors)
+    password_hash = await hash_password(password)
+    async with engines.pool.acquire() as con, con.transaction():
+        user = await store.insert_user(con, email, password_hash, "admin", is_verified=True)
+        if user is None:
+            raise EmailTaken("An account with this email already exists.")
+        await emit(
+            con,
+            USER_REGISTERED,
+            user_subject(user.id),
+            UserRegistered(user_id=user.id, role="admin"),
+            actor="cli",
+        )
+    log.info("admin created", extra={"user_id": str(user.id)})
+    return sessions.user_out(user)
+
+
+async def set_verified(con: asyncpg.Connection, user_id: uuid.UUID, verified: bool = True) -> None:
+    """Mark an account verified (e.g. a doctor, by the doctors domain's verification step).
+
+    Takes the caller's connection so it joins the caller's transaction.
+    """
+    if not await store.set_user_verified(con, user_id, verified):
+        raise NotFound("No such account.")

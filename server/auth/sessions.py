@@ -1,0 +1,104 @@
+"""Server-side sessions: opened at sign-in, rotated on refresh, revoked on logout or reuse.
+
+A session is one refresh-token family. Each refresh spends the presented token and issues a new
+one; presenting a spent token again means it leaked (or a client raced itself), so the whole
+session is revoked and every token of it, access tokens included, stops working.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Literal, cast
+
+from server.auth.errors import InvalidRefreshToken
+from server.auth.principal import Role
+from server.auth.schemas import TokenResponse, UserOut
+from server.auth.tokens import hash_token, issue_access_token, new_opaque_token
+from server.engines import Engines
+from storage import auth as store
+
+log = logging.getLogger(__name__)
+
+# Stored for the user's "where am I signed in" view; clipped so a client cannot bloat the row.
+USER_AGENT_MAX = 512
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    ip_address: str | None
+    user_agent: str | None
+
+
+def user_out(user: store.UserRecord) -> UserOut:
+    return UserOut.model_validate(user, from_attributes=True)
+
+
+async def open_session(
+    engines: Engines, user: store.UserRecord, client: ClientInfo
+) -> TokenResponse:
+    settings = engines.settings
+    refresh_token = new_opaque_token()
+    session_id = await store.insert_session(
+        engines.pool,
+        user.id,
+        hash_token(refresh_token),
+        settings.refresh_token_ttl_s,
+        client.ip_address,
+        (client.user_agent or "")[:USER_AGENT_MAX] or None,
+    )
+    log.info("session opened", extra={"user_id": str(user.id), "session_id": str(session_id)})
+    return _tokens(engines, user, session_id, refresh_token)
+
+
+def _tokens(
+    engines: Engines, user: store.UserRecord, session_id: uuid.UUID, refresh_token: str
+) -> TokenResponse:
+    settings = engines.settings
+    return TokenResponse(
+        access_token=issue_access_token(settings, user.id, cast(Role, user.role), session_id),
+        refresh_token=refresh_token,
+        expires_in=settings.access_token_ttl_s,
+        user=user_out(user),
+    )
+
+
+async def refresh_session(engines: Engines, refresh_token: str) -> TokenResponse:
+    presented = hash_token(refresh_token)
+    replacement = new_opaque_token()
+    outcome: Literal["unknown", "ended", "reused", "rotated"]
+    user: store.UserRecord | None = None
+    async with engines.pool.acquire() as con, con.transaction():
+        found = await store.refresh_token_for_update(con, presented)
+        if found is None:
+            outcome = "unknown"
+        elif not found.session_live:
+            outcome = "ended"
+        elif found.rotated:
+            # Committed before we answer 401: the revocation must outlive this request.
+            await store.revoke_session(con, found.session_id)
+            outcome = "reused"
+        else:
+            await store.rotate_refresh_token(
+                con,
+                found.session_id,
+                presented,
+                hash_token(replacement),
+                engines.settings.refresh_token_ttl_s,
+            )
+            user = await store.user_by_id(con, found.user_id)
+            outcome = "rotated"
+    if outcome == "reused" and found is not None:
+        log.warning(
+            "refresh token reused; session revoked",
+            extra={"user_id": str(found.user_id), "session_id": str(found.session_id)},
+        )
+    if outcome != "rotated" or user is None or found is None:
+        raise InvalidRefreshToken("The refresh token is invalid, expired or already used.")
+    return _tokens(engines, user, found.session_id, replacement)
+
+
+async def end_session(engines: Engines, session_id: uuid.UUID) -> None:
+    await store.revoke_session(engines.pool, session_id)
+    log.info("session ended", extra={"session_id": str(session_id)})

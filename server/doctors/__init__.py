@@ -1,0 +1,1 @@
+"""Doctors: profiles, specialization catalogue, admin verification, reviews."""

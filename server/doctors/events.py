@@ -1,0 +1,43 @@
+"""Payloads of the events the doctors domain emits (see /work/contracts.md)."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, ConfigDict
+
+from bus.events import (
+    DOCTOR_CREATED,
+    DOCTOR_DELETED,
+    DOCTOR_REVIEWED,
+    DOCTOR_UPDATED,
+    DOCTOR_VERIFIED,
+    register_payload,
+)
+
+
+class DoctorChanged(BaseModel):
+    """Consumers re-read the doctor: the event only says which one changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    doctor_id: uuid.UUID
+
+
+class DoctorReviewed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    doctor_id: uuid.UUID
+    review_id: uuid.UUID
+    rating: int
+    average_rating: float
+    total_reviews: int
+
+
+def subject(doctor_id: uuid.UUID) -> str:
+    return f"doctor:{doctor_id}"
+
+
+for _type in (DOCTOR_CREATED, DOCTOR_UPDATED, DOCTOR_VERIFIED, DOCTOR_DELETED):
+    register_payload(_type, DoctorChanged)
+register_payload(DOCTOR_REVIEWED, DoctorReviewed)

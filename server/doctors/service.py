@@ -1,0 +1,217 @@
+"""Doctor profiles: creation, visibility, edits and admin verification.
+
+Visibility rule: a verified doctor is public; an unverified or rejected one exists only for its
+owner and for admins, everyone else gets 404 (not bookable, not searchable, not even confirmed).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any, cast
+
+import asyncpg
+
+from bus.events import DOCTOR_CREATED, DOCTOR_UPDATED, DOCTOR_VERIFIED
+from bus.outbox import emit
+from server.auth.principal import Principal
+from server.doctors.errors import DoctorNotFound
+from server.doctors.events import DoctorChanged, subject
+from server.doctors.schemas import (
+    DoctorCreate,
+    DoctorOut,
+    DoctorUpdate,
+    RejectRequest,
+    Specialization,
+)
+from server.errors import Forbidden, InvalidInput, NotFound
+from storage import doctors as store
+
+log = logging.getLogger(__name__)
+
+
+def is_visible(row: asyncpg.Record, principal: Principal | None) -> bool:
+    if row["verification_status"] == "verified":
+        return True
+    return principal is not None and (principal.is_admin or principal.user_id == row["user_id"])
+
+
+def to_out(row: asyncpg.Record) -> DoctorOut:
+    return DoctorOut.model_validate({**dict(row), "rating": float(row["rating"])})
+
+
+async def _check_specializations(con: asyncpg.Connection, codes: list[str]) -> None:
+    unknown = await store.unknown_specializations(con, codes)
+    if unknown:
+        raise InvalidInput(
+            "Unknown specialization codes; see GET /api/v1/specializations.",
+            errors=[
+                {
+                    "field": "specializations",
+                    "location": "body",
+                    "message": f"unknown code: {code}",
+                    "code": "unknown_specialization",
+                }
+                for code in unknown
+            ],
+        )
+
+
+async def _visible_row(
+    con: asyncpg.Connection, principal: Principal | None, doctor_id: uuid.UUID
+) -> asyncpg.Record:
+    row = await store.get_doctor(con, doctor_id)
+    if row is None or not is_visible(row, principal):
+        raise DoctorNotFound("No such doctor.")
+    return row
+
+
+async def list_specializations(pool: asyncpg.Pool) -> list[Specialization]:
+    async with pool.acquire() as con:
+        rows = await store.list_specializations(con)
+    return [Specialization.model_validate(dict(r)) for r in rows]
+
+
+async def _profile_owner(con: asyncpg.Connection, principal: Principal, body: DoctorCreate) -> Any:
+    if principal.is_admin:
+        if body.user_id is None:
+            raise InvalidInput(
+                "Admins must name the doctor account (user_id).",
+                errors=[{"field": "user_id", "location": "body", "message": "required"}],
+            )
+        if await store.user_role(con, body.user_id) != "doctor":
+            raise InvalidInput(
+                "user_id must be an active account with the doctor role.",
+                errors=[{"field": "user_id", "location": "body", "message": "not a doctor"}],
+            )
+        return body.user_id
+    if principal.role != "doctor":
+        raise Forbidden("Only doctors (or admins) create doctor profiles.")
+    if body.user_id not in (None, principal.user_id):
+        raise Forbidden("Doctors create their own profile only.")
+    return principal.user_id
+
+
+async def create_doctor(pool: asyncpg.Pool, principal: Principal, body: DoctorCreate) -> DoctorOut:
+    fields = body.model_dump(exclude={"user_id"})
+    fields["profile_image_url"] = str(body.profile_image_url) if body.profile_image_url else None
+    async with pool.acquire() as con, con.transaction():
+        owner = await _profile_owner(con, principal, body)
+        await _check_specializations(con, body.specializations)
+        doctor_id = (await store.insert_doctor(con, owner, cast(store.DoctorFields, fields)))["id"]
+        await emit(
+            con,
+            DOCTOR_CREATED,
+            subject(doctor_id),
+            DoctorChanged(doctor_id=doctor_id),
+            actor=str(principal.user_id),
+        )
+        row = await store.get_doctor(con, doctor_id)
+    log.info("doctor created", extra={"doctor_id": str(doctor_id)})
+    assert row is not None
+    return to_out(row)
+
+
+async def get_doctor(
+    pool: asyncpg.Pool, principal: Principal | None, doctor_id: uuid.UUID
+) -> DoctorOut:
+    async with pool.acquire() as con:
+        return to_out(await _visible_row(con, principal, doctor_id))
+
+
+async def get_own_doctor(pool: asyncpg.Pool, principal: Principal) -> DoctorOut:
+    async with pool.acquire() as con:
+        doctor_id = await store.doctor_id_for_user(con, principal.user_id)
+        if doctor_id is None:
+            raise NotFound("You have no doctor profile yet; create it with POST /api/v1/doctors.")
+        return to_out(await _visible_row(con, principal, doctor_id))
+
+
+async def doctor_specializations(
+    pool: asyncpg.Pool, principal: Principal | None, doctor_id: uuid.UUID
+) -> list[Specialization]:
+    async with pool.acquire() as con:
+        row = await _visible_row(con, principal, doctor_id)
+        rows = await store.specializations_by_code(con, list(row["specializations"]))
+    return [Specialization.model_validate(dict(r)) for r in rows]
+
+
+async def update_doctor(
+    pool: asyncpg.Pool, principal: Principal, doctor_id: uuid.UUID, body: DoctorUpdate
+) -> DoctorOut:
+    changes = body.changes()
+    async with pool.acquire() as con, con.transaction():
+        row = await store.get_doctor(con, doctor_id, for_update=True)
+        if row is None or not is_visible(row, principal):
+            raise DoctorNotFound("No such doctor.")
+        if row["user_id"] != principal.user_id and not principal.is_admin:
+            raise Forbidden("Only the doctor or an admin may edit this profile.")
+        merged = {key: row[key] for key in store.DoctorFields.__annotations__} | changes
+        merged["specializations"] = list(merged["specializations"])
+        merged["languages"] = list(merged["languages"])
+        if (merged["latitude"] is None) != (merged["longitude"] is None):
+            raise InvalidInput(
+                "latitude and longitude go together.",
+                errors=[{"field": "latitude", "location": "body", "message": "pair incomplete"}],
+            )
+        if "specializations" in changes:
+            await _check_specializations(con, merged["specializations"])
+        await store.update_doctor(con, doctor_id, cast(store.DoctorFields, merged))
+        relicensed = merged["license_number"] != row["license_number"]
+        if relicensed and not principal.is_admin and row["verification_status"] != "unverified":
+            # Verification vouched for the old license: a new one must be checked again.
+            await store.set_verification(con, doctor_id, "unverified", None)
+            await store.set_user_verified(con, row["user_id"], False)
+        await emit(
+            con,
+            DOCTOR_UPDATED,
+            subject(doctor_id),
+            DoctorChanged(doctor_id=doctor_id),
+            actor=str(principal.user_id),
+        )
+        updated = await store.get_doctor(con, doctor_id)
+    assert updated is not None
+    return to_out(updated)
+
+
+async def verify_doctor(pool: asyncpg.Pool, admin: Principal, doctor_id: uuid.UUID) -> DoctorOut:
+    async with pool.acquire() as con, con.transaction():
+        row = await store.get_doctor(con, doctor_id, for_update=True)
+        if row is None:
+            raise DoctorNotFound("No such doctor.")
+        if row["verification_status"] != "verified":
+            await store.set_verification(con, doctor_id, "verified", None)
+            await store.set_user_verified(con, row["user_id"], True)
+            await emit(
+                con,
+                DOCTOR_VERIFIED,
+                subject(doctor_id),
+                DoctorChanged(doctor_id=doctor_id),
+                actor=str(admin.user_id),
+            )
+            log.info("doctor verified", extra={"doctor_id": str(doctor_id)})
+        updated = await store.get_doctor(con, doctor_id)
+    assert updated is not None
+    return to_out(updated)
+
+
+async def reject_doctor(
+    pool: asyncpg.Pool, admin: Principal, doctor_id: uuid.UUID, body: RejectRequest
+) -> DoctorOut:
+    async with pool.acquire() as con, con.transaction():
+        row = await store.get_doctor(con, doctor_id, for_update=True)
+        if row is None:
+            raise DoctorNotFound("No such doctor.")
+        await store.set_verification(con, doctor_id, "rejected", body.reason or None)
+        await store.set_user_verified(con, row["user_id"], False)
+        await emit(
+            con,
+            DOCTOR_UPDATED,
+            subject(doctor_id),
+            DoctorChanged(doctor_id=doctor_id),
+            actor=str(admin.user_id),
+        )
+        updated = await store.get_doctor(con, doctor_id)
+    log.info("doctor rejected", extra={"doctor_id": str(doctor_id)})
+    assert updated is not None
+    return to_out(updated)

@@ -1,0 +1,1 @@
+"""Patients: profiles, field-encrypted medical history, favorite doctors, GDPR erasure."""

@@ -1,0 +1,157 @@
+"""Who may do what with a patient's record, and the audit trail of every access to it.
+
+Relations to a patient record:
+- self: the patient's own account: everything.
+- doctor: a doctor with an appointment with the patient (scheduled, confirmed, completed or
+  no-show; see storage.patients.doctor_treats_patient): reads the profile, reads and adds to the
+  medical history. Never edits the profile, erases it or sees favorites.
+- admin: reads and edits the profile, reads the history and favorites, erases (GDPR requests).
+  Admins never write medical history (they are not clinicians).
+Anyone else gets 404, exactly as for a patient that does not exist (existence is not leaked);
+a caller who may see the record but not do this action with it gets 403.
+
+Every access by someone other than the patient, and every touch of the medical history (the
+patient's own included), is recorded with `server.audit.service.record_access`; every refused
+attempt is recorded too, with its status (403 or 404).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Literal
+
+import asyncpg
+from starlette.requests import HTTPConnection
+
+from server.audit.service import record_access
+from server.auth.principal import Principal
+from server.errors import Forbidden
+from server.patients.errors import PatientNotFound
+from storage import patients as store
+
+Action = Literal[
+    "profile.read",
+    "profile.update",
+    "profile.erase",
+    "history.read",
+    "history.write",
+    "favorites.read",
+    "favorites.write",
+]
+Relation = Literal["self", "doctor", "admin"]
+
+ALLOWED: dict[Relation, frozenset[Action]] = {
+    "self": frozenset(
+        {
+            "profile.read",
+            "profile.update",
+            "profile.erase",
+            "history.read",
+            "history.write",
+            "favorites.read",
+            "favorites.write",
+        }
+    ),
+    "doctor": frozenset({"profile.read", "history.read", "history.write"}),
+    "admin": frozenset(
+        {"profile.read", "profile.update", "profile.erase", "history.read", "favorites.read"}
+    ),
+}
+
+# Audit action names ("<resource>.<verb>", as the audit service asks).
+AUDIT_NAMES: dict[Action, tuple[str, str]] = {
+    "profile.read": ("patient_profile.read", "patient"),
+    "profile.update": ("patient_profile.update", "patient"),
+    "profile.erase": ("patient_profile.erase", "patient"),
+    "history.read": ("medical_history.read", "medical_history"),
+    "history.write": ("medical_history.create", "medical_history"),
+    "favorites.read": ("favorites.read", "patient"),
+    "favorites.write": ("favorites.update", "patient"),
+}
+
+
+@dataclass(frozen=True)
+class PatientAccess:
+    patient: asyncpg.Record
+    relation: Relation
+    action: Action
+
+    @property
+    def patient_id(self) -> uuid.UUID:
+        value: uuid.UUID = self.patient["id"]
+        return value
+
+    @property
+    def audited(self) -> bool:
+        return self.relation != "self" or self.action.startswith("history.")
+
+
+async def _relation(
+    con: asyncpg.Connection, principal: Principal, patient: asyncpg.Record
+) -> Relation | None:
+    if patient["user_id"] == principal.user_id:
+        return "self"
+    if principal.is_admin:
+        return "admin"
+    if principal.role == "doctor" and await store.doctor_treats_patient(
+        con, principal.user_id, patient["id"]
+    ):
+        return "doctor"
+    return None
+
+
+async def resolve(
+    con: asyncpg.Connection,
+    principal: Principal,
+    patient_id: uuid.UUID,
+    action: Action,
+    *,
+    for_update: bool = False,
+) -> PatientAccess:
+    patient = await store.get_patient(con, patient_id, for_update=for_update)
+    relation = await _relation(con, principal, patient) if patient is not None else None
+    if patient is None or relation is None:
+        raise PatientNotFound("No such patient.")
+    if action not in ALLOWED[relation]:
+        raise Forbidden("Your role does not allow this on a patient's record.")
+    return PatientAccess(patient, relation, action)
+
+
+async def record(
+    con_or_pool: asyncpg.Connection | asyncpg.Pool,
+    principal: Principal,
+    action: Action,
+    patient_id: uuid.UUID,
+    request: HTTPConnection | None,
+    status: int = 200,
+) -> None:
+    name, resource_type = AUDIT_NAMES[action]
+    await record_access(
+        con_or_pool,
+        principal=principal,
+        action=name,
+        resource_type=resource_type,
+        resource_id=patient_id,
+        status=status,
+        request=request,
+    )
+
+
+@asynccontextmanager
+async def audit_refusals(
+    pool: asyncpg.Pool,
+    principal: Principal,
+    action: Action,
+    patient_id: uuid.UUID,
+    request: HTTPConnection | None,
+) -> AsyncIterator[None]:
+    """Record a refused attempt (after its transaction rolled back) and let the error go on."""
+    try:
+        yield
+    except (PatientNotFound, Forbidden) as exc:
+        # Anyone reaching for a record that is not theirs leaves a trace, whatever the outcome.
+        await record(pool, principal, action, patient_id, request, status=exc.status)
+        raise

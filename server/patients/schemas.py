@@ -1,0 +1,148 @@
+"""Request and response bodies of the patients API (the public contract in /openapi.json)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+Gender = Literal["female", "male", "other", "undisclosed"]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]  # E.164
+Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+def _past_date(value: date) -> date:
+    if value > datetime.now(UTC).date():
+        raise ValueError("must not be in the future")
+    if value < date(1900, 1, 1):
+        raise ValueError("must be after 1900-01-01")
+    return value
+
+
+PastDate = Annotated[date, AfterValidator(_past_date)]
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    line1: Line = ""
+    line2: Line = ""
+    city: Line = ""
+    postcode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)] = ""
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "FR"
+
+
+class Insurance(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Line = ""
+    policy_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] = ""
+    social_security_number: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=32)
+    ] = ""
+
+
+class PatientCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: uuid.UUID | None = Field(
+        None, description="Admins only: the patient account the profile belongs to."
+    )
+    first_name: Name
+    last_name: Name
+    date_of_birth: PastDate | None = None
+    gender: Gender | None = None
+    phone: Phone | None = None
+    address: Address = Field(default_factory=Address)
+    insurance_info: Insurance = Field(default_factory=Insurance)
+
+
+# Fields a PUT may set to null; the others, when present, need a value.
+NULLABLE_FIELDS = frozenset({"date_of_birth", "gender", "phone"})
+
+
+class PatientUpdate(BaseModel):
+    """Partial update: fields left out keep their value; address / insurance are replaced whole."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: Name | None = None
+    last_name: Name | None = None
+    date_of_birth: PastDate | None = None
+    gender: Gender | None = None
+    phone: Phone | None = None
+    address: Address | None = None
+    insurance_info: Insurance | None = None
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> PatientUpdate:
+        nulls = [n for n in self.model_fields_set - NULLABLE_FIELDS if getattr(self, n) is None]
+        if nulls:
+            raise ValueError(f"these fields cannot be null: {', '.join(sorted(nulls))}")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(include=self.model_fields_set)
+
+
+class PatientOut(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID | None
+    first_name: str
+    last_name: str
+    date_of_birth: date | None
+    gender: Gender | None
+    phone: str | None
+    address: dict[str, Any]
+    insurance_info: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class MedicalHistoryCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    condition: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
+    ]
+    diagnosis_date: PastDate | None = None
+    notes: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+
+
+class MedicalHistoryOut(BaseModel):
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    condition: str
+    diagnosis_date: date | None
+    notes: str | None
+    created_by: uuid.UUID | None
+    created_at: datetime
+
+
+class MedicalHistoryPage(BaseModel):
+    items: list[MedicalHistoryOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class FavoriteDoctor(BaseModel):
+    id: uuid.UUID
+    first_name: str
+    last_name: str
+    specializations: list[str]
+    city: str
+    profile_image_url: str | None
+    rating: float
+    total_reviews: int
+    favorited_at: datetime

@@ -1,0 +1,155 @@
+"""Patient profiles: creation, reads and edits under server.patients.access, GDPR erasure."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import cast
+
+import asyncpg
+from starlette.requests import HTTPConnection
+
+from bus.events import PATIENT_CREATED, PATIENT_DELETED, PATIENT_UPDATED
+from bus.outbox import emit
+from server.auth.principal import Principal
+from server.errors import Forbidden, InvalidInput
+from server.patients import access
+from server.patients.errors import PatientNotFound
+from server.patients.events import PatientChanged, subject
+from server.patients.schemas import PatientCreate, PatientOut, PatientUpdate
+from storage import doctors as doctor_store
+from storage import patients as store
+
+log = logging.getLogger(__name__)
+
+
+def to_out(row: asyncpg.Record) -> PatientOut:
+    return PatientOut.model_validate(dict(row))
+
+
+async def _profile_owner(
+    con: asyncpg.Connection, principal: Principal, body: PatientCreate
+) -> uuid.UUID:
+    if principal.is_admin:
+        if body.user_id is None:
+            raise InvalidInput(
+                "Admins must name the patient account (user_id).",
+                errors=[{"field": "user_id", "location": "body", "message": "required"}],
+            )
+        if await doctor_store.user_role(con, body.user_id) != "patient":
+            raise InvalidInput(
+                "user_id must be an active account with the patient role.",
+                errors=[{"field": "user_id", "location": "body", "message": "not a patient"}],
+            )
+        return body.user_id
+    if principal.role != "patient":
+        raise Forbidden("Only patients (or admins) create patient profiles.")
+    if body.user_id not in (None, principal.user_id):
+        raise Forbidden("Patients create their own profile only.")
+    return principal.user_id
+
+
+async def create_patient(
+    pool: asyncpg.Pool, principal: Principal, body: PatientCreate
+) -> PatientOut:
+    """A second profile for one account is refused (409): sign-up already made a minimal one,
+    which the client completes with PUT (GET /api/v1/patients/me gives its id)."""
+    fields = body.model_dump(exclude={"user_id"})
+    async with pool.acquire() as con, con.transaction():
+        owner = await _profile_owner(con, principal, body)
+        patient_id = await store.insert_patient(con, owner, cast(store.PatientFields, fields))
+        await emit(
+            con,
+            PATIENT_CREATED,
+            subject(patient_id),
+            PatientChanged(patient_id=patient_id),
+            actor=str(principal.user_id),
+        )
+        row = await store.get_patient(con, patient_id)
+    assert row is not None
+    log.info("patient created", extra={"patient_id": str(patient_id)})
+    return to_out(row)
+
+
+async def get_own_patient(pool: asyncpg.Pool, principal: Principal) -> PatientOut:
+    async with pool.acquire() as con:
+        patient_id = await store.patient_id_for_user(con, principal.user_id)
+        row = await store.get_patient(con, patient_id) if patient_id else None
+    if row is None:
+        raise PatientNotFound("You have no patient profile yet; create it with POST.")
+    return to_out(row)
+
+
+async def get_patient(
+    pool: asyncpg.Pool, principal: Principal, patient_id: uuid.UUID, request: HTTPConnection
+) -> PatientOut:
+    async with access.audit_refusals(pool, principal, "profile.read", patient_id, request):
+        async with pool.acquire() as con, con.transaction():
+            grant = await access.resolve(con, principal, patient_id, "profile.read")
+            if grant.audited:
+                await access.record(con, principal, grant.action, patient_id, request)
+    return to_out(grant.patient)
+
+
+async def update_patient(
+    pool: asyncpg.Pool,
+    principal: Principal,
+    patient_id: uuid.UUID,
+    body: PatientUpdate,
+    request: HTTPConnection,
+) -> PatientOut:
+    changes = body.changes()
+    async with access.audit_refusals(pool, principal, "profile.update", patient_id, request):
+        async with pool.acquire() as con, con.transaction():
+            grant = await access.resolve(
+                con, principal, patient_id, "profile.update", for_update=True
+            )
+            current = {key: grant.patient[key] for key in store.PatientFields.__annotations__}
+            await store.update_patient(
+                con, patient_id, cast(store.PatientFields, current | changes)
+            )
+            await emit(
+                con,
+                PATIENT_UPDATED,
+                subject(patient_id),
+                PatientChanged(patient_id=patient_id),
+                actor=str(principal.user_id),
+            )
+            if grant.audited:
+                await access.record(con, principal, grant.action, patient_id, request)
+            row = await store.get_patient(con, patient_id)
+    assert row is not None
+    return to_out(row)
+
+
+async def erase_patient(
+    pool: asyncpg.Pool, principal: Principal, patient_id: uuid.UUID, request: HTTPConnection
+) -> None:
+    """GDPR erasure, all or nothing in one transaction.
+
+    Identity goes (names become "Erased"; birth date, phone, address, insurance cleared; the
+    link to the account cut), the medical history and favorites are deleted, review comments
+    blanked, and the account deactivated with every session revoked. The row itself stays, so
+    the doctors' appointment records (which point at patient_id) keep their history without
+    saying who it was.
+    """
+    async with access.audit_refusals(pool, principal, "profile.erase", patient_id, request):
+        async with pool.acquire() as con, con.transaction():
+            grant = await access.resolve(
+                con, principal, patient_id, "profile.erase", for_update=True
+            )
+            user_id = grant.patient["user_id"]
+            await store.erase_patient(con, patient_id)
+            await doctor_store.clear_review_comments(con, patient_id)
+            if user_id is not None:
+                await store.deactivate_user(con, user_id)
+            await emit(
+                con,
+                PATIENT_DELETED,
+                subject(patient_id),
+                PatientChanged(patient_id=patient_id),
+                actor=str(principal.user_id),
+            )
+            # Always audited, the patient's own request included: erasure is a legal act.
+            await access.record(con, principal, grant.action, patient_id, request)
+    log.info("patient erased", extra={"patient_id": str(patient_id)})

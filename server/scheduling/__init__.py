@@ -1,0 +1,1 @@
+"""Scheduling: availability, free slots, appointments and holds."""

@@ -1,0 +1,85 @@
+"""Who may see or change which appointment and availability (object-level authorization).
+
+Callers who are not a party to an appointment get 404, so ids do not reveal what exists.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+import asyncpg
+
+from server.auth.principal import Principal
+from server.errors import Forbidden, NotFound
+from storage.scheduling.parties import doctor_id_for_user, fetch_doctor, patient_id_for_user
+
+Party = Literal["patient", "doctor", "admin"]
+
+# Who may ask for which action on an appointment they take part in.
+ACTION_PARTIES: dict[str, frozenset[Party]] = {
+    "cancel": frozenset({"patient", "doctor", "admin"}),
+    "reschedule": frozenset({"patient", "doctor", "admin"}),
+    "update": frozenset({"patient", "doctor", "admin"}),
+    "confirm": frozenset({"doctor", "admin"}),
+    "complete": frozenset({"doctor", "admin"}),
+    "no_show": frozenset({"doctor", "admin"}),
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal
+    patient_id: uuid.UUID | None
+    doctor_id: uuid.UUID | None
+
+    @property
+    def actor(self) -> str:
+        return str(self.principal.user_id)
+
+
+async def resolve_caller(con: asyncpg.Connection | asyncpg.Pool, principal: Principal) -> Caller:
+    patient_id = doctor_id = None
+    if principal.role == "patient":
+        patient_id = await patient_id_for_user(con, principal.user_id)
+    elif principal.role == "doctor":
+        doctor_id = await doctor_id_for_user(con, principal.user_id)
+    return Caller(principal, patient_id, doctor_id)
+
+
+def party_of(caller: Caller, appointment: asyncpg.Record) -> Party | None:
+    if caller.principal.is_admin:
+        return "admin"
+    if caller.patient_id is not None and caller.patient_id == appointment["patient_id"]:
+        return "patient"
+    if caller.doctor_id is not None and caller.doctor_id == appointment["doctor_id"]:
+        return "doctor"
+    return None
+
+
+def require_party(caller: Caller, appointment: asyncpg.Record | None) -> Party:
+    """The caller's part in the appointment; 404 when none (or no such appointment)."""
+    party = party_of(caller, appointment) if appointment is not None else None
+    if party is None:
+        raise NotFound("No such appointment.")
+    return party
+
+
+def require_action(party: Party, action: str) -> None:
+    if party not in ACTION_PARTIES[action]:
+        raise Forbidden(f"Only the doctor or an admin can {action.replace('_', '-')} this.")
+
+
+async def require_availability_editor(
+    con: asyncpg.Connection | asyncpg.Pool, principal: Principal, doctor_id: uuid.UUID
+) -> asyncpg.Record:
+    """The doctor row, if the caller is that doctor or an admin (403 otherwise, 404 if none)."""
+    doctor = await fetch_doctor(con, doctor_id)
+    if principal.is_admin:
+        if doctor is None:
+            raise NotFound("No such doctor.")
+        return doctor
+    if doctor is None or doctor["user_id"] != principal.user_id:
+        raise Forbidden("Only the doctor or an admin can change this availability.")
+    return doctor

@@ -1,0 +1,219 @@
+"""Reading and editing appointments: rendering, lists per patient / doctor, notes and reason."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from bus import events
+from server.auth.principal import Principal
+from server.crypto import EncryptedField, FieldCipher
+from server.engines import Engines
+from server.errors import Forbidden, InvalidInput, NotFound
+from server.scheduling.access import require_action, require_party, resolve_caller
+from server.scheduling.errors import TransitionRefused
+from server.scheduling.events import appointment_payload, emit_appointment
+from server.scheduling.schemas import AppointmentOut, AppointmentPage, AppointmentUpdate, Parties
+from server.scheduling.slots import load_availability, zone_of
+from server.scheduling.state_machine import allowed_transitions, is_active
+from storage.scheduling import appointments as store
+from storage.scheduling.parties import fetch_doctor, patient_exists
+from storage.scheduling.versions import current_version
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    start: datetime | None
+    end: datetime | None
+    statuses: list[str] | None
+    limit: int
+    offset: int
+
+
+def encrypt_notes(
+    cipher: FieldCipher, appointment_id: uuid.UUID, notes: str
+) -> EncryptedField | None:
+    # The id as associated data: a ciphertext copied onto another appointment does not decrypt.
+    return cipher.encrypt(notes, appointment_id.bytes) if notes else None
+
+
+def render_appointment(row: asyncpg.Record, cipher: FieldCipher) -> AppointmentOut:
+    zone = zone_of(row["time_zone"])
+    notes = cipher.decrypt(row["notes"], row["id"].bytes) if row["notes"] else ""
+    return AppointmentOut(
+        id=row["id"],
+        doctor_id=row["doctor_id"],
+        patient_id=row["patient_id"],
+        start=row["start_at"].astimezone(zone),
+        end=row["end_at"].astimezone(zone),
+        time_zone=row["time_zone"],
+        visit_type=row["visit_type"],
+        status=row["status"],
+        reason_id=row["reason_id"],
+        reason_name=row["reason_name"],
+        location=row["location"],
+        notes=notes,
+        fee=row["fee"],
+        currency=row["currency"],
+        hold_expires_at=row["hold_expires_at"],
+        cancelled_by=row["cancelled_by"],
+        cancellation_reason=row["cancellation_reason"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        allowed_transitions=allowed_transitions(row["status"]),
+    )
+
+
+async def get_appointment(
+    engines: Engines, principal: Principal, appointment_id: uuid.UUID
+) -> AppointmentOut:
+    async with engines.pool.acquire() as con:
+        caller = await resolve_caller(con, principal)
+        row = await store.fetch_appointment(con, appointment_id)
+        require_party(caller, row)
+    assert row is not None
+    return render_appointment(row, FieldCipher(engines.settings))
+
+
+async def update_appointment(
+    engines: Engines, principal: Principal, appointment_id: uuid.UUID, body: AppointmentUpdate
+) -> AppointmentOut:
+    """Change notes or the visit reason (same duration) of an upcoming appointment."""
+    cipher = FieldCipher(engines.settings)
+    async with engines.pool.acquire() as con:
+        caller = await resolve_caller(con, principal)
+        require_action(
+            require_party(caller, await store.fetch_appointment(con, appointment_id)), "update"
+        )
+        async with con.transaction():
+            status = await store.lock_appointment(con, appointment_id)
+            row = await store.fetch_appointment(con, appointment_id)
+            assert status is not None and row is not None
+            if not is_active(status):
+                raise TransitionRefused(
+                    f"An appointment that is {status} can no longer be edited.",
+                    status,
+                    allowed_transitions(status),
+                )
+            if body.reason_id is not None:
+                await _check_new_reason(con, row, body.reason_id)
+            notes = (
+                encrypt_notes(cipher, appointment_id, body.notes)
+                if body.notes is not None
+                else None
+            )
+            await store.update_details(
+                con, appointment_id, notes, body.notes is not None, body.reason_id
+            )
+            row = await store.fetch_appointment(con, appointment_id)
+            assert row is not None
+            version = await current_version(con, row["doctor_id"])
+            await emit_appointment(
+                con, events.APPOINTMENT_UPDATED, appointment_payload(row, version), caller.actor
+            )
+    return render_appointment(row, cipher)
+
+
+async def _check_new_reason(
+    con: asyncpg.Connection, row: asyncpg.Record, reason_id: uuid.UUID
+) -> None:
+    doctor = await fetch_doctor(con, row["doctor_id"])
+    assert doctor is not None
+    reason = (await load_availability(con, doctor)).reason(reason_id)
+    length = int((row["end_at"] - row["start_at"]).total_seconds() // 60)
+    problem = None
+    if reason is None:
+        problem = "unknown visit reason"
+    elif row["visit_type"] not in reason.visit_types:
+        problem = f"this reason is not offered as {row['visit_type']}"
+    elif reason.duration_minutes != length:
+        problem = "this reason takes another duration; reschedule instead"
+    if problem:
+        raise InvalidInput(
+            "This visit reason does not fit the appointment.",
+            [{"field": "reason_id", "location": "body", "message": problem}],
+        )
+
+
+async def list_for_patient(
+    engines: Engines, principal: Principal, patient_id: uuid.UUID, query: ListQuery
+) -> AppointmentPage:
+    """The patient's own list; a doctor sees only this patient's appointments with them."""
+    async with engines.pool.acquire() as con:
+        caller = await resolve_caller(con, principal)
+        doctor_filter = None
+        if principal.is_admin:
+            if not await patient_exists(con, patient_id):
+                raise NotFound("No such patient.")
+        elif caller.doctor_id is not None:
+            doctor_filter = caller.doctor_id
+        elif caller.patient_id != patient_id:
+            raise Forbidden("You can only list your own appointments.")
+        rows, total = await store.list_appointments(
+            con,
+            patient_id=patient_id,
+            doctor_id=doctor_filter,
+            start=query.start,
+            end=query.end,
+            statuses=query.statuses,
+            limit=query.limit,
+            offset=query.offset,
+        )
+    return _page(engines, rows, total, query)
+
+
+async def list_for_doctor(
+    engines: Engines, principal: Principal, doctor_id: uuid.UUID, query: ListQuery
+) -> AppointmentPage:
+    """A doctor's agenda: that doctor and admins only."""
+    async with engines.pool.acquire() as con:
+        caller = await resolve_caller(con, principal)
+        if principal.is_admin:
+            if await fetch_doctor(con, doctor_id) is None:
+                raise NotFound("No such doctor.")
+        elif caller.doctor_id != doctor_id:
+            raise Forbidden("You can only list your own agenda.")
+        rows, total = await store.list_appointments(
+            con,
+            patient_id=None,
+            doctor_id=doctor_id,
+            start=query.start,
+            end=query.end,
+            statuses=query.statuses,
+            limit=query.limit,
+            offset=query.offset,
+        )
+    return _page(engines, rows, total, query)
+
+
+def _page(
+    engines: Engines, rows: list[asyncpg.Record], total: int, query: ListQuery
+) -> AppointmentPage:
+    cipher = FieldCipher(engines.settings)
+    return AppointmentPage(
+        items=[render_appointment(r, cipher) for r in rows],
+        total=total,
+        limit=query.limit,
+        offset=query.offset,
+    )
+
+
+async def appointment_parties(pool: asyncpg.Pool, appointment_id: uuid.UUID) -> Parties | None:
+    """Contract: who takes part in an appointment, or None if there is no such appointment."""
+    row = await store.fetch_appointment(pool, appointment_id)
+    if row is None:
+        return None
+    return Parties(
+        appointment_id=row["id"],
+        patient_user_id=row["patient_user_id"],
+        doctor_user_id=row["doctor_user_id"],
+        doctor_id=row["doctor_id"],
+        patient_id=row["patient_id"],
+        start=row["start_at"],
+        end=row["end_at"],
+        visit_type=row["visit_type"],
+        status=row["status"],
+    )

@@ -1,0 +1,149 @@
+"""Doctors' availability: read it, replace it atomically, preview the slots a proposal gives."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from server.auth.principal import Principal
+from server.errors import NotFound
+from server.scheduling.access import require_availability_editor
+from server.scheduling.availability_checks import CheckedAvailability, check_availability
+from server.scheduling.availability_schemas import (
+    AvailabilityIn,
+    AvailabilityOut,
+    DateExceptionOut,
+    PreviewRequest,
+    SchedulingSettingsOut,
+    VisitReasonOut,
+    WeeklyRuleOut,
+)
+from server.scheduling.events import emit_availability
+from server.scheduling.model import Availability
+from server.scheduling.schemas import SlotsPage
+from server.scheduling.slots import check_range, free_slots, render, zone_of
+from storage.scheduling import availability as store
+from storage.scheduling.parties import fetch_doctor
+from storage.scheduling.versions import bump_version, current_version
+
+PREVIEW_DEFAULT_RANGE = timedelta(days=14)
+
+
+async def _read(con: asyncpg.Connection, doctor: asyncpg.Record) -> AvailabilityOut:
+    doctor_id = doctor["id"]
+    settings = await store.fetch_settings(con, doctor_id)
+    return AvailabilityOut(
+        doctor_id=doctor_id,
+        time_zone=doctor["time_zone"],
+        availability_version=await current_version(con, doctor_id),
+        rules=[
+            WeeklyRuleOut(
+                id=r.id,
+                day_of_week=r.day_of_week,
+                start=r.start,
+                end=r.end,
+                slot_minutes=r.slot_minutes,
+                visit_type=r.visit_type,
+                location=r.location,
+            )
+            for r in await store.fetch_rules(con, doctor_id)
+        ],
+        exceptions=[
+            DateExceptionOut(
+                id=e.id,
+                kind=e.kind,
+                start_date=e.start_date,
+                end_date=e.end_date,
+                start=e.start,
+                end=e.end,
+                slot_minutes=e.slot_minutes,
+                visit_type=e.visit_type,
+                location=e.location,
+                note=e.note,
+            )
+            for e in await store.fetch_exceptions(con, doctor_id)
+        ],
+        reasons=[
+            VisitReasonOut(
+                id=r.id,
+                name=r.name,
+                duration_minutes=r.duration_minutes,
+                visit_types=list(r.visit_types),
+                fee_override=r.fee_override,
+                new_patients_allowed=r.new_patients_allowed,
+            )
+            for r in await store.fetch_reasons(con, doctor_id)
+        ],
+        settings=SchedulingSettingsOut(
+            min_notice_minutes=settings.min_notice_minutes,
+            max_horizon_days=settings.max_horizon_days,
+            buffer_minutes=settings.buffer_minutes,
+        ),
+    )
+
+
+async def get_availability(
+    pool: asyncpg.Pool, principal: Principal | None, doctor_id: uuid.UUID
+) -> AvailabilityOut:
+    """Public for verified doctors; an unverified doctor's only to that doctor and admins."""
+    async with pool.acquire() as con, con.transaction(isolation="repeatable_read", readonly=True):
+        doctor = await fetch_doctor(con, doctor_id)
+        visible = doctor is not None and (
+            doctor["verification_status"] == "verified"
+            or (
+                principal is not None
+                and (principal.is_admin or doctor["user_id"] == principal.user_id)
+            )
+        )
+        if doctor is None or not visible:
+            raise NotFound("No such doctor.")
+        return await _read(con, doctor)
+
+
+async def replace_availability(
+    pool: asyncpg.Pool, principal: Principal, doctor_id: uuid.UUID, body: AvailabilityIn
+) -> AvailabilityOut:
+    """Replace rules, exceptions, reasons and settings in one transaction; bump the version."""
+    async with pool.acquire() as con:
+        doctor = await require_availability_editor(con, principal, doctor_id)
+        async with con.transaction():
+            version = await bump_version(con, doctor_id)
+            checked = check_availability(body, await store.reason_ids(con, doctor_id))
+            await store.replace_rules(con, doctor_id, checked.rules)
+            await store.replace_exceptions(con, doctor_id, checked.exceptions)
+            await store.save_reasons(con, doctor_id, checked.reasons)
+            await store.save_settings(con, doctor_id, checked.settings)
+            await emit_availability(con, doctor_id, version, str(principal.user_id))
+            return await _read(con, doctor)
+
+
+async def preview_availability(
+    pool: asyncpg.Pool, principal: Principal, doctor_id: uuid.UUID, body: PreviewRequest
+) -> SlotsPage:
+    """The slots patients would see if `body.availability` were saved now (nothing is saved)."""
+    now = datetime.now(UTC)
+    start = body.from_ or now
+    end = body.to or start + PREVIEW_DEFAULT_RANGE
+    check_range(start, end)
+    async with pool.acquire() as con:
+        doctor = await require_availability_editor(con, principal, doctor_id)
+        checked: CheckedAvailability = check_availability(
+            body.availability, await store.reason_ids(con, doctor_id)
+        )
+        zone = zone_of(doctor["time_zone"])
+        proposal = Availability(
+            doctor_id, zone, checked.rules, checked.exceptions, checked.reasons, checked.settings
+        )
+        async with con.transaction(isolation="repeatable_read", readonly=True):
+            version = await current_version(con, doctor_id)
+            slots = await free_slots(con, proposal, start, end, now)
+    return SlotsPage(
+        doctor_id=doctor_id,
+        time_zone=doctor["time_zone"],
+        from_=start,
+        to=end,
+        availability_version=version,
+        slots=render(slots, zone),
+    )

@@ -1,0 +1,169 @@
+"""Rules an availability must follow beyond field types, and its conversion to domain values.
+
+Every problem is reported at once as a field error (`rules.2.end`), so the editor can mark them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, time
+from typing import Any
+
+from server.errors import InvalidInput
+from server.scheduling.availability_schemas import AvailabilityIn, DateExceptionIn
+from server.scheduling.model import DateException, DoctorSettings, VisitReason, WeeklyRule
+
+# A single exception spans at most a year: longer absences are better expressed by editing rules.
+MAX_EXCEPTION_DAYS = 366
+
+
+@dataclass(frozen=True)
+class CheckedAvailability:
+    rules: tuple[WeeklyRule, ...]
+    exceptions: tuple[DateException, ...]
+    reasons: tuple[VisitReason, ...]
+    settings: DoctorSettings
+
+
+def _minutes(start: time, end: time) -> int:
+    return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+
+
+def _error(field: str, message: str) -> dict[str, Any]:
+    return {"field": field, "location": "body", "message": message, "code": "availability"}
+
+
+def _window_errors(
+    field: str, start: time, end: time, slot_minutes: int
+) -> Iterator[dict[str, Any]]:
+    length = _minutes(start, end)
+    if length <= 0:
+        yield _error(f"{field}.end", "end must be after start")
+    elif length < slot_minutes:
+        yield _error(f"{field}.slot_minutes", "the window is shorter than one slot")
+    elif length % slot_minutes:
+        yield _error(
+            f"{field}.slot_minutes",
+            f"{slot_minutes}-minute slots do not fill {start:%H:%M}-{end:%H:%M} evenly",
+        )
+
+
+def _rule_errors(body: AvailabilityIn) -> Iterator[dict[str, Any]]:
+    for i, rule in enumerate(body.rules):
+        yield from _window_errors(f"rules.{i}", rule.start, rule.end, rule.slot_minutes)
+    for i, rule in enumerate(body.rules):
+        for j in range(i):
+            other = body.rules[j]
+            if (
+                other.day_of_week == rule.day_of_week
+                and rule.start < other.end
+                and other.start < rule.end
+            ):
+                yield _error(f"rules.{i}", f"overlaps rules.{j} on the same day")
+
+
+def _exception_days(exc: DateExceptionIn) -> tuple[date, date]:
+    return exc.start_date, exc.end_date or exc.start_date
+
+
+def _one_exception_errors(i: int, exc: DateExceptionIn) -> Iterator[dict[str, Any]]:
+    field = f"exceptions.{i}"
+    first, last = _exception_days(exc)
+    if last < first:
+        yield _error(f"{field}.end_date", "end_date must not be before start_date")
+    elif (last - first).days >= MAX_EXCEPTION_DAYS:
+        yield _error(f"{field}.end_date", f"at most {MAX_EXCEPTION_DAYS} days per exception")
+    if (exc.start is None) != (exc.end is None):
+        yield _error(f"{field}.end", "give both start and end, or neither (whole days)")
+    if exc.kind == "time-off":
+        if exc.start and exc.end and exc.end <= exc.start:
+            yield _error(f"{field}.end", "end must be after start")
+        if exc.slot_minutes is not None or exc.visit_type is not None:
+            yield _error(field, "time off takes no slot_minutes or visit_type")
+        return
+    for name in ("start", "end", "slot_minutes", "visit_type"):
+        if getattr(exc, name) is None:
+            yield _error(f"{field}.{name}", "required for extra hours")
+    if exc.start and exc.end and exc.slot_minutes:
+        yield from _window_errors(field, exc.start, exc.end, exc.slot_minutes)
+
+
+def _exception_errors(body: AvailabilityIn) -> Iterator[dict[str, Any]]:
+    for i, exc in enumerate(body.exceptions):
+        yield from _one_exception_errors(i, exc)
+    extras = [(i, e) for i, e in enumerate(body.exceptions) if e.kind == "extra-hours"]
+    for n, (i, exc) in enumerate(extras):
+        for j, other in extras[:n]:
+            (a1, a2), (b1, b2) = _exception_days(exc), _exception_days(other)
+            if not (a1 <= b2 and b1 <= a2):
+                continue
+            if exc.start and exc.end and other.start and other.end:
+                if exc.start < other.end and other.start < exc.end:
+                    yield _error(f"exceptions.{i}", f"overlaps exceptions.{j} on a common day")
+
+
+def _reason_errors(body: AvailabilityIn, own_ids: set[uuid.UUID]) -> Iterator[dict[str, Any]]:
+    names: set[str] = set()
+    ids: set[uuid.UUID] = set()
+    for i, reason in enumerate(body.reasons):
+        key = reason.name.strip().casefold()
+        if key in names:
+            yield _error(f"reasons.{i}.name", "two reasons have this name")
+        names.add(key)
+        if reason.id is not None:
+            if reason.id in ids:
+                yield _error(f"reasons.{i}.id", "listed twice")
+            elif reason.id not in own_ids:
+                yield _error(f"reasons.{i}.id", "not one of this doctor's reasons")
+            ids.add(reason.id)
+        if len(set(reason.visit_types)) != len(reason.visit_types):
+            yield _error(f"reasons.{i}.visit_types", "listed twice")
+
+
+def check_availability(body: AvailabilityIn, own_reason_ids: set[uuid.UUID]) -> CheckedAvailability:
+    """Validate and convert, or raise InvalidInput listing every problem."""
+    errors = [
+        *_rule_errors(body),
+        *_exception_errors(body),
+        *_reason_errors(body, own_reason_ids),
+    ]
+    if errors:
+        raise InvalidInput("The availability has problems; see errors.", errors)
+    return CheckedAvailability(
+        rules=tuple(
+            WeeklyRule(r.day_of_week, r.start, r.end, r.slot_minutes, r.visit_type, r.location)
+            for r in body.rules
+        ),
+        exceptions=tuple(
+            DateException(
+                e.kind,
+                e.start_date,
+                e.end_date or e.start_date,
+                e.start,
+                e.end,
+                e.slot_minutes,
+                e.visit_type,
+                e.location,
+                e.note,
+            )
+            for e in body.exceptions
+        ),
+        reasons=tuple(
+            VisitReason(
+                r.id or uuid.uuid4(),
+                r.name.strip(),
+                r.duration_minutes,
+                tuple(r.visit_types),
+                r.fee_override,
+                r.new_patients_allowed,
+            )
+            for r in body.reasons
+        ),
+        settings=DoctorSettings(
+            body.settings.min_notice_minutes,
+            body.settings.max_horizon_days,
+            body.settings.buffer_minutes,
+        ),
+    )

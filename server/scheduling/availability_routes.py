@@ -1,0 +1,68 @@
+"""HTTP routes of a doctor's availability (under /api/v1/doctors, beside the doctors router)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, Depends
+
+from server.auth.principal import Principal, current_principal, optional_principal
+from server.deps import get_pool
+from server.scheduling import service
+from server.scheduling.availability_schemas import AvailabilityIn, AvailabilityOut, PreviewRequest
+from server.scheduling.schemas import SlotsPage
+
+router = APIRouter(prefix="/api/v1/doctors", tags=["availability"])
+
+_R: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in."},
+    403: {"description": "Only the doctor or an admin may change this availability."},
+    404: {"description": "No such doctor (or unverified and not yours)."},
+    422: {"description": "Invalid availability; `errors` lists each field (e.g. rules.2.end)."},
+}
+
+
+@router.get(
+    "/{doctor_id}/availability",
+    response_model=AvailabilityOut,
+    summary="Weekly rules, date exceptions, visit reasons and booking settings",
+    responses={404: _R[404]},
+)
+async def get_availability(
+    doctor_id: uuid.UUID,
+    principal: Principal | None = Depends(optional_principal),
+    pool: asyncpg.Pool = Depends(get_pool),
+) -> AvailabilityOut:
+    return await service.get_availability(pool, principal, doctor_id)
+
+
+@router.put(
+    "/{doctor_id}/availability",
+    response_model=AvailabilityOut,
+    summary="Replace the whole availability at once (doctor, admin)",
+    responses=_R,
+)
+async def put_availability(
+    doctor_id: uuid.UUID,
+    body: AvailabilityIn,
+    principal: Principal = Depends(current_principal),
+    pool: asyncpg.Pool = Depends(get_pool),
+) -> AvailabilityOut:
+    return await service.replace_availability(pool, principal, doctor_id, body)
+
+
+@router.post(
+    "/{doctor_id}/availability/preview",
+    response_model=SlotsPage,
+    summary="The free slots a proposed availability would give (nothing is saved)",
+    responses=_R,
+)
+async def preview_availability(
+    doctor_id: uuid.UUID,
+    body: PreviewRequest,
+    principal: Principal = Depends(current_principal),
+    pool: asyncpg.Pool = Depends(get_pool),
+) -> SlotsPage:
+    return await service.preview_availability(pool, principal, doctor_id, body)

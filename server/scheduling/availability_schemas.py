@@ -1,0 +1,148 @@
+"""HTTP shapes of a doctor's availability: weekly rules, date exceptions, reasons, settings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, time
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from server.scheduling.model import (
+    DEFAULT_BUFFER_MINUTES,
+    DEFAULT_MAX_HORIZON_DAYS,
+    DEFAULT_MIN_NOTICE_MINUTES,
+    ExceptionKind,
+    VisitType,
+)
+
+# Slot and visit lengths: whole multiples of five minutes, up to eight hours.
+Minutes = Annotated[int, Field(ge=5, le=480, multiple_of=5)]
+
+
+def _wall_clock(value: time | None) -> time | None:
+    """Local times are wall-clock minutes in the doctor's zone: no offset, no seconds."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        raise ValueError("give a local time without offset, e.g. 09:00")
+    if value.second or value.microsecond:
+        raise ValueError("times are whole minutes")
+    return value
+
+
+class WeeklyRuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    day_of_week: int = Field(ge=1, le=7, description="ISO 8601: 1 = Monday ... 7 = Sunday.")
+    start: time = Field(description="Local time in the doctor's zone, e.g. 09:00.")
+    end: time
+    slot_minutes: Minutes
+    visit_type: VisitType
+    location: str = Field("", max_length=200)
+
+    _times = field_validator("start", "end")(_wall_clock)
+
+
+class DateExceptionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ExceptionKind
+    start_date: date
+    end_date: date | None = Field(None, description="Inclusive; defaults to start_date.")
+    start: time | None = Field(None, description="With `end`: only this window of each day.")
+    end: time | None = None
+    slot_minutes: Minutes | None = Field(None, description="Extra hours only.")
+    visit_type: VisitType | None = None
+    location: str = Field("", max_length=200)
+    note: str = Field("", max_length=500)
+
+    _times = field_validator("start", "end")(_wall_clock)
+
+
+class VisitReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: uuid.UUID | None = Field(None, description="Keep an existing reason's id to update it.")
+    name: str = Field(min_length=1, max_length=120)
+    duration_minutes: Minutes
+    visit_types: list[VisitType] = Field(min_length=1, max_length=2)
+    fee_override: int | None = Field(None, ge=0, le=10_000_000, description="Minor units.")
+    new_patients_allowed: bool = True
+
+
+class SchedulingSettingsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min_notice_minutes: int = Field(DEFAULT_MIN_NOTICE_MINUTES, ge=0, le=43200)
+    max_horizon_days: int = Field(DEFAULT_MAX_HORIZON_DAYS, ge=1, le=730)
+    buffer_minutes: int = Field(DEFAULT_BUFFER_MINUTES, ge=0, le=240, multiple_of=5)
+
+
+class AvailabilityIn(BaseModel):
+    """The whole availability: PUT replaces every part of it at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules: list[WeeklyRuleIn] = Field(max_length=100)
+    exceptions: list[DateExceptionIn] = Field(default_factory=list, max_length=366)
+    reasons: list[VisitReasonIn] = Field(default_factory=list, max_length=50)
+    settings: SchedulingSettingsIn = Field(default_factory=SchedulingSettingsIn)
+
+
+class WeeklyRuleOut(BaseModel):
+    id: uuid.UUID
+    day_of_week: int
+    start: time
+    end: time
+    slot_minutes: int
+    visit_type: VisitType
+    location: str
+
+
+class DateExceptionOut(BaseModel):
+    id: uuid.UUID
+    kind: ExceptionKind
+    start_date: date
+    end_date: date
+    start: time | None
+    end: time | None
+    slot_minutes: int | None
+    visit_type: VisitType | None
+    location: str
+    note: str
+
+
+class VisitReasonOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    duration_minutes: int
+    visit_types: list[VisitType]
+    fee_override: int | None
+    new_patients_allowed: bool
+
+
+class SchedulingSettingsOut(BaseModel):
+    min_notice_minutes: int
+    max_horizon_days: int
+    buffer_minutes: int
+
+
+class AvailabilityOut(BaseModel):
+    doctor_id: uuid.UUID
+    time_zone: str
+    availability_version: int
+    rules: list[WeeklyRuleOut]
+    exceptions: list[DateExceptionOut]
+    reasons: list[VisitReasonOut]
+    settings: SchedulingSettingsOut
+
+
+class PreviewRequest(BaseModel):
+    """A proposed availability and the range to preview (default: the next 14 days)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    availability: AvailabilityIn
+    from_: AwareDatetime | None = Field(None, alias="from")
+    to: AwareDatetime | None = None

@@ -1,0 +1,252 @@
+"""Taking slots: booking (direct or held for payment) and rescheduling, each in one transaction.
+
+Every transaction first bumps the doctor's availability version: the row lock serialises slot
+changes per doctor, so the grid / free checks and the insert see a stable agenda. The exclusion
+constraints stay the real guard (storage maps their violations to SlotTaken / PatientBusy).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from bus import events
+from server.auth.principal import Principal
+from server.crypto import FieldCipher
+from server.engines import Engines
+from server.errors import Forbidden, InvalidInput, NotFound
+from server.scheduling.access import Caller, require_action, require_party, resolve_caller
+from server.scheduling.appointments import encrypt_notes, render_appointment
+from server.scheduling.errors import (
+    NotAcceptingNewPatients,
+    SlotTaken,
+    SlotUnavailable,
+    TooLate,
+)
+from server.scheduling.events import appointment_payload, emit_appointment, emit_slot, slot_payload
+from server.scheduling.model import Availability, Slot, VisitReason, VisitType
+from server.scheduling.schemas import AppointmentOut, BookingRequest, RescheduleRequest
+from server.scheduling.slots import (
+    grid_slot,
+    load_availability,
+    nearest_free_slots,
+    reason_or_error,
+    without_busy,
+)
+from server.scheduling.state_machine import next_status
+from storage.scheduling import appointments as store
+from storage.scheduling.parties import fetch_doctor, patient_exists
+from storage.scheduling.versions import bump_version
+
+
+def _field_error(field: str, message: str, detail: str) -> InvalidInput:
+    return InvalidInput(detail, [{"field": field, "location": "body", "message": message}])
+
+
+async def _booking_patient(
+    con: asyncpg.Connection, caller: Caller, requested: uuid.UUID | None
+) -> uuid.UUID:
+    """Patients book for themselves; admins name the patient; doctors do not book."""
+    if caller.principal.is_admin:
+        if requested is None:
+            raise _field_error("patient_id", "required for admins", "Name the patient.")
+        if not await patient_exists(con, requested):
+            raise _field_error("patient_id", "unknown patient", "No such patient.")
+        return requested
+    if caller.principal.role != "patient":
+        raise Forbidden("Only patients (or admins for them) book appointments.")
+    if caller.patient_id is None:
+        raise Forbidden("Complete your patient profile before booking.")
+    if requested is not None and requested != caller.patient_id:
+        raise Forbidden("Patients book for themselves only.")
+    return caller.patient_id
+
+
+def bookable_slot(
+    availability: Availability,
+    start: datetime,
+    visit_type: VisitType,
+    reason: VisitReason | None,
+    now: datetime,
+) -> Slot:
+    """The grid slot at `start`: 422 for past / too soon / too far, 409 when off the grid."""
+    settings = availability.settings
+    if start < now:
+        raise _field_error("start", "in the past", "This time has already passed.")
+    if start < now + settings.notice:
+        raise _field_error(
+            "start",
+            "inside the minimum notice",
+            f"Book at least {settings.min_notice_minutes} minutes ahead.",
+        )
+    if start >= now + settings.horizon:
+        raise _field_error(
+            "start",
+            "beyond the booking horizon",
+            f"This doctor's agenda opens {settings.max_horizon_days} days ahead.",
+        )
+    if reason is not None and visit_type not in reason.visit_types:
+        raise _field_error(
+            "visit_type", "not offered for this reason", "This reason is not offered so."
+        )
+    slot = grid_slot(availability, start, visit_type, reason)
+    if slot is None:
+        raise SlotUnavailable("The doctor offers no such slot; pick one of the free slots.")
+    return slot
+
+
+async def ensure_free(
+    con: asyncpg.Connection,
+    availability: Availability,
+    slot: Slot,
+    exclude_id: uuid.UUID | None = None,
+) -> None:
+    margin = availability.settings.buffer + timedelta(hours=1)
+    busy = await store.busy_periods(
+        con, availability.doctor_id, slot.start - margin, slot.end + margin, exclude_id
+    )
+    if not without_busy([slot], busy, availability.settings.buffer):
+        raise SlotTaken("This slot was just taken; pick another one.")
+
+
+async def _check_new_patient(
+    con: asyncpg.Connection,
+    doctor: asyncpg.Record,
+    reason: VisitReason | None,
+    patient_id: uuid.UUID,
+) -> None:
+    closed = not doctor["accepts_new_patients"] or (
+        reason is not None and not reason.new_patients_allowed
+    )
+    if closed and not await store.has_history_with(con, doctor["id"], patient_id):
+        raise NotAcceptingNewPatients("This doctor only sees existing patients for this visit.")
+
+
+async def book_appointment(
+    engines: Engines, principal: Principal, body: BookingRequest
+) -> AppointmentOut:
+    settings, cipher = engines.settings, FieldCipher(engines.settings)
+    now = datetime.now(UTC)
+    appointment_id = uuid.uuid4()
+    async with engines.pool.acquire() as con:
+        caller = await resolve_caller(con, principal)
+        patient_id = await _booking_patient(con, caller, body.patient_id)
+        doctor = await fetch_doctor(con, body.doctor_id)
+        if doctor is None or doctor["verification_status"] != "verified":
+            raise NotFound("No such doctor.")
+        try:
+            async with con.transaction():
+                version = await bump_version(con, doctor["id"])
+                availability = await load_availability(con, doctor)
+                reason = reason_or_error(availability, body.reason_id)
+                await _check_new_patient(con, doctor, reason, patient_id)
+                slot = bookable_slot(availability, body.start, body.visit_type, reason, now)
+                await ensure_free(con, availability, slot)
+                fee = doctor["consultation_fee"]
+                if reason is not None and reason.fee_override is not None:
+                    fee = reason.fee_override
+                held = settings.payments_required and fee > 0
+                await store.insert_appointment(
+                    con,
+                    store.NewAppointment(
+                        id=appointment_id,
+                        doctor_id=doctor["id"],
+                        patient_id=patient_id,
+                        start=slot.start,
+                        end=slot.end,
+                        visit_type=slot.visit_type,
+                        status="held" if held else "scheduled",
+                        reason_id=reason.id if reason else None,
+                        location=slot.location,
+                        notes=encrypt_notes(cipher, appointment_id, body.notes),
+                        fee=fee,
+                        currency=doctor["currency"],
+                        hold_expires_at=now + timedelta(seconds=settings.hold_ttl_s)
+                        if held
+                        else None,
+                        created_by=principal.user_id,
+                    ),
+                )
+                row = await store.fetch_appointment(con, appointment_id)
+                assert row is not None
+                slot_event = events.SLOT_HELD if held else events.SLOT_BOOKED
+                await emit_slot(con, slot_event, slot_payload(row, version), caller.actor)
+                await emit_appointment(
+                    con, events.APPOINTMENT_CREATED, appointment_payload(row, version), caller.actor
+                )
+        except (SlotTaken, SlotUnavailable) as exc:
+            exc.extra["alternatives"] = await nearest_free_slots(
+                con, doctor["id"], body.start, body.visit_type, body.reason_id
+            )
+            raise
+    return render_appointment(row, cipher)
+
+
+def _check_patient_cutoff(engines: Engines, start: datetime, now: datetime) -> None:
+    cutoff = timedelta(hours=engines.settings.patient_cancel_cutoff_h)
+    if now > start - cutoff:
+        raise TooLate(
+            f"Patients can change an appointment until {cutoff.total_seconds() / 3600:g} h "
+            "before it; contact the practice.",
+            cutoff_hours=engines.settings.patient_cancel_cutoff_h,
+        )
+
+
+async def reschedule_appointment(
+    engines: Engines, principal: Principal, appointment_id: uuid.UUID, body: RescheduleRequest
+) -> AppointmentOut:
+    """Move to another free slot: the new time is taken and the old released in one UPDATE."""
+    now = datetime.now(UTC)
+    async with engines.pool.acquire() as con:
+        caller = await resolve_caller(con, principal)
+        current = await store.fetch_appointment(con, appointment_id)
+        party = require_party(caller, current)
+        require_action(party, "reschedule")
+        assert current is not None
+        visit_type: VisitType = body.visit_type or current["visit_type"]
+        doctor = await fetch_doctor(con, current["doctor_id"])
+        assert doctor is not None
+        try:
+            async with con.transaction():
+                version = await bump_version(con, doctor["id"])
+                status = await store.lock_appointment(con, appointment_id)
+                old = await store.fetch_appointment(con, appointment_id)
+                assert status is not None and old is not None
+                target = next_status(status, "reschedule")
+                if party == "patient":
+                    _check_patient_cutoff(engines, old["start_at"], now)
+                availability = await load_availability(con, doctor)
+                reason = availability.reason(old["reason_id"]) if old["reason_id"] else None
+                slot = bookable_slot(availability, body.start, visit_type, reason, now)
+                if slot.start == old["start_at"] and slot.visit_type == old["visit_type"]:
+                    raise _field_error("start", "unchanged", "The appointment is already then.")
+                await ensure_free(con, availability, slot, exclude_id=appointment_id)
+                await store.move_appointment(
+                    con,
+                    appointment_id,
+                    slot.start,
+                    slot.end,
+                    slot.visit_type,
+                    slot.location,
+                    target,
+                )
+                row = await store.fetch_appointment(con, appointment_id)
+                assert row is not None
+                previous = (old["start_at"], old["end_at"])
+                released = slot_payload(old, version, *previous)
+                await emit_slot(con, events.SLOT_RELEASED, released, caller.actor)
+                await emit_slot(con, events.SLOT_BOOKED, slot_payload(row, version), caller.actor)
+                await emit_appointment(
+                    con,
+                    events.APPOINTMENT_RESCHEDULED,
+                    appointment_payload(row, version, previous=previous, reason=body.reason),
+                    caller.actor,
+                )
+        except (SlotTaken, SlotUnavailable) as exc:
+            exc.extra["alternatives"] = await nearest_free_slots(
+                con, doctor["id"], body.start, visit_type, current["reason_id"], appointment_id
+            )
+            raise
+    return render_appointment(row, FieldCipher(engines.settings))

@@ -1,0 +1,230 @@
+"""HTTP routes of appointments and free slots; rules live in server.scheduling.service."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from pydantic import AwareDatetime
+
+from server.audit.context import describe_for_audit
+from server.auth.principal import Principal, current_principal
+from server.deps import get_engines, get_pool
+from server.engines import Engines
+from server.errors import InvalidInput
+from server.scheduling import service
+from server.scheduling.model import VisitType
+from server.scheduling.schemas import (
+    AppointmentOut,
+    AppointmentPage,
+    AppointmentUpdate,
+    BookingRequest,
+    CancelRequest,
+    RescheduleRequest,
+    SlotsPage,
+)
+from server.scheduling.state_machine import Action, Status
+
+router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
+
+DEFAULT_SLOT_RANGE = timedelta(days=7)
+
+_R: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in."},
+    403: {"description": "The caller's role or part in the appointment does not allow this."},
+    404: {"description": "No such appointment / doctor, or not visible to the caller."},
+    409: {
+        "description": "Slot taken or off the grid (`alternatives`: up to 5 nearest free "
+        "slots), overlapping appointment, too late, or a refused transition "
+        "(`allowed_transitions`)."
+    },
+    422: {"description": "Invalid input; `errors` lists each field."},
+}
+
+
+def _pick(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: _R[code] for code in codes}
+
+
+@router.get(
+    "/slots/available",
+    response_model=SlotsPage,
+    summary="Free slots of a doctor (at most 31 days; default the next 7)",
+    responses=_pick(404, 422),
+)
+async def available_slots(
+    doctor_id: uuid.UUID,
+    from_: AwareDatetime | None = Query(None, alias="from"),
+    to: AwareDatetime | None = None,
+    type: VisitType | None = None,
+    reason: uuid.UUID | None = Query(None, description="A visit reason id: its duration applies."),
+    pool: asyncpg.Pool = Depends(get_pool),
+) -> SlotsPage:
+    start = from_ or datetime.now(UTC)
+    return await service.list_available_slots(
+        pool, doctor_id, start, to or start + DEFAULT_SLOT_RANGE, type, reason
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=AppointmentOut,
+    summary="Book a free slot (held while paying when payment is required)",
+    responses=_pick(401, 403, 404, 409, 422),
+)
+async def book(
+    request: Request,
+    body: BookingRequest,
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+) -> AppointmentOut:
+    appointment = await service.book_appointment(engines, principal, body)
+    describe_for_audit(request, resource_id=appointment.id)
+    return appointment
+
+
+def _list_query(
+    from_: AwareDatetime | None = Query(None, alias="from", description="Starts at or after."),
+    to: AwareDatetime | None = Query(None, description="Starts before."),
+    status: list[Status] | None = Query(None, description="Repeat to allow several."),
+    limit: int = Query(20, ge=1, le=100),
+    offset: int = Query(0, ge=0, le=100_000),
+) -> service.ListQuery:
+    if from_ and to and to <= from_:
+        raise InvalidInput(
+            "`to` must be after `from`.",
+            [{"field": "to", "location": "query", "message": "must be after from"}],
+        )
+    return service.ListQuery(from_, to, list(status) if status else None, limit, offset)
+
+
+@router.get(
+    "/patient/{patient_id}",
+    response_model=AppointmentPage,
+    summary="A patient's appointments (own; a doctor sees those with them; admins all)",
+    responses=_pick(401, 403, 404, 422),
+)
+async def patient_appointments(
+    patient_id: uuid.UUID,
+    query: service.ListQuery = Depends(_list_query),
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+) -> AppointmentPage:
+    return await service.list_for_patient(engines, principal, patient_id, query)
+
+
+@router.get(
+    "/doctor/{doctor_id}",
+    response_model=AppointmentPage,
+    summary="A doctor's agenda (that doctor and admins)",
+    responses=_pick(401, 403, 404, 422),
+)
+async def doctor_appointments(
+    doctor_id: uuid.UUID,
+    query: service.ListQuery = Depends(_list_query),
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+) -> AppointmentPage:
+    return await service.list_for_doctor(engines, principal, doctor_id, query)
+
+
+@router.get(
+    "/{appointment_id}",
+    response_model=AppointmentOut,
+    summary="One appointment (its patient, its doctor, admins)",
+    responses=_pick(401, 404, 422),
+)
+async def get_appointment(
+    appointment_id: uuid.UUID,
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+) -> AppointmentOut:
+    return await service.get_appointment(engines, principal, appointment_id)
+
+
+@router.put(
+    "/{appointment_id}",
+    response_model=AppointmentOut,
+    summary="Change notes or the visit reason of an upcoming appointment",
+    responses=_pick(401, 404, 409, 422),
+)
+async def update_appointment(
+    appointment_id: uuid.UUID,
+    body: AppointmentUpdate,
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+) -> AppointmentOut:
+    return await service.update_appointment(engines, principal, appointment_id, body)
+
+
+@router.delete(
+    "/{appointment_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Cancel (same rules as POST /{id}/cancel)",
+    responses=_pick(401, 404, 409, 422),
+)
+async def delete_appointment(
+    appointment_id: uuid.UUID,
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+) -> Response:
+    await service.transition(engines, principal, appointment_id, "cancel")
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{appointment_id}/cancel",
+    response_model=AppointmentOut,
+    summary="Cancel (patient until the cut-off before it, doctor and admin any time)",
+    responses=_pick(401, 404, 409, 422),
+)
+async def cancel(
+    appointment_id: uuid.UUID,
+    body: CancelRequest | None = Body(None),
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+) -> AppointmentOut:
+    reason = body.reason if body else None
+    return await service.transition(engines, principal, appointment_id, "cancel", reason)
+
+
+@router.post(
+    "/{appointment_id}/reschedule",
+    response_model=AppointmentOut,
+    summary="Move to another free slot (old time released in the same transaction)",
+    responses=_pick(401, 404, 409, 422),
+)
+async def reschedule(
+    appointment_id: uuid.UUID,
+    body: RescheduleRequest,
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+) -> AppointmentOut:
+    return await service.reschedule_appointment(engines, principal, appointment_id, body)
+
+
+def _transition_route(action: Action, path: str, summary: str) -> None:
+    async def handler(
+        appointment_id: uuid.UUID,
+        principal: Principal = Depends(current_principal),
+        engines: Engines = Depends(get_engines),
+    ) -> AppointmentOut:
+        return await service.transition(engines, principal, appointment_id, action)
+
+    handler.__name__ = f"{action}_appointment"
+    router.post(
+        f"/{{appointment_id}}/{path}",
+        response_model=AppointmentOut,
+        summary=summary,
+        responses=_pick(401, 403, 404, 409, 422),
+    )(handler)
+
+
+_transition_route("confirm", "confirm", "Confirm a scheduled appointment (doctor, admin)")
+_transition_route("complete", "complete", "Mark as completed once started (doctor, admin)")
+_transition_route("no_show", "no-show", "Mark as a no-show once started (doctor, admin)")

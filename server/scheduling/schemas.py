@@ -1,0 +1,120 @@
+"""HTTP shapes of slots and appointments (SlotsPage and Parties are cross-domain contracts)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from server.scheduling.model import VisitType
+from server.scheduling.state_machine import Status
+
+
+class SlotOut(BaseModel):
+    start: datetime
+    end: datetime
+    visit_type: VisitType
+
+
+class SlotsPage(BaseModel):
+    """Free slots of one doctor in [from, to); times carry the doctor's UTC offset."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    doctor_id: uuid.UUID
+    time_zone: str
+    from_: datetime = Field(alias="from")
+    to: datetime
+    availability_version: int = Field(
+        description="Apply live slot deltas whose availability_version is greater than this."
+    )
+    slots: list[SlotOut]
+
+
+class Parties(BaseModel):
+    """Who takes part in an appointment (teleconsultation and notifications use it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    appointment_id: uuid.UUID
+    patient_user_id: uuid.UUID | None  # None once the patient was erased (GDPR)
+    doctor_user_id: uuid.UUID
+    doctor_id: uuid.UUID
+    patient_id: uuid.UUID
+    start: datetime
+    end: datetime
+    visit_type: VisitType
+    status: Status
+
+
+class BookingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    doctor_id: uuid.UUID
+    start: AwareDatetime = Field(description="A free slot's start, with its UTC offset.")
+    visit_type: VisitType
+    reason_id: uuid.UUID | None = None
+    notes: str = Field("", max_length=2000, description="For the doctor; encrypted at rest.")
+    patient_id: uuid.UUID | None = Field(
+        None, description="Admins book for this patient; patients book for themselves."
+    )
+
+
+class RescheduleRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: AwareDatetime
+    visit_type: VisitType | None = Field(None, description="Defaults to the current visit type.")
+    reason: str | None = Field(None, max_length=500, description="Why it moves (told the other).")
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(None, max_length=500)
+
+
+class AppointmentUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    notes: str | None = Field(None, max_length=2000)
+    reason_id: uuid.UUID | None = Field(
+        None, description="Another visit reason of the same duration and visit type."
+    )
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> AppointmentUpdate:
+        if self.notes is None and self.reason_id is None:
+            raise ValueError("give notes or reason_id")
+        return self
+
+
+class AppointmentOut(BaseModel):
+    id: uuid.UUID
+    doctor_id: uuid.UUID
+    patient_id: uuid.UUID
+    start: datetime
+    end: datetime
+    time_zone: str
+    visit_type: VisitType
+    status: Status
+    reason_id: uuid.UUID | None
+    reason_name: str | None
+    location: str
+    notes: str
+    fee: int = Field(description="Minor units of `currency`.")
+    currency: str
+    hold_expires_at: datetime | None
+    cancelled_by: str | None
+    cancellation_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    allowed_transitions: list[str]
+
+
+class AppointmentPage(BaseModel):
+    items: list[AppointmentOut]
+    total: int
+    limit: int
+    offset: int

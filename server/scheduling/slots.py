@@ -1,0 +1,241 @@
+"""Free slots: generated candidates minus active appointments and holds (plus buffer), inside
+the doctor's notice and horizon. Contract functions list_available_slots / next_available_slot."""
+
+from __future__ import annotations
+
+import uuid
+from bisect import bisect_left
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from itertools import accumulate
+from typing import cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import asyncpg
+
+from server.errors import InvalidInput, NotFound
+from server.scheduling.grid import candidate_slots, day_slots
+from server.scheduling.model import VISIT_TYPES, Availability, Slot, VisitReason, VisitType
+from server.scheduling.schemas import SlotOut, SlotsPage
+from storage.scheduling import appointments as appointment_store
+from storage.scheduling import availability as availability_store
+from storage.scheduling.parties import fetch_doctor
+from storage.scheduling.versions import current_version
+
+# Bounds one computation: a month of slots is what a calendar page shows.
+MAX_RANGE = timedelta(days=31)
+# Busy periods are read this much beyond the range so long slots and buffers see their neighbours.
+_MARGIN = timedelta(days=1)
+_NEXT_SLOT_STEP = timedelta(days=14)
+
+
+def zone_of(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+async def load_availability(con: asyncpg.Connection, doctor: asyncpg.Record) -> Availability:
+    zone = zone_of(doctor["time_zone"])
+    today = datetime.now(zone).date() - timedelta(days=1)
+    return Availability(
+        doctor_id=doctor["id"],
+        zone=zone,
+        rules=tuple(await availability_store.fetch_rules(con, doctor["id"])),
+        exceptions=tuple(await availability_store.fetch_exceptions(con, doctor["id"], today)),
+        reasons=tuple(await availability_store.fetch_reasons(con, doctor["id"])),
+        settings=await availability_store.fetch_settings(con, doctor["id"]),
+    )
+
+
+def without_busy(
+    candidates: Sequence[Slot], busy: Sequence[tuple[datetime, datetime]], buffer: timedelta
+) -> list[Slot]:
+    """Candidates that keep `buffer` away from every busy period (busy sorted by start)."""
+    starts = [b[0] for b in busy]
+    # Largest end among the periods starting before index i: one bisect answers each candidate.
+    max_ends = list(accumulate((b[1] for b in busy), max))
+    free = []
+    for slot in candidates:
+        before = bisect_left(starts, slot.end + buffer)
+        if before == 0 or max_ends[before - 1] + buffer <= slot.start:
+            free.append(slot)
+    return free
+
+
+def visit_types_for(
+    visit_type: VisitType | None, reason: VisitReason | None
+) -> tuple[VisitType, ...]:
+    types = reason.visit_types if reason else VISIT_TYPES
+    return tuple(t for t in types if visit_type is None or t == visit_type)
+
+
+async def free_slots(
+    con: asyncpg.Connection,
+    availability: Availability,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    visit_type: VisitType | None = None,
+    reason: VisitReason | None = None,
+    exclude_id: uuid.UUID | None = None,
+) -> list[Slot]:
+    """Bookable slots starting in [start, end); `exclude_id` ignores one appointment (moving)."""
+    settings = availability.settings
+    earliest = max(start, now + settings.notice)
+    latest = min(end, now + settings.horizon)
+    if latest <= earliest:
+        return []
+    length = reason.duration_minutes if reason else None
+    candidates = candidate_slots(
+        availability, earliest, latest, length, visit_types_for(visit_type, reason)
+    )
+    if not candidates:
+        return []
+    busy = await appointment_store.busy_periods(
+        con, availability.doctor_id, earliest - _MARGIN, latest + _MARGIN, exclude_id
+    )
+    return without_busy(candidates, busy, settings.buffer)
+
+
+def grid_slot(
+    availability: Availability,
+    start: datetime,
+    visit_type: VisitType,
+    reason: VisitReason | None,
+) -> Slot | None:
+    """The generated slot starting exactly at `start`, if the grid has one."""
+    day = start.astimezone(availability.zone).date()
+    length = reason.duration_minutes if reason else None
+    for slot in day_slots(availability, day, length, visit_types_for(visit_type, reason)):
+        if slot.start == start:
+            return slot
+    return None
+
+
+def render(slots: Sequence[Slot], zone: ZoneInfo) -> list[SlotOut]:
+    return [
+        SlotOut(start=s.start.astimezone(zone), end=s.end.astimezone(zone), visit_type=s.visit_type)
+        for s in slots
+    ]
+
+
+def check_range(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise InvalidInput(
+            "`to` must be after `from`.",
+            [{"field": "to", "location": "query", "message": "must be after from"}],
+        )
+    if end - start > MAX_RANGE:
+        raise InvalidInput(
+            f"Ask for at most {MAX_RANGE.days} days at a time.",
+            [{"field": "to", "location": "query", "message": "range longer than 31 days"}],
+        )
+
+
+def reason_or_error(
+    availability: Availability,
+    reason_id: uuid.UUID | None,
+    field: str = "reason_id",
+    location: str = "body",
+) -> VisitReason | None:
+    if reason_id is None:
+        return None
+    reason = availability.reason(reason_id)
+    if reason is None:
+        raise InvalidInput(
+            "This doctor has no such visit reason.",
+            [{"field": field, "location": location, "message": "unknown visit reason"}],
+        )
+    return reason
+
+
+async def list_available_slots(
+    pool: asyncpg.Pool,
+    doctor_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    visit_type: str | None = None,
+    reason_id: uuid.UUID | None = None,
+    *,
+    now: datetime | None = None,
+) -> SlotsPage:
+    """Free slots of a verified doctor; NotFound for unknown or unverified doctors."""
+    check_range(start, end)
+    if visit_type is not None and visit_type not in VISIT_TYPES:
+        raise InvalidInput("Unknown visit type.", [{"field": "type", "message": "unknown"}])
+    now = now or datetime.now(UTC)
+    # One snapshot: the version matches exactly the appointments the slots were computed from.
+    async with pool.acquire() as con, con.transaction(isolation="repeatable_read", readonly=True):
+        doctor = await fetch_doctor(con, doctor_id)
+        if doctor is None or doctor["verification_status"] != "verified":
+            raise NotFound("No such doctor.")
+        availability = await load_availability(con, doctor)
+        reason = reason_or_error(availability, reason_id, "reason", "query")
+        version = await current_version(con, doctor_id)
+        slots = await free_slots(con, availability, start, end, now, visit_type, reason)
+    return SlotsPage(
+        doctor_id=doctor_id,
+        time_zone=doctor["time_zone"],
+        from_=start,
+        to=end,
+        availability_version=version,
+        slots=render(slots, availability.zone),
+    )
+
+
+async def next_available_slot(
+    pool: asyncpg.Pool,
+    doctor_id: uuid.UUID,
+    visit_type: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> datetime | None:
+    """Start of the doctor's first free slot (None when none within the horizon or unknown)."""
+    now = now or datetime.now(UTC)
+    async with pool.acquire() as con:
+        doctor = await fetch_doctor(con, doctor_id)
+        if doctor is None or doctor["verification_status"] != "verified":
+            return None
+        availability = await load_availability(con, doctor)
+        start = now + availability.settings.notice
+        horizon = now + availability.settings.horizon
+        while start < horizon:
+            end = min(start + _NEXT_SLOT_STEP, horizon)
+            found = await free_slots(
+                con, availability, start, end, now, cast(VisitType | None, visit_type)
+            )
+            if found:
+                return found[0].start.astimezone(availability.zone)
+            start = end
+    return None
+
+
+async def nearest_free_slots(
+    con: asyncpg.Connection,
+    doctor_id: uuid.UUID,
+    target: datetime,
+    visit_type: VisitType,
+    reason_id: uuid.UUID | None,
+    exclude_id: uuid.UUID | None = None,
+    count: int = 5,
+) -> list[dict[str, str]]:
+    """Up to `count` free slots closest to `target` (the alternatives of a 409), as JSON.
+
+    Runs on the caller's connection (after its transaction rolled back): taking a second pool
+    connection per request could exhaust the pool under a booking rush.
+    """
+    now = datetime.now(UTC)
+    doctor = await fetch_doctor(con, doctor_id)
+    if doctor is None:
+        return []
+    availability = await load_availability(con, doctor)
+    reason = availability.reason(reason_id) if reason_id else None
+    window = MAX_RANGE / 2
+    slots = await free_slots(
+        con, availability, target - window, target + window, now, visit_type, reason, exclude_id
+    )
+    slots.sort(key=lambda s: (abs(s.start - target), s.start))
+    chosen = sorted(slots[:count])
+    return [s.model_dump(mode="json") for s in render(chosen, availability.zone)]

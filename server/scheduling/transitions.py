@@ -1,0 +1,148 @@
+"""State changes of an appointment (cancel, confirm, complete, no-show, pay, expire).
+
+Each runs in one transaction with its events; those that free or take a slot bump the doctor's
+availability version first (that row lock is always taken before the appointment's).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from bus import events
+from server.auth.principal import Principal
+from server.crypto import FieldCipher
+from server.engines import Engines
+from server.errors import NotFound
+from server.scheduling.access import Party, require_action, require_party, resolve_caller
+from server.scheduling.appointments import render_appointment
+from server.scheduling.errors import TooLate, TransitionRefused
+from server.scheduling.events import appointment_payload, emit_appointment, emit_slot, slot_payload
+from server.scheduling.schemas import AppointmentOut
+from server.scheduling.state_machine import Action, allowed_transitions, next_status
+from storage.scheduling import appointments as store
+from storage.scheduling.versions import bump_version, current_version
+
+APPOINTMENT_EVENT: dict[str, str] = {
+    "pay": events.APPOINTMENT_UPDATED,
+    "confirm": events.APPOINTMENT_CONFIRMED,
+    "cancel": events.APPOINTMENT_CANCELLED,
+    "expire": events.APPOINTMENT_CANCELLED,
+    "complete": events.APPOINTMENT_COMPLETED,
+    "no_show": events.APPOINTMENT_NO_SHOW,
+}
+SLOT_EVENT: dict[str, str] = {
+    "pay": events.SLOT_BOOKED,
+    "cancel": events.SLOT_RELEASED,
+    "expire": events.SLOT_RELEASED,
+}
+# Only what happened can be completed or missed.
+_AFTER_START: frozenset[str] = frozenset({"complete", "no_show"})
+HOLD_EXPIRED = "hold expired"
+
+
+def _check_timing(
+    action: Action, party: Party | None, row: asyncpg.Record, now: datetime, cutoff: timedelta
+) -> None:
+    if action in _AFTER_START and now < row["start_at"]:
+        raise TransitionRefused(
+            "An appointment can be completed or marked as a no-show once it has started.",
+            row["status"],
+            allowed_transitions(row["status"]),
+        )
+    if action == "cancel" and party == "patient" and row["status"] != "held":
+        if now > row["start_at"] - cutoff:
+            raise TooLate(
+                f"Patients can cancel until {cutoff.total_seconds() / 3600:g} h before the "
+                "appointment; contact the practice.",
+                cutoff_hours=cutoff.total_seconds() / 3600,
+            )
+
+
+async def apply_transition(
+    con: asyncpg.Connection,
+    appointment_id: uuid.UUID,
+    doctor_id: uuid.UUID,
+    action: Action,
+    *,
+    actor: str | None,
+    party: Party | None,
+    reason: str | None = None,
+    cutoff: timedelta = timedelta(0),
+) -> asyncpg.Record | None:
+    """Apply `action` inside the caller's transaction; None when the appointment is gone."""
+    slot_event = SLOT_EVENT.get(action)
+    version = await bump_version(con, doctor_id) if slot_event else None
+    status = await store.lock_appointment(con, appointment_id)
+    row = await store.fetch_appointment(con, appointment_id)
+    if status is None or row is None:
+        return None
+    target = next_status(status, action)
+    _check_timing(action, party, row, datetime.now(UTC), cutoff)
+    cancelled_by = ("system" if action == "expire" else party) if target == "cancelled" else None
+    await store.set_status(
+        con, appointment_id, target, cancelled_by, HOLD_EXPIRED if action == "expire" else reason
+    )
+    row = await store.fetch_appointment(con, appointment_id)
+    assert row is not None
+    if version is None:
+        version = await current_version(con, doctor_id)
+    else:
+        assert slot_event is not None
+        await emit_slot(con, slot_event, slot_payload(row, version), actor)
+    payload = appointment_payload(
+        row, version, reason=HOLD_EXPIRED if action == "expire" else reason
+    )
+    await emit_appointment(con, APPOINTMENT_EVENT[action], payload, actor)
+    return row
+
+
+async def transition(
+    engines: Engines,
+    principal: Principal,
+    appointment_id: uuid.UUID,
+    action: Action,
+    reason: str | None = None,
+) -> AppointmentOut:
+    """An API caller's transition: 404 for strangers, 403 for the wrong party, 409 if refused."""
+    async with engines.pool.acquire() as con:
+        caller = await resolve_caller(con, principal)
+        current = await store.fetch_appointment(con, appointment_id)
+        party = require_party(caller, current)
+        require_action(party, action)
+        assert current is not None
+        async with con.transaction():
+            row = await apply_transition(
+                con,
+                appointment_id,
+                current["doctor_id"],
+                action,
+                actor=caller.actor,
+                party=party,
+                reason=reason,
+                cutoff=timedelta(hours=engines.settings.patient_cancel_cutoff_h),
+            )
+    if row is None:
+        raise NotFound("No such appointment.")
+    return render_appointment(row, FieldCipher(engines.settings))
+
+
+async def mark_hold_paid(
+    pool: asyncpg.Pool, appointment_id: uuid.UUID, actor: str | None = None
+) -> bool:
+    """For the payments domain: the held slot is paid, the appointment becomes scheduled.
+
+    Returns False for an unknown appointment; raises TransitionRefused when it is no longer held
+    (e.g. the hold expired first: the payment must then be refunded).
+    """
+    async with pool.acquire() as con:
+        doctor_id = await store.appointment_doctor(con, appointment_id)
+        if doctor_id is None:
+            return False
+        async with con.transaction():
+            row = await apply_transition(
+                con, appointment_id, doctor_id, "pay", actor=actor, party=None
+            )
+    return row is not None

@@ -1,0 +1,1 @@
+"""Doctor search: queries, suggestions, nearby, and the event-driven indexer behind them."""

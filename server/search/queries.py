@@ -1,0 +1,124 @@
+"""Turn validated API parameters into backend queries: the rules that span several fields, and
+specialty codes or names resolved against the catalogue."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from server.errors import InvalidInput
+from server.search.schemas import MAX_RESULT_WINDOW, DoctorSearchParams, Lang
+from storage.search import catalog
+from storage.search.base import DoctorQuery
+
+_WORDS = re.compile(r"[^\W_]+")
+_POSTCODE = re.compile(r"^\d[0-9A-Za-z -]{0,9}$")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, as search.fold() does in SQL."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
+
+
+def words(text: str | None) -> str | None:
+    """Only the words of a free text (no punctuation to trip a query); None when there is none."""
+    found = " ".join(_WORDS.findall(text or ""))
+    return found or None
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    names: dict[str, tuple[str, str]]  # code -> (English, French)
+
+    @classmethod
+    async def load(cls, pool: asyncpg.Pool) -> Catalogue:
+        rows = await catalog.specializations(pool)
+        return cls({r["code"]: (r["name_en"], r["name_fr"]) for r in rows})
+
+    def name(self, code: str, lang: Lang) -> str:
+        en, fr = self.names.get(code, (code, code))
+        return fr if lang == "fr" else en
+
+    def resolve(self, specialty: str) -> str | None:
+        """A code from a code or an English/French name, accents and case aside."""
+        wanted = fold(specialty)
+        for code, (en, fr) in self.names.items():
+            if wanted in (code, fold(en), fold(fr)):
+                return code
+        return None
+
+
+def _error(field: str, message: str, code: str) -> dict[str, Any]:
+    return {"field": field, "location": "query", "message": message, "code": code}
+
+
+def resolve_specialty(catalogue: Catalogue, specialty: str | None) -> str | None:
+    if specialty is None:
+        return None
+    code = catalogue.resolve(specialty)
+    if code is None:
+        raise InvalidInput(
+            "Unknown specialty.",
+            [_error("specialty", "No specialty has this code or name.", "unknown_specialty")],
+        )
+    return code
+
+
+def doctor_query(
+    params: DoctorSearchParams, catalogue: Catalogue, now: datetime | None = None
+) -> DoctorQuery:
+    errors = []
+    has_point = params.lat is not None and params.lon is not None
+    if (params.lat is None) != (params.lon is None):
+        field = "lon" if params.lon is None else "lat"
+        errors.append(_error(field, "lat and lon must be given together.", "missing_coordinate"))
+    if params.radius is not None and not has_point:
+        errors.append(_error("radius", "A radius needs lat and lon.", "radius_without_point"))
+    if params.sort == "distance" and not has_point:
+        errors.append(_error("sort", "Sorting by distance needs lat and lon.", "no_point"))
+    if params.page * params.size > MAX_RESULT_WINDOW:
+        errors.append(
+            _error(
+                "page",
+                f"Results stop at {MAX_RESULT_WINDOW}; narrow the search instead.",
+                "page_too_deep",
+            )
+        )
+    if params.location is not None and (params.city is not None or params.postcode is not None):
+        errors.append(_error("location", "Give location, or city/postcode, not both.", "conflict"))
+    if errors:
+        raise InvalidInput("Some search parameters do not fit together.", errors)
+    city, postcode = params.city, params.postcode
+    if params.location is not None and params.location.strip():
+        place = params.location.strip()
+        if _POSTCODE.match(place):
+            postcode = place
+        else:
+            city = place
+    before = None
+    if params.available_within_days is not None:
+        before = (now or datetime.now(UTC)) + timedelta(days=params.available_within_days)
+    return DoctorQuery(
+        text=words(params.q),
+        specialty=resolve_specialty(catalogue, params.specialty),
+        city=city,
+        postcode=postcode,
+        lat=params.lat,
+        lon=params.lon,
+        radius_km=params.radius,
+        min_rating=params.min_rating,
+        max_fee=params.max_fee,
+        visit_type=params.visit_type,
+        language=params.language,
+        accepts_new_patients=params.accepts_new_patients,
+        available_before=before,
+        sort=params.sort,
+        offset=(params.page - 1) * params.size,
+        limit=params.size,
+    )

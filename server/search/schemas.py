@@ -1,0 +1,125 @@
+"""Search API shapes: query parameters (validated field by field here, across fields in the
+service) and responses."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from storage.search.base import SortKey, SuggestionType, VisitType
+
+Lang = Literal["en", "fr"]
+MAX_RADIUS_KM = 200
+MAX_PAGE_SIZE = 50
+# Deep pages cost a sort of everything before them and nobody reads them: refine instead.
+MAX_RESULT_WINDOW = 1000
+MAX_AVAILABLE_WITHIN_DAYS = 90
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DoctorSearchParams(_Params):
+    q: str | None = Field(None, max_length=100, description="Free text: name, specialty, city")
+    specialty: str | None = Field(
+        None, max_length=64, description="Specialty code or its English/French name"
+    )
+    location: str | None = Field(None, max_length=100, description="A city or a postcode")
+    city: str | None = Field(None, max_length=100)
+    postcode: str | None = Field(None, pattern=r"^[0-9A-Za-z][0-9A-Za-z -]{0,9}$")
+    lat: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
+    lon: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
+    radius: float | None = Field(
+        None, gt=0, le=MAX_RADIUS_KM, allow_inf_nan=False, description="Kilometres (needs lat/lon)"
+    )
+    min_rating: float | None = Field(None, ge=0, le=5, allow_inf_nan=False)
+    max_fee: int | None = Field(None, ge=0, description="Minor units (cents)")
+    visit_type: VisitType | None = None
+    language: str | None = Field(None, pattern=r"^[a-z]{2}$", description="ISO 639-1")
+    accepts_new_patients: bool | None = None
+    available_within_days: int | None = Field(None, ge=0, le=MAX_AVAILABLE_WITHIN_DAYS)
+    sort: SortKey = "relevance"
+    page: int = Field(1, ge=1)
+    size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+    lang: Lang = "en"
+
+
+class NearbyParams(_Params):
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    radius: float = Field(10, gt=0, le=MAX_RADIUS_KM, allow_inf_nan=False, description="km")
+    specialty: str | None = Field(None, max_length=64)
+    limit: int = Field(20, ge=1, le=100)
+    lang: Lang = "en"
+
+
+class SuggestionParams(_Params):
+    q: str = Field(min_length=1, max_length=100)
+    limit: int = Field(5, ge=1, le=10, description="Per type")
+    lang: Lang = "en"
+
+
+class SpecialtyOut(BaseModel):
+    code: str
+    name: str
+
+
+class DoctorResult(BaseModel):
+    id: uuid.UUID
+    name: str
+    first_name: str
+    last_name: str
+    photo: str | None
+    specializations: list[SpecialtyOut]
+    city: str
+    postcode: str
+    fee: int = Field(description="Consultation fee, minor units")
+    currency: str
+    rating: float
+    total_reviews: int
+    languages: list[str]
+    accepts_new_patients: bool
+    visit_types: list[VisitType]
+    next_available: datetime | None = Field(
+        description="First free slot (of the requested visit type), ISO 8601"
+    )
+    distance_km: float | None = Field(description="When lat/lon were given")
+
+
+class FacetOut(BaseModel):
+    value: str
+    label: str
+    count: int
+
+
+class Facets(BaseModel):
+    specialties: list[FacetOut]
+    cities: list[FacetOut]
+
+
+class DoctorSearchPage(BaseModel):
+    items: list[DoctorResult]
+    total: int
+    page: int
+    size: int
+    facets: Facets
+
+
+class NearbyPage(BaseModel):
+    items: list[DoctorResult]
+
+
+class SuggestionOut(BaseModel):
+    type: SuggestionType
+    label: str
+    value: str = Field(description="Doctor id, specialty code or city name")
+    id: uuid.UUID | None = Field(None, description="Doctors only")
+    labels: dict[Lang, str] | None = Field(None, description="Specialties: English and French")
+
+
+class SuggestionList(BaseModel):
+    items: list[SuggestionOut]

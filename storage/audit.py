@@ -1,0 +1,112 @@
+"""Audit log queries. The chain fields (seq, prev_hash, hash) are set by the database trigger."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+# Rows are read back with exactly these columns everywhere.
+_COLUMNS = """seq, id, occurred_at, user_id, role, action, resource_type, resource_id,
+              ip_address, user_agent, request_id, request_payload, response_status,
+              prev_hash, hash"""
+
+
+@dataclass(frozen=True)
+class NewAuditLog:
+    action: str
+    user_id: uuid.UUID | None = None
+    role: str | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    ip_address: str | None = None
+    user_agent: str | None = None
+    request_id: str | None = None
+    request_payload: Any = None
+    response_status: int | None = None
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    user_id: uuid.UUID | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    action: str | None = None
+    occurred_from: datetime | None = None  # inclusive
+    occurred_to: datetime | None = None  # exclusive
+    before_seq: int | None = None  # keyset cursor: rows older than this one
+
+
+async def append_log(con: asyncpg.Connection | asyncpg.Pool, log: NewAuditLog) -> asyncpg.Record:
+    """Append one row; the trigger chains it (and holds the chain until the transaction ends)."""
+    record: asyncpg.Record = await con.fetchrow(
+        f"""INSERT INTO audit.logs (user_id, role, action, resource_type, resource_id,
+                                    ip_address, user_agent, request_id, request_payload,
+                                    response_status)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            RETURNING {_COLUMNS}""",
+        log.user_id,
+        log.role,
+        log.action,
+        log.resource_type,
+        log.resource_id,
+        log.ip_address,
+        log.user_agent,
+        log.request_id,
+        log.request_payload,
+        log.response_status,
+    )
+    return record
+
+
+async def list_logs(con: asyncpg.Connection, where: LogFilter, limit: int) -> list[asyncpg.Record]:
+    """Newest first. Call inside a transaction: the optional filters need per-call plans."""
+    # A generic plan would keep "$1 IS NULL OR ..." and scan everything; a custom plan folds the
+    # unused filters away and can use the indexes.
+    await con.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+    records: list[asyncpg.Record] = await con.fetch(
+        f"""SELECT {_COLUMNS} FROM audit.logs
+            WHERE ($1::uuid IS NULL OR user_id = $1)
+              AND ($2::text IS NULL OR resource_type = $2)
+              AND ($3::text IS NULL OR resource_id = $3)
+              AND ($4::text IS NULL OR action = $4)
+              AND ($5::timestamptz IS NULL OR occurred_at >= $5)
+              AND ($6::timestamptz IS NULL OR occurred_at < $6)
+              AND ($7::bigint IS NULL OR seq < $7)
+            ORDER BY seq DESC
+            LIMIT $8""",
+        where.user_id,
+        where.resource_type,
+        where.resource_id,
+        where.action,
+        where.occurred_from,
+        where.occurred_to,
+        where.before_seq,
+        limit,
+    )
+    return records
+
+
+async def chain_head(con: asyncpg.Connection) -> asyncpg.Record:
+    """The last appended (seq, hash); (0, 64 zeros) for an empty log."""
+    record: asyncpg.Record = await con.fetchrow(
+        "SELECT seq, hash FROM audit.chain_head WHERE singleton"
+    )
+    return record
+
+
+async def iter_chain(
+    con: asyncpg.Connection, prefetch: int = 1000
+) -> AsyncIterator[asyncpg.Record]:
+    """Every row in chain order with its canonical text; needs an open transaction (a cursor)."""
+    cursor = con.cursor(
+        """SELECT seq, id, prev_hash, hash, audit.canonical(l) AS canonical
+           FROM audit.logs l ORDER BY seq""",
+        prefetch=prefetch,
+    )
+    async for record in cursor:
+        yield record

@@ -1,0 +1,334 @@
+"""SQL of the auth domain: users, sessions + refresh tokens, password resets, MFA."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeAlias
+
+import asyncpg
+
+# Single statements run on the pool or inside a caller's transaction alike.
+Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
+
+_USER_COLUMNS = "id, email, password_hash, role, is_verified, is_active, mfa_enabled, created_at"
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: uuid.UUID
+    email: str
+    password_hash: str
+    role: str
+    is_verified: bool
+    is_active: bool
+    mfa_enabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RefreshRecord:
+    session_id: uuid.UUID
+    user_id: uuid.UUID
+    rotated: bool
+    session_live: bool  # not revoked, not expired, account active
+
+
+@dataclass(frozen=True)
+class ResetRecord:
+    user_id: uuid.UUID
+    email: str
+    expired: bool
+    used: bool
+
+
+@dataclass(frozen=True)
+class MfaRecord:
+    secret: dict[str, str]
+    confirmed: bool
+    last_used_step: int
+
+
+def _user(row: asyncpg.Record | None) -> UserRecord | None:
+    return UserRecord(**dict(row)) if row is not None else None
+
+
+# --- users -------------------------------------------------------------------------------------
+
+
+async def insert_user(
+    db: Db, email: str, password_hash: str, role: str, is_verified: bool
+) -> UserRecord | None:
+    """The new user, or None when the email is taken (also under a concurrent insert)."""
+    row = await db.fetchrow(
+        f"""INSERT INTO auth.users (email, password_hash, role, is_verified)
+            VALUES ($1, $2, $3, $4)
+            ON CONFLICT ((lower(email))) DO NOTHING
+            RETURNING {_USER_COLUMNS}""",
+        email,
+        password_hash,
+        role,
+        is_verified,
+    )
+    return _user(row)
+
+
+async def user_by_email(db: Db, email: str) -> UserRecord | None:
+    row = await db.fetchrow(
+        f"SELECT {_USER_COLUMNS} FROM auth.users WHERE lower(email) = lower($1)", email
+    )
+    return _user(row)
+
+
+async def user_by_id(db: Db, user_id: uuid.UUID) -> UserRecord | None:
+    row = await db.fetchrow(f"SELECT {_USER_COLUMNS} FROM auth.users WHERE id = $1", user_id)
+    return _user(row)
+
+
+async def update_password_hash(db: Db, user_id: uuid.UUID, password_hash: str) -> None:
+    await db.execute(
+        "UPDATE auth.users SET password_hash = $2, updated_at = now() WHERE id = $1",
+        user_id,
+        password_hash,
+    )
+
+
+async def set_user_verified(db: Db, user_id: uuid.UUID, verified: bool) -> bool:
+    status: str = await db.execute(
+        "UPDATE auth.users SET is_verified = $2, updated_at = now() WHERE id = $1",
+        user_id,
+        verified,
+    )
+    return status.endswith(" 1")
+
+
+async def insert_patient_profile(
+    db: Db, user_id: uuid.UUID, first_name: str, last_name: str
+) -> uuid.UUID:
+    # Registration creates the profile in the same transaction; the patients domain owns the row.
+    patient_id: uuid.UUID = await db.fetchval(
+        """INSERT INTO patients.patients (user_id, first_name, last_name)
+           VALUES ($1, $2, $3) RETURNING id""",
+        user_id,
+        first_name,
+        last_name,
+    )
+    return patient_id
+
+
+async def ensure_patient_profile(
+    db: Db, user_id: uuid.UUID, first_name: str, last_name: str
+) -> None:
+    """Create the profile unless the user already has one (idempotent demo seeding)."""
+    await db.execute(
+        """INSERT INTO patients.patients (user_id, first_name, last_name)
+           VALUES ($1, $2, $3) ON CONFLICT (user_id) DO NOTHING""",
+        user_id,
+        first_name,
+        last_name,
+    )
+
+
+# --- sessions and refresh tokens ---------------------------------------------------------------
+
+
+async def insert_session(
+    db: Db,
+    user_id: uuid.UUID,
+    refresh_hash: str,
+    ttl_s: int,
+    ip_address: str | None,
+    user_agent: str | None,
+) -> uuid.UUID:
+    """A session and its first refresh token, in one statement."""
+    session_id: uuid.UUID = await db.fetchval(
+        """WITH s AS (
+               INSERT INTO auth.sessions (user_id, token_hash, expires_at, ip_address, user_agent)
+               VALUES ($1, $2, now() + make_interval(secs => $3), $4, $5)
+               RETURNING id)
+           INSERT INTO auth.refresh_tokens (token_hash, session_id)
+           SELECT $2, id FROM s RETURNING session_id""",
+        user_id,
+        refresh_hash,
+        float(ttl_s),
+        ip_address,
+        user_agent,
+    )
+    return session_id
+
+
+async def refresh_token_for_update(
+    con: asyncpg.Connection, token_hash: str
+) -> RefreshRecord | None:
+    """Lock the token and its session: concurrent refreshes of one token are serialised."""
+    row = await con.fetchrow(
+        """SELECT s.id AS session_id, s.user_id, rt.rotated_at IS NOT NULL AS rotated,
+                  (s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active) AS session_live
+           FROM auth.refresh_tokens rt
+           JOIN auth.sessions s ON s.id = rt.session_id
+           JOIN auth.users u ON u.id = s.user_id
+           WHERE rt.token_hash = $1
+           FOR UPDATE OF rt, s""",
+        token_hash,
+    )
+    return RefreshRecord(**dict(row)) if row is not None else None
+
+
+async def rotate_refresh_token(
+    con: asyncpg.Connection, session_id: uuid.UUID, old_hash: str, new_hash: str, ttl_s: int
+) -> None:
+    await con.execute(
+        """WITH old AS (
+               UPDATE auth.refresh_tokens SET rotated_at = now() WHERE token_hash = $2),
+           new AS (
+               INSERT INTO auth.refresh_tokens (token_hash, session_id) VALUES ($3, $1))
+           UPDATE auth.sessions
+           SET token_hash = $3, expires_at = now() + make_interval(secs => $4)
+           WHERE id = $1""",
+        session_id,
+        old_hash,
+        new_hash,
+        float(ttl_s),
+    )
+
+
+async def revoke_session(db: Db, session_id: uuid.UUID) -> bool:
+    status: str = await db.execute(
+        "UPDATE auth.sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
+        session_id,
+    )
+    return status.endswith(" 1")
+
+
+async def revoke_user_sessions(db: Db, user_id: uuid.UUID) -> None:
+    await db.execute(
+        "UPDATE auth.sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+        user_id,
+    )
+
+
+# --- password resets ---------------------------------------------------------------------------
+
+
+async def create_password_reset(
+    db: Db, email: str, token_hash: str, ttl_s: int, subject: str, body: str
+) -> None:
+    """Store the reset and queue its email, or do nothing for an unknown address.
+
+    One statement either way, so a known and an unknown email cost the same round trip.
+    """
+    await db.execute(
+        """WITH target AS (
+               SELECT id, email FROM auth.users WHERE lower(email) = lower($1) AND is_active),
+           reset AS (
+               INSERT INTO auth.password_resets (token_hash, user_id, expires_at)
+               SELECT $2, id, now() + make_interval(secs => $3) FROM target
+               RETURNING user_id)
+           INSERT INTO notify.outbox (channel, recipient, template, subject, body)
+           SELECT 'email', target.email, 'password-reset', $4, $5
+           FROM target JOIN reset ON reset.user_id = target.id""",
+        email,
+        token_hash,
+        float(ttl_s),
+        subject,
+        body,
+    )
+
+
+async def queue_email(db: Db, recipient: str, template: str, subject: str, body: str) -> None:
+    await db.execute(
+        """INSERT INTO notify.outbox (channel, recipient, template, subject, body)
+           VALUES ('email', $1, $2, $3, $4)""",
+        recipient,
+        template,
+        subject,
+        body,
+    )
+
+
+async def password_reset_for_update(con: asyncpg.Connection, token_hash: str) -> ResetRecord | None:
+    row = await con.fetchrow(
+        """SELECT r.user_id, u.email, r.expires_at <= now() AS expired,
+                  r.used_at IS NOT NULL AS used
+           FROM auth.password_resets r JOIN auth.users u ON u.id = r.user_id
+           WHERE r.token_hash = $1 FOR UPDATE OF r""",
+        token_hash,
+    )
+    return ResetRecord(**dict(row)) if row is not None else None
+
+
+async def spend_password_resets(db: Db, user_id: uuid.UUID) -> None:
+    """Mark every outstanding reset of the user used: one reset ends all older links too."""
+    await db.execute(
+        "UPDATE auth.password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
+        user_id,
+    )
+
+
+# --- MFA ---------------------------------------------------------------------------------------
+
+
+async def upsert_mfa_secret(db: Db, user_id: uuid.UUID, secret: dict[str, Any]) -> bool:
+    """Store a new unconfirmed secret; False (nothing written) if MFA is already confirmed.
+
+    A fresh enrolment replaces an unconfirmed one, never a confirmed one, even when racing.
+    """
+    stored: bool | None = await db.fetchval(
+        """INSERT INTO auth.mfa_secrets (user_id, secret) VALUES ($1, $2)
+           ON CONFLICT (user_id) DO UPDATE
+           SET secret = EXCLUDED.secret, last_used_step = 0, created_at = now()
+           WHERE auth.mfa_secrets.confirmed_at IS NULL
+           RETURNING true""",
+        user_id,
+        secret,
+    )
+    return bool(stored)
+
+
+async def mfa_secret_for_update(con: asyncpg.Connection, user_id: uuid.UUID) -> MfaRecord | None:
+    row = await con.fetchrow(
+        """SELECT secret, confirmed_at IS NOT NULL AS confirmed, last_used_step
+           FROM auth.mfa_secrets WHERE user_id = $1 FOR UPDATE""",
+        user_id,
+    )
+    return MfaRecord(**dict(row)) if row is not None else None
+
+
+async def record_mfa_step(con: asyncpg.Connection, user_id: uuid.UUID, step: int) -> None:
+    await con.execute(
+        "UPDATE auth.mfa_secrets SET last_used_step = $2 WHERE user_id = $1", user_id, step
+    )
+
+
+async def enable_mfa(con: asyncpg.Connection, user_id: uuid.UUID, code_hashes: list[str]) -> None:
+    await con.execute(
+        "UPDATE auth.mfa_secrets SET confirmed_at = now() WHERE user_id = $1", user_id
+    )
+    await con.execute(
+        "UPDATE auth.users SET mfa_enabled = true, updated_at = now() WHERE id = $1", user_id
+    )
+    await con.execute("DELETE FROM auth.recovery_codes WHERE user_id = $1", user_id)
+    await con.executemany(
+        "INSERT INTO auth.recovery_codes (user_id, code_hash) VALUES ($1, $2)",
+        [(user_id, code_hash) for code_hash in code_hashes],
+    )
+
+
+async def disable_mfa(con: asyncpg.Connection, user_id: uuid.UUID) -> None:
+    await con.execute("DELETE FROM auth.recovery_codes WHERE user_id = $1", user_id)
+    await con.execute("DELETE FROM auth.mfa_secrets WHERE user_id = $1", user_id)
+    await con.execute(
+        "UPDATE auth.users SET mfa_enabled = false, updated_at = now() WHERE id = $1", user_id
+    )
+
+
+async def use_recovery_code(db: Db, user_id: uuid.UUID, code_hash: str) -> bool:
+    """Spend one recovery code; False when it is unknown or already spent (single use)."""
+    status: str = await db.execute(
+        """UPDATE auth.recovery_codes SET used_at = now()
+           WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL""",
+        user_id,
+        code_hash,
+    )
+    return status.endswith(" 1")

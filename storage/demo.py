@@ -1,0 +1,82 @@
+"""Bulk SQL of the doctors and patients demo seeds (executemany: hundreds of rows in one trip).
+
+Demo rows carry fixed ids, so a second run finds them and inserts nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+# Any constant shared by every node: two nodes seeding at once take turns.
+SEED_LOCK_KEY = 0x4D4B444F43534544
+
+DemoUser = tuple[uuid.UUID, str, str, str]  # id, email, password hash, role
+
+
+async def lock_seed(con: asyncpg.Connection) -> None:
+    await con.execute("SELECT pg_advisory_xact_lock($1)", SEED_LOCK_KEY)
+
+
+async def existing_doctor_ids(con: asyncpg.Connection, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    rows = await con.fetch("SELECT id FROM doctors.doctors WHERE id = ANY($1::uuid[])", ids)
+    return {r["id"] for r in rows}
+
+
+async def existing_patient_ids(con: asyncpg.Connection, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    rows = await con.fetch("SELECT id FROM patients.patients WHERE id = ANY($1::uuid[])", ids)
+    return {r["id"] for r in rows}
+
+
+async def user_id_by_email(con: asyncpg.Connection, email: str) -> uuid.UUID | None:
+    # Cross-schema read of auth.users: the demo accounts the auth seed step made.
+    user_id: uuid.UUID | None = await con.fetchval(
+        "SELECT id FROM auth.users WHERE lower(email) = lower($1)", email
+    )
+    return user_id
+
+
+async def insert_demo_users(con: asyncpg.Connection, users: Sequence[DemoUser]) -> None:
+    # Cross-schema write to auth.users: demo doctors and patients need accounts to exist.
+    await con.executemany(
+        """INSERT INTO auth.users (id, email, password_hash, role, is_verified)
+           VALUES ($1, $2, $3, $4, true) ON CONFLICT DO NOTHING""",
+        users,
+    )
+
+
+async def insert_demo_doctors(con: asyncpg.Connection, doctors: Sequence[Sequence[Any]]) -> None:
+    """Rows in the column order below; every demo doctor is verified (public and bookable)."""
+    await con.executemany(
+        """INSERT INTO doctors.doctors (
+               id, user_id, first_name, last_name, specializations, license_number,
+               years_of_experience, consultation_fee, currency, bio, languages, address_line,
+               city, postcode, country, latitude, longitude, time_zone, accepts_new_patients,
+               verification_status, verified_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                   $18, $19, 'verified', now())
+           ON CONFLICT DO NOTHING""",
+        doctors,
+    )
+
+
+async def insert_demo_patients(con: asyncpg.Connection, patients: Sequence[Sequence[Any]]) -> None:
+    """Rows: id, user_id, first_name, last_name, date_of_birth, gender, phone, address."""
+    await con.executemany(
+        """INSERT INTO patients.patients (id, user_id, first_name, last_name, date_of_birth,
+                                          gender, phone, address)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING""",
+        patients,
+    )
+
+
+async def insert_demo_history(con: asyncpg.Connection, entries: Sequence[Sequence[Any]]) -> None:
+    """Rows: patient_id, condition (encrypted), diagnosis_date, notes (encrypted or None)."""
+    await con.executemany(
+        """INSERT INTO patients.medical_history (patient_id, condition, diagnosis_date, notes)
+           VALUES ($1, $2, $3, $4)""",
+        entries,
+    )

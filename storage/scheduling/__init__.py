@@ -1,0 +1,1 @@
+"""SQL of the scheduling domain: availability, appointments, versions (one module per concern)."""

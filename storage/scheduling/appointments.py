@@ -1,0 +1,276 @@
+"""Appointments: the exclusion constraints are the double-booking guard; their violations become
+SlotTaken / PatientBusy here, so services never see driver errors."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from server.crypto import EncryptedField
+from server.scheduling.errors import PatientBusy, SlotTaken
+from server.scheduling.state_machine import ACTIVE
+
+ACTIVE_STATUSES = list(ACTIVE)
+
+
+@dataclass(frozen=True)
+class NewAppointment:
+    id: uuid.UUID
+    doctor_id: uuid.UUID
+    patient_id: uuid.UUID
+    start: datetime
+    end: datetime
+    visit_type: str
+    status: str
+    reason_id: uuid.UUID | None
+    location: str
+    notes: EncryptedField | None
+    fee: int
+    currency: str
+    hold_expires_at: datetime | None
+    created_by: uuid.UUID | None
+
+
+def _overlap_error(exc: asyncpg.PostgresError) -> Exception:
+    if getattr(exc, "constraint_name", None) == "appointments_no_doctor_overlap":
+        return SlotTaken("This time was just taken; pick another slot.")
+    # Patient overlap; also a deadlock, which only two racing overlapping bookings of one
+    # patient (at two doctors) can produce here: both wait on each other's exclusion check.
+    return PatientBusy("You already have an appointment overlapping this time.")
+
+
+async def insert_appointment(con: asyncpg.Connection, new: NewAppointment) -> None:
+    try:
+        async with con.transaction():  # a savepoint: the caller's transaction stays usable
+            await con.execute(
+                """INSERT INTO scheduling.appointments
+                       (id, doctor_id, patient_id, period, visit_type, status, reason_id,
+                        location, notes, fee, currency, hold_expires_at, created_by)
+                   VALUES ($1, $2, $3, tstzrange($4, $5, '[)'), $6, $7, $8, $9, $10, $11, $12,
+                           $13, $14)""",
+                new.id,
+                new.doctor_id,
+                new.patient_id,
+                new.start,
+                new.end,
+                new.visit_type,
+                new.status,
+                new.reason_id,
+                new.location,
+                new.notes,
+                new.fee,
+                new.currency,
+                new.hold_expires_at,
+                new.created_by,
+            )
+    except (asyncpg.ExclusionViolationError, asyncpg.DeadlockDetectedError) as exc:
+        raise _overlap_error(exc) from exc
+
+
+async def move_appointment(
+    con: asyncpg.Connection,
+    appointment_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    visit_type: str,
+    location: str,
+    status: str,
+) -> None:
+    """Reschedule in place: one UPDATE frees the old time and takes the new one."""
+    try:
+        async with con.transaction():
+            await con.execute(
+                """UPDATE scheduling.appointments
+                   SET period = tstzrange($2, $3, '[)'), visit_type = $4, location = $5,
+                       status = $6, updated_at = now()
+                   WHERE id = $1""",
+                appointment_id,
+                start,
+                end,
+                visit_type,
+                location,
+                status,
+            )
+    except (asyncpg.ExclusionViolationError, asyncpg.DeadlockDetectedError) as exc:
+        raise _overlap_error(exc) from exc
+
+
+async def fetch_appointment(
+    con: asyncpg.Connection | asyncpg.Pool, appointment_id: uuid.UUID
+) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await con.fetchrow(
+        """SELECT id, doctor_id, patient_id, start_at, end_at, visit_type, status, reason_id,
+                  reason_name, location, notes, fee, currency, hold_expires_at, cancelled_by,
+                  cancellation_reason, cancelled_at, created_at, updated_at, time_zone,
+                  doctor_user_id, patient_user_id
+           FROM scheduling.appointment_details WHERE id = $1""",
+        appointment_id,
+    )
+    return row
+
+
+async def appointment_doctor(
+    con: asyncpg.Connection | asyncpg.Pool, appointment_id: uuid.UUID
+) -> uuid.UUID | None:
+    doctor_id: uuid.UUID | None = await con.fetchval(
+        "SELECT doctor_id FROM scheduling.appointments WHERE id = $1", appointment_id
+    )
+    return doctor_id
+
+
+async def lock_appointment(con: asyncpg.Connection, appointment_id: uuid.UUID) -> str | None:
+    """Lock the row for a transition; returns its current status."""
+    status: str | None = await con.fetchval(
+        "SELECT status FROM scheduling.appointments WHERE id = $1 FOR UPDATE", appointment_id
+    )
+    return status
+
+
+async def set_status(
+    con: asyncpg.Connection,
+    appointment_id: uuid.UUID,
+    status: str,
+    cancelled_by: str | None = None,
+    cancellation_reason: str | None = None,
+) -> None:
+    await con.execute(
+        """UPDATE scheduling.appointments
+           SET status = $2, updated_at = now(),
+               hold_expires_at = CASE WHEN $2 = 'scheduled' THEN NULL ELSE hold_expires_at END,
+               cancelled_by = coalesce($3, cancelled_by),
+               cancellation_reason = coalesce($4, cancellation_reason),
+               cancelled_at = CASE WHEN $2 = 'cancelled' THEN now() ELSE cancelled_at END
+           WHERE id = $1""",
+        appointment_id,
+        status,
+        cancelled_by,
+        cancellation_reason,
+    )
+
+
+async def update_details(
+    con: asyncpg.Connection,
+    appointment_id: uuid.UUID,
+    notes: EncryptedField | None,
+    set_notes: bool,
+    reason_id: uuid.UUID | None,
+) -> None:
+    await con.execute(
+        """UPDATE scheduling.appointments
+           SET notes = CASE WHEN $3 THEN $2 ELSE notes END,
+               reason_id = coalesce($4, reason_id), updated_at = now()
+           WHERE id = $1""",
+        appointment_id,
+        notes,
+        set_notes,
+        reason_id,
+    )
+
+
+async def busy_periods(
+    con: asyncpg.Connection | asyncpg.Pool,
+    doctor_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    exclude_id: uuid.UUID | None = None,
+) -> list[tuple[datetime, datetime]]:
+    """Active appointments (holds included) of the doctor overlapping [start, end), by start."""
+    rows = await con.fetch(
+        """SELECT lower(period) AS s, upper(period) AS e FROM scheduling.appointments
+           WHERE doctor_id = $1 AND period && tstzrange($2, $3, '[)')
+             AND status = ANY($4::text[]) AND ($5::uuid IS NULL OR id <> $5)
+           ORDER BY lower(period)""",
+        doctor_id,
+        start,
+        end,
+        ACTIVE_STATUSES,
+        exclude_id,
+    )
+    return [(r["s"], r["e"]) for r in rows]
+
+
+async def list_appointments(
+    con: asyncpg.Connection | asyncpg.Pool,
+    *,
+    patient_id: uuid.UUID | None,
+    doctor_id: uuid.UUID | None,
+    start: datetime | None,
+    end: datetime | None,
+    statuses: list[str] | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[asyncpg.Record], int]:
+    """One page of appointments starting in [start, end), soonest first, and the total count."""
+    rows = await con.fetch(
+        """SELECT count(*) OVER () AS total, id, doctor_id, patient_id, start_at, end_at,
+                  visit_type, status, reason_id, reason_name, location, notes, fee, currency,
+                  hold_expires_at, cancelled_by, cancellation_reason, cancelled_at, created_at,
+                  updated_at, time_zone, doctor_user_id, patient_user_id
+            FROM scheduling.appointment_details
+            WHERE ($1::uuid IS NULL OR patient_id = $1) AND ($2::uuid IS NULL OR doctor_id = $2)
+              AND ($3::timestamptz IS NULL OR start_at >= $3)
+              AND ($4::timestamptz IS NULL OR start_at < $4)
+              AND ($5::text[] IS NULL OR status = ANY($5))
+            ORDER BY start_at, id LIMIT $6 OFFSET $7""",
+        patient_id,
+        doctor_id,
+        start,
+        end,
+        statuses,
+        limit,
+        offset,
+    )
+    total = rows[0]["total"] if rows else 0
+    if not rows and offset:
+        total = await con.fetchval(
+            """SELECT count(*) FROM scheduling.appointments
+               WHERE ($1::uuid IS NULL OR patient_id = $1) AND ($2::uuid IS NULL OR doctor_id = $2)
+                 AND ($3::timestamptz IS NULL OR lower(period) >= $3)
+                 AND ($4::timestamptz IS NULL OR lower(period) < $4)
+                 AND ($5::text[] IS NULL OR status = ANY($5))""",
+            patient_id,
+            doctor_id,
+            start,
+            end,
+            statuses,
+        )
+    return list(rows), int(total)
+
+
+async def has_history_with(
+    con: asyncpg.Connection, doctor_id: uuid.UUID, patient_id: uuid.UUID
+) -> bool:
+    """Whether the patient already saw this doctor (for reasons closed to new patients)."""
+    seen = await con.fetchval(
+        """SELECT true FROM scheduling.appointments
+           WHERE doctor_id = $1 AND patient_id = $2 AND status = 'completed' LIMIT 1""",
+        doctor_id,
+        patient_id,
+    )
+    return bool(seen)
+
+
+async def overdue_holds(con: asyncpg.Connection | asyncpg.Pool, limit: int) -> list[Any]:
+    """(id, doctor_id) of holds whose payment time ran out."""
+    rows = await con.fetch(
+        """SELECT id, doctor_id FROM scheduling.appointments
+           WHERE status = 'held' AND hold_expires_at <= now()
+           ORDER BY hold_expires_at LIMIT $1""",
+        limit,
+    )
+    return [(r["id"], r["doctor_id"]) for r in rows]
+
+
+async def lock_overdue_hold(con: asyncpg.Connection, appointment_id: uuid.UUID) -> bool:
+    """Lock a hold that is still overdue (another node may have released it meanwhile)."""
+    found = await con.fetchval(
+        """SELECT true FROM scheduling.appointments
+           WHERE id = $1 AND status = 'held' AND hold_expires_at <= now()
+           FOR UPDATE SKIP LOCKED""",
+        appointment_id,
+    )
+    return bool(found)

@@ -1,0 +1,201 @@
+"""Weekly rules, date exceptions, visit reasons and per-doctor settings."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import TypeAlias
+
+import asyncpg
+
+from server.scheduling.model import DateException, DoctorSettings, VisitReason, WeeklyRule
+
+Reader: TypeAlias = asyncpg.Connection | asyncpg.Pool
+
+
+async def fetch_rules(con: Reader, doctor_id: uuid.UUID) -> list[WeeklyRule]:
+    rows = await con.fetch(
+        """SELECT id, day_of_week, start_time, end_time, slot_minutes, visit_type, location
+           FROM scheduling.weekly_rules WHERE doctor_id = $1
+           ORDER BY day_of_week, start_time""",
+        doctor_id,
+    )
+    return [
+        WeeklyRule(
+            r["day_of_week"],
+            r["start_time"],
+            r["end_time"],
+            r["slot_minutes"],
+            r["visit_type"],
+            r["location"],
+            r["id"],
+        )
+        for r in rows
+    ]
+
+
+async def fetch_exceptions(
+    con: Reader, doctor_id: uuid.UUID, ending_from: date | None = None
+) -> list[DateException]:
+    """Exceptions still relevant on or after `ending_from` (all of them when None)."""
+    rows = await con.fetch(
+        """SELECT id, kind, start_date, end_date, start_time, end_time, slot_minutes,
+                  visit_type, location, note
+           FROM scheduling.date_exceptions
+           WHERE doctor_id = $1 AND ($2::date IS NULL OR end_date >= $2)
+           ORDER BY start_date, start_time NULLS FIRST""",
+        doctor_id,
+        ending_from,
+    )
+    return [
+        DateException(
+            r["kind"],
+            r["start_date"],
+            r["end_date"],
+            r["start_time"],
+            r["end_time"],
+            r["slot_minutes"],
+            r["visit_type"],
+            r["location"],
+            r["note"],
+            r["id"],
+        )
+        for r in rows
+    ]
+
+
+async def fetch_reasons(con: Reader, doctor_id: uuid.UUID) -> list[VisitReason]:
+    rows = await con.fetch(
+        """SELECT id, name, duration_minutes, visit_types, fee_override, new_patients_allowed
+           FROM scheduling.visit_reasons
+           WHERE doctor_id = $1 AND archived_at IS NULL ORDER BY position, name""",
+        doctor_id,
+    )
+    return [
+        VisitReason(
+            r["id"],
+            r["name"],
+            r["duration_minutes"],
+            tuple(r["visit_types"]),
+            r["fee_override"],
+            r["new_patients_allowed"],
+        )
+        for r in rows
+    ]
+
+
+async def fetch_settings(con: Reader, doctor_id: uuid.UUID) -> DoctorSettings:
+    row = await con.fetchrow(
+        """SELECT min_notice_minutes, max_horizon_days, buffer_minutes
+           FROM scheduling.doctor_settings WHERE doctor_id = $1""",
+        doctor_id,
+    )
+    if row is None:
+        return DoctorSettings()
+    return DoctorSettings(row["min_notice_minutes"], row["max_horizon_days"], row["buffer_minutes"])
+
+
+async def replace_rules(
+    con: asyncpg.Connection, doctor_id: uuid.UUID, rules: Sequence[WeeklyRule]
+) -> None:
+    await con.execute("DELETE FROM scheduling.weekly_rules WHERE doctor_id = $1", doctor_id)
+    await con.executemany(
+        """INSERT INTO scheduling.weekly_rules
+               (doctor_id, day_of_week, start_time, end_time, slot_minutes, visit_type, location)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        [
+            (doctor_id, r.day_of_week, r.start, r.end, r.slot_minutes, r.visit_type, r.location)
+            for r in rules
+        ],
+    )
+
+
+async def replace_exceptions(
+    con: asyncpg.Connection, doctor_id: uuid.UUID, exceptions: Sequence[DateException]
+) -> None:
+    await con.execute("DELETE FROM scheduling.date_exceptions WHERE doctor_id = $1", doctor_id)
+    await con.executemany(
+        """INSERT INTO scheduling.date_exceptions
+               (doctor_id, kind, start_date, end_date, start_time, end_time, slot_minutes,
+                visit_type, location, note)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+        [
+            (
+                doctor_id,
+                e.kind,
+                e.start_date,
+                e.end_date,
+                e.start,
+                e.end,
+                e.slot_minutes,
+                e.visit_type,
+                e.location,
+                e.note,
+            )
+            for e in exceptions
+        ],
+    )
+
+
+async def reason_ids(con: asyncpg.Connection, doctor_id: uuid.UUID) -> set[uuid.UUID]:
+    """Ids of the doctor's reasons, archived ones included (saving one revives it)."""
+    rows = await con.fetch(
+        "SELECT id FROM scheduling.visit_reasons WHERE doctor_id = $1", doctor_id
+    )
+    return {r["id"] for r in rows}
+
+
+async def save_reasons(
+    con: asyncpg.Connection, doctor_id: uuid.UUID, reasons: Sequence[VisitReason]
+) -> None:
+    """Upsert the given reasons (ids chosen by the caller) and archive every other one."""
+    await con.executemany(
+        """INSERT INTO scheduling.visit_reasons
+               (id, doctor_id, name, duration_minutes, visit_types, fee_override,
+                new_patients_allowed, position)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (id) DO UPDATE SET
+               name = EXCLUDED.name, duration_minutes = EXCLUDED.duration_minutes,
+               visit_types = EXCLUDED.visit_types, fee_override = EXCLUDED.fee_override,
+               new_patients_allowed = EXCLUDED.new_patients_allowed,
+               position = EXCLUDED.position, archived_at = NULL
+           WHERE scheduling.visit_reasons.doctor_id = EXCLUDED.doctor_id""",
+        [
+            (
+                r.id,
+                doctor_id,
+                r.name,
+                r.duration_minutes,
+                list(r.visit_types),
+                r.fee_override,
+                r.new_patients_allowed,
+                position,
+            )
+            for position, r in enumerate(reasons)
+        ],
+    )
+    await con.execute(
+        """UPDATE scheduling.visit_reasons SET archived_at = now()
+           WHERE doctor_id = $1 AND archived_at IS NULL AND NOT (id = ANY($2::uuid[]))""",
+        doctor_id,
+        [r.id for r in reasons],
+    )
+
+
+async def save_settings(
+    con: asyncpg.Connection, doctor_id: uuid.UUID, settings: DoctorSettings
+) -> None:
+    await con.execute(
+        """INSERT INTO scheduling.doctor_settings
+               (doctor_id, min_notice_minutes, max_horizon_days, buffer_minutes)
+           VALUES ($1, $2, $3, $4)
+           ON CONFLICT (doctor_id) DO UPDATE SET
+               min_notice_minutes = EXCLUDED.min_notice_minutes,
+               max_horizon_days = EXCLUDED.max_horizon_days,
+               buffer_minutes = EXCLUDED.buffer_minutes, updated_at = now()""",
+        doctor_id,
+        settings.min_notice_minutes,
+        settings.max_horizon_days,
+        settings.buffer_minutes,
+    )

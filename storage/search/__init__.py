@@ -1,0 +1,1 @@
+"""Doctor-search storage: the index table and the backends (PostgreSQL, Elasticsearch)."""

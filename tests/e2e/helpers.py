@@ -1,0 +1,64 @@
+"""Browser steps shared by the e2e tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from playwright.async_api import Locator, Page, expect
+
+from tests.e2e.conftest import BROWSER_ZONE
+from tests.e2e.demo import Account
+
+# Patients may cancel or move until 24 h before (server default): tests that do pick later slots.
+CHANGEABLE_AFTER = timedelta(hours=25)
+
+
+async def sign_in(page: Page, account: Account, path: str = "/sign-in") -> None:
+    await page.goto(path)
+    await page.get_by_label("Email").fill(account.email)
+    await page.get_by_label("Password").fill(account.password)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def _monday(moment: datetime) -> datetime:
+    local = moment.astimezone(ZoneInfo(BROWSER_ZONE))
+    return (local - timedelta(days=local.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+
+
+async def show_week_of(page: Page, start: str, next_button: str = "Next week") -> None:
+    """Click `next_button` until the page shows the week holding `start` (browser's zone)."""
+    weeks = (_monday(datetime.fromisoformat(start)) - _monday(datetime.now(UTC))).days // 7
+    for _ in range(weeks):
+        await page.get_by_role("button", name=next_button, exact=True).first.click()
+
+
+def slot_button(page: Page, start: str) -> Locator:
+    """The grid marks each slot with its start in UTC (JavaScript's toISOString form)."""
+    utc = datetime.fromisoformat(start).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return page.locator(f'button.slot[data-start="{utc}"]')
+
+
+AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+async def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """Critical and serious WCAG A/AA violations axe-core finds on the page as it is now."""
+    await page.add_script_tag(path=str(AXE))
+    result = await page.evaluate(
+        """async () => (await axe.run(document, {
+            runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
+        })).violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                  nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}))"""
+    )
+    return [v for v in result if v["impact"] in ("critical", "serious")]
+
+
+def first_slot_after(slots: list[dict[str, Any]], delay: timedelta) -> dict[str, Any]:
+    floor = datetime.now(UTC) + delay
+    return next(s for s in slots if datetime.fromisoformat(s["start"]) > floor)

@@ -1,0 +1,93 @@
+"""Booking in the browser: the live grid across two patients, a lost race, a phone screen."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import expect
+
+from tests.e2e.conftest import Contexts
+from tests.e2e.demo import Demo
+from tests.e2e.helpers import CHANGEABLE_AFTER, first_slot_after, show_week_of, sign_in, slot_button
+
+
+async def test_a_slot_booked_by_one_patient_leaves_the_other_patients_grid_live(
+    contexts: Contexts, demo: Demo
+) -> None:
+    doctor = await demo.doctor("Live")
+    alice, bob = await demo.patient("Alice"), await demo.patient("Bob")
+    slot = first_slot_after(await demo.slots(doctor, days=14), CHANGEABLE_AFTER)
+
+    page_a = await contexts.new_page()
+    await sign_in(page_a, alice.account)
+    await page_a.goto(f"/doctors/{doctor.id}")
+    await show_week_of(page_a, slot["start"])
+    await expect(page_a.get_by_text("Live: slots update")).to_be_visible()
+    await expect(slot_button(page_a, slot["start"])).to_have_count(1)
+
+    page_b = await contexts.new_page()
+    await sign_in(page_b, bob.account)
+    await page_b.goto(f"/doctors/{doctor.id}")
+    await show_week_of(page_b, slot["start"])
+    await slot_button(page_b, slot["start"]).click()
+    await page_b.get_by_role("button", name="Confirm the appointment").click()
+    await expect(page_b.get_by_role("heading", name="Your appointment is booked")).to_be_visible()
+
+    # Alice never reloads: the booking reaches her grid over Socket.IO.
+    await expect(slot_button(page_a, slot["start"])).to_have_count(0)
+
+    await page_b.get_by_role("link", name="See my appointments").click()
+    await page_b.get_by_role("button", name="Cancel").click()
+    await page_b.get_by_role("button", name="Yes, cancel it").click()
+    await expect(
+        page_b.get_by_role("status").filter(has_text="The appointment is cancelled")
+    ).to_be_visible()
+
+    await expect(slot_button(page_a, slot["start"])).to_have_count(1)
+
+
+async def test_losing_a_race_for_a_slot_offers_the_nearest_free_ones(
+    contexts: Contexts, demo: Demo
+) -> None:
+    doctor = await demo.doctor("Race")
+    alice, bob = await demo.patient("Alice"), await demo.patient("Bob")
+    slot = first_slot_after(await demo.slots(doctor, days=14), CHANGEABLE_AFTER)
+
+    page = await contexts.new_page()
+    await sign_in(page, alice.account)
+    await page.goto(f"/doctors/{doctor.id}")
+    await show_week_of(page, slot["start"])
+    await slot_button(page, slot["start"]).click()
+    await expect(page.get_by_role("heading", name="Confirm your appointment")).to_be_visible()
+
+    await demo.book(bob, doctor, slot)  # Bob is faster
+    await page.get_by_role("button", name="Confirm the appointment").click()
+
+    alert = page.get_by_role("alert")
+    await expect(alert).to_contain_text("This time was just taken")
+    alternatives = alert.get_by_role("button", name=re.compile("^Choose "))
+    await expect(alternatives.first).to_be_visible()
+    await alternatives.first.click()
+    await page.get_by_role("button", name="Confirm the appointment").click()
+    await expect(page.get_by_role("heading", name="Your appointment is booked")).to_be_visible()
+
+
+async def test_booking_on_a_phone_screen(contexts: Contexts, demo: Demo) -> None:
+    doctor = await demo.doctor("Phone")
+    patient = await demo.patient("Paul")
+    slot = (await demo.slots(doctor, days=14))[0]
+
+    page = await contexts.new_page(phone=True)
+    await page.goto(f"/doctors/{doctor.id}")
+    await show_week_of(page, slot["start"])
+    await slot_button(page, slot["start"]).click()
+    # Signed out: sign-in first, then straight back to the chosen slot.
+    await expect(page).to_have_url(re.compile(r"/sign-in\?next="))
+    await page.get_by_label("Email").fill(patient.account.email)
+    await page.get_by_label("Password").fill(patient.account.password)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Confirm your appointment")).to_be_visible()
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the page scrolls sideways on a phone ({width}px wide)"
+    await page.get_by_role("button", name="Confirm the appointment").click()
+    await expect(page.get_by_role("heading", name="Your appointment is booked")).to_be_visible()

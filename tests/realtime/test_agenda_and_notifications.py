@@ -1,0 +1,83 @@
+"""/agenda follows a doctor's own appointments; /notifications reaches one user's devices."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from realtime.protocol import AGENDA_NS, NOTIFICATION, NOTIFICATIONS_NS, Notification
+from server.settings import Settings
+from tests.factories import make_doctor, make_patient
+from tests.realtime.conftest import ConnectProbe, LiveServer
+from tests.server.scheduling.helpers import availability, booked, local, put_availability
+
+pytestmark = pytest.mark.engines
+
+AGENDA_EVENTS = [
+    (AGENDA_NS, "appointment.created"),
+    (AGENDA_NS, "appointment.cancelled"),
+    (AGENDA_NS, "waiting_room.joined"),
+]
+
+
+async def test_a_doctor_sees_own_appointments_change_and_waiting_room_news(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor, colleague = await make_doctor(db, settings), await make_doctor(db, settings)
+    patient = await make_patient(db, settings)
+    await put_availability(live_server.http, doctor, availability(notice=0))
+    desk = await connect(live_server, [AGENDA_NS], doctor.user.token, AGENDA_EVENTS)
+    other = await connect(live_server, [AGENDA_NS], colleague.user.token, AGENDA_EVENTS)
+
+    appointment = await booked(live_server.http, patient, doctor, local(doctor, 2, "10:00"))
+    cancel = await live_server.http.post(
+        f"/api/v1/appointments/{appointment['id']}/cancel",
+        json={"reason": "congress"},
+        headers=doctor.user.headers,
+    )
+    assert cancel.status_code == 200, cancel.text
+    await live_server.realtime.notify_agenda(
+        doctor.id, "waiting_room.joined", {"appointment_id": appointment["id"]}
+    )
+
+    await desk.until(lambda: bool(desk.got(AGENDA_NS, "waiting_room.joined")))
+    await desk.until(lambda: bool(desk.got(AGENDA_NS, "appointment.cancelled")))
+    [created] = desk.got(AGENDA_NS, "appointment.created")
+    assert created["appointment_id"] == appointment["id"]
+    assert created["status"] == "scheduled" and created["patient_id"] == str(patient.id)
+    assert {"event_id", "occurred_at", "availability_version"} <= set(created)
+    [cancelled] = desk.got(AGENDA_NS, "appointment.cancelled")
+    assert cancelled["reason"] == "congress" and cancelled["status"] == "cancelled"
+    # The colleague's own news arrives, and nothing of the other doctor's ever did.
+    await live_server.realtime.notify_agenda(colleague.id, "waiting_room.joined", {})
+    await other.until(lambda: bool(other.got(AGENDA_NS, "waiting_room.joined")))
+    assert other.got(AGENDA_NS, "appointment.created") == []
+    assert other.got(AGENDA_NS, "appointment.cancelled") == []
+
+
+async def test_notifications_reach_every_device_of_their_user_only(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    patient, other = await make_patient(db, settings), await make_patient(db, settings)
+    events = [(NOTIFICATIONS_NS, NOTIFICATION)]
+    phone = await connect(live_server, [NOTIFICATIONS_NS], patient.user.token, events)
+    laptop = await connect(live_server, [NOTIFICATIONS_NS], patient.user.token, events)
+    stranger = await connect(live_server, [NOTIFICATIONS_NS], other.user.token, events)
+    note = Notification(
+        kind="appointment.reminder",
+        title="Tomorrow 10:00",
+        data={"appointment_id": "x"},
+        created_at=datetime.now(UTC),
+    )
+
+    await live_server.realtime.notify_user(patient.user.id, note)
+
+    for device in (phone, laptop):
+        await device.until(lambda d=device: bool(d.got(NOTIFICATIONS_NS, NOTIFICATION)))  # type: ignore[misc]
+        assert device.got(NOTIFICATIONS_NS, NOTIFICATION) == [note.model_dump(mode="json")]
+    own = note.model_copy(update={"title": "Yours"})
+    await live_server.realtime.notify_user(other.user.id, own)
+    await stranger.until(lambda: bool(stranger.got(NOTIFICATIONS_NS, NOTIFICATION)))
+    assert stranger.got(NOTIFICATIONS_NS, NOTIFICATION) == [own.model_dump(mode="json")]

@@ -1,0 +1,164 @@
+"""/consult chat between an appointment's two parties: delivery, history, receipts, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import asyncpg
+import pytest
+import socketio
+
+from realtime.protocol import (
+    CHAT_MESSAGE,
+    CHAT_RATE_LIMIT,
+    CHAT_READ,
+    CONSULT_NS,
+    MAX_MESSAGE_CHARS,
+)
+from server.settings import Settings
+from tests.factories import Doctor, Patient, make_doctor, make_patient
+from tests.realtime.conftest import ConnectProbe, LiveServer
+from tests.realtime.helpers import Probe
+from tests.server.scheduling.helpers import availability, booked, local, put_availability
+
+pytestmark = pytest.mark.engines
+
+CHAT_EVENTS = [(CONSULT_NS, CHAT_MESSAGE), (CONSULT_NS, CHAT_READ)]
+
+
+async def _appointment(
+    server: LiveServer, db: asyncpg.Connection, settings: Settings
+) -> tuple[Doctor, Patient, str]:
+    doctor = await make_doctor(db, settings)
+    patient = await make_patient(db, settings)
+    await put_availability(server.http, doctor, availability(notice=0))
+    appointment = await booked(server.http, patient, doctor, local(doctor, 2, "10:00"))
+    return doctor, patient, str(appointment["id"])
+
+
+async def _join(probe: Probe, appointment_id: str) -> dict[str, Any]:
+    ack = await probe.call(CONSULT_NS, "join", {"appointment_id": appointment_id})
+    assert ack["ok"], ack
+    return dict(ack["data"])
+
+
+async def _say(probe: Probe, appointment_id: str, body: str, **extra: Any) -> dict[str, Any]:
+    ack = await probe.call(
+        CONSULT_NS, "message", {"appointment_id": appointment_id, "body": body, **extra}
+    )
+    return dict(ack)
+
+
+async def test_the_two_parties_chat_with_history_and_read_receipts(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor, patient, appointment_id = await _appointment(live_server, db, settings)
+    phone = await connect(live_server, [CONSULT_NS], patient.user.token, CHAT_EVENTS)
+    laptop = await connect(live_server, [CONSULT_NS], patient.user.token, CHAT_EVENTS)
+    desk = await connect(live_server, [CONSULT_NS], doctor.user.token, CHAT_EVENTS)
+    first = await _join(phone, appointment_id)
+    assert first == {"appointment_id": appointment_id, "messages": [], "next_before": None}
+    await _join(laptop, appointment_id)
+    await _join(desk, appointment_id)
+
+    sent = await _say(phone, appointment_id, "Bonjour docteur", client_message_id="m-1")
+    assert sent["ok"] and sent["data"]["body"] == "Bonjour docteur"
+    resent = await _say(phone, appointment_id, "Bonjour docteur", client_message_id="m-1")
+    assert resent["data"]["id"] == sent["data"]["id"], "a resend is not a second message"
+    reply = await _say(desk, appointment_id, "Bonjour, je vous écoute")
+
+    await phone.until(lambda: len(phone.got(CONSULT_NS, CHAT_MESSAGE)) == 1)
+    await laptop.until(lambda: len(laptop.got(CONSULT_NS, CHAT_MESSAGE)) == 2)
+    # Each other device got each message once; the sending device none of its own.
+    assert [m["id"] for m in desk.got(CONSULT_NS, CHAT_MESSAGE)] == [sent["data"]["id"]]
+    assert [m["id"] for m in phone.got(CONSULT_NS, CHAT_MESSAGE)] == [reply["data"]["id"]]
+    assert [m["body"] for m in laptop.got(CONSULT_NS, CHAT_MESSAGE)] == [
+        "Bonjour docteur",
+        "Bonjour, je vous écoute",
+    ]
+
+    receipt = await desk.call(CONSULT_NS, "read", {"message_id": sent["data"]["id"]})
+    assert receipt["ok"] and receipt["data"]["reader_user_id"] == str(doctor.user.id)
+    again = await desk.call(CONSULT_NS, "read", {"message_id": sent["data"]["id"]})
+    assert again["data"]["read_at"] == receipt["data"]["read_at"]
+    own = await phone.call(CONSULT_NS, "read", {"message_id": sent["data"]["id"]})
+    assert own["ok"] is False and own["error"]["code"] == "not_found"
+    await phone.until(lambda: len(phone.got(CONSULT_NS, CHAT_READ)) == 1)
+    assert phone.got(CONSULT_NS, CHAT_READ)[0]["message_id"] == sent["data"]["id"]
+
+    for i in range(3):
+        assert (await _say(phone, appointment_id, f"note {i}"))["ok"]
+    history = await _join(desk, appointment_id)  # joining again returns the latest page
+    assert [m["body"] for m in history["messages"]][:2] == [
+        "Bonjour docteur",
+        "Bonjour, je vous écoute",
+    ]
+    assert history["messages"][0]["read_at"] == receipt["data"]["read_at"]
+    page = await desk.call(CONSULT_NS, "history", {"appointment_id": appointment_id, "limit": 2})
+    assert [m["body"] for m in page["data"]["messages"]] == ["note 1", "note 2"]
+    older = await desk.call(
+        CONSULT_NS,
+        "history",
+        {"appointment_id": appointment_id, "limit": 2, "before": page["data"]["next_before"]},
+    )
+    assert [m["body"] for m in older["data"]["messages"]] == ["Bonjour, je vous écoute", "note 0"]
+    stored = await db.fetch("SELECT body::text AS body FROM chat.messages")
+    assert len(stored) == 5 and not any("Bonjour" in r["body"] for r in stored), "encrypted"
+    # Once per device: after all that, still one copy of each message per other device.
+    assert len(desk.got(CONSULT_NS, CHAT_MESSAGE)) == 4
+
+
+async def test_a_third_user_cannot_join_and_the_refusal_is_audited(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    _, _, appointment_id = await _appointment(live_server, db, settings)
+    stranger = await make_patient(db, settings)
+    probe = await connect(live_server, [CONSULT_NS], stranger.user.token, CHAT_EVENTS)
+
+    refused = await probe.call(CONSULT_NS, "join", {"appointment_id": appointment_id})
+    unknown = await probe.call(CONSULT_NS, "join", {"appointment_id": str(uuid.uuid4())})
+    blind = await _say(probe, appointment_id, "hello?")
+
+    assert refused["ok"] is False and refused["error"]["code"] == "not_found"
+    assert unknown["error"]["code"] == "not_found"
+    assert blind["error"]["code"] == "not_joined"
+    rows = await db.fetch(
+        """SELECT user_id, resource_id, response_status FROM audit.logs
+           WHERE action = 'consultation_chat.join_refused' ORDER BY seq"""
+    )
+    assert [(r["user_id"], r["response_status"]) for r in rows] == [
+        (stranger.user.id, 403),
+        (stranger.user.id, 404),
+    ]
+    assert rows[0]["resource_id"] == appointment_id
+
+
+async def test_consult_refuses_anonymous_sockets(
+    live_server: LiveServer, connect: ConnectProbe
+) -> None:
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await connect(live_server, [CONSULT_NS])
+
+
+async def test_oversized_empty_and_too_fast_messages_get_error_acks(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    _, patient, appointment_id = await _appointment(live_server, db, settings)
+    probe = await connect(live_server, [CONSULT_NS], patient.user.token)
+    await _join(probe, appointment_id)
+
+    too_long = await _say(probe, appointment_id, "x" * (MAX_MESSAGE_CHARS + 1))
+    empty = await _say(probe, appointment_id, "   ")
+    just_fits = await _say(probe, appointment_id, "y" * MAX_MESSAGE_CHARS)
+    limit = int(CHAT_RATE_LIMIT.split("/")[0])
+    burst = await asyncio.gather(*(_say(probe, appointment_id, f"m{i}") for i in range(limit + 5)))
+
+    assert too_long["error"]["code"] == "message_too_long"
+    assert empty["error"]["code"] == "invalid_payload"
+    assert just_fits["ok"]
+    codes = [a["error"]["code"] if not a["ok"] else "ok" for a in burst]
+    assert codes.count("ok") == limit - 1 and codes.count("rate_limited") == 6
+    history = await probe.call(CONSULT_NS, "history", {"appointment_id": appointment_id})
+    assert history["ok"] and len(history["data"]["messages"]) == limit

@@ -1,0 +1,209 @@
+"""The audit middleware: one masked, attributed entry per mutating API request."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import APIRouter, Depends, Request
+from starlette.routing import Mount
+
+from server.app import create_app
+from server.audit.context import describe_for_audit
+from server.auth.principal import Principal, current_principal, optional_principal
+from server.settings import Settings
+from tests.factories import make_user
+
+# Test-only routes: the audit trail must work for whatever mutating routes the domains add.
+widgets = APIRouter(prefix="/api/v1/widgets")
+
+
+@widgets.post("/{widget_id}/notes", status_code=201)
+async def add_note(
+    widget_id: uuid.UUID,
+    body: dict[str, Any],
+    principal: Principal | None = Depends(optional_principal),
+) -> dict[str, str]:
+    return {"widget_id": str(widget_id)}
+
+
+@widgets.delete("/{widget_id}", status_code=204)
+async def delete_widget(
+    widget_id: uuid.UUID, principal: Principal = Depends(current_principal)
+) -> None:
+    return None
+
+
+@widgets.post("", status_code=201)
+async def create_widget(request: Request, body: dict[str, Any]) -> dict[str, str]:
+    new_id = uuid.uuid4()
+    describe_for_audit(request, resource_id=new_id)
+    return {"id": str(new_id)}
+
+
+@widgets.post("/explode")
+async def explode() -> None:
+    raise RuntimeError("handler bug")
+
+
+@widgets.get("/{widget_id}")
+async def read_widget(widget_id: uuid.UUID) -> dict[str, str]:
+    return {"widget_id": str(widget_id)}
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    app.include_router(widgets)
+    # The browser app's catch-all mount on "/" must stay last: put the test routes before it.
+    routes = app.router.routes
+    added = routes.pop()
+    routes.insert(next(i for i, r in enumerate(routes) if isinstance(r, Mount)), added)
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager:
+        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
+
+
+async def _entries(db: asyncpg.Connection) -> list[asyncpg.Record]:
+    entries: list[asyncpg.Record] = await db.fetch("SELECT * FROM audit.logs ORDER BY seq")
+    return entries
+
+
+async def test_mutating_request_is_recorded_with_masked_payload(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await make_user(db, settings, "doctor")
+    widget_id = uuid.uuid4()
+    body = {
+        "title": "follow-up",
+        "password": "hunter2",
+        "notes": "patient reports chest pain",
+        "mfa_code": "123456",
+        "nested": {"refresh_token": "rt", "items": [{"diagnosis": "angina", "count": 2}]},
+    }
+    response = await client.post(
+        f"/api/v1/widgets/{widget_id}/notes",
+        json=body,
+        headers={**doctor.headers, "User-Agent": "audit-test/1.0"},
+    )
+    assert response.status_code == 201
+
+    [entry] = await _entries(db)
+    assert entry["user_id"] == doctor.id
+    assert entry["role"] == "doctor"
+    assert entry["action"] == "POST /api/v1/widgets/{widget_id}/notes"
+    assert (entry["resource_type"], entry["resource_id"]) == ("widget", str(widget_id))
+    assert entry["response_status"] == 201
+    assert entry["request_id"] == response.headers["x-request-id"]
+    assert entry["ip_address"] == "127.0.0.1"
+    assert entry["user_agent"] == "audit-test/1.0"
+    assert entry["request_payload"] == {
+        "title": "follow-up",
+        "password": "***",
+        "notes": "***",
+        "mfa_code": "***",
+        "nested": {"refresh_token": "***", "items": [{"diagnosis": "***", "count": 2}]},
+    }
+    stored = await db.fetchval("SELECT request_payload::text FROM audit.logs")
+    assert "hunter2" not in stored and "chest pain" not in stored and "angina" not in stored
+
+
+async def test_refused_mutation_is_recorded_without_a_user(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    widget_id = uuid.uuid4()
+    response = await client.delete(f"/api/v1/widgets/{widget_id}")
+    assert response.status_code == 401
+
+    [entry] = await _entries(db)
+    assert entry["user_id"] is None and entry["role"] is None
+    assert entry["action"] == "DELETE /api/v1/widgets/{widget_id}"
+    assert entry["response_status"] == 401
+    assert entry["request_payload"] is None
+
+
+async def test_reads_and_non_api_requests_are_not_recorded(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    assert (await client.get(f"/api/v1/widgets/{uuid.uuid4()}")).status_code == 200
+    assert (await client.get("/healthz")).status_code == 200
+    assert await _entries(db) == []
+
+
+async def test_failing_handler_and_unknown_route_are_recorded(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    assert (await client.post("/api/v1/widgets/explode")).status_code == 500
+    assert (await client.post("/api/v1/no-such-thing", json={"token": "x"})).status_code == 404
+
+    failed, unknown = await _entries(db)
+    assert (failed["action"], failed["response_status"]) == ("POST /api/v1/widgets/explode", 500)
+    assert (unknown["action"], unknown["response_status"]) == ("POST /api/v1/no-such-thing", 404)
+    assert unknown["resource_type"] is None
+    assert unknown["request_payload"] == {"token": "***"}
+
+
+async def test_handler_names_the_resource_it_created(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    response = await client.post("/api/v1/widgets", json={"title": "new"})
+    [entry] = await _entries(db)
+    assert entry["resource_type"] == "widget"
+    assert entry["resource_id"] == response.json()["id"]
+
+
+async def test_concurrent_requests_are_attributed_to_their_own_callers(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    users = [await make_user(db, settings, "patient") for _ in range(10)]
+    callers: dict[uuid.UUID, uuid.UUID | None] = {}
+    requests = []
+    for index in range(20):
+        user = users[index // 2] if index % 2 == 0 else None  # anonymous calls interleaved
+        widget_id = uuid.uuid4()
+        callers[widget_id] = user.id if user else None
+        headers = user.headers if user else {}
+        requests.append(
+            client.post(f"/api/v1/widgets/{widget_id}/notes", json={"i": index}, headers=headers)
+        )
+    responses = await asyncio.gather(*requests)
+    assert {r.status_code for r in responses} == {201}
+
+    entries = await _entries(db)
+    assert len(entries) == 20
+    for entry in entries:
+        assert entry["user_id"] == callers[uuid.UUID(entry["resource_id"])]
+
+
+async def test_anonymous_request_after_a_signed_in_one_is_not_attributed(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    # asgi-lifespan hands every request the same state dict: a stale principal must not leak.
+    user = await make_user(db, settings, "admin")
+    await client.post(f"/api/v1/widgets/{uuid.uuid4()}/notes", json={}, headers=user.headers)
+    await client.post(f"/api/v1/widgets/{uuid.uuid4()}/notes", json={})
+
+    signed_in, anonymous = await _entries(db)
+    assert (signed_in["user_id"], signed_in["role"]) == (user.id, "admin")
+    assert (anonymous["user_id"], anonymous["role"]) == (None, None)
+
+
+async def test_sign_in_attempt_is_recorded_without_the_password(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    credentials = {"email": "nobody@example.test", "password": "correct horse battery"}
+    response = await client.post("/api/v1/auth/login", json=credentials)
+    assert response.status_code == 401
+
+    [entry] = await _entries(db)
+    assert entry["action"] == "POST /api/v1/auth/login"
+    assert entry["resource_type"] == "auth"
+    assert entry["response_status"] == 401
+    assert entry["request_payload"] == {"email": "nobody@example.test", "password": "***"}

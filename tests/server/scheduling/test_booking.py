@@ -1,0 +1,218 @@
+"""Booking a slot: the happy path, the 200-way race, and every refusal leaving nothing behind."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+import httpx
+
+from server.settings import Settings
+from tests.factories import make_doctor, make_patient, make_user
+from tests.server.scheduling.helpers import (
+    availability,
+    book,
+    booked,
+    counts,
+    events_of,
+    local,
+    put_availability,
+    slot_starts,
+)
+
+
+async def test_booking_a_free_slot_schedules_it_and_emits_events(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await make_doctor(db, settings)
+    patient = await make_patient(db, settings)
+    await put_availability(client, doctor)
+    start = local(doctor, 2, "10:00")
+
+    appointment = await booked(client, patient, doctor, start, notes="Chest pain when running")
+
+    assert appointment["status"] == "scheduled"
+    assert appointment["start"] == start.isoformat()
+    assert appointment["location"] == "Cabinet"
+    assert appointment["fee"] == 3000 and appointment["currency"] == "EUR"
+    assert appointment["notes"] == "Chest pain when running"
+    assert "cancel" in appointment["allowed_transitions"]
+    stored_notes = await db.fetchval("SELECT notes FROM scheduling.appointments")
+    assert "Chest pain" not in str(stored_notes)  # encrypted at rest
+    [created] = await events_of(db, "appointment.created")
+    [slot] = await events_of(db, "slot.booked")
+    assert created["subject"] == f"appointment:{appointment['id']}"
+    assert slot["subject"] == f"doctor:{doctor.id}"
+    assert created["availability_version"] == slot["availability_version"] == 2
+    assert created["previous_start"] is None and created["cancelled_by"] is None
+    free = await slot_starts(client, doctor, local(doctor, 2, "09:00"), local(doctor, 2, "12:00"))
+    assert start not in free and local(doctor, 2, "10:30") in free
+
+
+async def test_two_hundred_patients_racing_for_one_slot_only_one_wins(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await make_doctor(db, settings)
+    await put_availability(client, doctor)
+    patients = [await make_patient(db, settings) for _ in range(200)]
+    start = local(doctor, 3, "11:00")
+
+    responses = await asyncio.gather(*(book(client, p, doctor, start) for p in patients))
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [409] * 199
+    losers = [r.json() for r in responses if r.status_code == 409]
+    assert all(body["type"] == "/problems/slot-taken" for body in losers)
+    assert all(len(body["alternatives"]) == 5 for body in losers)
+    assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 1
+    assert len(await events_of(db, "slot.booked")) == 1
+
+
+async def test_a_taken_slot_is_refused_with_the_nearest_free_alternatives(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await make_doctor(db, settings)
+    first, second = await make_patient(db, settings), await make_patient(db, settings)
+    await put_availability(client, doctor)
+    start = local(doctor, 2, "10:00")
+    await booked(client, first, doctor, start)
+    before = await counts(db)
+
+    response = await book(client, second, doctor, start)
+
+    assert response.status_code == 409
+    body = response.json()
+    assert body["type"] == "/problems/slot-taken"
+    alternatives = [a["start"] for a in body["alternatives"]]
+    assert alternatives == [
+        local(doctor, 2, at).isoformat() for at in ("08:30", "09:00", "09:30", "10:30", "11:00")
+    ]
+    assert await counts(db) == before
+
+
+async def test_a_time_off_the_grid_is_a_409_with_alternatives_and_writes_nothing(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await make_doctor(db, settings)
+    patient = await make_patient(db, settings)
+    await put_availability(client, doctor)
+    before = await counts(db)
+
+    off_grid = await book(client, patient, doctor, local(doctor, 2, "10:10"))
+    closed = await book(client, patient, doctor, local(doctor, 2, "21:00"))
+    wrong_type = await book(client, patient, doctor, local(doctor, 2, "10:00"), "teleconsultation")
+
+    for response in (off_grid, closed):
+        assert response.status_code == 409
+        assert response.json()["type"] == "/problems/slot-unavailable"
+        assert response.json()["alternatives"]
+    assert wrong_type.status_code == 409 and wrong_type.json()["alternatives"] == []
+    assert await counts(db) == before
+
+
+async def test_bad_booking_inputs_are_clear_4xx_and_write_nothing(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await make_doctor(db, settings)
+    unverified = await make_doctor(db, settings, verified=False)
+    patient = await make_patient(db, settings)
+    await put_availability(client, doctor, availability(notice=120, horizon=14))
+    before = await counts(db)
+    url, headers = "/api/v1/appointments", patient.user.headers
+    good = {"doctor_id": str(doctor.id), "visit_type": "in-person"}
+
+    cases = {
+        "unknown doctor": (404, {**good, "doctor_id": str(uuid.uuid4()),
+                                 "start": local(doctor, 2, "10:00").isoformat()}),
+        "unverified doctor": (404, {**good, "doctor_id": str(unverified.id),
+                                    "start": local(doctor, 2, "10:00").isoformat()}),
+        "past": (422, {**good, "start": local(doctor, -1, "10:00").isoformat()}),
+        "beyond horizon": (422, {**good, "start": local(doctor, 20, "10:00").isoformat()}),
+        "malformed doctor id": (422, {**good, "doctor_id": "nope",
+                                      "start": local(doctor, 2, "10:00").isoformat()}),
+        "malformed date": (422, {**good, "start": "2026-02-30T10:00:00+01:00"}),
+        "no offset": (422, {**good, "start": "2030-01-10T10:00:00"}),
+        "unknown visit type": (422, {**good, "visit_type": "home",
+                                     "start": local(doctor, 2, "10:00").isoformat()}),
+        "unknown reason": (422, {**good, "reason_id": str(uuid.uuid4()),
+                                 "start": local(doctor, 2, "10:00").isoformat()}),
+        "extra field": (422, {**good, "start": local(doctor, 2, "10:00").isoformat(), "x": 1}),
+    }
+    for name, (status, body) in cases.items():
+        response = await client.post(url, json=body, headers=headers)
+        assert response.status_code == status, (name, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+    soon = local(doctor, 0, "00:00")  # within the 2 h notice whatever the hour: find the next slot
+    too_soon = await client.post(
+        url, json={**good, "start": soon.isoformat()}, headers=headers
+    )
+    assert too_soon.status_code == 422
+    assert await counts(db) == before
+
+
+async def test_a_patient_cannot_hold_two_overlapping_appointments(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctors = [await make_doctor(db, settings) for _ in range(4)]
+    patient = await make_patient(db, settings)
+    for doctor in doctors:
+        await put_availability(client, doctor)
+    start = local(doctors[0], 4, "15:00")
+
+    responses = await asyncio.gather(*(book(client, patient, d, start) for d in doctors))
+
+    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
+    assert {r.json()["type"] for r in responses if r.status_code == 409} == {
+        "/problems/patient-busy"
+    }
+    assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 1
+
+
+async def test_booking_roles_doctors_cannot_book_admins_book_for_a_patient(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await make_doctor(db, settings)
+    patient = await make_patient(db, settings)
+    admin = await make_user(db, settings, "admin")
+    no_profile = await make_user(db, settings, "patient")
+    await put_availability(client, doctor)
+    start = local(doctor, 2, "10:00")
+
+    assert (await book(client, doctor.user, doctor, start)).status_code == 403
+    assert (await book(client, no_profile, doctor, start)).status_code == 403
+    other = await make_patient(db, settings)
+    assert (await book(client, other, doctor, start, patient_id=str(patient.id))).status_code == 403
+    assert (await book(client, admin, doctor, start)).status_code == 422
+    anonymous = await client.post("/api/v1/appointments", json={})
+    assert anonymous.status_code == 401
+    by_admin = await book(client, admin, doctor, start, patient_id=str(patient.id))
+    assert by_admin.status_code == 201
+    assert by_admin.json()["patient_id"] == str(patient.id)
+
+
+async def test_reasons_set_duration_fee_and_can_close_to_new_patients(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await make_doctor(db, settings)
+    patient = await make_patient(db, settings)
+    reasons = [
+        {"name": "Long visit", "duration_minutes": 60, "visit_types": ["in-person"],
+         "fee_override": 5000},
+        {"name": "Follow-up", "duration_minutes": 30, "visit_types": ["in-person"],
+         "new_patients_allowed": False},
+    ]
+    saved = await put_availability(client, doctor, availability(reasons=reasons))
+    long_id, follow_up_id = (r["id"] for r in saved["reasons"])
+
+    long_visit = await booked(
+        client, patient, doctor, local(doctor, 2, "10:00"), reason_id=long_id
+    )
+    closed = await book(
+        client, patient, doctor, local(doctor, 3, "10:00"), reason_id=follow_up_id
+    )
+
+    assert long_visit["end"] == local(doctor, 2, "11:00").isoformat()
+    assert long_visit["fee"] == 5000 and long_visit["reason_name"] == "Long visit"
+    assert closed.status_code == 403
+    assert closed.json()["type"] == "/problems/new-patients-closed"

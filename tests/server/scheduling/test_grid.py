@@ -1,0 +1,123 @@
+"""Slot generation in the doctor's zone, including the DST weeks of Paris and New York."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from server.scheduling.grid import candidate_slots, day_slots, local_instant
+from server.scheduling.model import Availability, DateException, Slot, WeeklyRule
+from server.scheduling.slots import without_busy
+
+PARIS, NEW_YORK = ZoneInfo("Europe/Paris"), ZoneInfo("America/New_York")
+# (zone, spring-forward Sunday, fall-back Sunday) in 2026.
+DST_SUNDAYS = [
+    (PARIS, date(2026, 3, 29), date(2026, 10, 25)),
+    (NEW_YORK, date(2026, 3, 8), date(2026, 11, 1)),
+]
+
+
+def _every_day(zone: ZoneInfo, start: str, end: str, minutes: int = 30) -> Availability:
+    rules = tuple(
+        WeeklyRule(day, time.fromisoformat(start), time.fromisoformat(end), minutes, "in-person")
+        for day in range(1, 8)
+    )
+    return Availability(uuid.uuid4(), zone, rules)
+
+
+def _local_times(slots: list[Slot], zone: ZoneInfo) -> list[str]:
+    return [s.start.astimezone(zone).strftime("%H:%M") for s in slots]
+
+
+@pytest.mark.parametrize("zone,spring,fall", DST_SUNDAYS)
+def test_a_morning_rule_gives_the_same_local_slots_in_dst_weeks(
+    zone: ZoneInfo, spring: date, fall: date
+) -> None:
+    availability = _every_day(zone, "09:00", "12:00")
+    usual = _local_times(day_slots(availability, spring - timedelta(days=7)), zone)
+    assert usual == ["09:00", "09:30", "10:00", "10:30", "11:00", "11:30"]
+    for sunday in (spring, fall):
+        for day in (sunday - timedelta(days=1), sunday, sunday + timedelta(days=1)):
+            slots = day_slots(availability, day)
+            assert _local_times(slots, zone) == usual
+            assert all(s.end - s.start == timedelta(minutes=30) for s in slots)
+
+
+@pytest.mark.parametrize("zone,spring,fall", DST_SUNDAYS)
+def test_a_rule_across_the_spring_gap_skips_the_missing_hour(
+    zone: ZoneInfo, spring: date, fall: date
+) -> None:
+    slots = day_slots(_every_day(zone, "01:00", "04:00"), spring)
+    assert _local_times(slots, zone) == ["01:00", "01:30", "03:00", "03:30"]
+    assert all(s.end - s.start == timedelta(minutes=30) for s in slots)
+
+
+@pytest.mark.parametrize("zone,spring,fall", DST_SUNDAYS)
+def test_a_rule_across_the_fall_back_offers_the_repeated_hour_once(
+    zone: ZoneInfo, spring: date, fall: date
+) -> None:
+    slots = day_slots(_every_day(zone, "00:00", "04:00", 60), fall)
+    assert _local_times(slots, zone) == ["00:00", "01:00", "02:00", "03:00"]
+    for earlier, later in zip(slots, slots[1:], strict=False):
+        assert earlier.end <= later.start  # never two slots at once in real time
+
+
+def test_local_instant_says_when_a_wall_clock_time_does_not_exist() -> None:
+    assert local_instant(date(2026, 3, 29), time(2, 30), PARIS) is None
+    assert local_instant(date(2026, 3, 29), time(3, 0), PARIS) == datetime(
+        2026, 3, 29, 1, 0, tzinfo=UTC
+    )
+
+
+def test_time_off_removes_slots_and_extra_hours_add_them() -> None:
+    monday = date(2026, 12, 7)
+    base = _every_day(PARIS, "09:00", "11:00")
+    availability = Availability(
+        base.doctor_id,
+        PARIS,
+        base.rules,
+        (
+            DateException("time-off", monday, monday, time(9, 30), time(10, 30)),
+            DateException("time-off", monday + timedelta(days=1), monday + timedelta(days=2)),
+            DateException(
+                "extra-hours", monday, monday, time(18, 0), time(19, 0), 20, "teleconsultation"
+            ),
+        ),
+    )
+    monday_slots = day_slots(availability, monday)
+    assert _local_times(monday_slots, PARIS) == ["09:00", "10:30", "18:00", "18:20", "18:40"]
+    assert monday_slots[-1].visit_type == "teleconsultation"
+    assert day_slots(availability, monday + timedelta(days=1)) == []
+    assert day_slots(availability, monday + timedelta(days=2)) == []
+    assert len(day_slots(availability, monday + timedelta(days=3))) == 4
+
+
+def test_a_reason_longer_than_the_grid_keeps_the_step_and_fits_the_window() -> None:
+    availability = _every_day(PARIS, "09:00", "11:00", 20)
+    slots = day_slots(availability, date(2026, 12, 7), length_minutes=60)
+    assert _local_times(slots, PARIS) == ["09:00", "09:20", "09:40", "10:00"]
+    assert all(s.end - s.start == timedelta(hours=1) for s in slots)
+
+
+def test_candidates_are_limited_to_the_asked_range_and_types() -> None:
+    availability = _every_day(NEW_YORK, "09:00", "12:00")
+    start = datetime(2026, 12, 7, 10, 0, tzinfo=NEW_YORK)
+    found = candidate_slots(availability, start, start + timedelta(days=1))
+    assert found[0].start == start and found[-1].start < start + timedelta(days=1)
+    assert candidate_slots(availability, start, start + timedelta(days=1), None, ["teleconsultation"]) == []
+
+
+def test_busy_periods_and_buffer_remove_neighbouring_slots() -> None:
+    day = date(2026, 12, 7)
+    slots = day_slots(_every_day(PARIS, "09:00", "12:00"), day)
+    busy_start = datetime(2026, 12, 7, 10, 0, tzinfo=PARIS)
+    busy = [(busy_start, busy_start + timedelta(minutes=30))]
+    assert _local_times(without_busy(slots, busy, timedelta(0)), PARIS) == [
+        "09:00", "09:30", "10:30", "11:00", "11:30",
+    ]
+    assert _local_times(without_busy(slots, busy, timedelta(minutes=10)), PARIS) == [
+        "09:00", "11:00", "11:30",
+    ]

@@ -1,0 +1,81 @@
+// The patient's appointments: upcoming first, then past and cancelled, with the cancel policy.
+import { useEffect, useState } from "preact/hooks";
+import { Alert, Empty, ErrorView, Loading } from "../../components/Status";
+import { doctorsById } from "../../lib/doctors";
+import { useAsync, useDocumentTitle } from "../../lib/hooks";
+import { useT } from "../../lib/i18n";
+import { myPatientProfile } from "../../lib/patients";
+import { CANCEL_CUTOFF_HOURS, isActive, patientAppointments } from "../../lib/scheduling";
+import type { Appointment } from "../../lib/types";
+import { AppointmentItem } from "./AppointmentItem";
+import { strings } from "./strings";
+import "./appointments.css";
+
+type Tab = "upcoming" | "past";
+
+export default function AppointmentsPage() {
+  const t = useT(strings);
+  useDocumentTitle(t("title"));
+  const [tab, setTab] = useState<Tab>("upcoming");
+  const list = useAsync(async (signal) => {
+    const me = await myPatientProfile();
+    return (await patientAppointments(me.id, signal)).items;
+  }, []);
+  const [items, setItems] = useState<Appointment[]>([]);
+  useEffect(() => setItems(list.data ?? []), [list.data]);
+  const doctors = useAsync(() => doctorsById(items.map((a) => a.doctor_id)), [items.map((a) => a.doctor_id).join()]);
+
+  const now = Date.now();
+  const upcoming = items
+    .filter((a) => isActive(a) && Date.parse(a.end) > now)
+    .sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  const past = items.filter((a) => !upcoming.includes(a)).sort((a, b) => Date.parse(b.start) - Date.parse(a.start));
+  const shown = tab === "upcoming" ? upcoming : past;
+  const [notice, setNotice] = useState("");
+  const replace = (updated: Appointment, message: string) => {
+    setItems((all) => all.map((a) => (a.id === updated.id ? updated : a)));
+    setNotice(message);
+  };
+
+  return (
+    <section class="page" aria-labelledby="appointments-title">
+      <h1 id="appointments-title">{t("title")}</h1>
+      <p class="hint">{t("policy", { hours: CANCEL_CUTOFF_HOURS })}</p>
+      <div aria-live="polite">{notice && <Alert tone="success">{notice}</Alert>}</div>
+      <div class="tabs" role="tablist" aria-label={t("title")}>
+        {(["upcoming", "past"] as const).map((name) => (
+          <button
+            key={name}
+            type="button"
+            role="tab"
+            id={`tab-${name}`}
+            aria-selected={tab === name}
+            aria-controls="appointments-panel"
+            onClick={() => setTab(name)}
+          >
+            {t(name)} ({(name === "upcoming" ? upcoming : past).length})
+          </button>
+        ))}
+      </div>
+      <div id="appointments-panel" role="tabpanel" aria-labelledby={`tab-${tab}`}>
+        {list.loading && <Loading />}
+        {list.error !== undefined && <ErrorView error={list.error} onRetry={list.reload} />}
+        {list.data && shown.length === 0 && (
+          <Empty>
+            {tab === "upcoming" ? t("noUpcoming") : t("noPast")} {tab === "upcoming" && <a href="/">{t("find")}</a>}
+          </Empty>
+        )}
+        <ul class="plain-list">
+          {shown.map((appointment) => (
+            <AppointmentItem
+              key={appointment.id}
+              appointment={appointment}
+              doctor={doctors.data?.get(appointment.doctor_id)}
+              onChange={replace}
+            />
+          ))}
+        </ul>
+      </div>
+    </section>
+  );
+}

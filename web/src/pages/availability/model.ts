@@ -1,0 +1,68 @@
+// The editor's working copy of an availability, in the PUT body's shape (AvailabilityIn).
+import type { Availability, DateException, SchedulingSettings, VisitReason, WeeklyRule } from "../../lib/types";
+
+export interface Draft {
+  rules: WeeklyRule[];
+  exceptions: DateException[];
+  reasons: VisitReason[];
+  settings: SchedulingSettings;
+}
+
+/** "09:00:00" from the API → "09:00" for <input type=time> and back to the API. */
+const hhmm = (time: string | null): string | null => (time ? time.slice(0, 5) : null);
+
+export function draftOf(availability: Availability): Draft {
+  return {
+    rules: availability.rules.map((r) => ({
+      day_of_week: r.day_of_week,
+      start: hhmm(r.start) ?? "09:00",
+      end: hhmm(r.end) ?? "12:00",
+      slot_minutes: r.slot_minutes,
+      visit_type: r.visit_type,
+      location: r.location,
+    })),
+    exceptions: availability.exceptions.map((e) => ({ ...e, start: hhmm(e.start), end: hhmm(e.end) })),
+    reasons: availability.reasons.map((r) => ({ ...r })),
+    settings: { ...availability.settings },
+  };
+}
+
+export const newRule = (): WeeklyRule => ({
+  day_of_week: 1,
+  start: "09:00",
+  end: "12:00",
+  slot_minutes: 20,
+  visit_type: "in-person",
+  location: "",
+});
+
+export const newException = (): DateException => {
+  const today = new Date().toISOString().slice(0, 10);
+  return { kind: "time-off", start_date: today, end_date: today, start: null, end: null, slot_minutes: null, visit_type: null, location: "", note: "" };
+};
+
+export const newReason = (): VisitReason => ({
+  id: null,
+  name: "",
+  duration_minutes: 20,
+  visit_types: ["in-person"],
+  fee_override: null,
+  new_patients_allowed: true,
+});
+
+/** The request body: drop nulls the API treats as "not given" and ids of new reasons. */
+export function bodyOf(draft: Draft): Record<string, unknown> {
+  return {
+    rules: draft.rules,
+    exceptions: draft.exceptions.map((e) =>
+      e.kind === "time-off" ? { ...e, slot_minutes: null, visit_type: null } : e,
+    ),
+    reasons: draft.reasons.map(({ id, ...rest }) => (id ? { id, ...rest } : rest)),
+    settings: draft.settings,
+  };
+}
+
+/** Replace item `index` of a list immutably. */
+export function patchAt<T>(list: T[], index: number, patch: Partial<T>): T[] {
+  return list.map((item, i) => (i === index ? { ...item, ...patch } : item));
+}

@@ -1,0 +1,137 @@
+// Confirm a chosen slot; if someone took it meanwhile, say so and offer the nearest free ones.
+import { useLocation } from "preact-iso";
+import { useState } from "preact/hooks";
+import { Button } from "../../components/Button";
+import { BookingProblem, slotLabel } from "../../components/BookingProblem";
+import { Alert, ErrorView, Loading } from "../../components/Status";
+import { doctorName, getDoctor } from "../../lib/doctors";
+import { useAction, useAsync, useDocumentTitle } from "../../lib/hooks";
+import { useT } from "../../lib/i18n";
+import { formatMoney } from "../../lib/money";
+import { book, getAvailability } from "../../lib/scheduling";
+import { common } from "../../lib/strings";
+import type { Appointment, Doctor, Slot } from "../../lib/types";
+import { strings } from "./strings";
+import { choiceFromQuery, type BookingChoice } from "./url";
+import "./book.css";
+
+export default function BookPage() {
+  const t = useT(strings);
+  const { query } = useLocation();
+  useDocumentTitle(t("title"));
+  const initial = choiceFromQuery(query);
+  if (!initial) return <Alert>{t("invalid")}</Alert>;
+  return <Confirm initial={initial} />;
+}
+
+function Confirm({ initial }: { initial: BookingChoice }) {
+  const t = useT(strings);
+  const tc = useT(common);
+  const [slot, setSlot] = useState<Slot>(initial.slot);
+  const [notes, setNotes] = useState("");
+  const [booked, setBooked] = useState<Appointment | null>(null);
+  const doctor = useAsync((signal) => getDoctor(initial.doctorId, signal), [initial.doctorId]);
+  const reasons = useAsync((signal) => getAvailability(initial.doctorId, signal).then((a) => a.reasons, () => []), [
+    initial.doctorId,
+  ]);
+  const reason = reasons.data?.find((r) => r.id === initial.reasonId);
+  const submit = useAction(async () => {
+    const appointment = await book({
+      doctor_id: initial.doctorId,
+      start: slot.start,
+      visit_type: slot.visit_type,
+      ...(initial.reasonId ? { reason_id: initial.reasonId } : {}),
+      ...(notes.trim() ? { notes: notes.trim() } : {}),
+    });
+    setBooked(appointment);
+  });
+
+  if (doctor.loading) return <Loading />;
+  if (!doctor.data) return <ErrorView error={doctor.error} onRetry={doctor.reload} />;
+  const d = doctor.data;
+  if (booked) return <Done doctor={d} appointment={booked} />;
+
+  const fee = reason?.fee_override ?? d.consultation_fee;
+  return (
+    <section class="card narrow booking-confirm" aria-labelledby="confirm-title">
+      <h1 id="confirm-title">{t("title")}</h1>
+      <dl class="summary">
+        <dt>{t("with")}</dt>
+        <dd>{doctorName(d)}</dd>
+        <dt>{t("when")}</dt>
+        <dd>{slotLabel(slot, d.time_zone)}</dd>
+        <dt>{t("visit")}</dt>
+        <dd>{slot.visit_type === "teleconsultation" ? tc("teleconsultation") : tc("inPerson")}</dd>
+        {reason && (
+          <>
+            <dt>{t("reason")}</dt>
+            <dd>{reason.name}</dd>
+          </>
+        )}
+        <dt>{t("fee")}</dt>
+        <dd>{formatMoney(fee, d.currency)}</dd>
+        {slot.visit_type === "in-person" && d.address_line && (
+          <>
+            <dt>{t("where")}</dt>
+            <dd>
+              {d.address_line}, {d.postcode} {d.city}
+            </dd>
+          </>
+        )}
+      </dl>
+      {slot.visit_type === "teleconsultation" && <p class="hint">{t("video")}</p>}
+      <BookingProblem
+        error={submit.error}
+        slot={slot}
+        zone={d.time_zone}
+        onPick={(alternative) => {
+          setSlot(alternative);
+          submit.reset();
+        }}
+      />
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit.run();
+        }}
+      >
+        <div class="field">
+          <label for="booking-notes">{t("notes")}</label>
+          <p class="hint" id="booking-notes-hint">
+            {t("notesHint")}
+          </p>
+          <textarea
+            id="booking-notes"
+            aria-describedby="booking-notes-hint"
+            rows={3}
+            maxLength={2000}
+            value={notes}
+            onInput={(e) => setNotes(e.currentTarget.value)}
+          />
+        </div>
+        <Button type="submit" busy={submit.busy} busyLabel={t("confirming")}>
+          {t("confirm")}
+        </Button>
+      </form>
+      <a href={`/doctors/${d.id}`}>{t("change")}</a>
+    </section>
+  );
+}
+
+function Done({ doctor, appointment }: { doctor: Doctor; appointment: Appointment }) {
+  const t = useT(strings);
+  return (
+    <section class="card narrow" aria-labelledby="done-title">
+      <Alert tone="success">
+        <h1 id="done-title" class="alert-title">
+          {t("doneTitle")}
+        </h1>
+        <p>{t("done", { doctor: doctorName(doctor), when: slotLabel(appointment, appointment.time_zone) })}</p>
+      </Alert>
+      <p>{t("doneNext")}</p>
+      <a class="btn btn-primary" href="/appointments">
+        {t("mine")}
+      </a>
+    </section>
+  );
+}
