@@ -9,6 +9,7 @@ from server.auth.demo import seed_users
 from server.doctors.demo import seed_doctors
 from server.engines import Engines
 from server.patients.demo import seed_patients
+from server.scheduling.demo import seed_schedules
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 async def seed_demo(engines: Engines) -> None:
     # Each domain contributes one step, in dependency order.
     steps: list[Callable[[Engines], Awaitable[None]]] = [seed_users, seed_doctors, seed_patients]
+    steps.append(seed_schedules)  # after doctors and patients: it books between them
     for step in steps:
         await step(engines)
     log.info("demo data ready")

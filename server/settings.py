@@ -56,6 +56,20 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
 
+    # Teleconsultation. Parties may join from this long before the start until the grace after
+    # the end: a doctor running late or a consultation that overruns must not be cut off.
+    consult_join_early_s: int = 15 * 60
+    consult_grace_s: int = 30 * 60
+    # A join token only lets a socket into one call; a rejoin asks for a fresh one.
+    consult_join_token_ttl_s: int = 300
+    # coturn's static-auth-secret and URLs (TURN REST credentials, docs/coturn.md). Without
+    # them peers get the STUN URLs only (none: host candidates, enough on one network).
+    # Lists are JSON in the environment: MARKINI_TURN_URLS='["turn:turn.example:3478"]'.
+    turn_secret: SecretStr | None = None
+    turn_urls: list[str] = []
+    stun_urls: list[str] = []
+    turn_credential_ttl_s: int = 3600
+
     @model_validator(mode="after")
     def _refuse_dev_secrets_outside_dev(self) -> Settings:
         if self.env == "prod":

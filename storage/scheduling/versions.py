@@ -26,11 +26,15 @@ async def current_version(con: asyncpg.Connection | asyncpg.Pool, doctor_id: uui
     return int(version or 0)
 
 
-async def bump_versions(con: asyncpg.Connection, doctor_ids: list[uuid.UUID]) -> None:
-    """Bulk bump for seeding (one statement for many doctors)."""
-    await con.execute(
+async def bump_versions(
+    con: asyncpg.Connection, doctor_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Bulk bump for seeding (one statement for many doctors); the new versions by doctor."""
+    rows = await con.fetch(
         """INSERT INTO scheduling.availability_versions AS v (doctor_id, version)
            SELECT unnest($1::uuid[]), 1
-           ON CONFLICT (doctor_id) DO UPDATE SET version = v.version + 1""",
+           ON CONFLICT (doctor_id) DO UPDATE SET version = v.version + 1
+           RETURNING doctor_id, version""",
         doctor_ids,
     )
+    return {r["doctor_id"]: int(r["version"]) for r in rows}

@@ -1,0 +1,192 @@
+"""SQL of teleconsultation (schema `teleconsult`): sessions, call presence, consents."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+Executor = asyncpg.Connection | asyncpg.Pool
+
+_COLUMNS = """id, appointment_id, doctor_id, room_id, status, created_at, started_at, ended_at,
+    duration_s, ended_by, end_reason, patient_consent_at, doctor_consent_at, recording_path,
+    recording_url"""
+
+
+async def insert_session(
+    con: Executor, appointment_id: uuid.UUID, doctor_id: uuid.UUID, room_id: str
+) -> asyncpg.Record | None:
+    """The new session, or None when the appointment already has one."""
+    row: asyncpg.Record | None = await con.fetchrow(
+        f"""INSERT INTO teleconsult.sessions (appointment_id, doctor_id, room_id)
+            VALUES ($1, $2, $3)
+            ON CONFLICT (appointment_id) DO NOTHING
+            RETURNING {_COLUMNS}""",
+        appointment_id,
+        doctor_id,
+        room_id,
+    )
+    return row
+
+
+async def session_by_id(con: Executor, session_id: uuid.UUID) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await con.fetchrow(
+        f"SELECT {_COLUMNS} FROM teleconsult.sessions WHERE id = $1", session_id
+    )
+    return row
+
+
+async def session_by_appointment(
+    con: Executor, appointment_id: uuid.UUID
+) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await con.fetchrow(
+        f"SELECT {_COLUMNS} FROM teleconsult.sessions WHERE appointment_id = $1", appointment_id
+    )
+    return row
+
+
+async def mark_started(con: asyncpg.Connection, session_id: uuid.UUID) -> asyncpg.Record | None:
+    """scheduled -> active; None when it was not scheduled (already started or ended)."""
+    row: asyncpg.Record | None = await con.fetchrow(
+        f"""UPDATE teleconsult.sessions SET status = 'active', started_at = now()
+            WHERE id = $1 AND status = 'scheduled'
+            RETURNING {_COLUMNS}""",
+        session_id,
+    )
+    return row
+
+
+async def mark_ended(
+    con: asyncpg.Connection,
+    session_id: uuid.UUID,
+    status: str,
+    ended_by: uuid.UUID | None,
+    reason: str | None,
+) -> asyncpg.Record | None:
+    """End an open session (duration in whole seconds since the start, 0 if it never started);
+    None when it had already ended, so concurrent ends emit one event."""
+    row: asyncpg.Record | None = await con.fetchrow(
+        f"""UPDATE teleconsult.sessions
+            SET status = $2, ended_at = now(), ended_by = $3, end_reason = $4,
+                duration_s = CASE WHEN started_at IS NULL THEN 0
+                             ELSE floor(extract(epoch FROM now() - started_at))::int END
+            WHERE id = $1 AND status IN ('scheduled', 'active')
+            RETURNING {_COLUMNS}""",
+        session_id,
+        status,
+        ended_by,
+        reason,
+    )
+    return row
+
+
+async def record_consent(
+    con: Executor, session_id: uuid.UUID, role: str, consent: bool
+) -> asyncpg.Record | None:
+    """Give (keeping the first instant) or withdraw one party's consent to recording."""
+    row: asyncpg.Record | None = await con.fetchrow(
+        f"""UPDATE teleconsult.sessions SET
+              patient_consent_at = CASE WHEN $2 <> 'patient' THEN patient_consent_at
+                                        WHEN $3 THEN coalesce(patient_consent_at, now()) END,
+              doctor_consent_at = CASE WHEN $2 <> 'doctor' THEN doctor_consent_at
+                                       WHEN $3 THEN coalesce(doctor_consent_at, now()) END
+            WHERE id = $1 RETURNING {_COLUMNS}""",
+        session_id,
+        role,
+        consent,
+    )
+    return row
+
+
+async def set_recording(
+    con: Executor, session_id: uuid.UUID, path: str, url: str
+) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await con.fetchrow(
+        f"""UPDATE teleconsult.sessions SET recording_path = $2, recording_url = $3
+            WHERE id = $1 RETURNING {_COLUMNS}""",
+        session_id,
+        path,
+        url,
+    )
+    return row
+
+
+async def fail_open_session_of_appointment(
+    con: asyncpg.Connection, appointment_id: uuid.UUID, reason: str
+) -> asyncpg.Record | None:
+    """A cancelled appointment's session that never started fails; None if none was open."""
+    row: asyncpg.Record | None = await con.fetchrow(
+        f"""UPDATE teleconsult.sessions
+            SET status = 'failed', ended_at = now(), duration_s = 0, end_reason = $2
+            WHERE appointment_id = $1 AND status = 'scheduled'
+            RETURNING {_COLUMNS}""",
+        appointment_id,
+        reason,
+    )
+    return row
+
+
+# Presence: who is in a session's call, one socket per role.
+
+
+async def claim_presence(
+    con: asyncpg.Connection, session_id: uuid.UUID, role: str, user_id: uuid.UUID, sid: str
+) -> str | None:
+    """Make `sid` the role's socket in the call; return the socket it replaced, if any."""
+    async with con.transaction():
+        previous: str | None = await con.fetchval(
+            """SELECT sid FROM teleconsult.presence WHERE session_id = $1 AND role = $2
+               FOR UPDATE""",
+            session_id,
+            role,
+        )
+        await con.execute(
+            """INSERT INTO teleconsult.presence (session_id, role, user_id, sid)
+               VALUES ($1, $2, $3, $4)
+               ON CONFLICT (session_id, role)
+               DO UPDATE SET user_id = EXCLUDED.user_id, sid = EXCLUDED.sid, joined_at = now()""",
+            session_id,
+            role,
+            user_id,
+            sid,
+        )
+    return previous if previous != sid else None
+
+
+async def presence_of(con: Executor, session_id: uuid.UUID) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await con.fetch(
+        """SELECT role, user_id, sid, joined_at FROM teleconsult.presence
+           WHERE session_id = $1""",
+        session_id,
+    )
+    return rows
+
+
+async def sid_of(con: Executor, session_id: uuid.UUID, role: str) -> str | None:
+    sid: str | None = await con.fetchval(
+        "SELECT sid FROM teleconsult.presence WHERE session_id = $1 AND role = $2",
+        session_id,
+        role,
+    )
+    return sid
+
+
+async def release_presence(con: Executor, session_id: uuid.UUID, sid: str) -> str | None:
+    """Remove `sid` from the call; the role it held, or None if it had been replaced."""
+    role: str | None = await con.fetchval(
+        """DELETE FROM teleconsult.presence WHERE session_id = $1 AND sid = $2
+           RETURNING role""",
+        session_id,
+        sid,
+    )
+    return role
+
+
+async def clear_presence(con: Executor, session_id: uuid.UUID) -> list[str]:
+    sids: list[str] = [
+        r["sid"]
+        for r in await con.fetch(
+            "DELETE FROM teleconsult.presence WHERE session_id = $1 RETURNING sid", session_id
+        )
+    ]
+    return sids
