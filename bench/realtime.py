@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -37,6 +38,7 @@ from bench.rt_client import (  # noqa: E402
     NATS_URL,
     RawSocket,
     bench_database,
+    cpu_seconds,
     node_env,
     run_node,
 )
@@ -137,6 +139,7 @@ async def main(args: argparse.Namespace) -> None:
         base = versions.pop()
 
         began = time.perf_counter()
+        cpu_before = [cpu_seconds(n.process.pid) for n in nodes] + [cpu_seconds(os.getpid())]
         for i, patient in enumerate(patients):
             slot = start + timedelta(hours=8, minutes=SLOT_MINUTES * i)
             response = await http.post(
@@ -154,6 +157,8 @@ async def main(args: argparse.Namespace) -> None:
         deadline = time.monotonic() + 30
         while not tally.complete(args.bookings) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
+        cpu_after = [cpu_seconds(n.process.pid) for n in nodes] + [cpu_seconds(os.getpid())]
+        cpu = [after - before for before, after in zip(cpu_before, cpu_after, strict=True)]
 
         expected = {base + n for n in range(1, args.bookings + 1)}
         received = [d for v in tally.deltas.values() for d in v]
@@ -168,6 +173,8 @@ async def main(args: argparse.Namespace) -> None:
     out(f"bookings: {args.bookings} over REST (alternating nodes) in {booking_s:.1f} s\n")
     out(f"deltas delivered: {len(received)} (expected {args.sockets * args.bookings})\n")
     out(f"missed: {missed}  duplicates: {duplicates}\n")
+    out(f"CPU during bookings: node A {cpu[0]:.1f} s, node B {cpu[1]:.1f} s, ")
+    out(f"clients {cpu[2]:.1f} s ({os.cpu_count()} CPUs shared with PostgreSQL, NATS, Redis)\n")
     if latencies_ms:
         out(f"latency occurred_at -> client: p50 {statistics.median(latencies_ms):.1f} ms  ")
         out(f"p99 {pct(latencies_ms, 0.99):.1f} ms  max {max(latencies_ms):.1f} ms\n")

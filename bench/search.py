@@ -134,6 +134,81 @@ LAST = [
     "Bénard",
     "Chénier",
 ]
+# Surnames as in life: a few common ones (Zipf-weighted, "Martin" ~2% of doctors) and a long
+# tail; a name query then matches tens to thousands of doctors, not a tenth of the country.
+COMMON_SHARE = 0.1
+SYLLABLES_A = [
+    "Ber",
+    "Du",
+    "Le",
+    "Mar",
+    "Ro",
+    "Gau",
+    "Char",
+    "Fon",
+    "Mo",
+    "Bou",
+    "Cha",
+    "Lam",
+    "Ri",
+    "Va",
+    "Gi",
+    "Pe",
+    "Sau",
+    "Ma",
+    "Thi",
+    "Clé",
+    "Bé",
+    "Tho",
+    "Hé",
+    "Jo",
+    "Lo",
+]
+SYLLABLES_B = [
+    "nard",
+    "rand",
+    "vier",
+    "chet",
+    "lin",
+    "taine",
+    "reau",
+    "cher",
+    "ssier",
+    "bert",
+    "mont",
+    "ry",
+    "llard",
+    "det",
+    "zin",
+    "vel",
+    "quet",
+    "nier",
+    "ment",
+    "rel",
+    "lon",
+    "gnon",
+    "ssat",
+    "teau",
+    "vot",
+    "raud",
+    "mbert",
+    "dou",
+    "lère",
+    "vière",
+    "don",
+    "chon",
+    "llet",
+    "rin",
+    "sson",
+    "ville",
+    "court",
+    "gard",
+    "vaux",
+    "bois",
+]
+TAIL = [
+    a + b.lower() + suffix for a in SYLLABLES_A for b in SYLLABLES_B for suffix in ("", "e", "t")
+]
 LANGS = ["fr", "en", "es", "de", "it", "ar", "pt"]
 TEXT_QUERIES = [
     "Lefevre",
@@ -149,6 +224,12 @@ TEXT_QUERIES = [
 ]
 SPECIALTY_WORDS = ["cardio", "dermatologue", "pédiatre", "gynéco", "psychiatrie", "ophtalmo"]
 SUGGEST = ["lef", "mart", "cardi", "pari", "derm", "lyo", "bern", "pédia", "touls", "ch"]
+
+
+def _surname(rng: random.Random) -> str:
+    if rng.random() < COMMON_SHARE:
+        return rng.choices(LAST, [1 / (rank + 1) for rank in range(len(LAST))])[0]
+    return rng.choice(TAIL)
 
 
 def _codes(rng: random.Random, catalogue: list[str]) -> list[str]:
@@ -173,7 +254,7 @@ async def load(con: asyncpg.Connection, doctors: int, rng: random.Random) -> lis
                 f"BENCH-{n:07d}",
                 rng.randrange(40),
                 rng.randrange(20, 121) * 100,
-                "Consultations, prevention and follow-up; " + rng.choice(LAST) + " practice.",
+                "Consultations, prevention and follow-up; " + _surname(rng) + " practice.",
                 ["fr", *rng.sample(LANGS[1:], rng.randrange(3))],
                 city,
                 f"{prefix}{rng.randrange(100):02d}",

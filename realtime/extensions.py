@@ -8,8 +8,10 @@ WebRTC signaling registers its offer / answer / ice / hangup handlers here, e.g.
 from __future__ import annotations
 
 from realtime.consult import ConsultExtension
+from signaling.consult import SIGNALING
 
 
 def consult_extensions() -> list[ConsultExtension]:
     extensions: list[ConsultExtension] = []
+    extensions.append(SIGNALING)
     return extensions

@@ -30,6 +30,8 @@ from server.scheduling.routes import router as appointments_router
 from server.search.indexer import run_search_indexer
 from server.search.routes import router as search_router
 from server.settings import Settings
+from server.teleconsult.consumer import run_session_consumer
+from server.teleconsult.routes import router as teleconsult_router
 from server.web import mount_web
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ def _relay(engines: Engines) -> Coroutine[Any, Any, None]:
 # Every long-running task of a node; each domain that needs one adds it here.
 BACKGROUND_TASKS: list[BackgroundTask] = [_relay, run_hold_sweeper]
 BACKGROUND_TASKS.append(run_search_indexer)
+BACKGROUND_TASKS.append(run_session_consumer)
 
 
 @asynccontextmanager
@@ -107,4 +110,5 @@ def _domain_routers() -> list[Any]:
     routers += [doctors_router, specializations_router, doctors_admin_router, patients_router]
     routers += [availability_router, appointments_router]
     routers.append(search_router)
+    routers.append(teleconsult_router)
     return routers

@@ -42,7 +42,16 @@ async def _seed(engines: Engines) -> None:
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     app = create_app(settings, seed_demo=args.demo)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, ws="websockets")
+    # No permessage-deflate: Socket.IO frames are small JSON, and each compressing socket
+    # holds ~150 KiB of zlib state (bench/idle_sockets.py).
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        ws="websockets",
+        ws_per_message_deflate=False,
+    )
 
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:

@@ -332,3 +332,15 @@ async def use_recovery_code(db: Db, user_id: uuid.UUID, code_hash: str) -> bool:
         code_hash,
     )
     return status.endswith(" 1")
+
+
+async def erase_user(db: Db, user_id: uuid.UUID) -> None:
+    # The e-mail is personal data too: it becomes an address that cannot receive mail, and the
+    # account can never sign in again.
+    await db.execute(
+        """UPDATE auth.users
+           SET is_active = false, email = 'erased-' || id::text || '@erased.invalid',
+               password_hash = '!erased', updated_at = now()
+           WHERE id = $1""",
+        user_id,
+    )

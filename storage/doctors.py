@@ -196,16 +196,6 @@ async def user_role(con: asyncpg.Connection, user_id: uuid.UUID) -> str | None:
     return role
 
 
-async def set_user_verified(con: asyncpg.Connection, user_id: uuid.UUID, verified: bool) -> None:
-    # Cross-schema write to auth.users, in the verification's transaction: for a doctor account,
-    # `is_verified` mirrors the profile's verification (auth registers doctors unverified).
-    await con.execute(
-        "UPDATE auth.users SET is_verified = $2, updated_at = now() WHERE id = $1",
-        user_id,
-        verified,
-    )
-
-
 async def appointment_status_for_review(
     con: asyncpg.Connection, appointment_id: uuid.UUID, doctor_id: uuid.UUID, patient_id: uuid.UUID
 ) -> str | None:

@@ -199,20 +199,3 @@ async def erase_patient(con: asyncpg.Connection, patient_id: uuid.UUID) -> None:
     )
     await con.execute("DELETE FROM patients.medical_history WHERE patient_id = $1", patient_id)
     await con.execute("DELETE FROM patients.favorite_doctors WHERE patient_id = $1", patient_id)
-
-
-async def deactivate_user(con: asyncpg.Connection, user_id: uuid.UUID) -> None:
-    # Cross-schema write to auth.users / auth.sessions, inside the erasure's transaction so the
-    # account can never outlive its profile: sign-in is impossible and every session ends now.
-    # The e-mail is personal data too: it is replaced by an address that cannot receive mail.
-    await con.execute(
-        """UPDATE auth.users
-           SET is_active = false, email = 'erased-' || id::text || '@erased.invalid',
-               password_hash = '!erased', updated_at = now()
-           WHERE id = $1""",
-        user_id,
-    )
-    await con.execute(
-        "UPDATE auth.sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
-        user_id,
-    )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from typing import TypeAlias
 
 import asyncpg
 
-Executor = asyncpg.Connection | asyncpg.Pool
+Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
 _COLUMNS = """id, appointment_id, doctor_id, room_id, status, created_at, started_at, ended_at,
     duration_s, ended_by, end_reason, patient_consent_at, doctor_consent_at, recording_path,
@@ -36,9 +37,7 @@ async def session_by_id(con: Executor, session_id: uuid.UUID) -> asyncpg.Record 
     return row
 
 
-async def session_by_appointment(
-    con: Executor, appointment_id: uuid.UUID
-) -> asyncpg.Record | None:
+async def session_by_appointment(con: Executor, appointment_id: uuid.UUID) -> asyncpg.Record | None:
     row: asyncpg.Record | None = await con.fetchrow(
         f"SELECT {_COLUMNS} FROM teleconsult.sessions WHERE appointment_id = $1", appointment_id
     )
@@ -190,3 +189,16 @@ async def clear_presence(con: Executor, session_id: uuid.UUID) -> list[str]:
         )
     ]
     return sids
+
+
+async def call_state(con: Executor, session_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The session's status and each present socket (one row with null role when empty),
+    in one round trip: relayed ICE candidates are frequent."""
+    rows: list[asyncpg.Record] = await con.fetch(
+        """SELECT s.appointment_id, s.doctor_id, s.status, s.started_at, p.role, p.sid
+           FROM teleconsult.sessions s
+           LEFT JOIN teleconsult.presence p ON p.session_id = s.id
+           WHERE s.id = $1""",
+        session_id,
+    )
+    return rows

@@ -166,3 +166,9 @@ async def set_verified(con: asyncpg.Connection, user_id: uuid.UUID, verified: bo
     """
     if not await store.set_user_verified(con, user_id, verified):
         raise NotFound("No such account.")
+
+
+async def erase_account(con: asyncpg.Connection, user_id: uuid.UUID) -> None:
+    """GDPR erasure of an account, in the caller's transaction: signed out everywhere, for good."""
+    await store.erase_user(con, user_id)
+    await store.revoke_user_sessions(con, user_id)

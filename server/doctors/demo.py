@@ -16,6 +16,7 @@ from typing import Any
 
 from bus.events import DOCTOR_CREATED
 from bus.outbox import emit
+from server.auth import service as auth_service
 from server.auth.demo import DEMO_PASSWORD
 from server.auth.passwords import hash_password
 from server.doctors import demo_data as data
@@ -161,7 +162,7 @@ async def seed_doctors(engines: Engines) -> None:
         own_user = await store.user_id_by_email(con, DEMO_DOCTOR_EMAIL)
         if own_user is not None and await doctor_store.doctor_id_for_user(con, own_user) is None:
             rows.append(own_demo_profile(own_user))
-            await doctor_store.set_user_verified(con, own_user, True)
+            await auth_service.set_verified(con, own_user, True)
         await store.insert_demo_doctors(con, rows)
         for row in rows:
             await emit(con, DOCTOR_CREATED, subject(row[0]), DoctorChanged(doctor_id=row[0]))

@@ -14,6 +14,7 @@ import asyncpg
 
 from bus.events import DOCTOR_CREATED, DOCTOR_UPDATED, DOCTOR_VERIFIED
 from bus.outbox import emit
+from server.auth import service as auth_service
 from server.auth.principal import Principal
 from server.doctors.errors import DoctorNotFound
 from server.doctors.events import DoctorChanged, subject
@@ -161,7 +162,7 @@ async def update_doctor(
         if relicensed and not principal.is_admin and row["verification_status"] != "unverified":
             # Verification vouched for the old license: a new one must be checked again.
             await store.set_verification(con, doctor_id, "unverified", None)
-            await store.set_user_verified(con, row["user_id"], False)
+            await auth_service.set_verified(con, row["user_id"], False)
         await emit(
             con,
             DOCTOR_UPDATED,
@@ -181,7 +182,7 @@ async def verify_doctor(pool: asyncpg.Pool, admin: Principal, doctor_id: uuid.UU
             raise DoctorNotFound("No such doctor.")
         if row["verification_status"] != "verified":
             await store.set_verification(con, doctor_id, "verified", None)
-            await store.set_user_verified(con, row["user_id"], True)
+            await auth_service.set_verified(con, row["user_id"], True)
             await emit(
                 con,
                 DOCTOR_VERIFIED,
@@ -203,7 +204,7 @@ async def reject_doctor(
         if row is None:
             raise DoctorNotFound("No such doctor.")
         await store.set_verification(con, doctor_id, "rejected", body.reason or None)
-        await store.set_user_verified(con, row["user_id"], False)
+        await auth_service.set_verified(con, row["user_id"], False)
         await emit(
             con,
             DOCTOR_UPDATED,

@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 
 from bus.events import PATIENT_CREATED, PATIENT_DELETED, PATIENT_UPDATED
 from bus.outbox import emit
+from server.auth import service as auth_service
 from server.auth.principal import Principal
 from server.errors import Forbidden, InvalidInput
 from server.patients import access
@@ -142,7 +143,7 @@ async def erase_patient(
             await store.erase_patient(con, patient_id)
             await doctor_store.clear_review_comments(con, patient_id)
             if user_id is not None:
-                await store.deactivate_user(con, user_id)
+                await auth_service.erase_account(con, user_id)
             await emit(
                 con,
                 PATIENT_DELETED,

@@ -33,7 +33,8 @@ PREVIEW_DEFAULT_RANGE = timedelta(days=14)
 
 async def _read(con: asyncpg.Connection, doctor: asyncpg.Record) -> AvailabilityOut:
     doctor_id = doctor["id"]
-    settings = await store.fetch_settings(con, doctor_id)
+    stored = await store.fetch_availability(con, doctor_id)
+    settings = stored.settings
     return AvailabilityOut(
         doctor_id=doctor_id,
         time_zone=doctor["time_zone"],
@@ -48,7 +49,7 @@ async def _read(con: asyncpg.Connection, doctor: asyncpg.Record) -> Availability
                 visit_type=r.visit_type,
                 location=r.location,
             )
-            for r in await store.fetch_rules(con, doctor_id)
+            for r in stored.rules
         ],
         exceptions=[
             DateExceptionOut(
@@ -63,7 +64,7 @@ async def _read(con: asyncpg.Connection, doctor: asyncpg.Record) -> Availability
                 location=e.location,
                 note=e.note,
             )
-            for e in await store.fetch_exceptions(con, doctor_id)
+            for e in stored.exceptions
         ],
         reasons=[
             VisitReasonOut(
@@ -74,7 +75,7 @@ async def _read(con: asyncpg.Connection, doctor: asyncpg.Record) -> Availability
                 fee_override=r.fee_override,
                 new_patients_allowed=r.new_patients_allowed,
             )
-            for r in await store.fetch_reasons(con, doctor_id)
+            for r in stored.reasons
         ],
         settings=SchedulingSettingsOut(
             min_notice_minutes=settings.min_notice_minutes,

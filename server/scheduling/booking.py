@@ -178,7 +178,7 @@ async def book_appointment(
                 )
         except (SlotTaken, SlotUnavailable) as exc:
             exc.extra["alternatives"] = await nearest_free_slots(
-                con, doctor["id"], body.start, body.visit_type, body.reason_id
+                con, doctor, body.start, body.visit_type, body.reason_id
             )
             raise
     return render_appointment(row, cipher)
@@ -246,7 +246,7 @@ async def reschedule_appointment(
                 )
         except (SlotTaken, SlotUnavailable) as exc:
             exc.extra["alternatives"] = await nearest_free_slots(
-                con, doctor["id"], body.start, visit_type, current["reason_id"], appointment_id
+                con, doctor, body.start, visit_type, current["reason_id"], appointment_id
             )
             raise
     return render_appointment(row, FieldCipher(engines.settings))

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from asyncpg import Range
-
 from server.crypto import FieldCipher
 from server.engines import Engines
 from server.scheduling.events import emit_availability
@@ -190,7 +188,8 @@ def _book(
                 appointment_id,
                 doctor["id"],
                 patient_id,
-                Range(slot.start, slot.end, upper_inc=False),
+                slot.start,
+                slot.end,
                 slot.visit_type,
                 status,
                 reason.id,
@@ -251,7 +250,7 @@ async def seed_schedules(engines: Engines) -> None:
         await store.copy_rules(con, plan.rules)
         await store.copy_exceptions(con, plan.exceptions)
         await store.copy_reasons(con, plan.reasons)
-        await store.copy_appointments(con, plan.appointments)
+        await store.insert_appointments(con, plan.appointments)
         versions = await bump_versions(con, [d["id"] for d in doctors])
         for doctor_id, version in versions.items():
             await emit_availability(con, doctor_id, version, actor=None)

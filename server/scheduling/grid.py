@@ -37,6 +37,13 @@ def _lenient_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
+def _steady_offset(day: date, zone: ZoneInfo) -> timedelta | None:
+    """The zone's UTC offset all day long, or None on a day with a DST transition."""
+    begins = datetime.combine(day, time(0), tzinfo=zone).utcoffset()
+    ends = datetime.combine(day + ONE_DAY, time(0), tzinfo=zone).utcoffset()
+    return begins if begins == ends else None
+
+
 def _window_slots(
     day: date,
     start: time,
@@ -52,8 +59,12 @@ def _window_slots(
     length = timedelta(minutes=length_minutes or step_minutes)
     cursor = datetime.combine(day, start)
     window_end = datetime.combine(day, end)
+    offset = _steady_offset(day, zone)
     while cursor + length <= window_end:
-        begins = local_instant(cursor.date(), cursor.time(), zone)
+        if offset is not None:  # most days: plain arithmetic, no zone lookup per slot
+            begins: datetime | None = (cursor - offset).replace(tzinfo=UTC)
+        else:
+            begins = local_instant(cursor.date(), cursor.time(), zone)
         if begins is not None:
             yield Slot(begins, begins + length, visit_type, location)
         cursor += step

@@ -91,7 +91,7 @@ class Availability:
         return next((r for r in self.reasons if r.id == reason_id), None)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Slot:
     """A bookable interval; `start` and `end` are UTC instants (rendered in the doctor's zone)."""
 

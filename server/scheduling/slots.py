@@ -27,6 +27,7 @@ MAX_RANGE = timedelta(days=31)
 # Busy periods are read this much beyond the range so long slots and buffers see their neighbours.
 _MARGIN = timedelta(days=1)
 _NEXT_SLOT_STEP = timedelta(days=14)
+_ALTERNATIVE_WINDOWS = (timedelta(days=2), MAX_RANGE / 2)
 
 
 def zone_of(name: str) -> ZoneInfo:
@@ -38,14 +39,15 @@ def zone_of(name: str) -> ZoneInfo:
 
 async def load_availability(con: asyncpg.Connection, doctor: asyncpg.Record) -> Availability:
     zone = zone_of(doctor["time_zone"])
-    today = datetime.now(zone).date() - timedelta(days=1)
+    yesterday = datetime.now(zone).date() - timedelta(days=1)
+    stored = await availability_store.fetch_availability(con, doctor["id"], yesterday)
     return Availability(
-        doctor_id=doctor["id"],
-        zone=zone,
-        rules=tuple(await availability_store.fetch_rules(con, doctor["id"])),
-        exceptions=tuple(await availability_store.fetch_exceptions(con, doctor["id"], today)),
-        reasons=tuple(await availability_store.fetch_reasons(con, doctor["id"])),
-        settings=await availability_store.fetch_settings(con, doctor["id"]),
+        doctor["id"],
+        zone,
+        tuple(stored.rules),
+        tuple(stored.exceptions),
+        tuple(stored.reasons),
+        stored.settings,
     )
 
 
@@ -115,8 +117,11 @@ def grid_slot(
 
 
 def render(slots: Sequence[Slot], zone: ZoneInfo) -> list[SlotOut]:
+    # model_construct: our own values need no validation, and a month has ~1,500 slots.
     return [
-        SlotOut(start=s.start.astimezone(zone), end=s.end.astimezone(zone), visit_type=s.visit_type)
+        SlotOut.model_construct(
+            start=s.start.astimezone(zone), end=s.end.astimezone(zone), visit_type=s.visit_type
+        )
         for s in slots
     ]
 
@@ -214,7 +219,7 @@ async def next_available_slot(
 
 async def nearest_free_slots(
     con: asyncpg.Connection,
-    doctor_id: uuid.UUID,
+    doctor: asyncpg.Record,
     target: datetime,
     visit_type: VisitType,
     reason_id: uuid.UUID | None,
@@ -224,18 +229,26 @@ async def nearest_free_slots(
     """Up to `count` free slots closest to `target` (the alternatives of a 409), as JSON.
 
     Runs on the caller's connection (after its transaction rolled back): taking a second pool
-    connection per request could exhaust the pool under a booking rush.
+    connection per request could exhaust the pool under a booking rush. Looks two days around
+    the target first, which nearly always suffices, before widening to half a month.
     """
     now = datetime.now(UTC)
-    doctor = await fetch_doctor(con, doctor_id)
-    if doctor is None:
-        return []
     availability = await load_availability(con, doctor)
     reason = availability.reason(reason_id) if reason_id else None
-    window = MAX_RANGE / 2
-    slots = await free_slots(
-        con, availability, target - window, target + window, now, visit_type, reason, exclude_id
-    )
+    slots: list[Slot] = []
+    for window in _ALTERNATIVE_WINDOWS:
+        slots = await free_slots(
+            con,
+            availability,
+            target - window,
+            target + window,
+            now,
+            visit_type,
+            reason,
+            exclude_id,
+        )
+        if len(slots) >= count:
+            break
     slots.sort(key=lambda s: (abs(s.start - target), s.start))
     chosen = sorted(slots[:count])
     return [s.model_dump(mode="json") for s in render(chosen, availability.zone)]

@@ -44,29 +44,30 @@ def _overlap_error(exc: asyncpg.PostgresError) -> Exception:
 
 
 async def insert_appointment(con: asyncpg.Connection, new: NewAppointment) -> None:
+    """Insert; an overlap raises SlotTaken / PatientBusy and leaves the caller's transaction
+    aborted (no savepoint: two round trips saved per booking, and callers give up anyway)."""
     try:
-        async with con.transaction():  # a savepoint: the caller's transaction stays usable
-            await con.execute(
-                """INSERT INTO scheduling.appointments
+        await con.execute(
+            """INSERT INTO scheduling.appointments
                        (id, doctor_id, patient_id, period, visit_type, status, reason_id,
                         location, notes, fee, currency, hold_expires_at, created_by)
                    VALUES ($1, $2, $3, tstzrange($4, $5, '[)'), $6, $7, $8, $9, $10, $11, $12,
                            $13, $14)""",
-                new.id,
-                new.doctor_id,
-                new.patient_id,
-                new.start,
-                new.end,
-                new.visit_type,
-                new.status,
-                new.reason_id,
-                new.location,
-                new.notes,
-                new.fee,
-                new.currency,
-                new.hold_expires_at,
-                new.created_by,
-            )
+            new.id,
+            new.doctor_id,
+            new.patient_id,
+            new.start,
+            new.end,
+            new.visit_type,
+            new.status,
+            new.reason_id,
+            new.location,
+            new.notes,
+            new.fee,
+            new.currency,
+            new.hold_expires_at,
+            new.created_by,
+        )
     except (asyncpg.ExclusionViolationError, asyncpg.DeadlockDetectedError) as exc:
         raise _overlap_error(exc) from exc
 
@@ -82,19 +83,18 @@ async def move_appointment(
 ) -> None:
     """Reschedule in place: one UPDATE frees the old time and takes the new one."""
     try:
-        async with con.transaction():
-            await con.execute(
-                """UPDATE scheduling.appointments
+        await con.execute(
+            """UPDATE scheduling.appointments
                    SET period = tstzrange($2, $3, '[)'), visit_type = $4, location = $5,
                        status = $6, updated_at = now()
                    WHERE id = $1""",
-                appointment_id,
-                start,
-                end,
-                visit_type,
-                location,
-                status,
-            )
+            appointment_id,
+            start,
+            end,
+            visit_type,
+            location,
+            status,
+        )
     except (asyncpg.ExclusionViolationError, asyncpg.DeadlockDetectedError) as exc:
         raise _overlap_error(exc) from exc
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import TypeAlias
 
@@ -14,86 +15,60 @@ from server.scheduling.model import DateException, DoctorSettings, VisitReason, 
 Reader: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
 
-async def fetch_rules(con: Reader, doctor_id: uuid.UUID) -> list[WeeklyRule]:
-    rows = await con.fetch(
-        """SELECT id, day_of_week, start_time, end_time, slot_minutes, visit_type, location
-           FROM scheduling.weekly_rules WHERE doctor_id = $1
-           ORDER BY day_of_week, start_time""",
-        doctor_id,
-    )
-    return [
-        WeeklyRule(
-            r["day_of_week"],
-            r["start_time"],
-            r["end_time"],
-            r["slot_minutes"],
-            r["visit_type"],
-            r["location"],
-            r["id"],
-        )
-        for r in rows
-    ]
+@dataclass(frozen=True)
+class StoredAvailability:
+    rules: list[WeeklyRule]
+    exceptions: list[DateException]
+    reasons: list[VisitReason]
+    settings: DoctorSettings
 
 
-async def fetch_exceptions(
-    con: Reader, doctor_id: uuid.UUID, ending_from: date | None = None
-) -> list[DateException]:
-    """Exceptions still relevant on or after `ending_from` (all of them when None)."""
-    rows = await con.fetch(
-        """SELECT id, kind, start_date, end_date, start_time, end_time, slot_minutes,
-                  visit_type, location, note
-           FROM scheduling.date_exceptions
-           WHERE doctor_id = $1 AND ($2::date IS NULL OR end_date >= $2)
-           ORDER BY start_date, start_time NULLS FIRST""",
-        doctor_id,
-        ending_from,
-    )
-    return [
-        DateException(
-            r["kind"],
-            r["start_date"],
-            r["end_date"],
-            r["start_time"],
-            r["end_time"],
-            r["slot_minutes"],
-            r["visit_type"],
-            r["location"],
-            r["note"],
-            r["id"],
-        )
-        for r in rows
-    ]
-
-
-async def fetch_reasons(con: Reader, doctor_id: uuid.UUID) -> list[VisitReason]:
-    rows = await con.fetch(
-        """SELECT id, name, duration_minutes, visit_types, fee_override, new_patients_allowed
-           FROM scheduling.visit_reasons
-           WHERE doctor_id = $1 AND archived_at IS NULL ORDER BY position, name""",
-        doctor_id,
-    )
-    return [
-        VisitReason(
-            r["id"],
-            r["name"],
-            r["duration_minutes"],
-            tuple(r["visit_types"]),
-            r["fee_override"],
-            r["new_patients_allowed"],
-        )
-        for r in rows
-    ]
-
-
-async def fetch_settings(con: Reader, doctor_id: uuid.UUID) -> DoctorSettings:
+async def fetch_availability(
+    con: Reader, doctor_id: uuid.UUID, exceptions_ending_from: date | None = None
+) -> StoredAvailability:
+    """Rules, exceptions (those still relevant on or after the date; all when None), active
+    reasons and settings, in one round trip: every booking reads them under the doctor's lock."""
     row = await con.fetchrow(
-        """SELECT min_notice_minutes, max_horizon_days, buffer_minutes
-           FROM scheduling.doctor_settings WHERE doctor_id = $1""",
+        """SELECT
+             (SELECT array_agg(ROW(id, day_of_week, start_time, end_time, slot_minutes,
+                                   visit_type, location) ORDER BY day_of_week, start_time)
+              FROM scheduling.weekly_rules WHERE doctor_id = $1) AS rules,
+             (SELECT array_agg(ROW(id, kind, start_date, end_date, start_time, end_time,
+                                   slot_minutes, visit_type, location, note)
+                               ORDER BY start_date, start_time NULLS FIRST)
+              FROM scheduling.date_exceptions
+              WHERE doctor_id = $1 AND ($2::date IS NULL OR end_date >= $2)) AS exceptions,
+             (SELECT array_agg(ROW(id, name, duration_minutes, visit_types, fee_override,
+                                   new_patients_allowed) ORDER BY position, name)
+              FROM scheduling.visit_reasons
+              WHERE doctor_id = $1 AND archived_at IS NULL) AS reasons,
+             s.min_notice_minutes, s.max_horizon_days, s.buffer_minutes
+           FROM (SELECT 1) AS one
+           LEFT JOIN scheduling.doctor_settings s ON s.doctor_id = $1""",
         doctor_id,
+        exceptions_ending_from,
     )
-    if row is None:
-        return DoctorSettings()
-    return DoctorSettings(row["min_notice_minutes"], row["max_horizon_days"], row["buffer_minutes"])
+    assert row is not None
+    rules = [
+        WeeklyRule(day, start, end, minutes, visit_type, location, rule_id)
+        for rule_id, day, start, end, minutes, visit_type, location in row["rules"] or ()
+    ]
+    exceptions = [
+        DateException(kind, first, last, start, end, minutes, visit_type, location, note, exc_id)
+        for exc_id, kind, first, last, start, end, minutes, visit_type, location, note in (
+            row["exceptions"] or ()
+        )
+    ]
+    reasons = [
+        VisitReason(reason_id, name, minutes, tuple(types), fee, new_patients)
+        for reason_id, name, minutes, types, fee, new_patients in row["reasons"] or ()
+    ]
+    settings = DoctorSettings()
+    if row["min_notice_minutes"] is not None:
+        settings = DoctorSettings(
+            row["min_notice_minutes"], row["max_horizon_days"], row["buffer_minutes"]
+        )
+    return StoredAvailability(rules, exceptions, reasons, settings)
 
 
 async def replace_rules(

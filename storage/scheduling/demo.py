@@ -1,4 +1,4 @@
-"""Bulk SQL of the scheduling demo seed (COPY: thousands of rows in one round trip)."""
+"""Bulk SQL of the scheduling demo seed (COPY / pipelined executemany: one round trip each)."""
 
 from __future__ import annotations
 
@@ -80,27 +80,17 @@ async def copy_reasons(con: asyncpg.Connection, rows: Sequence[Sequence[Any]]) -
     )
 
 
-async def copy_appointments(con: asyncpg.Connection, rows: Sequence[Sequence[Any]]) -> None:
-    """Rows: id, doctor_id, patient_id, period (asyncpg.Range), visit_type, status, reason_id,
-    location, notes, fee, currency, cancelled_by, cancellation_reason, created_at."""
-    await con.copy_records_to_table(
-        "appointments",
-        schema_name="scheduling",
-        columns=[
-            "id",
-            "doctor_id",
-            "patient_id",
-            "period",
-            "visit_type",
-            "status",
-            "reason_id",
-            "location",
-            "notes",
-            "fee",
-            "currency",
-            "cancelled_by",
-            "cancellation_reason",
-            "created_at",
-        ],
-        records=rows,
+async def insert_appointments(con: asyncpg.Connection, rows: Sequence[Sequence[Any]]) -> None:
+    """Rows: id, doctor_id, patient_id, start, end, visit_type, status, reason_id, location,
+    notes, fee, currency, cancelled_by, cancellation_reason, created_at.
+
+    executemany (pipelined) rather than COPY: binary COPY has no encoder for the jsonb notes.
+    """
+    await con.executemany(
+        """INSERT INTO scheduling.appointments
+               (id, doctor_id, patient_id, period, visit_type, status, reason_id, location,
+                notes, fee, currency, cancelled_by, cancellation_reason, created_at, updated_at)
+           VALUES ($1, $2, $3, tstzrange($4, $5, '[)'), $6, $7, $8, $9, $10, $11, $12, $13,
+                   $14, $15, $15)""",
+        rows,
     )

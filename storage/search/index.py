@@ -13,9 +13,13 @@ import asyncpg
 async def upsert_profiles(
     con: asyncpg.Connection, doctor_ids: Sequence[uuid.UUID]
 ) -> list[uuid.UUID]:
-    """Copy these doctors' profiles in if they are verified; return the ids now indexed."""
+    """Copy these doctors' profiles in if they are verified; return the ids now indexed.
+
+    The words of their names, specialties and cities join the typo-correction vocabulary.
+    """
     rows = await con.fetch(
-        """INSERT INTO search.doctor_index AS i (
+        """WITH upserted AS (
+           INSERT INTO search.doctor_index AS i (
                doctor_id, first_name, last_name, specializations, specialization_names, bio,
                city, postcode, country, latitude, longitude, location, consultation_fee,
                currency, rating, total_reviews, languages, accepts_new_patients,
@@ -42,7 +46,15 @@ async def upsert_profiles(
                total_reviews = EXCLUDED.total_reviews, languages = EXCLUDED.languages,
                accepts_new_patients = EXCLUDED.accepts_new_patients,
                profile_image_url = EXCLUDED.profile_image_url, indexed_at = now()
-           RETURNING doctor_id""",
+           RETURNING doctor_id, document
+           ), vocabulary AS (
+               INSERT INTO search.words (word)
+               SELECT DISTINCT w.lexeme FROM upserted u, unnest(u.document) w
+               WHERE w.weights && ARRAY['A', 'B', 'C']
+               ORDER BY w.lexeme  -- one lock order for concurrent writers
+               ON CONFLICT DO NOTHING
+           )
+           SELECT doctor_id FROM upserted""",
         list(doctor_ids),
     )
     return [r["doctor_id"] for r in rows]

@@ -147,7 +147,8 @@ async def move_into_past(db: asyncpg.Connection, appointment_id: str, hours: int
     start = datetime.now(UTC) - timedelta(hours=hours)
     await db.execute(
         """UPDATE scheduling.appointments
-           SET period = tstzrange($2::timestamptz, $2::timestamptz + (upper(period) - lower(period)), '[)')
+           SET period = tstzrange($2::timestamptz,
+                                  $2::timestamptz + (upper(period) - lower(period)), '[)')
            WHERE id = $1""",
         uuid.UUID(appointment_id),
         start,

@@ -59,14 +59,17 @@ async def test_lists_per_patient_and_per_doctor_respect_roles_and_filters(
         a["start"][:10] for a in own["items"]
     )
     active = await client.get(
-        by_patient, params={"status": ["scheduled", "confirmed"], "limit": 1, "offset": 1},
+        by_patient,
+        params={"status": ["scheduled", "confirmed"], "limit": 1, "offset": 1},
         headers=patient.user.headers,
     )
     assert active.json()["total"] == 2 and len(active.json()["items"]) == 1
     ranged = await client.get(
         by_patient,
-        params={"from": local(doctor, 3, "00:00").isoformat(),
-                "to": local(doctor, 4, "00:00").isoformat()},
+        params={
+            "from": local(doctor, 3, "00:00").isoformat(),
+            "to": local(doctor, 4, "00:00").isoformat(),
+        },
         headers=patient.user.headers,
     )
     assert ranged.json()["total"] == 1
@@ -87,8 +90,10 @@ async def test_lists_per_patient_and_per_doctor_respect_roles_and_filters(
     assert bad.status_code == 422
     backwards = await client.get(
         agenda,
-        params={"from": local(doctor, 3, "00:00").isoformat(),
-                "to": local(doctor, 1, "00:00").isoformat()},
+        params={
+            "from": local(doctor, 3, "00:00").isoformat(),
+            "to": local(doctor, 1, "00:00").isoformat(),
+        },
         headers=doctor.user.headers,
     )
     assert backwards.status_code == 422

@@ -32,19 +32,29 @@ async def test_put_replaces_everything_bumps_the_version_and_emits_an_event(
     assert first.status_code == 200
     saved = first.json()
     assert saved["availability_version"] == 1 and len(saved["rules"]) == 7
-    assert saved["settings"] == {"min_notice_minutes": 0, "max_horizon_days": 84,
-                                 "buffer_minutes": 10}
+    assert saved["settings"] == {
+        "min_notice_minutes": 0,
+        "max_horizon_days": 84,
+        "buffer_minutes": 10,
+    }
     reason_id = saved["reasons"][0]["id"]
 
     body["rules"] = every_day("14:00", "15:00", 20, "teleconsultation")[:2]
-    body["reasons"] = [{"id": reason_id, "name": "Consultation longue", "duration_minutes": 60,
-                        "visit_types": ["in-person", "teleconsultation"]}]
+    body["reasons"] = [
+        {
+            "id": reason_id,
+            "name": "Consultation longue",
+            "duration_minutes": 60,
+            "visit_types": ["in-person", "teleconsultation"],
+        }
+    ]
     body["exceptions"] = []
     second = (await client.put(_url(doctor.id), json=body, headers=doctor.user.headers)).json()
 
     assert second["availability_version"] == 2
     assert [(r["day_of_week"], r["start"], r["visit_type"]) for r in second["rules"]] == [
-        (1, "14:00:00", "teleconsultation"), (2, "14:00:00", "teleconsultation"),
+        (1, "14:00:00", "teleconsultation"),
+        (2, "14:00:00", "teleconsultation"),
     ]
     assert second["reasons"][0]["id"] == reason_id
     assert second["reasons"][0]["name"] == "Consultation longue"
@@ -69,19 +79,31 @@ async def test_invalid_availabilities_are_422_with_field_errors_and_change_nothi
     before = await counts(db)
     rule = every_day()[0]
     cases: dict[str, tuple[dict[str, Any], str]] = {
-        "end before start": (_bad(good, rules=[{**rule, "start": "12:00", "end": "09:00"}]),
-                             "rules.0.end"),
+        "end before start": (
+            _bad(good, rules=[{**rule, "start": "12:00", "end": "09:00"}]),
+            "rules.0.end",
+        ),
         "zero duration": (_bad(good, rules=[{**rule, "slot_minutes": 0}]), "rules.0.slot_minutes"),
-        "uneven slots": (_bad(good, rules=[{**rule, "start": "09:00", "end": "10:10"}]),
-                         "rules.0.slot_minutes"),
-        "overlapping rules": (_bad(good, rules=[rule, {**rule, "start": "19:00", "end": "21:00"}]),
-                              "rules.1"),
+        "uneven slots": (
+            _bad(good, rules=[{**rule, "start": "09:00", "end": "10:10"}]),
+            "rules.0.slot_minutes",
+        ),
+        "overlapping rules": (
+            _bad(good, rules=[rule, {**rule, "start": "19:00", "end": "21:00"}]),
+            "rules.1",
+        ),
         "bad weekday": (_bad(good, rules=[{**rule, "day_of_week": 8}]), "rules.0.day_of_week"),
-        "invalid date": (_bad(good, exceptions=[{"kind": "time-off", "start_date": "2027-02-30"}]),
-                         "exceptions.0.start_date"),
+        "invalid date": (
+            _bad(good, exceptions=[{"kind": "time-off", "start_date": "2027-02-30"}]),
+            "exceptions.0.start_date",
+        ),
         "exception ends first": (
-            _bad(good, exceptions=[{"kind": "time-off", "start_date": "2027-02-10",
-                                    "end_date": "2027-02-01"}]),
+            _bad(
+                good,
+                exceptions=[
+                    {"kind": "time-off", "start_date": "2027-02-10", "end_date": "2027-02-01"}
+                ],
+            ),
             "exceptions.0.end_date",
         ),
         "extra hours incomplete": (
@@ -89,12 +111,20 @@ async def test_invalid_availabilities_are_422_with_field_errors_and_change_nothi
             "exceptions.0.start",
         ),
         "unknown reason id": (
-            _bad(good, reasons=[{"id": str(uuid.uuid4()), "name": "X", "duration_minutes": 30,
-                                 "visit_types": ["in-person"]}]),
+            _bad(
+                good,
+                reasons=[
+                    {
+                        "id": str(uuid.uuid4()),
+                        "name": "X",
+                        "duration_minutes": 30,
+                        "visit_types": ["in-person"],
+                    }
+                ],
+            ),
             "reasons.0.id",
         ),
-        "time with offset": (_bad(good, rules=[{**rule, "start": "09:00+02:00"}]),
-                             "rules.0.start"),
+        "time with offset": (_bad(good, rules=[{**rule, "start": "09:00+02:00"}]), "rules.0.start"),
         "unknown field": (_bad(good, colour="blue"), "colour"),
     }
     for name, (body, field) in cases.items():
@@ -119,7 +149,9 @@ async def test_only_the_doctor_or_an_admin_may_change_availability(
         assert response.status_code == 403
     unknown = await client.put(_url(uuid.uuid4()), json=body, headers=other.user.headers)
     assert unknown.status_code == 403  # a stranger learns nothing about which ids exist
-    assert (await client.put(_url(uuid.uuid4()), json=body, headers=admin.headers)).status_code == 404
+    assert (
+        await client.put(_url(uuid.uuid4()), json=body, headers=admin.headers)
+    ).status_code == 404
     assert (await client.put(_url(doctor.id), json=body, headers=admin.headers)).status_code == 200
     preview = await client.post(
         f"{_url(doctor.id)}/preview", json={"availability": body}, headers=patient.user.headers
@@ -132,8 +164,9 @@ async def test_an_unverified_doctors_availability_is_visible_to_that_doctor_only
 ) -> None:
     doctor = await make_doctor(db, settings, verified=False)
     patient = await make_patient(db, settings)
-    assert (await client.put(_url(doctor.id), json=availability(),
-                             headers=doctor.user.headers)).status_code == 200
+    assert (
+        await client.put(_url(doctor.id), json=availability(), headers=doctor.user.headers)
+    ).status_code == 200
     assert (await client.get(_url(doctor.id))).status_code == 404
     assert (await client.get(_url(doctor.id), headers=patient.user.headers)).status_code == 404
     assert (await client.get(_url(doctor.id), headers=doctor.user.headers)).status_code == 200
@@ -150,14 +183,18 @@ async def test_preview_shows_the_proposed_slots_without_saving(
     proposal = availability(every_day("10:00", "11:00", 20, "teleconsultation"))
     response = await client.post(
         f"{_url(doctor.id)}/preview",
-        json={"availability": proposal, "from": start.isoformat(),
-              "to": (start + timedelta(days=1)).isoformat()},
+        json={
+            "availability": proposal,
+            "from": start.isoformat(),
+            "to": (start + timedelta(days=1)).isoformat(),
+        },
         headers=doctor.user.headers,
     )
     assert response.status_code == 200
     page = response.json()
     assert [(s["start"][11:16], s["visit_type"]) for s in page["slots"]] == [
-        ("10:00", "teleconsultation"), ("10:20", "teleconsultation"),
+        ("10:00", "teleconsultation"),
+        ("10:20", "teleconsultation"),
         ("10:40", "teleconsultation"),
     ]
     assert await counts(db) == before

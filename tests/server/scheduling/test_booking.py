@@ -123,20 +123,42 @@ async def test_bad_booking_inputs_are_clear_4xx_and_write_nothing(
     good = {"doctor_id": str(doctor.id), "visit_type": "in-person"}
 
     cases = {
-        "unknown doctor": (404, {**good, "doctor_id": str(uuid.uuid4()),
-                                 "start": local(doctor, 2, "10:00").isoformat()}),
-        "unverified doctor": (404, {**good, "doctor_id": str(unverified.id),
-                                    "start": local(doctor, 2, "10:00").isoformat()}),
+        "unknown doctor": (
+            404,
+            {
+                **good,
+                "doctor_id": str(uuid.uuid4()),
+                "start": local(doctor, 2, "10:00").isoformat(),
+            },
+        ),
+        "unverified doctor": (
+            404,
+            {
+                **good,
+                "doctor_id": str(unverified.id),
+                "start": local(doctor, 2, "10:00").isoformat(),
+            },
+        ),
         "past": (422, {**good, "start": local(doctor, -1, "10:00").isoformat()}),
         "beyond horizon": (422, {**good, "start": local(doctor, 20, "10:00").isoformat()}),
-        "malformed doctor id": (422, {**good, "doctor_id": "nope",
-                                      "start": local(doctor, 2, "10:00").isoformat()}),
+        "malformed doctor id": (
+            422,
+            {**good, "doctor_id": "nope", "start": local(doctor, 2, "10:00").isoformat()},
+        ),
         "malformed date": (422, {**good, "start": "2026-02-30T10:00:00+01:00"}),
         "no offset": (422, {**good, "start": "2030-01-10T10:00:00"}),
-        "unknown visit type": (422, {**good, "visit_type": "home",
-                                     "start": local(doctor, 2, "10:00").isoformat()}),
-        "unknown reason": (422, {**good, "reason_id": str(uuid.uuid4()),
-                                 "start": local(doctor, 2, "10:00").isoformat()}),
+        "unknown visit type": (
+            422,
+            {**good, "visit_type": "home", "start": local(doctor, 2, "10:00").isoformat()},
+        ),
+        "unknown reason": (
+            422,
+            {
+                **good,
+                "reason_id": str(uuid.uuid4()),
+                "start": local(doctor, 2, "10:00").isoformat(),
+            },
+        ),
         "extra field": (422, {**good, "start": local(doctor, 2, "10:00").isoformat(), "x": 1}),
     }
     for name, (status, body) in cases.items():
@@ -144,9 +166,7 @@ async def test_bad_booking_inputs_are_clear_4xx_and_write_nothing(
         assert response.status_code == status, (name, response.text)
         assert response.headers["content-type"] == "application/problem+json"
     soon = local(doctor, 0, "00:00")  # within the 2 h notice whatever the hour: find the next slot
-    too_soon = await client.post(
-        url, json={**good, "start": soon.isoformat()}, headers=headers
-    )
+    too_soon = await client.post(url, json={**good, "start": soon.isoformat()}, headers=headers)
     assert too_soon.status_code == 422
     assert await counts(db) == before
 
@@ -197,20 +217,24 @@ async def test_reasons_set_duration_fee_and_can_close_to_new_patients(
     doctor = await make_doctor(db, settings)
     patient = await make_patient(db, settings)
     reasons = [
-        {"name": "Long visit", "duration_minutes": 60, "visit_types": ["in-person"],
-         "fee_override": 5000},
-        {"name": "Follow-up", "duration_minutes": 30, "visit_types": ["in-person"],
-         "new_patients_allowed": False},
+        {
+            "name": "Long visit",
+            "duration_minutes": 60,
+            "visit_types": ["in-person"],
+            "fee_override": 5000,
+        },
+        {
+            "name": "Follow-up",
+            "duration_minutes": 30,
+            "visit_types": ["in-person"],
+            "new_patients_allowed": False,
+        },
     ]
     saved = await put_availability(client, doctor, availability(reasons=reasons))
     long_id, follow_up_id = (r["id"] for r in saved["reasons"])
 
-    long_visit = await booked(
-        client, patient, doctor, local(doctor, 2, "10:00"), reason_id=long_id
-    )
-    closed = await book(
-        client, patient, doctor, local(doctor, 3, "10:00"), reason_id=follow_up_id
-    )
+    long_visit = await booked(client, patient, doctor, local(doctor, 2, "10:00"), reason_id=long_id)
+    closed = await book(client, patient, doctor, local(doctor, 3, "10:00"), reason_id=follow_up_id)
 
     assert long_visit["end"] == local(doctor, 2, "11:00").isoformat()
     assert long_visit["fee"] == 5000 and long_visit["reason_name"] == "Long visit"

@@ -107,7 +107,10 @@ def test_candidates_are_limited_to_the_asked_range_and_types() -> None:
     start = datetime(2026, 12, 7, 10, 0, tzinfo=NEW_YORK)
     found = candidate_slots(availability, start, start + timedelta(days=1))
     assert found[0].start == start and found[-1].start < start + timedelta(days=1)
-    assert candidate_slots(availability, start, start + timedelta(days=1), None, ["teleconsultation"]) == []
+    assert (
+        candidate_slots(availability, start, start + timedelta(days=1), None, ["teleconsultation"])
+        == []
+    )
 
 
 def test_busy_periods_and_buffer_remove_neighbouring_slots() -> None:
@@ -116,8 +119,14 @@ def test_busy_periods_and_buffer_remove_neighbouring_slots() -> None:
     busy_start = datetime(2026, 12, 7, 10, 0, tzinfo=PARIS)
     busy = [(busy_start, busy_start + timedelta(minutes=30))]
     assert _local_times(without_busy(slots, busy, timedelta(0)), PARIS) == [
-        "09:00", "09:30", "10:30", "11:00", "11:30",
+        "09:00",
+        "09:30",
+        "10:30",
+        "11:00",
+        "11:30",
     ]
     assert _local_times(without_busy(slots, busy, timedelta(minutes=10)), PARIS) == [
-        "09:00", "11:00", "11:30",
+        "09:00",
+        "11:00",
+        "11:30",
     ]

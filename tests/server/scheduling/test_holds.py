@@ -26,8 +26,12 @@ async def paying_settings(
     database_url: str, engine_urls: EngineUrls, tmp_path: Path
 ) -> AsyncIterator[Settings]:
     settings = make_settings(
-        database_url, engine_urls.nats_url, tmp_path,
-        payments_required=True, hold_ttl_s=60, hold_sweep_interval_s=0.1,
+        database_url,
+        engine_urls.nats_url,
+        tmp_path,
+        payments_required=True,
+        hold_ttl_s=60,
+        hold_sweep_interval_s=0.1,
     )
     yield settings
     await delete_stream(engine_urls.nats_url, settings.nats_stream)
@@ -76,7 +80,9 @@ async def test_an_expired_hold_is_released_by_the_sweeper_and_announced(
 
 
 async def test_a_paid_hold_becomes_scheduled_and_cannot_expire_afterwards(
-    paying_client: httpx.AsyncClient, db: asyncpg.Connection, paying_settings: Settings,
+    paying_client: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    paying_settings: Settings,
     pool: asyncpg.Pool,
 ) -> None:
     doctor = await make_doctor(db, paying_settings)

@@ -65,19 +65,27 @@ async def test_two_reschedules_racing_into_one_slot_only_one_wins(
     ]
     target = local(doctor, 4, "08:00")
 
-    responses = await asyncio.gather(*(
-        client.post(
-            f"{URL}/{a['id']}/reschedule", json={"start": target.isoformat()},
-            headers=p.user.headers,
+    responses = await asyncio.gather(
+        *(
+            client.post(
+                f"{URL}/{a['id']}/reschedule",
+                json={"start": target.isoformat()},
+                headers=p.user.headers,
+            )
+            for a, p in zip(appointments, patients, strict=True)
         )
-        for a, p in zip(appointments, patients, strict=True)
-    ))
+    )
 
     assert sorted(r.status_code for r in responses) == [200] + [409] * 9
-    assert all(r.json()["type"] == "/problems/slot-taken" for r in responses if r.status_code == 409)
-    assert await db.fetchval(
-        "SELECT count(*) FROM scheduling.appointments WHERE lower(period) = $1", target
-    ) == 1
+    assert all(
+        r.json()["type"] == "/problems/slot-taken" for r in responses if r.status_code == 409
+    )
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM scheduling.appointments WHERE lower(period) = $1", target
+        )
+        == 1
+    )
     assert len(await events_of(db, "appointment.rescheduled")) == 1
 
 

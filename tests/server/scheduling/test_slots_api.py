@@ -28,7 +28,8 @@ from tests.server.scheduling.helpers import (
 
 def _next_transitions(zone: ZoneInfo) -> list[date]:
     """The next dates (from tomorrow) on which the zone's UTC offset changes."""
-    found, day = [], datetime.now(zone).date() + timedelta(days=1)
+    found: list[date] = []
+    day = datetime.now(zone).date() + timedelta(days=1)
     while len(found) < 2:
         noon = datetime(day.year, day.month, day.day, 12, tzinfo=zone)
         if noon.utcoffset() != (noon - timedelta(days=1)).utcoffset():
@@ -52,8 +53,11 @@ async def test_the_page_follows_the_contract_and_skips_booked_slots(
     assert set(page) == {"doctor_id", "time_zone", "from", "to", "availability_version", "slots"}
     assert page["time_zone"] == "Europe/Paris" and page["availability_version"] == 2
     assert page["slots"] == [
-        {"start": local(doctor, 2, "09:00").isoformat(),
-         "end": local(doctor, 2, "09:30").isoformat(), "visit_type": "in-person"}
+        {
+            "start": local(doctor, 2, "09:00").isoformat(),
+            "end": local(doctor, 2, "09:30").isoformat(),
+            "visit_type": "in-person",
+        }
     ]
     direct = await list_available_slots(pool, doctor.id, start, end)
     assert [s.start for s in direct.slots] == [local(doctor, 2, "09:00")]
@@ -85,7 +89,8 @@ async def test_type_and_reason_filter_the_slots(
 
     assert [t.strftime("%H:%M") for t in tele] == ["18:00", "18:20", "18:40"]
     assert [(s["start"][11:16], s["end"][11:16]) for s in video["slots"]] == [
-        ("18:00", "18:40"), ("18:20", "19:00"),
+        ("18:00", "18:40"),
+        ("18:20", "19:00"),
     ]
 
 

@@ -14,13 +14,24 @@ from storage.scheduling import appointments as store
 from tests.factories import make_doctor, make_patient
 
 
-def _new(doctor_id: uuid.UUID, patient_id: uuid.UUID, start: datetime, status: str = "scheduled"
-         ) -> store.NewAppointment:
+def _new(
+    doctor_id: uuid.UUID, patient_id: uuid.UUID, start: datetime, status: str = "scheduled"
+) -> store.NewAppointment:
     return store.NewAppointment(
-        id=uuid.uuid4(), doctor_id=doctor_id, patient_id=patient_id, start=start,
-        end=start + timedelta(minutes=30), visit_type="in-person", status=status,
-        reason_id=None, location="", notes=None, fee=0, currency="EUR",
-        hold_expires_at=start if status == "held" else None, created_by=None,
+        id=uuid.uuid4(),
+        doctor_id=doctor_id,
+        patient_id=patient_id,
+        start=start,
+        end=start + timedelta(minutes=30),
+        visit_type="in-person",
+        status=status,
+        reason_id=None,
+        location="",
+        notes=None,
+        fee=0,
+        currency="EUR",
+        hold_expires_at=start if status == "held" else None,
+        created_by=None,
     )
 
 
@@ -33,11 +44,13 @@ async def test_overlapping_active_appointments_are_refused_by_the_database(
     async with db.transaction():
         await store.insert_appointment(db, _new(doctor.id, patient.id, start, "held"))
         with pytest.raises(SlotTaken):
-            await store.insert_appointment(
-                db, _new(doctor.id, other_patient.id, start + timedelta(minutes=15))
-            )
+            async with db.transaction():  # a savepoint: the failed insert aborts only it
+                await store.insert_appointment(
+                    db, _new(doctor.id, other_patient.id, start + timedelta(minutes=15))
+                )
         with pytest.raises(PatientBusy):
-            await store.insert_appointment(db, _new(other_doctor.id, patient.id, start))
+            async with db.transaction():
+                await store.insert_appointment(db, _new(other_doctor.id, patient.id, start))
         # Back to back is fine, and so is overlapping a finished (inactive) appointment.
         await store.insert_appointment(
             db, _new(doctor.id, other_patient.id, start + timedelta(minutes=30))

@@ -48,14 +48,21 @@ async def _act(
 
 
 async def _drive(
-    client: httpx.AsyncClient, db: asyncpg.Connection, doctor: Doctor,
-    appointment: dict[str, Any], status: str,
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    doctor: Doctor,
+    appointment: dict[str, Any],
+    status: str,
 ) -> None:
     """Bring a freshly scheduled appointment to `status` through the API."""
     if status in ("completed", "no-show"):
         await move_into_past(db, appointment["id"])
-    action = {"confirmed": "confirm", "completed": "complete", "no-show": "no_show",
-              "cancelled": "cancel"}.get(status)
+    action = {
+        "confirmed": "confirm",
+        "completed": "complete",
+        "no-show": "no_show",
+        "cancelled": "cancel",
+    }.get(status)
     if action:
         response = await _act(client, appointment, action, doctor.user)
         assert response.status_code == 200, response.text
@@ -95,7 +102,8 @@ async def test_cancelling_releases_the_slot_and_records_who_and_why(
 ) -> None:
     doctor, patient, appointment = await _setup(client, db, settings)
     response = await client.post(
-        f"{URL}/{appointment['id']}/cancel", json={"reason": "Feeling better"},
+        f"{URL}/{appointment['id']}/cancel",
+        json={"reason": "Feeling better"},
         headers=patient.user.headers,
     )
     assert response.status_code == 200
@@ -168,7 +176,8 @@ async def test_editing_notes_and_reason_of_an_upcoming_appointment(
     assert event["status"] == "scheduled"
     assert (await client.put(url, json={}, headers=patient.user.headers)).status_code == 422
     unknown = await client.put(
-        url, json={"reason_id": "00000000-0000-0000-0000-000000000000"},
+        url,
+        json={"reason_id": "00000000-0000-0000-0000-000000000000"},
         headers=patient.user.headers,
     )
     assert unknown.status_code == 422

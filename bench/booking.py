@@ -1,0 +1,165 @@
+"""Booking throughput on distinct slots vs raw single-row INSERTs on the same PostgreSQL, and
+the latency of a 200-way race for one slot, through a real uvicorn server.
+
+A booking is: token + session check, doctor and availability reads, the per-doctor version bump
+(row lock), grid and free checks, the INSERT under two exclusion constraints, two outbox events,
+and the audit entry of the audit middleware. The raw INSERT is one autocommit statement.
+
+Usage: /work/venv/bin/python bench/booking.py [--bookings 600] [--doctors 30] [--clients 20]
+(database and NATS: see bench/scheduling_setup.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from scheduling_setup import BenchEnv, bench_env, every_day, ms
+
+from tests.factories import Doctor, Patient
+
+
+async def _setup_doctors(env: BenchEnv, count: int) -> list[Doctor]:
+    doctors = [await env.doctor() for _ in range(count)]
+    for doctor in doctors:
+        response = await env.http.put(
+            f"/api/v1/doctors/{doctor.id}/availability",
+            json=every_day("08:00", "20:00", 15),
+            headers=doctor.user.headers,
+        )
+        response.raise_for_status()
+    return doctors
+
+
+def _grid(doctor: Doctor, count: int) -> list[datetime]:
+    """`count` distinct 15-minute slots of `doctor`, from tomorrow 08:00 on."""
+    zone = ZoneInfo(doctor.time_zone)
+    day = datetime.now(zone).date() + timedelta(days=1)
+    starts: list[datetime] = []
+    while len(starts) < count:
+        first = datetime(day.year, day.month, day.day, 8, tzinfo=zone)
+        starts += [first + timedelta(minutes=15 * i) for i in range(48)]
+        day += timedelta(days=1)
+    return starts[:count]
+
+
+async def _book(env: BenchEnv, patient: Patient, doctor: Doctor, start: datetime) -> int:
+    response = await env.http.post(
+        "/api/v1/appointments",
+        json={"doctor_id": str(doctor.id), "start": start.isoformat(), "visit_type": "in-person"},
+        headers=patient.user.headers,
+    )
+    return response.status_code
+
+
+async def _run(jobs: list[tuple[Patient, Doctor, datetime]], env: BenchEnv, clients: int) -> float:
+    queue = iter(jobs)
+    failures: dict[int, int] = {}
+
+    async def worker() -> None:
+        for patient, doctor, start in queue:
+            status = await _book(env, patient, doctor, start)
+            if status != 201:
+                failures[status] = failures.get(status, 0) + 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    if failures:
+        sys.stdout.write(f"  unexpected failures: {failures}\n")
+    return elapsed
+
+
+async def _raw_inserts(dsn: str, count: int, clients: int) -> float:
+    async with asyncpg.create_pool(dsn, min_size=clients, max_size=clients) as pool:
+        await pool.execute(
+            """CREATE TABLE bench_raw (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                   doctor_id uuid NOT NULL, period tstzrange NOT NULL, status text NOT NULL)"""
+        )
+        queue = iter(range(count))
+        base = datetime.now(ZoneInfo("UTC"))
+
+        async def worker() -> None:
+            for i in queue:
+                start = base + timedelta(minutes=15 * i)
+                await pool.execute(
+                    """INSERT INTO bench_raw (doctor_id, period, status)
+                       VALUES (gen_random_uuid(), tstzrange($1, $2), 'scheduled')""",
+                    start, start + timedelta(minutes=15),
+                )  # fmt: skip
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        return time.perf_counter() - started
+
+
+async def _race(env: BenchEnv, doctor: Doctor, racers: int) -> None:
+    patients = [await env.patient() for _ in range(racers)]
+    start = _grid(doctor, 48 * 5)[-1]  # a slot nobody took in the throughput phase
+    latencies: list[float] = []
+
+    async def one(patient: Patient) -> int:
+        began = time.perf_counter()
+        status = await _book(env, patient, doctor, start)
+        latencies.append(time.perf_counter() - began)
+        return status
+
+    statuses = await asyncio.gather(*(one(p) for p in patients))
+    won, lost = statuses.count(201), statuses.count(409)
+    sys.stdout.write(
+        f"{racers}-way race for one slot: {won} booked, {lost} got 409; latency {ms(latencies)}\n"
+    )
+
+
+async def bench(bookings: int, doctor_count: int, clients: int) -> None:
+    async with bench_env(clients=max(clients, 200)) as env:
+        doctors = await _setup_doctors(env, doctor_count)
+        per_doctor = -(-bookings // doctor_count)
+        patients = [await env.patient() for _ in range(bookings)]
+        jobs = [
+            (patients[i], doctors[i % doctor_count], _grid(doctors[i % doctor_count], per_doctor)[
+                i // doctor_count])
+            for i in range(bookings)
+        ]  # fmt: skip
+        sys.stdout.write(f"{os.cpu_count()} CPUs; {bookings} bookings, {clients} clients\n")
+        spread = await _run(jobs, env, clients)
+        booking_rate = bookings / spread
+        sys.stdout.write(
+            f"booking, distinct slots over {doctor_count} doctors: {booking_rate:,.0f} /s\n"
+        )
+        solo = await _setup_doctors(env, 1)
+        solo_patients = [await env.patient() for _ in range(bookings // 3)]
+        solo_jobs = [
+            (p, solo[0], s)
+            for p, s in zip(solo_patients, _grid(solo[0], len(solo_patients)), strict=True)
+        ]
+        one_doctor = await _run(solo_jobs, env, clients)
+        sys.stdout.write(
+            f"booking, distinct slots of one doctor (serialised per doctor): "
+            f"{len(solo_jobs) / one_doctor:,.0f} /s\n"
+        )
+        raw = await _raw_inserts(env.dsn, bookings, clients)
+        raw_rate = bookings / raw
+        sys.stdout.write(f"raw single-row INSERT (autocommit): {raw_rate:,.0f} /s\n")
+        sys.stdout.write(f"ratio booking / raw insert: {booking_rate / raw_rate:.3f} "
+                         f"(1 booking ~ {raw_rate / booking_rate:.1f} raw inserts)\n")  # fmt: skip
+        await _race(env, doctors[0], 200)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bookings", type=int, default=600)
+    parser.add_argument("--doctors", type=int, default=30)
+    parser.add_argument("--clients", type=int, default=20)
+    args = parser.parse_args()
+    asyncio.run(bench(args.bookings, args.doctors, args.clients))
+
+
+if __name__ == "__main__":
+    main()

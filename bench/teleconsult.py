@@ -1,0 +1,100 @@
+"""Teleconsultation call set-up: time from both parties joined to media flowing.
+
+One `markini serve` node (subprocess) on a throw-away database; two aiortc peers per run
+(signaling/peer.py: REST join, /consult call.join, admit, offer / answer / trickled ICE relayed
+by the server, DTLS, SRTP) in this process, on loopback only (aioice host candidates pinned to
+127.0.0.1, no STUN / TURN). For each of --runs consultations, t0 is when the doctor's call.join
+is acknowledged with the patient already waiting, t1 when both peers have decoded their first
+audio frame and the data channel is open. Prints median / p90 / min / max of t1 - t0, and
+admit -> connected.
+
+Usage: /work/venv/bin/python bench/teleconsult.py [--runs 20]
+Engines: MARKINI_BENCH_DATABASE_URL / MARKINI_DATABASE_URL (admin DSN), MARKINI_NATS_URL;
+defaults are the machine's services on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+# Run as a script, this folder heads sys.path; the project root goes there instead.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+import aioice.ice  # noqa: E402
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+
+from bench.rt_client import bench_database, node_env, run_node  # noqa: E402
+from server.settings import Settings  # noqa: E402
+from signaling.peer import CallPeer  # noqa: E402
+from storage.pool import _init_connection  # noqa: E402
+from tests.signaling.helpers import Consultation, consultation  # noqa: E402
+
+
+def _loopback_only(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+    return ["127.0.0.1"]  # loopback only (shared/TESTING-NETWORK.md)
+
+
+async def one_call(url: str, c: Consultation) -> tuple[float, float]:
+    patient = CallPeer(url, c.patient.user.token, c.session_id, wait_s=30)
+    doctor = CallPeer(url, c.doctor.user.token, c.session_id, wait_s=30)
+    try:
+        await patient.join()
+        await doctor.join()
+        t0 = time.perf_counter()
+        await doctor.admit()
+        t_admit = time.perf_counter()
+        await asyncio.gather(doctor.until_channel_open(), patient.until_channel_open())
+        await asyncio.gather(doctor.until_media("audio", 1), patient.until_media("audio", 1))
+        t1 = time.perf_counter()
+        return t1 - t0, t1 - t_admit
+    finally:
+        await asyncio.gather(patient.close(), doctor.close())
+
+
+async def main(runs: int) -> None:
+    aioice.ice.get_host_addresses = _loopback_only  # type: ignore[assignment]
+    settings = Settings(env="test")  # tokens signed like the node's (same default secret)
+    tag = uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory(prefix="markini-bench-tc-") as tmp:
+        async with bench_database() as dsn:
+            env = node_env(dsn, tag, Path(tmp), redis=False)
+            async with run_node(env, Path(tmp) / "node.log") as node:
+                db = await asyncpg.connect(dsn)
+                await _init_connection(db)
+                async with httpx.AsyncClient(base_url=node.url, timeout=30) as http:
+                    calls = [await consultation(http, db, settings) for _ in range(runs)]
+                await db.close()
+                # The first call warms imports, codecs and connections; it is not counted.
+                await one_call(node.url, calls[0])
+                totals, after_admit = [], []
+                for c in calls[1:]:
+                    total, connected = await one_call(node.url, c)
+                    totals.append(total)
+                    after_admit.append(connected)
+    _report("both joined -> media flowing", totals)
+    _report("admit -> media flowing", after_admit)
+
+
+def _report(what: str, values: list[float]) -> None:
+    ms = sorted(v * 1000 for v in values)
+    p90 = ms[min(len(ms) - 1, int(len(ms) * 0.9))]
+    sys.stdout.write(
+        f"{what}: n={len(ms)} median={statistics.median(ms):.0f} ms p90={p90:.0f} ms "
+        f"min={ms[0]:.0f} ms max={ms[-1]:.0f} ms\n"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    args.runs += 1  # plus one warm-up call
+    asyncio.run(main(args.runs))

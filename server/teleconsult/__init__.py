@@ -1,0 +1,1 @@
+"""Teleconsultation: video sessions of teleconsultation appointments (signaling in signaling/)."""

@@ -1,0 +1,89 @@
+"""Recording consent and recorded files: files go to the two parties and admins only, and
+every read (or refused read) is audited. The recorder itself is signaling/recorder.py."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from starlette.requests import HTTPConnection
+
+from server.auth.principal import Principal
+from server.engines import Engines
+from server.errors import NotFound
+from server.teleconsult.errors import NotAParty, SessionClosed
+from server.teleconsult.schemas import RecordingFile, RecordingList, SessionOut
+from server.teleconsult.service import render, session_and_parties, visible_session
+from signaling.access import call_role
+from signaling.recorder import recorders_of
+from storage import teleconsult as store
+
+if TYPE_CHECKING:
+    from realtime.hub import Realtime
+
+# Names the recorder writes; anything else (e.g. "../x") is not a recording.
+_FILE = re.compile(r"^(patient|doctor)-\d{13}\.webm$")
+
+
+async def set_consent(
+    engines: Engines, realtime: Realtime, principal: Principal, session_id: uuid.UUID, consent: bool
+) -> SessionOut:
+    """A party gives or withdraws its own consent; withdrawing stops any recording."""
+    row, parties = await session_and_parties(engines.pool, session_id)
+    role = call_role(parties, principal.user_id)
+    if role is None:
+        raise NotAParty("Only the patient and the doctor consent to recording their consultation.")
+    if row["status"] not in ("scheduled", "active"):
+        raise SessionClosed("This consultation has ended.")
+    updated = await store.record_consent(engines.pool, session_id, role, consent)
+    if updated is None:
+        raise NotFound("No such consultation.")
+    if not consent:
+        await recorders_of(realtime).stop_session(session_id)
+    return render(updated)
+
+
+def _folder(engines: Engines, recording_path: str | None) -> Path | None:
+    return engines.settings.data_dir / recording_path if recording_path else None
+
+
+async def list_recording(
+    engines: Engines, principal: Principal, session_id: uuid.UUID, request: HTTPConnection
+) -> RecordingList:
+    row, _ = await visible_session(
+        engines, principal, session_id, "consultation.recording_read", request
+    )
+    folder = _folder(engines, row["recording_path"])
+    paths = sorted(folder.iterdir()) if folder is not None and folder.is_dir() else []
+    files = [
+        RecordingFile(
+            name=path.name,
+            role="patient" if path.name.startswith("patient") else "doctor",
+            bytes=path.stat().st_size,
+            url=f"{row['recording_url']}/{path.name}",
+        )
+        for path in paths
+        if _FILE.match(path.name)
+    ]
+    return RecordingList(session_id=session_id, files=files)
+
+
+async def recording_file(
+    engines: Engines,
+    principal: Principal,
+    session_id: uuid.UUID,
+    name: str,
+    request: HTTPConnection,
+) -> Path:
+    if not _FILE.match(name):
+        raise NotFound("No such recording.")
+    row, _ = await visible_session(
+        engines, principal, session_id, "consultation.recording_read", request
+    )
+    folder = _folder(engines, row["recording_path"])
+    path = folder / name if folder is not None else None
+    if path is None or not path.is_file():
+        raise NotFound("No such recording.")
+    return path

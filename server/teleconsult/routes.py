@@ -1,0 +1,186 @@
+"""HTTP routes of teleconsultation sessions; rules live in server.teleconsult.service."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import FileResponse
+
+from realtime.deps import get_realtime
+from realtime.hub import Realtime
+from server.auth.principal import Principal, current_principal
+from server.deps import get_engines
+from server.engines import Engines
+from server.teleconsult import recording, service
+from server.teleconsult.schemas import (
+    ConsentIn,
+    JoinOut,
+    RecordingList,
+    SessionCreate,
+    SessionEnd,
+    SessionOut,
+)
+
+router = APIRouter(prefix="/api/v1/teleconsultation", tags=["teleconsultation"])
+
+_R: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in."},
+    403: {
+        "description": "Not the appointment's patient or doctor (admins read but never join), "
+        "or outside the joining window (`opens_at`, `closes_at`). Refusals are audited."
+    },
+    404: {"description": "No such session or appointment."},
+    409: {"description": "Not a teleconsultation, or the consultation is closed."},
+    422: {"description": "Invalid input; `errors` lists each field."},
+}
+
+
+def _pick(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: _R[code] for code in codes}
+
+
+@router.post(
+    "/session",
+    response_model=SessionOut,
+    status_code=201,
+    summary="Open the session of a teleconsultation appointment (its doctor; idempotent)",
+    responses={200: {"description": "The session already existed."}, **_pick(401, 403, 404, 409)},
+)
+async def create_session(
+    body: SessionCreate,
+    response: Response,
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+) -> SessionOut:
+    session, created = await service.create_session(engines, principal, body.appointment_id)
+    if not created:
+        response.status_code = 200
+    return session
+
+
+@router.get(
+    "/session",
+    response_model=SessionOut,
+    summary="The session of an appointment (its parties, admins)",
+    responses=_pick(401, 403, 404, 422),
+)
+async def find_session(
+    request: Request,
+    appointment_id: uuid.UUID = Query(description="The teleconsultation appointment."),
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+) -> SessionOut:
+    return await service.find_session(engines, principal, appointment_id, request)
+
+
+@router.get(
+    "/session/{session_id}",
+    response_model=SessionOut,
+    summary="One session (its parties, admins; audited)",
+    responses=_pick(401, 403, 404),
+)
+async def get_session(
+    session_id: uuid.UUID,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+) -> SessionOut:
+    return await service.get_session(engines, principal, session_id, request)
+
+
+@router.post(
+    "/session/{session_id}/join",
+    response_model=JoinOut,
+    summary="Join: a short-lived join token for call.join on /consult, and ICE servers",
+    responses=_pick(401, 403, 404, 409),
+)
+async def join_session(
+    session_id: uuid.UUID,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+) -> JoinOut:
+    return await service.issue_join(engines, principal, session_id, request)
+
+
+@router.get(
+    "/session/{session_id}/token",
+    response_model=JoinOut,
+    summary="A fresh join token (e.g. to rejoin after a drop); same rules as join",
+    responses=_pick(401, 403, 404, 409),
+)
+async def join_token(
+    session_id: uuid.UUID,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+) -> JoinOut:
+    return await service.issue_join(
+        engines, principal, session_id, request, action="consultation.token"
+    )
+
+
+@router.post(
+    "/session/{session_id}/end",
+    response_model=SessionOut,
+    summary="End the consultation (either party, admins); ending again changes nothing",
+    responses=_pick(401, 403, 404, 422),
+)
+async def end_session(
+    session_id: uuid.UUID,
+    body: SessionEnd | None = None,
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+    realtime: Realtime = Depends(get_realtime),
+) -> SessionOut:
+    return await service.end_session(engines, realtime, principal, session_id, body or SessionEnd())
+
+
+@router.post(
+    "/session/{session_id}/consent",
+    response_model=SessionOut,
+    summary="Give or withdraw your consent to recording (each party; both are needed)",
+    responses=_pick(401, 403, 404, 409, 422),
+)
+async def recording_consent(
+    session_id: uuid.UUID,
+    body: ConsentIn,
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+    realtime: Realtime = Depends(get_realtime),
+) -> SessionOut:
+    return await recording.set_consent(engines, realtime, principal, session_id, body.consent)
+
+
+@router.get(
+    "/session/{session_id}/recording",
+    response_model=RecordingList,
+    summary="The recorded files of a session (its parties, admins; audited)",
+    responses=_pick(401, 403, 404),
+)
+async def list_recording(
+    session_id: uuid.UUID,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+) -> RecordingList:
+    return await recording.list_recording(engines, principal, session_id, request)
+
+
+@router.get(
+    "/session/{session_id}/recording/{name}",
+    response_class=FileResponse,
+    summary="One recorded file, WebM (its parties, admins; audited)",
+    responses={200: {"content": {"video/webm": {}}}, **_pick(401, 403, 404)},
+)
+async def recording_file(
+    session_id: uuid.UUID,
+    name: str,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    engines: Engines = Depends(get_engines),
+) -> FileResponse:
+    path = await recording.recording_file(engines, principal, session_id, name, request)
+    return FileResponse(path, media_type="video/webm", filename=name)

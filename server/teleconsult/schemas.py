@@ -1,0 +1,94 @@
+"""HTTP shapes of teleconsultation sessions, joins and recording consent."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from signaling.protocol import CALL_JOIN, CallRole, IceServer
+
+SessionStatus = Literal["scheduled", "active", "completed", "failed"]
+
+
+class SessionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    appointment_id: uuid.UUID
+
+
+class SessionEnd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["completed", "failed"] | None = Field(
+        default=None,
+        description="Default: completed if the call started, failed if it never did.",
+    )
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    consent: bool = Field(description="true gives consent to recording; false withdraws it.")
+
+
+class RecordingState(BaseModel):
+    patient_consent: bool
+    doctor_consent: bool
+    url: str | None = Field(description="Only once a recording exists.")
+
+
+class SessionOut(BaseModel):
+    id: uuid.UUID
+    appointment_id: uuid.UUID
+    room_id: str
+    status: SessionStatus
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_s: int | None = Field(description="Whole seconds from start to end; 0 if unstarted.")
+    end_reason: str | None
+    recording_url: str | None
+    recording: RecordingState
+
+
+class JoinWindow(BaseModel):
+    opens_at: datetime
+    closes_at: datetime
+
+
+class SignalingInfo(BaseModel):
+    namespace: str = "/consult"
+    join_event: str = CALL_JOIN
+
+
+class JoinOut(BaseModel):
+    """Everything a browser needs to enter the call (docs/realtime.md, "Signaling")."""
+
+    session_id: uuid.UUID
+    appointment_id: uuid.UUID
+    room_id: str
+    role: CallRole
+    polite: bool = Field(description="Perfect negotiation: the patient is polite, the doctor not.")
+    token: str = Field(description="Join token: send it with call.join on /consult.")
+    expires_at: datetime
+    ice_servers: list[IceServer] = Field(description="RTCConfiguration.iceServers; may be empty.")
+    window: JoinWindow
+    signaling: SignalingInfo = Field(default_factory=SignalingInfo)
+
+
+class RecordingFile(BaseModel):
+    name: str
+    role: CallRole
+    bytes: int
+    url: str
+
+
+class RecordingList(BaseModel):
+    """One WebM file per party and connection (a party who rejoined has several)."""
+
+    session_id: uuid.UUID
+    files: list[RecordingFile]

@@ -1,0 +1,251 @@
+"""Teleconsultation rules: open a session, read it, hand out join tokens, start and end it.
+
+Design: docs/realtime.md ("Signaling (/consult)"). Sessions are created when a teleconsultation
+appointment is confirmed (server/teleconsult/consumer.py) or on demand by its doctor. A session
+becomes active when the doctor admits the patient from the waiting room (signaling/calls.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import asyncpg
+from starlette.requests import HTTPConnection
+
+from server.audit.service import record_access
+from server.auth.principal import Principal
+from server.engines import Engines
+from server.errors import MarkiniError, NotFound
+from server.scheduling.service import Parties, appointment_parties
+from server.teleconsult.errors import NotAParty, NotTeleconsultation, SessionClosed
+from server.teleconsult.events import emit_ended, emit_started
+from server.teleconsult.schemas import (
+    JoinOut,
+    JoinWindow,
+    RecordingState,
+    SessionEnd,
+    SessionOut,
+)
+from signaling.access import call_role, check_join, join_window
+from signaling.protocol import polite
+from signaling.recorder import recorders_of
+from signaling.rooms import announce_ended
+from signaling.tokens import issue_join_token
+from signaling.turn import ice_servers
+from storage import teleconsult as store
+
+if TYPE_CHECKING:
+    from realtime.hub import Realtime
+
+log = logging.getLogger(__name__)
+
+RESOURCE = "teleconsultation_session"
+# 192 random bits: a room id cannot be guessed, and says nothing about who meets.
+ROOM_ID_BYTES = 24
+
+
+def new_room_id() -> str:
+    return secrets.token_urlsafe(ROOM_ID_BYTES)
+
+
+def render(row: asyncpg.Record) -> SessionOut:
+    return SessionOut(
+        id=row["id"],
+        appointment_id=row["appointment_id"],
+        room_id=row["room_id"],
+        status=row["status"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        duration_s=row["duration_s"],
+        end_reason=row["end_reason"],
+        recording_url=row["recording_url"],
+        recording=RecordingState(
+            patient_consent=row["patient_consent_at"] is not None,
+            doctor_consent=row["doctor_consent_at"] is not None,
+            url=row["recording_url"],
+        ),
+    )
+
+
+async def ensure_session(
+    con: asyncpg.Connection | asyncpg.Pool, appointment_id: uuid.UUID, doctor_id: uuid.UUID
+) -> tuple[asyncpg.Record, bool]:
+    """The appointment's one session (created now or before) and whether it was created."""
+    row = await store.insert_session(con, appointment_id, doctor_id, new_room_id())
+    if row is not None:
+        return row, True
+    existing = await store.session_by_appointment(con, appointment_id)
+    assert existing is not None  # the conflict was on this appointment
+    return existing, False
+
+
+async def create_session(
+    engines: Engines, principal: Principal, appointment_id: uuid.UUID
+) -> tuple[SessionOut, bool]:
+    parties = await appointment_parties(engines.pool, appointment_id)
+    if parties is None:
+        raise NotFound("No such appointment.")
+    if principal.user_id != parties.doctor_user_id and not principal.is_admin:
+        raise NotAParty("Only the appointment's doctor opens its consultation.")
+    if parties.visit_type != "teleconsultation":
+        raise NotTeleconsultation("This appointment is an in-person visit.")
+    if parties.status not in ("scheduled", "confirmed"):
+        raise SessionClosed(f"The appointment is {parties.status}.")
+    row, created = await ensure_session(engines.pool, appointment_id, parties.doctor_id)
+    return render(row), created
+
+
+async def session_and_parties(
+    pool: asyncpg.Pool, session_id: uuid.UUID
+) -> tuple[asyncpg.Record, Parties]:
+    row = await store.session_by_id(pool, session_id)
+    parties = await appointment_parties(pool, row["appointment_id"]) if row else None
+    if row is None or parties is None:
+        raise NotFound("No such consultation.")
+    return row, parties
+
+
+async def visible_session(
+    engines: Engines,
+    principal: Principal,
+    session_id: uuid.UUID,
+    action: str,
+    request: HTTPConnection | None,
+) -> tuple[asyncpg.Record, Parties]:
+    """The session if the caller is a party or an admin; refusals and reads are audited."""
+    row, parties = await session_and_parties(engines.pool, session_id)
+    allowed = principal.is_admin or call_role(parties, principal.user_id) is not None
+    await record_access(
+        engines.pool,
+        principal=principal,
+        action=action if allowed else f"{action}_refused",
+        resource_type=RESOURCE,
+        resource_id=session_id,
+        status=200 if allowed else 403,
+        request=request,
+    )
+    if not allowed:
+        raise NotAParty("Only the consultation's parties and admins see it.")
+    return row, parties
+
+
+async def get_session(
+    engines: Engines, principal: Principal, session_id: uuid.UUID, request: HTTPConnection
+) -> SessionOut:
+    row, _ = await visible_session(engines, principal, session_id, "consultation.read", request)
+    return render(row)
+
+
+async def find_session(
+    engines: Engines, principal: Principal, appointment_id: uuid.UUID, request: HTTPConnection
+) -> SessionOut:
+    row = await store.session_by_appointment(engines.pool, appointment_id)
+    if row is None:
+        raise NotFound("This appointment has no consultation (yet).")
+    return await get_session(engines, principal, row["id"], request)
+
+
+async def issue_join(
+    engines: Engines,
+    principal: Principal,
+    session_id: uuid.UUID,
+    request: HTTPConnection,
+    action: str = "consultation.join",
+) -> JoinOut:
+    """A join token and ICE servers for a party within the window; every refusal is audited."""
+    settings = engines.settings
+    row, parties = await session_and_parties(engines.pool, session_id)
+    try:
+        role = check_join(parties, row["status"], principal.user_id, settings, datetime.now(UTC))
+    except MarkiniError as exc:
+        await record_access(
+            engines.pool,
+            principal=principal,
+            action="consultation.join_refused",
+            resource_type=RESOURCE,
+            resource_id=session_id,
+            status=exc.status,
+            request=request,
+            payload={"reason": exc.title},
+        )
+        raise
+    token, expires = issue_join_token(
+        settings,
+        user_id=principal.user_id,
+        role=role,
+        session_id=row["id"],
+        appointment_id=row["appointment_id"],
+        room_id=row["room_id"],
+    )
+    await record_access(
+        engines.pool,
+        principal=principal,
+        action=action,
+        resource_type=RESOURCE,
+        resource_id=session_id,
+        request=request,
+    )
+    opens, closes = join_window(parties, settings)
+    return JoinOut(
+        session_id=row["id"],
+        appointment_id=row["appointment_id"],
+        room_id=row["room_id"],
+        role=role,
+        polite=polite(role),
+        token=token,
+        expires_at=expires,
+        ice_servers=ice_servers(settings, principal.user_id),
+        window=JoinWindow(opens_at=opens, closes_at=closes),
+    )
+
+
+async def start_session(
+    pool: asyncpg.Pool, session_id: uuid.UUID, patient_id: uuid.UUID, actor: uuid.UUID
+) -> asyncpg.Record:
+    """scheduled -> active with its event (once); the current row either way."""
+    async with pool.acquire() as con, con.transaction():
+        row = await store.mark_started(con, session_id)
+        if row is not None:
+            await emit_started(con, row, patient_id, str(actor))
+            return row
+        current = await store.session_by_id(con, session_id)
+    if current is None:
+        raise NotFound("No such consultation.")
+    return current
+
+
+async def end_session(
+    engines: Engines,
+    realtime: Realtime,
+    principal: Principal,
+    session_id: uuid.UUID,
+    body: SessionEnd,
+) -> SessionOut:
+    """Either party (or an admin) ends the call; ending an ended session changes nothing."""
+    row, parties = await session_and_parties(engines.pool, session_id)
+    if call_role(parties, principal.user_id) is None and not principal.is_admin:
+        raise NotAParty("Only the consultation's parties end it.")
+    if row["status"] not in ("scheduled", "active"):
+        return render(row)
+    # A call that never started cannot have been completed.
+    status = "failed" if row["status"] == "scheduled" else (body.outcome or "completed")
+    async with engines.pool.acquire() as con, con.transaction():
+        ended = await store.mark_ended(con, session_id, status, principal.user_id, body.reason)
+        sids: list[str] = []
+        if ended is not None:
+            await emit_ended(con, ended, parties.patient_id, str(principal.user_id))
+            sids = await store.clear_presence(con, session_id)
+    if ended is None:  # someone else ended it meanwhile
+        current = await store.session_by_id(engines.pool, session_id)
+        assert current is not None
+        return render(current)
+    out = render(ended)
+    news = out.model_dump(mode="json", include={"status", "ended_at", "duration_s", "end_reason"})
+    await announce_ended(realtime, sids, {"session_id": str(session_id), **news})
+    await recorders_of(realtime).stop_session(session_id)
+    return out

@@ -1,0 +1,63 @@
+"""Who may enter a consultation's call, and when (used by the REST join and by `call.join`).
+
+Only the appointment's patient and doctor, only while its session is open, only within the
+window [start - consult_join_early_s, end + consult_grace_s]. Admins may read a session but
+never join: a consultation is between the two parties.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from server.scheduling.service import Parties
+from server.settings import Settings
+from server.teleconsult.errors import (
+    NotAParty,
+    NotTeleconsultation,
+    OutsideJoinWindow,
+    SessionClosed,
+)
+from signaling.protocol import CallRole
+
+OPEN_SESSION = frozenset({"scheduled", "active"})
+# An appointment marked completed may still have its call closing; cancelled ones may not.
+JOINABLE_APPOINTMENT = frozenset({"scheduled", "confirmed", "completed"})
+
+
+def call_role(parties: Parties, user_id: uuid.UUID) -> CallRole | None:
+    if user_id == parties.doctor_user_id:
+        return "doctor"
+    if parties.patient_user_id is not None and user_id == parties.patient_user_id:
+        return "patient"
+    return None
+
+
+def join_window(parties: Parties, settings: Settings) -> tuple[datetime, datetime]:
+    opens = parties.start - timedelta(seconds=settings.consult_join_early_s)
+    closes = parties.end + timedelta(seconds=settings.consult_grace_s)
+    return opens, closes
+
+
+def check_join(
+    parties: Parties, session_status: str, user_id: uuid.UUID, settings: Settings, now: datetime
+) -> CallRole:
+    """The caller's role in the call, or the refusal (NotAParty first: it reveals nothing)."""
+    role = call_role(parties, user_id)
+    if role is None:
+        raise NotAParty("Only the appointment's patient and doctor may join its consultation.")
+    if parties.visit_type != "teleconsultation":
+        raise NotTeleconsultation("This appointment is an in-person visit.")
+    if session_status not in OPEN_SESSION or parties.status not in JOINABLE_APPOINTMENT:
+        raise SessionClosed(
+            f"This consultation is closed (session {session_status}, appointment {parties.status})."
+        )
+    opens, closes = join_window(parties, settings)
+    if not opens <= now <= closes:
+        when = "opens" if now < opens else "closed"
+        raise OutsideJoinWindow(
+            f"Joining {when} at {(opens if now < opens else closes).isoformat()}.",
+            opens_at=opens.isoformat(),
+            closes_at=closes.isoformat(),
+        )
+    return role

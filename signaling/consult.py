@@ -1,0 +1,93 @@
+"""The signaling extension of /consult: one entry in realtime/extensions.py plugs it in.
+
+Handlers only parse the payload and call signaling.calls (docs/realtime.md, "Signaling").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from realtime.acks import SocketError
+from realtime.consult import ConsultExtension
+from signaling import calls, recording
+from signaling.protocol import (
+    CALL_ADMIT,
+    CALL_ANSWER,
+    CALL_HANGUP,
+    CALL_ICE,
+    CALL_JOIN,
+    CALL_OFFER,
+    CALL_RECORD,
+    CALL_RECORD_STOP,
+    Admitted,
+    CallJoined,
+    CallJoinIn,
+    DescriptionIn,
+    IceIn,
+    RecordingAnswer,
+    Relayed,
+    SessionRef,
+)
+
+if TYPE_CHECKING:
+    from realtime.consult import ConsultContext
+
+
+async def _join(ctx: ConsultContext, data: Any) -> CallJoined:
+    return await calls.join(ctx, CallJoinIn.model_validate(data))
+
+
+async def _admit(ctx: ConsultContext, data: Any) -> Admitted:
+    return await calls.admit(ctx, SessionRef.model_validate(data).session_id)
+
+
+async def _description(ctx: ConsultContext, data: Any, kind: str, event: str) -> Relayed:
+    request = DescriptionIn.model_validate(data)
+    if request.description.type != kind:
+        raise SocketError("invalid_payload", f"{event} carries a description of type {kind!r}.")
+    body = {"description": request.description.model_dump()}
+    return await calls.relay(ctx, request.session_id, event, body)
+
+
+async def _offer(ctx: ConsultContext, data: Any) -> Relayed:
+    return await _description(ctx, data, "offer", CALL_OFFER)
+
+
+async def _answer(ctx: ConsultContext, data: Any) -> Relayed:
+    return await _description(ctx, data, "answer", CALL_ANSWER)
+
+
+async def _ice(ctx: ConsultContext, data: Any) -> Relayed:
+    request = IceIn.model_validate(data)
+    candidate = request.candidate.model_dump() if request.candidate else None
+    return await calls.relay(ctx, request.session_id, CALL_ICE, {"candidate": candidate})
+
+
+async def _hangup(ctx: ConsultContext, data: Any) -> dict[str, Any]:
+    return await calls.hangup(ctx, SessionRef.model_validate(data).session_id)
+
+
+async def _record(ctx: ConsultContext, data: Any) -> RecordingAnswer:
+    request = DescriptionIn.model_validate(data)
+    if request.description.type != "offer":
+        raise SocketError("invalid_payload", "call.record carries the party's offer.")
+    return await recording.record(ctx, request.session_id, request.description)
+
+
+async def _record_stop(ctx: ConsultContext, data: Any) -> dict[str, Any]:
+    return await recording.record_stop(ctx, SessionRef.model_validate(data).session_id)
+
+
+SIGNALING = ConsultExtension(
+    handlers={
+        CALL_JOIN: _join,
+        CALL_ADMIT: _admit,
+        CALL_OFFER: _offer,
+        CALL_ANSWER: _answer,
+        CALL_ICE: _ice,
+        CALL_HANGUP: _hangup,
+        CALL_RECORD: _record,
+        CALL_RECORD_STOP: _record_stop,
+    },
+    on_leave=calls.on_leave,
+)

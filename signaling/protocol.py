@@ -1,0 +1,136 @@
+"""The WebRTC signaling protocol on /consult, declared once (documented in docs/realtime.md,
+section "Signaling (/consult)").
+
+Roles: the doctor is the impolite peer, the patient the polite one (perfect negotiation: on an
+offer collision the polite side rolls back its own offer, the impolite side ignores the other's).
+The server tells each socket its role in the `call.join` acknowledgement.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CallRole = Literal["patient", "doctor"]
+LeftReason = Literal["hangup", "left", "replaced", "ended"]
+
+# Client -> server (each acknowledged `{ok, data}` / `{ok: false, error}`, like all of /consult).
+CALL_JOIN = "call.join"
+CALL_ADMIT = "call.admit"
+CALL_OFFER = "call.offer"
+CALL_ANSWER = "call.answer"
+CALL_ICE = "call.ice"
+CALL_HANGUP = "call.hangup"
+# Recording (both parties consented): offer to the server's recorder, answer in the ack.
+CALL_RECORD = "call.record"
+CALL_RECORD_STOP = "call.record_stop"
+
+# Server -> client. call.offer / call.answer / call.ice are also relayed under their own names.
+CALL_WAITING = "call.waiting"  # to the doctor: the patient is in the waiting room
+CALL_ADMITTED = "call.admitted"  # to the patient: the doctor let you in
+CALL_PEER_JOINED = "call.peer_joined"
+CALL_PEER_LEFT = "call.peer_left"
+CALL_REPLACED = "call.replaced"  # to a socket another socket of the same party replaced
+CALL_ENDED = "call.ended"
+
+# On /agenda (Realtime.notify_agenda): who waits in the doctor's waiting rooms.
+AGENDA_WAITING = "teleconsultation.waiting"
+
+# An SDP of a few audio / video / data sections is a few kB; the frame cap is 64 kB anyway.
+MAX_SDP_CHARS = 32_000
+MAX_CANDIDATE_CHARS = 1_000
+
+
+def polite(role: CallRole) -> bool:
+    return role == "patient"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CallJoinIn(_In):
+    join_token: str = Field(min_length=1, max_length=4096)
+    # True when the client kept its RTCPeerConnection (only the socket reconnected): the peers
+    # keep theirs and restart ICE if needed; false means "I have a new connection".
+    resume: bool = False
+
+
+class SessionRef(_In):
+    session_id: uuid.UUID
+
+
+class Description(_In):
+    type: Literal["offer", "answer"]
+    sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
+
+
+class DescriptionIn(_In):
+    session_id: uuid.UUID
+    description: Description
+
+
+class Candidate(BaseModel):
+    """RTCIceCandidateInit; unknown browser fields are dropped, not refused."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    candidate: str = Field(max_length=MAX_CANDIDATE_CHARS)
+    sdpMid: str | None = Field(default=None, max_length=64)  # noqa: N815 (WebRTC's name)
+    sdpMLineIndex: int | None = Field(default=None, ge=0, le=255)  # noqa: N815
+    usernameFragment: str | None = Field(default=None, max_length=256)  # noqa: N815
+
+
+class IceIn(_In):
+    session_id: uuid.UUID
+    candidate: Candidate | None  # null: end of candidates
+
+
+class IceServer(BaseModel):
+    """One entry of RTCConfiguration.iceServers."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class PeerState(BaseModel):
+    role: CallRole
+    present: bool
+    waiting: bool  # present but not yet admitted (patients only)
+
+
+class CallJoined(BaseModel):
+    session_id: uuid.UUID
+    appointment_id: uuid.UUID
+    role: CallRole
+    polite: bool
+    admitted: bool  # false: wait for call.admitted
+    status: str
+    peer: PeerState
+
+
+class Relayed(BaseModel):
+    delivered: bool  # false when the other party is not in the call (yet)
+
+
+class Admitted(BaseModel):
+    session_id: uuid.UUID
+    started_at: datetime | None
+    peer: PeerState
+
+
+class RecordingAnswer(BaseModel):
+    session_id: uuid.UUID
+    description: Description  # the recorder's answer (all its candidates inside)
+
+
+class WaitingNews(BaseModel):
+    session_id: uuid.UUID
+    appointment_id: uuid.UUID
+    patient_id: uuid.UUID
+    waiting: bool
+    at: datetime

@@ -1,0 +1,172 @@
+"""Signaling refusals and routing: tokens, admission, one socket per party, the call's end."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from realtime.protocol import CONSULT_NS
+from server.settings import Settings
+from signaling.protocol import (
+    CALL_ENDED,
+    CALL_ICE,
+    CALL_OFFER,
+    CALL_PEER_JOINED,
+    CALL_REPLACED,
+    CALL_WAITING,
+    MAX_SDP_CHARS,
+)
+from tests.factories import User, make_user
+from tests.realtime.conftest import ConnectProbe, LiveServer
+from tests.realtime.helpers import Probe
+from tests.signaling.helpers import SESSION_API, Consultation, consultation, move_to
+
+pytestmark = pytest.mark.engines
+
+CALL_EVENTS = [
+    (CONSULT_NS, e)
+    for e in (CALL_OFFER, CALL_ICE, CALL_WAITING, CALL_PEER_JOINED, CALL_REPLACED, CALL_ENDED)
+]
+OFFER = {"type": "offer", "sdp": "v=0\r\n"}
+
+
+async def _grant(server: LiveServer, c: Consultation, user: User) -> str:
+    response = await server.http.post(f"{SESSION_API}/{c.session_id}/join", headers=user.headers)
+    assert response.status_code == 200, response.text
+    return str(response.json()["token"])
+
+
+async def _socket(server: LiveServer, connect: ConnectProbe, user: User) -> Probe:
+    return await connect(server, [CONSULT_NS], user.token, CALL_EVENTS)
+
+
+async def _ask(probe: Probe, event: str, **data: Any) -> dict[str, Any]:
+    return dict(await probe.call(CONSULT_NS, event, data))
+
+
+def _code(ack: dict[str, Any]) -> str:
+    assert ack["ok"] is False, ack
+    return str(ack["error"]["code"])
+
+
+async def _in_call(server: LiveServer, connect: ConnectProbe, c: Consultation, user: User) -> Probe:
+    probe = await _socket(server, connect, user)
+    ack = await _ask(probe, "call.join", join_token=await _grant(server, c, user))
+    assert ack["ok"], ack
+    return probe
+
+
+async def test_join_tokens_are_bound_to_their_user_and_checked_again_at_the_socket(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    c = await consultation(live_server.http, db, settings)
+    stranger = await make_user(db, settings, "patient")
+    patient_token = await _grant(live_server, c, c.patient.user)
+    thief = await _socket(live_server, connect, stranger)
+    assert _code(await _ask(thief, "call.join", join_token=patient_token)) == "forbidden"
+    assert _code(await _ask(thief, "call.join", join_token="x.y.z")) == "unauthenticated"
+    assert _code(await _ask(thief, "call.join", join_token=c.patient.user.token)) == (
+        "unauthenticated"
+    ), "an access token is not a join token"
+    assert _code(await _ask(thief, "call.join")) == "invalid_payload"
+    # The window closed after the token was issued: the socket join is refused too.
+    await move_to(db, c.appointment_id, datetime.now(UTC) - timedelta(hours=3))
+    patient = await _socket(live_server, connect, c.patient.user)
+    assert _code(await _ask(patient, "call.join", join_token=patient_token)) == "forbidden"
+    refused = await db.fetch(
+        """SELECT user_id, response_status FROM audit.logs
+           WHERE action = 'consultation.join_refused' ORDER BY seq"""
+    )
+    assert [(r["user_id"], r["response_status"]) for r in refused] == [
+        (stranger.id, 403),
+        (c.patient.user.id, 403),
+    ]
+    assert await db.fetchval("SELECT count(*) FROM teleconsult.presence") == 0
+
+
+async def test_nothing_is_relayed_before_the_doctor_admits_and_only_the_doctor_admits(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    c = await consultation(live_server.http, db, settings)
+    outsider = await _socket(live_server, connect, c.patient.user)
+    ref = {"session_id": c.session_id}
+    assert _code(await _ask(outsider, "call.offer", **ref, description=OFFER)) == "not_joined"
+    doctor = await _in_call(live_server, connect, c, c.doctor.user)
+    assert _code(await _ask(doctor, "call.admit", **ref)) == "conflict"  # nobody waiting
+    patient = await _in_call(live_server, connect, c, c.patient.user)
+    await doctor.until(lambda: len(doctor.got(CONSULT_NS, CALL_WAITING)) == 1)
+    assert _code(await _ask(patient, "call.offer", **ref, description=OFFER)) == "forbidden"
+    assert _code(await _ask(doctor, "call.offer", **ref, description=OFFER)) == "forbidden"
+    assert _code(await _ask(patient, "call.admit", **ref)) == "forbidden"
+    admitted = await _ask(doctor, "call.admit", **ref)
+    assert admitted["ok"] and admitted["data"]["started_at"]
+    again = await _ask(doctor, "call.admit", **ref)
+    assert again["data"]["started_at"] == admitted["data"]["started_at"]
+    started = await db.fetch("SELECT data FROM bus.outbox WHERE type = 'teleconsultation.started'")
+    assert len(started) == 1 and started[0]["data"]["session_id"] == c.session_id
+
+    bad = {"type": "answer", "sdp": "v=0"}
+    assert _code(await _ask(doctor, "call.offer", **ref, description=bad)) == "invalid_payload"
+    huge = {"type": "offer", "sdp": "a" * (MAX_SDP_CHARS + 1)}
+    assert _code(await _ask(doctor, "call.offer", **ref, description=huge)) == "invalid_payload"
+    assert _code(await _ask(doctor, "call.ice", **ref)) == "invalid_payload"
+
+
+async def test_signals_reach_only_the_other_partys_call_socket(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    c = await consultation(live_server.http, db, settings)
+    doctor = await _in_call(live_server, connect, c, c.doctor.user)
+    patient = await _in_call(live_server, connect, c, c.patient.user)
+    ref = {"session_id": c.session_id}
+    assert (await _ask(doctor, "call.admit", **ref))["ok"]
+    # The patient's phone has the consultation chat open (same room) but is not in the call.
+    phone = await _socket(live_server, connect, c.patient.user)
+    assert (await _ask(phone, "join", appointment_id=c.appointment_id))["ok"]
+    sent = await _ask(doctor, "call.offer", **ref, description=OFFER)
+    assert sent == {"ok": True, "data": {"delivered": True}}
+    candidate = {"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host", "sdpMid": "0"}
+    assert (await _ask(patient, "call.ice", **ref, candidate=candidate))["ok"]
+    await patient.until(lambda: len(patient.got(CONSULT_NS, CALL_OFFER)) == 1)
+    await doctor.until(lambda: len(doctor.got(CONSULT_NS, CALL_ICE)) == 1)
+    relayed = patient.got(CONSULT_NS, CALL_OFFER)[0]
+    assert relayed == {"session_id": c.session_id, "from": "doctor", "description": OFFER}
+    assert doctor.got(CONSULT_NS, CALL_ICE)[0]["candidate"]["candidate"] == candidate["candidate"]
+    assert phone.got(CONSULT_NS, CALL_OFFER) == [] and patient.got(CONSULT_NS, CALL_ICE) == []
+    assert doctor.got(CONSULT_NS, CALL_OFFER) == []
+
+    # The phone takes over the call: the laptop is told, and can no longer signal.
+    assert (
+        await _ask(phone, "call.join", join_token=await _grant(live_server, c, c.patient.user))
+    )["ok"]
+    await patient.until(lambda: len(patient.got(CONSULT_NS, CALL_REPLACED)) == 1)
+    assert _code(await _ask(patient, "call.ice", **ref, candidate=candidate)) == "not_joined"
+    await doctor.until(lambda: len(doctor.got(CONSULT_NS, CALL_PEER_JOINED)) == 1)
+    assert (await _ask(doctor, "call.offer", **ref, description=OFFER))["data"]["delivered"]
+    await phone.until(lambda: len(phone.got(CONSULT_NS, CALL_OFFER)) == 1)
+
+
+async def test_ending_the_session_tells_both_sockets_and_closes_the_call(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    c = await consultation(live_server.http, db, settings)
+    doctor = await _in_call(live_server, connect, c, c.doctor.user)
+    patient = await _in_call(live_server, connect, c, c.patient.user)
+    ref = {"session_id": c.session_id}
+    assert (await _ask(doctor, "call.admit", **ref))["ok"]
+    response = await live_server.http.post(
+        f"{SESSION_API}/{c.session_id}/end", headers=c.doctor.user.headers
+    )
+    assert response.status_code == 200 and response.json()["status"] == "completed"
+    for probe in (doctor, patient):
+        await probe.until(lambda p=probe: len(p.got(CONSULT_NS, CALL_ENDED)) == 1)  # type: ignore[misc]
+        news = probe.got(CONSULT_NS, CALL_ENDED)[0]
+        assert news["session_id"] == c.session_id and news["status"] == "completed"
+    assert _code(await _ask(doctor, "call.offer", **ref, description=OFFER)) == "not_joined"
+    rejoin = await live_server.http.get(
+        f"{SESSION_API}/{c.session_id}/token", headers=c.patient.user.headers
+    )
+    assert rejoin.status_code == 409
