@@ -22,6 +22,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import psutil  # type: ignore[import-untyped]
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,13 +183,9 @@ class RawSocket:
 
 
 def rss_mb(pid: int) -> float:
-    import psutil
-
     return float(psutil.Process(pid).memory_info().rss) / 2**20
 
 
 def cpu_seconds(pid: int) -> float:
-    import psutil
-
     times = psutil.Process(pid).cpu_times()
     return float(times.user + times.system)

@@ -15,11 +15,11 @@ from starlette.requests import HTTPConnection
 
 from realtime.acks import SocketError
 from realtime.protocol import (
-    CHAT_MESSAGE,
     CHAT_RATE_LIMIT,
-    CHAT_READ,
     HISTORY_PAGE,
     MAX_MESSAGE_CHARS,
+    MESSAGE,
+    READ,
     ChatMessage,
     HistoryIn,
     HistoryPage,
@@ -78,7 +78,7 @@ async def send(ctx: ConsultContext, request: MessageIn) -> ChatMessage:
             assert stored is not None
             return _message(ctx, stored)
     message = _message(ctx, row)
-    await ctx.to_others(appointment_id, CHAT_MESSAGE, message.model_dump(mode="json"))
+    await ctx.to_others(appointment_id, MESSAGE, message.model_dump(mode="json"))
     return message
 
 
@@ -108,7 +108,7 @@ async def read(ctx: ConsultContext, request: ReadIn) -> ReadReceipt:
         read_at=first["read_at"] if first else row["read_at"],
     )
     if first is not None:  # reading again changes nothing and tells nobody
-        await ctx.to_others(receipt.appointment_id, CHAT_READ, receipt.model_dump(mode="json"))
+        await ctx.to_others(receipt.appointment_id, READ, receipt.model_dump(mode="json"))
     return receipt
 
 

@@ -28,10 +28,9 @@ READ = "read"
 
 # Server -> client events.
 SLOT_DELTA = "slot.delta"
-CHAT_MESSAGE = "chat.message"
-CHAT_READ = "chat.read"
 NOTIFICATION = "notification"
 SESSION_ENDED = "session.ended"
+# /consult echoes MESSAGE and READ (completed by the server) to the other sockets in the room;
 # /agenda carries the scheduling event types themselves (appointment.created, ...), see agenda.py.
 
 # Limits (documented in docs/realtime.md).

@@ -32,6 +32,7 @@ from server.search.routes import router as search_router
 from server.settings import Settings
 from server.teleconsult.consumer import run_session_consumer
 from server.teleconsult.routes import router as teleconsult_router
+from server.teleconsult.sweeper import run_session_sweeper
 from server.web import mount_web
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def _relay(engines: Engines) -> Coroutine[Any, Any, None]:
 # Every long-running task of a node; each domain that needs one adds it here.
 BACKGROUND_TASKS: list[BackgroundTask] = [_relay, run_hold_sweeper]
 BACKGROUND_TASKS.append(run_search_indexer)
-BACKGROUND_TASKS.append(run_session_consumer)
+BACKGROUND_TASKS += [run_session_consumer, run_session_sweeper]
 
 
 @asynccontextmanager

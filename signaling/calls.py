@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from limits import parse
 from starlette.requests import HTTPConnection
 
 from realtime.acks import SocketError
@@ -48,6 +49,11 @@ if TYPE_CHECKING:
     from realtime.consult import ConsultContext
 
 log = logging.getLogger(__name__)
+
+# Per user, all devices and nodes: one negotiation is an offer or answer and a few dozen
+# candidates; a client far above this is looping or flooding the other party.
+SIGNAL_RATE_LIMIT = "300/10 seconds"
+_RATE = parse(SIGNAL_RATE_LIMIT)
 
 
 def other(role: CallRole) -> CallRole:
@@ -106,6 +112,11 @@ async def join(ctx: ConsultContext, request: CallJoinIn) -> CallJoined:
     async with engines.pool.acquire() as con:
         replaced = await store.claim_presence(con, row["id"], role, ctx.principal.user_id, ctx.sid)
         present = {r["role"]: r["sid"] for r in await store.presence_of(con, row["id"])}
+        # Read again after claiming: the doctor may have admitted, or someone ended, meanwhile.
+        row = await store.session_by_id(con, row["id"])
+        if row is None or row["status"] not in ("scheduled", "active"):
+            await store.release_presence(con, claims.session_id, ctx.sid)
+            raise SocketError("conflict", "This consultation has ended.")
     session_id = str(row["id"])
     if replaced is not None:
         await emit_to(ctx.hub, replaced, CALL_REPLACED, {"session_id": session_id})
@@ -163,6 +174,9 @@ async def admit(ctx: ConsultContext, session_id: uuid.UUID) -> Admitted:
 async def relay(ctx: ConsultContext, session_id: uuid.UUID, event: str, body: Any) -> Relayed:
     """Pass one signaling message to the other party's socket, once admission happened."""
     call = await current_call(ctx, session_id)
+    limiter = ctx.hub.engines.limiter
+    if not await limiter.hit(_RATE, "signal", str(ctx.principal.user_id)):
+        raise SocketError("rate_limited", f"Too many signaling messages ({SIGNAL_RATE_LIMIT}).")
     if not call.started:
         who = "Wait for the doctor to admit you." if call.me == "patient" else "Admit first."
         raise SocketError("forbidden", f"The call has not started: {who}")
@@ -229,6 +243,8 @@ def _waiting_payload(session_id: str, ctx: ConsultContext) -> dict[str, Any]:
 
 async def _audit_refusal(ctx: ConsultContext, session_id: uuid.UUID, exc: Exception) -> None:
     status = exc.status if isinstance(exc, MarkiniError) else 403
+    if isinstance(exc, SocketError) and exc.code == "not_found":
+        status = 404
     environ = ctx.channel.server.get_environ(ctx.sid, ctx.channel.namespace) or {}
     scope = environ.get("asgi.scope")
     await record_access(

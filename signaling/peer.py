@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -29,10 +28,10 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
-from av import VideoFrame
+from aiortc.mediastreams import AudioStreamTrack
 
 from realtime.protocol import CONSULT_NS
+from signaling.peer_media import Media
 from signaling.protocol import (
     CALL_ADMIT,
     CALL_ADMITTED,
@@ -74,30 +73,6 @@ class SignalingRefused(Exception):
     def __init__(self, event: str, error: dict[str, Any]) -> None:
         super().__init__(f"{event}: {error}")
         self.code = str(error.get("code"))
-
-
-@dataclass
-class Media:
-    """What one connection received: data-channel messages, media frames per kind."""
-
-    messages: list[str] = field(default_factory=list)
-    frames: dict[str, int] = field(default_factory=dict)
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def note(self) -> None:
-        self.changed.set()
-
-
-class SmallVideoTrack(VideoStreamTrack):
-    """Test pattern frames at 160x120: cheap to encode on a shared CI machine."""
-
-    async def recv(self) -> VideoFrame:
-        pts, time_base = await self.next_timestamp()
-        frame = VideoFrame(width=160, height=120)
-        for plane in frame.planes:
-            plane.update(bytes(plane.buffer_size))
-        frame.pts, frame.time_base = pts, time_base
-        return frame
 
 
 class CallPeer:

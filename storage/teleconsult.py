@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import TypeAlias
 
 import asyncpg
@@ -61,22 +62,37 @@ async def mark_ended(
     status: str,
     ended_by: uuid.UUID | None,
     reason: str | None,
+    at: datetime | None = None,
 ) -> asyncpg.Record | None:
-    """End an open session (duration in whole seconds since the start, 0 if it never started);
-    None when it had already ended, so concurrent ends emit one event."""
+    """End an open session at `at` (default now); duration in whole seconds since the start,
+    0 if it never started. None when it had already ended, so concurrent ends emit one event."""
     row: asyncpg.Record | None = await con.fetchrow(
-        f"""UPDATE teleconsult.sessions
-            SET status = $2, ended_at = now(), ended_by = $3, end_reason = $4,
+        f"""WITH ending AS (SELECT greatest(coalesce($5, now()), started_at) AS at
+                            FROM teleconsult.sessions WHERE id = $1)
+            UPDATE teleconsult.sessions
+            SET status = $2, ended_at = ending.at, ended_by = $3, end_reason = $4,
                 duration_s = CASE WHEN started_at IS NULL THEN 0
-                             ELSE floor(extract(epoch FROM now() - started_at))::int END
+                             ELSE floor(extract(epoch FROM ending.at - started_at))::int END
+            FROM ending
             WHERE id = $1 AND status IN ('scheduled', 'active')
             RETURNING {_COLUMNS}""",
         session_id,
         status,
         ended_by,
         reason,
+        at,
     )
     return row
+
+
+async def active_sessions(con: Executor, limit: int) -> list[asyncpg.Record]:
+    """Sessions in progress, oldest start first (the sweeper checks their window)."""
+    rows: list[asyncpg.Record] = await con.fetch(
+        f"""SELECT {_COLUMNS} FROM teleconsult.sessions WHERE status = 'active'
+            ORDER BY started_at LIMIT $1""",
+        limit,
+    )
+    return rows
 
 
 async def record_consent(

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
+from starlette.requests import HTTPConnection
 
 from bus import events
+from server.audit.service import record_access
 from server.auth.principal import Principal
 from server.crypto import EncryptedField, FieldCipher
 from server.engines import Engines
@@ -67,14 +69,43 @@ def render_appointment(row: asyncpg.Record, cipher: FieldCipher) -> AppointmentO
     )
 
 
+async def _audit_read(
+    engines: Engines,
+    principal: Principal,
+    action: str,
+    resource: tuple[str, uuid.UUID],
+    request: HTTPConnection | None,
+    status: int = 200,
+) -> None:
+    """Appointments carry health data (notes, reasons): every read or refusal is audited."""
+    await record_access(
+        engines.pool,
+        principal=principal,
+        action=action,
+        resource_type=resource[0],
+        resource_id=resource[1],
+        status=status,
+        request=request,
+    )
+
+
 async def get_appointment(
-    engines: Engines, principal: Principal, appointment_id: uuid.UUID
+    engines: Engines,
+    principal: Principal,
+    appointment_id: uuid.UUID,
+    request: HTTPConnection | None = None,
 ) -> AppointmentOut:
+    resource = ("appointment", appointment_id)
     async with engines.pool.acquire() as con:
         caller = await resolve_caller(con, principal)
         row = await store.fetch_appointment(con, appointment_id)
+    try:
         require_party(caller, row)
+    except NotFound:
+        await _audit_read(engines, principal, "appointment.read", resource, request, 404)
+        raise
     assert row is not None
+    await _audit_read(engines, principal, "appointment.read", resource, request)
     return render_appointment(row, FieldCipher(engines.settings))
 
 
@@ -139,9 +170,14 @@ async def _check_new_reason(
 
 
 async def list_for_patient(
-    engines: Engines, principal: Principal, patient_id: uuid.UUID, query: ListQuery
+    engines: Engines,
+    principal: Principal,
+    patient_id: uuid.UUID,
+    query: ListQuery,
+    request: HTTPConnection | None = None,
 ) -> AppointmentPage:
     """The patient's own list; a doctor sees only this patient's appointments with them."""
+    resource = ("patient", patient_id)
     async with engines.pool.acquire() as con:
         caller = await resolve_caller(con, principal)
         doctor_filter = None
@@ -151,6 +187,7 @@ async def list_for_patient(
         elif caller.doctor_id is not None:
             doctor_filter = caller.doctor_id
         elif caller.patient_id != patient_id:
+            await _audit_read(engines, principal, "appointments.list", resource, request, 403)
             raise Forbidden("You can only list your own appointments.")
         rows, total = await store.list_appointments(
             con,
@@ -166,15 +203,21 @@ async def list_for_patient(
 
 
 async def list_for_doctor(
-    engines: Engines, principal: Principal, doctor_id: uuid.UUID, query: ListQuery
+    engines: Engines,
+    principal: Principal,
+    doctor_id: uuid.UUID,
+    query: ListQuery,
+    request: HTTPConnection | None = None,
 ) -> AppointmentPage:
     """A doctor's agenda: that doctor and admins only."""
+    resource = ("doctor", doctor_id)
     async with engines.pool.acquire() as con:
         caller = await resolve_caller(con, principal)
         if principal.is_admin:
             if await fetch_doctor(con, doctor_id) is None:
                 raise NotFound("No such doctor.")
         elif caller.doctor_id != doctor_id:
+            await _audit_read(engines, principal, "agenda.list", resource, request, 403)
             raise Forbidden("You can only list your own agenda.")
         rows, total = await store.list_appointments(
             con,

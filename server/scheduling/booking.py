@@ -137,6 +137,9 @@ async def book_appointment(
         if doctor is None or doctor["verification_status"] != "verified":
             raise NotFound("No such doctor.")
         try:
+            # Losers of a rush see the winner's row here and skip the queue on the doctor's lock.
+            if await store.taken_at(con, doctor["id"], body.start):
+                raise SlotTaken("This slot was just taken; pick another one.")
             async with con.transaction():
                 version = await bump_version(con, doctor["id"])
                 availability = await load_availability(con, doctor)

@@ -109,12 +109,13 @@ def _list_query(
     responses=_pick(401, 403, 404, 422),
 )
 async def patient_appointments(
+    request: Request,
     patient_id: uuid.UUID,
     query: service.ListQuery = Depends(_list_query),
     principal: Principal = Depends(current_principal),
     engines: Engines = Depends(get_engines),
 ) -> AppointmentPage:
-    return await service.list_for_patient(engines, principal, patient_id, query)
+    return await service.list_for_patient(engines, principal, patient_id, query, request)
 
 
 @router.get(
@@ -124,12 +125,13 @@ async def patient_appointments(
     responses=_pick(401, 403, 404, 422),
 )
 async def doctor_appointments(
+    request: Request,
     doctor_id: uuid.UUID,
     query: service.ListQuery = Depends(_list_query),
     principal: Principal = Depends(current_principal),
     engines: Engines = Depends(get_engines),
 ) -> AppointmentPage:
-    return await service.list_for_doctor(engines, principal, doctor_id, query)
+    return await service.list_for_doctor(engines, principal, doctor_id, query, request)
 
 
 @router.get(
@@ -139,11 +141,12 @@ async def doctor_appointments(
     responses=_pick(401, 404, 422),
 )
 async def get_appointment(
+    request: Request,
     appointment_id: uuid.UUID,
     principal: Principal = Depends(current_principal),
     engines: Engines = Depends(get_engines),
 ) -> AppointmentOut:
-    return await service.get_appointment(engines, principal, appointment_id)
+    return await service.get_appointment(engines, principal, appointment_id, request)
 
 
 @router.put(

@@ -27,7 +27,7 @@ MAX_RANGE = timedelta(days=31)
 # Busy periods are read this much beyond the range so long slots and buffers see their neighbours.
 _MARGIN = timedelta(days=1)
 _NEXT_SLOT_STEP = timedelta(days=14)
-_ALTERNATIVE_WINDOWS = (timedelta(days=2), MAX_RANGE / 2)
+_ALTERNATIVE_WINDOWS = (timedelta(hours=6), timedelta(days=2), MAX_RANGE / 2)
 
 
 def zone_of(name: str) -> ZoneInfo:
@@ -229,8 +229,8 @@ async def nearest_free_slots(
     """Up to `count` free slots closest to `target` (the alternatives of a 409), as JSON.
 
     Runs on the caller's connection (after its transaction rolled back): taking a second pool
-    connection per request could exhaust the pool under a booking rush. Looks two days around
-    the target first, which nearly always suffices, before widening to half a month.
+    connection per request could exhaust the pool under a booking rush. Looks six hours around
+    the target first, which nearly always suffices, then two days, then half a month.
     """
     now = datetime.now(UTC)
     availability = await load_availability(con, doctor)

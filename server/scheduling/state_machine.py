@@ -49,8 +49,9 @@ TRANSITIONS: dict[str, dict[str, Status]] = {
     "no-show": {},
 }
 
-# Actions only the system performs; never offered to API callers.
-_INTERNAL: frozenset[str] = frozenset({"expire"})
+# Actions only other domains or the system perform (payments, the sweeper); never offered to
+# API callers as allowed_transitions.
+_INTERNAL: frozenset[str] = frozenset({"pay", "expire"})
 
 
 def allowed_transitions(status: str) -> list[str]:

@@ -1,5 +1,5 @@
 """Durable consumer "teleconsult-sessions": a confirmed teleconsultation appointment gets its
-session; a cancelled or missed one closes a session that never started.
+session; a cancelled, missed or completed one fails its session if the call never started.
 
 Idempotent (bus.consumer.idempotent): each event id is applied once, in the transaction that
 records it; creating a session twice is a no-op anyway (one session per appointment).
@@ -26,6 +26,7 @@ CONSUMER = "teleconsult-sessions"
 CLOSING = {
     events.APPOINTMENT_CANCELLED: "appointment cancelled",
     events.APPOINTMENT_NO_SHOW: "appointment marked as a no-show",
+    events.APPOINTMENT_COMPLETED: "appointment completed without a video call",
 }
 HANDLED = frozenset({events.APPOINTMENT_CONFIRMED, *CLOSING})
 

@@ -241,6 +241,21 @@ async def list_appointments(
     return list(rows), int(total)
 
 
+async def taken_at(
+    con: asyncpg.Connection | asyncpg.Pool, doctor_id: uuid.UUID, instant: datetime
+) -> bool:
+    """Whether an active appointment of the doctor covers `instant` (no lock, a quick look)."""
+    taken = await con.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM scheduling.appointments
+                          WHERE doctor_id = $1 AND period @> $2::timestamptz
+                            AND status = ANY($3::text[]))""",
+        doctor_id,
+        instant,
+        ACTIVE_STATUSES,
+    )
+    return bool(taken)
+
+
 async def has_history_with(
     con: asyncpg.Connection, doctor_id: uuid.UUID, patient_id: uuid.UUID
 ) -> bool:

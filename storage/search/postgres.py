@@ -8,6 +8,7 @@ absent ones away and still picks the right index for the ones present.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -40,6 +41,8 @@ MAX_QUERY_WORDS = 8
 # "marie" as to "martin"): they match as prefixes only.
 MIN_FUZZY_LENGTH = 5
 MAX_CORRECTIONS = 5
+# earthdistance's earth() radius, in metres: ll_to_earth() points lie on this sphere.
+EARTH_RADIUS_M = 6378168.0
 
 # The query's words as the index sees them (folded, split like the documents), each with the
 # vocabulary words it nearly is.
@@ -57,6 +60,17 @@ LEFT JOIN LATERAL (
 ) n ON true
 GROUP BY q.lexeme
 """
+
+
+def chord_m(arc_m: float) -> float:
+    """The straight-line length under a great-circle arc, on earthdistance's sphere."""
+    return 2 * EARTH_RADIUS_M * math.sin(min(arc_m / (2 * EARTH_RADIUS_M), math.pi / 2))
+
+
+def arc_km(chord: float | None) -> float | None:
+    if chord is None:
+        return None
+    return 2 * EARTH_RADIUS_M * math.asin(min(chord / (2 * EARTH_RADIUS_M), 1.0)) / 1000
 
 
 def _lexeme(word: str) -> str:
@@ -82,15 +96,19 @@ def text_query(words: list[asyncpg.Record]) -> TextQuery | None:
 
 
 SEARCH_SQL = """
-WITH matched AS MATERIALIZED (
-    SELECT i.doctor_id, i.first_name, i.last_name, i.specializations, i.city, i.city_key,
-           i.postcode, i.consultation_fee, i.currency, i.rating, i.total_reviews, i.languages,
-           i.accepts_new_patients, i.profile_image_url, i.offers_in_person,
-           i.offers_teleconsultation, i.next_in_person, i.next_teleconsultation, i.next_available,
+WITH point AS (
+    -- Once per query: ll_to_earth() per row (with the earth domain's checks) costs 10x more.
+    SELECT ll_to_earth($6::float8, $7::float8) AS center
+),
+-- Distances are compared as chords (cube_distance, in C): the great-circle earth_distance() is
+-- a chain of SQL functions costing microseconds per row. $19 is the radius as a chord.
+matched AS MATERIALIZED (
+    SELECT i.doctor_id, i.specializations, i.city, i.city_key, i.consultation_fee, i.rating,
+           i.total_reviews,
            CASE $11::text WHEN 'in-person' THEN i.next_in_person
                           WHEN 'teleconsultation' THEN i.next_teleconsultation
                           ELSE i.next_available END AS next_slot,
-           earth_distance(i.location, ll_to_earth($6::float8, $7::float8)) / 1000 AS distance_km,
+           cube_distance(i.location, (SELECT center FROM point)) AS chord,
            -- As typed outranks corrected; weights D bio, C city, B specialty, A name.
            CASE WHEN $1::tsquery IS NULL THEN 0
                 ELSE ts_rank('{0.05, 0.2, 0.4, 1.0}', i.document, $2::tsquery)
@@ -102,9 +120,8 @@ WITH matched AS MATERIALIZED (
       AND ($4::text IS NULL OR i.city_key = search.fold($4::text))
       AND ($5::text IS NULL OR i.postcode LIKE $5::text || '%')
       AND ($8::float8 IS NULL
-           OR (earth_box(ll_to_earth($6::float8, $7::float8), $8::float8) @> i.location
-               AND earth_distance(ll_to_earth($6::float8, $7::float8), i.location)
-                   <= $8::float8))
+           OR (earth_box((SELECT center FROM point), $8::float8) @> i.location
+               AND cube_distance(i.location, (SELECT center FROM point)) <= $19::float8))
       AND ($9::float8 IS NULL OR i.rating >= $9::float8)
       AND ($10::int IS NULL OR i.consultation_fee <= $10::int)
       AND ($11::text IS NULL
@@ -118,13 +135,13 @@ WITH matched AS MATERIALIZED (
                              ELSE i.next_available END <= $14::timestamptz)
 ),
 page AS (
-    SELECT m.*,
+    SELECT m.doctor_id, m.chord,
            CASE $15::text WHEN 'relevance' THEN -m.score
-                          WHEN 'distance' THEN m.distance_km
+                          WHEN 'distance' THEN m.chord
                           WHEN 'rating' THEN -m.rating::float8
                           WHEN 'fee' THEN m.consultation_fee::float8
                           WHEN 'next_available' THEN extract(epoch FROM m.next_slot)::float8
-           END AS sort_key
+           END AS sort_key, m.rating, m.total_reviews
     FROM matched m
     ORDER BY sort_key ASC NULLS LAST, m.rating DESC, m.total_reviews DESC, m.doctor_id
     LIMIT $16::int OFFSET $17::int
@@ -140,22 +157,30 @@ totals AS (
             FROM (SELECT min(m.city) AS value, count(*) AS n FROM matched m WHERE m.city <> ''
                   GROUP BY m.city_key ORDER BY n DESC, value LIMIT $18::int) f) AS city_facets
 )
-SELECT t.total, t.specialty_facets, t.city_facets, p.*
-FROM totals t LEFT JOIN page p ON true
+SELECT t.total, t.specialty_facets, t.city_facets, p.chord, i.doctor_id, i.first_name,
+       i.last_name, i.specializations, i.city, i.postcode, i.consultation_fee, i.currency,
+       i.rating, i.total_reviews, i.languages, i.accepts_new_patients, i.profile_image_url,
+       i.offers_in_person, i.offers_teleconsultation, i.next_in_person,
+       i.next_teleconsultation, i.next_available
+FROM totals t
+LEFT JOIN page p ON true
+LEFT JOIN search.doctor_index i ON i.doctor_id = p.doctor_id
 ORDER BY p.sort_key ASC NULLS LAST, p.rating DESC, p.total_reviews DESC, p.doctor_id
 """
 
 NEARBY_SQL = """
+WITH point AS (SELECT ll_to_earth($1::float8, $2::float8) AS center)
 SELECT i.doctor_id, i.first_name, i.last_name, i.specializations, i.city, i.postcode,
        i.consultation_fee, i.currency, i.rating, i.total_reviews, i.languages,
        i.accepts_new_patients, i.profile_image_url, i.offers_in_person,
        i.offers_teleconsultation, i.next_in_person, i.next_teleconsultation, i.next_available,
-       earth_distance(ll_to_earth($1::float8, $2::float8), i.location) / 1000 AS distance_km
+       cube_distance(i.location, (SELECT center FROM point)) AS chord
 FROM search.doctor_index i
-WHERE earth_box(ll_to_earth($1::float8, $2::float8), $3::float8) @> i.location
-  AND earth_distance(ll_to_earth($1::float8, $2::float8), i.location) <= $3::float8
+WHERE earth_box((SELECT center FROM point), $3::float8) @> i.location
+  AND cube_distance(i.location, (SELECT center FROM point)) <= $6::float8
   AND ($5::text IS NULL OR i.specializations @> ARRAY[$5::text])
-ORDER BY i.location <-> ll_to_earth($1::float8, $2::float8), i.doctor_id
+-- Nearest first straight from the GiST index (KNN), so only `limit` rows are read.
+ORDER BY i.location <-> (SELECT center FROM point), i.doctor_id
 LIMIT $4::int
 """
 
@@ -194,16 +219,16 @@ LIMIT $3::int
 
 # Distinct cities starting with the typed text, by a skip-scan of the city_key btree (one
 # probe per city, however many doctors each has), then cities a typo correction names exactly.
-# `$1` is reduced to words and spaces by the caller: no LIKE wildcard reaches the pattern.
 CITY_SUGGEST_SQL = """
-WITH RECURSIVE typed AS (SELECT search.fold($1::text) AS prefix),
-cities AS (
-    (SELECT i.city_key FROM search.doctor_index i, typed
-     WHERE i.city_key LIKE typed.prefix || '%'
+WITH RECURSIVE cities AS (
+    (SELECT i.city_key FROM search.doctor_index i
+     WHERE i.city_key >= search.fold($1::text)
+       AND i.city_key < search.fold($1::text) || chr(1114111)
      ORDER BY i.city_key LIMIT 1)
     UNION ALL
-    SELECT (SELECT i.city_key FROM search.doctor_index i, typed
-            WHERE i.city_key > c.city_key AND i.city_key LIKE typed.prefix || '%'
+    SELECT (SELECT i.city_key FROM search.doctor_index i
+            WHERE i.city_key > c.city_key
+              AND i.city_key < search.fold($1::text) || chr(1114111)
             ORDER BY i.city_key LIMIT 1)
     FROM cities c WHERE c.city_key IS NOT NULL
 ),
@@ -260,10 +285,11 @@ class PostgresSearch:
                 query.limit,
                 query.offset,
                 FACET_SIZE,
+                None if query.radius_km is None else chord_m(query.radius_km * 1000),
             )
         first = rows[0]
         hits = [
-            hit_from_row(r, query.visit_type, r["distance_km"])
+            hit_from_row(r, query.visit_type, arc_km(r["chord"]))
             for r in rows
             if r["doctor_id"] is not None
         ]
@@ -283,8 +309,9 @@ class PostgresSearch:
                 query.radius_km * 1000,
                 query.limit,
                 query.specialty,
+                chord_m(query.radius_km * 1000),
             )
-        return [hit_from_row(r, None, r["distance_km"]) for r in rows]
+        return [hit_from_row(r, None, arc_km(r["chord"])) for r in rows]
 
     async def suggest(self, text: str, limit: int) -> list[Suggestion]:
         async with self._reading() as con:

@@ -15,7 +15,7 @@ from realtime.protocol import AVAILABILITY_NS, SLOT_DELTA
 from server.settings import Settings
 from tests.factories import Doctor, make_doctor, make_patient
 from tests.realtime.conftest import ConnectProbe, LiveServer
-from tests.realtime.helpers import SlotMirror, page_keys
+from tests.realtime.helpers import Key, SlotMirror, page_keys
 from tests.server.scheduling.helpers import availability, book, local, put_availability
 
 pytestmark = pytest.mark.engines
@@ -29,7 +29,7 @@ async def _doctor_with_slots(
     return doctor
 
 
-async def _fresh(server: LiveServer, mirror: SlotMirror) -> tuple[int, set]:  # type: ignore[type-arg]
+async def _fresh(server: LiveServer, mirror: SlotMirror) -> tuple[int, set[Key]]:
     response = await server.http.get(
         "/api/v1/appointments/slots/available",
         params={

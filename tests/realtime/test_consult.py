@@ -11,11 +11,11 @@ import pytest
 import socketio
 
 from realtime.protocol import (
-    CHAT_MESSAGE,
     CHAT_RATE_LIMIT,
-    CHAT_READ,
     CONSULT_NS,
     MAX_MESSAGE_CHARS,
+    MESSAGE,
+    READ,
 )
 from server.settings import Settings
 from tests.factories import Doctor, Patient, make_doctor, make_patient
@@ -25,7 +25,7 @@ from tests.server.scheduling.helpers import availability, booked, local, put_ava
 
 pytestmark = pytest.mark.engines
 
-CHAT_EVENTS = [(CONSULT_NS, CHAT_MESSAGE), (CONSULT_NS, CHAT_READ)]
+CHAT_EVENTS = [(CONSULT_NS, MESSAGE), (CONSULT_NS, READ)]
 
 
 async def _appointment(
@@ -69,12 +69,12 @@ async def test_the_two_parties_chat_with_history_and_read_receipts(
     assert resent["data"]["id"] == sent["data"]["id"], "a resend is not a second message"
     reply = await _say(desk, appointment_id, "Bonjour, je vous écoute")
 
-    await phone.until(lambda: len(phone.got(CONSULT_NS, CHAT_MESSAGE)) == 1)
-    await laptop.until(lambda: len(laptop.got(CONSULT_NS, CHAT_MESSAGE)) == 2)
+    await phone.until(lambda: len(phone.got(CONSULT_NS, MESSAGE)) == 1)
+    await laptop.until(lambda: len(laptop.got(CONSULT_NS, MESSAGE)) == 2)
     # Each other device got each message once; the sending device none of its own.
-    assert [m["id"] for m in desk.got(CONSULT_NS, CHAT_MESSAGE)] == [sent["data"]["id"]]
-    assert [m["id"] for m in phone.got(CONSULT_NS, CHAT_MESSAGE)] == [reply["data"]["id"]]
-    assert [m["body"] for m in laptop.got(CONSULT_NS, CHAT_MESSAGE)] == [
+    assert [m["id"] for m in desk.got(CONSULT_NS, MESSAGE)] == [sent["data"]["id"]]
+    assert [m["id"] for m in phone.got(CONSULT_NS, MESSAGE)] == [reply["data"]["id"]]
+    assert [m["body"] for m in laptop.got(CONSULT_NS, MESSAGE)] == [
         "Bonjour docteur",
         "Bonjour, je vous écoute",
     ]
@@ -85,8 +85,8 @@ async def test_the_two_parties_chat_with_history_and_read_receipts(
     assert again["data"]["read_at"] == receipt["data"]["read_at"]
     own = await phone.call(CONSULT_NS, "read", {"message_id": sent["data"]["id"]})
     assert own["ok"] is False and own["error"]["code"] == "not_found"
-    await phone.until(lambda: len(phone.got(CONSULT_NS, CHAT_READ)) == 1)
-    assert phone.got(CONSULT_NS, CHAT_READ)[0]["message_id"] == sent["data"]["id"]
+    await phone.until(lambda: len(phone.got(CONSULT_NS, READ)) == 1)
+    assert phone.got(CONSULT_NS, READ)[0]["message_id"] == sent["data"]["id"]
 
     for i in range(3):
         assert (await _say(phone, appointment_id, f"note {i}"))["ok"]
@@ -107,7 +107,7 @@ async def test_the_two_parties_chat_with_history_and_read_receipts(
     stored = await db.fetch("SELECT body::text AS body FROM chat.messages")
     assert len(stored) == 5 and not any("Bonjour" in r["body"] for r in stored), "encrypted"
     # Once per device: after all that, still one copy of each message per other device.
-    assert len(desk.got(CONSULT_NS, CHAT_MESSAGE)) == 4
+    assert len(desk.got(CONSULT_NS, MESSAGE)) == 4
 
 
 async def test_a_third_user_cannot_join_and_the_refusal_is_audited(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from realtime.protocol import AGENDA_NS, AVAILABILITY_NS, CHAT_MESSAGE, CONSULT_NS, SLOT_DELTA
+from realtime.protocol import AGENDA_NS, AVAILABILITY_NS, CONSULT_NS, MESSAGE, SLOT_DELTA
 from server.settings import Settings
 from tests.factories import make_doctor, make_patient
 from tests.realtime.conftest import ConnectProbe, StartServer
@@ -78,7 +78,7 @@ async def test_chat_between_parties_on_different_nodes_is_delivered_once(
     doctor, patient = await make_doctor(db, settings), await make_patient(db, settings)
     await put_availability(node_a.http, doctor, availability(notice=0))
     appointment = await booked(node_a.http, patient, doctor, local(doctor, 2, "10:00"))
-    events = [(CONSULT_NS, CHAT_MESSAGE), (AGENDA_NS, "waiting_room.joined")]
+    events = [(CONSULT_NS, MESSAGE), (AGENDA_NS, "waiting_room.joined")]
     on_a = await connect(node_a, [CONSULT_NS], patient.user.token, events)
     on_b = await connect(node_b, [CONSULT_NS, AGENDA_NS], doctor.user.token, events)
     for probe in (on_a, on_b):
@@ -86,14 +86,14 @@ async def test_chat_between_parties_on_different_nodes_is_delivered_once(
 
     hello = {"appointment_id": appointment["id"], "body": "Bonjour"}
     assert (await on_a.call(CONSULT_NS, "message", hello))["ok"]
-    await on_b.until(lambda: bool(on_b.got(CONSULT_NS, CHAT_MESSAGE)))
+    await on_b.until(lambda: bool(on_b.got(CONSULT_NS, MESSAGE)))
     reply = {"appointment_id": appointment["id"], "body": "Bonjour !"}
     assert (await on_b.call(CONSULT_NS, "message", reply))["ok"]
-    await on_a.until(lambda: bool(on_a.got(CONSULT_NS, CHAT_MESSAGE)))
+    await on_a.until(lambda: bool(on_a.got(CONSULT_NS, MESSAGE)))
     for n in (1, 2):  # emitted on node A, through Redis, to the doctor's socket on node B
         await node_a.realtime.notify_agenda(doctor.id, "waiting_room.joined", {"n": n})
     await on_b.until(lambda: len(on_b.got(AGENDA_NS, "waiting_room.joined")) >= 2)
 
-    assert [m["body"] for m in on_b.got(CONSULT_NS, CHAT_MESSAGE)] == ["Bonjour"]
-    assert [m["body"] for m in on_a.got(CONSULT_NS, CHAT_MESSAGE)] == ["Bonjour !"]
+    assert [m["body"] for m in on_b.got(CONSULT_NS, MESSAGE)] == ["Bonjour"]
+    assert [m["body"] for m in on_a.got(CONSULT_NS, MESSAGE)] == ["Bonjour !"]
     assert on_b.got(AGENDA_NS, "waiting_room.joined") == [{"n": 1}, {"n": 2}]

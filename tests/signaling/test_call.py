@@ -9,7 +9,8 @@ import asyncpg
 import pytest
 
 from server.settings import Settings
-from signaling.peer import CallPeer, SmallVideoTrack
+from signaling.peer import CallPeer
+from signaling.peer_media import SmallVideoTrack
 from signaling.protocol import (
     AGENDA_WAITING,
     CALL_ADMITTED,

@@ -53,6 +53,7 @@ async def test_a_failing_migration_rolls_back_and_is_not_recorded(
     con = await asyncpg.connect(empty_database)
     try:
         assert await con.fetchval("SELECT to_regclass('half')") is None
-        assert [r["version"] for r in await con.fetch("SELECT version FROM schema_migrations")] == [1]
+        recorded = await con.fetch("SELECT version FROM schema_migrations")
+        assert [r["version"] for r in recorded] == [1]
     finally:
         await con.close()

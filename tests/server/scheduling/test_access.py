@@ -38,6 +38,13 @@ async def test_an_appointment_is_visible_to_its_parties_and_admins_only(
         assert (await client.delete(url, headers=user.headers)).status_code == 404
     assert (await client.get(url)).status_code == 401
     assert (await client.get(f"{URL}/not-an-id", headers=admin.headers)).status_code == 422
+    reads = await db.fetch(
+        """SELECT user_id, response_status FROM audit.logs
+           WHERE action = 'appointment.read' AND resource_id = $1 ORDER BY seq""",
+        appointment["id"],
+    )
+    assert [r["response_status"] for r in reads] == [200, 200, 200, 404, 404]
+    assert reads[3]["user_id"] == other_patient.user.id
 
 
 async def test_lists_per_patient_and_per_doctor_respect_roles_and_filters(

@@ -21,7 +21,9 @@ from pydantic import SecretStr
 
 from server.app import create_app
 from server.settings import Settings
+from server.teleconsult.sweeper import close_expired_sessions
 from signaling.tokens import JOIN_AUDIENCE
+from storage.pool import open_pool
 from tests.conftest import EngineUrls, delete_stream, make_settings
 from tests.factories import make_user
 from tests.server.scheduling.helpers import events_of
@@ -276,3 +278,27 @@ async def test_cancelling_the_appointment_fails_its_unstarted_session(
     assert [(e["session_id"], e["ended_by"]) for e in events] == [(session_id, None)]
     join = await client.post(f"{SESSION_API}/{session_id}/join", headers=patient.user.headers)
     assert join.status_code == 409
+
+
+async def test_a_call_nobody_ended_is_completed_when_its_window_closes(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings, database_url: str
+) -> None:
+    c = await consultation(client, db, settings)
+    start = datetime.now(UTC) - timedelta(hours=3)
+    await move_to(db, c.appointment_id, start)  # ended 2.5 h ago; the grace is 30 min
+    await db.execute(
+        """UPDATE teleconsult.sessions SET status = 'active', started_at = $2 WHERE id = $1""",
+        uuid.UUID(c.session_id),
+        start + timedelta(minutes=2),
+    )
+    async with open_pool(database_url, max_size=2) as pool:
+        assert await close_expired_sessions(pool, settings) == 1
+        assert await close_expired_sessions(pool, settings) == 0
+    row = await db.fetchrow(
+        "SELECT status, ended_at, duration_s, end_reason FROM teleconsult.sessions"
+    )
+    assert row is not None and row["status"] == "completed"
+    closes = start + timedelta(minutes=30) + timedelta(seconds=settings.consult_grace_s)
+    assert row["ended_at"] == closes and row["duration_s"] == (58 * 60)
+    [event] = await events_of(db, "teleconsultation.ended")
+    assert event["ended_by"] is None and event["reason"] == "joining window closed"
