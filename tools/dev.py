@@ -63,9 +63,12 @@ def main() -> None:
     up.add_argument("--port", type=int, default=8000)
     up.set_defaults(func=cmd_up)
     test = sub.add_parser("test", help="install, lint, type-check and run every test")
-    test.add_argument("pytest_args", nargs="*", help="passed to pytest")
+    test.epilog = "Further arguments go to pytest."
     test.set_defaults(func=cmd_test)
-    args = parser.parse_args()
+    args, extra = parser.parse_known_args()
+    if extra and args.command != "test":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.pytest_args = extra
     try:
         args.func(args)
     except subprocess.CalledProcessError as exc:
