@@ -109,9 +109,9 @@ class Realtime:
         if isinstance(listener, asyncio.Task):
             listener.cancel()
             await asyncio.gather(listener, return_exceptions=True)
-        redis = getattr(manager, "redis", None)
-        if redis is not None:
-            await redis.aclose()
+        for connection in (getattr(manager, "pubsub", None), getattr(manager, "redis", None)):
+            if connection is not None:
+                await connection.aclose()
 
     async def notify_agenda(
         self, doctor_id: uuid.UUID, event: str, payload: dict[str, Any]

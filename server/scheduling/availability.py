@@ -140,11 +140,13 @@ async def preview_availability(
         async with con.transaction(isolation="repeatable_read", readonly=True):
             version = await current_version(con, doctor_id)
             slots = await free_slots(con, proposal, start, end, now)
-    return SlotsPage(
-        doctor_id=doctor_id,
-        time_zone=doctor["time_zone"],
-        from_=start,
-        to=end,
-        availability_version=version,
-        slots=render(slots, zone),
+    return SlotsPage.model_validate(
+        {
+            "doctor_id": doctor_id,
+            "time_zone": doctor["time_zone"],
+            "from": start,
+            "to": end,
+            "availability_version": version,
+            "slots": render(slots, zone),
+        }
     )

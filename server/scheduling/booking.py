@@ -151,6 +151,7 @@ async def book_appointment(
                 if reason is not None and reason.fee_override is not None:
                     fee = reason.fee_override
                 held = settings.payments_required and fee > 0
+                expires = now + timedelta(seconds=settings.hold_ttl_s) if held else None
                 await store.insert_appointment(
                     con,
                     store.NewAppointment(
@@ -166,9 +167,7 @@ async def book_appointment(
                         notes=encrypt_notes(cipher, appointment_id, body.notes),
                         fee=fee,
                         currency=doctor["currency"],
-                        hold_expires_at=now + timedelta(seconds=settings.hold_ttl_s)
-                        if held
-                        else None,
+                        hold_expires_at=expires,
                         created_by=principal.user_id,
                     ),
                 )

@@ -11,9 +11,8 @@ from datetime import UTC, datetime
 import asyncpg
 
 from server.errors import NotFound
-from server.scheduling.availability import get_availability
 from server.scheduling.model import VisitType
-from server.scheduling.slots import next_available_slot
+from server.scheduling.service import get_availability, next_available_slot
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from storage.search.base import SortKey, SuggestionType, VisitType
 
@@ -21,6 +21,14 @@ MAX_AVAILABLE_WITHIN_DAYS = 90
 
 class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_means_absent(cls, data: Any) -> Any:
+        # A search form sends every field, filled or not: "?specialty=&lat=" filters nothing.
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
+        return data
 
 
 class DoctorSearchParams(_Params):

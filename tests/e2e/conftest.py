@@ -13,6 +13,7 @@ import sys
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,17 @@ from tests.e2e.demo import Demo
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# WebRTC between two contexts: fake camera and microphone, granted without asking, loopback
+# candidates allowed and not hidden behind mDNS names (shared/TESTING-NETWORK.md). Only inside
+# a loopback-only network namespace: tests/e2e/test_consultation.py sets NETNS_FLAG there.
+WEBRTC_ARGS = [
+    *CHROMIUM_ARGS,
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+]
+NETNS_FLAG = "MARKINI_E2E_NETNS"
 DESKTOP = ViewportSize(width=1280, height=900)
 PHONE = ViewportSize(width=375, height=812)
 # Every test's browser sees the same zone, so "10:00" in an assertion means one instant.
@@ -73,6 +85,15 @@ async def live(
     template_db: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[LiveServer]:
+    async with serve(engine_urls, template_db, tmp_path_factory.mktemp("e2e")) as server:
+        yield server
+
+
+@asynccontextmanager
+async def serve(
+    engine_urls: EngineUrls, template_db: str, data_dir: Path, **overrides: Any
+) -> AsyncIterator[LiveServer]:
+    """The app on a free port of 127.0.0.1 with its own database; `overrides` go to Settings."""
     name = f"mk_e2e_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(engine_urls.admin_dsn)
     await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
@@ -81,9 +102,10 @@ async def live(
     settings = make_settings(
         dsn,
         engine_urls.nats_url,
-        tmp_path_factory.mktemp("e2e"),
+        data_dir,
         login_rate_limit="1000/minute",
         forgot_rate_limit="1000/minute",
+        **overrides,
     )
     thread = _ServerThread(create_app(settings))
     thread.start()

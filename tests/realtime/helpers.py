@@ -74,25 +74,19 @@ class SlotMirror:
     start: datetime
     end: datetime
     slots: set[Key] = field(default_factory=set)
+    snapshot_version: int = 0
     version: int = 0
     applied: int = 0  # deltas of this doctor consumed from probe.got(...)
     resyncs: int = 0
 
     async def subscribe(self) -> dict[str, Any]:
+        window = {"doctor_id": self.doctor_id, "from": self.start.isoformat()}
         ack = await self.probe.call(
-            AVAILABILITY_NS,
-            "subscribe",
-            {
-                "doctor_id": self.doctor_id,
-                "from": self.start.isoformat(),
-                "to": self.end.isoformat(),
-            },
+            AVAILABILITY_NS, "subscribe", {**window, "to": self.end.isoformat()}
         )
         assert ack["ok"], ack
         self.slots = page_keys(ack["data"])
-        self.version = ack["data"]["availability_version"]
-        # Deltas before this ack belong to an older subscription: skip them.
-        self.applied = len(self._deltas())
+        self.snapshot_version = self.version = ack["data"]["availability_version"]
         return dict(ack["data"])
 
     def _deltas(self) -> list[dict[str, Any]]:
@@ -108,6 +102,10 @@ class SlotMirror:
         while self.applied < len(deltas):
             delta = deltas[self.applied]
             self.applied += 1
+            # Already in the snapshot (a previous subscription's delta; python-socketio may run
+            # the ack's continuation after events that followed the ack).
+            if delta["availability_version"] <= self.snapshot_version:
+                continue
             if delta["kind"] == "resync":
                 self.resyncs += 1
                 await self.subscribe()

@@ -11,6 +11,7 @@ import pytest
 
 from bus import events
 from bus.outbox import emit
+from realtime import availability as realtime_availability
 from realtime.protocol import AVAILABILITY_NS, SLOT_DELTA
 from server.settings import Settings
 from tests.factories import Doctor, make_doctor, make_patient
@@ -168,3 +169,61 @@ async def test_changes_outside_the_watched_range_are_not_sent(
     [delta] = watcher.got(AVAILABILITY_NS, SLOT_DELTA)  # the 15:00 booking was never sent
     assert delta["kind"] == "booked" and delta["availability_version"] == version + 2
     assert mirror.resyncs == 0
+
+
+async def test_a_change_racing_the_snapshot_is_sent_after_the_ack_not_lost(
+    live_server: LiveServer,
+    connect: ConnectProbe,
+    db: asyncpg.Connection,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    doctor = await _doctor_with_slots(db, settings, live_server)
+    patient = await make_patient(db, settings)
+    window = (local(doctor, 2, "08:00"), local(doctor, 2, "20:00"))
+    events = [(AVAILABILITY_NS, SLOT_DELTA)]
+    early = await connect(live_server, [AVAILABILITY_NS], events=events)
+    early_mirror = SlotMirror(early, str(doctor.id), *window)
+    version = (await early_mirror.subscribe())["availability_version"]
+    late = await connect(live_server, [AVAILABILITY_NS])
+    order: list[object] = []
+    late.client.on(SLOT_DELTA, lambda d: order.append(d["availability_version"]), AVAILABILITY_NS)
+    handle_ack = late.client._handle_ack  # packets are handled in arrival order up to here
+
+    async def record_ack(*args: object) -> None:
+        order.append("ack")
+        await handle_ack(*args)
+
+    late.client._handle_ack = record_ack
+    read, release = asyncio.Event(), asyncio.Event()
+    real_snapshot = realtime_availability.list_available_slots
+
+    async def held_snapshot(*args: object, **kwargs: object) -> object:
+        page = await real_snapshot(*args, **kwargs)  # type: ignore[arg-type]
+        read.set()
+        await release.wait()  # the server is slow to answer: a booking commits meanwhile
+        return page
+
+    monkeypatch.setattr(realtime_availability, "list_available_slots", held_snapshot)
+    subscribing = asyncio.create_task(
+        late.call(
+            AVAILABILITY_NS,
+            "subscribe",
+            {
+                "doctor_id": str(doctor.id),
+                "from": window[0].isoformat(),
+                "to": window[1].isoformat(),
+            },
+        )
+    )
+    await read.wait()
+    assert (
+        await book(live_server.http, patient, doctor, local(doctor, 2, "10:00"))
+    ).status_code == 201
+    await early_mirror.until_version(version + 1)  # the node has routed the change by now
+    release.set()
+    ack = await subscribing
+
+    assert ack["ok"] and ack["data"]["availability_version"] == version
+    await late.until(lambda: len(order) == 2)
+    assert order == ["ack", version + 1]

@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+import socketio
 
 from realtime.protocol import AVAILABILITY_NS, MAX_DOCTORS_PER_SOCKET
 from server.settings import Settings
@@ -87,3 +88,18 @@ async def test_a_socket_watches_at_most_ten_doctors(
         "data": {"doctor_id": str(doctors[0].id), "subscribed": False, "was_subscribed": True},
     }
     assert (await probe.call(AVAILABILITY_NS, "subscribe", watch(doctors[-1].id)))["ok"]
+
+
+async def test_long_polling_clients_are_served_too(
+    live_server: LiveServer, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await make_doctor(db, settings)
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(live_server.url, namespaces=[AVAILABILITY_NS], transports=["polling"])
+    try:
+        start, end = local(doctor, 1, "08:00"), local(doctor, 1, "18:00")
+        window = {"doctor_id": str(doctor.id), "from": start.isoformat(), "to": end.isoformat()}
+        ack = await client.call("subscribe", window, namespace=AVAILABILITY_NS, timeout=15)
+        assert ack["ok"] is True
+    finally:
+        await client.disconnect()

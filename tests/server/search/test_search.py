@@ -191,6 +191,11 @@ async def test_bad_input_is_a_422_problem_naming_the_field(
     assert field in [e["field"].removeprefix("query.") for e in body["errors"]]
 
 
+async def test_blank_form_fields_filter_nothing(env: SearchEnv) -> None:
+    blank = {"q": "", "specialty": "", "lat": "", "lon": " ", "radius": "", "sort": ""}
+    assert (await search(env.client, **blank))["total"] == len(dataset.DOCTORS)
+
+
 async def test_concurrent_searches_agree(env: SearchEnv) -> None:
     queries = [{"q": "cardio"}, {"city": "Paris"}, {"sort": "rating"}] * 10
     results = await asyncio.gather(*(names(env.client, **q) for q in queries))

@@ -4,8 +4,10 @@ import type { Appointment, AppointmentPage, Availability, Slot, SlotsPage, Visit
 
 // Mirrors the server's default patient_cancel_cutoff_h; a 409 too-late answer carries the real one.
 export const CANCEL_CUTOFF_HOURS = 24;
-// The video room opens this long before the start (and stays open until the end).
-export const VIDEO_OPENS_MINUTES = 10;
+// The video room opens this long before the start and closes this long after the end (the
+// server's MARKINI_CONSULT_JOIN_EARLY_S / _GRACE_S defaults; the server has the last word).
+export const VIDEO_OPENS_MINUTES = 15;
+export const VIDEO_GRACE_MINUTES = 30;
 
 export const ACTIVE_STATUSES = ["held", "scheduled", "confirmed"] as const;
 
@@ -18,7 +20,7 @@ export function videoWindowOpen(appointment: Appointment, now = Date.now()): boo
     appointment.visit_type === "teleconsultation" &&
     isActive(appointment) &&
     now >= Date.parse(appointment.start) - VIDEO_OPENS_MINUTES * 60_000 &&
-    now < Date.parse(appointment.end)
+    now < Date.parse(appointment.end) + VIDEO_GRACE_MINUTES * 60_000
   );
 }
 

@@ -13,6 +13,7 @@ import type { Appointment, PatientProfile } from "../../lib/types";
 import { StatusBadge } from "../../components/StatusBadge";
 import { strings } from "./strings";
 import { useAgenda } from "./useAgenda";
+import { WaitingRoom } from "./WaitingRoom";
 import "./agenda.css";
 
 type View = "day" | "week";
@@ -67,6 +68,7 @@ export default function AgendaPage() {
           <p class="visually-hidden">{t("changed", { what: t(eventWord(agenda.lastEvent.type)) })}</p>
         )}
       </div>
+      <WaitingRoom waiting={agenda.waiting} items={agenda.items} patients={patients.data} />
       {agenda.error !== undefined && <ErrorView error={agenda.error} />}
       {(doctor.loading || (agenda.loading && agenda.items.length === 0)) && <Loading />}
       {days.map((day) => {
@@ -125,7 +127,11 @@ function AgendaRow({ appointment, patient, waiting, fresh }: RowProps) {
       </span>
       <span class="agenda-tags">
         {appointment.visit_type === "teleconsultation" && <span class="badge">{tc("teleconsultation")}</span>}
-        {waiting && <span class="badge badge-waiting">{t("waiting")}</span>}
+        {waiting && (
+          <a class="badge badge-waiting" href={`/consult/${appointment.id}`}>
+            {t("waiting")}
+          </a>
+        )}
         <StatusBadge status={appointment.status} />
       </span>
     </li>

@@ -15,9 +15,24 @@ const APPOINTMENT_EVENTS = [
   "appointment.no_show",
   "appointment.updated",
 ] as const;
-// Waiting-room news from the teleconsultation domain (patient_id / appointment_id payloads).
-const WAITING_JOINED = "waiting_room.joined";
-const WAITING_LEFT = "waiting_room.left";
+// Waiting-room news from the teleconsultation domain (signaling/protocol.py AGENDA_WAITING):
+// `waiting` true when the patient enters the waiting room, false once admitted or gone.
+const WAITING = "teleconsultation.waiting";
+
+interface WaitingNews {
+  session_id: string;
+  appointment_id: string;
+  patient_id: string;
+  waiting: boolean;
+  at: string;
+}
+
+function withWaiting(current: ReadonlySet<string>, news: WaitingNews): ReadonlySet<string> {
+  const next = new Set(current);
+  if (news.waiting) next.add(news.appointment_id);
+  else next.delete(news.appointment_id);
+  return next;
+}
 
 export type AgendaEvent = (typeof APPOINTMENT_EVENTS)[number];
 
@@ -76,10 +91,7 @@ export function useAgenda(doctorId: string | undefined, from: Date, to: Date): A
         void load();
       });
     }
-    socket.on(WAITING_JOINED, (p: { appointment_id: string }) => setWaiting((w) => new Set(w).add(p.appointment_id)));
-    socket.on(WAITING_LEFT, (p: { appointment_id: string }) =>
-      setWaiting((w) => new Set([...w].filter((id) => id !== p.appointment_id))),
-    );
+    socket.on(WAITING, (news: WaitingNews) => setWaiting((current) => withWaiting(current, news)));
     void load();
     return () => {
       controller.abort();

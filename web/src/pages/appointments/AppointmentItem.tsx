@@ -5,7 +5,7 @@ import { Button } from "../../components/Button";
 import { StatusBadge } from "../../components/StatusBadge";
 import { doctorName } from "../../lib/doctors";
 import { useT } from "../../lib/i18n";
-import { VIDEO_OPENS_MINUTES, videoWindowOpen } from "../../lib/scheduling";
+import { isActive, VIDEO_OPENS_MINUTES, videoWindowOpen } from "../../lib/scheduling";
 import { common } from "../../lib/strings";
 import type { Appointment, Doctor } from "../../lib/types";
 import { CancelPanel } from "./CancelPanel";
@@ -45,14 +45,14 @@ export function AppointmentItem({ appointment, doctor, onChange }: Props) {
         {appointment.visit_type === "teleconsultation" ? tc("teleconsultation") : tc("inPerson")}
       </p>
       {appointment.reason_name && <p class="muted">{t("reason", { reason: appointment.reason_name })}</p>}
-      {upcoming && appointment.visit_type === "teleconsultation" && can("cancel") && (
-        videoWindowOpen(appointment) ? (
-          <a class="btn btn-primary" href={`/consult/${appointment.id}`}>
-            {t("join")}
-          </a>
-        ) : (
-          <p class="hint">{t("joinLater", { minutes: VIDEO_OPENS_MINUTES })}</p>
-        )
+      {videoWindowOpen(appointment) ? (
+        <a class="btn btn-primary" href={`/consult/${appointment.id}`}>
+          {t("join")}
+        </a>
+      ) : (
+        upcoming &&
+        appointment.visit_type === "teleconsultation" &&
+        isActive(appointment) && <p class="hint">{t("joinLater", { minutes: VIDEO_OPENS_MINUTES })}</p>
       )}
       {upcoming && mode === "idle" && (can("cancel") || can("reschedule")) && (
         <div class="actions">

@@ -1,5 +1,6 @@
 // Chat beside the video: history first, newest at the bottom, announced politely.
 import { useEffect, useRef, useState } from "preact/hooks";
+import type { Socket } from "socket.io-client";
 import { Button } from "../../components/Button";
 import { Alert, Empty } from "../../components/Status";
 import { errorMessage } from "../../lib/errors";
@@ -11,10 +12,10 @@ import { formatTime } from "../../lib/time";
 import { strings } from "./strings";
 import { useChat } from "./useChat";
 
-export function ChatPanel({ appointmentId }: { appointmentId: string }) {
+export function ChatPanel({ socket, appointmentId }: { socket: Socket | null; appointmentId: string }) {
   const t = useT(strings);
   const tc = useT(common);
-  const chat = useChat(appointmentId);
+  const chat = useChat(socket, appointmentId);
   const [draft, setDraft] = useState("");
   const list = useRef<HTMLOListElement>(null);
   const send = useAction(async () => {

@@ -1,6 +1,6 @@
-// The consultation chat over Socket.IO /consult: join the room, read history, send, receive.
-import { useEffect, useRef, useState } from "preact/hooks";
-import { openSocket, request } from "../../lib/socket";
+// The consultation chat on the page's /consult socket: join the room, read history, send, receive.
+import { useEffect, useState } from "preact/hooks";
+import { request } from "../../lib/socket";
 import type { Socket } from "socket.io-client";
 
 export interface ChatMessage {
@@ -31,41 +31,43 @@ function merge(messages: ChatMessage[], more: ChatMessage[]): ChatMessage[] {
   return [...byId.values()].sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
 }
 
-export function useChat(appointmentId: string): Chat {
+export function useChat(socket: Socket | null, appointmentId: string): Chat {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [connected, setConnected] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
-  const socket = useRef<Socket | null>(null);
 
   useEffect(() => {
-    const s = openSocket("/consult");
-    socket.current = s;
-    s.on("connect", async () => {
+    if (!socket) return;
+    const joinRoom = async () => {
       try {
         // Join on every connect: a reconnected socket is a new socket to the server.
-        await request(s, "join", { appointment_id: appointmentId });
-        const page = await request<HistoryPage>(s, "history", { appointment_id: appointmentId });
+        await request(socket, "join", { appointment_id: appointmentId });
+        const page = await request<HistoryPage>(socket, "history", { appointment_id: appointmentId });
         setMessages((current) => merge(current, page.messages));
         setConnected(true);
         setError(undefined);
       } catch (caught) {
         setError(caught);
       }
-    });
-    s.on("disconnect", () => setConnected(false));
-    s.on("message", (message: ChatMessage) => {
-      if (message.appointment_id === appointmentId) setMessages((current) => merge(current, [message]));
-    });
-    return () => {
-      s.close();
-      socket.current = null;
     };
-  }, [appointmentId]);
+    const offline = () => setConnected(false);
+    const received = (message: ChatMessage) => {
+      if (message.appointment_id === appointmentId) setMessages((current) => merge(current, [message]));
+    };
+    socket.on("connect", joinRoom);
+    socket.on("disconnect", offline);
+    socket.on("message", received);
+    if (socket.connected) void joinRoom();
+    return () => {
+      socket.off("connect", joinRoom);
+      socket.off("disconnect", offline);
+      socket.off("message", received);
+    };
+  }, [socket, appointmentId]);
 
   const send = async (body: string) => {
-    const s = socket.current;
-    if (!s) return;
-    const sent = await request<ChatMessage>(s, "message", {
+    if (!socket) return;
+    const sent = await request<ChatMessage>(socket, "message", {
       appointment_id: appointmentId,
       body,
       client_message_id: crypto.randomUUID(),

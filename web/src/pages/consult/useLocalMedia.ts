@@ -38,6 +38,7 @@ export function useLocalMedia(): LocalMedia {
   useEffect(() => stop, []);
 
   const start = async () => {
+    if (current.current) return; // already on (the page starts it, a button may ask again)
     setStarting(true);
     setProblem(null);
     try {

@@ -1,0 +1,190 @@
+"""Video consultation between two Chromium contexts (patient, doctor) through the real REST
+join and /consult signaling: waiting room, admission, video both ways, chat, hang-up.
+
+Not collected on its own (no `test_` prefix): tests/e2e/test_consultation.py runs it inside a
+network namespace with loopback only, where Chromium's peers meet on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+
+from tests.conftest import EngineUrls
+from tests.e2e.conftest import CHROMIUM, NETNS_FLAG, WEBRTC_ARGS, Contexts, LiveServer, serve
+from tests.e2e.demo import Demo, Doctor, Patient
+from tests.e2e.helpers import axe_violations, sign_in
+
+if os.environ.get(NETNS_FLAG) != "1":
+    pytest.skip("run through tests/e2e/test_consultation.py", allow_module_level=True)
+
+# Teleconsultations all day long, so that some slot starts within the joining window below
+# whatever the time (the window's own rules are tested in tests/signaling).
+TELE_HOURS = [
+    {
+        "day_of_week": day,
+        "start": "00:00",
+        "end": "23:30",
+        "slot_minutes": 30,
+        "visit_type": "teleconsultation",
+    }
+    for day in range(1, 8)
+]
+JOIN_EARLY_S = 6 * 3600
+SESSION_API = "/api/v1/teleconsultation/session"
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=WEBRTC_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture(scope="module")
+async def live(
+    web_dist: Path,
+    engine_urls: EngineUrls,
+    template_db: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[LiveServer]:
+    data_dir = tmp_path_factory.mktemp("consult")
+    async with serve(engine_urls, template_db, data_dir, consult_join_early_s=JOIN_EARLY_S) as s:
+        assert s.settings.stun_urls == [] and s.settings.turn_urls == [], "tests use no ICE server"
+        yield s
+
+
+async def _confirmed_teleconsultation(demo: Demo, doctor: Doctor, patient: Patient) -> str:
+    slots = await demo.slots(doctor, days=2)
+    soon = datetime.now(UTC) + timedelta(seconds=JOIN_EARLY_S - 600)
+    slot = next(s for s in slots if datetime.fromisoformat(s["start"]) < soon)
+    appointment = await demo.book(patient, doctor, slot)
+    confirmed = await demo.http.post(
+        f"/api/v1/appointments/{appointment['id']}/confirm", headers=doctor.account.headers
+    )
+    assert confirmed.status_code == 200, confirmed.text  # opens the consultation's session
+    return str(appointment["id"])
+
+
+def status_of(page: Page) -> Locator:
+    return page.locator(".call-status")
+
+
+async def plays(page: Page, video: Locator) -> None:
+    """The <video> shows decoded frames: it has a size and its clock moves on."""
+    handle = await video.element_handle()
+    await page.wait_for_function("v => v.videoWidth > 0 && v.currentTime > 0", arg=handle)
+    start = await video.evaluate("v => v.currentTime")
+    await page.wait_for_function("([v, t]) => v.currentTime > t + 0.3", arg=[handle, start])
+
+
+async def say(page: Page, text: str) -> None:
+    await page.get_by_label("Message").fill(text)
+    await page.get_by_role("button", name="Send").click()
+
+
+async def test_patient_and_doctor_meet_by_video_and_the_doctor_ends_it_for_both(
+    contexts: Contexts, demo: Demo, screenshots: Path
+) -> None:
+    doctor = await demo.doctor("Claire", "Lefèvre", hours=TELE_HOURS, time_zone="UTC")
+    patient = await demo.patient("Jeanne", "Martin")
+    appointment_id = await _confirmed_teleconsultation(demo, doctor, patient)
+
+    doctor_page = await contexts.new_page(inject_scripts=True)
+    await sign_in(doctor_page, doctor.account)  # lands on the agenda
+    await expect(doctor_page.get_by_text("Live: new bookings")).to_be_visible()
+
+    # The patient, on a phone, previews the camera and enters the waiting room.
+    patient_page = await contexts.new_page(phone=True, inject_scripts=True)
+    await sign_in(patient_page, patient.account)
+    await patient_page.goto("/appointments")
+    await patient_page.get_by_role("link", name="Join the video consultation").click()
+    await expect(status_of(patient_page)).to_contain_text("Check your camera and microphone")
+    await plays(patient_page, patient_page.locator(".video-self video"))
+    await patient_page.get_by_role("button", name="Enter the waiting room").click()
+    await expect(status_of(patient_page)).to_contain_text("The doctor is not here yet")
+
+    # The doctor's agenda shows who waits, live; the doctor goes in and admits.
+    waiting = doctor_page.locator(".waiting-room")
+    await expect(waiting).to_contain_text("Jeanne Martin is in the video waiting room")
+    await waiting.get_by_role("link", name="Open the video room").click()
+    await doctor_page.get_by_role("button", name="Open the consultation room").click()
+    await expect(status_of(doctor_page)).to_contain_text("Jeanne Martin is in the waiting room")
+    await expect(status_of(patient_page)).to_contain_text("The doctor is here")
+    await doctor_page.get_by_role("button", name="Let Jeanne Martin in").click()
+
+    # Video both ways, peer to peer.
+    await expect(status_of(doctor_page)).to_contain_text("in the consultation with Jeanne Martin")
+    await expect(status_of(patient_page)).to_contain_text(f"in the consultation with {doctor.name}")
+    await plays(doctor_page, doctor_page.locator(".video-remote video"))
+    await plays(patient_page, patient_page.locator(".video-remote video"))
+
+    # One chat message each way, beside the video.
+    await say(patient_page, "Bonjour docteur, vous m'entendez ?")
+    await expect(doctor_page.locator(".messages")).to_contain_text("vous m'entendez ?")
+    await say(doctor_page, "Très bien, je vous vois aussi.")
+    await expect(patient_page.locator(".messages")).to_contain_text("je vous vois aussi.")
+
+    # Microphone and camera switch off and on again, in words.
+    await patient_page.get_by_role("button", name="Mute microphone").click()
+    await expect(status_of(patient_page)).to_contain_text("Your microphone is muted.")
+    await patient_page.get_by_role("button", name="Unmute microphone").click()
+    await doctor_page.get_by_role("button", name="Turn camera off").click()
+    await expect(doctor_page.get_by_text("Your camera is off")).to_be_attached()
+    await doctor_page.get_by_role("button", name="Turn camera on").click()
+
+    for page in (patient_page, doctor_page):
+        assert await axe_violations(page) == []
+    width = await patient_page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the consultation room scrolls sideways on a phone ({width}px wide)"
+    await doctor_page.screenshot(path=str(screenshots / "consultation-desktop.png"), full_page=True)
+    await patient_page.screenshot(path=str(screenshots / "consultation-phone.png"), full_page=True)
+
+    # A reloaded page (lost tab) comes back without waiting again, and the video with it.
+    await patient_page.reload()
+    await patient_page.get_by_role("button", name="Enter the waiting room").click()
+    await expect(status_of(patient_page)).to_contain_text(f"in the consultation with {doctor.name}")
+    await plays(patient_page, patient_page.locator(".video-remote video"))
+    await expect(patient_page.locator(".messages")).to_contain_text("je vous vois aussi.")
+    await plays(doctor_page, doctor_page.locator(".video-remote video"))
+
+    # The doctor's hang-up ends the consultation for both.
+    await doctor_page.get_by_role("button", name="End the consultation").click()
+    for page in (doctor_page, patient_page):
+        await expect(status_of(page)).to_contain_text("The consultation has ended.")
+        await expect(page.locator(".video-remote")).to_have_count(0)
+    session = await demo.http.get(
+        SESSION_API, params={"appointment_id": appointment_id}, headers=patient.account.headers
+    )
+    assert session.json()["status"] == "completed", session.text
+
+
+REFUSE_CAMERA = """
+navigator.mediaDevices.getUserMedia = () =>
+  Promise.reject(new DOMException("Permission denied", "NotAllowedError"));
+"""
+
+
+async def test_a_refused_camera_is_explained_and_the_waiting_room_still_opens(
+    contexts: Contexts, demo: Demo
+) -> None:
+    doctor = await demo.doctor("Refus", hours=TELE_HOURS, time_zone="UTC")
+    patient = await demo.patient("Paul", "Durand")
+    appointment_id = await _confirmed_teleconsultation(demo, doctor, patient)
+
+    page = await contexts.new_page()
+    await page.add_init_script(REFUSE_CAMERA)
+    await sign_in(page, patient.account)
+    await page.goto(f"/consult/{appointment_id}")
+    await expect(page.get_by_role("alert")).to_contain_text(
+        "Markini may not use your camera or microphone"
+    )
+    await expect(page.get_by_role("button", name="Turn on camera and microphone")).to_be_visible()
+    await page.get_by_role("button", name="Enter the waiting room").click()
+    await expect(status_of(page)).to_contain_text("The doctor is not here yet")

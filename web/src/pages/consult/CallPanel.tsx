@@ -1,0 +1,65 @@
+// The call card: where we are (heading and a live sentence), the videos, the buttons.
+import { Alert } from "../../components/Status";
+import { ApiError } from "../../lib/api";
+import { errorMessage } from "../../lib/errors";
+import { useT, type Translate } from "../../lib/i18n";
+import { common } from "../../lib/strings";
+import { formatTime } from "../../lib/time";
+import type { CallController, CallState } from "./call";
+import { CallActions } from "./CallActions";
+import { roomTitle, statusOf } from "./callStatus";
+import { strings } from "./strings";
+import type { LocalMedia } from "./useLocalMedia";
+import { VideoTile } from "./VideoTile";
+
+interface Props {
+  state: CallState;
+  controller: CallController;
+  media: LocalMedia;
+  /** The other party's name, or a neutral word while it loads. */
+  name: string;
+}
+
+type T = Translate<keyof typeof strings.en>;
+
+/** A refusal in plain words; the joining window names its hour. */
+function problemText(problem: unknown, t: T, tc: Translate<"networkError" | "serverError" | "forbidden">): string {
+  if (problem instanceof ApiError && problem.problem.type === "/problems/outside-join-window") {
+    const { opens_at: opens, closes_at: closes } = problem.problem;
+    if (typeof opens === "string" && Date.parse(opens) > Date.now()) return t("opensAt", { time: formatTime(opens) });
+    if (typeof closes === "string") return t("closedAt", { time: formatTime(closes) });
+  }
+  return errorMessage(problem, tc);
+}
+
+export function CallPanel({ state, controller, media, name }: Props) {
+  const t = useT(strings);
+  const tc = useT(common);
+  const status = statusOf(state);
+  const showRemote = state.phase === "call";
+  return (
+    <section class="card call" aria-labelledby="call-title">
+      <h2 id="call-title">{t(roomTitle(state))}</h2>
+      <p class={`call-status call-status-${status.tone}`} role="status" aria-live="polite">
+        {t(status.key, { name })}
+        {media.muted && state.phase !== "ended" && <span class="call-muted"> {t("micMuted")}</span>}
+      </p>
+      {state.problem !== undefined && <Alert>{problemText(state.problem, t, tc)}</Alert>}
+      {media.problem && <Alert>{t(media.problem)}</Alert>}
+      {state.phase !== "ended" && (
+        <div class={`videos ${showRemote ? "videos-call" : ""}`}>
+          {showRemote && (
+            <VideoTile stream={state.remote} caption={name} />
+          )}
+          <VideoTile
+            stream={media.stream}
+            caption={t("you")}
+            placeholder={media.cameraOff ? t("yourCameraOff") : undefined}
+            self
+          />
+        </div>
+      )}
+      <CallActions state={state} controller={controller} media={media} name={name} />
+    </section>
+  );
+}

@@ -1,0 +1,320 @@
+// The call of one consultation page: find (or, for the doctor, open) the session, join the
+// waiting room, admission, the peer link, coming back after a dropped socket, hang-up and end.
+// docs/realtime.md, "Signaling (/consult)". Framework-free: useCall renders its state.
+//
+// Everything that reads or changes the state runs one step at a time through `queue`, socket
+// events included, so an offer never overtakes the join it follows.
+import type { Socket } from "socket.io-client";
+import { ApiError } from "../../lib/api";
+import { isProblem } from "../../lib/errors";
+import { request, SocketRefusal } from "../../lib/socket";
+import {
+  endSession,
+  findSession,
+  joinGrant,
+  openSession,
+  rtcConfiguration,
+  type CallRole,
+  type JoinGrant,
+} from "../../lib/teleconsult";
+import { PeerLink, type LinkState } from "./peerLink";
+import { CALL, type CallJoined, type DescriptionMessage, type IceMessage, type PeerJoined, type PeerLeft, type SignalEvent } from "./protocol";
+
+export type Phase = "lobby" | "joining" | "waiting" | "call" | "left" | "ended";
+
+/** The latest thing worth telling about the other party or this page. */
+export type Notice = "notOpenYet" | "peerBack" | "peerHungUp" | "peerDropped" | "replaced" | "youLeft";
+
+export interface CallState {
+  phase: Phase;
+  role: CallRole;
+  /** The signaling socket is connected (media may flow without it). */
+  online: boolean;
+  /** The doctor admitted the patient: the session is active. */
+  started: boolean;
+  peerPresent: boolean;
+  /** The patient waits to be admitted (what the doctor sees). */
+  peerWaiting: boolean;
+  link: LinkState | null;
+  remote: MediaStream | null;
+  notice: Notice | null;
+  problem: unknown;
+}
+
+const CLOSED = "/problems/consultation-closed";
+// The patient's page looks again this often for a session the doctor has not opened yet.
+const SESSION_RETRY_MS = 4_000;
+// A "disconnected" link often heals by itself; after this long the doctor restarts ICE.
+const UNSTABLE_GRACE_MS = 4_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** call.join refused with `conflict`: the consultation ended meanwhile. */
+class ConsultationClosed extends Error {}
+
+const isClosed = (error: unknown): boolean => error instanceof ConsultationClosed || isProblem(error, CLOSED);
+
+export class CallController {
+  state: CallState;
+  private readonly listeners = new Set<() => void>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private queue: Promise<void> = Promise.resolve();
+  private sessionId: string | null = null;
+  private grant: JoinGrant | null = null;
+  private link: PeerLink | null = null;
+  private local: MediaStream | null = null;
+  private unstableTimer: ReturnType<typeof setTimeout> | undefined;
+  private disposed = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly appointmentId: string,
+    role: CallRole,
+  ) {
+    this.state = {
+      phase: "lobby",
+      role,
+      online: socket.connected,
+      started: false,
+      peerPresent: false,
+      peerWaiting: false,
+      link: null,
+      remote: null,
+      notice: null,
+      problem: undefined,
+    };
+    this.listen();
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // Actions ------------------------------------------------------------------------------
+
+  join(): Promise<void> {
+    return this.step(async () => {
+      if (this.state.phase !== "lobby" && this.state.phase !== "left") return;
+      this.set({ phase: "joining", problem: undefined, notice: null });
+      try {
+        await this.enter(false);
+      } catch (error) {
+        if (isClosed(error)) this.finish();
+        else if (!this.disposed) this.set({ phase: "lobby", problem: error });
+      }
+    });
+  }
+
+  /** The doctor lets the waiting patient in and calls them. */
+  admit(): Promise<void> {
+    return this.step(async () => {
+      await this.attempt(() => request(this.socket, CALL.admit, { session_id: this.sessionId }));
+      if (this.state.problem !== undefined) return;
+      this.set({ started: true, peerWaiting: false, notice: null });
+      this.newLink().start();
+    });
+  }
+
+  /** The patient leaves the call (and may come back); the doctor's hang-up is `end`. */
+  leave(): Promise<void> {
+    return this.step(async () => {
+      await request(this.socket, CALL.hangup, { session_id: this.sessionId }).catch(() => undefined);
+      this.dropLink();
+      this.set({ phase: "left", notice: "youLeft", peerPresent: false, peerWaiting: false });
+    });
+  }
+
+  /** End the consultation for both parties (POST …/end); the other side gets call.ended. */
+  end(): Promise<void> {
+    return this.step(async () => {
+      const id = this.sessionId;
+      if (id === null) return;
+      await this.attempt(() => endSession(id));
+      if (this.state.problem === undefined) this.finish();
+    });
+  }
+
+  /** The video link failed for good: the doctor calls again, the patient asks for a new call. */
+  reconnect(): Promise<void> {
+    return this.step(async () => {
+      if (this.state.phase !== "call") return;
+      if (this.state.role === "doctor") this.newLink().start();
+      else await this.attempt(() => this.enter(true, false));
+    });
+  }
+
+  setLocal(stream: MediaStream | null): void {
+    this.local = stream;
+    void this.link?.setLocal(stream);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.unsubscribe.forEach((off) => off());
+    this.dropLink();
+    this.listeners.clear();
+  }
+
+  // Server events ------------------------------------------------------------------------
+
+  private listen(): void {
+    const on = <T>(event: string, handle: (data: T) => void | Promise<void>) => {
+      const listener = (data: T) => void this.step(() => handle(data));
+      this.socket.on(event, listener);
+      this.unsubscribe.push(() => this.socket.off(event, listener));
+    };
+    on("connect", () => this.reconnected());
+    on("disconnect", () => this.set({ online: false }));
+    on(CALL.waiting, () => this.set({ peerPresent: true, peerWaiting: true }));
+    on(CALL.admitted, () => this.set({ phase: "call", started: true }));
+    on<PeerJoined>(CALL.peerJoined, (news) => this.peerJoined(news));
+    on<PeerLeft>(CALL.peerLeft, (news) => this.peerLeft(news));
+    on(CALL.replaced, () => {
+      this.dropLink();
+      this.set({ phase: "left", notice: "replaced" });
+    });
+    on(CALL.ended, () => this.finish());
+    on<DescriptionMessage>(CALL.offer, (m) => (this.link ?? this.newLink()).description(m.description));
+    on<DescriptionMessage>(CALL.answer, (m) => this.link?.description(m.description));
+    on<IceMessage>(CALL.ice, (m) => this.link?.candidate(m.candidate));
+  }
+
+  private async reconnected(): Promise<void> {
+    this.set({ online: true });
+    if (this.state.phase !== "waiting" && this.state.phase !== "call") return;
+    // Only the socket dropped: keep the media link if there is one (resume).
+    await this.attempt(() => this.enter(true, this.link !== null));
+  }
+
+  private peerJoined(news: PeerJoined): void {
+    this.set({ peerPresent: true, peerWaiting: false, notice: this.state.phase === "call" ? "peerBack" : null });
+    if (!news.resume) this.dropLink(); // they have a new connection: ours is dead
+    if (this.state.role === "doctor" && this.state.started) this.callAgain();
+  }
+
+  private peerLeft(news: PeerLeft): void {
+    const hungUp = news.reason === "hangup";
+    this.set({ peerPresent: false, peerWaiting: false, notice: hungUp ? "peerHungUp" : "peerDropped" });
+    // A dropped socket may leave the media flowing peer to peer: keep the link until it fails.
+    if (hungUp) this.dropLink();
+  }
+
+  // Internals ----------------------------------------------------------------------------
+
+  /** Get a grant, send call.join, and take the state the server answers with. */
+  private async enter(rejoin: boolean, resume = false): Promise<void> {
+    const sessionId = this.sessionId ?? (await this.findSession());
+    this.grant = await joinGrant(sessionId, rejoin);
+    const joined = await request<CallJoined>(this.socket, CALL.join, { join_token: this.grant.token, resume }).catch(
+      (error: unknown) => {
+        throw error instanceof SocketRefusal && error.code === "conflict" ? new ConsultationClosed() : error;
+      },
+    );
+    if (!resume) this.dropLink();
+    this.set({
+      phase: joined.admitted ? "call" : "waiting",
+      started: joined.status === "active",
+      peerPresent: joined.peer.present,
+      peerWaiting: joined.peer.waiting,
+      problem: undefined,
+    });
+    if (this.state.role === "doctor" && this.state.started && joined.peer.present) this.callAgain();
+  }
+
+  private async findSession(): Promise<string> {
+    for (;;) {
+      try {
+        const session = await findSession(this.appointmentId);
+        this.sessionId = session.id;
+        return session.id;
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 404)) throw error;
+      }
+      if (this.state.role === "doctor") {
+        const opened = await openSession(this.appointmentId);
+        this.sessionId = opened.id;
+        return opened.id;
+      }
+      // Sessions open when the doctor confirms the appointment or opens the room: wait here.
+      this.set({ notice: "notOpenYet" });
+      await sleep(SESSION_RETRY_MS);
+      if (this.disposed) throw new Error("page closed");
+    }
+  }
+
+  /** The doctor (re)starts the media: a new link, or an ICE restart of a sick one. */
+  private callAgain(): void {
+    if (!this.link) this.newLink().start();
+    else if (this.link.state !== "connected") this.link.restartIce();
+  }
+
+  private newLink(): PeerLink {
+    this.dropLink();
+    const grant = this.grant;
+    if (!grant) throw new Error("no join grant");
+    const link = new PeerLink({
+      polite: grant.polite,
+      config: rtcConfiguration(grant),
+      local: this.local,
+      send: (event, body) => this.signal(event, body),
+      onState: (state) => this.linkChanged(link, state),
+      onRemote: (remote) => this.link === link && this.set({ remote }),
+    });
+    this.link = link;
+    this.set({ link: "connecting", remote: null });
+    return link;
+  }
+
+  private linkChanged(link: PeerLink, state: LinkState): void {
+    if (this.link !== link) return;
+    this.set({ link: state });
+    clearTimeout(this.unstableTimer);
+    if (this.state.role !== "doctor") return;
+    if (state === "failed") link.restartIce();
+    if (state === "unstable") {
+      this.unstableTimer = setTimeout(() => link.state === "unstable" && link.restartIce(), UNSTABLE_GRACE_MS);
+    }
+  }
+
+  private dropLink(): void {
+    clearTimeout(this.unstableTimer);
+    this.link?.close();
+    this.link = null;
+    if (this.state.link !== null || this.state.remote !== null) this.set({ link: null, remote: null });
+  }
+
+  private finish(): void {
+    this.dropLink();
+    this.set({ phase: "ended", notice: null, peerPresent: false, peerWaiting: false });
+  }
+
+  private async signal(event: SignalEvent, body: Record<string, unknown>): Promise<void> {
+    await request(this.socket, event, { session_id: this.sessionId, ...body });
+  }
+
+  /** Run an action; its failure becomes the state's `problem` (shown in plain words). */
+  private async attempt(action: () => Promise<unknown>): Promise<void> {
+    try {
+      await action();
+      this.set({ problem: undefined });
+    } catch (error) {
+      if (isClosed(error)) this.finish();
+      else this.set({ problem: error });
+    }
+  }
+
+  private step(action: () => void | Promise<void>): Promise<void> {
+    const run = this.queue.then(async () => {
+      if (!this.disposed) await action();
+    });
+    this.queue = run.catch((error: unknown) => console.warn("call step failed", error));
+    return this.queue;
+  }
+
+  private set(patch: Partial<CallState>): void {
+    if (this.disposed) return;
+    this.state = { ...this.state, ...patch };
+    this.listeners.forEach((listener) => listener());
+  }
+}

@@ -1,0 +1,61 @@
+// The call events on /consult, as signaling/protocol.py declares them (docs/realtime.md,
+// "Signaling (/consult)"): names once here, payload shapes beside them.
+import type { CallRole } from "../../lib/teleconsult";
+
+export const CALL = {
+  join: "call.join",
+  admit: "call.admit",
+  offer: "call.offer",
+  answer: "call.answer",
+  ice: "call.ice",
+  hangup: "call.hangup",
+  waiting: "call.waiting",
+  admitted: "call.admitted",
+  peerJoined: "call.peer_joined",
+  peerLeft: "call.peer_left",
+  replaced: "call.replaced",
+  ended: "call.ended",
+} as const;
+
+/** What a peer sends towards the other party (relayed as is, plus `from`). */
+export type SignalEvent = typeof CALL.offer | typeof CALL.answer | typeof CALL.ice;
+
+export interface PeerState {
+  role: CallRole;
+  present: boolean;
+  /** Present but not yet admitted (the patient, seen by the doctor). */
+  waiting: boolean;
+}
+
+export interface CallJoined {
+  session_id: string;
+  role: CallRole;
+  polite: boolean;
+  admitted: boolean;
+  status: string;
+  peer: PeerState;
+}
+
+export interface PeerJoined {
+  role: CallRole;
+  resume: boolean;
+}
+
+export interface PeerLeft {
+  role: CallRole;
+  reason: "hangup" | "left" | "replaced" | "ended";
+}
+
+export interface CallEnded {
+  status: string;
+  ended_at: string | null;
+  duration_s: number | null;
+}
+
+export interface DescriptionMessage {
+  description: RTCSessionDescriptionInit;
+}
+
+export interface IceMessage {
+  candidate: RTCIceCandidateInit | null;
+}
