@@ -85,7 +85,7 @@ async def plays(page: Page, video: Locator) -> None:
 
 
 async def say(page: Page, text: str) -> None:
-    await page.get_by_label("Message").fill(text)
+    await page.get_by_role("textbox", name="Message").fill(text)
     await page.get_by_role("button", name="Send").click()
 
 
@@ -145,6 +145,13 @@ async def test_patient_and_doctor_meet_by_video_and_the_doctor_ends_it_for_both(
     assert width <= 375, f"the consultation room scrolls sideways on a phone ({width}px wide)"
     await doctor_page.screenshot(path=str(screenshots / "consultation-desktop.png"), full_page=True)
     await patient_page.screenshot(path=str(screenshots / "consultation-phone.png"), full_page=True)
+
+    # The patient's network drops for a moment: explained, then the call resumes by itself.
+    await patient_page.context.set_offline(True)
+    await expect(status_of(patient_page)).to_contain_text("Connection to Markini lost")
+    await patient_page.context.set_offline(False)
+    await expect(status_of(patient_page)).to_contain_text(f"in the consultation with {doctor.name}")
+    await plays(patient_page, patient_page.locator(".video-remote video"))
 
     # A reloaded page (lost tab) comes back without waiting again, and the video with it.
     await patient_page.reload()
