@@ -58,13 +58,16 @@ async def run_consumer(
         except Exception as exc:
             log.warning("consumer subscribe retrying", extra={"consumer": name, "error": repr(exc)})
             await asyncio.sleep(1)
-    # Unsubscribe on the way out: a pull request still open at cancellation would otherwise
-    # leave its reply unconsumed, and NATS drain at shutdown waits for it (drain timeout).
+    # Unsubscribe on the way out so no pull request outlives the consumer.
     try:
         while True:
             try:
                 msgs = await sub.fetch(batch, timeout=1)
             except (NatsTimeout, TimeoutError):
+                # On 3.11 nats-py can turn our cancellation into a timeout: don't swallow it.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError from None
                 continue
             except asyncio.CancelledError:
                 raise

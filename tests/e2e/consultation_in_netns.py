@@ -37,6 +37,8 @@ TELE_HOURS = [
 ]
 JOIN_EARLY_S = 6 * 3600
 SESSION_API = "/api/v1/teleconsultation/session"
+# Socket.IO retries with a growing delay, up to 5 s between attempts.
+RECONNECT_MS = 15_000
 
 
 @pytest.fixture(scope="session")
@@ -150,7 +152,8 @@ async def test_patient_and_doctor_meet_by_video_and_the_doctor_ends_it_for_both(
     await patient_page.context.set_offline(True)
     await expect(status_of(patient_page)).to_contain_text("Connection to Markini lost")
     await patient_page.context.set_offline(False)
-    await expect(status_of(patient_page)).to_contain_text(f"in the consultation with {doctor.name}")
+    back = f"in the consultation with {doctor.name}"
+    await expect(status_of(patient_page)).to_contain_text(back, timeout=RECONNECT_MS)
     await plays(patient_page, patient_page.locator(".video-remote video"))
 
     # A reloaded page (lost tab) comes back without waiting again, and the video with it.
