@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 
 FANOUT_EVENTS = AVAILABILITY_EVENTS | AGENDA_EVENTS
 ACK_WAIT_S = 30
-# Long enough to ride out a NATS or node restart, short enough not to pile up dead consumers.
-INACTIVE_S = 300
+# Long enough to ride out a network partition, short enough not to pile up dead nodes' consumers.
+INACTIVE_S = 3600
 
 
 async def open_node_consumer(bus: Bus, name: str) -> None:

@@ -188,14 +188,6 @@ async def set_verification(
     )
 
 
-async def user_role(con: asyncpg.Connection, user_id: uuid.UUID) -> str | None:
-    # Cross-schema read of auth.users: an admin may only create a profile for a doctor account.
-    role: str | None = await con.fetchval(
-        "SELECT role FROM auth.users WHERE id = $1 AND is_active", user_id
-    )
-    return role
-
-
 async def appointment_status_for_review(
     con: asyncpg.Connection, appointment_id: uuid.UUID, doctor_id: uuid.UUID, patient_id: uuid.UUID
 ) -> str | None:

@@ -14,7 +14,7 @@ from server.auth import sessions
 from server.auth.errors import EmailTaken, InvalidCredentials
 from server.auth.events import UserRegistered, user_subject
 from server.auth.passwords import hash_password, needs_rehash, password_errors, verify_password
-from server.auth.principal import Principal
+from server.auth.principal import Principal, Role
 from server.auth.ratelimit import enforce
 from server.auth.schemas import (
     LoginRequest,
@@ -29,7 +29,7 @@ from server.auth.schemas import (
 from server.auth.sessions import ClientInfo
 from server.auth.tokens import MFA_TOKEN_TTL_S, access_token_expiry, issue_mfa_token
 from server.engines import Engines
-from server.errors import InvalidInput, NotFound, Unauthenticated
+from server.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from storage import auth as store
 
 log = logging.getLogger(__name__)
@@ -172,3 +172,27 @@ async def erase_account(con: asyncpg.Connection, user_id: uuid.UUID) -> None:
     """GDPR erasure of an account, in the caller's transaction: signed out everywhere, for good."""
     await store.erase_user(con, user_id)
     await store.revoke_user_sessions(con, user_id)
+
+
+async def profile_owner(
+    con: asyncpg.Connection, principal: Principal, requested: uuid.UUID | None, role: Role
+) -> uuid.UUID:
+    """Whose `role` profile a create request makes: the caller's own, or (admins) the named one."""
+    if principal.is_admin:
+        if requested is None:
+            raise InvalidInput(
+                f"Admins must name the {role} account (user_id).",
+                errors=[{"field": "user_id", "location": "body", "message": "required"}],
+            )
+        account = await store.user_by_id(con, requested)
+        if account is None or not account.is_active or account.role != role:
+            raise InvalidInput(
+                f"user_id must be an active account with the {role} role.",
+                errors=[{"field": "user_id", "location": "body", "message": f"not a {role}"}],
+            )
+        return requested
+    if principal.role != role:
+        raise Forbidden(f"Only {role}s (or admins) create {role} profiles.")
+    if requested not in (None, principal.user_id):
+        raise Forbidden(f"A {role} creates their own profile only.")
+    return principal.user_id

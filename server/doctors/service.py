@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, cast
+from typing import cast
 
 import asyncpg
 
@@ -73,31 +73,11 @@ async def list_specializations(pool: asyncpg.Pool) -> list[Specialization]:
     return [Specialization.model_validate(dict(r)) for r in rows]
 
 
-async def _profile_owner(con: asyncpg.Connection, principal: Principal, body: DoctorCreate) -> Any:
-    if principal.is_admin:
-        if body.user_id is None:
-            raise InvalidInput(
-                "Admins must name the doctor account (user_id).",
-                errors=[{"field": "user_id", "location": "body", "message": "required"}],
-            )
-        if await store.user_role(con, body.user_id) != "doctor":
-            raise InvalidInput(
-                "user_id must be an active account with the doctor role.",
-                errors=[{"field": "user_id", "location": "body", "message": "not a doctor"}],
-            )
-        return body.user_id
-    if principal.role != "doctor":
-        raise Forbidden("Only doctors (or admins) create doctor profiles.")
-    if body.user_id not in (None, principal.user_id):
-        raise Forbidden("Doctors create their own profile only.")
-    return principal.user_id
-
-
 async def create_doctor(pool: asyncpg.Pool, principal: Principal, body: DoctorCreate) -> DoctorOut:
     fields = body.model_dump(exclude={"user_id"})
     fields["profile_image_url"] = str(body.profile_image_url) if body.profile_image_url else None
     async with pool.acquire() as con, con.transaction():
-        owner = await _profile_owner(con, principal, body)
+        owner = await auth_service.profile_owner(con, principal, body.user_id, "doctor")
         await _check_specializations(con, body.specializations)
         doctor_id = (await store.insert_doctor(con, owner, cast(store.DoctorFields, fields)))["id"]
         await emit(

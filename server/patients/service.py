@@ -13,7 +13,6 @@ from bus.events import PATIENT_CREATED, PATIENT_DELETED, PATIENT_UPDATED
 from bus.outbox import emit
 from server.auth import service as auth_service
 from server.auth.principal import Principal
-from server.errors import Forbidden, InvalidInput
 from server.patients import access
 from server.patients.errors import PatientNotFound
 from server.patients.events import PatientChanged, subject
@@ -28,28 +27,6 @@ def to_out(row: asyncpg.Record) -> PatientOut:
     return PatientOut.model_validate(dict(row))
 
 
-async def _profile_owner(
-    con: asyncpg.Connection, principal: Principal, body: PatientCreate
-) -> uuid.UUID:
-    if principal.is_admin:
-        if body.user_id is None:
-            raise InvalidInput(
-                "Admins must name the patient account (user_id).",
-                errors=[{"field": "user_id", "location": "body", "message": "required"}],
-            )
-        if await doctor_store.user_role(con, body.user_id) != "patient":
-            raise InvalidInput(
-                "user_id must be an active account with the patient role.",
-                errors=[{"field": "user_id", "location": "body", "message": "not a patient"}],
-            )
-        return body.user_id
-    if principal.role != "patient":
-        raise Forbidden("Only patients (or admins) create patient profiles.")
-    if body.user_id not in (None, principal.user_id):
-        raise Forbidden("Patients create their own profile only.")
-    return principal.user_id
-
-
 async def create_patient(
     pool: asyncpg.Pool, principal: Principal, body: PatientCreate
 ) -> PatientOut:
@@ -57,7 +34,7 @@ async def create_patient(
     which the client completes with PUT (GET /api/v1/patients/me gives its id)."""
     fields = body.model_dump(exclude={"user_id"})
     async with pool.acquire() as con, con.transaction():
-        owner = await _profile_owner(con, principal, body)
+        owner = await auth_service.profile_owner(con, principal, body.user_id, "patient")
         patient_id = await store.insert_patient(con, owner, cast(store.PatientFields, fields))
         await emit(
             con,

@@ -8,12 +8,22 @@ network namespace with loopback only, where Chromium's peers meet on 127.0.0.1.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Route,
+    WebSocketRoute,
+    async_playwright,
+    expect,
+)
 
 from tests.conftest import EngineUrls
 from tests.e2e.conftest import CHROMIUM, NETNS_FLAG, WEBRTC_ARGS, Contexts, LiveServer, serve
@@ -39,6 +49,7 @@ JOIN_EARLY_S = 6 * 3600
 SESSION_API = "/api/v1/teleconsultation/session"
 # Socket.IO retries with a growing delay, up to 5 s between attempts.
 RECONNECT_MS = 15_000
+SOCKET_IO = re.compile(r"/socket\.io/")
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +85,41 @@ async def _confirmed_teleconsultation(demo: Demo, doctor: Doctor, patient: Patie
     return str(appointment["id"])
 
 
+class SocketCutter:
+    """Passes a context's Socket.IO traffic through, until told to cut it: open WebSockets
+    close (like a dropped network) and new attempts fail until `restore`."""
+
+    def __init__(self) -> None:
+        self.open: list[WebSocketRoute] = []
+        self.blocked = False
+
+    @classmethod
+    async def install(cls, context: BrowserContext) -> SocketCutter:
+        cutter = cls()
+        await context.route_web_socket(SOCKET_IO, cutter._socket)
+        await context.route(SOCKET_IO, cutter._polling)
+        return cutter
+
+    async def _socket(self, ws: WebSocketRoute) -> None:
+        if self.blocked:
+            await ws.close()
+            return
+        ws.connect_to_server()
+        self.open.append(ws)
+
+    async def _polling(self, route: Route) -> None:
+        await (route.abort() if self.blocked else route.continue_())
+
+    async def cut(self) -> None:
+        self.blocked = True
+        dropped, self.open = self.open, []
+        for ws in dropped:
+            await ws.close()
+
+    def restore(self) -> None:
+        self.blocked = False
+
+
 def status_of(page: Page) -> Locator:
     return page.locator(".call-status")
 
@@ -104,6 +150,7 @@ async def test_patient_and_doctor_meet_by_video_and_the_doctor_ends_it_for_both(
 
     # The patient, on a phone, previews the camera and enters the waiting room.
     patient_page = await contexts.new_page(phone=True, inject_scripts=True)
+    cutter = await SocketCutter.install(patient_page.context)
     await sign_in(patient_page, patient.account)
     await patient_page.goto("/appointments")
     await patient_page.get_by_role("link", name="Join the video consultation").click()
@@ -148,13 +195,16 @@ async def test_patient_and_doctor_meet_by_video_and_the_doctor_ends_it_for_both(
     await doctor_page.screenshot(path=str(screenshots / "consultation-desktop.png"), full_page=True)
     await patient_page.screenshot(path=str(screenshots / "consultation-phone.png"), full_page=True)
 
-    # The patient's network drops for a moment: explained, then the call resumes by itself.
-    await patient_page.context.set_offline(True)
+    # The patient's connection to Markini drops (media keeps going peer to peer): explained,
+    # then the page comes back by itself and resumes the call on the same media link.
+    await cutter.cut()
     await expect(status_of(patient_page)).to_contain_text("Connection to Markini lost")
-    await patient_page.context.set_offline(False)
+    cutter.restore()
     back = f"in the consultation with {doctor.name}"
     await expect(status_of(patient_page)).to_contain_text(back, timeout=RECONNECT_MS)
     await plays(patient_page, patient_page.locator(".video-remote video"))
+    await say(patient_page, "Je suis de retour.")
+    await expect(doctor_page.locator(".messages")).to_contain_text("Je suis de retour.")
 
     # A reloaded page (lost tab) comes back without waiting again, and the video with it.
     await patient_page.reload()
@@ -181,7 +231,7 @@ navigator.mediaDevices.getUserMedia = () =>
 """
 
 
-async def test_a_refused_camera_is_explained_and_the_waiting_room_still_opens(
+async def test_a_refused_camera_is_explained_and_the_waiting_room_still_opens_in_french_too(
     contexts: Contexts, demo: Demo
 ) -> None:
     doctor = await demo.doctor("Refus", hours=TELE_HOURS, time_zone="UTC")
@@ -198,3 +248,8 @@ async def test_a_refused_camera_is_explained_and_the_waiting_room_still_opens(
     await expect(page.get_by_role("button", name="Turn on camera and microphone")).to_be_visible()
     await page.get_by_role("button", name="Enter the waiting room").click()
     await expect(status_of(page)).to_contain_text("The doctor is not here yet")
+
+    await page.get_by_label("Language").select_option("fr")
+    await expect(status_of(page)).to_contain_text("Le médecin n’est pas encore là")
+    await expect(page.get_by_role("alert")).to_contain_text("n’a pas accès à votre caméra")
+    await expect(page.get_by_role("button", name="Quitter la salle d’attente")).to_be_visible()

@@ -13,6 +13,7 @@ from bus import events
 from bus.outbox import emit
 from realtime import availability as realtime_availability
 from realtime.protocol import AVAILABILITY_NS, SLOT_DELTA
+from server.scheduling.service import list_available_slots
 from server.settings import Settings
 from tests.factories import Doctor, make_doctor, make_patient
 from tests.realtime.conftest import ConnectProbe, LiveServer
@@ -187,7 +188,12 @@ async def test_a_change_racing_the_snapshot_is_sent_after_the_ack_not_lost(
     version = (await early_mirror.subscribe())["availability_version"]
     late = await connect(live_server, [AVAILABILITY_NS])
     order: list[object] = []
-    late.client.on(SLOT_DELTA, lambda d: order.append(d["availability_version"]), AVAILABILITY_NS)
+
+    def record_delta(delta: dict[str, object]) -> None:
+        order.append(delta["availability_version"])
+        late.changed.set()
+
+    late.client.on(SLOT_DELTA, record_delta, AVAILABILITY_NS)
     handle_ack = late.client._handle_ack  # packets are handled in arrival order up to here
 
     async def record_ack(*args: object) -> None:
@@ -196,10 +202,9 @@ async def test_a_change_racing_the_snapshot_is_sent_after_the_ack_not_lost(
 
     late.client._handle_ack = record_ack
     read, release = asyncio.Event(), asyncio.Event()
-    real_snapshot = realtime_availability.list_available_slots
 
     async def held_snapshot(*args: object, **kwargs: object) -> object:
-        page = await real_snapshot(*args, **kwargs)  # type: ignore[arg-type]
+        page = await list_available_slots(*args, **kwargs)  # type: ignore[arg-type]
         read.set()
         await release.wait()  # the server is slow to answer: a booking commits meanwhile
         return page

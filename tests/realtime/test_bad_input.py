@@ -102,4 +102,5 @@ async def test_long_polling_clients_are_served_too(
         ack = await client.call("subscribe", window, namespace=AVAILABILITY_NS, timeout=15)
         assert ack["ok"] is True
     finally:
-        await client.disconnect()
+        # abort: a graceful polling disconnect waits out the pending long poll (ping interval).
+        await client.eio.disconnect(abort=True)

@@ -36,15 +36,6 @@ export function openSocket(namespace: Namespace): Socket {
   return socket;
 }
 
-/** When the browser says it went offline, drop the socket at once (its heartbeat would take
- * up to 45 s to notice) so the page can say so; it reconnects by itself once back online.
- * Returns the function that stops watching. */
-export function dropWhenOffline(socket: Socket): () => void {
-  const drop = () => socket.io.engine?.close();
-  window.addEventListener("offline", drop);
-  return () => window.removeEventListener("offline", drop);
-}
-
 export async function request<T>(socket: Socket, event: string, payload: unknown, timeoutMs = 10_000): Promise<T> {
   const ack = (await socket.timeout(timeoutMs).emitWithAck(event, payload)) as Ack<T>;
   if (!ack.ok) throw new SocketRefusal(ack.error.code, ack.error.message);

@@ -1,6 +1,6 @@
 // Teleconsultation sessions over REST: find or open the session, get a join grant (join token
 // and ICE servers), end it. docs/realtime.md, "Signaling (/consult)".
-import { api } from "./api";
+import { api, ApiError } from "./api";
 
 export type CallRole = "patient" | "doctor";
 export type SessionStatus = "scheduled" | "active" | "completed" | "failed";
@@ -40,6 +40,30 @@ export const findSession = (appointmentId: string): Promise<ConsultSession> =>
 /** The doctor opens the appointment's session (idempotent: an existing one comes back). */
 export const openSession = (appointmentId: string): Promise<ConsultSession> =>
   api<ConsultSession>(BASE, { method: "POST", body: { appointment_id: appointmentId } });
+
+// The patient's page looks again this often for a session the doctor has not opened yet.
+const SESSION_RETRY_MS = 4_000;
+
+/** The appointment's session. Sessions open when the doctor confirms the appointment or
+ * enters the room: a doctor opens a missing one, a patient waits for it (`notOpen` each time
+ * it is not there yet) until it appears or `stopped()` says the page is gone. */
+export async function sessionFor(
+  appointmentId: string,
+  role: CallRole,
+  wait: { notOpen: () => void; stopped: () => boolean },
+): Promise<string> {
+  for (;;) {
+    try {
+      return (await findSession(appointmentId)).id;
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+    }
+    if (role === "doctor") return (await openSession(appointmentId)).id;
+    wait.notOpen();
+    await new Promise((resolve) => setTimeout(resolve, SESSION_RETRY_MS));
+    if (wait.stopped()) throw new Error("the page was closed");
+  }
+}
 
 /** First entry (POST …/join) or a fresh token to come back (GET …/token): same rules. */
 export const joinGrant = (sessionId: string, rejoin: boolean): Promise<JoinGrant> =>

@@ -5,18 +5,9 @@
 // Everything that reads or changes the state runs one step at a time through `queue`, socket
 // events included, so an offer never overtakes the join it follows.
 import type { Socket } from "socket.io-client";
-import { ApiError } from "../../lib/api";
 import { isProblem } from "../../lib/errors";
 import { request, SocketRefusal } from "../../lib/socket";
-import {
-  endSession,
-  findSession,
-  joinGrant,
-  openSession,
-  rtcConfiguration,
-  type CallRole,
-  type JoinGrant,
-} from "../../lib/teleconsult";
+import { endSession, joinGrant, rtcConfiguration, sessionFor, type CallRole, type JoinGrant } from "../../lib/teleconsult";
 import { PeerLink, type LinkState } from "./peerLink";
 import { CALL, type CallJoined, type DescriptionMessage, type IceMessage, type PeerJoined, type PeerLeft, type SignalEvent } from "./protocol";
 
@@ -42,12 +33,8 @@ export interface CallState {
 }
 
 const CLOSED = "/problems/consultation-closed";
-// The patient's page looks again this often for a session the doctor has not opened yet.
-const SESSION_RETRY_MS = 4_000;
 // A "disconnected" link often heals by itself; after this long the doctor restarts ICE.
 const UNSTABLE_GRACE_MS = 4_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** call.join refused with `conflict`: the consultation ended meanwhile. */
 class ConsultationClosed extends Error {}
@@ -204,8 +191,11 @@ export class CallController {
 
   /** Get a grant, send call.join, and take the state the server answers with. */
   private async enter(rejoin: boolean, resume = false): Promise<void> {
-    const sessionId = this.sessionId ?? (await this.findSession());
-    this.grant = await joinGrant(sessionId, rejoin);
+    this.sessionId ??= await sessionFor(this.appointmentId, this.state.role, {
+      notOpen: () => this.set({ notice: "notOpenYet" }),
+      stopped: () => this.disposed,
+    });
+    this.grant = await joinGrant(this.sessionId, rejoin);
     const joined = await request<CallJoined>(this.socket, CALL.join, { join_token: this.grant.token, resume }).catch(
       (error: unknown) => {
         throw error instanceof SocketRefusal && error.code === "conflict" ? new ConsultationClosed() : error;
@@ -220,27 +210,6 @@ export class CallController {
       problem: undefined,
     });
     if (this.state.role === "doctor" && this.state.started && joined.peer.present) this.callAgain();
-  }
-
-  private async findSession(): Promise<string> {
-    for (;;) {
-      try {
-        const session = await findSession(this.appointmentId);
-        this.sessionId = session.id;
-        return session.id;
-      } catch (error) {
-        if (!(error instanceof ApiError && error.status === 404)) throw error;
-      }
-      if (this.state.role === "doctor") {
-        const opened = await openSession(this.appointmentId);
-        this.sessionId = opened.id;
-        return opened.id;
-      }
-      // Sessions open when the doctor confirms the appointment or opens the room: wait here.
-      this.set({ notice: "notOpenYet" });
-      await sleep(SESSION_RETRY_MS);
-      if (this.disposed) throw new Error("page closed");
-    }
   }
 
   /** The doctor (re)starts the media: a new link, or an ICE restart of a sick one. */

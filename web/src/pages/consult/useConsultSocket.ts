@@ -2,16 +2,14 @@
 // to the party's call socket, which is also in the chat room).
 import { useEffect, useState } from "preact/hooks";
 import type { Socket } from "socket.io-client";
-import { dropWhenOffline, openSocket } from "../../lib/socket";
+import { openSocket } from "../../lib/socket";
 
 export function useConsultSocket(): Socket | null {
   const [socket, setSocket] = useState<Socket | null>(null);
   useEffect(() => {
     const opened = openSocket("/consult");
-    const unwatch = dropWhenOffline(opened);
     setSocket(opened);
     return () => {
-      unwatch();
       opened.close();
     };
   }, []);

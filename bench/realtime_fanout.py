@@ -7,7 +7,7 @@ Nodes are `markini serve` subprocesses sharing a throw-away PostgreSQL database,
 stream and Redis; the clients are lean websocket Socket.IO clients (bench/rt_client.py) in this
 process, so a slow client loop shows up in the latency too (the figures are end to end).
 
-Usage: /work/venv/bin/python bench/realtime.py [--sockets 1000] [--bookings 40] [--rate 10]
+Usage: /work/venv/bin/python bench/realtime_fanout.py [--sockets 1000] [--bookings 40] [--rate 10]
 Engines: MARKINI_BENCH_DATABASE_URL / MARKINI_DATABASE_URL (admin DSN), MARKINI_NATS_URL,
 MARKINI_REDIS_URL; defaults are the machine's services on 127.0.0.1.
 """
