@@ -6,7 +6,7 @@ A booking is: token + session check, doctor and availability reads, the per-doct
 and the audit entry of the audit middleware. The raw INSERT is one autocommit statement.
 
 Usage: /work/venv/bin/python bench/booking.py [--bookings 600] [--doctors 30] [--clients 20]
-(database and NATS: see bench/scheduling_setup.py)
+(database and NATS: see bench/common.py)
 """
 
 from __future__ import annotations
@@ -17,12 +17,15 @@ import os
 import sys
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from scheduling_setup import BenchEnv, bench_env, every_day, ms
 
-from tests.factories import Doctor, Patient
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
+
+from bench.common import BenchEnv, bench_env, every_day, ms  # noqa: E402
+from tests.factories import Doctor, Patient  # noqa: E402
 
 
 async def _setup_doctors(env: BenchEnv, count: int) -> list[Doctor]:

@@ -5,7 +5,7 @@ anonymous /availability websockets in steps, answers the Engine.IO pings, and pr
 node's RSS at each step, then whether the node still answers HTTP with them all open.
 
 Usage: /work/venv/bin/python bench/idle_sockets.py [--sockets 5000] [--step 1000]
-Engines as in bench/realtime_fanout.py (machine services on 127.0.0.1 by default).
+Engines: see bench/common.py (machine services on 127.0.0.1 by default).
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ import time
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/realtime_fanout.py
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 
 import httpx  # noqa: E402
 
-from bench.rt_client import RawSocket, bench_database, node_env, rss_mb, run_node  # noqa: E402
+from bench.common import bench_database, node_env, run_node  # noqa: E402
+from bench.rt_client import RawSocket, rss_mb  # noqa: E402
 
 NS = "/availability"
 

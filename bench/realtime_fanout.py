@@ -8,8 +8,7 @@ stream and Redis; the clients are lean websocket Socket.IO clients (bench/rt_cli
 process, so a slow client loop shows up in the latency too (the figures are end to end).
 
 Usage: /work/venv/bin/python bench/realtime_fanout.py [--sockets 1000] [--bookings 40] [--rate 10]
-Engines: MARKINI_BENCH_DATABASE_URL / MARKINI_DATABASE_URL (admin DSN), MARKINI_NATS_URL,
-MARKINI_REDIS_URL; defaults are the machine's services on 127.0.0.1.
+Engines: see bench/common.py (machine services on 127.0.0.1 by default).
 """
 
 from __future__ import annotations
@@ -27,21 +26,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-# Run as a script, this folder heads sys.path and `realtime` would name this file rather than
-# the package; the project root goes there instead (it also makes `tests` importable).
-sys.path[0] = str(Path(__file__).resolve().parent.parent)
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
-from bench.rt_client import (  # noqa: E402
-    NATS_URL,
-    RawSocket,
-    bench_database,
-    cpu_seconds,
-    node_env,
-    run_node,
-)
+from bench.common import NATS_URL, bench_database, node_env, percentile, run_node  # noqa: E402
+from bench.rt_client import RawSocket, cpu_seconds  # noqa: E402
 from server.settings import Settings  # noqa: E402
 from storage.pool import _init_connection  # noqa: E402
 from tests.factories import make_doctor, make_patient  # noqa: E402
@@ -66,10 +57,6 @@ class Tally:
 
     def complete(self, expected: int) -> bool:
         return all(len(v) >= expected for v in self.deltas.values())
-
-
-def pct(values: list[float], q: float) -> float:
-    return sorted(values)[min(len(values) - 1, int(q * len(values)))]
 
 
 async def open_sockets(urls: list[str], count: int, tally: Tally) -> list[RawSocket]:
@@ -177,7 +164,7 @@ async def main(args: argparse.Namespace) -> None:
     out(f"clients {cpu[2]:.1f} s ({os.cpu_count()} CPUs shared with PostgreSQL, NATS, Redis)\n")
     if latencies_ms:
         out(f"latency occurred_at -> client: p50 {statistics.median(latencies_ms):.1f} ms  ")
-        out(f"p99 {pct(latencies_ms, 0.99):.1f} ms  max {max(latencies_ms):.1f} ms\n")
+        out(f"p99 {percentile(latencies_ms, 0.99):.1f} ms  max {max(latencies_ms):.1f} ms\n")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Shared by the realtime benchmarks: server nodes as subprocesses, and a lean Socket.IO client.
+"""A lean Socket.IO client for the realtime benchmarks, and the node's RSS / CPU figures.
 
 The client speaks Engine.IO v4 / Socket.IO v5 over one websocket (no polling, no python-socketio
 machinery), so thousands fit in the benchmark process and the figures measure the server.
@@ -9,111 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import asyncpg
-import httpx
 import psutil  # type: ignore[import-untyped]
 import websockets
-
-ROOT = Path(__file__).resolve().parent.parent
-ADMIN_DSN = os.environ.get(
-    "MARKINI_BENCH_DATABASE_URL",
-    os.environ.get("MARKINI_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-)
-NATS_URL = os.environ.get("MARKINI_NATS_URL", "nats://127.0.0.1:4222")
-REDIS_URL = os.environ.get("MARKINI_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def bench_database() -> AsyncIterator[str]:
-    """A throw-away database beside ADMIN_DSN (the first node to start migrates it)."""
-    name = f"mk_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(ADMIN_DSN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    base, _, query = ADMIN_DSN.partition("?")
-    try:
-        yield base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-def node_env(database_url: str, tag: str, data_dir: Path, redis: bool) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "MARKINI_ENV": "test",
-        "MARKINI_DATABASE_URL": database_url,
-        "MARKINI_NATS_URL": NATS_URL,
-        "MARKINI_NATS_STREAM": f"B{tag}",
-        "MARKINI_NATS_SUBJECT_PREFIX": f"b{tag}",
-        "MARKINI_DATA_DIR": str(data_dir),
-        "MARKINI_LOG_LEVEL": "WARNING",
-    }
-    if redis:
-        env["MARKINI_REDIS_URL"] = REDIS_URL
-    else:
-        env.pop("MARKINI_REDIS_URL", None)
-    return env
-
-
-@dataclass
-class Node:
-    port: int
-    process: subprocess.Popen[bytes]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-@contextlib.asynccontextmanager
-async def run_node(env: dict[str, str], log: Path) -> AsyncIterator[Node]:
-    port = free_port()
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    node = Node(port, process)
-    try:
-        async with httpx.AsyncClient(base_url=node.url) as http:
-            deadline = time.monotonic() + 90
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"node exited during startup, see {log}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get("/readyz")).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"node not ready in 90 s, see {log}")
-                await asyncio.sleep(0.2)
-        yield node
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
 
 @dataclass
 class RawSocket:

@@ -3,7 +3,7 @@ real uvicorn server: 15-minute slots 08:00-20:00 every day (~1,300 candidates), 
 and ~300 appointments to subtract.
 
 Usage: /work/venv/bin/python bench/slots.py [--requests 300] [--clients 1]
-(database and NATS: see bench/scheduling_setup.py)
+(database and NATS: see bench/common.py)
 """
 
 from __future__ import annotations
@@ -14,8 +14,11 @@ import os
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from scheduling_setup import BenchEnv, bench_env, every_day, ms
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
+
+from bench.common import BenchEnv, bench_env, every_day, ms  # noqa: E402
 
 
 async def _doctor_with_agenda(env: BenchEnv) -> str:

@@ -9,8 +9,7 @@ audio frame and the data channel is open. Prints median / p90 / min / max of t1 
 admit -> connected.
 
 Usage: /work/venv/bin/python bench/teleconsult.py [--runs 20]
-Engines: MARKINI_BENCH_DATABASE_URL / MARKINI_DATABASE_URL (admin DSN), MARKINI_NATS_URL;
-defaults are the machine's services on 127.0.0.1.
+Engines: see bench/common.py (machine services on 127.0.0.1 by default).
 """
 
 from __future__ import annotations
@@ -24,14 +23,13 @@ import time
 import uuid
 from pathlib import Path
 
-# Run as a script, this folder heads sys.path; the project root goes there instead.
-sys.path[0] = str(Path(__file__).resolve().parent.parent)
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 
 import aioice.ice  # noqa: E402
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
-from bench.rt_client import bench_database, node_env, run_node  # noqa: E402
+from bench.common import bench_database, node_env, percentile, run_node  # noqa: E402
 from server.settings import Settings  # noqa: E402
 from signaling.peer import CallPeer  # noqa: E402
 from storage.pool import _init_connection  # noqa: E402
@@ -85,7 +83,7 @@ async def main(runs: int) -> None:
 
 def _report(what: str, values: list[float]) -> None:
     ms = sorted(v * 1000 for v in values)
-    p90 = ms[min(len(ms) - 1, int(len(ms) * 0.9))]
+    p90 = percentile(ms, 0.9)
     sys.stdout.write(
         f"{what}: n={len(ms)} median={statistics.median(ms):.0f} ms p90={p90:.0f} ms "
         f"min={ms[0]:.0f} ms max={ms[-1]:.0f} ms\n"

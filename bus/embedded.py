@@ -59,6 +59,8 @@ async def embedded_nats(data_dir: Path, port: int | None = None) -> AsyncIterato
         str(store),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
+        # Its own session: a Ctrl-C meant for Markini must not kill NATS before we are done with it.
+        start_new_session=True,
     )
     try:
         await wait_for_port(port)

@@ -26,8 +26,10 @@ log = logging.getLogger(__name__)
 
 
 def refuse(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
-    """The connect_error a client receives: `{code, message}`."""
-    return socketio.exceptions.ConnectionRefusedError({"code": code, "message": message})
+    """The connect_error a client receives: message `message`, data `{code, message}`."""
+    # Two arguments: python-socketio sends the first as the error's message and the second as
+    # its `data` (a single argument would arrive as one stringified message, without data).
+    return socketio.exceptions.ConnectionRefusedError(message, {"code": code, "message": message})
 
 
 @dataclass

@@ -117,6 +117,13 @@ class Demo:
         account = Account(email, PASSWORD, tokens["user"]["id"], tokens["access_token"])
         return account, registered
 
+    async def sign_in_again(self, account: Account) -> None:
+        """A new access token for `account`, for servers with a short access-token lifetime."""
+        body = {"email": account.email, "password": account.password}
+        account.token = _check(await self.http.post("/api/v1/auth/login", json=body))[
+            "access_token"
+        ]
+
     async def patient(self, first: str = "Jeanne", last: str = "Martin") -> Patient:
         account, registered = await self.account("patient", first, last)
         return Patient(account, str(registered["patient_id"]), first, last)
@@ -202,6 +209,19 @@ class Demo:
             _check(
                 await self.http.post(
                     "/api/v1/appointments", json=body, headers=patient.account.headers
+                )
+            )
+        )
+
+    async def reschedule(
+        self, patient: Patient, appointment_id: str, slot: dict[str, Any]
+    ) -> dict[str, Any]:
+        return dict(
+            _check(
+                await self.http.post(
+                    f"/api/v1/appointments/{appointment_id}/reschedule",
+                    json={"start": slot["start"]},
+                    headers=patient.account.headers,
                 )
             )
         )

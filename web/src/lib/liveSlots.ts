@@ -1,10 +1,10 @@
-// A doctor's free slots kept live: REST snapshot + Socket.IO /availability deltas ordered by
-// availability_version. On reconnect it re-subscribes and re-reads the snapshot, so nothing
-// that happened while offline is missed (docs/realtime.md).
+// A doctor's free slots kept live: the /availability subscription's snapshot, then its deltas
+// by availability_version. On reconnect it subscribes again and takes the new snapshot, so
+// nothing that happened while offline is missed (docs/realtime.md).
 import { useEffect, useRef, useState } from "preact/hooks";
 import { availableSlots } from "./scheduling";
 import { openSocket, request } from "./socket";
-import type { Slot, SlotDelta, VisitType } from "./types";
+import type { Slot, SlotDelta, SlotsPage, VisitType } from "./types";
 
 export type LiveStatus = "connecting" | "live" | "reconnecting" | "resynced";
 
@@ -57,7 +57,9 @@ export function useLiveSlots(query: LiveQuery): LiveSlots {
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<unknown>(undefined);
   const [status, setStatus] = useState<LiveStatus>("connecting");
-  const live = useRef({ query, version: -1, buffering: true, buffer: [] as SlotDelta[], resubscribe: () => {} });
+  // `version`: the availability_version of the snapshot on screen. Deltas are buffered while
+  // a snapshot is read, so none is applied before the snapshot it follows.
+  const live = useRef({ query, version: -1, buffering: true, buffer: [] as SlotDelta[], resync: () => {} });
   live.current.query = query;
   const key = `${query.doctorId}|${query.from.toISOString()}|${query.to.toISOString()}|${query.visitType}|${query.reasonId}`;
 
@@ -67,24 +69,47 @@ export function useLiveSlots(query: LiveQuery): LiveSlots {
     let everConnected = false;
     let noticeTimer: ReturnType<typeof setTimeout> | undefined;
     let controller = new AbortController();
+    const socket = openSocket("/availability");
 
+    // docs/realtime.md, "Client algorithm". The version is compared with the snapshot's, not
+    // with the last delta's: one change may send several deltas of one version (a reschedule
+    // inside the range releases one slot and books another), and each must be applied. Gaps in
+    // versions are normal (changes outside the range send nothing); when the server cannot
+    // vouch for the order it sends `resync`.
     const apply = (delta: SlotDelta) => {
-      if (delta.kind === "resync") return void load();
-      if (delta.availability_version <= state.version) return; // already in the snapshot
-      state.version = delta.availability_version;
+      if (state.buffering) return void state.buffer.push(delta);
+      if (delta.availability_version <= state.version) return; // in the snapshot, or an older subscription's
+      if (delta.kind === "resync") return void sync();
       const slot = delta.slot;
       if (!slot) return;
       if (delta.kind === "held" || delta.kind === "booked" || delta.kind === "removed") {
         setSlots((current) => withoutOverlapping(current, slot));
-      } else if (state.query.reasonId) {
-        // Reason slots have the reason's length, not the freed slot's: ask the server.
-        void load();
+      } else if (state.query.visitType || state.query.reasonId) {
+        // A freed time may open other visit types, and reason slots have the reason's length:
+        // a filtered view asks the server again.
+        void sync();
       } else if (inQuery(slot, state.query)) {
         setSlots((current) => withSlot(current, slot));
       }
     };
 
-    async function load(): Promise<void> {
+    // The snapshot deltas continue from: the subscription's own (all visit types, filtered
+    // here), or read over REST after it for a reason, or before the socket connects.
+    async function snapshot(signal: AbortSignal): Promise<SlotsPage> {
+      const q = state.query;
+      if (socket.connected) {
+        try {
+          const range = { doctor_id: q.doctorId, from: q.from.toISOString(), to: q.to.toISOString() };
+          const page = await request<SlotsPage>(socket, "subscribe", range);
+          if (!q.reasonId) return page;
+        } catch {
+          // Not subscribed: the REST snapshot still shows; deltas resume on the next connect.
+        }
+      }
+      return availableSlots(q, signal);
+    }
+
+    async function sync(): Promise<void> {
       controller.abort();
       controller = new AbortController();
       const { signal } = controller;
@@ -92,10 +117,10 @@ export function useLiveSlots(query: LiveQuery): LiveSlots {
       state.buffer = [];
       setLoading(true);
       try {
-        const page = await availableSlots(state.query, signal);
+        const page = await snapshot(signal);
         if (signal.aborted) return;
         state.version = page.availability_version;
-        setSlots(page.slots.filter((s) => Date.parse(s.start) > Date.now()));
+        setSlots(page.slots.filter((s) => inQuery(s, state.query)));
         setError(undefined);
         state.buffering = false;
         state.buffer.splice(0).forEach(apply);
@@ -106,16 +131,9 @@ export function useLiveSlots(query: LiveQuery): LiveSlots {
       }
     }
 
-    const socket = openSocket("/availability");
-    const subscribe = () => {
-      const q = state.query;
-      void request(socket, "subscribe", { doctor_id: q.doctorId, from: q.from.toISOString(), to: q.to.toISOString() }).catch(
-        () => undefined, // the snapshot still shows; deltas resume on the next connect
-      );
-    };
+    // The server forgets subscriptions on disconnect: every connect subscribes afresh.
     socket.on("connect", () => {
-      subscribe();
-      void load().then(() => {
+      void sync().then(() => {
         if (closed) return;
         if (everConnected) {
           setStatus("resynced");
@@ -127,16 +145,11 @@ export function useLiveSlots(query: LiveQuery): LiveSlots {
     });
     socket.on("disconnect", () => !closed && setStatus("reconnecting"));
     socket.on("slot.delta", (delta: SlotDelta) => {
-      if (delta.doctor_id !== state.query.doctorId) return;
-      if (state.buffering) state.buffer.push(delta);
-      else apply(delta);
+      if (delta.doctor_id === state.query.doctorId) apply(delta);
     });
     // Until the socket connects the page still shows slots, read over REST.
-    void load();
-    state.resubscribe = () => {
-      if (socket.connected) subscribe();
-      void load();
-    };
+    void sync();
+    state.resync = () => void sync();
     return () => {
       closed = true;
       clearTimeout(noticeTimer);
@@ -152,7 +165,7 @@ export function useLiveSlots(query: LiveQuery): LiveSlots {
       first.current = false;
       return;
     }
-    live.current.resubscribe();
+    live.current.resync();
   }, [key]);
 
   return {

@@ -17,21 +17,56 @@ export class SocketRefusal extends Error {
 
 export type Namespace = "/availability" | "/agenda" | "/notifications" | "/consult";
 
+/** What a refused connection carries (docs/realtime.md, "Authentication"). */
+type ConnectError = Error & { data?: { code: string; message: string } };
+
 export function openSocket(namespace: Namespace): Socket {
+  // The token the last connect sent; one the server refused or ended since (refreshed before
+  // the next connect instead of being sent again); and the token that refresh gave.
+  let sent: string | null = null;
+  let stale: string | null = null;
+  let refreshed: string | null = null;
+
+  const credentials = async (): Promise<string | null> => {
+    const refused = stale;
+    stale = null;
+    if (refused === null) return session.accessToken();
+    refreshed = await session.refresh(refused); // rotates the refresh token (single-flight)
+    if (refreshed === null) session.expire(); // over: private pages go to sign-in (Guard)
+    return refreshed;
+  };
+
   const socket = io(namespace, {
     path: "/socket.io",
     // WebSocket first (no sticky session needed); long-polling if a proxy blocks it.
     transports: ["websocket", "polling"],
     tryAllTransports: true,
     auth: (give) => {
-      void session.accessToken().then((token) => give(token ? { token } : {}));
+      void credentials().then((token) => {
+        sent = token;
+        give(token ? { token } : {});
+      });
     },
   });
-  socket.on("connect_error", (error) => {
-    // An expired token: refresh it; socket.io retries on its own only after network errors.
-    if (/unauth|expired|token/i.test(error.message) && !socket.active) {
-      void session.refresh(null).then((token) => token && socket.connect());
-    }
+
+  // socket.io reconnects by itself only after network errors: not after the server refused
+  // the token, nor after it closed the namespace because the token expired or the session
+  // ended ("session.ended", then "io server disconnect"). Connect again with a fresh token.
+  const reconnect = () => {
+    if (sent === null) return; // refused without a token: signing in is the way back
+    // Refused right after a refresh: the session is over; go on signed out where allowed.
+    if (sent === refreshed) session.expire();
+    else stale = sent;
+    socket.connect();
+  };
+  socket.on("connect", () => {
+    refreshed = null;
+  });
+  socket.on("connect_error", (error: ConnectError) => {
+    if (error.data?.code === "unauthenticated" && !socket.active) reconnect();
+  });
+  socket.on("disconnect", (reason) => {
+    if (reason === "io server disconnect") reconnect();
   });
   return socket;
 }
