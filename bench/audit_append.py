@@ -2,8 +2,7 @@
 
 Every append takes the one-row chain head, so this is the ceiling of audited requests per second.
 Usage: /work/venv/bin/python bench/audit_append.py [--entries 5000] [--concurrency 20]
-Uses MARKINI_BENCH_DATABASE_URL (an admin DSN) or the machine's postgres@127.0.0.1:5432/test,
-in a throw-away database.
+In a throw-away database (see bench/common.py).
 """
 
 from __future__ import annotations
@@ -11,30 +10,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
 import time
 import uuid
+from pathlib import Path
 
-import asyncpg
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 
-from server.audit.service import record_access, verify_chain
-from server.auth.principal import Principal
-from storage.migrate import migrate
-from storage.pool import open_pool
-
-ADMIN_DSN = os.environ.get(
-    "MARKINI_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+from bench.common import bench_database  # noqa: E402
+from server.audit.service import record_access, verify_chain  # noqa: E402
+from server.auth.principal import Principal  # noqa: E402
+from storage.pool import open_pool  # noqa: E402
 
 
 async def run(entries: int, concurrency: int) -> None:
-    name = f"mk_bench_{uuid.uuid4().hex[:8]}"
-    dsn = ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
-    admin = await asyncpg.connect(ADMIN_DSN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        await migrate(dsn)
+    async with bench_database(migrated=True) as dsn:
         async with open_pool(dsn, max_size=concurrency) as pool:
             who = Principal(uuid.uuid4(), "doctor", uuid.uuid4())
             queue = iter(range(entries))
@@ -64,9 +54,6 @@ async def run(entries: int, concurrency: int) -> None:
                 f"verify: {report.checked} entries in {elapsed:.2f} s "
                 f"({report.checked / elapsed:,.0f}/s), {report.describe()}\n"
             )
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def main() -> None:

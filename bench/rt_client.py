@@ -17,6 +17,7 @@ from typing import Any
 import psutil  # type: ignore[import-untyped]
 import websockets
 
+
 @dataclass
 class RawSocket:
     """One Socket.IO connection; `on_event(name, data, received_at)` sees every server event."""

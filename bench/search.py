@@ -5,16 +5,13 @@ Doctors are bulk-loaded with COPY into a fresh database; 5% get weekly availabil
 "next available" has real slots to sort on (the reindex asks the scheduling service for them).
 
 Usage: /work/venv/bin/python bench/search.py [--doctors 100000] [--iterations 200] [--keep]
-Uses MARKINI_BENCH_DATABASE_URL or MARKINI_DATABASE_URL (an admin DSN; a throw-away database is
-made beside it) or the machine's postgres@127.0.0.1:5432/test; MARKINI_NATS_URL or
-nats://127.0.0.1:4222.
+(database and NATS: see bench/common.py)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import sys
@@ -30,21 +27,17 @@ import asyncpg
 import httpx
 from asgi_lifespan import LifespanManager
 
-from bus.events import DOCTOR_UPDATED
-from bus.outbox import emit
-from server.app import create_app
-from server.search.cache import SearchCache
-from server.search.reindex import reindex
-from server.settings import Settings
-from storage.migrate import migrate
-from storage.pool import open_pool
-from storage.search.postgres import PostgresSearch
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 
-ADMIN_DSN = os.environ.get(
-    "MARKINI_BENCH_DATABASE_URL",
-    os.environ.get("MARKINI_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-)
-NATS_URL = os.environ.get("MARKINI_NATS_URL", "nats://127.0.0.1:4222")
+from bench.common import NATS_URL, bench_database, drop_stream, percentile  # noqa: E402
+from bus.events import DOCTOR_UPDATED  # noqa: E402
+from bus.outbox import emit  # noqa: E402
+from server.app import create_app  # noqa: E402
+from server.search.cache import SearchCache  # noqa: E402
+from server.search.reindex import reindex  # noqa: E402
+from server.settings import Settings  # noqa: E402
+from storage.pool import open_pool  # noqa: E402
+from storage.search.postgres import PostgresSearch  # noqa: E402
 
 # (city, postcode prefix, lat, lon, weight): big cities hold most doctors, as in life.
 CITIES = [
@@ -332,8 +325,7 @@ async def give_availability(con: asyncpg.Connection, doctor_ids: list[uuid.UUID]
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.95)] * 1000
+    return statistics.median(samples) * 1000, percentile(samples, 0.95) * 1000
 
 
 async def event_to_search(
@@ -417,13 +409,8 @@ def searches(rng: random.Random) -> dict[str, tuple[str, Callable[[], dict[str, 
 
 async def main(args: argparse.Namespace) -> None:
     out = sys.stdout.write
-    name = f"mk_bench_search_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(ADMIN_DSN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    dsn = ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
     rng = random.Random(7)
-    try:
-        await migrate(dsn)
+    async with bench_database(migrated=True, keep=args.keep) as dsn:
         async with open_pool(dsn, 8) as pool:
             started = time.perf_counter()
             async with pool.acquire() as con:
@@ -466,17 +453,7 @@ async def main(args: argparse.Namespace) -> None:
                     out(f"{label:<34}{p50:>8.1f}{p95:>8.1f}{hits:>10,.0f}\n")
                 p50, p95 = await event_to_search(client, dsn, verified, 30)
                 out(f"{'event -> searchable (30 renames)':<34}{p50:>8.1f}{p95:>8.1f}\n")
-        import nats
-
-        nc = await nats.connect(NATS_URL)
-        await nc.jetstream().delete_stream(settings.nats_stream)
-        await nc.close()
-    finally:
-        if not args.keep:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        else:
-            out(f"kept database {name}\n")
-        await admin.close()
+        await drop_stream(settings.nats_stream)
 
 
 if __name__ == "__main__":

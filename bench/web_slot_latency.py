@@ -8,43 +8,34 @@ whole product path: commit -> outbox -> NATS -> the node's consumer -> Socket.IO
 A negative figure means the watcher saw the slot go before the booker had its answer.
 
 Usage: /work/venv/bin/python bench/web_slot_latency.py [--runs 20]
-Engines: MARKINI_BENCH_DATABASE_URL (admin DSN; default postgres@127.0.0.1:5432/test) and
-MARKINI_NATS_URL (default nats://127.0.0.1:4222). Builds web/ first when it is stale.
+Engines: see bench/common.py (database and NATS). Builds web/ first when it is stale.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
-import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import asyncpg
 from playwright.async_api import Page, async_playwright, expect
 
-sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository root, not bench/
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 
+from bench.common import ADMIN_DSN, NATS_URL, bench_database, percentile  # noqa: E402
 from server.settings import Settings  # noqa: E402
-from storage.migrate import migrate  # noqa: E402
-from tests.conftest import EngineUrls, _dsn_for  # noqa: E402
+from tests.conftest import EngineUrls  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, serve  # noqa: E402
 from tests.e2e.demo import Demo  # noqa: E402
 from tests.e2e.helpers import _monday, show_week_of, sign_in, slot_button  # noqa: E402
 from tools.build_web import build  # noqa: E402
 
-ADMIN_DSN = os.environ.get(
-    "MARKINI_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-NATS_URL = os.environ.get("MARKINI_NATS_URL", "nats://127.0.0.1:4222")
 # Tests poll the outbox faster than production does; the bench keeps the production default.
 PRODUCTION_TIMING = {
     "outbox_poll_interval_s": Settings.model_fields["outbox_poll_interval_s"].default
@@ -68,17 +59,9 @@ BOOKED_AT = """() => {
 }"""
 
 
-@asynccontextmanager
-async def template_database() -> AsyncIterator[str]:
-    name = f"mk_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(ADMIN_DSN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        await migrate(_dsn_for(ADMIN_DSN, name))
-        yield name
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+def _name_of(dsn: str) -> str:
+    """The database a DSN names (the e2e `serve` clones a template given by name)."""
+    return urlsplit(dsn).path.lstrip("/")
 
 
 def one_week_of_slots(slots: list[dict[str, Any]], runs: int) -> list[dict[str, Any]]:
@@ -114,8 +97,8 @@ async def main(runs: int) -> None:
     engines = EngineUrls(ADMIN_DSN, NATS_URL, None)
     with tempfile.TemporaryDirectory(prefix="markini-bench-") as data_dir:
         async with (
-            template_database() as template,
-            serve(engines, template, Path(data_dir), **PRODUCTION_TIMING) as live,
+            bench_database(migrated=True) as template_dsn,
+            serve(engines, _name_of(template_dsn), Path(data_dir), **PRODUCTION_TIMING) as live,
             Demo.open(live.url, live.settings, live.database_url) as demo,
             async_playwright() as playwright,
         ):
@@ -137,7 +120,7 @@ async def main(runs: int) -> None:
     sys.stdout.write(
         f"booking REST response -> slot gone in the other browser, {runs} runs: "
         f"median {statistics.median(figures):.1f} ms, p95 "
-        f"{figures[min(len(figures) - 1, int(len(figures) * 0.95))]:.1f} ms, "
+        f"{percentile(figures, 0.95):.1f} ms, "
         f"min {figures[0]:.1f} ms, max {figures[-1]:.1f} ms\n"
     )
 

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from server.auth.demo import seed_users
 from server.doctors.demo import seed_doctors
+from server.doctors.demo_reviews import seed_reviews
 from server.engines import Engines
 from server.patients.demo import seed_patients
 from server.scheduling.demo import seed_schedules
@@ -18,6 +19,7 @@ async def seed_demo(engines: Engines) -> None:
     # Each domain contributes one step, in dependency order.
     steps: list[Callable[[Engines], Awaitable[None]]] = [seed_users, seed_doctors, seed_patients]
     steps.append(seed_schedules)  # after doctors and patients: it books between them
+    steps.append(seed_reviews)  # after schedules: reviews rest on completed visits
     for step in steps:
         await step(engines)
     log.info("demo data ready")

@@ -80,3 +80,37 @@ async def insert_demo_history(con: asyncpg.Connection, entries: Sequence[Sequenc
            VALUES ($1, $2, $3, $4)""",
         entries,
     )
+
+
+async def completed_unreviewed_appointments(con: asyncpg.Connection) -> list[asyncpg.Record]:
+    # Cross-schema read of scheduling.appointments: demo reviews rest on completed visits.
+    rows: list[asyncpg.Record] = await con.fetch(
+        """SELECT a.id, a.doctor_id, a.patient_id, upper(a.period) AS ends_at
+           FROM scheduling.appointments a
+           LEFT JOIN doctors.reviews r ON r.appointment_id = a.id
+           WHERE a.status = 'completed' AND r.id IS NULL
+           ORDER BY a.id"""
+    )
+    return rows
+
+
+async def insert_demo_reviews(con: asyncpg.Connection, reviews: Sequence[Sequence[Any]]) -> None:
+    await con.executemany(
+        """INSERT INTO doctors.reviews
+               (doctor_id, patient_id, appointment_id, rating, comment, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        reviews,
+    )
+
+
+async def refresh_ratings(con: asyncpg.Connection, doctor_ids: list[uuid.UUID]) -> None:
+    """The bulk form of storage.doctors.refresh_rating: averages recomputed from the reviews."""
+    await con.execute(
+        """UPDATE doctors.doctors d
+           SET rating = r.average, total_reviews = r.total, updated_at = now()
+           FROM (SELECT doctor_id, round(avg(rating), 2) AS average, count(*) AS total
+                 FROM doctors.reviews WHERE doctor_id = ANY($1::uuid[])
+                 GROUP BY doctor_id) AS r
+           WHERE d.id = r.doctor_id""",
+        doctor_ids,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import TypedDict
 
 import asyncpg
@@ -31,6 +32,13 @@ class DoctorFields(TypedDict):
     longitude: float | None
     time_zone: str
     accepts_new_patients: bool
+
+
+def _field_values(f: DoctorFields) -> list[object]:
+    """The profile columns' parameters, in DoctorFields order: the order of the column lists
+    of insert_doctor and update_doctor below."""
+    values: Mapping[str, object] = f
+    return [values[name] for name in DoctorFields.__annotations__]
 
 
 def _unique_violation(exc: asyncpg.UniqueViolationError) -> Exception:
@@ -84,24 +92,7 @@ async def insert_doctor(
                        $17, $18, $19)
                RETURNING id""",
             user_id,
-            f["first_name"],
-            f["last_name"],
-            f["specializations"],
-            f["license_number"],
-            f["years_of_experience"],
-            f["consultation_fee"],
-            f["currency"],
-            f["bio"],
-            f["profile_image_url"],
-            f["languages"],
-            f["address_line"],
-            f["city"],
-            f["postcode"],
-            f["country"],
-            f["latitude"],
-            f["longitude"],
-            f["time_zone"],
-            f["accepts_new_patients"],
+            *_field_values(f),
         )
     except asyncpg.UniqueViolationError as exc:
         raise _unique_violation(exc) from exc
@@ -119,24 +110,7 @@ async def update_doctor(con: asyncpg.Connection, doctor_id: uuid.UUID, f: Doctor
                    time_zone = $18, accepts_new_patients = $19, updated_at = now()
                WHERE id = $1""",
             doctor_id,
-            f["first_name"],
-            f["last_name"],
-            f["specializations"],
-            f["license_number"],
-            f["years_of_experience"],
-            f["consultation_fee"],
-            f["currency"],
-            f["bio"],
-            f["profile_image_url"],
-            f["languages"],
-            f["address_line"],
-            f["city"],
-            f["postcode"],
-            f["country"],
-            f["latitude"],
-            f["longitude"],
-            f["time_zone"],
-            f["accepts_new_patients"],
+            *_field_values(f),
         )
     except asyncpg.UniqueViolationError as exc:
         raise _unique_violation(exc) from exc

@@ -15,12 +15,11 @@ import uuid
 from typing import Any
 
 from bus.events import DOCTOR_CREATED
-from bus.outbox import emit
 from server.auth import service as auth_service
 from server.auth.demo import DEMO_PASSWORD
 from server.auth.passwords import hash_password
 from server.doctors import demo_data as data
-from server.doctors.events import DoctorChanged, subject
+from server.doctors.events import emit_changed
 from server.engines import Engines
 from storage import demo as store
 from storage import doctors as doctor_store
@@ -165,5 +164,5 @@ async def seed_doctors(engines: Engines) -> None:
             await auth_service.set_verified(con, own_user, True)
         await store.insert_demo_doctors(con, rows)
         for row in rows:
-            await emit(con, DOCTOR_CREATED, subject(row[0]), DoctorChanged(doctor_id=row[0]))
+            await emit_changed(con, DOCTOR_CREATED, row[0])
     log.info("demo doctors ready", extra={"added": len(rows), "total": DEMO_DOCTORS})

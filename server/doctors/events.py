@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 from pydantic import BaseModel, ConfigDict
 
 from bus.events import (
@@ -14,6 +15,7 @@ from bus.events import (
     DOCTOR_VERIFIED,
     register_payload,
 )
+from bus.outbox import emit
 
 
 class DoctorChanged(BaseModel):
@@ -36,6 +38,13 @@ class DoctorReviewed(BaseModel):
 
 def subject(doctor_id: uuid.UUID) -> str:
     return f"doctor:{doctor_id}"
+
+
+async def emit_changed(
+    con: asyncpg.Connection, event_type: str, doctor_id: uuid.UUID, actor: str | None = None
+) -> None:
+    """Record, in the caller's transaction, that the doctor changed (DoctorChanged types)."""
+    await emit(con, event_type, subject(doctor_id), DoctorChanged(doctor_id=doctor_id), actor=actor)
 
 
 for _type in (DOCTOR_CREATED, DOCTOR_UPDATED, DOCTOR_VERIFIED, DOCTOR_DELETED):

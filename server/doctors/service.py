@@ -13,11 +13,10 @@ from typing import cast
 import asyncpg
 
 from bus.events import DOCTOR_CREATED, DOCTOR_UPDATED, DOCTOR_VERIFIED
-from bus.outbox import emit
 from server.auth import service as auth_service
 from server.auth.principal import Principal
 from server.doctors.errors import DoctorNotFound
-from server.doctors.events import DoctorChanged, subject
+from server.doctors.events import emit_changed
 from server.doctors.schemas import (
     DoctorCreate,
     DoctorOut,
@@ -67,6 +66,20 @@ async def _visible_row(
     return row
 
 
+async def _locked_row(con: asyncpg.Connection, doctor_id: uuid.UUID) -> asyncpg.Record:
+    row = await store.get_doctor(con, doctor_id, for_update=True)
+    if row is None:
+        raise DoctorNotFound("No such doctor.")
+    return row
+
+
+async def _current(con: asyncpg.Connection, doctor_id: uuid.UUID) -> DoctorOut:
+    """The doctor as this transaction just left it."""
+    row = await store.get_doctor(con, doctor_id)
+    assert row is not None
+    return to_out(row)
+
+
 async def list_specializations(pool: asyncpg.Pool) -> list[Specialization]:
     async with pool.acquire() as con:
         rows = await store.list_specializations(con)
@@ -80,17 +93,10 @@ async def create_doctor(pool: asyncpg.Pool, principal: Principal, body: DoctorCr
         owner = await auth_service.profile_owner(con, principal, body.user_id, "doctor")
         await _check_specializations(con, body.specializations)
         doctor_id = (await store.insert_doctor(con, owner, cast(store.DoctorFields, fields)))["id"]
-        await emit(
-            con,
-            DOCTOR_CREATED,
-            subject(doctor_id),
-            DoctorChanged(doctor_id=doctor_id),
-            actor=str(principal.user_id),
-        )
-        row = await store.get_doctor(con, doctor_id)
+        await emit_changed(con, DOCTOR_CREATED, doctor_id, actor=str(principal.user_id))
+        created = await _current(con, doctor_id)
     log.info("doctor created", extra={"doctor_id": str(doctor_id)})
-    assert row is not None
-    return to_out(row)
+    return created
 
 
 async def get_doctor(
@@ -143,56 +149,29 @@ async def update_doctor(
             # Verification vouched for the old license: a new one must be checked again.
             await store.set_verification(con, doctor_id, "unverified", None)
             await auth_service.set_verified(con, row["user_id"], False)
-        await emit(
-            con,
-            DOCTOR_UPDATED,
-            subject(doctor_id),
-            DoctorChanged(doctor_id=doctor_id),
-            actor=str(principal.user_id),
-        )
-        updated = await store.get_doctor(con, doctor_id)
-    assert updated is not None
-    return to_out(updated)
+        await emit_changed(con, DOCTOR_UPDATED, doctor_id, actor=str(principal.user_id))
+        return await _current(con, doctor_id)
 
 
 async def verify_doctor(pool: asyncpg.Pool, admin: Principal, doctor_id: uuid.UUID) -> DoctorOut:
     async with pool.acquire() as con, con.transaction():
-        row = await store.get_doctor(con, doctor_id, for_update=True)
-        if row is None:
-            raise DoctorNotFound("No such doctor.")
+        row = await _locked_row(con, doctor_id)
         if row["verification_status"] != "verified":
             await store.set_verification(con, doctor_id, "verified", None)
             await auth_service.set_verified(con, row["user_id"], True)
-            await emit(
-                con,
-                DOCTOR_VERIFIED,
-                subject(doctor_id),
-                DoctorChanged(doctor_id=doctor_id),
-                actor=str(admin.user_id),
-            )
+            await emit_changed(con, DOCTOR_VERIFIED, doctor_id, actor=str(admin.user_id))
             log.info("doctor verified", extra={"doctor_id": str(doctor_id)})
-        updated = await store.get_doctor(con, doctor_id)
-    assert updated is not None
-    return to_out(updated)
+        return await _current(con, doctor_id)
 
 
 async def reject_doctor(
     pool: asyncpg.Pool, admin: Principal, doctor_id: uuid.UUID, body: RejectRequest
 ) -> DoctorOut:
     async with pool.acquire() as con, con.transaction():
-        row = await store.get_doctor(con, doctor_id, for_update=True)
-        if row is None:
-            raise DoctorNotFound("No such doctor.")
+        row = await _locked_row(con, doctor_id)
         await store.set_verification(con, doctor_id, "rejected", body.reason or None)
         await auth_service.set_verified(con, row["user_id"], False)
-        await emit(
-            con,
-            DOCTOR_UPDATED,
-            subject(doctor_id),
-            DoctorChanged(doctor_id=doctor_id),
-            actor=str(admin.user_id),
-        )
-        updated = await store.get_doctor(con, doctor_id)
+        await emit_changed(con, DOCTOR_UPDATED, doctor_id, actor=str(admin.user_id))
+        rejected = await _current(con, doctor_id)
     log.info("doctor rejected", extra={"doctor_id": str(doctor_id)})
-    assert updated is not None
-    return to_out(updated)
+    return rejected

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -62,3 +62,16 @@ async def axe_violations(page: Page) -> list[dict[str, Any]]:
 def first_slot_after(slots: list[dict[str, Any]], delay: timedelta) -> dict[str, Any]:
     floor = datetime.now(UTC) + delay
     return next(s for s in slots if datetime.fromisoformat(s["start"]) > floor)
+
+
+def two_slots_one_day(
+    slots: list[dict[str, Any]], delay: timedelta
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two slots after `delay` on one day of the browser's zone (so in one viewed week)."""
+
+    def day(slot: dict[str, Any]) -> date:
+        return datetime.fromisoformat(slot["start"]).astimezone(ZoneInfo(BROWSER_ZONE)).date()
+
+    floor = datetime.now(UTC) + delay
+    later = [s for s in slots if datetime.fromisoformat(s["start"]) > floor]
+    return next((a, b) for a, b in zip(later, later[1:], strict=False) if day(a) == day(b))

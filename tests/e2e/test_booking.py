@@ -8,7 +8,14 @@ from playwright.async_api import expect
 
 from tests.e2e.conftest import Contexts
 from tests.e2e.demo import Demo
-from tests.e2e.helpers import CHANGEABLE_AFTER, first_slot_after, show_week_of, sign_in, slot_button
+from tests.e2e.helpers import (
+    CHANGEABLE_AFTER,
+    first_slot_after,
+    show_week_of,
+    sign_in,
+    slot_button,
+    two_slots_one_day,
+)
 
 
 async def test_a_slot_booked_by_one_patient_leaves_the_other_patients_grid_live(
@@ -91,3 +98,26 @@ async def test_booking_on_a_phone_screen(contexts: Contexts, demo: Demo) -> None
     assert width <= 375, f"the page scrolls sideways on a phone ({width}px wide)"
     await page.get_by_role("button", name="Confirm the appointment").click()
     await expect(page.get_by_role("heading", name="Your appointment is booked")).to_be_visible()
+
+
+async def test_a_reschedule_inside_the_viewed_week_frees_the_old_slot_and_takes_the_new(
+    contexts: Contexts, demo: Demo
+) -> None:
+    doctor = await demo.doctor("Move")
+    alice = await demo.patient("Alice")
+    old, new = two_slots_one_day(await demo.slots(doctor, days=14), CHANGEABLE_AFTER)
+    appointment = await demo.book(alice, doctor, old)
+
+    page = await contexts.new_page()
+    await page.goto(f"/doctors/{doctor.id}")
+    await show_week_of(page, old["start"])
+    await expect(page.get_by_text("Live: slots update")).to_be_visible()
+    await expect(page.locator(".slot-grid")).to_have_attribute("aria-busy", "false")
+    await expect(slot_button(page, old["start"])).to_have_count(0)
+    await expect(slot_button(page, new["start"])).to_have_count(1)
+
+    # One change, two deltas with the same availability_version (released, then booked).
+    await demo.reschedule(alice, appointment["id"], new)
+
+    await expect(slot_button(page, old["start"])).to_have_count(1)
+    await expect(slot_button(page, new["start"])).to_have_count(0)
