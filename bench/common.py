@@ -31,6 +31,7 @@ import httpx
 
 from server.settings import Settings
 from storage.migrate import migrate
+from tests.conftest import delete_stream
 from tests.factories import Doctor, Patient, make_doctor, make_patient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,18 +148,6 @@ async def run_node(env: dict[str, str], log: Path) -> AsyncIterator[Node]:
             process.kill()
 
 
-async def drop_stream(stream: str) -> None:
-    import nats
-
-    nc = await nats.connect(NATS_URL)
-    try:
-        await nc.jetstream().delete_stream(stream)
-    except Exception:  # never created if the node failed early
-        pass
-    finally:
-        await nc.close()
-
-
 @dataclass
 class BenchEnv:
     dsn: str
@@ -185,7 +174,7 @@ async def bench_env(clients: int = 200, **settings: str) -> AsyncIterator[BenchE
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="markini-bench-")))
         redis = "MARKINI_REDIS_URL" in os.environ
         env = node_env(dsn, tag, work, redis=redis, db_pool_max="20", **settings)
-        stack.push_async_callback(drop_stream, env["MARKINI_NATS_STREAM"])
+        stack.push_async_callback(delete_stream, NATS_URL, env["MARKINI_NATS_STREAM"])
         node = await stack.enter_async_context(run_node(env, work / "node.log"))
         db = await asyncpg.connect(dsn)
         stack.push_async_callback(db.close)

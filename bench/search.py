@@ -29,7 +29,7 @@ from asgi_lifespan import LifespanManager
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 
-from bench.common import NATS_URL, bench_database, drop_stream, percentile  # noqa: E402
+from bench.common import NATS_URL, bench_database, percentile  # noqa: E402
 from bus.events import DOCTOR_UPDATED  # noqa: E402
 from bus.outbox import emit  # noqa: E402
 from server.app import create_app  # noqa: E402
@@ -38,6 +38,7 @@ from server.search.reindex import reindex  # noqa: E402
 from server.settings import Settings  # noqa: E402
 from storage.pool import open_pool  # noqa: E402
 from storage.search.postgres import PostgresSearch  # noqa: E402
+from tests.conftest import delete_stream  # noqa: E402
 
 # (city, postcode prefix, lat, lon, weight): big cities hold most doctors, as in life.
 CITIES = [
@@ -453,7 +454,7 @@ async def main(args: argparse.Namespace) -> None:
                     out(f"{label:<34}{p50:>8.1f}{p95:>8.1f}{hits:>10,.0f}\n")
                 p50, p95 = await event_to_search(client, dsn, verified, 30)
                 out(f"{'event -> searchable (30 renames)':<34}{p50:>8.1f}{p95:>8.1f}\n")
-        await drop_stream(settings.nats_stream)
+        await delete_stream(NATS_URL, settings.nats_stream)
 
 
 if __name__ == "__main__":

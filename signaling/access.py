@@ -8,7 +8,7 @@ never join: a consultation is between the two parties.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from server.scheduling.service import Parties
 from server.settings import Settings
@@ -18,6 +18,7 @@ from server.teleconsult.errors import (
     OutsideJoinWindow,
     SessionClosed,
 )
+from server.teleconsult.window import join_window as window_of
 from signaling.protocol import CallRole
 
 OPEN_SESSION = frozenset({"scheduled", "active"})
@@ -34,9 +35,7 @@ def call_role(parties: Parties, user_id: uuid.UUID) -> CallRole | None:
 
 
 def join_window(parties: Parties, settings: Settings) -> tuple[datetime, datetime]:
-    opens = parties.start - timedelta(seconds=settings.consult_join_early_s)
-    closes = parties.end + timedelta(seconds=settings.consult_grace_s)
-    return opens, closes
+    return window_of(parties.start, parties.end, settings)
 
 
 def check_join(

@@ -155,3 +155,24 @@ async def audit_refusals(
         # Anyone reaching for a record that is not theirs leaves a trace, whatever the outcome.
         await record(pool, principal, action, patient_id, request, status=exc.status)
         raise
+
+
+@asynccontextmanager
+async def granted(
+    pool: asyncpg.Pool,
+    principal: Principal,
+    patient_id: uuid.UUID,
+    action: Action,
+    request: HTTPConnection | None,
+    *,
+    for_update: bool = False,
+    always_audited: bool = False,
+) -> AsyncIterator[tuple[asyncpg.Connection, PatientAccess]]:
+    """One transaction doing `action` on the record: access is resolved first (a refusal is
+    audited, see audit_refusals) and, when audited, recorded in the same transaction."""
+    async with audit_refusals(pool, principal, action, patient_id, request):
+        async with pool.acquire() as con, con.transaction():
+            grant = await resolve(con, principal, patient_id, action, for_update=for_update)
+            yield con, grant
+            if grant.audited or always_audited:
+                await record(con, principal, action, patient_id, request)

@@ -13,14 +13,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from bus.events import PATIENT_CREATED
-from bus.outbox import emit
 from server.auth.demo import DEMO_PASSWORD
 from server.auth.passwords import hash_password
 from server.crypto import FieldCipher
 from server.doctors import demo_data as data
 from server.doctors.demo import NAMESPACE, ascii_slug
 from server.engines import Engines
-from server.patients.events import PatientChanged, subject
+from server.patients.events import emit_changed
 from storage import demo as store
 from storage import patients as patient_store
 
@@ -99,7 +98,7 @@ async def seed_patients(engines: Engines) -> None:
             await store.insert_demo_patients(con, [row for _, row, _ in missing])
             for _, row, n in missing:
                 history += _history(cipher, rng, row[0], n)
-                await emit(con, PATIENT_CREATED, subject(row[0]), PatientChanged(patient_id=row[0]))
+                await emit_changed(con, PATIENT_CREATED, row[0])
         history += await _demo_account_extras(con, cipher, rng)
         await store.insert_demo_history(con, history)
     log.info("demo patients ready", extra={"added": len(missing), "total": DEMO_PATIENTS})

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 from pydantic import BaseModel, ConfigDict
 
 from bus.events import PATIENT_CREATED, PATIENT_DELETED, PATIENT_UPDATED, register_payload
+from bus.outbox import emit
 
 
 class PatientChanged(BaseModel):
@@ -19,6 +21,15 @@ class PatientChanged(BaseModel):
 
 def subject(patient_id: uuid.UUID) -> str:
     return f"patient:{patient_id}"
+
+
+async def emit_changed(
+    con: asyncpg.Connection, event_type: str, patient_id: uuid.UUID, actor: str | None = None
+) -> None:
+    """Record, in the caller's transaction, that the patient changed (PatientChanged types)."""
+    await emit(
+        con, event_type, subject(patient_id), PatientChanged(patient_id=patient_id), actor=actor
+    )
 
 
 for _type in (PATIENT_CREATED, PATIENT_UPDATED, PATIENT_DELETED):

@@ -18,12 +18,8 @@ from storage import patients as store
 async def list_favorites(
     pool: asyncpg.Pool, principal: Principal, patient_id: uuid.UUID, request: HTTPConnection
 ) -> list[FavoriteDoctor]:
-    async with access.audit_refusals(pool, principal, "favorites.read", patient_id, request):
-        async with pool.acquire() as con, con.transaction():
-            grant = await access.resolve(con, principal, patient_id, "favorites.read")
-            rows = await store.list_favorites(con, patient_id)
-            if grant.audited:
-                await access.record(con, principal, grant.action, patient_id, request)
+    async with access.granted(pool, principal, patient_id, "favorites.read", request) as (con, _):
+        rows = await store.list_favorites(con, patient_id)
     return [FavoriteDoctor.model_validate({**dict(r), "rating": float(r["rating"])}) for r in rows]
 
 
@@ -35,13 +31,11 @@ async def add_favorite(
     request: HTTPConnection,
 ) -> None:
     """Idempotent: adding a doctor twice keeps one entry. Only public (verified) doctors."""
-    async with access.audit_refusals(pool, principal, "favorites.write", patient_id, request):
-        async with pool.acquire() as con, con.transaction():
-            await access.resolve(con, principal, patient_id, "favorites.write")
-            doctor = await doctor_store.get_doctor(con, doctor_id)
-            if doctor is None or doctor["verification_status"] != "verified":
-                raise DoctorNotFound("No such doctor.")
-            await store.add_favorite(con, patient_id, doctor_id)
+    async with access.granted(pool, principal, patient_id, "favorites.write", request) as (con, _):
+        doctor = await doctor_store.get_doctor(con, doctor_id)
+        if doctor is None or doctor["verification_status"] != "verified":
+            raise DoctorNotFound("No such doctor.")
+        await store.add_favorite(con, patient_id, doctor_id)
 
 
 async def remove_favorite(
@@ -52,7 +46,5 @@ async def remove_favorite(
     request: HTTPConnection,
 ) -> None:
     """Idempotent: removing a doctor who is not in the list is not an error."""
-    async with access.audit_refusals(pool, principal, "favorites.write", patient_id, request):
-        async with pool.acquire() as con, con.transaction():
-            await access.resolve(con, principal, patient_id, "favorites.write")
-            await store.remove_favorite(con, patient_id, doctor_id)
+    async with access.granted(pool, principal, patient_id, "favorites.write", request) as (con, _):
+        await store.remove_favorite(con, patient_id, doctor_id)

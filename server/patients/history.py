@@ -63,12 +63,9 @@ async def list_history(
     request: HTTPConnection,
 ) -> MedicalHistoryPage:
     cipher = FieldCipher(settings)
-    async with access.audit_refusals(pool, principal, "history.read", patient_id, request):
-        async with pool.acquire() as con, con.transaction():
-            grant = await access.resolve(con, principal, patient_id, "history.read")
-            rows = await store.list_history(con, patient_id, limit, offset)
-            total = await store.count_history(con, patient_id)
-            await access.record(con, principal, grant.action, patient_id, request)
+    async with access.granted(pool, principal, patient_id, "history.read", request) as (con, _):
+        rows = await store.list_history(con, patient_id, limit, offset)
+        total = await store.count_history(con, patient_id)
     items = [_decrypt(cipher, row) for row in rows]
     return MedicalHistoryPage(items=items, total=total, limit=limit, offset=offset)
 
@@ -85,12 +82,9 @@ async def add_history_entry(
     aad = _aad(patient_id)
     condition = cipher.encrypt(body.condition, aad)
     notes = cipher.encrypt(body.notes, aad) if body.notes is not None else None
-    async with access.audit_refusals(pool, principal, "history.write", patient_id, request):
-        async with pool.acquire() as con, con.transaction():
-            grant = await access.resolve(con, principal, patient_id, "history.write")
-            row = await store.insert_history_entry(
-                con, patient_id, condition, body.diagnosis_date, notes, principal.user_id
-            )
-            await access.record(con, principal, grant.action, patient_id, request)
+    async with access.granted(pool, principal, patient_id, "history.write", request) as (con, _):
+        row = await store.insert_history_entry(
+            con, patient_id, condition, body.diagnosis_date, notes, principal.user_id
+        )
     log.info("medical history entry added", extra={"patient_id": str(patient_id)})
     return _decrypt(cipher, row)

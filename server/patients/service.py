@@ -10,12 +10,11 @@ import asyncpg
 from starlette.requests import HTTPConnection
 
 from bus.events import PATIENT_CREATED, PATIENT_DELETED, PATIENT_UPDATED
-from bus.outbox import emit
 from server.auth import service as auth_service
 from server.auth.principal import Principal
 from server.patients import access
 from server.patients.errors import PatientNotFound
-from server.patients.events import PatientChanged, subject
+from server.patients.events import emit_changed
 from server.patients.schemas import PatientCreate, PatientOut, PatientUpdate
 from storage import doctors as doctor_store
 from storage import patients as store
@@ -36,13 +35,7 @@ async def create_patient(
     async with pool.acquire() as con, con.transaction():
         owner = await auth_service.profile_owner(con, principal, body.user_id, "patient")
         patient_id = await store.insert_patient(con, owner, cast(store.PatientFields, fields))
-        await emit(
-            con,
-            PATIENT_CREATED,
-            subject(patient_id),
-            PatientChanged(patient_id=patient_id),
-            actor=str(principal.user_id),
-        )
+        await emit_changed(con, PATIENT_CREATED, patient_id, actor=str(principal.user_id))
         row = await store.get_patient(con, patient_id)
     assert row is not None
     log.info("patient created", extra={"patient_id": str(patient_id)})
@@ -61,12 +54,9 @@ async def get_own_patient(pool: asyncpg.Pool, principal: Principal) -> PatientOu
 async def get_patient(
     pool: asyncpg.Pool, principal: Principal, patient_id: uuid.UUID, request: HTTPConnection
 ) -> PatientOut:
-    async with access.audit_refusals(pool, principal, "profile.read", patient_id, request):
-        async with pool.acquire() as con, con.transaction():
-            grant = await access.resolve(con, principal, patient_id, "profile.read")
-            if grant.audited:
-                await access.record(con, principal, grant.action, patient_id, request)
-    return to_out(grant.patient)
+    async with access.granted(pool, principal, patient_id, "profile.read", request) as (_, grant):
+        patient = grant.patient
+    return to_out(patient)
 
 
 async def update_patient(
@@ -77,25 +67,13 @@ async def update_patient(
     request: HTTPConnection,
 ) -> PatientOut:
     changes = body.changes()
-    async with access.audit_refusals(pool, principal, "profile.update", patient_id, request):
-        async with pool.acquire() as con, con.transaction():
-            grant = await access.resolve(
-                con, principal, patient_id, "profile.update", for_update=True
-            )
-            current = {key: grant.patient[key] for key in store.PatientFields.__annotations__}
-            await store.update_patient(
-                con, patient_id, cast(store.PatientFields, current | changes)
-            )
-            await emit(
-                con,
-                PATIENT_UPDATED,
-                subject(patient_id),
-                PatientChanged(patient_id=patient_id),
-                actor=str(principal.user_id),
-            )
-            if grant.audited:
-                await access.record(con, principal, grant.action, patient_id, request)
-            row = await store.get_patient(con, patient_id)
+    async with access.granted(
+        pool, principal, patient_id, "profile.update", request, for_update=True
+    ) as (con, grant):
+        current = {key: grant.patient[key] for key in store.PatientFields.__annotations__}
+        await store.update_patient(con, patient_id, cast(store.PatientFields, current | changes))
+        await emit_changed(con, PATIENT_UPDATED, patient_id, actor=str(principal.user_id))
+        row = await store.get_patient(con, patient_id)
     assert row is not None
     return to_out(row)
 
@@ -111,23 +89,14 @@ async def erase_patient(
     the doctors' appointment records (which point at patient_id) keep their history without
     saying who it was.
     """
-    async with access.audit_refusals(pool, principal, "profile.erase", patient_id, request):
-        async with pool.acquire() as con, con.transaction():
-            grant = await access.resolve(
-                con, principal, patient_id, "profile.erase", for_update=True
-            )
-            user_id = grant.patient["user_id"]
-            await store.erase_patient(con, patient_id)
-            await doctor_store.clear_review_comments(con, patient_id)
-            if user_id is not None:
-                await auth_service.erase_account(con, user_id)
-            await emit(
-                con,
-                PATIENT_DELETED,
-                subject(patient_id),
-                PatientChanged(patient_id=patient_id),
-                actor=str(principal.user_id),
-            )
-            # Always audited, the patient's own request included: erasure is a legal act.
-            await access.record(con, principal, grant.action, patient_id, request)
+    # Always audited, the patient's own request included: erasure is a legal act.
+    async with access.granted(
+        pool, principal, patient_id, "profile.erase", request, for_update=True, always_audited=True
+    ) as (con, grant):
+        user_id = grant.patient["user_id"]
+        await store.erase_patient(con, patient_id)
+        await doctor_store.clear_review_comments(con, patient_id)
+        if user_id is not None:
+            await auth_service.erase_account(con, user_id)
+        await emit_changed(con, PATIENT_DELETED, patient_id, actor=str(principal.user_id))
     log.info("patient erased", extra={"patient_id": str(patient_id)})

@@ -21,6 +21,8 @@ from server.scheduling.events import appointment_payload, emit_appointment
 from server.scheduling.schemas import AppointmentOut, AppointmentPage, AppointmentUpdate, Parties
 from server.scheduling.slots import load_availability, zone_of
 from server.scheduling.state_machine import allowed_transitions, is_active
+from server.settings import Settings
+from server.teleconsult.window import join_window
 from storage.scheduling import appointments as store
 from storage.scheduling.parties import fetch_doctor, patient_exists
 from storage.scheduling.versions import current_version
@@ -42,9 +44,15 @@ def encrypt_notes(
     return cipher.encrypt(notes, appointment_id.bytes) if notes else None
 
 
-def render_appointment(row: asyncpg.Record, cipher: FieldCipher) -> AppointmentOut:
+def render_appointment(
+    row: asyncpg.Record, cipher: FieldCipher, settings: Settings
+) -> AppointmentOut:
     zone = zone_of(row["time_zone"])
     notes = cipher.decrypt(row["notes"], row["id"].bytes) if row["notes"] else ""
+    # The video room's window comes from the server's settings, never from a client constant.
+    opens = closes = None
+    if row["visit_type"] == "teleconsultation":
+        opens, closes = join_window(row["start_at"], row["end_at"], settings)
     return AppointmentOut(
         id=row["id"],
         doctor_id=row["doctor_id"],
@@ -66,6 +74,8 @@ def render_appointment(row: asyncpg.Record, cipher: FieldCipher) -> AppointmentO
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         allowed_transitions=allowed_transitions(row["status"]),
+        join_opens_at=opens.astimezone(zone) if opens else None,
+        join_closes_at=closes.astimezone(zone) if closes else None,
     )
 
 
@@ -106,7 +116,7 @@ async def get_appointment(
         raise
     assert row is not None
     await _audit_read(engines, principal, "appointment.read", resource, request)
-    return render_appointment(row, FieldCipher(engines.settings))
+    return render_appointment(row, FieldCipher(engines.settings), engines.settings)
 
 
 async def update_appointment(
@@ -145,7 +155,7 @@ async def update_appointment(
             await emit_appointment(
                 con, events.APPOINTMENT_UPDATED, appointment_payload(row, version), caller.actor
             )
-    return render_appointment(row, cipher)
+    return render_appointment(row, cipher, engines.settings)
 
 
 async def _check_new_reason(
@@ -189,17 +199,7 @@ async def list_for_patient(
         elif caller.patient_id != patient_id:
             await _audit_read(engines, principal, "appointments.list", resource, request, 403)
             raise Forbidden("You can only list your own appointments.")
-        rows, total = await store.list_appointments(
-            con,
-            patient_id=patient_id,
-            doctor_id=doctor_filter,
-            start=query.start,
-            end=query.end,
-            statuses=query.statuses,
-            limit=query.limit,
-            offset=query.offset,
-        )
-    return _page(engines, rows, total, query)
+        return await _page(con, engines, query, patient_id=patient_id, doctor_id=doctor_filter)
 
 
 async def list_for_doctor(
@@ -219,25 +219,30 @@ async def list_for_doctor(
         elif caller.doctor_id != doctor_id:
             await _audit_read(engines, principal, "agenda.list", resource, request, 403)
             raise Forbidden("You can only list your own agenda.")
-        rows, total = await store.list_appointments(
-            con,
-            patient_id=None,
-            doctor_id=doctor_id,
-            start=query.start,
-            end=query.end,
-            statuses=query.statuses,
-            limit=query.limit,
-            offset=query.offset,
-        )
-    return _page(engines, rows, total, query)
+        return await _page(con, engines, query, patient_id=None, doctor_id=doctor_id)
 
 
-def _page(
-    engines: Engines, rows: list[asyncpg.Record], total: int, query: ListQuery
+async def _page(
+    con: asyncpg.Connection,
+    engines: Engines,
+    query: ListQuery,
+    *,
+    patient_id: uuid.UUID | None,
+    doctor_id: uuid.UUID | None,
 ) -> AppointmentPage:
+    rows, total = await store.list_appointments(
+        con,
+        patient_id=patient_id,
+        doctor_id=doctor_id,
+        start=query.start,
+        end=query.end,
+        statuses=query.statuses,
+        limit=query.limit,
+        offset=query.offset,
+    )
     cipher = FieldCipher(engines.settings)
     return AppointmentPage(
-        items=[render_appointment(r, cipher) for r in rows],
+        items=[render_appointment(r, cipher, engines.settings) for r in rows],
         total=total,
         limit=query.limit,
         offset=query.offset,

@@ -34,54 +34,14 @@ PREVIEW_DEFAULT_RANGE = timedelta(days=14)
 async def _read(con: asyncpg.Connection, doctor: asyncpg.Record) -> AvailabilityOut:
     doctor_id = doctor["id"]
     stored = await store.fetch_availability(con, doctor_id)
-    settings = stored.settings
     return AvailabilityOut(
         doctor_id=doctor_id,
         time_zone=doctor["time_zone"],
         availability_version=await current_version(con, doctor_id),
-        rules=[
-            WeeklyRuleOut(
-                id=r.id,
-                day_of_week=r.day_of_week,
-                start=r.start,
-                end=r.end,
-                slot_minutes=r.slot_minutes,
-                visit_type=r.visit_type,
-                location=r.location,
-            )
-            for r in stored.rules
-        ],
-        exceptions=[
-            DateExceptionOut(
-                id=e.id,
-                kind=e.kind,
-                start_date=e.start_date,
-                end_date=e.end_date,
-                start=e.start,
-                end=e.end,
-                slot_minutes=e.slot_minutes,
-                visit_type=e.visit_type,
-                location=e.location,
-                note=e.note,
-            )
-            for e in stored.exceptions
-        ],
-        reasons=[
-            VisitReasonOut(
-                id=r.id,
-                name=r.name,
-                duration_minutes=r.duration_minutes,
-                visit_types=list(r.visit_types),
-                fee_override=r.fee_override,
-                new_patients_allowed=r.new_patients_allowed,
-            )
-            for r in stored.reasons
-        ],
-        settings=SchedulingSettingsOut(
-            min_notice_minutes=settings.min_notice_minutes,
-            max_horizon_days=settings.max_horizon_days,
-            buffer_minutes=settings.buffer_minutes,
-        ),
+        rules=[WeeklyRuleOut.model_validate(r) for r in stored.rules],
+        exceptions=[DateExceptionOut.model_validate(e) for e in stored.exceptions],
+        reasons=[VisitReasonOut.model_validate(r) for r in stored.reasons],
+        settings=SchedulingSettingsOut.model_validate(stored.settings),
     )
 
 

@@ -91,6 +91,8 @@ class AvailabilityIn(BaseModel):
 
 
 class WeeklyRuleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read from server.scheduling.model
+
     id: uuid.UUID
     day_of_week: int
     start: time
@@ -101,6 +103,8 @@ class WeeklyRuleOut(BaseModel):
 
 
 class DateExceptionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read from server.scheduling.model
+
     id: uuid.UUID
     kind: ExceptionKind
     start_date: date
@@ -114,6 +118,8 @@ class DateExceptionOut(BaseModel):
 
 
 class VisitReasonOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read from server.scheduling.model
+
     id: uuid.UUID
     name: str
     duration_minutes: int
@@ -123,6 +129,8 @@ class VisitReasonOut(BaseModel):
 
 
 class SchedulingSettingsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read from server.scheduling.model
+
     min_notice_minutes: int
     max_horizon_days: int
     buffer_minutes: int

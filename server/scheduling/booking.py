@@ -183,7 +183,7 @@ async def book_appointment(
                 con, doctor, body.start, body.visit_type, body.reason_id
             )
             raise
-    return render_appointment(row, cipher)
+    return render_appointment(row, cipher, settings)
 
 
 def _check_patient_cutoff(engines: Engines, start: datetime, now: datetime) -> None:
@@ -251,4 +251,4 @@ async def reschedule_appointment(
                 con, doctor, body.start, visit_type, current["reason_id"], appointment_id
             )
             raise
-    return render_appointment(row, FieldCipher(engines.settings))
+    return render_appointment(row, FieldCipher(engines.settings), engines.settings)

@@ -111,6 +111,16 @@ class AppointmentOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     allowed_transitions: list[str]
+    join_opens_at: datetime | None = Field(
+        default=None,
+        description="Teleconsultations: when its parties may first join the video room (start "
+        "minus the server's consult_join_early_s); null for in-person visits.",
+    )
+    join_closes_at: datetime | None = Field(
+        default=None,
+        description="Teleconsultations: when joining closes (end plus the server's "
+        "consult_grace_s); null for in-person visits.",
+    )
 
 
 class AppointmentPage(BaseModel):

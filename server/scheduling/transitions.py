@@ -126,7 +126,7 @@ async def transition(
             )
     if row is None:
         raise NotFound("No such appointment.")
-    return render_appointment(row, FieldCipher(engines.settings))
+    return render_appointment(row, FieldCipher(engines.settings), engines.settings)
 
 
 async def mark_hold_paid(

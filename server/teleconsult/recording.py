@@ -42,7 +42,7 @@ async def set_consent(
         raise NotFound("No such consultation.")
     if not consent:
         await recorders_of(realtime).stop_session(session_id)
-    return render(updated)
+    return render(updated, parties, engines.settings)
 
 
 def _folder(engines: Engines, recording_path: str | None) -> Path | None:

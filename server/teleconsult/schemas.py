@@ -53,11 +53,19 @@ class SessionOut(BaseModel):
     end_reason: str | None
     recording_url: str | None
     recording: RecordingState
+    join_opens_at: datetime = Field(
+        description="When its parties may first join: the appointment's start minus the "
+        "server's consult_join_early_s. Clients show the join entry from then on."
+    )
+    join_closes_at: datetime = Field(
+        description="When joining closes: the appointment's end plus the server's "
+        "consult_grace_s (an active call left open is completed then)."
+    )
 
 
 class JoinWindow(BaseModel):
-    opens_at: datetime
-    closes_at: datetime
+    opens_at: datetime = Field(description="As the session's `join_opens_at`.")
+    closes_at: datetime = Field(description="As the session's `join_closes_at`.")
 
 
 class SignalingInfo(BaseModel):

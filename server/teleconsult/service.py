@@ -21,6 +21,7 @@ from server.auth.principal import Principal
 from server.engines import Engines
 from server.errors import MarkiniError, NotFound
 from server.scheduling.service import Parties, appointment_parties
+from server.settings import Settings
 from server.teleconsult.errors import NotAParty, NotTeleconsultation, SessionClosed
 from server.teleconsult.events import emit_ended, emit_started
 from server.teleconsult.schemas import (
@@ -52,7 +53,8 @@ def new_room_id() -> str:
     return secrets.token_urlsafe(ROOM_ID_BYTES)
 
 
-def render(row: asyncpg.Record) -> SessionOut:
+def render(row: asyncpg.Record, parties: Parties, settings: Settings) -> SessionOut:
+    opens, closes = join_window(parties, settings)
     return SessionOut(
         id=row["id"],
         appointment_id=row["appointment_id"],
@@ -69,6 +71,8 @@ def render(row: asyncpg.Record) -> SessionOut:
             doctor_consent=row["doctor_consent_at"] is not None,
             url=row["recording_url"],
         ),
+        join_opens_at=opens,
+        join_closes_at=closes,
     )
 
 
@@ -97,7 +101,7 @@ async def create_session(
     if parties.status not in ("scheduled", "confirmed"):
         raise SessionClosed(f"The appointment is {parties.status}.")
     row, created = await ensure_session(engines.pool, appointment_id, parties.doctor_id)
-    return render(row), created
+    return render(row, parties, engines.settings), created
 
 
 async def session_and_parties(
@@ -137,8 +141,10 @@ async def visible_session(
 async def get_session(
     engines: Engines, principal: Principal, session_id: uuid.UUID, request: HTTPConnection
 ) -> SessionOut:
-    row, _ = await visible_session(engines, principal, session_id, "consultation.read", request)
-    return render(row)
+    row, parties = await visible_session(
+        engines, principal, session_id, "consultation.read", request
+    )
+    return render(row, parties, engines.settings)
 
 
 async def find_session(
@@ -231,7 +237,7 @@ async def end_session(
     if call_role(parties, principal.user_id) is None and not principal.is_admin:
         raise NotAParty("Only the consultation's parties end it.")
     if row["status"] not in ("scheduled", "active"):
-        return render(row)
+        return render(row, parties, engines.settings)
     # A call that never started cannot have been completed.
     status = "failed" if row["status"] == "scheduled" else (body.outcome or "completed")
     async with engines.pool.acquire() as con, con.transaction():
@@ -243,8 +249,8 @@ async def end_session(
     if ended is None:  # someone else ended it meanwhile
         current = await store.session_by_id(engines.pool, session_id)
         assert current is not None
-        return render(current)
-    out = render(ended)
+        return render(current, parties, engines.settings)
+    out = render(ended, parties, engines.settings)
     news = out.model_dump(mode="json", include={"status", "ended_at", "duration_s", "end_reason"})
     await announce_ended(realtime, sids, {"session_id": str(session_id), **news})
     await recorders_of(realtime).stop_session(session_id)

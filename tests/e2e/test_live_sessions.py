@@ -90,7 +90,8 @@ async def test_the_grid_stays_live_after_the_access_token_expires(
     await expect(page.get_by_text("Live: slots update")).to_be_visible()
 
     # At expiry the server ends the socket; the page refreshes its token and connects again.
-    await expect(page.get_by_text("Reconnected: availability is up to date")).to_be_visible()
+    reconnected = page.get_by_text("Reconnected: availability is up to date")
+    await expect(reconnected).to_be_visible(timeout=(TOKEN_TTL_S + 10) * 1000)
     await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
     await _booked_by_someone_else(demo, doctor, slot)

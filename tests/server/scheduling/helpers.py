@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 
-from tests.factories import Doctor, Patient, User
+from server.settings import Settings
+from tests.factories import Doctor, Patient, User, make_doctor
 
 SLOTS_URL = "/api/v1/appointments/slots/available"
 
@@ -66,6 +67,19 @@ async def put_availability(
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+async def doctor_with_availability(
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    settings: Settings,
+    body: dict[str, Any] | None = None,
+    **fields: Any,
+) -> Doctor:
+    """A verified doctor (`fields`: see make_doctor) who published `body` (availability())."""
+    doctor = await make_doctor(db, settings, **fields)
+    await put_availability(client, doctor, body)
+    return doctor
 
 
 def local(doctor: Doctor, days_ahead: int, at: str) -> datetime:

@@ -9,7 +9,7 @@ import httpx
 
 from server.settings import Settings
 from tests.factories import make_doctor, make_patient, make_user
-from tests.server.scheduling.helpers import booked, local, put_availability
+from tests.server.scheduling.helpers import booked, doctor_with_availability, local
 
 URL = "/api/v1/appointments"
 
@@ -17,10 +17,10 @@ URL = "/api/v1/appointments"
 async def test_an_appointment_is_visible_to_its_parties_and_admins_only(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    doctor, other_doctor = await make_doctor(db, settings), await make_doctor(db, settings)
+    doctor = await doctor_with_availability(client, db, settings)
+    other_doctor = await make_doctor(db, settings)
     patient, other_patient = await make_patient(db, settings), await make_patient(db, settings)
     admin = await make_user(db, settings, "admin")
-    await put_availability(client, doctor)
     appointment = await booked(client, patient, doctor, local(doctor, 2, "10:00"), notes="Rash")
     url = f"{URL}/{appointment['id']}"
 
@@ -50,11 +50,9 @@ async def test_an_appointment_is_visible_to_its_parties_and_admins_only(
 async def test_lists_per_patient_and_per_doctor_respect_roles_and_filters(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    doctor, other_doctor = await make_doctor(db, settings), await make_doctor(db, settings)
+    doctor, other_doctor = [await doctor_with_availability(client, db, settings) for _ in range(2)]
     patient, other_patient = await make_patient(db, settings), await make_patient(db, settings)
     admin = await make_user(db, settings, "admin")
-    await put_availability(client, doctor)
-    await put_availability(client, other_doctor)
     first = await booked(client, patient, doctor, local(doctor, 2, "10:00"))
     await booked(client, patient, other_doctor, local(doctor, 3, "10:00"))
     await booked(client, patient, doctor, local(doctor, 4, "10:00"))

@@ -15,6 +15,7 @@ from tests.server.scheduling.helpers import (
     book,
     booked,
     counts,
+    doctor_with_availability,
     events_of,
     local,
     put_availability,
@@ -25,9 +26,8 @@ from tests.server.scheduling.helpers import (
 async def test_booking_a_free_slot_schedules_it_and_emits_events(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    doctor = await make_doctor(db, settings)
+    doctor = await doctor_with_availability(client, db, settings)
     patient = await make_patient(db, settings)
-    await put_availability(client, doctor)
     start = local(doctor, 2, "10:00")
 
     appointment = await booked(client, patient, doctor, start, notes="Chest pain when running")
@@ -53,8 +53,7 @@ async def test_booking_a_free_slot_schedules_it_and_emits_events(
 async def test_two_hundred_patients_racing_for_one_slot_only_one_wins(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    doctor = await make_doctor(db, settings)
-    await put_availability(client, doctor)
+    doctor = await doctor_with_availability(client, db, settings)
     patients = [await make_patient(db, settings) for _ in range(200)]
     start = local(doctor, 3, "11:00")
 
@@ -72,9 +71,8 @@ async def test_two_hundred_patients_racing_for_one_slot_only_one_wins(
 async def test_a_taken_slot_is_refused_with_the_nearest_free_alternatives(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    doctor = await make_doctor(db, settings)
+    doctor = await doctor_with_availability(client, db, settings)
     first, second = await make_patient(db, settings), await make_patient(db, settings)
-    await put_availability(client, doctor)
     start = local(doctor, 2, "10:00")
     await booked(client, first, doctor, start)
     before = await counts(db)
@@ -94,9 +92,8 @@ async def test_a_taken_slot_is_refused_with_the_nearest_free_alternatives(
 async def test_a_time_off_the_grid_is_a_409_with_alternatives_and_writes_nothing(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    doctor = await make_doctor(db, settings)
+    doctor = await doctor_with_availability(client, db, settings)
     patient = await make_patient(db, settings)
-    await put_availability(client, doctor)
     before = await counts(db)
 
     off_grid = await book(client, patient, doctor, local(doctor, 2, "10:10"))
@@ -192,11 +189,10 @@ async def test_a_patient_cannot_hold_two_overlapping_appointments(
 async def test_booking_roles_doctors_cannot_book_admins_book_for_a_patient(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    doctor = await make_doctor(db, settings)
+    doctor = await doctor_with_availability(client, db, settings)
     patient = await make_patient(db, settings)
     admin = await make_user(db, settings, "admin")
     no_profile = await make_user(db, settings, "patient")
-    await put_availability(client, doctor)
     start = local(doctor, 2, "10:00")
 
     assert (await book(client, doctor.user, doctor, start)).status_code == 403

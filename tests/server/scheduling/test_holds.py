@@ -17,8 +17,14 @@ from server.scheduling.errors import TransitionRefused
 from server.scheduling.service import mark_hold_paid, release_expired_holds
 from server.settings import Settings
 from tests.conftest import EngineUrls, delete_stream, make_settings
-from tests.factories import make_doctor, make_patient
-from tests.server.scheduling.helpers import booked, events_of, local, put_availability, slot_starts
+from tests.factories import make_patient
+from tests.server.scheduling.helpers import (
+    booked,
+    doctor_with_availability,
+    events_of,
+    local,
+    slot_starts,
+)
 
 
 @pytest.fixture
@@ -58,9 +64,8 @@ async def _wait_for(db: asyncpg.Connection, event_type: str) -> list[dict[str, o
 async def test_an_expired_hold_is_released_by_the_sweeper_and_announced(
     paying_client: httpx.AsyncClient, db: asyncpg.Connection, paying_settings: Settings
 ) -> None:
-    doctor = await make_doctor(db, paying_settings)
+    doctor = await doctor_with_availability(paying_client, db, paying_settings)
     patient = await make_patient(db, paying_settings)
-    await put_availability(paying_client, doctor)
     start = local(doctor, 2, "10:00")
     held = await booked(paying_client, patient, doctor, start)
     assert held["status"] == "held" and held["hold_expires_at"] is not None
@@ -85,9 +90,8 @@ async def test_a_paid_hold_becomes_scheduled_and_cannot_expire_afterwards(
     paying_settings: Settings,
     pool: asyncpg.Pool,
 ) -> None:
-    doctor = await make_doctor(db, paying_settings)
+    doctor = await doctor_with_availability(paying_client, db, paying_settings)
     patient = await make_patient(db, paying_settings)
-    await put_availability(paying_client, doctor)
     held = await booked(paying_client, patient, doctor, local(doctor, 2, "10:00"))
     appointment_id = uuid.UUID(held["id"])
 
@@ -106,8 +110,7 @@ async def test_a_paid_hold_becomes_scheduled_and_cannot_expire_afterwards(
 async def test_free_visits_are_scheduled_at_once_even_when_payments_are_required(
     paying_client: httpx.AsyncClient, db: asyncpg.Connection, paying_settings: Settings
 ) -> None:
-    doctor = await make_doctor(db, paying_settings, consultation_fee=0)
+    doctor = await doctor_with_availability(paying_client, db, paying_settings, consultation_fee=0)
     patient = await make_patient(db, paying_settings)
-    await put_availability(paying_client, doctor)
     appointment = await booked(paying_client, patient, doctor, local(doctor, 2, "10:00"))
     assert appointment["status"] == "scheduled" and appointment["hold_expires_at"] is None

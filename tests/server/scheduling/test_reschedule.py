@@ -9,14 +9,14 @@ import asyncpg
 import httpx
 
 from server.settings import Settings
-from tests.factories import make_doctor, make_patient
+from tests.factories import make_patient
 from tests.server.scheduling.helpers import (
     availability,
     booked,
     counts,
+    doctor_with_availability,
     events_of,
     local,
-    put_availability,
     slot_starts,
 )
 
@@ -26,9 +26,8 @@ URL = "/api/v1/appointments"
 async def test_rescheduling_moves_the_appointment_and_releases_the_old_slot(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    doctor = await make_doctor(db, settings)
+    doctor = await doctor_with_availability(client, db, settings)
     patient = await make_patient(db, settings)
-    await put_availability(client, doctor)
     old, new = local(doctor, 2, "10:00"), local(doctor, 2, "10:30")
     appointment = await booked(client, patient, doctor, old)
     await client.post(f"{URL}/{appointment['id']}/confirm", headers=doctor.user.headers)
@@ -56,9 +55,8 @@ async def test_rescheduling_moves_the_appointment_and_releases_the_old_slot(
 async def test_two_reschedules_racing_into_one_slot_only_one_wins(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    doctor = await make_doctor(db, settings)
+    doctor = await doctor_with_availability(client, db, settings)
     patients = [await make_patient(db, settings) for _ in range(10)]
-    await put_availability(client, doctor)
     appointments = [
         await booked(client, p, doctor, local(doctor, 3, f"{9 + i:02d}:00"))
         for i, p in enumerate(patients)
@@ -92,9 +90,8 @@ async def test_two_reschedules_racing_into_one_slot_only_one_wins(
 async def test_refused_reschedules_change_nothing(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    doctor = await make_doctor(db, settings)
+    doctor = await doctor_with_availability(client, db, settings, availability(horizon=10))
     patient, other = await make_patient(db, settings), await make_patient(db, settings)
-    await put_availability(client, doctor, availability(horizon=10))
     appointment = await booked(client, patient, doctor, local(doctor, 2, "10:00"))
     await booked(client, other, doctor, local(doctor, 2, "11:00"))
     url = f"{URL}/{appointment['id']}/reschedule"

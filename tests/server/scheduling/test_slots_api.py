@@ -17,6 +17,7 @@ from tests.server.scheduling.helpers import (
     SLOTS_URL,
     availability,
     booked,
+    doctor_with_availability,
     every_day,
     local,
     on_day,
@@ -41,9 +42,10 @@ def _next_transitions(zone: ZoneInfo) -> list[date]:
 async def test_the_page_follows_the_contract_and_skips_booked_slots(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings, pool: asyncpg.Pool
 ) -> None:
-    doctor = await make_doctor(db, settings)
+    doctor = await doctor_with_availability(
+        client, db, settings, availability(every_day("09:00", "10:00"))
+    )
     patient = await make_patient(db, settings)
-    await put_availability(client, doctor, availability(every_day("09:00", "10:00")))
     taken = local(doctor, 2, "09:30")
     await booked(client, patient, doctor, taken)
     start, end = local(doctor, 2, "00:00"), local(doctor, 3, "00:00")
@@ -67,8 +69,9 @@ async def test_the_page_follows_the_contract_and_skips_booked_slots(
 async def test_notice_and_horizon_bound_the_slots(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    doctor = await make_doctor(db, settings)
-    await put_availability(client, doctor, availability(notice=24 * 60, horizon=5))
+    doctor = await doctor_with_availability(
+        client, db, settings, availability(notice=24 * 60, horizon=5)
+    )
     now = datetime.now(UTC)
     found = await slot_starts(client, doctor, now, now + timedelta(days=10))
     assert found and min(found) >= now + timedelta(hours=24)
@@ -157,8 +160,9 @@ async def test_next_available_slot_is_the_first_free_one(
     pool: asyncpg.Pool,
     visit_type: str | None,
 ) -> None:
-    doctor = await make_doctor(db, settings)
-    await put_availability(client, doctor, availability(every_day("09:00", "10:00")))
+    doctor = await doctor_with_availability(
+        client, db, settings, availability(every_day("09:00", "10:00"))
+    )
     first = await next_available_slot(pool, doctor.id, visit_type)
     if visit_type == "teleconsultation":
         assert first is None

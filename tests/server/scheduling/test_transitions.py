@@ -10,14 +10,14 @@ import pytest
 
 from server.scheduling.state_machine import TRANSITIONS
 from server.settings import Settings
-from tests.factories import Doctor, Patient, make_doctor, make_patient, make_user
+from tests.factories import Doctor, Patient, make_patient, make_user
 from tests.server.scheduling.helpers import (
     booked,
     counts,
+    doctor_with_availability,
     events_of,
     local,
     move_into_past,
-    put_availability,
     slot_starts,
 )
 
@@ -34,9 +34,8 @@ EVENTS = {
 async def _setup(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings, days: int = 3
 ) -> tuple[Doctor, Patient, dict[str, Any]]:
-    doctor = await make_doctor(db, settings)
+    doctor = await doctor_with_availability(client, db, settings)
     patient = await make_patient(db, settings)
-    await put_availability(client, doctor)
     appointment = await booked(client, patient, doctor, local(doctor, days, "10:00"))
     return doctor, patient, appointment
 

@@ -4,10 +4,6 @@ import type { Appointment, AppointmentPage, Availability, Slot, SlotsPage, Visit
 
 // Mirrors the server's default patient_cancel_cutoff_h; a 409 too-late answer carries the real one.
 export const CANCEL_CUTOFF_HOURS = 24;
-// The video room opens this long before the start and closes this long after the end (the
-// server's MARKINI_CONSULT_JOIN_EARLY_S / _GRACE_S defaults; the server has the last word).
-export const VIDEO_OPENS_MINUTES = 15;
-export const VIDEO_GRACE_MINUTES = 30;
 
 export const ACTIVE_STATUSES = ["held", "scheduled", "confirmed"] as const;
 
@@ -15,13 +11,24 @@ export function isActive(appointment: Appointment): boolean {
   return (ACTIVE_STATUSES as readonly string[]).includes(appointment.status);
 }
 
+// The video room's window comes with the appointment (join_opens_at / join_closes_at, from the
+// server's settings): the page never guesses it.
 export function videoWindowOpen(appointment: Appointment, now = Date.now()): boolean {
+  const { join_opens_at: opens, join_closes_at: closes } = appointment;
   return (
     appointment.visit_type === "teleconsultation" &&
     isActive(appointment) &&
-    now >= Date.parse(appointment.start) - VIDEO_OPENS_MINUTES * 60_000 &&
-    now < Date.parse(appointment.end) + VIDEO_GRACE_MINUTES * 60_000
+    opens !== null &&
+    closes !== null &&
+    now >= Date.parse(opens) &&
+    now < Date.parse(closes)
   );
+}
+
+/** How many minutes before its start a teleconsultation's video room opens (null in person). */
+export function videoOpensMinutesBefore(appointment: Appointment): number | null {
+  const opens = appointment.join_opens_at;
+  return opens === null ? null : Math.round((Date.parse(appointment.start) - Date.parse(opens)) / 60_000);
 }
 
 export interface SlotQuery {

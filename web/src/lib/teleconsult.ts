@@ -13,6 +13,9 @@ export interface ConsultSession {
   ended_at: string | null;
   duration_s: number | null;
   end_reason: string | null;
+  /** The joining window, from the server's settings (consult_join_early_s, consult_grace_s). */
+  join_opens_at: string;
+  join_closes_at: string;
 }
 
 export interface IceServer {

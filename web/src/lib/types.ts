@@ -88,6 +88,9 @@ export interface Appointment {
   created_at: string;
   updated_at: string;
   allowed_transitions: string[];
+  /** Teleconsultations: when the video room opens and closes (the server's settings); null in person. */
+  join_opens_at: string | null;
+  join_closes_at: string | null;
 }
 
 export type AppointmentPage = Page<Appointment>;

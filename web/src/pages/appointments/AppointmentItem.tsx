@@ -5,7 +5,7 @@ import { Button } from "../../components/Button";
 import { StatusBadge } from "../../components/StatusBadge";
 import { doctorName } from "../../lib/doctors";
 import { useT } from "../../lib/i18n";
-import { isActive, VIDEO_OPENS_MINUTES, videoWindowOpen } from "../../lib/scheduling";
+import { isActive, videoOpensMinutesBefore, videoWindowOpen } from "../../lib/scheduling";
 import { common } from "../../lib/strings";
 import type { Appointment, Doctor } from "../../lib/types";
 import { CancelPanel } from "./CancelPanel";
@@ -27,6 +27,7 @@ export function AppointmentItem({ appointment, doctor, onChange }: Props) {
   const [mode, setMode] = useState<Mode>("idle");
   const can = (action: string) => appointment.allowed_transitions.includes(action);
   const upcoming = Date.parse(appointment.end) > Date.now();
+  const opensBefore = videoOpensMinutesBefore(appointment);
   const done = (message: string) => (updated: Appointment) => {
     setMode("idle");
     onChange(updated, message.replace("{time}", slotLabel(updated, updated.time_zone)));
@@ -51,8 +52,8 @@ export function AppointmentItem({ appointment, doctor, onChange }: Props) {
         </a>
       ) : (
         upcoming &&
-        appointment.visit_type === "teleconsultation" &&
-        isActive(appointment) && <p class="hint">{t("joinLater", { minutes: VIDEO_OPENS_MINUTES })}</p>
+        opensBefore !== null &&
+        isActive(appointment) && <p class="hint">{t("joinLater", { minutes: opensBefore })}</p>
       )}
       {upcoming && mode === "idle" && (can("cancel") || can("reschedule")) && (
         <div class="actions">

@@ -1,15 +1,28 @@
 // Who is on the other side of a consultation, by name: the doctor for the patient, the
-// patient for the doctor (read through the appointment both may see).
+// patient for the doctor (read through the appointment both may see), and when the video room
+// is open (the appointment's join_opens_at / join_closes_at, from the server's settings).
 import { doctorName, getDoctor } from "../../lib/doctors";
 import { getPatient } from "../../lib/patients";
 import { getAppointment } from "../../lib/scheduling";
 import type { CallRole } from "../../lib/teleconsult";
 
-export async function counterpartName(appointmentId: string, role: CallRole, signal: AbortSignal): Promise<string> {
+export interface JoinWindow {
+  opensAt: string;
+  closesAt: string;
+}
+
+export interface Counterpart {
+  name: string;
+  window: JoinWindow | null;
+}
+
+export async function counterpartOf(appointmentId: string, role: CallRole, signal: AbortSignal): Promise<Counterpart> {
   const appointment = await getAppointment(appointmentId, signal);
+  const { join_opens_at: opensAt, join_closes_at: closesAt } = appointment;
+  const window = opensAt !== null && closesAt !== null ? { opensAt, closesAt } : null;
   if (role === "doctor") {
     const patient = await getPatient(appointment.patient_id);
-    return `${patient.first_name} ${patient.last_name}`;
+    return { name: `${patient.first_name} ${patient.last_name}`, window };
   }
-  return doctorName(await getDoctor(appointment.doctor_id, signal));
+  return { name: doctorName(await getDoctor(appointment.doctor_id, signal)), window };
 }
