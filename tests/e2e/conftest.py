@@ -8,6 +8,7 @@ collide); one browser per session; a fresh browser context per test.
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import threading
@@ -184,8 +185,16 @@ async def page(contexts: Contexts) -> Page:
     return await contexts.new_page()
 
 
+SCREENSHOTS_FLAG = "MARKINI_UPDATE_SCREENSHOTS"
+
+
 @pytest.fixture(scope="session")
-def screenshots() -> Iterator[Path]:
-    directory = ROOT / "docs" / "screenshots"
-    directory.mkdir(parents=True, exist_ok=True)
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where page screenshots go: docs/screenshots/ when asked (MARKINI_UPDATE_SCREENSHOTS=1),
+    else a temporary folder, so an ordinary test run leaves the checkout untouched."""
+    if os.environ.get(SCREENSHOTS_FLAG) == "1":
+        directory = ROOT / "docs" / "screenshots"
+        directory.mkdir(parents=True, exist_ok=True)
+    else:
+        directory = tmp_path_factory.mktemp("screenshots")
     yield directory

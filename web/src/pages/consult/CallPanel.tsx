@@ -8,6 +8,7 @@ import { formatTime } from "../../lib/time";
 import type { CallController, CallState } from "./call";
 import { CallActions } from "./CallActions";
 import { roomTitle, statusOf } from "./callStatus";
+import type { JoinWindow } from "./counterpart";
 import { strings } from "./strings";
 import type { LocalMedia } from "./useLocalMedia";
 import { VideoTile } from "./VideoTile";
@@ -18,6 +19,8 @@ interface Props {
   media: LocalMedia;
   /** The other party's name, or a neutral word while it loads. */
   name: string;
+  /** When the video room is open, as the server says (null while it loads). */
+  joinWindow: JoinWindow | null;
 }
 
 type T = Translate<keyof typeof strings.en>;
@@ -32,10 +35,19 @@ function problemText(problem: unknown, t: T, tc: Translate<"networkError" | "ser
   return errorMessage(problem, tc);
 }
 
-export function CallPanel({ state, controller, media, name }: Props) {
+/** Before entering, the room's hours when it is not open now (the server still decides). */
+function windowText(open: JoinWindow | null, t: T, now = Date.now()): string | null {
+  if (open === null) return null;
+  if (Date.parse(open.opensAt) > now) return t("opensAt", { time: formatTime(open.opensAt) });
+  if (Date.parse(open.closesAt) < now) return t("closedAt", { time: formatTime(open.closesAt) });
+  return null;
+}
+
+export function CallPanel({ state, controller, media, name, joinWindow }: Props) {
   const t = useT(strings);
   const tc = useT(common);
   const status = statusOf(state);
+  const hours = state.phase === "lobby" && state.problem === undefined ? windowText(joinWindow, t) : null;
   const showRemote = state.phase === "call";
   return (
     <section class="card call" aria-labelledby="call-title">
@@ -44,6 +56,7 @@ export function CallPanel({ state, controller, media, name }: Props) {
         {t(status.key, { name })}
         {media.muted && state.phase !== "ended" && <span class="call-muted"> {t("micMuted")}</span>}
       </p>
+      {hours && <p class="hint">{hours}</p>}
       {state.problem !== undefined && <Alert>{problemText(state.problem, t, tc)}</Alert>}
       {media.problem && <Alert>{t(media.problem)}</Alert>}
       {state.phase !== "ended" && (

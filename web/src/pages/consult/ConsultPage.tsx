@@ -9,7 +9,7 @@ import { user } from "../../lib/session";
 import type { CallRole } from "../../lib/teleconsult";
 import { CallPanel } from "./CallPanel";
 import { ChatPanel } from "./ChatPanel";
-import { counterpartName } from "./counterpart";
+import { counterpartOf } from "./counterpart";
 import { strings } from "./strings";
 import { useCall } from "./useCall";
 import { useConsultSocket } from "./useConsultSocket";
@@ -25,8 +25,8 @@ export default function ConsultPage() {
   const socket = useConsultSocket();
   const media = useLocalMedia();
   const call = useCall(socket, appointmentId, role, media.stream);
-  const other = useAsync((signal) => counterpartName(appointmentId, role, signal), [appointmentId, role]);
-  const name = other.data ?? t("someone");
+  const other = useAsync((signal) => counterpartOf(appointmentId, role, signal), [appointmentId, role]);
+  const name = other.data?.name ?? t("someone");
   const ended = call.state?.phase === "ended";
 
   // The preview starts at once (the waiting room is where people check their camera), and
@@ -40,11 +40,17 @@ export default function ConsultPage() {
     <div class="page consult">
       <div>
         <h1>{t("title")}</h1>
-        {other.data && <p class="muted">{t("with", { name: other.data })}</p>}
+        {other.data && <p class="muted">{t("with", { name: other.data.name })}</p>}
       </div>
       <div class="consult-layout">
         {call.state && call.controller ? (
-          <CallPanel state={call.state} controller={call.controller} media={media} name={name} />
+          <CallPanel
+            state={call.state}
+            controller={call.controller}
+            media={media}
+            name={name}
+            joinWindow={other.data?.joinWindow ?? null}
+          />
         ) : (
           <Loading />
         )}

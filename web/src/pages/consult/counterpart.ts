@@ -13,16 +13,16 @@ export interface JoinWindow {
 
 export interface Counterpart {
   name: string;
-  window: JoinWindow | null;
+  joinWindow: JoinWindow | null;
 }
 
 export async function counterpartOf(appointmentId: string, role: CallRole, signal: AbortSignal): Promise<Counterpart> {
   const appointment = await getAppointment(appointmentId, signal);
   const { join_opens_at: opensAt, join_closes_at: closesAt } = appointment;
-  const window = opensAt !== null && closesAt !== null ? { opensAt, closesAt } : null;
+  const joinWindow = opensAt !== null && closesAt !== null ? { opensAt, closesAt } : null;
   if (role === "doctor") {
     const patient = await getPatient(appointment.patient_id);
-    return { name: `${patient.first_name} ${patient.last_name}`, window };
+    return { name: `${patient.first_name} ${patient.last_name}`, joinWindow };
   }
-  return { name: doctorName(await getDoctor(appointment.doctor_id, signal)), window };
+  return { name: doctorName(await getDoctor(appointment.doctor_id, signal)), joinWindow };
 }
