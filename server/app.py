@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from bus.relay import run_relay
 from realtime.hub import Realtime
@@ -47,9 +47,13 @@ def _relay(engines: Engines) -> Coroutine[Any, Any, None]:
 
 
 # Every long-running task of a node; each domain that needs one adds it here.
-BACKGROUND_TASKS: list[BackgroundTask] = [_relay, run_hold_sweeper]
-BACKGROUND_TASKS.append(run_search_indexer)
-BACKGROUND_TASKS += [run_session_consumer, run_session_sweeper]
+BACKGROUND_TASKS: list[BackgroundTask] = [
+    _relay,
+    run_hold_sweeper,
+    run_search_indexer,
+    run_session_consumer,
+    run_session_sweeper,
+]
 
 
 @asynccontextmanager
@@ -103,13 +107,17 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
     return app
 
 
-def _domain_routers() -> list[Any]:
-    """One router per domain, mounted under /api/v1."""
-    routers: list[Any] = []
-    routers.append(auth_router)
-    routers.append(audit_router)
-    routers += [doctors_router, specializations_router, doctors_admin_router, patients_router]
-    routers += [availability_router, appointments_router]
-    routers.append(search_router)
-    routers.append(teleconsult_router)
-    return routers
+def _domain_routers() -> list[APIRouter]:
+    """One router per domain (each under /api/v1); a new domain adds its router here."""
+    return [
+        auth_router,
+        audit_router,
+        doctors_router,
+        specializations_router,
+        doctors_admin_router,
+        patients_router,
+        availability_router,
+        appointments_router,
+        search_router,
+        teleconsult_router,
+    ]

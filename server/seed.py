@@ -16,10 +16,15 @@ log = logging.getLogger(__name__)
 
 
 async def seed_demo(engines: Engines) -> None:
-    # Each domain contributes one step, in dependency order.
-    steps: list[Callable[[Engines], Awaitable[None]]] = [seed_users, seed_doctors, seed_patients]
-    steps.append(seed_schedules)  # after doctors and patients: it books between them
-    steps.append(seed_reviews)  # after schedules: reviews rest on completed visits
+    # Each domain contributes one step, in dependency order: schedules book between doctors and
+    # patients; reviews rest on the completed visits that schedules made.
+    steps: list[Callable[[Engines], Awaitable[None]]] = [
+        seed_users,
+        seed_doctors,
+        seed_patients,
+        seed_schedules,
+        seed_reviews,
+    ]
     for step in steps:
         await step(engines)
     log.info("demo data ready")
