@@ -103,33 +103,6 @@ async def set_user_verified(db: Db, user_id: uuid.UUID, verified: bool) -> bool:
     return status.endswith(" 1")
 
 
-async def insert_patient_profile(
-    db: Db, user_id: uuid.UUID, first_name: str, last_name: str
-) -> uuid.UUID:
-    # Registration creates the profile in the same transaction; the patients domain owns the row.
-    patient_id: uuid.UUID = await db.fetchval(
-        """INSERT INTO patients.patients (user_id, first_name, last_name)
-           VALUES ($1, $2, $3) RETURNING id""",
-        user_id,
-        first_name,
-        last_name,
-    )
-    return patient_id
-
-
-async def ensure_patient_profile(
-    db: Db, user_id: uuid.UUID, first_name: str, last_name: str
-) -> None:
-    """Create the profile unless the user already has one (idempotent demo seeding)."""
-    await db.execute(
-        """INSERT INTO patients.patients (user_id, first_name, last_name)
-           VALUES ($1, $2, $3) ON CONFLICT (user_id) DO NOTHING""",
-        user_id,
-        first_name,
-        last_name,
-    )
-
-
 # --- sessions and refresh tokens ---------------------------------------------------------------
 
 

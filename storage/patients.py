@@ -199,3 +199,17 @@ async def erase_patient(con: asyncpg.Connection, patient_id: uuid.UUID) -> None:
     )
     await con.execute("DELETE FROM patients.medical_history WHERE patient_id = $1", patient_id)
     await con.execute("DELETE FROM patients.favorite_doctors WHERE patient_id = $1", patient_id)
+
+
+async def insert_profile_for_account(
+    con: asyncpg.Connection, user_id: uuid.UUID, first_name: str, last_name: str
+) -> uuid.UUID | None:
+    """A new account's minimal profile; None when the account already has one."""
+    patient_id: uuid.UUID | None = await con.fetchval(
+        """INSERT INTO patients.patients (user_id, first_name, last_name)
+           VALUES ($1, $2, $3) ON CONFLICT (user_id) DO NOTHING RETURNING id""",
+        user_id,
+        first_name,
+        last_name,
+    )
+    return patient_id

@@ -7,6 +7,7 @@ from typing import Literal
 
 from server.auth.passwords import hash_password
 from server.engines import Engines
+from server.patients import accounts as patient_accounts
 from storage import auth as store
 
 log = logging.getLogger(__name__)
@@ -36,4 +37,5 @@ async def seed_users(engines: Engines) -> None:
                 user = await store.user_by_email(engines.pool, email)
             log.info("demo user created", extra={"role": role})
         if role == "patient" and user is not None:
-            await store.ensure_patient_profile(engines.pool, user.id, *DEMO_PATIENT_NAME)
+            async with engines.pool.acquire() as con, con.transaction():
+                await patient_accounts.open_profile(con, user.id, *DEMO_PATIENT_NAME)

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from bus.events import PATIENT_CREATED, USER_REGISTERED
+from bus.events import USER_REGISTERED
 from bus.outbox import emit
 from server.auth import sessions
 from server.auth.errors import EmailTaken, InvalidCredentials
@@ -30,6 +30,7 @@ from server.auth.sessions import ClientInfo
 from server.auth.tokens import MFA_TOKEN_TTL_S, access_token_expiry, issue_mfa_token
 from server.engines import Engines
 from server.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from server.patients import accounts as patient_accounts
 from storage import auth as store
 
 log = logging.getLogger(__name__)
@@ -73,15 +74,8 @@ async def register(engines: Engines, body: RegisterRequest) -> RegisterResponse:
         )
         if body.role == "patient":
             assert body.first_name is not None and body.last_name is not None
-            patient_id = await store.insert_patient_profile(
+            patient_id = await patient_accounts.open_profile(
                 con, user.id, body.first_name.strip(), body.last_name.strip()
-            )
-            await emit(
-                con,
-                PATIENT_CREATED,
-                f"patient:{patient_id}",
-                {"patient_id": str(patient_id)},
-                actor,
             )
     log.info("user registered", extra={"user_id": actor, "role": body.role})
     return RegisterResponse(user=sessions.user_out(user), patient_id=patient_id)
