@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,39 @@ from server.errors import MarkiniError
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+
+# The body every error has (RFC 9457), as documented in OpenAPI; domains add members such as
+# `errors` (field errors), `alternatives` (free slots) or `allowed_transitions`.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "description": "Field errors of a 422: field, location, message, code.",
+            "items": {"type": "object"},
+        },
+    },
+    "additionalProperties": True,
+}
+
+
+def problem_responses(
+    descriptions: Mapping[int, str], *codes: int
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem+json errors a route answers: `codes` picked from a
+    domain's `descriptions` (all of them when no code is named)."""
+    return {
+        code: {
+            "description": descriptions[code],
+            "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+        }
+        for code in codes or tuple(descriptions)
+    }
 
 
 def problem_response(
@@ -79,8 +113,30 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(500, "Internal error", "Something went wrong on our side.")
 
 
+def _problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """FastAPI documents its own 422 body for every route with parameters; ours is a problem."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            for path in schema["paths"].values():
+                for operation in path.values():
+                    invalid = operation.get("responses", {}).get("422")
+                    if invalid and PROBLEM_JSON not in invalid.get("content", {}):
+                        invalid["description"] = "Invalid input; `errors` lists each field."
+                        invalid["content"] = {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}
+            for unused in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(unused, None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    return openapi
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(MarkiniError, _markini_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+    app.openapi = _problem_openapi(app)  # type: ignore[method-assign]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,18 +11,15 @@ from server.audit import service
 from server.audit.schemas import AuditPage, AuditQuery
 from server.auth.principal import Principal, require_role
 from server.deps import get_pool
+from server.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/admin/audit", tags=["audit"])
 _admin = require_role("admin")
 
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No valid access token", **_PROBLEM},
-    403: {"description": "The caller is not an admin", **_PROBLEM},
-    422: {
-        "description": "A filter is malformed or unknown, or `from` is not before `to`",
-        **_PROBLEM,
-    },
+_ERRORS: dict[int, str] = {
+    401: "No valid access token",
+    403: "The caller is not an admin",
+    422: "A filter is malformed or unknown, or `from` is not before `to`",
 }
 
 
@@ -36,7 +33,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         "`next_cursor` as `cursor` to get older entries; pages are stable while entries are "
         "appended. This read is itself audited (action `audit.read`)."
     ),
-    responses=_ERRORS,
+    responses=problem_responses(_ERRORS),
 )
 async def search_audit(
     request: Request,

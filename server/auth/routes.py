@@ -30,11 +30,12 @@ from server.auth.sessions import ClientInfo, refresh_session
 from server.deps import get_engines
 from server.engines import Engines
 from server.errors import Unauthenticated
+from server.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 _bearer = HTTPBearer(auto_error=False)
 
-_PROBLEMS = {
+_PROBLEMS: dict[int, str] = {
     400: "Malformed JSON, or an unknown reset token",
     401: "Missing, invalid or revoked credentials",
     409: "Conflicts with the current state",
@@ -47,11 +48,7 @@ _PROBLEMS = {
 
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem+json answers a route can give."""
-    return {
-        code: {"description": _PROBLEMS[code], "content": {"application/problem+json": {}}}
-        for code in codes
-    }
+    return problem_responses(_PROBLEMS, *codes)
 
 
 def _client(request: Request) -> ClientInfo:

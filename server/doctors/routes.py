@@ -21,6 +21,7 @@ from server.doctors.schemas import (
     ReviewsPage,
     Specialization,
 )
+from server.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/doctors", tags=["doctors"])
 _doctor = require_role("doctor")
@@ -28,17 +29,17 @@ _admin = require_role("admin")
 catalogue_router = APIRouter(prefix="/api/v1/specializations", tags=["doctors"])
 admin_router = APIRouter(prefix="/api/v1/admin/doctors", tags=["admin"])
 
-_P: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not signed in (problem+json)."},
-    403: {"description": "Signed in, but this role or account may not do this."},
-    404: {"description": "No such doctor, or not visible to the caller (unverified)."},
-    409: {"description": "License number or profile already registered."},
-    422: {"description": "Invalid field (problem+json lists each one)."},
+_P: dict[int, str] = {
+    401: "Not signed in (problem+json).",
+    403: "Signed in, but this role or account may not do this.",
+    404: "No such doctor, or not visible to the caller (unverified).",
+    409: "License number or profile already registered.",
+    422: "Invalid field (problem+json lists each one).",
 }
 
 
 def _pick(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: _P[code] for code in codes}
+    return problem_responses(_P, *codes)
 
 
 @catalogue_router.get(
@@ -144,8 +145,12 @@ async def list_reviews(
     summary="Review a doctor after a completed appointment (once per appointment)",
     responses={
         **_pick(401, 404, 422),
-        403: {"description": "Not a patient, or no completed appointment with this doctor."},
-        409: {"description": "This appointment was already reviewed."},
+        **problem_responses(
+            {
+                403: "Not a patient, or no completed appointment with this doctor.",
+                409: "This appointment was already reviewed.",
+            }
+        ),
     },
 )
 async def post_review(

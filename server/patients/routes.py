@@ -20,21 +20,22 @@ from server.patients.schemas import (
     PatientOut,
     PatientUpdate,
 )
+from server.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 _patient = require_role("patient")
 
-_P: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not signed in (problem+json)."},
-    403: {"description": "The caller may see this record but not do this with it."},
-    404: {"description": "No such patient, or not visible to the caller (never leaked)."},
-    409: {"description": "This account already has a patient profile."},
-    422: {"description": "Invalid field (problem+json lists each one)."},
+_P: dict[int, str] = {
+    401: "Not signed in (problem+json).",
+    403: "The caller may see this record but not do this with it.",
+    404: "No such patient, or not visible to the caller (never leaked).",
+    409: "This account already has a patient profile.",
+    422: "Invalid field (problem+json lists each one).",
 }
 
 
 def _pick(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: _P[code] for code in codes}
+    return problem_responses(_P, *codes)
 
 
 @router.post(

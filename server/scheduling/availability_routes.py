@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, Depends
 
 from server.auth.principal import Principal, current_principal, optional_principal
 from server.deps import get_pool
+from server.problems import problem_responses
 from server.scheduling import service
 from server.scheduling.availability_schemas import AvailabilityIn, AvailabilityOut, PreviewRequest
 from server.scheduling.schemas import SlotsPage
 
 router = APIRouter(prefix="/api/v1/doctors", tags=["availability"])
 
-_R: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not signed in."},
-    403: {"description": "Only the doctor or an admin may change this availability."},
-    404: {"description": "No such doctor (or unverified and not yours)."},
-    422: {"description": "Invalid availability; `errors` lists each field (e.g. rules.2.end)."},
+_R: dict[int, str] = {
+    401: "Not signed in.",
+    403: "Only the doctor or an admin may change this availability.",
+    404: "No such doctor (or unverified and not yours).",
+    422: "Invalid availability; `errors` lists each field (e.g. rules.2.end).",
 }
 
 
@@ -28,7 +28,7 @@ _R: dict[int | str, dict[str, Any]] = {
     "/{doctor_id}/availability",
     response_model=AvailabilityOut,
     summary="Weekly rules, date exceptions, visit reasons and booking settings",
-    responses={404: _R[404]},
+    responses=problem_responses(_R, 404),
 )
 async def get_availability(
     doctor_id: uuid.UUID,
@@ -42,7 +42,7 @@ async def get_availability(
     "/{doctor_id}/availability",
     response_model=AvailabilityOut,
     summary="Replace the whole availability at once (doctor, admin)",
-    responses=_R,
+    responses=problem_responses(_R),
 )
 async def put_availability(
     doctor_id: uuid.UUID,
@@ -57,7 +57,7 @@ async def put_availability(
     "/{doctor_id}/availability/preview",
     response_model=SlotsPage,
     summary="The free slots a proposed availability would give (nothing is saved)",
-    responses=_R,
+    responses=problem_responses(_R),
 )
 async def preview_availability(
     doctor_id: uuid.UUID,

@@ -15,6 +15,7 @@ from server.auth.principal import Principal, current_principal
 from server.deps import get_engines, get_pool
 from server.engines import Engines
 from server.errors import InvalidInput
+from server.problems import problem_responses
 from server.scheduling import service
 from server.scheduling.model import VisitType
 from server.scheduling.schemas import (
@@ -32,21 +33,20 @@ router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
 
 DEFAULT_SLOT_RANGE = timedelta(days=7)
 
-_R: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not signed in."},
-    403: {"description": "The caller's role or part in the appointment does not allow this."},
-    404: {"description": "No such appointment / doctor, or not visible to the caller."},
-    409: {
-        "description": "Slot taken or off the grid (`alternatives`: up to 5 nearest free "
-        "slots), overlapping appointment, too late, or a refused transition "
-        "(`allowed_transitions`)."
-    },
-    422: {"description": "Invalid input; `errors` lists each field."},
+_R: dict[int, str] = {
+    401: "Not signed in.",
+    403: "The caller's role or part in the appointment does not allow this.",
+    404: "No such appointment / doctor, or not visible to the caller.",
+    409: (
+        "Slot taken or off the grid (`alternatives`: up to 5 nearest free slots), overlapping "
+        "appointment, too late, or a refused transition (`allowed_transitions`)."
+    ),
+    422: "Invalid input; `errors` lists each field.",
 }
 
 
 def _pick(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: _R[code] for code in codes}
+    return problem_responses(_R, *codes)
 
 
 @router.get(

@@ -3,12 +3,13 @@ only verified doctors are ever indexed, so nothing here needs a signed-in caller
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from server.deps import get_engines
 from server.engines import Engines
+from server.problems import problem_responses
 from server.search import service
 from server.search.schemas import (
     DoctorSearchPage,
@@ -21,11 +22,11 @@ from server.search.schemas import (
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
 
-_INVALID: dict[int | str, dict[str, Any]] = {
-    422: {
-        "description": "Invalid parameter, or parameters that do not fit together (radius "
-        "without lat/lon, page too deep, unknown specialty...); problem+json lists each field."
-    }
+_INVALID: dict[int, str] = {
+    422: (
+        "Invalid parameter, or parameters that do not fit together (radius without lat/lon, page "
+        "too deep, unknown specialty...); problem+json lists each field."
+    ),
 }
 
 
@@ -35,7 +36,7 @@ _INVALID: dict[int | str, dict[str, Any]] = {
     summary="Search verified doctors",
     description="Free text (typo- and accent-tolerant) with filters, sorts, pages and facets. "
     "`available_within_days` and `next_available` follow `visit_type` when given.",
-    responses=_INVALID,
+    responses=problem_responses(_INVALID),
 )
 async def search_doctors(
     params: Annotated[DoctorSearchParams, Query()],
@@ -48,7 +49,7 @@ async def search_doctors(
     "/suggestions",
     response_model=SuggestionList,
     summary="As-you-type suggestions: specialties, doctors, cities",
-    responses=_INVALID,
+    responses=problem_responses(_INVALID),
 )
 async def suggestions(
     params: Annotated[SuggestionParams, Query()],
@@ -61,7 +62,7 @@ async def suggestions(
     "/nearby",
     response_model=NearbyPage,
     summary="Verified doctors around a point, nearest first",
-    responses=_INVALID,
+    responses=problem_responses(_INVALID),
 )
 async def nearby(
     params: Annotated[NearbyParams, Query()],

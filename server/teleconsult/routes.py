@@ -13,6 +13,7 @@ from realtime.hub import Realtime
 from server.auth.principal import Principal, current_principal
 from server.deps import get_engines
 from server.engines import Engines
+from server.problems import problem_responses
 from server.teleconsult import recording, service
 from server.teleconsult.schemas import (
     ConsentIn,
@@ -25,20 +26,20 @@ from server.teleconsult.schemas import (
 
 router = APIRouter(prefix="/api/v1/teleconsultation", tags=["teleconsultation"])
 
-_R: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not signed in."},
-    403: {
-        "description": "Not the appointment's patient or doctor (admins read but never join), "
-        "or outside the joining window (`opens_at`, `closes_at`). Refusals are audited."
-    },
-    404: {"description": "No such session or appointment."},
-    409: {"description": "Not a teleconsultation, or the consultation is closed."},
-    422: {"description": "Invalid input; `errors` lists each field."},
+_R: dict[int, str] = {
+    401: "Not signed in.",
+    403: (
+        "Not the appointment's patient or doctor (admins read but never join), or outside the "
+        "joining window (`opens_at`, `closes_at`). Refusals are audited."
+    ),
+    404: "No such session or appointment.",
+    409: "Not a teleconsultation, or the consultation is closed.",
+    422: "Invalid input; `errors` lists each field.",
 }
 
 
 def _pick(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: _R[code] for code in codes}
+    return problem_responses(_R, *codes)
 
 
 @router.post(

@@ -49,3 +49,25 @@ async def test_openapi_and_docs_are_served(client: httpx.AsyncClient) -> None:
     spec = (await client.get("/openapi.json")).json()
     assert spec["info"]["title"] == "Markini API"
     assert (await client.get("/docs")).status_code == 200
+
+
+async def test_every_documented_api_error_is_a_problem_body(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    errors = [
+        (path, method, status, answer)
+        for path, operations in spec["paths"].items()
+        if path.startswith("/api/")
+        for method, operation in operations.items()
+        for status, answer in operation["responses"].items()
+        if status.startswith("4")
+    ]
+    assert errors
+    for path, method, status, answer in errors:
+        content = answer.get("content", {})
+        assert list(content) == ["application/problem+json"], (path, method, status)
+        assert content["application/problem+json"]["schema"]["required"] == [
+            "type",
+            "title",
+            "status",
+            "detail",
+        ]
