@@ -17,6 +17,7 @@ import jwt
 import socketio
 
 from realtime.protocol import SESSION_ENDED, SessionEnded
+from server import clock
 from server.auth.principal import Principal, authenticate_token
 from server.engines import Engines
 from server.errors import Unauthenticated
@@ -96,7 +97,7 @@ class SessionWatch:
             return 0
         sessions = {t.session_id for t in self._live.values()}
         async with engines.pool.acquire() as con:
-            live = await live_session_ids(con, list(sessions))
+            live = await live_session_ids(con, list(sessions), clock.now())
         dead = [key for key, t in self._live.items() if t.session_id not in live]
         for namespace, sid in dead:
             await self.end(namespace, sid, "revoked")

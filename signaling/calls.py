@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from limits import parse
 from starlette.requests import HTTPConnection
 
 from realtime.acks import SocketError
+from server import clock
 from server.audit.service import record_access
 from server.errors import MarkiniError
 from server.scheduling.service import appointment_parties
@@ -104,7 +105,9 @@ async def join(ctx: ConsultContext, request: CallJoinIn) -> CallJoined:
         if row is None or parties is None or row["room_id"] != claims.room_id:
             raise SocketError("not_found", "No such consultation.")
         # Again at the socket: the window may have closed, or the session ended, since.
-        role = check_join(parties, row["status"], ctx.principal.user_id, engines.settings, _now())
+        role = check_join(
+            parties, row["status"], ctx.principal.user_id, engines.settings, clock.now()
+        )
     except (SocketError, MarkiniError) as exc:
         await _audit_refusal(ctx, claims.session_id, exc)
         raise
@@ -228,7 +231,7 @@ async def _agenda(ctx: ConsultContext, call: Call, patient_id: uuid.UUID, *, wai
         appointment_id=call.appointment_id,
         patient_id=patient_id,
         waiting=waiting,
-        at=_now(),
+        at=clock.now(),
     )
     await ctx.hub.notify_agenda(call.doctor_id, AGENDA_WAITING, news.model_dump(mode="json"))
 
@@ -237,7 +240,7 @@ def _waiting_payload(session_id: str, ctx: ConsultContext) -> dict[str, Any]:
     return {
         "session_id": session_id,
         "patient_user_id": str(ctx.principal.user_id),
-        "since": _now().isoformat(),
+        "since": clock.now().isoformat(),
     }
 
 
@@ -257,10 +260,6 @@ async def _audit_refusal(ctx: ConsultContext, session_id: uuid.UUID, exc: Except
         request=HTTPConnection(scope) if scope else None,
         payload={"reason": str(exc), "via": "socket"},
     )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _iso(value: datetime | None) -> str | None:

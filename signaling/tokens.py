@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from server import clock
 from server.auth.principal import JWT_ALGORITHM
 from server.errors import Unauthenticated
 from server.settings import Settings
@@ -40,7 +41,7 @@ def issue_join_token(
     room_id: str,
     now: datetime | None = None,
 ) -> tuple[str, datetime]:
-    issued = now or datetime.now(UTC)
+    issued = now or clock.now()
     expires = issued + timedelta(seconds=settings.consult_join_token_ttl_s)
     claims = {
         "sub": str(user_id),

@@ -110,7 +110,7 @@ async def insert_session(
     db: Db,
     user_id: uuid.UUID,
     refresh_hash: str,
-    ttl_s: int,
+    expires_at: datetime,
     ip_address: str | None,
     user_agent: str | None,
 ) -> uuid.UUID:
@@ -118,13 +118,13 @@ async def insert_session(
     session_id: uuid.UUID = await db.fetchval(
         """WITH s AS (
                INSERT INTO auth.sessions (user_id, token_hash, expires_at, ip_address, user_agent)
-               VALUES ($1, $2, now() + make_interval(secs => $3), $4, $5)
+               VALUES ($1, $2, $3, $4, $5)
                RETURNING id)
            INSERT INTO auth.refresh_tokens (token_hash, session_id)
            SELECT $2, id FROM s RETURNING session_id""",
         user_id,
         refresh_hash,
-        float(ttl_s),
+        expires_at,
         ip_address,
         user_agent,
     )
@@ -132,24 +132,29 @@ async def insert_session(
 
 
 async def refresh_token_for_update(
-    con: asyncpg.Connection, token_hash: str
+    con: asyncpg.Connection, token_hash: str, now: datetime
 ) -> RefreshRecord | None:
-    """Lock the token and its session: concurrent refreshes of one token are serialised."""
+    """Lock the token and its session (live at `now`?): concurrent refreshes are serialised."""
     row = await con.fetchrow(
         """SELECT s.id AS session_id, s.user_id, rt.rotated_at IS NOT NULL AS rotated,
-                  (s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active) AS session_live
+                  (s.revoked_at IS NULL AND s.expires_at > $2 AND u.is_active) AS session_live
            FROM auth.refresh_tokens rt
            JOIN auth.sessions s ON s.id = rt.session_id
            JOIN auth.users u ON u.id = s.user_id
            WHERE rt.token_hash = $1
            FOR UPDATE OF rt, s""",
         token_hash,
+        now,
     )
     return RefreshRecord(**dict(row)) if row is not None else None
 
 
 async def rotate_refresh_token(
-    con: asyncpg.Connection, session_id: uuid.UUID, old_hash: str, new_hash: str, ttl_s: int
+    con: asyncpg.Connection,
+    session_id: uuid.UUID,
+    old_hash: str,
+    new_hash: str,
+    expires_at: datetime,
 ) -> None:
     await con.execute(
         """WITH old AS (
@@ -157,12 +162,12 @@ async def rotate_refresh_token(
            new AS (
                INSERT INTO auth.refresh_tokens (token_hash, session_id) VALUES ($3, $1))
            UPDATE auth.sessions
-           SET token_hash = $3, expires_at = now() + make_interval(secs => $4)
+           SET token_hash = $3, expires_at = $4
            WHERE id = $1""",
         session_id,
         old_hash,
         new_hash,
-        float(ttl_s),
+        expires_at,
     )
 
 
@@ -185,7 +190,7 @@ async def revoke_user_sessions(db: Db, user_id: uuid.UUID) -> None:
 
 
 async def create_password_reset(
-    db: Db, email: str, token_hash: str, ttl_s: int, subject: str, body: str
+    db: Db, email: str, token_hash: str, expires_at: datetime, subject: str, body: str
 ) -> None:
     """Store the reset and queue its email, or do nothing for an unknown address.
 
@@ -196,14 +201,14 @@ async def create_password_reset(
                SELECT id, email FROM auth.users WHERE lower(email) = lower($1) AND is_active),
            reset AS (
                INSERT INTO auth.password_resets (token_hash, user_id, expires_at)
-               SELECT $2, id, now() + make_interval(secs => $3) FROM target
+               SELECT $2, id, $3 FROM target
                RETURNING user_id)
            INSERT INTO notify.outbox (channel, recipient, template, subject, body)
            SELECT 'email', target.email, 'password-reset', $4, $5
            FROM target JOIN reset ON reset.user_id = target.id""",
         email,
         token_hash,
-        float(ttl_s),
+        expires_at,
         subject,
         body,
     )
@@ -220,13 +225,16 @@ async def queue_email(db: Db, recipient: str, template: str, subject: str, body:
     )
 
 
-async def password_reset_for_update(con: asyncpg.Connection, token_hash: str) -> ResetRecord | None:
+async def password_reset_for_update(
+    con: asyncpg.Connection, token_hash: str, now: datetime
+) -> ResetRecord | None:
     row = await con.fetchrow(
-        """SELECT r.user_id, u.email, r.expires_at <= now() AS expired,
+        """SELECT r.user_id, u.email, r.expires_at <= $2 AS expired,
                   r.used_at IS NOT NULL AS used
            FROM auth.password_resets r JOIN auth.users u ON u.id = r.user_id
            WHERE r.token_hash = $1 FOR UPDATE OF r""",
         token_hash,
+        now,
     )
     return ResetRecord(**dict(row)) if row is not None else None
 

@@ -45,13 +45,16 @@ async def session_by_appointment(con: Executor, appointment_id: uuid.UUID) -> as
     return row
 
 
-async def mark_started(con: asyncpg.Connection, session_id: uuid.UUID) -> asyncpg.Record | None:
-    """scheduled -> active; None when it was not scheduled (already started or ended)."""
+async def mark_started(
+    con: asyncpg.Connection, session_id: uuid.UUID, at: datetime
+) -> asyncpg.Record | None:
+    """scheduled -> active at `at`; None when it was not scheduled (already started or ended)."""
     row: asyncpg.Record | None = await con.fetchrow(
-        f"""UPDATE teleconsult.sessions SET status = 'active', started_at = now()
+        f"""UPDATE teleconsult.sessions SET status = 'active', started_at = $2
             WHERE id = $1 AND status = 'scheduled'
             RETURNING {_COLUMNS}""",
         session_id,
+        at,
     )
     return row
 
@@ -62,12 +65,12 @@ async def mark_ended(
     status: str,
     ended_by: uuid.UUID | None,
     reason: str | None,
-    at: datetime | None = None,
+    at: datetime,
 ) -> asyncpg.Record | None:
-    """End an open session at `at` (default now); duration in whole seconds since the start,
-    0 if it never started. None when it had already ended, so concurrent ends emit one event."""
+    """End an open session at `at`; duration in whole seconds since the start, 0 if it never
+    started. None when it had already ended, so concurrent ends emit one event."""
     row: asyncpg.Record | None = await con.fetchrow(
-        f"""WITH ending AS (SELECT greatest(coalesce($5, now()), started_at) AS at
+        f"""WITH ending AS (SELECT greatest($5, started_at) AS at
                             FROM teleconsult.sessions WHERE id = $1)
             UPDATE teleconsult.sessions
             SET status = $2, ended_at = ending.at, ended_by = $3, end_reason = $4,
@@ -96,19 +99,20 @@ async def active_sessions(con: Executor, limit: int) -> list[asyncpg.Record]:
 
 
 async def record_consent(
-    con: Executor, session_id: uuid.UUID, role: str, consent: bool
+    con: Executor, session_id: uuid.UUID, role: str, consent: bool, at: datetime
 ) -> asyncpg.Record | None:
-    """Give (keeping the first instant) or withdraw one party's consent to recording."""
+    """Give at `at` (keeping the first instant) or withdraw one party's consent to recording."""
     row: asyncpg.Record | None = await con.fetchrow(
         f"""UPDATE teleconsult.sessions SET
               patient_consent_at = CASE WHEN $2 <> 'patient' THEN patient_consent_at
-                                        WHEN $3 THEN coalesce(patient_consent_at, now()) END,
+                                        WHEN $3 THEN coalesce(patient_consent_at, $4) END,
               doctor_consent_at = CASE WHEN $2 <> 'doctor' THEN doctor_consent_at
-                                       WHEN $3 THEN coalesce(doctor_consent_at, now()) END
+                                       WHEN $3 THEN coalesce(doctor_consent_at, $4) END
             WHERE id = $1 RETURNING {_COLUMNS}""",
         session_id,
         role,
         consent,
+        at,
     )
     return row
 
@@ -127,16 +131,17 @@ async def set_recording(
 
 
 async def fail_open_session_of_appointment(
-    con: asyncpg.Connection, appointment_id: uuid.UUID, reason: str
+    con: asyncpg.Connection, appointment_id: uuid.UUID, reason: str, at: datetime
 ) -> asyncpg.Record | None:
-    """A cancelled appointment's session that never started fails; None if none was open."""
+    """A cancelled appointment's session that never started fails at `at`; None if none was."""
     row: asyncpg.Record | None = await con.fetchrow(
         f"""UPDATE teleconsult.sessions
-            SET status = 'failed', ended_at = now(), duration_s = 0, end_reason = $2
+            SET status = 'failed', ended_at = $3, duration_s = 0, end_reason = $2
             WHERE appointment_id = $1 AND status = 'scheduled'
             RETURNING {_COLUMNS}""",
         appointment_id,
         reason,
+        at,
     )
     return row
 

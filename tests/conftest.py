@@ -2,6 +2,10 @@
 
 Each test gets its own database (cloned from a migrated template) and its own JetStream stream
 and subject prefix, so tests run in any order and helpers can share one server.
+
+`MARKINI_TEST_NOW` (ISO 8601 with an offset, e.g. `2027-03-28T01:30:00+01:00`) sets the one clock
+(server/clock.py) for the whole run with time-machine; time then ticks on from there. CI runs the
+hour-sensitive suites at awkward instants this way (.ci/run).
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+import time_machine
 from asgi_lifespan import LifespanManager
 
 from bus.embedded import embedded_nats
@@ -31,6 +37,22 @@ ON_CI = os.environ.get("CI") == "true"
 LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/test"
 LOCAL_NATS = "nats://127.0.0.1:4222"
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Travel to MARKINI_TEST_NOW before anything is imported or started."""
+    instant = os.environ.get("MARKINI_TEST_NOW")
+    if instant:
+        at = datetime.fromisoformat(instant)
+        if at.tzinfo is None:
+            raise pytest.UsageError("MARKINI_TEST_NOW needs an offset, e.g. +01:00")
+        traveller = time_machine.travel(at, tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header() -> str:
+    return f"markini clock: {os.environ.get('MARKINI_TEST_NOW') or 'real now'}"
 
 
 def _port_open(port: int) -> bool:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 
+from server import clock
 from server.auth.principal import Role
 from server.auth.tokens import hash_token, issue_access_token, new_opaque_token
 from server.settings import Settings
@@ -64,7 +65,7 @@ async def make_user(
            VALUES ($1, $2, $3) RETURNING id""",
         user_id,
         hash_token(new_opaque_token()),
-        datetime.now(UTC) + timedelta(days=1),
+        clock.now() + timedelta(days=1),
     )
     token = issue_access_token(settings, user_id, role, session_id)
     return User(user_id, email, role, token, session_id)

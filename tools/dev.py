@@ -2,7 +2,8 @@
 
 Both create `.venv` beside the checkout (only Python 3.11+ is needed on the machine), install
 Markini into it and build the web app; `up` then starts the platform with demo data on the
-embedded engines, `test` runs the linters, the type checker and the whole test suite.
+embedded engines, `test` runs the linters, the type checker and the whole test suite, then the
+hour-sensitive suites again with the clock set to awkward instants (`test-times` alone).
 """
 
 from __future__ import annotations
@@ -11,12 +12,30 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import venv
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"
+# The suites whose answers depend on the hour, and the awkward instants they must pass at (the
+# real now is the plain `test` run): Saturday night, both Paris DST nights, New Year's Eve, a
+# leap day. tests/conftest.py reads MARKINI_TEST_NOW.
+CLOCK_SUITES = (
+    "tests/server/scheduling",
+    "tests/server/teleconsult",
+    "tests/server/search",
+    "tests/realtime",
+)
+AWKWARD_INSTANTS = (
+    "2027-01-09T23:50:00+01:00",  # Saturday 23:50 Europe/Paris
+    "2027-03-28T01:30:00+01:00",  # Paris springs forward at 02:00
+    "2027-10-31T01:30:00+02:00",  # Paris falls back at 03:00
+    "2027-12-31T23:59:00+01:00",  # New Year's Eve
+    "2028-02-29T12:00:00+01:00",  # leap day
+)
 
 
 def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
@@ -54,6 +73,41 @@ def cmd_test(args: argparse.Namespace) -> None:
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")
     run(BIN / "pytest", *args.pytest_args)
+    if not args.pytest_args:  # the whole suite ran at the real now: now the awkward instants
+        run_at_awkward_instants(AWKWARD_INSTANTS)
+
+
+def cmd_test_times(args: argparse.Namespace) -> None:
+    ensure_venv("dev")
+    build_web()
+    run_at_awkward_instants(args.instants or AWKWARD_INSTANTS, args.pytest_args)
+
+
+def run_at_awkward_instants(instants: Sequence[str], pytest_args: Sequence[str] = ()) -> None:
+    """The hour-sensitive suites once per instant, all instants at once.
+
+    The suites mostly wait on engines and sockets, so the runs overlap well even on two cores;
+    each test has its own database and stream, so they cannot meet. Outputs print one by one.
+    """
+    runs = []
+    for instant in instants:
+        log = tempfile.TemporaryFile()
+        env = {**os.environ, "MARKINI_TEST_NOW": instant}
+        cmd = [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", *CLOCK_SUITES]
+        proc = subprocess.Popen([*cmd, *pytest_args], cwd=ROOT, env=env, stdout=log, stderr=log)
+        runs.append((instant, proc, log))
+    failed = []
+    for instant, proc, log in runs:
+        proc.wait()
+        log.seek(0)
+        sys.stderr.write(f"--- the clock set to {instant}\n")
+        sys.stderr.flush()
+        sys.stdout.buffer.write(log.read())
+        sys.stdout.flush()
+        if proc.returncode:
+            failed.append(instant)
+    if failed:
+        sys.exit(f"hour-sensitive suites failed at: {', '.join(failed)}")
 
 
 def main() -> None:
@@ -63,11 +117,21 @@ def main() -> None:
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--port", type=int, default=8000)
     up.set_defaults(func=cmd_up)
-    test = sub.add_parser("test", help="install, lint, type-check and run every test")
+    test = sub.add_parser(
+        "test",
+        help="install, lint, type-check and run every test (then the hour-sensitive suites at "
+        "awkward instants, when no pytest arguments are given)",
+    )
     test.epilog = "Further arguments go to pytest."
     test.set_defaults(func=cmd_test)
+    times = sub.add_parser(
+        "test-times", help="run the hour-sensitive suites with the clock set to awkward instants"
+    )
+    times.add_argument("--at", dest="instants", action="append", help="ISO 8601 with offset")
+    times.epilog = "Further arguments go to pytest."
+    times.set_defaults(func=cmd_test_times)
     args, extra = parser.parse_known_args()
-    if extra and args.command != "test":
+    if extra and args.command not in ("test", "test-times"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.pytest_args = extra
     try:

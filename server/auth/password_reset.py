@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+from server import clock
 from server.auth.errors import ResetTokenGone, ResetTokenInvalid
 from server.auth.passwords import hash_password, password_errors
 from server.auth.ratelimit import enforce
@@ -47,7 +49,7 @@ async def forgot_password(engines: Engines, email: str, client: ClientInfo) -> A
         engines.pool,
         email,
         hash_token(token),
-        settings.reset_token_ttl_s,
+        clock.now() + timedelta(seconds=settings.reset_token_ttl_s),
         RESET_SUBJECT,
         _reset_email(link, settings.reset_token_ttl_s),
     )
@@ -60,7 +62,7 @@ async def reset_password(engines: Engines, body: ResetPasswordRequest) -> None:
         raise InvalidInput("The password does not meet the policy.", errors)
     password_hash = await hash_password(body.new_password)
     async with engines.pool.acquire() as con, con.transaction():
-        reset = await store.password_reset_for_update(con, hash_token(body.token))
+        reset = await store.password_reset_for_update(con, hash_token(body.token), clock.now())
         if reset is None:
             raise ResetTokenInvalid("This reset link is not valid.")
         if reset.used or reset.expired:

@@ -15,6 +15,7 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from server import clock
 from server.deps import get_engines
 from server.engines import Engines
 from server.errors import Forbidden, Unauthenticated
@@ -63,8 +64,9 @@ async def authenticate_token(engines: Engines, token: str) -> Principal:
     principal = decode_access_token(engines.settings, token)
     live = await engines.pool.fetchval(
         """SELECT true FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id
-           WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active""",
+           WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.is_active""",
         principal.session_id,
+        clock.now(),
     )
     if not live:
         raise Unauthenticated("The session has ended; sign in again.")

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal, cast
 
+from server import clock
 from server.auth.errors import InvalidRefreshToken
 from server.auth.principal import Role
 from server.auth.schemas import TokenResponse, UserOut
@@ -44,7 +46,7 @@ async def open_session(
         engines.pool,
         user.id,
         hash_token(refresh_token),
-        settings.refresh_token_ttl_s,
+        clock.now() + timedelta(seconds=settings.refresh_token_ttl_s),
         client.ip_address,
         (client.user_agent or "")[:USER_AGENT_MAX] or None,
     )
@@ -70,7 +72,7 @@ async def refresh_session(engines: Engines, refresh_token: str) -> TokenResponse
     outcome: Literal["unknown", "ended", "reused", "rotated"]
     user: store.UserRecord | None = None
     async with engines.pool.acquire() as con, con.transaction():
-        found = await store.refresh_token_for_update(con, presented)
+        found = await store.refresh_token_for_update(con, presented, clock.now())
         if found is None:
             outcome = "unknown"
         elif not found.session_live:
@@ -85,7 +87,7 @@ async def refresh_session(engines: Engines, refresh_token: str) -> TokenResponse
                 found.session_id,
                 presented,
                 hash_token(replacement),
-                engines.settings.refresh_token_ttl_s,
+                clock.now() + timedelta(seconds=engines.settings.refresh_token_ttl_s),
             )
             user = await store.user_by_id(con, found.user_id)
             outcome = "rotated"

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from server import clock
 from server.auth.principal import ACCESS_AUDIENCE, JWT_ALGORITHM, Role
 from server.settings import Settings
 
@@ -16,7 +17,7 @@ from server.settings import Settings
 def issue_access_token(
     settings: Settings, user_id: uuid.UUID, role: Role, session_id: uuid.UUID
 ) -> str:
-    now = datetime.now(UTC)
+    now = clock.now()
     claims = {
         "sub": str(user_id),
         "role": role,
@@ -44,7 +45,7 @@ MFA_TOKEN_TTL_S = 300
 
 
 def issue_mfa_token(settings: Settings, user_id: uuid.UUID) -> str:
-    now = datetime.now(UTC)
+    now = clock.now()
     claims = {
         "sub": str(user_id),
         "aud": MFA_AUDIENCE,

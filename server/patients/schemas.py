@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -15,6 +15,8 @@ from pydantic import (
     model_validator,
 )
 
+from server import clock
+
 Gender = Literal["female", "male", "other", "undisclosed"]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]  # E.164
@@ -22,7 +24,7 @@ Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
 def _past_date(value: date) -> date:
-    if value > datetime.now(UTC).date():
+    if value > clock.now().date():
         raise ValueError("must not be in the future")
     if value < date(1900, 1, 1):
         raise ValueError("must be after 1900-01-01")

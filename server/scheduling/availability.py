@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
 
+from server import clock
 from server.auth.principal import Principal
 from server.errors import NotFound
 from server.scheduling.access import require_availability_editor
@@ -84,7 +85,7 @@ async def preview_availability(
     pool: asyncpg.Pool, principal: Principal, doctor_id: uuid.UUID, body: PreviewRequest
 ) -> SlotsPage:
     """The slots patients would see if `body.availability` were saved now (nothing is saved)."""
-    now = datetime.now(UTC)
+    now = clock.now()
     start = body.from_ or now
     end = body.to or start + PREVIEW_DEFAULT_RANGE
     check_range(start, end)

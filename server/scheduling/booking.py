@@ -8,11 +8,12 @@ constraints stay the real guard (storage maps their violations to SlotTaken / Pa
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 
 from bus import events
+from server import clock
 from server.auth.principal import Principal
 from server.crypto import FieldCipher
 from server.engines import Engines
@@ -128,7 +129,7 @@ async def book_appointment(
     engines: Engines, principal: Principal, body: BookingRequest
 ) -> AppointmentOut:
     settings, cipher = engines.settings, FieldCipher(engines.settings)
-    now = datetime.now(UTC)
+    now = clock.now()
     appointment_id = uuid.uuid4()
     async with engines.pool.acquire() as con:
         caller = await resolve_caller(con, principal)
@@ -200,7 +201,7 @@ async def reschedule_appointment(
     engines: Engines, principal: Principal, appointment_id: uuid.UUID, body: RescheduleRequest
 ) -> AppointmentOut:
     """Move to another free slot: the new time is taken and the old released in one UPDATE."""
-    now = datetime.now(UTC)
+    now = clock.now()
     async with engines.pool.acquire() as con:
         caller = await resolve_caller(con, principal)
         current = await store.fetch_appointment(con, appointment_id)

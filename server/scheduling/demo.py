@@ -13,9 +13,10 @@ import logging
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import time, timedelta
 from typing import Any
 
+from server import clock
 from server.crypto import FieldCipher
 from server.engines import Engines
 from server.scheduling.events import emit_availability
@@ -139,7 +140,7 @@ def _agenda(doctor: Any, rng: random.Random, plan: _Plan) -> Availability:
     ]
     exceptions: tuple[DateException, ...] = ()
     if rng.random() < 0.15:  # some take a week off in the coming month
-        first = datetime.now(UTC).date() + timedelta(days=rng.randint(7, 28))
+        first = clock.now().date() + timedelta(days=rng.randint(7, 28))
         exceptions = (DateException("time-off", first, first + timedelta(days=6), note="Congés"),)
         plan.exceptions.append(
             (doctor["id"], "time-off", first, first + timedelta(days=6), "Congés")
@@ -161,7 +162,7 @@ def _book(
     day_offset: int,
     index: int,
 ) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     day = (now + timedelta(days=day_offset)).astimezone(availability.zone).date()
     slots = day_slots(availability, day)
     rng.shuffle(slots)

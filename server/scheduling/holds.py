@@ -12,6 +12,7 @@ import logging
 
 import asyncpg
 
+from server import clock
 from server.engines import Engines
 from server.scheduling.errors import TransitionRefused
 from server.scheduling.transitions import apply_transition
@@ -27,7 +28,7 @@ async def release_expired_holds(pool: asyncpg.Pool) -> int:
     """Release every overdue hold, one transaction each; return how many this call released."""
     released = 0
     while True:
-        overdue = await store.overdue_holds(pool, BATCH)
+        overdue = await store.overdue_holds(pool, clock.now(), BATCH)
         for appointment_id, doctor_id in overdue:
             try:
                 async with pool.acquire() as con, con.transaction():

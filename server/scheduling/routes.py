@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
+from server import clock
 from server.audit.context import describe_for_audit
 from server.auth.principal import Principal, current_principal
 from server.deps import get_engines, get_pool
@@ -63,7 +64,7 @@ async def available_slots(
     reason: uuid.UUID | None = Query(None, description="A visit reason id: its duration applies."),
     pool: asyncpg.Pool = Depends(get_pool),
 ) -> SlotsPage:
-    start = from_ or datetime.now(UTC)
+    start = from_ or clock.now()
     return await service.list_available_slots(
         pool, doctor_id, start, to or start + DEFAULT_SLOT_RANGE, type, reason
     )

@@ -6,13 +6,14 @@ from __future__ import annotations
 import uuid
 from bisect import bisect_left
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 
+from server import clock
 from server.errors import InvalidInput, NotFound
 from server.scheduling.grid import candidate_slots, day_slots
 from server.scheduling.model import VISIT_TYPES, Availability, Slot, VisitReason, VisitType
@@ -39,7 +40,7 @@ def zone_of(name: str) -> ZoneInfo:
 
 async def load_availability(con: asyncpg.Connection, doctor: asyncpg.Record) -> Availability:
     zone = zone_of(doctor["time_zone"])
-    yesterday = datetime.now(zone).date() - timedelta(days=1)
+    yesterday = clock.now().astimezone(zone).date() - timedelta(days=1)
     stored = await availability_store.fetch_availability(con, doctor["id"], yesterday)
     return Availability(
         doctor["id"],
@@ -173,7 +174,7 @@ async def list_available_slots(
     check_range(start, end)
     if visit_type is not None and visit_type not in VISIT_TYPES:
         raise InvalidInput("Unknown visit type.", [{"field": "type", "message": "unknown"}])
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     # One snapshot: the version matches exactly the appointments the slots were computed from.
     async with pool.acquire() as con, con.transaction(isolation="repeatable_read", readonly=True):
         doctor = await fetch_doctor(con, doctor_id)
@@ -203,7 +204,7 @@ async def next_available_slot(
     now: datetime | None = None,
 ) -> datetime | None:
     """Start of the doctor's first free slot (None when none within the horizon or unknown)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     async with pool.acquire() as con:
         doctor = await fetch_doctor(con, doctor_id)
         if doctor is None or doctor["verification_status"] != "verified":
@@ -237,7 +238,7 @@ async def nearest_free_slots(
     connection per request could exhaust the pool under a booking rush. Looks six hours around
     the target first, which nearly always suffices, then two days, then half a month.
     """
-    now = datetime.now(UTC)
+    now = clock.now()
     availability = await load_availability(con, doctor)
     reason = availability.reason(reason_id) if reason_id else None
     slots: list[Slot] = []

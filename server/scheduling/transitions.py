@@ -7,11 +7,12 @@ availability version first (that row lock is always taken before the appointment
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 
 from bus import events
+from server import clock
 from server.auth.principal import Principal
 from server.crypto import FieldCipher
 from server.engines import Engines
@@ -80,7 +81,7 @@ async def apply_transition(
     if status is None or row is None:
         return None
     target = next_status(status, action)
-    _check_timing(action, party, row, datetime.now(UTC), cutoff)
+    _check_timing(action, party, row, clock.now(), cutoff)
     cancelled_by = ("system" if action == "expire" else party) if target == "cancelled" else None
     await store.set_status(
         con, appointment_id, target, cancelled_by, HOLD_EXPIRED if action == "expire" else reason

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import asyncpg
 
+from server import clock
 from server.errors import NotFound
 from server.scheduling.model import VisitType
 from server.scheduling.service import get_availability, next_available_slot
@@ -33,7 +34,7 @@ async def offered_visit_types(
         availability = await get_availability(pool, None, doctor_id)
     except NotFound:  # gone, or not verified: nothing is offered to the public
         return set(), 0
-    today = datetime.now(UTC).date()
+    today = clock.now().date()
     offered = {rule.visit_type for rule in availability.rules}
     offered |= {
         e.visit_type

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import UTC, datetime
 
 import asyncpg
 
 from bus import events
 from bus.consumer import Handler, idempotent, run_consumer
 from bus.events import Envelope
+from server import clock
 from server.engines import Engines
 from server.search.cache import SearchCache
 from server.search.indexing import refresh_availability, refresh_profile, remove_doctor
@@ -99,7 +99,7 @@ async def sweep_passed_slots(pool: asyncpg.Pool, backend: SearchBackend, cache: 
         if not await lock_con.fetchval("SELECT pg_try_advisory_lock($1)", SWEEP_LOCK_KEY):
             return 0
         try:
-            for doctor_id in await index.passed_next_slots(pool, datetime.now(UTC), SWEEP_BATCH):
+            for doctor_id in await index.passed_next_slots(pool, clock.now(), SWEEP_BATCH):
                 async with pool.acquire() as con, con.transaction():
                     changed += await refresh_availability(con, pool, backend, doctor_id)
         finally:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 
+from server import clock
 from server.errors import InvalidInput
 from server.search.schemas import MAX_RESULT_WINDOW, DoctorSearchParams, Lang
 from storage.search import catalog
@@ -103,7 +104,7 @@ def doctor_query(
             city = place
     before = None
     if params.available_within_days is not None:
-        before = (now or datetime.now(UTC)) + timedelta(days=params.available_within_days)
+        before = (now or clock.now()) + timedelta(days=params.available_within_days)
     return DoctorQuery(
         text=words(params.q),
         specialty=resolve_specialty(catalogue, params.specialty),

@@ -15,6 +15,7 @@ import asyncpg
 from bus import events
 from bus.consumer import idempotent, run_consumer
 from bus.events import Envelope
+from server import clock
 from server.engines import Engines
 from server.teleconsult.events import emit_ended
 from server.teleconsult.service import ensure_session
@@ -44,7 +45,7 @@ async def apply_event(con: asyncpg.Connection, envelope: Envelope) -> None:
             )
         return
     closed = await store.fail_open_session_of_appointment(
-        con, appointment_id, CLOSING[envelope.type]
+        con, appointment_id, CLOSING[envelope.type], clock.now()
     )
     if closed is not None:
         await emit_ended(con, closed, uuid.UUID(str(data["patient_id"])), None)

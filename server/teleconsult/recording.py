@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
 
+from server import clock
 from server.auth.principal import Principal
 from server.engines import Engines
 from server.errors import NotFound
@@ -37,7 +38,7 @@ async def set_consent(
         raise NotAParty("Only the patient and the doctor consent to recording their consultation.")
     if row["status"] not in ("scheduled", "active"):
         raise SessionClosed("This consultation has ended.")
-    updated = await store.record_consent(engines.pool, session_id, role, consent)
+    updated = await store.record_consent(engines.pool, session_id, role, consent, clock.now())
     if updated is None:
         raise NotFound("No such consultation.")
     if not consent:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import asyncpg
 from starlette.requests import HTTPConnection
 
+from server import clock
 from server.audit.service import record_access
 from server.auth.principal import Principal
 from server.engines import Engines
@@ -167,7 +167,7 @@ async def issue_join(
     settings = engines.settings
     row, parties = await session_and_parties(engines.pool, session_id)
     try:
-        role = check_join(parties, row["status"], principal.user_id, settings, datetime.now(UTC))
+        role = check_join(parties, row["status"], principal.user_id, settings, clock.now())
     except MarkiniError as exc:
         await record_access(
             engines.pool,
@@ -215,7 +215,7 @@ async def start_session(
 ) -> asyncpg.Record:
     """scheduled -> active with its event (once); the current row either way."""
     async with pool.acquire() as con, con.transaction():
-        row = await store.mark_started(con, session_id)
+        row = await store.mark_started(con, session_id, clock.now())
         if row is not None:
             await emit_started(con, row, patient_id, str(actor))
             return row
@@ -241,7 +241,9 @@ async def end_session(
     # A call that never started cannot have been completed.
     status = "failed" if row["status"] == "scheduled" else (body.outcome or "completed")
     async with engines.pool.acquire() as con, con.transaction():
-        ended = await store.mark_ended(con, session_id, status, principal.user_id, body.reason)
+        ended = await store.mark_ended(
+            con, session_id, status, principal.user_id, body.reason, clock.now()
+        )
         sids: list[str] = []
         if ended is not None:
             await emit_ended(con, ended, parties.patient_id, str(principal.user_id))

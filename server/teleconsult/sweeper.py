@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 
 import asyncpg
 
+from server import clock
 from server.engines import Engines
 from server.scheduling.service import appointment_parties
 from server.settings import Settings
@@ -32,7 +32,7 @@ WINDOW_CLOSED = "joining window closed"
 async def close_expired_sessions(pool: asyncpg.Pool, settings: Settings) -> int:
     """End the active sessions whose window has closed; return how many."""
     closed = 0
-    now = datetime.now(UTC)
+    now = clock.now()
     async with pool.acquire() as lock_con:
         if not await lock_con.fetchval("SELECT pg_try_advisory_lock($1)", SWEEP_LOCK_KEY):
             return 0

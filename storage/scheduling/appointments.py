@@ -269,23 +269,15 @@ async def has_history_with(
     return bool(seen)
 
 
-async def overdue_holds(con: asyncpg.Connection | asyncpg.Pool, limit: int) -> list[Any]:
-    """(id, doctor_id) of holds whose payment time ran out."""
+async def overdue_holds(
+    con: asyncpg.Connection | asyncpg.Pool, now: datetime, limit: int
+) -> list[Any]:
+    """(id, doctor_id) of holds whose payment time ran out at `now`."""
     rows = await con.fetch(
         """SELECT id, doctor_id FROM scheduling.appointments
-           WHERE status = 'held' AND hold_expires_at <= now()
-           ORDER BY hold_expires_at LIMIT $1""",
+           WHERE status = 'held' AND hold_expires_at <= $1
+           ORDER BY hold_expires_at LIMIT $2""",
+        now,
         limit,
     )
     return [(r["id"], r["doctor_id"]) for r in rows]
-
-
-async def lock_overdue_hold(con: asyncpg.Connection, appointment_id: uuid.UUID) -> bool:
-    """Lock a hold that is still overdue (another node may have released it meanwhile)."""
-    found = await con.fetchval(
-        """SELECT true FROM scheduling.appointments
-           WHERE id = $1 AND status = 'held' AND hold_expires_at <= now()
-           FOR UPDATE SKIP LOCKED""",
-        appointment_id,
-    )
-    return bool(found)

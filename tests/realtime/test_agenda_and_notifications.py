@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import asyncpg
 import pytest
 
 from realtime.protocol import AGENDA_NS, NOTIFICATION, NOTIFICATIONS_NS, Notification
+from server import clock
 from server.settings import Settings
 from tests.factories import make_doctor, make_patient
 from tests.realtime.conftest import ConnectProbe, LiveServer
@@ -69,7 +68,7 @@ async def test_notifications_reach_every_device_of_their_user_only(
         kind="appointment.reminder",
         title="Tomorrow 10:00",
         data={"appointment_id": "x"},
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
 
     await live_server.realtime.notify_user(patient.user.id, note)

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
 import httpx
 
+from server import clock
 from server.settings import Settings
 from tests.factories import Doctor, Patient, make_doctor, make_patient
-from tests.server.scheduling.helpers import availability, booked, every_day, local, put_availability
+from tests.server.scheduling.helpers import (
+    availability,
+    booked,
+    every_day,
+    local,
+    move_to,
+    put_availability,
+)
 
 SESSION_API = "/api/v1/teleconsultation/session"
 
@@ -42,19 +49,6 @@ async def teleconsultation_appointment(
     return doctor, patient, str(appointment["id"])
 
 
-async def move_to(
-    db: asyncpg.Connection, appointment_id: str, start: datetime, minutes: int = 30
-) -> None:
-    """Put the appointment at `start` (tests need it in, or out of, the joining window now)."""
-    await db.execute(
-        """UPDATE scheduling.appointments
-           SET period = tstzrange($2::timestamptz, $3::timestamptz, '[)') WHERE id = $1""",
-        uuid.UUID(appointment_id),
-        start,
-        start + timedelta(minutes=minutes),
-    )
-
-
 async def open_session(http: httpx.AsyncClient, doctor: Doctor, appointment_id: str) -> str:
     response = await http.post(
         SESSION_API, json={"appointment_id": appointment_id}, headers=doctor.user.headers
@@ -68,7 +62,7 @@ async def consultation(
 ) -> Consultation:
     """Starting now: both parties may join."""
     doctor, patient, appointment_id = await teleconsultation_appointment(http, db, settings)
-    await move_to(db, appointment_id, datetime.now(UTC) + timedelta(minutes=5))
+    await move_to(db, appointment_id, clock.now() + timedelta(minutes=5))
     session_id = await open_session(http, doctor, appointment_id)
     return Consultation(doctor, patient, appointment_id, session_id)
 

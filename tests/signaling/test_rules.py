@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 
 from realtime.protocol import CONSULT_NS
+from server import clock
 from server.settings import Settings
 from signaling.protocol import (
     CALL_ENDED,
@@ -22,7 +23,8 @@ from signaling.protocol import (
 from tests.factories import User, make_user
 from tests.realtime.conftest import ConnectProbe, LiveServer
 from tests.realtime.helpers import Probe
-from tests.signaling.helpers import SESSION_API, Consultation, consultation, move_to
+from tests.server.scheduling.helpers import move_to
+from tests.signaling.helpers import SESSION_API, Consultation, consultation
 
 pytestmark = pytest.mark.engines
 
@@ -73,7 +75,7 @@ async def test_join_tokens_are_bound_to_their_user_and_checked_again_at_the_sock
     ), "an access token is not a join token"
     assert _code(await _ask(thief, "call.join")) == "invalid_payload"
     # The window closed after the token was issued: the socket join is refused too.
-    await move_to(db, c.appointment_id, datetime.now(UTC) - timedelta(hours=3))
+    await move_to(db, c.appointment_id, clock.now() - timedelta(hours=3))
     patient = await _socket(live_server, connect, c.patient.user)
     assert _code(await _ask(patient, "call.join", join_token=patient_token)) == "forbidden"
     refused = await db.fetch(

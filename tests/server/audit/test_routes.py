@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
 import httpx
 import pytest
 
+from server import clock
 from server.audit.service import record_access
 from server.auth.principal import Principal
 from server.settings import Settings
@@ -61,7 +62,7 @@ async def test_admin_filters_by_time_range(
 ) -> None:
     who = Principal(uuid.uuid4(), "doctor", uuid.uuid4())
     await _read(db, who, "p1", "medical_history.read")
-    now = datetime.now(UTC)
+    now = clock.now()
     hour = timedelta(hours=1)
     inside = await client.get(
         URL,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import asyncpg
 import httpx
 import jwt
 
+from server import clock
 from server.settings import Settings
 from tests.server.auth.conftest import (
     API,
@@ -92,7 +93,7 @@ async def test_validate_token_and_me_describe_the_caller(
     assert body["valid"] is True
     assert body["user_id"] == tokens["user"]["id"] and body["role"] == "patient"
     expires_at = datetime.fromisoformat(body["expires_at"])
-    remaining = (expires_at - datetime.now(UTC)).total_seconds()
+    remaining = (expires_at - clock.now()).total_seconds()
     assert 0 < remaining <= settings.access_token_ttl_s
     me = await client.get(f"{API}/me", headers=bearer(tokens))
     assert me.status_code == 200 and me.json()["email"] == email

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import timedelta
 
 import asyncpg
 import httpx
 
+from server import clock
 from server.settings import Settings
 from tests.server.auth.conftest import API, PASSWORD, bearer, login, new_email, signed_up, snapshot
 
@@ -128,7 +130,9 @@ async def test_expired_or_unknown_reset_tokens_are_refused(
     email, _ = await signed_up(client)
     await forgot(client, email)
     token = await reset_token_from_email(db, email)
-    await db.execute("UPDATE auth.password_resets SET expires_at = now() - interval '1 second'")
+    await db.execute(
+        "UPDATE auth.password_resets SET expires_at = $1", clock.now() - timedelta(seconds=1)
+    )
     before = await snapshot(db)
     expired = await reset(client, token)
     assert expired.status_code == 410

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
 
+from server import clock
 from server.settings import Settings
 from tests.factories import Doctor, Patient, User, make_doctor
 
@@ -85,7 +86,7 @@ async def doctor_with_availability(
 def local(doctor: Doctor, days_ahead: int, at: str) -> datetime:
     """A wall-clock time `days_ahead` days from today in the doctor's zone."""
     zone = ZoneInfo(doctor.time_zone)
-    day = datetime.now(zone).date() + timedelta(days=days_ahead)
+    day = clock.now().astimezone(zone).date() + timedelta(days=days_ahead)
     return datetime.combine(day, time.fromisoformat(at), tzinfo=zone)
 
 
@@ -158,7 +159,12 @@ async def events_of(db: asyncpg.Connection, event_type: str) -> list[dict[str, A
 
 async def move_into_past(db: asyncpg.Connection, appointment_id: str, hours: int = 2) -> None:
     """Shift an appointment so it started `hours` ago (completion needs a started visit)."""
-    start = datetime.now(UTC) - timedelta(hours=hours)
+    await move_to(db, appointment_id, clock.now() - timedelta(hours=hours))
+
+
+async def move_to(db: asyncpg.Connection, appointment_id: str, start: datetime) -> None:
+    """Put the appointment at `start`, keeping its length, behind the API's back (tests need it
+    within a cut-off or a joining window of the clock's now, which no booking may choose)."""
     await db.execute(
         """UPDATE scheduling.appointments
            SET period = tstzrange($2::timestamptz,

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
+from server import clock
 from server.app import create_app
 from server.scheduling.errors import TransitionRefused
 from server.scheduling.service import mark_hold_paid, release_expired_holds
@@ -72,7 +73,7 @@ async def test_an_expired_hold_is_released_by_the_sweeper_and_announced(
     [slot_held] = await events_of(db, "slot.held")
     assert start not in await slot_starts(paying_client, doctor, start, local(doctor, 2, "11:00"))
 
-    await db.execute("UPDATE scheduling.appointments SET hold_expires_at = now()")
+    await db.execute("UPDATE scheduling.appointments SET hold_expires_at = $1", clock.now())
     [released] = await _wait_for(db, "slot.released")
 
     assert released["appointment_id"] == held["id"]

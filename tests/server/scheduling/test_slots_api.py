@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
 import pytest
 
+from server import clock
 from server.scheduling.service import list_available_slots, next_available_slot
 from server.settings import Settings
 from tests.factories import make_doctor, make_patient
@@ -30,7 +31,7 @@ from tests.server.scheduling.helpers import (
 def _next_transitions(zone: ZoneInfo) -> list[date]:
     """The next dates (from tomorrow) on which the zone's UTC offset changes."""
     found: list[date] = []
-    day = datetime.now(zone).date() + timedelta(days=1)
+    day = clock.now().astimezone(zone).date() + timedelta(days=1)
     while len(found) < 2:
         noon = datetime(day.year, day.month, day.day, 12, tzinfo=zone)
         if noon.utcoffset() != (noon - timedelta(days=1)).utcoffset():
@@ -72,7 +73,7 @@ async def test_notice_and_horizon_bound_the_slots(
     doctor = await doctor_with_availability(
         client, db, settings, availability(notice=24 * 60, horizon=5)
     )
-    now = datetime.now(UTC)
+    now = clock.now()
     found = await slot_starts(client, doctor, now, now + timedelta(days=10))
     assert found and min(found) >= now + timedelta(hours=24)
     assert max(found) < now + timedelta(days=5)
@@ -168,5 +169,5 @@ async def test_next_available_slot_is_the_first_free_one(
         assert first is None
     else:
         assert first is not None and first.strftime("%M") in ("00", "30")
-        assert first > datetime.now(UTC)
+        assert first > clock.now()
     assert await next_available_slot(pool, uuid.uuid4()) is None

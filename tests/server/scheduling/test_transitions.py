@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
+from server import clock
 from server.scheduling.state_machine import TRANSITIONS
 from server.settings import Settings
 from tests.factories import Doctor, Patient, make_patient, make_user
@@ -18,6 +20,7 @@ from tests.server.scheduling.helpers import (
     events_of,
     local,
     move_into_past,
+    move_to,
     slot_starts,
 )
 
@@ -130,11 +133,8 @@ async def test_delete_cancels_like_the_cancel_action(
 async def test_patients_cancel_only_until_the_cutoff_doctors_any_time(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    doctor, patient, appointment = await _setup(client, db, settings, days=0)
-    await db.execute(
-        """UPDATE scheduling.appointments
-           SET period = tstzrange(now() + interval '3 hours', now() + interval '210 minutes')"""
-    )
+    doctor, patient, appointment = await _setup(client, db, settings)
+    await move_to(db, appointment["id"], clock.now() + timedelta(hours=3))
     before = await counts(db)
     late = await client.post(f"{URL}/{appointment['id']}/cancel", headers=patient.user.headers)
     assert late.status_code == 409 and late.json()["type"] == "/problems/too-late"

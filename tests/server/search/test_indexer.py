@@ -148,12 +148,14 @@ async def test_cancelling_frees_the_slot_in_search_again(
     doctor = await make_doctor(db, settings, first_name="Cyril", last_name="Vidal")
     patient = await make_patient(db, settings)
     await reindex_now(settings)
-    await put_availability(client, doctor, _only_slot(doctor, 1))
-    slot = local(doctor, 1, "10:00")
+    # Two days ahead at 10:00: past the patients' 24 h cancel cut-off, within 3 days, whatever
+    # the hour the clock says.
+    await put_availability(client, doctor, _only_slot(doctor, 2))
+    slot = local(doctor, 2, "10:00")
     appointment = await booked(client, patient, doctor, slot)
 
     async def full() -> bool:
-        return await names(client, available_within_days=2) == []
+        return await names(client, available_within_days=3) == []
 
     await eventually(full)
     cancelled = await client.post(
@@ -164,7 +166,7 @@ async def test_cancelling_frees_the_slot_in_search_again(
     assert cancelled.status_code == 200, cancelled.text
 
     async def free_again() -> bool:
-        items = (await search(client, available_within_days=2))["items"]
+        items = (await search(client, available_within_days=3))["items"]
         return [i["name"] for i in items] == ["Cyril Vidal"]
 
     await eventually(free_again)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -19,6 +19,7 @@ from asgi_lifespan import LifespanManager
 
 from bus.events import DOCTOR_REVIEWED
 from bus.outbox import emit
+from server import clock
 from server.app import create_app
 from server.search.cache import SearchCache
 from server.search.indexer import sweep_passed_slots
@@ -85,14 +86,14 @@ async def test_sweeper_refreshes_a_next_slot_that_time_has_passed(
     doctor = await make_doctor(db, settings, first_name="Tom", last_name="Girard")
     await put_availability(client, doctor, availability(notice=0))
     await reindex_now(settings)
-    past = datetime.now(UTC) - timedelta(hours=1)
+    past = clock.now() - timedelta(hours=1)
     await db.execute("UPDATE search.doctor_index SET next_in_person = $1", past)
     assert settings.database_url is not None
     async with open_pool(settings.database_url, 3) as pool:
         cache = SearchCache(None, settings.nats_subject_prefix)
         assert await sweep_passed_slots(pool, PostgresSearch(pool), cache) == 1
     shown = await db.fetchval("SELECT next_in_person FROM search.doctor_index")
-    assert shown > datetime.now(UTC)
+    assert shown > clock.now()
 
 
 @pytest.fixture

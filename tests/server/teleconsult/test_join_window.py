@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +13,13 @@ import asyncpg
 import httpx
 import pytest
 
+from server import clock
 from server.settings import Settings
 from tests.conftest import EngineUrls, delete_stream, make_settings
 from tests.factories import make_doctor, make_patient
-from tests.server.scheduling.helpers import availability, booked, local, put_availability
+from tests.server.scheduling.helpers import availability, booked, local, move_to, put_availability
 from tests.signaling.helpers import (
     SESSION_API,
-    move_to,
     teleconsultation_appointment,
     until_session_of,
 )
@@ -102,13 +102,13 @@ async def test_the_join_opens_when_the_api_says_it_does_not_at_the_default(
     session = await until_session_of(client, patient.user.headers, appointment_id)
     join = f"{SESSION_API}/{session['id']}/join"
     # Hours ahead: closed under the defaults, open under these settings.
-    await move_to(db, appointment_id, datetime.now(UTC) + timedelta(hours=5))
+    await move_to(db, appointment_id, clock.now() + timedelta(hours=5))
     shown, joined = await asyncio.gather(
         client.get(f"/api/v1/appointments/{appointment_id}", headers=patient.user.headers),
         client.post(join, headers=patient.user.headers),
     )
     opens, closes = _window(shown.json())
-    assert opens <= datetime.now(UTC) < closes
+    assert opens <= clock.now() < closes
     assert joined.status_code == 200, joined.text
     assert (
         _at(joined.json()["window"]["opens_at"]),
@@ -118,12 +118,12 @@ async def test_the_join_opens_when_the_api_says_it_does_not_at_the_default(
         closes,
     )
     # Beyond it: refused, and the problem names the same edge the API showed.
-    await move_to(db, appointment_id, datetime.now(UTC) + EARLY + timedelta(hours=1))
+    await move_to(db, appointment_id, clock.now() + EARLY + timedelta(hours=1))
     shown = await client.get(f"/api/v1/appointments/{appointment_id}", headers=doctor.user.headers)
     refused = await client.post(join, headers=patient.user.headers)
     assert refused.status_code == 403
     assert refused.json()["type"] == "/problems/outside-join-window"
-    assert _at(refused.json()["opens_at"]) == _window(shown.json())[0] > datetime.now(UTC)
+    assert _at(refused.json()["opens_at"]) == _window(shown.json())[0] > clock.now()
 
 
 async def test_in_person_appointments_have_no_join_window(

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 
+from server import clock
 from server.app import create_app
 from server.settings import Settings
 from server.teleconsult.sweeper import close_expired_sessions
@@ -26,11 +27,10 @@ from signaling.tokens import JOIN_AUDIENCE
 from storage.pool import open_pool
 from tests.conftest import EngineUrls, delete_stream, make_settings
 from tests.factories import make_user
-from tests.server.scheduling.helpers import events_of
+from tests.server.scheduling.helpers import events_of, move_to
 from tests.signaling.helpers import (
     SESSION_API,
     consultation,
-    move_to,
     open_session,
     teleconsultation_appointment,
     until_session_of,
@@ -173,7 +173,7 @@ async def test_joining_outside_the_window_is_refused_and_audited(
     window_edge: str,
 ) -> None:
     c = await consultation(client, db, settings)
-    await move_to(db, c.appointment_id, datetime.now(UTC) + start_in)
+    await move_to(db, c.appointment_id, clock.now() + start_in)
     response = await client.post(
         f"{SESSION_API}/{c.session_id}/join", headers=c.patient.user.headers
     )
@@ -228,8 +228,9 @@ async def test_ending_a_started_session_records_duration_and_emits_one_event(
     # Started 7 minutes ago (the doctor admitted the patient; see tests/signaling for that path).
     await db.execute(
         """UPDATE teleconsult.sessions SET status = 'active',
-           started_at = now() - interval '7 minutes' WHERE id = $1""",
+           started_at = $2 WHERE id = $1""",
         uuid.UUID(c.session_id),
+        clock.now() - timedelta(minutes=7),
     )
     both = await asyncio.gather(
         _end(client, c.session_id, c.doctor.user.headers, reason="done"),
@@ -284,7 +285,7 @@ async def test_a_call_nobody_ended_is_completed_when_its_window_closes(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings, database_url: str
 ) -> None:
     c = await consultation(client, db, settings)
-    start = datetime.now(UTC) - timedelta(hours=3)
+    start = clock.now() - timedelta(hours=3)
     await move_to(db, c.appointment_id, start)  # ended 2.5 h ago; the grace is 30 min
     await db.execute(
         """UPDATE teleconsult.sessions SET status = 'active', started_at = $2 WHERE id = $1""",
