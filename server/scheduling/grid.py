@@ -170,8 +170,14 @@ def _openings(windows: list[_Window]) -> dict[_Window, datetime]:
 def _starts(window: _Window, zone: ZoneInfo) -> Iterator[datetime]:
     """The UTC starts of a window's grid, skipping local times that do not exist."""
     cursor = window.wall_start
-    offset = window.start.astimezone(zone).utcoffset()
-    steady = offset is not None and offset == window.end.astimezone(zone).utcoffset()
+    begins = window.start.astimezone(zone)
+    offset = begins.utcoffset()
+    # One offset from the window's start to its end, and a start that exists (not in a gap).
+    steady = (
+        offset is not None
+        and offset == window.end.astimezone(zone).utcoffset()
+        and begins.replace(tzinfo=None) == window.wall_start
+    )
     while cursor < window.wall_end:
         if steady:  # most windows: plain arithmetic, no zone lookup per slot
             assert offset is not None
