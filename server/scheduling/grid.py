@@ -170,13 +170,13 @@ def _openings(windows: list[_Window]) -> dict[_Window, datetime]:
 def _starts(window: _Window, zone: ZoneInfo) -> Iterator[datetime]:
     """The UTC starts of a window's grid, skipping local times that do not exist."""
     cursor = window.wall_start
-    begins = window.start.astimezone(zone)
-    offset = begins.utcoffset()
+    first = window.start.astimezone(zone)
+    offset = first.utcoffset()
     # One offset from the window's start to its end, and a start that exists (not in a gap).
     steady = (
         offset is not None
         and offset == window.end.astimezone(zone).utcoffset()
-        and begins.replace(tzinfo=None) == window.wall_start
+        and first.replace(tzinfo=None) == window.wall_start
     )
     while cursor < window.wall_end:
         if steady:  # most windows: plain arithmetic, no zone lookup per slot
