@@ -115,7 +115,12 @@ async def subscribe(channel: AvailabilityChannel, sid: str, request: SubscribeIn
     await channel.enter_room(sid, room)
     try:
         page = await list_available_slots(
-            hub.engines.pool, request.doctor_id, request.start, request.end
+            hub.engines.pool,
+            request.doctor_id,
+            request.start,
+            request.end,
+            principal=channel.principals.get(sid),
+            excluding_appointment_id=request.excluding_appointment_id,
         )
     except BaseException:
         if hub.watchers.current(watch):

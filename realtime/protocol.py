@@ -70,6 +70,9 @@ class SubscribeIn(_In):
     doctor_id: uuid.UUID
     start: AwareDatetime = Field(alias="from")
     end: AwareDatetime = Field(alias="to")
+    # One of the signed-in caller's appointments with this doctor, being moved: the snapshot
+    # counts its time as free and takes its length (as the REST query parameter of that name).
+    excluding_appointment_id: uuid.UUID | None = None
 
     @model_validator(mode="after")
     def _range(self) -> SubscribeIn:

@@ -27,8 +27,28 @@ class CheckedAvailability:
     settings: DoctorSettings
 
 
+MINUTES_PER_DAY = 24 * 60
+
+
+def _minute_of_day(at: time) -> int:
+    return at.hour * 60 + at.minute
+
+
 def _minutes(start: time, end: time) -> int:
-    return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+    """A window's wall-clock length: an end at or before the start is on the next day."""
+    return (_minute_of_day(end) - _minute_of_day(start) - 1) % MINUTES_PER_DAY + 1
+
+
+def _windows_meet(first: tuple[time, time], second: tuple[time, time], days: range) -> bool:
+    """Whether a window starting `d` days after another overlaps it, for some `d` in `days`
+    (windows last at most a day, so only d in -1..1 can meet)."""
+    a, b = _minute_of_day(first[0]), _minute_of_day(second[0])
+    a_end, b_end = a + _minutes(*first), b + _minutes(*second)
+    return any(
+        a < b + d * MINUTES_PER_DAY + (b_end - b) and b + d * MINUTES_PER_DAY < a_end
+        for d in (-1, 0, 1)
+        if d in days
+    )
 
 
 def _error(field: str, message: str) -> dict[str, Any]:
@@ -39,9 +59,7 @@ def _window_errors(
     field: str, start: time, end: time, slot_minutes: int
 ) -> Iterator[dict[str, Any]]:
     length = _minutes(start, end)
-    if length <= 0:
-        yield _error(f"{field}.end", "end must be after start")
-    elif length < slot_minutes:
+    if length < slot_minutes:
         yield _error(f"{field}.slot_minutes", "the window is shorter than one slot")
     elif length % slot_minutes:
         yield _error(
@@ -56,12 +74,11 @@ def _rule_errors(body: AvailabilityIn) -> Iterator[dict[str, Any]]:
     for i, rule in enumerate(body.rules):
         for j in range(i):
             other = body.rules[j]
-            if (
-                other.day_of_week == rule.day_of_week
-                and rule.start < other.end
-                and other.start < rule.end
-            ):
-                yield _error(f"rules.{i}", f"overlaps rules.{j} on the same day")
+            # Days from `other` to `rule` in the week, Sunday night running into Monday.
+            apart = (rule.day_of_week - other.day_of_week) % 7
+            days = range(apart - 7, apart - 6) if apart == 6 else range(apart, apart + 1)
+            if _windows_meet((other.start, other.end), (rule.start, rule.end), days):
+                yield _error(f"rules.{i}", f"overlaps rules.{j}")
 
 
 def _exception_days(exc: DateExceptionIn) -> tuple[date, date]:
@@ -78,8 +95,6 @@ def _one_exception_errors(i: int, exc: DateExceptionIn) -> Iterator[dict[str, An
     if (exc.start is None) != (exc.end is None):
         yield _error(f"{field}.end", "give both start and end, or neither (whole days)")
     if exc.kind == "time-off":
-        if exc.start and exc.end and exc.end <= exc.start:
-            yield _error(f"{field}.end", "end must be after start")
         if exc.slot_minutes is not None or exc.visit_type is not None:
             yield _error(field, "time off takes no slot_minutes or visit_type")
         return
@@ -96,12 +111,12 @@ def _exception_errors(body: AvailabilityIn) -> Iterator[dict[str, Any]]:
     extras = [(i, e) for i, e in enumerate(body.exceptions) if e.kind == "extra-hours"]
     for n, (i, exc) in enumerate(extras):
         for j, other in extras[:n]:
-            (a1, a2), (b1, b2) = _exception_days(exc), _exception_days(other)
-            if not (a1 <= b2 and b1 <= a2):
-                continue
+            (a1, a2), (b1, b2) = _exception_days(other), _exception_days(exc)
+            # Days from one of `other`'s windows to one of `exc`'s.
+            days = range((b1 - a2).days, (b2 - a1).days + 1)
             if exc.start and exc.end and other.start and other.end:
-                if exc.start < other.end and other.start < exc.end:
-                    yield _error(f"exceptions.{i}", f"overlaps exceptions.{j} on a common day")
+                if _windows_meet((other.start, other.end), (exc.start, exc.end), days):
+                    yield _error(f"exceptions.{i}", f"overlaps exceptions.{j}")
 
 
 def _reason_errors(body: AvailabilityIn, own_ids: set[uuid.UUID]) -> Iterator[dict[str, Any]]:

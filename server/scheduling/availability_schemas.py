@@ -6,7 +6,7 @@ import uuid
 from datetime import date, time
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from server.scheduling.model import (
     DEFAULT_BUFFER_MINUTES,
@@ -18,6 +18,30 @@ from server.scheduling.model import (
 
 # Slot and visit lengths: whole multiples of five minutes, up to eight hours.
 Minutes = Annotated[int, Field(ge=5, le=480, multiple_of=5)]
+
+
+def _midnight(value: object) -> object:
+    """ "24:00" (the end of the day, as people write it) is stored and returned as 00:00."""
+    if isinstance(value, str) and value.strip() in ("24:00", "24:00:00"):
+        return time(0)
+    return value
+
+
+WINDOW_TIMES = (
+    "Local wall-clock times in the doctor's zone. An `end` at or before `start` crosses "
+    "midnight: the window ends on the next day and belongs to the day it starts on "
+    "(22:30-02:00 on Monday runs into Tuesday). `end` 24:00 (returned as 00:00:00) is midnight "
+    "at the end of the day. Windows of one visit type that touch (Monday 22:30-24:00 and Tuesday "
+    "00:00-02:00) are one opening: a visit may start in one and end in the next. Around DST "
+    "changes a local time that does not exist means the first instant after the gap, and one "
+    "that exists twice means its first occurrence (server/scheduling/grid.py)."
+)
+StartTime = Annotated[time, Field(description="Local time in the doctor's zone, e.g. 09:00.")]
+EndTime = Annotated[
+    time,
+    BeforeValidator(_midnight),
+    Field(description="Local time; at or before `start` = on the next day; 24:00 = midnight."),
+]
 
 
 def _wall_clock(value: time | None) -> time | None:
@@ -32,11 +56,14 @@ def _wall_clock(value: time | None) -> time | None:
 
 
 class WeeklyRuleIn(BaseModel):
+    __doc__ = f"Opening hours every week. {WINDOW_TIMES}"
     model_config = ConfigDict(extra="forbid")
 
-    day_of_week: int = Field(ge=1, le=7, description="ISO 8601: 1 = Monday ... 7 = Sunday.")
-    start: time = Field(description="Local time in the doctor's zone, e.g. 09:00.")
-    end: time
+    day_of_week: int = Field(
+        ge=1, le=7, description="ISO 8601: 1 = Monday ... 7 = Sunday; the day the window starts."
+    )
+    start: StartTime
+    end: EndTime
     slot_minutes: Minutes
     visit_type: VisitType
     location: str = Field("", max_length=200)
@@ -45,13 +72,18 @@ class WeeklyRuleIn(BaseModel):
 
 
 class DateExceptionIn(BaseModel):
+    __doc__ = f"Time off, or extra opening hours, on a range of dates. {WINDOW_TIMES}"
     model_config = ConfigDict(extra="forbid")
 
     kind: ExceptionKind
     start_date: date
     end_date: date | None = Field(None, description="Inclusive; defaults to start_date.")
-    start: time | None = Field(None, description="With `end`: only this window of each day.")
-    end: time | None = None
+    start: time | None = Field(
+        None, description="With `end`: only this window of each day (it may cross midnight)."
+    )
+    end: Annotated[time | None, BeforeValidator(_midnight)] = Field(
+        None, description="At or before `start` = on the next day; 24:00 = midnight."
+    )
     slot_minutes: Minutes | None = Field(None, description="Extra hours only.")
     visit_type: VisitType | None = None
     location: str = Field("", max_length=200)
@@ -90,19 +122,24 @@ class AvailabilityIn(BaseModel):
     settings: SchedulingSettingsIn = Field(default_factory=SchedulingSettingsIn)
 
 
+_OUT_END = "At or before `start`: on the next day (00:00:00 = midnight). PUT takes it back as is."
+
+
 class WeeklyRuleOut(BaseModel):
+    __doc__ = WeeklyRuleIn.__doc__
     model_config = ConfigDict(from_attributes=True)  # read from server.scheduling.model
 
     id: uuid.UUID
     day_of_week: int
     start: time
-    end: time
+    end: time = Field(description=_OUT_END)
     slot_minutes: int
     visit_type: VisitType
     location: str
 
 
 class DateExceptionOut(BaseModel):
+    __doc__ = DateExceptionIn.__doc__
     model_config = ConfigDict(from_attributes=True)  # read from server.scheduling.model
 
     id: uuid.UUID
@@ -110,7 +147,7 @@ class DateExceptionOut(BaseModel):
     start_date: date
     end_date: date
     start: time | None
-    end: time | None
+    end: time | None = Field(description=_OUT_END)
     slot_minutes: int | None
     visit_type: VisitType | None
     location: str

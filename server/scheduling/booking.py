@@ -31,8 +31,10 @@ from server.scheduling.model import Availability, Slot, VisitReason, VisitType
 from server.scheduling.schemas import AppointmentOut, BookingRequest, RescheduleRequest
 from server.scheduling.slots import (
     grid_slot,
+    kept_reason,
     load_availability,
     nearest_free_slots,
+    own_minutes,
     reason_or_error,
     without_busy,
 )
@@ -71,8 +73,10 @@ def bookable_slot(
     visit_type: VisitType,
     reason: VisitReason | None,
     now: datetime,
+    length_minutes: int | None = None,
 ) -> Slot:
-    """The grid slot at `start`: 422 for past / too soon / too far, 409 when off the grid."""
+    """The grid slot at `start`: 422 for past / too soon / too far, 409 when off the grid.
+    `length_minutes` (a moved visit's own length) overrides the reason's duration."""
     settings = availability.settings
     if start < now:
         raise _field_error("start", "in the past", "This time has already passed.")
@@ -92,7 +96,7 @@ def bookable_slot(
         raise _field_error(
             "visit_type", "not offered for this reason", "This reason is not offered so."
         )
-    slot = grid_slot(availability, start, visit_type, reason)
+    slot = grid_slot(availability, start, visit_type, reason, length_minutes)
     if slot is None:
         raise SlotUnavailable("The doctor offers no such slot; pick one of the free slots.")
     return slot
@@ -200,7 +204,11 @@ def _check_patient_cutoff(engines: Engines, start: datetime, now: datetime) -> N
 async def reschedule_appointment(
     engines: Engines, principal: Principal, appointment_id: uuid.UUID, body: RescheduleRequest
 ) -> AppointmentOut:
-    """Move to another free slot: the new time is taken and the old released in one UPDATE."""
+    """Move to another free slot: the new time is taken and the old released in one UPDATE.
+
+    The appointment keeps its own length and reason, even once the doctor retired the reason
+    or changed its duration (a retired reason no longer limits the visit type).
+    """
     now = clock.now()
     async with engines.pool.acquire() as con:
         caller = await resolve_caller(con, principal)
@@ -221,8 +229,10 @@ async def reschedule_appointment(
                 if party == "patient":
                     _check_patient_cutoff(engines, old["start_at"], now)
                 availability = await load_availability(con, doctor)
-                reason = availability.reason(old["reason_id"]) if old["reason_id"] else None
-                slot = bookable_slot(availability, body.start, visit_type, reason, now)
+                reason = kept_reason(availability, old)
+                slot = bookable_slot(
+                    availability, body.start, visit_type, reason, now, own_minutes(old)
+                )
                 if slot.start == old["start_at"] and slot.visit_type == old["visit_type"]:
                     raise _field_error("start", "unchanged", "The appointment is already then.")
                 await ensure_free(con, availability, slot, exclude_id=appointment_id)
@@ -249,7 +259,13 @@ async def reschedule_appointment(
                 )
         except (SlotTaken, SlotUnavailable) as exc:
             exc.extra["alternatives"] = await nearest_free_slots(
-                con, doctor, body.start, visit_type, current["reason_id"], appointment_id
+                con,
+                doctor,
+                body.start,
+                visit_type,
+                current["reason_id"],
+                appointment_id,
+                length_minutes=own_minutes(current),
             )
             raise
     return render_appointment(row, FieldCipher(engines.settings), engines.settings)

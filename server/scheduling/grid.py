@@ -1,22 +1,36 @@
 """Candidate slots from weekly rules and date exceptions, in the doctor's zone (pure functions).
 
-Slots are laid on the local wall clock, so a 09:00-12:00 rule gives 09:00, 09:30 ... on a DST
-Sunday as on any other day. Around the transitions:
-- spring forward: local starts that do not exist (02:00-02:59 in Paris) are skipped; a slot that
-  starts before the gap lasts its real duration (it ends after the gap on the wall clock);
-- fall back: repeated local times are offered once, at their first occurrence (fold=0), so two
-  slots never overlap in real time.
+Windows. A rule or an exception gives a window of local wall-clock times on the day it starts
+on. An end at or before the start crosses midnight: the window ends on the next day (so an end
+of 00:00, also written 24:00, is midnight at the end of the day, and 22:30-02:00 on Monday runs
+into Tuesday morning). Windows of one visit type that touch or overlap (Monday 22:30-24:00 and
+Tuesday 00:00-02:00) are one opening: a long visit may start in one and end in the next.
+
+Slots. Each window's slots start every `slot_minutes` from its start, on the wall clock, and
+must end (in real time) inside the opening. Time off removes the rule slots it overlaps; extra
+hours add slots even on a day off.
+
+Local times around DST transitions, one meaning everywhere (rules, exceptions, slots):
+- a local time that does not exist (spring forward, 02:00-02:59 in Paris) means the first
+  instant after the gap (03:00), so a window edge inside the gap moves to the gap's end and time
+  off 02:15-02:45 covers no real time; a slot start inside the gap is not offered;
+- a local time that exists twice (fall back, 02:00-02:59 in Paris) means its first occurrence
+  (the summer-time one, fold=0), so repeated slots are offered once and never overlap, and time
+  off 02:00-03:00 covers both occurrences (it ends at the one 03:00).
+API requests carry a UTC offset (ISO 8601), so they name one instant and need no such rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from server.scheduling.model import Availability, DateException, Slot, VisitType
+from server.scheduling.model import Availability, Slot, VisitType
 
 ONE_DAY = timedelta(days=1)
+_SECOND = timedelta(seconds=1)
 
 
 def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime | None:
@@ -32,114 +46,153 @@ def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime | None:
     return instant
 
 
-def _lenient_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """Like local_instant, but a time in a DST gap maps to the instant just after the gap."""
-    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+def wall_instant(wall: datetime, zone: ZoneInfo) -> datetime:
+    """The UTC instant a naive local time means (see the module docstring): its first
+    occurrence, or the first instant after the gap when it does not exist."""
+    instant = wall.replace(tzinfo=zone).astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) == wall:
+        return instant
+    # In a gap: fold=1 reads it with the offset after the gap, an instant before the gap.
+    before, after = wall.replace(tzinfo=zone, fold=1).astimezone(UTC), instant
+    while after - before > _SECOND:  # transitions fall on whole seconds
+        middle = before + (after - before) / 2
+        if middle.astimezone(zone).replace(tzinfo=None) < wall:
+            before = middle
+        else:
+            after = middle
+    return after
 
 
-def _steady_offset(day: date, zone: ZoneInfo) -> timedelta | None:
-    """The zone's UTC offset all day long, or None on a day with a DST transition."""
-    begins = datetime.combine(day, time(0), tzinfo=zone).utcoffset()
-    ends = datetime.combine(day + ONE_DAY, time(0), tzinfo=zone).utcoffset()
-    return begins if begins == ends else None
+def wall_span(day: date, start: time, end: time) -> tuple[datetime, datetime]:
+    """The naive local start and end of a window on `day`; an end at or before the start is
+    on the next day."""
+    begins, ends = datetime.combine(day, start), datetime.combine(day, end)
+    return begins, ends if ends > begins else ends + ONE_DAY
 
 
-def _window_slots(
+@dataclass(frozen=True, slots=True)
+class _Window:
+    start: datetime  # UTC
+    end: datetime  # UTC
+    wall_start: datetime  # naive local
+    wall_end: datetime
+    step: timedelta
+    visit_type: VisitType
+    location: str
+    extra: bool  # extra hours: time off does not remove their slots
+
+
+def _window(
+    zone: ZoneInfo,
     day: date,
-    start: time,
-    end: time,
-    step_minutes: int,
-    length_minutes: int | None,
+    times: tuple[time, time],
+    slot_minutes: int,
     visit_type: VisitType,
     location: str,
-    zone: ZoneInfo,
-) -> Iterator[Slot]:
-    """Slots starting every `step` minutes whose wall-clock end stays inside the window."""
-    step = timedelta(minutes=step_minutes)
-    length = timedelta(minutes=length_minutes or step_minutes)
-    cursor = datetime.combine(day, start)
-    window_end = datetime.combine(day, end)
-    offset = _steady_offset(day, zone)
-    while cursor + length <= window_end:
-        if offset is not None:  # most days: plain arithmetic, no zone lookup per slot
-            begins: datetime | None = (cursor - offset).replace(tzinfo=UTC)
-        else:
-            begins = local_instant(cursor.date(), cursor.time(), zone)
-        if begins is not None:
-            yield Slot(begins, begins + length, visit_type, location)
-        cursor += step
+    *,
+    extra: bool,
+) -> _Window:
+    wall_start, wall_end = wall_span(day, *times)
+    return _Window(
+        wall_instant(wall_start, zone),
+        wall_instant(wall_end, zone),
+        wall_start,
+        wall_end,
+        timedelta(minutes=slot_minutes),
+        visit_type,
+        location,
+        extra,
+    )
 
 
-def _time_off(exceptions: Iterable[DateException], day: date, zone: ZoneInfo) -> list[Slot]:
-    """The intervals of `day` the doctor took off (as Slots, only start/end matter)."""
+def _windows(
+    availability: Availability, first: date, last: date, wanted: set[VisitType] | None
+) -> list[_Window]:
+    """Rule windows, then extra-hours windows, starting on the days first..last."""
+    zone = availability.zone
+    rules, extras = [], []
+    day = first
+    while day <= last:
+        for rule in availability.rules:
+            if rule.day_of_week == day.isoweekday() and (
+                wanted is None or rule.visit_type in wanted
+            ):
+                times = (rule.start, rule.end)
+                kind = (rule.slot_minutes, rule.visit_type, rule.location)
+                rules.append(_window(zone, day, times, *kind, extra=False))
+        for exc in availability.exceptions:
+            if exc.kind != "extra-hours" or not exc.covers(day):
+                continue
+            assert exc.start and exc.end and exc.slot_minutes and exc.visit_type  # schema
+            if wanted is None or exc.visit_type in wanted:
+                times = (exc.start, exc.end)
+                kind = (exc.slot_minutes, exc.visit_type, exc.location)
+                extras.append(_window(zone, day, times, *kind, extra=True))
+        day += ONE_DAY
+    return rules + extras
+
+
+def _time_off(
+    availability: Availability, first: date, last: date
+) -> list[tuple[datetime, datetime]]:
+    """The real intervals the doctor took off on the days first..last."""
+    zone = availability.zone
     blocked = []
-    for exc in exceptions:
-        if exc.kind != "time-off" or not exc.covers(day):
-            continue
-        if exc.start is None or exc.end is None:
-            begins = _lenient_instant(day, time(0), zone)
-            ends = _lenient_instant(day + ONE_DAY, time(0), zone)
-        else:
-            begins = _lenient_instant(day, exc.start, zone)
-            ends = _lenient_instant(day, exc.end, zone)
-        blocked.append(Slot(begins, ends, "in-person"))
+    day = first
+    while day <= last:
+        for exc in availability.exceptions:
+            if exc.kind != "time-off" or not exc.covers(day):
+                continue
+            if exc.start is None or exc.end is None:
+                span = datetime.combine(day, time(0)), datetime.combine(day + ONE_DAY, time(0))
+            else:
+                span = wall_span(day, exc.start, exc.end)
+            blocked.append((wall_instant(span[0], zone), wall_instant(span[1], zone)))
+        day += ONE_DAY
     return blocked
 
 
-def _overlaps(slot: Slot, intervals: Iterable[Slot]) -> bool:
-    return any(slot.start < other.end and other.start < slot.end for other in intervals)
+def _openings(windows: list[_Window]) -> dict[_Window, datetime]:
+    """Each window's opening end: the end of the run of touching windows of its visit type."""
+    reach: dict[_Window, datetime] = {}
+    run: list[_Window] = []
+    run_end = datetime.min.replace(tzinfo=UTC)
+    for window in sorted(windows, key=lambda w: (w.visit_type, w.start)):
+        if run and (window.visit_type != run[0].visit_type or window.start > run_end):
+            reach.update((w, run_end) for w in run)
+            run = []
+        run_end = max(run_end, window.end) if run else window.end
+        run.append(window)
+    reach.update((w, run_end) for w in run)
+    return reach
 
 
-def day_slots(
-    availability: Availability,
-    day: date,
-    length_minutes: int | None = None,
-    visit_types: Iterable[VisitType] | None = None,
-) -> list[Slot]:
-    """Rule slots minus time off, plus extra hours, for one local date.
+def _starts(window: _Window, zone: ZoneInfo) -> Iterator[datetime]:
+    """The UTC starts of a window's grid, skipping local times that do not exist."""
+    cursor = window.wall_start
+    first = window.start.astimezone(zone)
+    offset = first.utcoffset()
+    # One offset from the window's start to its end, and a start that exists (not in a gap).
+    steady = (
+        offset is not None
+        and offset == window.end.astimezone(zone).utcoffset()
+        and first.replace(tzinfo=None) == window.wall_start
+    )
+    while cursor < window.wall_end:
+        if steady:  # most windows: plain arithmetic, no zone lookup per slot
+            assert offset is not None
+            yield (cursor - offset).replace(tzinfo=UTC)
+        else:
+            begins = local_instant(cursor.date(), cursor.time(), zone)
+            if begins is not None:
+                yield begins
+        cursor += window.step
 
-    `length_minutes` (a visit reason's duration) keeps each window's step but makes every slot
-    that long, so a 40-minute reason on a 20-minute grid takes two grid cells.
-    """
-    zone = availability.zone
-    wanted = set(visit_types) if visit_types is not None else None
-    found: dict[tuple[datetime, str], Slot] = {}
-    blocked = _time_off(availability.exceptions, day, zone)
-    for rule in availability.rules:
-        if rule.day_of_week != day.isoweekday():
-            continue
-        if wanted is not None and rule.visit_type not in wanted:
-            continue
-        for slot in _window_slots(
-            day,
-            rule.start,
-            rule.end,
-            rule.slot_minutes,
-            length_minutes,
-            rule.visit_type,
-            rule.location,
-            zone,
-        ):
-            if not _overlaps(slot, blocked):
-                found.setdefault((slot.start, slot.visit_type), slot)
-    for exc in availability.exceptions:
-        if exc.kind != "extra-hours" or not exc.covers(day):
-            continue
-        assert exc.start and exc.end and exc.slot_minutes and exc.visit_type  # schema guarantees
-        if wanted is not None and exc.visit_type not in wanted:
-            continue
-        for slot in _window_slots(
-            day,
-            exc.start,
-            exc.end,
-            exc.slot_minutes,
-            length_minutes,
-            exc.visit_type,
-            exc.location,
-            zone,
-        ):
-            found.setdefault((slot.start, slot.visit_type), slot)
-    return sorted(found.values())
+
+def _overlaps(
+    start: datetime, end: datetime, intervals: Iterable[tuple[datetime, datetime]]
+) -> bool:
+    return any(start < other_end and other_start < end for other_start, other_end in intervals)
 
 
 def candidate_slots(
@@ -149,15 +202,45 @@ def candidate_slots(
     length_minutes: int | None = None,
     visit_types: Iterable[VisitType] | None = None,
 ) -> list[Slot]:
-    """Every generated slot starting in [start, end), before appointments are taken away."""
+    """Every generated slot starting in [start, end), before appointments are taken away.
+
+    `length_minutes` (a visit's duration) keeps each window's step but makes every slot that
+    long, so a 40-minute reason on a 20-minute grid takes two grid cells.
+    """
     zone = availability.zone
-    types = tuple(visit_types) if visit_types is not None else None
-    day = start.astimezone(zone).date()
+    wanted = set(visit_types) if visit_types is not None else None
+    # A window of the day before may cross midnight into the range.
+    first = start.astimezone(zone).date() - ONE_DAY
     last = end.astimezone(zone).date()
-    slots: list[Slot] = []
-    while day <= last:
-        slots.extend(
-            s for s in day_slots(availability, day, length_minutes, types) if start <= s.start < end
-        )
-        day += ONE_DAY
-    return slots
+    windows = _windows(availability, first, last, wanted)
+    reach = _openings(windows)
+    blocked = _time_off(availability, first - ONE_DAY, last + ONE_DAY)
+    found: dict[tuple[datetime, str], Slot] = {}
+    for window in windows:
+        if window.end <= start or window.start >= end:
+            continue
+        length = timedelta(minutes=length_minutes) if length_minutes else window.step
+        opening_end = reach[window]
+        for begins in _starts(window, zone):
+            ends = begins + length
+            if begins < start or begins >= end or ends > opening_end:
+                continue
+            if not window.extra and _overlaps(begins, ends, blocked):
+                continue
+            found.setdefault(
+                (begins, window.visit_type), Slot(begins, ends, window.visit_type, window.location)
+            )
+    return sorted(found.values())
+
+
+def day_slots(
+    availability: Availability,
+    day: date,
+    length_minutes: int | None = None,
+    visit_types: Iterable[VisitType] | None = None,
+) -> list[Slot]:
+    """The slots starting on one local date (a window of the day before may give some)."""
+    zone = availability.zone
+    begins = wall_instant(datetime.combine(day, time(0)), zone)
+    ends = wall_instant(datetime.combine(day + ONE_DAY, time(0)), zone)
+    return candidate_slots(availability, begins, ends, length_minutes, visit_types)

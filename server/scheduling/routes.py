@@ -12,7 +12,7 @@ from pydantic import AwareDatetime
 
 from server import clock
 from server.audit.context import describe_for_audit
-from server.auth.principal import Principal, current_principal
+from server.auth.principal import Principal, current_principal, optional_principal
 from server.deps import get_engines, get_pool
 from server.engines import Engines
 from server.errors import InvalidInput
@@ -54,7 +54,22 @@ def _pick(*codes: int) -> dict[int | str, dict[str, Any]]:
     "/slots/available",
     response_model=SlotsPage,
     summary="Free slots of a doctor (at most 31 days; default the next 7)",
-    responses=_pick(404, 422),
+    description=(
+        "Public. With `excluding_appointment_id` (signed in, the appointment's patient or doctor,"
+        " or an admin) the list is where that appointment could move: its own time counts as"
+        " free, and slots take its own length and its reason's visit types."
+    ),
+    responses=problem_responses(
+        {
+            **_R,
+            401: "`excluding_appointment_id` without signing in.",
+            404: "No such doctor; or `excluding_appointment_id` is not the caller's appointment"
+            " with this doctor.",
+        },
+        401,
+        404,
+        422,
+    ),
 )
 async def available_slots(
     doctor_id: uuid.UUID,
@@ -62,11 +77,24 @@ async def available_slots(
     to: AwareDatetime | None = None,
     type: VisitType | None = None,
     reason: uuid.UUID | None = Query(None, description="A visit reason id: its duration applies."),
+    excluding_appointment_id: uuid.UUID | None = Query(
+        None,
+        description="One of the caller's appointments with this doctor, being moved: its time"
+        " counts as free and slots take its length (what POST /{id}/reschedule accepts).",
+    ),
+    principal: Principal | None = Depends(optional_principal),
     pool: asyncpg.Pool = Depends(get_pool),
 ) -> SlotsPage:
     start = from_ or clock.now()
     return await service.list_available_slots(
-        pool, doctor_id, start, to or start + DEFAULT_SLOT_RANGE, type, reason
+        pool,
+        doctor_id,
+        start,
+        to or start + DEFAULT_SLOT_RANGE,
+        type,
+        reason,
+        principal=principal,
+        excluding_appointment_id=excluding_appointment_id,
     )
 
 

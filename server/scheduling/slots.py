@@ -14,8 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import asyncpg
 
 from server import clock
-from server.errors import InvalidInput, NotFound
-from server.scheduling.grid import candidate_slots, day_slots
+from server.auth.principal import Principal
+from server.errors import InvalidInput, NotFound, Unauthenticated
+from server.scheduling.access import require_party, resolve_caller
+from server.scheduling.grid import candidate_slots
 from server.scheduling.model import VISIT_TYPES, Availability, Slot, VisitReason, VisitType
 from server.scheduling.schemas import SlotsPage
 from storage.scheduling import appointments as appointment_store
@@ -28,6 +30,7 @@ MAX_RANGE = timedelta(days=31)
 # Busy periods are read this much beyond the range so long slots and buffers see their neighbours.
 _MARGIN = timedelta(days=1)
 _NEXT_SLOT_STEP = timedelta(days=14)
+_INSTANT = timedelta(microseconds=1)
 _ALTERNATIVE_WINDOWS = (timedelta(hours=6), timedelta(days=2), MAX_RANGE / 2)
 
 
@@ -83,14 +86,16 @@ async def free_slots(
     visit_type: VisitType | None = None,
     reason: VisitReason | None = None,
     exclude_id: uuid.UUID | None = None,
+    length_minutes: int | None = None,
 ) -> list[Slot]:
-    """Bookable slots starting in [start, end); `exclude_id` ignores one appointment (moving)."""
+    """Bookable slots starting in [start, end); `exclude_id` ignores one appointment (moving),
+    `length_minutes` (a moved visit's own length) overrides the reason's duration."""
     settings = availability.settings
     earliest = max(start, now + settings.notice)
     latest = min(end, now + settings.horizon)
     if latest <= earliest:
         return []
-    length = reason.duration_minutes if reason else None
+    length = length_minutes or (reason.duration_minutes if reason else None)
     candidates = candidate_slots(
         availability, earliest, latest, length, visit_types_for(visit_type, reason)
     )
@@ -107,14 +112,24 @@ def grid_slot(
     start: datetime,
     visit_type: VisitType,
     reason: VisitReason | None,
+    length_minutes: int | None = None,
 ) -> Slot | None:
     """The generated slot starting exactly at `start`, if the grid has one."""
-    day = start.astimezone(availability.zone).date()
-    length = reason.duration_minutes if reason else None
-    for slot in day_slots(availability, day, length, visit_types_for(visit_type, reason)):
-        if slot.start == start:
-            return slot
-    return None
+    length = length_minutes or (reason.duration_minutes if reason else None)
+    types = visit_types_for(visit_type, reason)
+    found = candidate_slots(availability, start, start + _INSTANT, length, types)
+    return found[0] if found else None
+
+
+def own_minutes(appointment: asyncpg.Record) -> int:
+    """An appointment's own length: it keeps it through every move, whatever its reason says."""
+    return int((appointment["end_at"] - appointment["start_at"]).total_seconds() // 60)
+
+
+def kept_reason(availability: Availability, appointment: asyncpg.Record) -> VisitReason | None:
+    """The appointment's reason while the doctor still offers it (None once retired)."""
+    reason_id = appointment["reason_id"]
+    return availability.reason(reason_id) if reason_id else None
 
 
 def render(slots: Sequence[Slot], zone: ZoneInfo) -> list[dict[str, Any]]:
@@ -160,6 +175,24 @@ def reason_or_error(
     return reason
 
 
+async def _moving(
+    con: asyncpg.Connection,
+    principal: Principal | None,
+    doctor_id: uuid.UUID,
+    appointment_id: uuid.UUID,
+) -> asyncpg.Record:
+    """The caller's own appointment with this doctor that the slots may overlap (a move's list);
+    401 when not signed in, 404 when it is not the caller's (nothing about it leaks)."""
+    if principal is None:
+        raise Unauthenticated("Sign in to see the times your appointment could move to.")
+    row = await appointment_store.fetch_appointment(con, appointment_id)
+    require_party(await resolve_caller(con, principal), row)
+    assert row is not None
+    if row["doctor_id"] != doctor_id:
+        raise NotFound("No such appointment.")
+    return row
+
+
 async def list_available_slots(
     pool: asyncpg.Pool,
     doctor_id: uuid.UUID,
@@ -169,8 +202,15 @@ async def list_available_slots(
     reason_id: uuid.UUID | None = None,
     *,
     now: datetime | None = None,
+    principal: Principal | None = None,
+    excluding_appointment_id: uuid.UUID | None = None,
 ) -> SlotsPage:
-    """Free slots of a verified doctor; NotFound for unknown or unverified doctors."""
+    """Free slots of a verified doctor; NotFound for unknown or unverified doctors.
+
+    With `excluding_appointment_id` (one of the caller's appointments with this doctor) the
+    slots are where it could move: its own time counts as free, and they take its own length
+    and its reason's visit types (any type once the reason is retired).
+    """
     check_range(start, end)
     if visit_type is not None and visit_type not in VISIT_TYPES:
         raise InvalidInput("Unknown visit type.", [{"field": "type", "message": "unknown"}])
@@ -182,8 +222,23 @@ async def list_available_slots(
             raise NotFound("No such doctor.")
         availability = await load_availability(con, doctor)
         reason = reason_or_error(availability, reason_id, "reason", "query")
+        length = None
+        if excluding_appointment_id is not None:
+            moving = await _moving(con, principal, doctor_id, excluding_appointment_id)
+            reason = reason or kept_reason(availability, moving)
+            length = None if reason_id else own_minutes(moving)
         version = await current_version(con, doctor_id)
-        slots = await free_slots(con, availability, start, end, now, visit_type, reason)
+        slots = await free_slots(
+            con,
+            availability,
+            start,
+            end,
+            now,
+            visit_type,
+            reason,
+            excluding_appointment_id,
+            length,
+        )
     return SlotsPage.model_validate(
         {
             "doctor_id": doctor_id,
@@ -231,6 +286,7 @@ async def nearest_free_slots(
     reason_id: uuid.UUID | None,
     exclude_id: uuid.UUID | None = None,
     count: int = 5,
+    length_minutes: int | None = None,
 ) -> list[dict[str, Any]]:
     """Up to `count` free slots closest to `target` (the alternatives of a 409), as JSON.
 
@@ -252,6 +308,7 @@ async def nearest_free_slots(
             visit_type,
             reason,
             exclude_id,
+            length_minutes,
         )
         if len(slots) >= count:
             break

@@ -232,3 +232,32 @@ async def test_a_change_racing_the_snapshot_is_sent_after_the_ack_not_lost(
     assert ack["ok"] and ack["data"]["availability_version"] == version
     await late.until(lambda: len(order) == 2)
     assert order == ["ack", version + 1]
+
+
+async def test_a_move_snapshot_leaves_out_the_callers_own_appointment_only(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await _doctor_with_slots(db, settings, live_server)
+    patient, stranger = await make_patient(db, settings), await make_patient(db, settings)
+    ten = local(doctor, 2, "10:00")
+    response = await book(live_server.http, patient, doctor, ten)
+    assert response.status_code == 201, response.text
+    request = {
+        "doctor_id": str(doctor.id),
+        "from": local(doctor, 2, "09:00").isoformat(),
+        "to": local(doctor, 2, "11:00").isoformat(),
+        "excluding_appointment_id": response.json()["id"],
+    }
+    starts: dict[str, list[str]] = {}
+    for name, token in (("patient", patient.user.token), ("doctor", doctor.user.token)):
+        probe = await connect(live_server, [AVAILABILITY_NS], token=token)
+        ack = await probe.call(AVAILABILITY_NS, "subscribe", request)
+        assert ack["ok"], ack
+        starts[name] = [s["start"][11:16] for s in ack["data"]["slots"]]
+    assert starts["patient"] == starts["doctor"] == ["09:00", "09:30", "10:00", "10:30"]
+
+    for token, code in ((None, "unauthenticated"), (stranger.user.token, "not_found")):
+        probe = await connect(live_server, [AVAILABILITY_NS], token=token)
+        ack = await probe.call(AVAILABILITY_NS, "subscribe", request)
+        assert not ack["ok"] and ack["error"]["code"] == code
+        assert "10:00" not in str(ack)

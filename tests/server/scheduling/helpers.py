@@ -125,10 +125,15 @@ async def booked(
 
 
 async def slots(
-    client: httpx.AsyncClient, doctor: Doctor, start: datetime, end: datetime, **params: Any
+    client: httpx.AsyncClient,
+    doctor: Doctor,
+    start: datetime,
+    end: datetime,
+    headers: dict[str, str] | None = None,
+    **params: Any,
 ) -> httpx.Response:
     query = {"doctor_id": str(doctor.id), "from": start.isoformat(), "to": end.isoformat()}
-    return await client.get(SLOTS_URL, params={**query, **params})
+    return await client.get(SLOTS_URL, params={**query, **params}, headers=headers)
 
 
 async def slot_starts(

@@ -79,10 +79,17 @@ async def test_invalid_availabilities_are_422_with_field_errors_and_change_nothi
     before = await counts(db)
     rule = every_day()[0]
     cases: dict[str, tuple[dict[str, Any], str]] = {
-        "end before start": (
-            _bad(good, rules=[{**rule, "start": "12:00", "end": "09:00"}]),
-            "rules.0.end",
+        "crossing midnight into the next day's rule": (
+            _bad(good, rules=[{**rule, "start": "19:00", "end": "09:00"}, every_day()[1]]),
+            "rules.1",
         ),
+        "sunday night into monday's rule": (
+            _bad(
+                good, rules=[every_day()[0], {**every_day()[6], "start": "20:00", "end": "08:30"}]
+            ),
+            "rules.1",
+        ),
+        "no such time": (_bad(good, rules=[{**rule, "end": "24:30"}]), "rules.0.end"),
         "zero duration": (_bad(good, rules=[{**rule, "slot_minutes": 0}]), "rules.0.slot_minutes"),
         "uneven slots": (
             _bad(good, rules=[{**rule, "start": "09:00", "end": "10:10"}]),
@@ -200,7 +207,7 @@ async def test_preview_shows_the_proposed_slots_without_saving(
     assert await counts(db) == before
     invalid = await client.post(
         f"{_url(doctor.id)}/preview",
-        json={"availability": availability([{**every_day()[0], "end": "07:00"}])},
+        json={"availability": availability([{**every_day()[0], "end": "08:10"}])},
         headers=doctor.user.headers,
     )
     assert invalid.status_code == 422

@@ -130,3 +130,16 @@ def test_busy_periods_and_buffer_remove_neighbouring_slots() -> None:
         "11:00",
         "11:30",
     ]
+
+
+def test_window_edges_in_the_spring_gap_move_to_its_end_and_repeated_times_are_the_first() -> None:
+    spring, fall = date(2027, 3, 28), date(2027, 10, 31)
+    # Paris: 02:30 on the spring night means 03:00 CEST; on the fall night, 02:30 CEST.
+    edge = day_slots(_every_day(PARIS, "02:30", "04:00"), spring)
+    assert [s.start.astimezone(PARIS).isoformat()[11:] for s in edge] == [
+        "03:00:00+02:00",
+        "03:30:00+02:00",
+    ]
+    repeated = day_slots(_every_day(PARIS, "02:30", "03:00"), fall)
+    assert [s.start.astimezone(PARIS).isoformat()[11:] for s in repeated] == ["02:30:00+02:00"]
+    assert repeated[0].end - repeated[0].start == timedelta(minutes=30)

@@ -12,11 +12,20 @@ interface Props {
   reasonId: string;
   onPick: (slot: Slot) => void;
   selected?: Slot | null;
+  /** Moving this appointment: its own time shows as free, slots take its length. */
+  excludingAppointmentId?: string;
 }
 
-export function LiveSlotPicker({ doctorId, doctorZone, visitType, reasonId, onPick, selected }: Props) {
+export function LiveSlotPicker({ doctorId, doctorZone, visitType, reasonId, onPick, selected, excludingAppointmentId }: Props) {
   const [weekStart, setWeekStart] = useState(() => startOfWeek(new Date()));
-  const live = useLiveSlots({ doctorId, from: weekStart, to: addDays(weekStart, 7), visitType, reasonId });
+  const live = useLiveSlots({
+    doctorId,
+    from: weekStart,
+    to: addDays(weekStart, 7),
+    visitType,
+    reasonId,
+    ...(excludingAppointmentId ? { excludingAppointmentId } : {}),
+  });
   return (
     <SlotGrid
       weekStart={weekStart}

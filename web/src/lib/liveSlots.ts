@@ -14,6 +14,8 @@ export interface LiveQuery {
   to: Date;
   visitType: VisitType | "";
   reasonId: string;
+  /** The appointment being moved: the server counts its time as free (docs/realtime.md). */
+  excludingAppointmentId?: string;
 }
 
 export interface LiveSlots {
@@ -61,7 +63,7 @@ export function useLiveSlots(query: LiveQuery): LiveSlots {
   // a snapshot is read, so none is applied before the snapshot it follows.
   const live = useRef({ query, version: -1, buffering: true, buffer: [] as SlotDelta[], resync: () => {} });
   live.current.query = query;
-  const key = `${query.doctorId}|${query.from.toISOString()}|${query.to.toISOString()}|${query.visitType}|${query.reasonId}`;
+  const key = `${query.doctorId}|${query.from.toISOString()}|${query.to.toISOString()}|${query.visitType}|${query.reasonId}|${query.excludingAppointmentId ?? ""}`;
 
   useEffect(() => {
     const state = live.current;
@@ -80,6 +82,8 @@ export function useLiveSlots(query: LiveQuery): LiveSlots {
       if (state.buffering) return void state.buffer.push(delta);
       if (delta.availability_version <= state.version) return; // in the snapshot, or an older subscription's
       if (delta.kind === "resync") return void sync();
+      // Deltas are not filtered for a move list (its own slot's changes included): read it again.
+      if (state.query.excludingAppointmentId) return void sync();
       const slot = delta.slot;
       if (!slot) return;
       if (delta.kind === "held" || delta.kind === "booked" || delta.kind === "removed") {
@@ -99,7 +103,12 @@ export function useLiveSlots(query: LiveQuery): LiveSlots {
       const q = state.query;
       if (socket.connected) {
         try {
-          const range = { doctor_id: q.doctorId, from: q.from.toISOString(), to: q.to.toISOString() };
+          const range = {
+            doctor_id: q.doctorId,
+            from: q.from.toISOString(),
+            to: q.to.toISOString(),
+            ...(q.excludingAppointmentId ? { excluding_appointment_id: q.excludingAppointmentId } : {}),
+          };
           const page = await request<SlotsPage>(socket, "subscribe", range);
           if (!q.reasonId) return page;
         } catch {

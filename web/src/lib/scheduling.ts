@@ -37,18 +37,22 @@ export interface SlotQuery {
   to: Date;
   visitType?: VisitType | "";
   reasonId?: string;
+  /** Moving this appointment (one of the caller's): its time counts as free, slots take its length. */
+  excludingAppointmentId?: string;
 }
 
 export function availableSlots(query: SlotQuery, signal?: AbortSignal): Promise<SlotsPage> {
   return api<SlotsPage>("/appointments/slots/available", {
-    auth: false,
+    // Public, unless it leaves out the caller's own appointment.
+    auth: Boolean(query.excludingAppointmentId),
     ...(signal ? { signal } : {}),
     query: {
       doctor_id: query.doctorId,
       from: query.from.toISOString(),
       to: query.to.toISOString(),
-      visit_type: query.visitType,
-      reason_id: query.reasonId,
+      type: query.visitType,
+      reason: query.reasonId,
+      excluding_appointment_id: query.excludingAppointmentId,
     },
   });
 }

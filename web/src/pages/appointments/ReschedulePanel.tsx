@@ -15,6 +15,8 @@ interface Props {
   onClose: () => void;
 }
 
+// The picker lists where this appointment can go (excludingAppointmentId): its own time counts
+// as free and slots take its own length and reason, even one the doctor retired; no reason filter.
 export function ReschedulePanel({ appointment, onDone, onClose }: Props) {
   const t = useT(strings);
   const [slot, setSlot] = useState<Slot | null>(null);
@@ -26,7 +28,8 @@ export function ReschedulePanel({ appointment, onDone, onClose }: Props) {
         doctorId={appointment.doctor_id}
         doctorZone={appointment.time_zone}
         visitType={appointment.visit_type}
-        reasonId={appointment.reason_id ?? ""}
+        reasonId=""
+        excludingAppointmentId={appointment.id}
         selected={slot}
         onPick={(picked) => {
           setSlot(picked);

@@ -5,7 +5,7 @@ import { useT } from "../../lib/i18n";
 import { locale } from "../../lib/i18n";
 import { common } from "../../lib/strings";
 import type { DateException, SchedulingSettings, VisitReason, VisitType, WeeklyRule } from "../../lib/types";
-import { newException, newReason, newRule, patchAt } from "./model";
+import { endsNextDay, newException, newReason, newRule, patchAt } from "./model";
 import { strings } from "./strings";
 
 type Setter<T> = (next: T) => void;
@@ -18,6 +18,12 @@ function useVisitTypes() {
   ];
 }
 
+/** A hint under an end time that falls on the next day (night hours, on-call). */
+function useNextDayHint(): (start: string | null, end: string | null) => { hint?: string } {
+  const t = useT(strings);
+  return (start, end) => (endsNextDay(start, end) ? { hint: t("nextDay") } : {});
+}
+
 function weekdays(): { value: string; label: string }[] {
   // 2024-01-01 was a Monday: ISO day n is that date + n - 1.
   const format = new Intl.DateTimeFormat(locale.value, { weekday: "long" });
@@ -28,6 +34,7 @@ const num = (value: string): number => (value === "" ? 0 : Number(value));
 
 export function RulesSection({ rules, onChange }: { rules: WeeklyRule[]; onChange: Setter<WeeklyRule[]> }) {
   const t = useT(strings);
+  const nextDayHint = useNextDayHint();
   const visitTypes = useVisitTypes();
   return (
     <fieldset class="editor-section">
@@ -36,7 +43,7 @@ export function RulesSection({ rules, onChange }: { rules: WeeklyRule[]; onChang
         <div class="editor-row" key={i}>
           <SelectField label={t("day")} value={String(rule.day_of_week)} onValue={(v) => onChange(patchAt(rules, i, { day_of_week: Number(v) }))} options={weekdays()} />
           <TextField label={t("from")} type="time" value={rule.start} onValue={(v) => onChange(patchAt(rules, i, { start: v }))} required />
-          <TextField label={t("to")} type="time" value={rule.end} onValue={(v) => onChange(patchAt(rules, i, { end: v }))} required />
+          <TextField label={t("to")} type="time" value={rule.end} onValue={(v) => onChange(patchAt(rules, i, { end: v }))} required {...nextDayHint(rule.start, rule.end)} />
           <TextField label={t("slot")} type="number" min={5} max={480} value={String(rule.slot_minutes)} onValue={(v) => onChange(patchAt(rules, i, { slot_minutes: num(v) }))} required />
           <SelectField label={t("visitType")} value={rule.visit_type} onValue={(v) => onChange(patchAt(rules, i, { visit_type: v as VisitType }))} options={visitTypes} />
           <Button variant="link" onClick={() => onChange(rules.filter((_, j) => j !== i))}>
@@ -53,6 +60,7 @@ export function RulesSection({ rules, onChange }: { rules: WeeklyRule[]; onChang
 
 export function ExceptionsSection({ exceptions, onChange }: { exceptions: DateException[]; onChange: Setter<DateException[]> }) {
   const t = useT(strings);
+  const nextDayHint = useNextDayHint();
   const visitTypes = useVisitTypes();
   return (
     <fieldset class="editor-section">
@@ -78,7 +86,7 @@ export function ExceptionsSection({ exceptions, onChange }: { exceptions: DateEx
             <TextField label={t("startDate")} type="date" value={e.start_date} onValue={(v) => set({ start_date: v })} required />
             <TextField label={t("endDate")} type="date" value={e.end_date ?? ""} onValue={(v) => set({ end_date: v || null })} />
             <TextField label={t("from")} type="time" value={e.start ?? ""} onValue={(v) => set({ start: v || null })} required={extra} />
-            <TextField label={t("to")} type="time" value={e.end ?? ""} onValue={(v) => set({ end: v || null })} required={extra} />
+            <TextField label={t("to")} type="time" value={e.end ?? ""} onValue={(v) => set({ end: v || null })} required={extra} {...nextDayHint(e.start, e.end)} />
             {extra && (
               <>
                 <TextField label={t("slot")} type="number" min={5} value={String(e.slot_minutes ?? 20)} onValue={(v) => set({ slot_minutes: num(v) })} />

@@ -27,6 +27,10 @@ export function draftOf(availability: Availability): Draft {
   };
 }
 
+/** An end at or before the start is on the next day (00:00 = midnight), as the API reads it. */
+export const endsNextDay = (start: string | null, end: string | null): boolean =>
+  Boolean(start && end && end <= start);
+
 export const newRule = (): WeeklyRule => ({
   day_of_week: 1,
   start: "09:00",
