@@ -6,6 +6,7 @@ Every instant is a parameter (the server's one clock); nothing here calls now().
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeAlias
@@ -91,9 +92,10 @@ async def store_response(
     lock_id: uuid.UUID,
     status: int,
     headers: dict[str, Any],
-    body: bytes,
+    body: Mapping[str, object],
 ) -> bool:
-    """Keep the answer of our claim; False when the claim is no longer ours."""
+    """Keep the answer of our claim (`body` as the caller encrypted it); False when the claim
+    is no longer ours."""
     done: str | None = await con.fetchval(
         """UPDATE api.idempotency_keys
            SET response_status = $4, response_headers = $5, response_body = $6,

@@ -7,9 +7,10 @@ Follows the IETF draft "The Idempotency-Key HTTP Header Field" and Stripe's beha
 - the key is claimed atomically (INSERT ... ON CONFLICT) before the handler runs; a repeat while
   the first still runs gets 409 with Retry-After; a repeat of another request (method, path or
   body differ) gets 422;
-- a finished answer (2xx, 3xx and 4xx but 401/408/425/429, which say "try again") is stored and
-  replayed byte for byte with `Idempotent-Replayed: true`; a 5xx or an exception releases the key
-  so a retry runs afresh; an answer marked `Cache-Control: no-store` is never stored either;
+- a finished answer (2xx, 3xx and 4xx but 401/408/425/429, which say "try again") is stored,
+  its body encrypted at rest like any health data (it may hold notes), and replayed byte for
+  byte with `Idempotent-Replayed: true`; a 5xx or an exception releases the key so a retry runs
+  afresh; an answer marked `Cache-Control: no-store` (credentials) is never stored either;
 - keys expire `idempotency_key_ttl_s` after their first use (the server's clock decides); an
   expired key counts as absent, and the sweeper deletes it.
 
@@ -19,6 +20,7 @@ FastAPI's exception handling, so it stores the rendered problem of a 4xx.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import uuid
@@ -32,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import clock
 from server.auth.principal import authenticate_token
+from server.crypto import FieldCipher
 from server.engines import Engines
 from server.errors import MarkiniError
 from server.idempotency.errors import (
@@ -81,7 +84,7 @@ class IdempotencyMiddleware:
             await render_error(error)(scope, receive, send)
             return
         if stored is not None:
-            await _replay(stored)(scope, receive, send)
+            await _replay(stored, _cipher(scope))(scope, receive, send)
             return
         await self._run(engines.pool, pending, scope, receive, send)
 
@@ -129,8 +132,11 @@ class IdempotencyMiddleware:
             await _release(pool, claim)
             return
         try:
+            sealed = _cipher(scope).encrypt(
+                base64.b64encode(b"".join(chunks)).decode("ascii"), _aad(claim.scope, claim.key)
+            )
             kept = await store.store_response(
-                pool, claim.scope, claim.key, claim.lock_id, status, headers, b"".join(chunks)
+                pool, claim.scope, claim.key, claim.lock_id, status, headers, sealed
             )
         except Exception:  # the answer is sent; the claim lapses after IN_FLIGHT_LEASE
             log.exception("idempotent answer not stored", extra={"key_scope": claim.scope})
@@ -235,10 +241,21 @@ async def _claim(pool: asyncpg.Pool, claim: store.Claim) -> asyncpg.Record | Non
     )
 
 
-def _replay(row: asyncpg.Record) -> Response:
+def _cipher(scope: Scope) -> FieldCipher:
+    engines: Engines = scope["state"]["engines"]
+    return FieldCipher(engines.settings)
+
+
+def _aad(scope: str, key: str) -> bytes:
+    """Binds a stored body to its key: copied onto another row, it does not decrypt."""
+    return f"{scope}\n{key}".encode()
+
+
+def _replay(row: asyncpg.Record, cipher: FieldCipher) -> Response:
     stored: dict[str, Any] = row["response_headers"] or {}
     headers = {**{k: str(v) for k, v in stored.items()}, REPLAYED_HEADER: "true"}
-    body = bytes(row["response_body"])
+    sealed = cipher.decrypt(row["response_body"], _aad(row["scope"], row["key"]))
+    body = base64.b64decode(sealed)
     return Response(body, status_code=row["response_status"], headers=headers)
 
 

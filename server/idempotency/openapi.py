@@ -47,7 +47,7 @@ def _document(operation: dict[str, Any]) -> None:
                 "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
             }
         elif description not in known.get("description", ""):
-            known["description"] = f"{known.get('description', '')} Or: {description}".strip()
+            known["description"] = f"{known.get('description', '')} {description}".strip()
 
 
 def install_idempotency_docs(app: FastAPI) -> None:

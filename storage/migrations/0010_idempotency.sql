@@ -15,10 +15,11 @@ CREATE TABLE api.idempotency_keys (
     -- over: the node that claimed it died). Both NULL once the answer is stored.
     lock_id           uuid,
     locked_until      timestamptz,
-    -- The stored answer (NULL while in flight).
+    -- The stored answer (NULL while in flight). Bodies may carry health data (notes, history):
+    -- encrypted like every such field ({kid, nonce, ct}, server.crypto), bound to scope and key.
     response_status   smallint,
     response_headers  jsonb,
-    response_body     bytea,
+    response_body     jsonb,
     -- Instants come from the server's clock (server.clock), never from now() here.
     created_at        timestamptz NOT NULL,
     expires_at        timestamptz NOT NULL,

@@ -111,6 +111,26 @@ async def test_a_repeated_transition_with_one_key_answers_the_first_200(
     assert refused.status_code == 409  # a new key is a new request: the state machine refuses
 
 
+async def test_a_stored_answer_keeps_health_data_encrypted(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor, patient = await _parties(client, db, settings)
+    body = {
+        "doctor_id": str(doctor.id),
+        "start": local(doctor, 3, "10:00").isoformat(),
+        "visit_type": "in-person",
+        "notes": "persistent cough since March",
+    }
+    headers = _with_key(patient.user, "notes")
+    first = await client.post(URL, json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    stored = await db.fetchval("SELECT response_body::text FROM api.idempotency_keys")
+    assert "cough" not in stored and '"kid"' in stored
+    again = await client.post(URL, json=body, headers=headers)
+    assert again.json()["notes"] == "persistent cough since March"
+    assert again.content == first.content
+
+
 async def test_one_key_for_another_request_is_a_422_and_changes_nothing(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
