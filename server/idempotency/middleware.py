@@ -187,7 +187,7 @@ def _valid_key(keys: list[bytes]) -> str:
     if len(keys) > 1:
         raise InvalidIdempotencyKey(f"Send one {HEADER} header.")
     key = keys[0].decode("latin-1")
-    if not KEY_PATTERN.match(key):
+    if not KEY_PATTERN.fullmatch(key):
         raise InvalidIdempotencyKey(f"{HEADER} must be 1 to 255 printable ASCII characters.")
     return key
 
