@@ -20,6 +20,9 @@ from server.doctors.routes import catalogue_router as specializations_router
 from server.doctors.routes import router as doctors_router
 from server.engines import Engines, open_engines
 from server.health import router as health_router
+from server.idempotency.middleware import IdempotencyMiddleware
+from server.idempotency.openapi import install_idempotency_docs
+from server.idempotency.sweeper import run_idempotency_sweeper
 from server.metrics import Metrics
 from server.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from server.patients.routes import router as patients_router
@@ -53,6 +56,7 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     run_search_indexer,
     run_session_consumer,
     run_session_sweeper,
+    run_idempotency_sweeper,
 ]
 
 
@@ -92,10 +96,13 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     install_problem_handlers(app)
+    install_idempotency_docs(app)
     app.include_router(health_router)
     for router in _domain_routers():
         app.include_router(router)
-    # Innermost: the audit entry sees the matched route, the principal and the replayed body.
+    # Innermost: a repeated POST with an Idempotency-Key gets the first answer (stored 4xx too).
+    app.add_middleware(IdempotencyMiddleware)
+    # The audit entry sees the matched route, the principal and the replayed body.
     app.add_middleware(AuditMiddleware)
     # Added last runs first: the request id must exist before the body guard can answer.
     app.add_middleware(BodyGuardMiddleware, max_bytes=settings.max_body_bytes)

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     db_pool_max: int = 20
 
     outbox_poll_interval_s: float = 0.2
+    # A repeated POST with the same Idempotency-Key gets the first answer for this long.
+    idempotency_key_ttl_s: int = 24 * 3600
 
     # Scheduling. A booking with a fee is held while the patient pays, when payments are on
     # (off until the payments issue lands: bookings are then scheduled at once).

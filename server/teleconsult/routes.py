@@ -100,9 +100,12 @@ async def get_session(
 async def join_session(
     session_id: uuid.UUID,
     request: Request,
+    response: Response,
     principal: Principal = Depends(current_principal),
     engines: Engines = Depends(get_engines),
 ) -> JoinOut:
+    # A join token and TURN credentials: kept by no cache, nor by the Idempotency-Key store.
+    response.headers["Cache-Control"] = "no-store"
     return await service.issue_join(engines, principal, session_id, request)
 
 

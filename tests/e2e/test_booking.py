@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
-from playwright.async_api import expect
+from playwright.async_api import Route, expect
 
 from tests.e2e.conftest import Contexts
 from tests.e2e.demo import Demo
@@ -77,6 +78,41 @@ async def test_losing_a_race_for_a_slot_offers_the_nearest_free_ones(
     await alternatives.first.click()
     await page.get_by_role("button", name="Confirm the appointment").click()
     await expect(page.get_by_role("heading", name="Your appointment is booked")).to_be_visible()
+
+
+async def test_a_booking_whose_answer_is_lost_is_retried_with_its_key_and_books_once(
+    contexts: Contexts, demo: Demo
+) -> None:
+    doctor = await demo.doctor("Retry")
+    patient = await demo.patient("Rita")
+    slot = first_slot_after(await demo.slots(doctor, days=14), CHANGEABLE_AFTER)
+    keys: list[str | None] = []
+
+    async def lose_first_answer(route: Route) -> None:
+        if route.request.method != "POST":
+            await route.continue_()
+            return
+        keys.append(route.request.headers.get("idempotency-key"))
+        answer = await route.fetch()  # the server books...
+        if len(keys) == 1:
+            await route.abort("timedout")  # ...but the phone never hears of it
+        else:
+            await route.fulfill(response=answer)
+
+    page = await contexts.new_page()
+    await sign_in(page, patient.account)
+    await page.route("**/api/v1/appointments", lose_first_answer)
+    await page.goto(f"/doctors/{doctor.id}")
+    await show_week_of(page, slot["start"])
+    await slot_button(page, slot["start"]).click()
+    await page.get_by_role("button", name="Confirm the appointment").click()
+    await expect(page.get_by_role("heading", name="Your appointment is booked")).to_be_visible()
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1], keys
+    mine = await demo.http.get(
+        f"/api/v1/appointments/patient/{patient.patient_id}", headers=patient.account.headers
+    )
+    starts = [datetime.fromisoformat(a["start"]) for a in mine.json()["items"]]
+    assert starts == [datetime.fromisoformat(slot["start"])]
 
 
 async def test_booking_on_a_phone_screen(contexts: Contexts, demo: Demo) -> None:

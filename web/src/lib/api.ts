@@ -1,5 +1,6 @@
 // The one HTTP client: JSON in and out, RFC 9457 problems as ApiError, bearer token attached,
-// and one silent refresh-and-retry when the access token has expired.
+// one silent refresh-and-retry when the access token has expired, and safe automatic retries of
+// state changes that carry an Idempotency-Key (the server answers a repeat with the first answer).
 import { session } from "./session";
 
 export const API_BASE = "/api/v1";
@@ -45,7 +46,26 @@ export interface RequestOptions {
   /** Send the access token (default) or not (sign-in, sign-up, public reads). */
   auth?: boolean;
   signal?: AbortSignal;
+  /** One key per user action (newIdempotencyKey() when the user presses the button): sent as
+   * Idempotency-Key, reused for every automatic retry of that action. */
+  idempotencyKey?: string;
 }
+
+/** A fresh Idempotency-Key for one user action. randomUUID needs a secure context (https or
+ * localhost); elsewhere the same 122 random bits come from getRandomValues. */
+export function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+// Retries of a keyed action after no answer (offline, timeout) or "still running" (409 with
+// Retry-After): the key makes them safe. Waits grow: 1 s, 2 s, 4 s.
+const KEYED_RETRIES = 3;
+const IN_FLIGHT_PROBLEM = "/problems/idempotency-key-in-flight";
 
 export function buildUrl(path: string, query?: Query): string {
   const params = new URLSearchParams();
@@ -62,6 +82,7 @@ async function send(path: string, options: RequestOptions, token: string | null)
   const headers: Record<string, string> = { Accept: "application/json, application/problem+json" };
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
+  if (options.idempotencyKey) headers["Idempotency-Key"] = options.idempotencyKey;
   try {
     return await fetch(buildUrl(path, options.query), {
       method: options.method ?? "GET",
@@ -86,7 +107,43 @@ async function parse<T>(response: Response): Promise<T> {
   return data as T;
 }
 
+function wait(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(new DOMException("Aborted", "AbortError"));
+    });
+  });
+}
+
+async function stillRunning(response: Response): Promise<number | null> {
+  if (response.status !== 409) return null;
+  const problem = (await response.clone().json().catch(() => ({}))) as Problem;
+  if (problem.type !== IN_FLIGHT_PROBLEM) return null;
+  return Number(response.headers.get("Retry-After")) || 1;
+}
+
 export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  if (!options.idempotencyKey) return parse<T>(await exchange(path, options));
+  for (let retry = 0; ; retry++) {
+    const last = retry >= KEYED_RETRIES;
+    let response: Response;
+    try {
+      response = await exchange(path, options);
+    } catch (error) {
+      if (last || !(error instanceof NetworkError)) throw error;
+      await wait(1000 * 2 ** retry, options.signal);
+      continue;
+    }
+    const after = last ? null : await stillRunning(response);
+    if (after === null) return parse<T>(response);
+    await wait(after * 1000, options.signal);
+  }
+}
+
+/** One request, with the silent refresh-and-retry of an expired access token. */
+async function exchange(path: string, options: RequestOptions): Promise<Response> {
   const useAuth = options.auth ?? true;
   const token = useAuth ? await session.accessToken() : null;
   let response = await send(path, options, token);
@@ -96,5 +153,5 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     if (fresh) response = await send(path, options, fresh);
     else session.expire();
   }
-  return parse<T>(response);
+  return response;
 }

@@ -65,17 +65,28 @@ export interface Booking {
   notes?: string;
 }
 
-export const book = (booking: Booking): Promise<Appointment> =>
-  api<Appointment>("/appointments", { method: "POST", body: booking });
+// State changes take the Idempotency-Key of the user's action (newIdempotencyKey() on press):
+// a double click or a retry after a timeout then gets the first answer, not "slot taken".
+export const book = (booking: Booking, idempotencyKey: string): Promise<Appointment> =>
+  api<Appointment>("/appointments", { method: "POST", body: booking, idempotencyKey });
 
 export const getAppointment = (id: string, signal?: AbortSignal): Promise<Appointment> =>
   api<Appointment>(`/appointments/${id}`, signal ? { signal } : {});
 
-export const cancelAppointment = (id: string, reason?: string): Promise<Appointment> =>
-  api<Appointment>(`/appointments/${id}/cancel`, { method: "POST", body: reason ? { reason } : {} });
+export const cancelAppointment = (id: string, idempotencyKey: string, reason?: string): Promise<Appointment> =>
+  api<Appointment>(`/appointments/${id}/cancel`, { method: "POST", body: reason ? { reason } : {}, idempotencyKey });
 
-export const rescheduleAppointment = (id: string, start: string, visitType: VisitType): Promise<Appointment> =>
-  api<Appointment>(`/appointments/${id}/reschedule`, { method: "POST", body: { start, visit_type: visitType } });
+export const rescheduleAppointment = (
+  id: string,
+  start: string,
+  visitType: VisitType,
+  idempotencyKey: string,
+): Promise<Appointment> =>
+  api<Appointment>(`/appointments/${id}/reschedule`, {
+    method: "POST",
+    body: { start, visit_type: visitType },
+    idempotencyKey,
+  });
 
 export function patientAppointments(patientId: string, signal?: AbortSignal): Promise<AppointmentPage> {
   return api<AppointmentPage>(`/appointments/patient/${patientId}`, {
@@ -103,5 +114,5 @@ export function alternativesOf(problem: Record<string, unknown>): Slot[] {
 export type DoctorAction = "confirm" | "complete" | "no-show";
 
 /** Doctor-side transitions; the server checks the state machine (allowed_transitions). */
-export const transition = (id: string, action: DoctorAction): Promise<Appointment> =>
-  api<Appointment>(`/appointments/${id}/${action}`, { method: "POST" });
+export const transition = (id: string, action: DoctorAction, idempotencyKey: string): Promise<Appointment> =>
+  api<Appointment>(`/appointments/${id}/${action}`, { method: "POST", idempotencyKey });

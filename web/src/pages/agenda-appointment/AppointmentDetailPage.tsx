@@ -5,6 +5,7 @@ import { slotLabel } from "../../components/BookingProblem";
 import { Button } from "../../components/Button";
 import { Alert, Empty, ErrorView, Loading } from "../../components/Status";
 import { StatusBadge } from "../../components/StatusBadge";
+import { newIdempotencyKey } from "../../lib/api";
 import { useAction, useAsync, useDocumentTitle } from "../../lib/hooks";
 import { errorMessage } from "../../lib/errors";
 import { useT } from "../../lib/i18n";
@@ -31,8 +32,9 @@ export default function AppointmentDetailPage() {
   const [appointment, setAppointment] = useState<Appointment | undefined>(undefined);
   useEffect(() => setAppointment(loaded.data), [loaded.data]);
   const [notice, setNotice] = useState("");
-  const act = useAction(async (run: () => Promise<Appointment>) => {
-    const updated = await run();
+  // Each press makes one Idempotency-Key, reused by the client's automatic retries of it.
+  const act = useAction(async (run: (idempotencyKey: string) => Promise<Appointment>) => {
+    const updated = await run(newIdempotencyKey());
     setAppointment(updated);
     setNotice(t("done", { status: tc(`status_${updated.status}`) }));
   });
@@ -71,12 +73,12 @@ export default function AppointmentDetailPage() {
             </a>
           )}
           {ACTIONS.filter((x) => allowed(x.transition)).map((x) => (
-            <Button key={x.action} variant="secondary" busy={act.busy} busyLabel={t("working")} onClick={() => act.run(() => transition(a.id, x.action))}>
+            <Button key={x.action} variant="secondary" busy={act.busy} busyLabel={t("working")} onClick={() => act.run((key) => transition(a.id, x.action, key))}>
               {t(x.label)}
             </Button>
           ))}
           {allowed("cancel") && (
-            <Button variant="danger" busy={act.busy} busyLabel={t("cancelling")} onClick={() => act.run(() => cancelAppointment(a.id))}>
+            <Button variant="danger" busy={act.busy} busyLabel={t("cancelling")} onClick={() => act.run((key) => cancelAppointment(a.id, key))}>
               {t("cancel")}
             </Button>
           )}

@@ -3,6 +3,7 @@ import { useState } from "preact/hooks";
 import { BookingProblem } from "../../components/BookingProblem";
 import { Button } from "../../components/Button";
 import { TextField } from "../../components/Field";
+import { newIdempotencyKey } from "../../lib/api";
 import { useAction } from "../../lib/hooks";
 import { useT } from "../../lib/i18n";
 import { cancelAppointment } from "../../lib/scheduling";
@@ -18,7 +19,10 @@ interface Props {
 export function CancelPanel({ appointment, onDone, onClose }: Props) {
   const t = useT(strings);
   const [reason, setReason] = useState("");
-  const cancel = useAction(async () => onDone(await cancelAppointment(appointment.id, reason.trim() || undefined)));
+  // One Idempotency-Key per press, reused by the client's automatic retries of it.
+  const cancel = useAction(async () =>
+    onDone(await cancelAppointment(appointment.id, newIdempotencyKey(), reason.trim() || undefined)),
+  );
   return (
     <form
       class="panel"

@@ -3,6 +3,7 @@ import { useState } from "preact/hooks";
 import { BookingProblem, slotLabel } from "../../components/BookingProblem";
 import { Button } from "../../components/Button";
 import { LiveSlotPicker } from "../../components/LiveSlotPicker";
+import { newIdempotencyKey } from "../../lib/api";
 import { useAction } from "../../lib/hooks";
 import { useT } from "../../lib/i18n";
 import { rescheduleAppointment } from "../../lib/scheduling";
@@ -20,7 +21,10 @@ interface Props {
 export function ReschedulePanel({ appointment, onDone, onClose }: Props) {
   const t = useT(strings);
   const [slot, setSlot] = useState<Slot | null>(null);
-  const move = useAction(async (to: Slot) => onDone(await rescheduleAppointment(appointment.id, to.start, to.visit_type)));
+  // One Idempotency-Key per press, reused by the client's automatic retries of it.
+  const move = useAction(async (to: Slot) =>
+    onDone(await rescheduleAppointment(appointment.id, to.start, to.visit_type, newIdempotencyKey())),
+  );
   return (
     <section class="panel" aria-label={t("moveTitle")}>
       <h3>{t("moveTitle")}</h3>

@@ -5,6 +5,7 @@ import { Button } from "../../components/Button";
 import { BookingProblem, slotLabel } from "../../components/BookingProblem";
 import { Alert, ErrorView, Loading } from "../../components/Status";
 import { doctorName, getDoctor } from "../../lib/doctors";
+import { newIdempotencyKey } from "../../lib/api";
 import { useAction, useAsync, useDocumentTitle } from "../../lib/hooks";
 import { useT } from "../../lib/i18n";
 import { formatMoney } from "../../lib/money";
@@ -35,14 +36,16 @@ function Confirm({ initial }: { initial: BookingChoice }) {
     initial.doctorId,
   ]);
   const reason = reasons.data?.find((r) => r.id === initial.reasonId);
+  // One Idempotency-Key per press: a retry of this press books once; a new press is a new action.
   const submit = useAction(async () => {
-    const appointment = await book({
+    const booking = {
       doctor_id: initial.doctorId,
       start: slot.start,
       visit_type: slot.visit_type,
       ...(initial.reasonId ? { reason_id: initial.reasonId } : {}),
       ...(notes.trim() ? { notes: notes.trim() } : {}),
-    });
+    };
+    const appointment = await book(booking, newIdempotencyKey());
     setBooked(appointment);
   });
 
