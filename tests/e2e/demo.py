@@ -137,6 +137,7 @@ class Demo:
         city: str = "Paris",
         time_zone: str = "Europe/Paris",
         hours: list[dict[str, Any]] | None = None,
+        exceptions: list[dict[str, Any]] | None = None,
     ) -> Doctor:
         last = last or f"Lefevre{uuid.uuid4().hex[:4]}"
         account, _ = await self.account("doctor", first, last)
@@ -168,6 +169,7 @@ class Demo:
         )
         availability = {
             "rules": hours if hours is not None else OPEN_HOURS,
+            "exceptions": exceptions or [],
             "reasons": REASONS,
             "settings": {"min_notice_minutes": 0, "max_horizon_days": 60, "buffer_minutes": 0},
         }

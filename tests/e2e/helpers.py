@@ -14,6 +14,7 @@ from tests.e2e.demo import Account
 
 # Patients may cancel or move until 24 h before (server default): tests that do pick later slots.
 CHANGEABLE_AFTER = timedelta(hours=25)
+MAX_WEEK_STEPS = 12
 
 
 async def sign_in(page: Page, account: Account, path: str = "/sign-in") -> None:
@@ -31,11 +32,26 @@ def _monday(moment: datetime) -> datetime:
     )
 
 
-async def show_week_of(page: Page, start: str, next_button: str = "Next week") -> None:
-    """Click `next_button` until the page shows the week holding `start` (browser's zone)."""
-    weeks = (_monday(datetime.fromisoformat(start)) - _monday(datetime.now(UTC))).days // 7
-    for _ in range(weeks):
-        await page.get_by_role("button", name=next_button, exact=True).first.click()
+async def show_week_of(
+    page: Page, start: str, next_button: str = "Next week", previous_button: str = "Previous week"
+) -> None:
+    """Step through weeks until the page shows the one holding `start` (browser's zone).
+
+    Reads the week the page shows (its `data-week`, a Monday) after each step rather than
+    counting from today: a slot grid opens on the week of the next free slot when the current
+    one has none, which may happen just before the first step.
+    """
+    target = _monday(datetime.fromisoformat(start)).date().isoformat()
+    week = page.locator("[data-week]").first
+    for _ in range(MAX_WEEK_STEPS):
+        shown = await week.get_attribute("data-week")
+        assert shown is not None
+        if shown == target:
+            return
+        button = next_button if shown < target else previous_button
+        await page.get_by_role("button", name=button, exact=True).first.click()
+        await expect(week).not_to_have_attribute("data-week", shown)
+    raise AssertionError(f"the page never showed the week of {start}")
 
 
 def slot_button(page: Page, start: str) -> Locator:

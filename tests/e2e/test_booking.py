@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from playwright.async_api import Route, expect
 
-from tests.e2e.conftest import Contexts
+from server import clock
+from tests.e2e.conftest import BROWSER_ZONE, Contexts
 from tests.e2e.demo import Demo
 from tests.e2e.helpers import (
     CHANGEABLE_AFTER,
@@ -17,6 +19,30 @@ from tests.e2e.helpers import (
     slot_button,
     two_slots_one_day,
 )
+
+
+async def test_the_doctor_page_opens_on_the_week_of_the_next_free_slot(
+    contexts: Contexts, demo: Demo
+) -> None:
+    # Free only on one day ten days ahead: the current week and the next are empty whatever day
+    # it is, like every Sunday evening for any practice.
+    day = (clock.now().astimezone(ZoneInfo(BROWSER_ZONE)) + timedelta(days=10)).date()
+    only_day = {
+        "kind": "extra-hours",
+        "start_date": day.isoformat(),
+        "end_date": day.isoformat(),
+        "start": "10:00",
+        "end": "11:00",
+        "slot_minutes": 30,
+        "visit_type": "in-person",
+    }
+    doctor = await demo.doctor("Later", time_zone=BROWSER_ZONE, hours=[], exceptions=[only_day])
+    first, second = await demo.slots(doctor, days=14)
+
+    page = await contexts.new_page()
+    await page.goto(f"/doctors/{doctor.id}")
+    await expect(slot_button(page, first["start"])).to_be_visible()
+    await expect(slot_button(page, second["start"])).to_be_visible()
 
 
 async def test_a_slot_booked_by_one_patient_leaves_the_other_patients_grid_live(

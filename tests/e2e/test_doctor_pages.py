@@ -30,7 +30,7 @@ async def test_the_agenda_shows_bookings_and_cancellations_live(
     await sign_in(page, doctor.account)
     await expect(page).to_have_url(re.compile(r"/agenda$"))
     await page.get_by_role("tab", name="Week").click()
-    await show_week_of(page, slot["start"], next_button="Next")
+    await show_week_of(page, slot["start"], next_button="Next", previous_button="Previous")
     await expect(page.get_by_text("Live: new bookings")).to_be_visible()
     row = page.locator(".agenda-row", has_text="Alice Moreau")
     await expect(row).to_have_count(0)

@@ -67,7 +67,7 @@ export function SlotGrid({ weekStart, onWeekChange, slots, loading, error, statu
   const isCurrentWeek = weekStart.getTime() <= startOfWeek(new Date()).getTime();
 
   return (
-    <section class="slot-grid" aria-labelledby="slot-grid-title" aria-busy={loading}>
+    <section class="slot-grid" aria-labelledby="slot-grid-title" aria-busy={loading} data-week={dayKey(weekStart)}>
       <div class="slot-grid-nav">
         <button type="button" class="btn btn-secondary" disabled={isCurrentWeek} onClick={() => onWeekChange(addDays(weekStart, -7))}>
           <span aria-hidden="true">‹</span> {t("previous")}

@@ -38,7 +38,7 @@ export default function AgendaPage() {
   const days = Array.from({ length: step }, (_, i) => addDays(from, i));
 
   return (
-    <section class="page agenda" aria-labelledby="agenda-title">
+    <section class="page agenda" aria-labelledby="agenda-title" data-week={dayKey(startOfWeek(anchor))}>
       <div class="row agenda-head">
         <h1 id="agenda-title">{t("title")}</h1>
         <div class="tabs" role="tablist" aria-label={t("view")}>
