@@ -191,6 +191,12 @@ async def test_an_expired_key_runs_the_request_afresh_and_is_swept(
     first = await _book(client, patient, doctor, 4, "10:00", "old")
     assert first.status_code == 201, first.text
     later = clock.now() + timedelta(seconds=settings.idempotency_key_ttl_s + 60)
+    # The session must outlive the key (sessions end by the same clock).
+    await db.execute(
+        "UPDATE auth.sessions SET expires_at = $2 WHERE id = $1",
+        patient.user.session_id,
+        later + timedelta(hours=1),
+    )
     with time_machine.travel(later, tick=True):
         user = patient.user
         user.token = issue_access_token(settings, user.id, user.role, user.session_id)

@@ -38,7 +38,11 @@ export function LiveSlotPicker({ doctorId, doctorZone, visitType, reasonId, onPi
         if (first) setWeekStart(startOfWeek(new Date(first.start)));
         setChosen(true);
       })
-      .catch(() => setChosen(true)); // the empty week and its hint stay
+      .catch(() => {
+        // Aborted: the week filled or changed meanwhile, and this effect runs again if need be.
+        // Failed: the empty week and its hint stay.
+        if (!controller.signal.aborted) setChosen(true);
+      });
     return () => controller.abort();
   }, [chosen, empty]);
   const pickWeek = (week: Date) => {
