@@ -106,6 +106,21 @@ async def set_user_verified(db: Db, user_id: uuid.UUID, verified: bool) -> bool:
 # --- sessions and refresh tokens ---------------------------------------------------------------
 
 
+async def live_session_role(
+    db: Db, session_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+) -> str | None:
+    """The account's role if `session_id` is live at `now` and belongs to `user_id`, else None."""
+    role: str | None = await db.fetchval(
+        """SELECT u.role FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id
+           WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3
+             AND u.is_active""",
+        session_id,
+        user_id,
+        now,
+    )
+    return role
+
+
 async def insert_session(
     db: Db,
     user_id: uuid.UUID,
