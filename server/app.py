@@ -33,6 +33,7 @@ from server.settings import Settings
 from server.teleconsult.consumer import run_session_consumer
 from server.teleconsult.routes import router as teleconsult_router
 from server.teleconsult.sweeper import run_session_sweeper
+from server.textguard import TextGuardMiddleware
 from server.web import mount_web
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,9 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
     app.include_router(health_router)
     for router in _domain_routers():
         app.include_router(router)
-    # Innermost: the audit entry sees the matched route, the principal and the replayed body.
+    # Innermost: no handler sees text PostgreSQL cannot store (a 422, itself audited).
+    app.add_middleware(TextGuardMiddleware)
+    # The audit entry sees the matched route, the principal and the replayed body.
     app.add_middleware(AuditMiddleware)
     # Added last runs first: the request id must exist before the body guard can answer.
     app.add_middleware(BodyGuardMiddleware, max_bytes=settings.max_body_bytes)
