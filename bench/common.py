@@ -182,7 +182,7 @@ async def bench_env(clients: int = 200, **settings: str) -> AsyncIterator[BenchE
         http = await stack.enter_async_context(
             httpx.AsyncClient(base_url=node.url, limits=limits, timeout=120)
         )
-        yield BenchEnv(dsn, db, http, Settings(env="test"), node)
+        yield BenchEnv(dsn, db, http, Settings(env="test", data_dir=work), node)
 
 
 def every_day(start: str, end: str, minutes: int) -> dict[str, Any]:

@@ -77,7 +77,8 @@ async def main(args: argparse.Namespace) -> None:
         log = work / "nodes.log"
         nodes = [await stack.enter_async_context(run_node(env, log)) for _ in range(2)]
         urls = [n.url for n in nodes]
-        settings = Settings(env="test", database_url=dsn, nats_url=NATS_URL)  # nodes' JWT secret
+        # The nodes' JWT secret: generated in their data dir, read back from there.
+        settings = Settings(env="test", database_url=dsn, nats_url=NATS_URL, data_dir=work)
         db = await asyncpg.connect(dsn)
         stack.push_async_callback(db.close)
         await _init_connection(db)

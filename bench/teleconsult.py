@@ -59,9 +59,10 @@ async def one_call(url: str, c: Consultation) -> tuple[float, float]:
 
 async def main(runs: int) -> None:
     aioice.ice.get_host_addresses = _loopback_only  # type: ignore[assignment]
-    settings = Settings(env="test")  # tokens signed like the node's (same default secret)
     tag = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="markini-bench-tc-") as tmp:
+        # Tokens signed like the node's: its secrets are generated in its data dir.
+        settings = Settings(env="test", data_dir=Path(tmp))
         async with bench_database() as dsn:
             env = node_env(dsn, tag, Path(tmp), redis=False)
             async with run_node(env, Path(tmp) / "node.log") as node:

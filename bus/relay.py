@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import datetime
 
 import asyncpg
 
@@ -89,12 +90,13 @@ async def run_relay(pool: asyncpg.Pool, bus: Bus, poll_interval: float = 0.2) ->
             await listener.remove_listener("bus_outbox", on_notify)
 
 
-async def outbox_lag(pool: asyncpg.Pool) -> tuple[int, float]:
-    """Unsent event count and the age in seconds of the oldest one (for /metrics)."""
+async def outbox_lag(pool: asyncpg.Pool, now: datetime) -> tuple[int, float]:
+    """Unsent event count and the age in seconds at `now` of the oldest one."""
     row = await pool.fetchrow(
         """SELECT count(*) AS n,
-                  coalesce(extract(epoch FROM now() - min(occurred_at)), 0) AS age
-           FROM bus.outbox WHERE published_at IS NULL"""
+                  coalesce(extract(epoch FROM $1 - min(occurred_at)), 0) AS age
+           FROM bus.outbox WHERE published_at IS NULL""",
+        now,
     )
     assert row is not None
     return int(row["n"]), float(row["age"])

@@ -36,6 +36,7 @@ from server.settings import Settings
 from server.teleconsult.consumer import run_session_consumer
 from server.teleconsult.routes import router as teleconsult_router
 from server.teleconsult.sweeper import run_session_sweeper
+from server.textguard import TextGuardMiddleware
 from server.web import mount_web
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,8 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
         app.include_router(router)
     # Innermost: a repeated POST with an Idempotency-Key gets the first answer (stored 4xx too).
     app.add_middleware(IdempotencyMiddleware)
+    # Then no handler (nor a stored answer) sees text PostgreSQL cannot store: a 422, audited.
+    app.add_middleware(TextGuardMiddleware)
     # The audit entry sees the matched route, the principal and the replayed body.
     app.add_middleware(AuditMiddleware)
     # Added last runs first: the request id must exist before the body guard can answer.

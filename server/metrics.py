@@ -31,6 +31,12 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.nats_connected = Gauge(
+            "markini_nats_connected",
+            "1 while this node is connected to NATS (events wait in the outbox otherwise).",
+            registry=self.registry,
+        )
+
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)

@@ -1,22 +1,39 @@
-"""The one settings object, read from MARKINI_* variables; unset engine URLs mean embedded."""
+"""The one settings object, read from MARKINI_* variables; unset engine URLs mean embedded.
+
+Secrets are never built in. In production (the default) the JWT secret and the data keys must be
+set; an explicit dev or test mode generates random ones on first start and keeps them in the data
+dir (`secrets.json`, mode 0600), so a laptop's sessions and encrypted fields survive restarts.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
+import logging
+import os
+import secrets
 from pathlib import Path
 from typing import Literal
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
-# 32 zero bytes, base64: good enough for a laptop, refused outside dev mode.
-DEV_DATA_KEY = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+log = logging.getLogger(__name__)
+
+# Values this project once shipped as defaults: published, so refused everywhere.
+PUBLISHED_SECRETS = ("dev-only-secret-change-me-0123456789abcdef",)
+PUBLISHED_DATA_KEYS = ("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",)
+SECRETS_FILE = "secrets.json"
+# HS256 wants at least as many key bytes as the hash (RFC 7518 §3.2).
+MIN_JWT_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MARKINI_", env_file=None, extra="ignore")
 
-    env: Literal["dev", "test", "prod"] = "dev"
+    # Production unless said otherwise: a forgotten variable must not open a server with secrets
+    # anyone can read. MARKINI_ENV=dev (or test) makes its own secrets in the data dir.
+    env: Literal["dev", "test", "prod"] = "prod"
     # Beside the checkout rather than in $HOME: as root, embedded PostgreSQL runs as its own user,
     # which cannot enter /root.
     data_dir: Path = Path(".markini").absolute()
@@ -30,12 +47,16 @@ class Settings(BaseSettings):
     nats_stream: str = "MARKINI"
     nats_subject_prefix: str = "markini"
 
-    jwt_secret: SecretStr = SecretStr(DEV_SECRET)
+    # Empty means unset: refused in prod, generated and kept in the data dir in dev and test.
+    jwt_secret: SecretStr = SecretStr("")
     access_token_ttl_s: int = 900
     refresh_token_ttl_s: int = 30 * 24 * 3600
+    # Two tabs refreshing at once present the same token: within this window after a rotation,
+    # the spent token gets the same successor back instead of revoking the session as reuse.
+    refresh_grace_s: int = 30
     reset_token_ttl_s: int = 3600
     # Comma-separated "key_id:base64key" pairs; the first one encrypts, all of them decrypt.
-    data_keys: SecretStr = SecretStr(f"dev:{DEV_DATA_KEY}")
+    data_keys: SecretStr = SecretStr("")
 
     max_body_bytes: int = 1_000_000
     login_rate_limit: str = "10/minute"
@@ -73,10 +94,47 @@ class Settings(BaseSettings):
     turn_credential_ttl_s: int = 3600
 
     @model_validator(mode="after")
-    def _refuse_dev_secrets_outside_dev(self) -> Settings:
+    def _secrets(self) -> Settings:
+        """Refuse published or missing secrets in prod; generate and keep them in dev/test."""
+        jwt_secret = self.jwt_secret.get_secret_value()
+        data_keys = self.data_keys.get_secret_value()
+        if jwt_secret in PUBLISHED_SECRETS or any(k in data_keys for k in PUBLISHED_DATA_KEYS):
+            raise ValueError("MARKINI_JWT_SECRET / MARKINI_DATA_KEYS hold a published value")
+        if jwt_secret and len(jwt_secret.encode()) < MIN_JWT_SECRET_BYTES:
+            raise ValueError(f"MARKINI_JWT_SECRET needs at least {MIN_JWT_SECRET_BYTES} bytes")
+        if jwt_secret and data_keys:
+            return self
         if self.env == "prod":
-            if self.jwt_secret.get_secret_value() == DEV_SECRET:
-                raise ValueError("MARKINI_JWT_SECRET must be set outside dev mode")
-            if DEV_DATA_KEY in self.data_keys.get_secret_value():
-                raise ValueError("MARKINI_DATA_KEYS must be set outside dev mode")
+            raise ValueError(
+                "MARKINI_JWT_SECRET and MARKINI_DATA_KEYS must be set in production; "
+                "for a laptop, set MARKINI_ENV=dev (random secrets kept in the data dir)"
+            )
+        kept = local_secrets(self.data_dir)
+        self.jwt_secret = SecretStr(jwt_secret or kept["jwt_secret"])
+        self.data_keys = SecretStr(data_keys or kept["data_keys"])
         return self
+
+
+def local_secrets(data_dir: Path) -> dict[str, str]:
+    """Dev/test secrets of this data dir, made at random on first use (file mode 0600)."""
+    path = data_dir / SECRETS_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fresh = {
+        "jwt_secret": secrets.token_urlsafe(48),
+        "data_keys": "local:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+    }
+    # Written aside then linked into place: atomic, and two nodes starting at once agree.
+    draft = data_dir / f".{SECRETS_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(fresh, out)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        os.chmod(path, 0o600)  # tighten a copy made by hand
+        kept: dict[str, str] = json.loads(path.read_text())
+        return kept
+    finally:
+        draft.unlink()
+    log.warning("generated dev secrets", extra={"path": str(path)})
+    return fresh

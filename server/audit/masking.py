@@ -11,7 +11,10 @@ import math
 import re
 from typing import Any
 
+from server.textguard import UNSTORABLE
+
 MASK = "***"
+REPLACEMENT = "\ufffd"
 
 # A payload larger than this is recorded as a size only: the trail is not a copy of uploads.
 MAX_RECORDED_BYTES = 64 * 1024
@@ -59,15 +62,26 @@ def is_sensitive_key(key: str) -> bool:
     return name in _SENSITIVE_KEYS or any(part in name for part in _SENSITIVE_PARTS)
 
 
+def storable(text: str) -> str:
+    """`text` with NULs and unpaired surrogates (which jsonb refuses) replaced by U+FFFD."""
+    return UNSTORABLE.sub(REPLACEMENT, text)
+
+
 def mask(value: Any) -> Any:
-    """A copy of a decoded JSON value with sensitive fields replaced by "***"."""
+    """A copy of a decoded JSON value with sensitive fields replaced by "***".
+
+    Every key and string is made storable too: an entry that cannot be written is an action
+    that cannot happen (the middleware then refuses it), so no input may make the write fail.
+    """
     if isinstance(value, dict):
-        return {str(k): MASK if is_sensitive_key(str(k)) else mask(v) for k, v in value.items()}
+        return {
+            storable(str(k)): MASK if is_sensitive_key(str(k)) else mask(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [mask(v) for v in value]
     if isinstance(value, str):
-        # PostgreSQL jsonb refuses NUL characters.
-        return value.replace("\x00", "")
+        return storable(value)
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)  # Python's json accepts NaN/Infinity; jsonb does not
     return value

@@ -4,7 +4,9 @@ It sits inside BodyGuardMiddleware (which bounds and replays the body); it reads
 up front too, and replays it, so even a request no handler reads is recorded with its payload.
 Who acted comes from scope["state"]["principal"] (set by server.auth.principal when the route
 authenticates); the action and resource from the matched route template and path parameters.
-The entry is written after the response: a failed write is logged, the response stands.
+The entry is written before the response leaves: the answer is held until its entry is stored,
+and a request whose entry cannot be written gets a 503 instead of its answer (fail closed). Input
+cannot make the write fail (masking.storable); only an unreachable database can.
 """
 
 from __future__ import annotations
@@ -16,14 +18,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.audit import service
 from server.audit.context import AUDIT_STATE_KEY, AuditNote, derive_resource
-from server.audit.masking import MAX_RECORDED_BYTES, masked_body
+from server.audit.masking import MAX_RECORDED_BYTES, masked_body, storable
 from server.auth.principal import Principal
 from server.logs import request_id_var
+from server.problems import problem_response
 from storage.audit import NewAuditLog
 
 log = logging.getLogger(__name__)
 
 AUDITED_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# What a refused request tells the client: the database is usually back within seconds.
+RETRY_AFTER_S = 5
 # An unmatched path is attacker-chosen: keep only its start.
 MAX_UNMATCHED_PATH = 200
 
@@ -59,17 +64,31 @@ class AuditMiddleware:
             size += len(message.get("body", b"")) if message["type"] == "http.request" else 0
             return message
 
-        async def status_send(message: Message) -> None:
+        held: list[Message] = []
+
+        async def holding_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-            await send(message)
+            held.append(message)
 
         try:
-            await self.app(scope, replaying_receive, status_send)
-        finally:
-            entry = _entry(scope, masked_body(body, size), status)
-            await _write(scope, entry)
+            await self.app(scope, replaying_receive, holding_send)
+        except BaseException:
+            await _write(scope, _entry(scope, masked_body(body, size), 500))
+            raise
+        if await _write(scope, _entry(scope, masked_body(body, size), status)):
+            for message in held:
+                await send(message)
+            return
+        response = problem_response(
+            503,
+            "Service unavailable",
+            "The action could not be recorded in the audit trail; try again later.",
+            "/problems/unavailable",
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        await response(scope, receive, send)
 
 
 async def _read_start(receive: Receive) -> tuple[list[Message], int]:
@@ -98,7 +117,7 @@ def _entry(scope: Scope, payload: Any, status: int) -> NewAuditLog:
         action = f"{scope['method']} {template}"
         resource_type, resource_id = derive_resource(template, scope.get("path_params", {}))
     else:
-        action = f"{scope['method']} {scope['path'][:MAX_UNMATCHED_PATH]}"
+        action = f"{scope['method']} {storable(scope['path'][:MAX_UNMATCHED_PATH])}"
         resource_type, resource_id = None, None
     note = state.get(AUDIT_STATE_KEY)
     if isinstance(note, AuditNote):
@@ -106,14 +125,14 @@ def _entry(scope: Scope, payload: Any, status: int) -> NewAuditLog:
         resource_type = note.resource_type or resource_type
         resource_id = note.resource_id or resource_id
     headers = dict(scope.get("headers") or [])
-    agent = headers.get(b"user-agent", b"").decode("latin-1")[: service.MAX_USER_AGENT]
+    agent = storable(headers.get(b"user-agent", b"").decode("latin-1")[: service.MAX_USER_AGENT])
     client = scope.get("client")
     return NewAuditLog(
         action=action,
         user_id=principal.user_id if principal else None,
         role=principal.role if principal else None,
         resource_type=resource_type,
-        resource_id=resource_id,
+        resource_id=storable(resource_id) if resource_id else None,
         ip_address=client[0] if client else None,
         user_agent=agent or None,
         request_id=request_id_var.get(),
@@ -122,12 +141,15 @@ def _entry(scope: Scope, payload: Any, status: int) -> NewAuditLog:
     )
 
 
-async def _write(scope: Scope, entry: NewAuditLog) -> None:
+async def _write(scope: Scope, entry: NewAuditLog) -> bool:
+    """Store the entry; False (logged loudly) when it cannot be stored."""
     engines = scope["state"].get("engines")
     if engines is None:
         log.error("audit entry lost: no engines in request state", extra={"action": entry.action})
-        return
+        return False
     try:
         await service.append(engines.pool, entry)
-    except Exception:  # the response is already sent; losing the entry must be loud
+    except Exception:
         log.exception("audit entry lost", extra={"action": entry.action})
+        return False
+    return True

@@ -1,7 +1,9 @@
 """Who is calling: access-token verification and the role / object checks every route uses.
 
 Access tokens are short-lived JWTs naming a server-side session; the session row is checked on
-every request so logout and revocation take effect at once.
+every request so logout and revocation take effect at once. The token says who (`sub`) and which
+session (`sid`); the session must belong to `sub`, and the role and active state are read from the
+account, never from the token: a token forged or kept past a role change grants nothing extra.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import jwt
 from fastapi import Depends, Request
@@ -20,8 +22,10 @@ from server.deps import get_engines
 from server.engines import Engines
 from server.errors import Forbidden, Unauthenticated
 from server.settings import Settings
+from storage.auth import live_session_role
 
 Role = Literal["patient", "doctor", "admin"]
+ROLES: tuple[Role, ...] = ("patient", "doctor", "admin")
 JWT_ALGORITHM = "HS256"
 ACCESS_AUDIENCE = "markini:access"
 
@@ -47,9 +51,13 @@ def decode_access_token(settings: Settings, token: str) -> Principal:
             settings.jwt_secret.get_secret_value(),
             algorithms=[JWT_ALGORITHM],
             audience=ACCESS_AUDIENCE,
-            options={"require": ["exp", "sub", "sid", "role"]},
+            options={"require": ["exp", "sub", "sid"]},
         )
-        return Principal(uuid.UUID(claims["sub"]), claims["role"], uuid.UUID(claims["sid"]))
+        # The role claim is informational (clients show it); `authenticate` reads the account's.
+        role = claims.get("role")
+        if role not in ROLES:
+            raise ValueError("unknown role")
+        return Principal(uuid.UUID(claims["sub"]), cast(Role, role), uuid.UUID(claims["sid"]))
     except (jwt.PyJWTError, ValueError, KeyError) as exc:
         raise Unauthenticated("The access token is invalid or expired.") from exc
 
@@ -60,17 +68,15 @@ async def authenticate(request: Request, token: str) -> Principal:
 
 
 async def authenticate_token(engines: Engines, token: str) -> Principal:
-    """`authenticate` without a request (Socket.IO connects use it too)."""
-    principal = decode_access_token(engines.settings, token)
-    live = await engines.pool.fetchval(
-        """SELECT true FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id
-           WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.is_active""",
-        principal.session_id,
-        clock.now(),
-    )
-    if not live:
+    """`authenticate` without a request (Socket.IO connects use it too).
+
+    One query per request, uncached, so a revocation or a role change applies at once.
+    """
+    claimed = decode_access_token(engines.settings, token)
+    role = await live_session_role(engines.pool, claimed.session_id, claimed.user_id, clock.now())
+    if role not in ROLES:
         raise Unauthenticated("The session has ended; sign in again.")
-    return principal
+    return Principal(claimed.user_id, role, claimed.session_id)
 
 
 async def optional_principal(

@@ -110,6 +110,11 @@ async def verify_mfa(
 @router.post(
     "/refresh-token",
     summary="Rotate a refresh token; reusing a spent one ends its session",
+    description=(
+        "Within `MARKINI_REFRESH_GRACE_S` (30 s) of a rotation, the spent token presented again "
+        "(two tabs refreshing at once) gets the same new refresh token, while that one is still "
+        "the session's latest. Any other reuse answers 401 and revokes the whole session."
+    ),
     responses=problems(*_BODY, 401),
 )
 async def refresh_token(

@@ -1,8 +1,10 @@
 """Server-side sessions: opened at sign-in, rotated on refresh, revoked on logout or reuse.
 
 A session is one refresh-token family. Each refresh spends the presented token and issues a new
-one; presenting a spent token again means it leaked (or a client raced itself), so the whole
-session is revoked and every token of it, access tokens included, stops working.
+one; presenting a spent token again means it leaked, so the whole session is revoked and every
+token of it, access tokens included, stops working. Except just after a rotation: two tabs of one
+browser refreshing at once present the same token, and the later one gets the same new pair
+(settings.refresh_grace_s).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from server import clock
 from server.auth.errors import InvalidRefreshToken
 from server.auth.principal import Role
 from server.auth.schemas import TokenResponse, UserOut
-from server.auth.tokens import hash_token, issue_access_token, new_opaque_token
+from server.auth.tokens import hash_token, issue_access_token, new_opaque_token, successor_token
 from server.engines import Engines
 from storage import auth as store
 
@@ -67,27 +69,41 @@ def _tokens(
 
 
 async def refresh_session(engines: Engines, refresh_token: str) -> TokenResponse:
+    """Rotate the session's refresh token.
+
+    The spent token presented again within `refresh_grace_s` of its rotation (two tabs
+    refreshing at once) gets the same successor, as long as that successor is still the
+    session's live token; any other reuse revokes the session.
+    """
+    settings = engines.settings
     presented = hash_token(refresh_token)
-    replacement = new_opaque_token()
-    outcome: Literal["unknown", "ended", "reused", "rotated"]
+    successor = successor_token(settings, refresh_token)
+    now = clock.now()
+    outcome: Literal["unknown", "ended", "reused", "rotated", "repeated"]
     user: store.UserRecord | None = None
     async with engines.pool.acquire() as con, con.transaction():
-        found = await store.refresh_token_for_update(con, presented, clock.now())
+        found = await store.refresh_token_for_update(con, presented, now)
         if found is None:
             outcome = "unknown"
         elif not found.session_live:
             outcome = "ended"
-        elif found.rotated:
-            # Committed before we answer 401: the revocation must outlive this request.
-            await store.revoke_session(con, found.session_id)
-            outcome = "reused"
+        elif found.rotated_at is not None:
+            grace_ends = found.rotated_at + timedelta(seconds=settings.refresh_grace_s)
+            if now <= grace_ends and found.current_hash == hash_token(successor):
+                user = await store.user_by_id(con, found.user_id)
+                outcome = "repeated"
+            else:
+                # Committed before we answer 401: the revocation must outlive this request.
+                await store.revoke_session(con, found.session_id)
+                outcome = "reused"
         else:
             await store.rotate_refresh_token(
                 con,
                 found.session_id,
                 presented,
-                hash_token(replacement),
-                clock.now() + timedelta(seconds=engines.settings.refresh_token_ttl_s),
+                hash_token(successor),
+                now + timedelta(seconds=settings.refresh_token_ttl_s),
+                now,
             )
             user = await store.user_by_id(con, found.user_id)
             outcome = "rotated"
@@ -96,9 +112,9 @@ async def refresh_session(engines: Engines, refresh_token: str) -> TokenResponse
             "refresh token reused; session revoked",
             extra={"user_id": str(found.user_id), "session_id": str(found.session_id)},
         )
-    if outcome != "rotated" or user is None or found is None:
+    if outcome not in ("rotated", "repeated") or user is None or found is None:
         raise InvalidRefreshToken("The refresh token is invalid, expired or already used.")
-    return _tokens(engines, user, found.session_id, replacement)
+    return _tokens(engines, user, found.session_id, successor)
 
 
 async def end_session(engines: Engines, session_id: uuid.UUID) -> None:

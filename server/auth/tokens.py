@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -32,6 +34,18 @@ def issue_access_token(
 def new_opaque_token() -> str:
     """A random secret for refresh and reset tokens; only its hash is stored."""
     return secrets.token_urlsafe(32)
+
+
+def successor_token(settings: Settings, refresh_token: str) -> str:
+    """The refresh token that replaces `refresh_token`: derived (HMAC under the server secret),
+    so a second presentation within the grace window gets the same one back without any token
+    being kept at rest, and without the secret nobody can compute it."""
+    mac = hmac.new(
+        settings.jwt_secret.get_secret_value().encode(),
+        b"markini:refresh-successor:" + refresh_token.encode(),
+        hashlib.sha256,
+    )
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
 
 
 def hash_token(token: str) -> str:

@@ -33,13 +33,24 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2
 MAX_FEE_MINOR = 10_000_000
 
 
+# Files of the zoneinfo directory that are not IANA zones: "localtime" is the machine's own
+# zone (differs per node), "Factory" is "-00" by design, "posixrules" a build artefact.
+NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+_NOT_ZONE_DIRS = ("posix/", "right/", "SystemV/")
+
+
 @lru_cache(maxsize=1)
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+def time_zones() -> frozenset[str]:
+    """IANA zone names a doctor may use: canonical zones and IANA's backward-compatible links
+    ("US/Eastern", "Asia/Calcutta"), which zoneinfo resolves to the same rules; never names
+    that only exist as files on some machine."""
+    return frozenset(
+        z for z in available_timezones() if z not in NOT_ZONES and not z.startswith(_NOT_ZONE_DIRS)
+    )
 
 
 def _iana_zone(value: str) -> str:
-    if value not in _zones():
+    if value not in time_zones():
         raise ValueError("not an IANA time zone name (e.g. Europe/Paris)")
     return value
 

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from server.errors import Conflict, Forbidden
+from server.errors import Conflict, Forbidden, NotFound
+
+# What a stranger and a caller asking for a missing consultation both read: appointment ids are
+# public (reviews name them), so a refusal must not tell that one exists.
+NO_SUCH_CONSULTATION = "No such consultation."
 
 
-class NotAParty(Forbidden):
-    title = "Not a party to this consultation"
-    type = "/problems/not-a-party"
+class NotAParty(NotFound):
+    """Answered exactly like a consultation that does not exist (same type, title, detail)."""
+
+    def __init__(self, detail: str = NO_SUCH_CONSULTATION) -> None:
+        super().__init__(detail)
+
+
+class WrongParty(Forbidden):
+    """A party (or an admin, who sees every consultation) asking for another party's part."""
+
+    title = "Not your part in this consultation"
+    type = "/problems/wrong-party"
 
 
 class OutsideJoinWindow(Forbidden):

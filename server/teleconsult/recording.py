@@ -14,7 +14,7 @@ from server import clock
 from server.auth.principal import Principal
 from server.engines import Engines
 from server.errors import NotFound
-from server.teleconsult.errors import NotAParty, SessionClosed
+from server.teleconsult.errors import NotAParty, SessionClosed, WrongParty
 from server.teleconsult.schemas import RecordingFile, RecordingList, SessionOut
 from server.teleconsult.service import render, session_and_parties, visible_session
 from signaling.access import call_role
@@ -35,7 +35,9 @@ async def set_consent(
     row, parties = await session_and_parties(engines.pool, session_id)
     role = call_role(parties, principal.user_id)
     if role is None:
-        raise NotAParty("Only the patient and the doctor consent to recording their consultation.")
+        if principal.is_admin:
+            raise WrongParty("Only the patient and the doctor consent to recording.")
+        raise NotAParty()
     if row["status"] not in ("scheduled", "active"):
         raise SessionClosed("This consultation has ended.")
     updated = await store.record_consent(engines.pool, session_id, role, consent, clock.now())

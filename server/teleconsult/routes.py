@@ -29,10 +29,14 @@ router = APIRouter(prefix="/api/v1/teleconsultation", tags=["teleconsultation"])
 _R: dict[int, str] = {
     401: "Not signed in.",
     403: (
-        "Not the appointment's patient or doctor (admins read but never join), or outside the "
-        "joining window (`opens_at`, `closes_at`). Refusals are audited."
+        "A party asking for the other party's part (only the doctor opens a session; admins "
+        "read but never join) or outside the joining window (`opens_at`, `closes_at`). "
+        "Refusals are audited."
     ),
-    404: "No such session or appointment.",
+    404: (
+        "No such session or appointment, or the caller is not one of its parties (answered "
+        "alike, so appointment ids reveal nothing)."
+    ),
     409: "Not a teleconsultation, or the consultation is closed.",
     422: "Invalid input; `errors` lists each field.",
 }

@@ -22,7 +22,13 @@ from server.engines import Engines
 from server.errors import MarkiniError, NotFound
 from server.scheduling.service import Parties, appointment_parties
 from server.settings import Settings
-from server.teleconsult.errors import NotAParty, NotTeleconsultation, SessionClosed
+from server.teleconsult.errors import (
+    NO_SUCH_CONSULTATION,
+    NotAParty,
+    NotTeleconsultation,
+    SessionClosed,
+    WrongParty,
+)
 from server.teleconsult.events import emit_ended, emit_started
 from server.teleconsult.schemas import (
     JoinOut,
@@ -94,8 +100,10 @@ async def create_session(
     parties = await appointment_parties(engines.pool, appointment_id)
     if parties is None:
         raise NotFound("No such appointment.")
+    if principal.user_id == parties.patient_user_id:
+        raise WrongParty("Only the appointment's doctor opens its consultation.")
     if principal.user_id != parties.doctor_user_id and not principal.is_admin:
-        raise NotAParty("Only the appointment's doctor opens its consultation.")
+        raise NotAParty("No such appointment.")
     if parties.visit_type != "teleconsultation":
         raise NotTeleconsultation("This appointment is an in-person visit.")
     if parties.status not in ("scheduled", "confirmed"):
@@ -130,11 +138,11 @@ async def visible_session(
         action=action if allowed else f"{action}_refused",
         resource_type=RESOURCE,
         resource_id=session_id,
-        status=200 if allowed else 403,
+        status=200 if allowed else 404,
         request=request,
     )
     if not allowed:
-        raise NotAParty("Only the consultation's parties and admins see it.")
+        raise NotAParty()
     return row, parties
 
 
@@ -152,7 +160,7 @@ async def find_session(
 ) -> SessionOut:
     row = await store.session_by_appointment(engines.pool, appointment_id)
     if row is None:
-        raise NotFound("This appointment has no consultation (yet).")
+        raise NotFound(NO_SUCH_CONSULTATION)  # what a non-party reads too
     return await get_session(engines, principal, row["id"], request)
 
 
@@ -167,6 +175,8 @@ async def issue_join(
     settings = engines.settings
     row, parties = await session_and_parties(engines.pool, session_id)
     try:
+        if principal.is_admin and call_role(parties, principal.user_id) is None:
+            raise WrongParty("Admins read consultations but never join them.")
         role = check_join(parties, row["status"], principal.user_id, settings, clock.now())
     except MarkiniError as exc:
         await record_access(
@@ -235,7 +245,7 @@ async def end_session(
     """Either party (or an admin) ends the call; ending an ended session changes nothing."""
     row, parties = await session_and_parties(engines.pool, session_id)
     if call_role(parties, principal.user_id) is None and not principal.is_admin:
-        raise NotAParty("Only the consultation's parties end it.")
+        raise NotAParty()
     if row["status"] not in ("scheduled", "active"):
         return render(row, parties, engines.settings)
     # A call that never started cannot have been completed.

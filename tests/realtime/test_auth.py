@@ -79,3 +79,20 @@ async def test_a_revoked_session_ends_its_sockets(
     await probe.until(lambda: bool(probe.got(NOTIFICATIONS_NS, "disconnect")))
     assert probe.got(NOTIFICATIONS_NS, SESSION_ENDED) == [{"reason": "revoked"}]
     assert bystander.client.connected
+
+
+async def test_a_patient_session_re_signed_as_a_doctor_cannot_open_that_doctors_agenda(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    from tests.server.auth.test_forged_tokens import resign
+
+    patient = await make_patient(db, settings)
+    doctor = await make_user(db, settings, "doctor")
+    forged = resign(settings, patient.user.token, sub=str(doctor.id), role="doctor")
+    token = forged["Authorization"].removeprefix("Bearer ")
+    for namespace in (AGENDA_NS, NOTIFICATIONS_NS):
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await connect(live_server, [namespace], token)
+    promoted = resign(settings, patient.user.token, role="doctor")["Authorization"][7:]
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await connect(live_server, [AGENDA_NS], promoted)

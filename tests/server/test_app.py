@@ -3,13 +3,48 @@
 from __future__ import annotations
 
 import httpx
+from asgi_lifespan import LifespanManager
+
+from server.app import create_app
+from server.settings import Settings
 
 
 async def test_healthz_and_readyz_report_engines(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok", "nats": "ok"}
+    assert ready.json()["checks"] == {"database": "ok"}
+    assert ready.json()["details"] == {
+        "nats": "connected",
+        "outbox": {"pending": 0, "oldest_age_s": 0},
+    }
+
+
+async def test_a_node_without_nats_stays_ready_and_reports_the_outbox(
+    settings: Settings,
+) -> None:
+    application = create_app(settings)
+    async with LifespanManager(application, startup_timeout=60, shutdown_timeout=30) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            engines = application.state.realtime.engines
+            await engines.bus.nc.close()  # as if NATS were down: events wait in the outbox
+            registered = await client.post(
+                "/api/v1/auth/register",
+                json={
+                    "email": "n@example.test",
+                    "password": "correct horse battery",
+                    "role": "doctor",
+                },
+            )
+            assert registered.status_code == 201, registered.text  # the service keeps working
+            ready = await client.get("/readyz")
+            metrics = (await client.get("/metrics")).text
+    assert ready.status_code == 200, ready.text
+    body = ready.json()
+    assert body["status"] == "ready" and body["details"]["nats"] == "disconnected"
+    assert body["details"]["outbox"]["pending"] >= 1
+    assert "markini_nats_connected 0.0" in metrics
 
 
 async def test_request_id_is_echoed_or_generated(client: httpx.AsyncClient) -> None:

@@ -93,7 +93,7 @@ async def test_with_both_consents_each_partys_media_is_recorded_for_the_parties_
     stranger = await make_user(db, settings, "doctor")
     assert (await live_server.http.get(files[0]["url"], headers=admin.headers)).status_code == 200
     for url in (session["recording_url"], files[0]["url"]):
-        assert (await live_server.http.get(url, headers=stranger.headers)).status_code == 403
+        assert (await live_server.http.get(url, headers=stranger.headers)).status_code == 404
     sneaky = f"{session['recording_url']}/..%2F..%2Fnode.log"
     assert (await live_server.http.get(sneaky, headers=admin.headers)).status_code == 404
     reads = await db.fetch(
@@ -108,7 +108,7 @@ async def test_with_both_consents_each_partys_media_is_recorded_for_the_parties_
         stranger.id,
         stranger.id,
     ]
-    assert [r["response_status"] for r in reads][-2:] == [403, 403]
+    assert [r["response_status"] for r in reads][-2:] == [404, 404]
 
 
 async def test_withdrawing_consent_stops_the_recording_and_refuses_a_new_one(

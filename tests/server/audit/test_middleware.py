@@ -207,3 +207,41 @@ async def test_sign_in_attempt_is_recorded_without_the_password(
     assert entry["resource_type"] == "auth"
     assert entry["response_status"] == 401
     assert entry["request_payload"] == {"email": "nobody@example.test", "password": "***"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"x": "\\ud800"}', '{"k\\u0000": 1}', '{"a": ["ok", {"b\\udfff": "c\\u0000d"}]}'],
+)
+async def test_unstorable_text_is_refused_before_the_handler_and_the_refusal_audited(
+    client: httpx.AsyncClient, db: asyncpg.Connection, body: str
+) -> None:
+    response = await client.post(
+        f"/api/v1/widgets/{uuid.uuid4()}/notes",
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert {e["code"] for e in response.json()["errors"]} == {"unstorable_text"}
+    [entry] = await _entries(db)
+    assert entry["response_status"] == 422
+    assert "\ufffd" in str(entry["request_payload"])
+
+
+async def test_an_action_whose_entry_cannot_be_written_is_answered_503(
+    client: httpx.AsyncClient, db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.audit import middleware
+
+    async def broken(*_: Any) -> None:
+        raise asyncpg.exceptions.ConnectionDoesNotExistError("database went away")
+
+    monkeypatch.setattr(middleware.service, "append", broken)
+    response = await client.post("/api/v1/widgets", json={"name": "w"})
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "5"
+    assert "id" not in response.json()  # the handler's answer never leaves
+    monkeypatch.undo()
+    assert (await client.post("/api/v1/widgets", json={"name": "w"})).status_code == 201

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import asyncpg
 import httpx
 
+from server import clock
+from server.settings import Settings
 from tests.server.auth.conftest import (
     API,
     AppFactory,
@@ -44,11 +47,20 @@ async def test_each_refresh_rotates_the_token_within_one_session(
     )
 
 
+async def past_the_grace(db: asyncpg.Connection, settings: Settings) -> None:
+    """Move every rotation back beyond the grace window."""
+    long_ago = clock.now() - timedelta(seconds=settings.refresh_grace_s + 1)
+    await db.execute(
+        "UPDATE auth.refresh_tokens SET rotated_at = $1 WHERE rotated_at IS NOT NULL", long_ago
+    )
+
+
 async def test_reusing_a_rotated_token_revokes_the_whole_family(
-    client: httpx.AsyncClient, db: asyncpg.Connection
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
     _, first = await signed_up(client)
     second = (await refresh(client, first["refresh_token"])).json()
+    await past_the_grace(db, settings)
 
     stolen = await refresh(client, first["refresh_token"])
     assert stolen.status_code == 401
@@ -60,15 +72,53 @@ async def test_reusing_a_rotated_token_revokes_the_whole_family(
     assert await db.fetchval("SELECT count(*) FROM auth.sessions WHERE revoked_at IS NULL") == 0
 
 
-async def test_racing_refreshes_of_one_token_never_yield_two_live_families(
+async def test_two_tabs_refreshing_at_once_both_get_the_same_new_pair(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    _, tokens = await signed_up(client)
+    tabs = await asyncio.gather(*(refresh(client, tokens["refresh_token"]) for _ in range(2)))
+    assert [r.status_code for r in tabs] == [200, 200], [r.text for r in tabs]
+    pairs = [r.json() for r in tabs]
+    assert pairs[0]["refresh_token"] == pairs[1]["refresh_token"] != tokens["refresh_token"]
+    # One family, one live token: the session goes on and its next refresh works.
+    assert await db.fetchval("SELECT count(*) FROM auth.sessions WHERE revoked_at IS NULL") == 1
+    assert await db.fetchval("SELECT count(*) FROM auth.refresh_tokens") == 2
+    for pair in pairs:
+        assert (await client.get(f"{API}/me", headers=bearer(pair))).status_code == 200
+    assert (await refresh(client, pairs[0]["refresh_token"])).status_code == 200
+
+
+async def test_many_racing_refreshes_of_one_token_never_yield_two_live_families(
     client: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
     _, tokens = await signed_up(client)
     responses = await asyncio.gather(*(refresh(client, tokens["refresh_token"]) for _ in range(5)))
-    statuses = sorted(r.status_code for r in responses)
-    # One rotates; the others are reuse of a spent token, which revokes the session.
-    assert statuses == [200, 401, 401, 401, 401]
+    assert {r.status_code for r in responses} == {200}
+    assert len({r.json()["refresh_token"] for r in responses}) == 1
+    assert await db.fetchval("SELECT count(*) FROM auth.sessions WHERE revoked_at IS NULL") == 1
+
+
+async def test_a_spent_token_whose_successor_was_spent_too_is_reuse_even_within_the_grace(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    _, first = await signed_up(client)
+    second = (await refresh(client, first["refresh_token"])).json()
+    third = (await refresh(client, second["refresh_token"])).json()
+    assert (await refresh(client, first["refresh_token"])).status_code == 401
+    assert (await client.get(f"{API}/me", headers=bearer(third))).status_code == 401
     assert await db.fetchval("SELECT count(*) FROM auth.sessions WHERE revoked_at IS NULL") == 0
+
+
+async def test_no_refresh_token_is_kept_at_rest_in_plaintext(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    _, first = await signed_up(client)
+    second = (await refresh(client, first["refresh_token"])).json()
+    stored = str(await db.fetch("SELECT * FROM auth.refresh_tokens")) + str(
+        await db.fetch("SELECT * FROM auth.sessions")
+    )
+    for token in (first["refresh_token"], second["refresh_token"]):
+        assert token not in stored
 
 
 async def test_unknown_refresh_token_is_refused_and_changes_nothing(

@@ -6,6 +6,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from server.settings import Settings
 from tests.factories import make_doctor, make_user
@@ -120,6 +121,10 @@ BAD_FIELDS: list[tuple[str, dict[str, Any]]] = [
     ("repeated specialization", {"specializations": ["cardiology", "cardiology"]}),
     ("unknown time zone", {"time_zone": "Mars/Olympus_Mons"}),
     ("path as time zone", {"time_zone": "../../etc/passwd"}),
+    ("the machine's own zone", {"time_zone": "localtime"}),
+    ("zoneinfo's placeholder zone", {"time_zone": "Factory"}),
+    ("zoneinfo build artefact", {"time_zone": "posixrules"}),
+    ("posix copy of a zone", {"time_zone": "posix/Europe/Paris"}),
     ("negative fee", {"consultation_fee": -1}),
     ("fractional fee", {"consultation_fee": 49.5}),
     ("fee as text", {"consultation_fee": "5000"}),
@@ -266,3 +271,29 @@ async def test_catalogue_and_a_doctors_specializations_have_both_languages(
     own = (await client.get(f"/api/v1/doctors/{doctor.id}/specializations")).json()
     assert [s["code"] for s in own] == ["dermatology", "allergology"]
     assert own[0] == {"code": "dermatology", "name_en": "Dermatology", "name_fr": "Dermatologie"}
+
+
+@pytest.mark.parametrize("zone", ["localtime", "Factory", "posixrules"])
+async def test_an_update_to_a_non_iana_zone_is_refused(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings, zone: str
+) -> None:
+    doctor = await make_doctor(db, settings)
+    response = await client.put(
+        f"/api/v1/doctors/{doctor.id}", json={"time_zone": zone}, headers=doctor.user.headers
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "time_zone"
+    stored = await db.fetchval("SELECT time_zone FROM doctors.doctors WHERE id = $1", doctor.id)
+    assert stored == doctor.time_zone
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "UTC", "US/Eastern", "Asia/Calcutta"])
+async def test_iana_zones_and_their_backward_links_are_accepted(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings, zone: str
+) -> None:
+    doctor = await make_doctor(db, settings)
+    response = await client.put(
+        f"/api/v1/doctors/{doctor.id}", json={"time_zone": zone}, headers=doctor.user.headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["time_zone"] == zone

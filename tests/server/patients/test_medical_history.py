@@ -13,7 +13,7 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from server.app import create_app
-from server.settings import DEV_DATA_KEY, Settings
+from server.settings import Settings
 from tests.conftest import EngineUrls, delete_stream, make_settings
 from tests.factories import make_patient
 
@@ -122,7 +122,7 @@ async def test_rotated_keys_keep_old_entries_readable(
     old = await client.post(url, json={"condition": "Hypertension"}, headers=patient.user.headers)
     assert old.status_code == 201
     new_key = base64.b64encode(os.urandom(32)).decode()
-    rotated = f"k2:{new_key},dev:{DEV_DATA_KEY}"
+    rotated = f"k2:{new_key},{settings.data_keys.get_secret_value()}"
     async with client_with_keys(database_url, engine_urls, tmp_path / "n2", rotated) as node2:
         added = await node2.post(url, json={"condition": "Gout"}, headers=patient.user.headers)
         assert added.status_code == 201

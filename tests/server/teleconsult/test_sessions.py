@@ -103,17 +103,17 @@ async def test_a_third_user_cannot_read_or_join_and_each_refusal_is_audited(
     admin = await make_user(db, settings, "admin")
     for user in (stranger, other_doctor):
         url = f"{SESSION_API}/{c.session_id}"
-        assert (await client.get(url, headers=user.headers)).status_code == 403
-        assert (await client.post(f"{url}/join", headers=user.headers)).status_code == 403
-        assert (await client.get(f"{url}/token", headers=user.headers)).status_code == 403
+        assert (await client.get(url, headers=user.headers)).status_code == 404
+        assert (await client.post(f"{url}/join", headers=user.headers)).status_code == 404
+        assert (await client.get(f"{url}/token", headers=user.headers)).status_code == 404
         ended = await client.post(f"{url}/end", headers=user.headers)
-        assert ended.status_code == 403
+        assert ended.status_code == 404
     refused = await _audit(db, "consultation.join_refused")
     assert [(r["user_id"], r["response_status"]) for r in refused] == [
-        (stranger.id, 403),
-        (stranger.id, 403),
-        (other_doctor.id, 403),
-        (other_doctor.id, 403),
+        (stranger.id, 404),
+        (stranger.id, 404),
+        (other_doctor.id, 404),
+        (other_doctor.id, 404),
     ]
     assert {r["resource_id"] for r in refused} == {c.session_id}
     # Admins read (audited) but never join: the call is between the two parties.
@@ -303,3 +303,31 @@ async def test_a_call_nobody_ended_is_completed_when_its_window_closes(
     assert row["ended_at"] == closes and row["duration_s"] == (58 * 60)
     [event] = await events_of(db, "teleconsultation.ended")
     assert event["ended_by"] is None and event["reason"] == "joining window closed"
+
+
+async def test_a_stranger_cannot_tell_whether_an_appointment_has_a_consultation(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    c = await consultation(client, db, settings)
+    _, _, without_session = await teleconsultation_appointment(client, db, settings, confirm=False)
+    stranger = await make_user(db, settings, "patient")
+    other_doctor = await make_user(db, settings, "doctor")
+    answers = []
+    for appointment_id in (c.appointment_id, without_session, str(uuid.uuid4())):
+        for user in (stranger, other_doctor):
+            response = await client.get(
+                SESSION_API, params={"appointment_id": appointment_id}, headers=user.headers
+            )
+            answers.append(
+                (response.status_code, response.json()["type"], response.json()["detail"])
+            )
+        opened = await client.post(
+            SESSION_API, json={"appointment_id": appointment_id}, headers=other_doctor.headers
+        )
+        answers.append((opened.status_code, opened.json()["type"], opened.json()["detail"]))
+    assert {a[:2] for a in answers} == {(404, "/problems/not-found")}
+    assert len({a for a in answers if a[2] != "No such appointment."}) == 1
+    mine = await client.get(
+        SESSION_API, params={"appointment_id": c.appointment_id}, headers=c.patient.user.headers
+    )
+    assert mine.status_code == 200 and mine.json()["id"] == c.session_id
