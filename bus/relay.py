@@ -12,6 +12,7 @@ import logging
 
 import asyncpg
 
+from bus.consumer import raise_if_cancelling
 from bus.nats import Bus
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ async def run_relay(pool: asyncpg.Pool, bus: Bus, poll_interval: float = 0.2) ->
         backoff = poll_interval
         try:
             while True:
+                raise_if_cancelling()
                 try:
                     sent = await publish_pending(pool, bus)
                     backoff = poll_interval
@@ -81,8 +83,11 @@ async def run_relay(pool: asyncpg.Pool, bus: Bus, poll_interval: float = 0.2) ->
                     backoff = min(backoff * 2, MAX_BACKOFF_S)
                     continue
                 wake.clear()
+                # asyncio.timeout, not wait_for: on 3.11 wait_for loses a cancel that lands as
+                # a NOTIFY wakes us, and the relay then never stops (issue #25).
                 try:
-                    await asyncio.wait_for(wake.wait(), poll_interval * 5)
+                    async with asyncio.timeout(poll_interval * 5):
+                        await wake.wait()
                 except TimeoutError:
                     pass
         finally:
