@@ -138,6 +138,8 @@ async def embedded_postgres(data_dir: Path) -> AsyncIterator[str]:
     socket_dir = _socket_dir(pgdata, user)
     log_file = pgdata / "log"
     with log_file.open("ab") as out:
+        if user is not None:  # everything in pgdata belongs to PostgreSQL's account
+            shutil.chown(log_file, user, user)
         proc = await asyncio.create_subprocess_exec(
             str(POSTGRES_BIN_PATH / "postgres"),
             "-D",
