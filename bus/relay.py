@@ -54,6 +54,16 @@ async def publish_pending(pool: asyncpg.Pool, bus: Bus) -> int:
         return len(rows)
 
 
+async def wait_for_notify(wake: asyncio.Event, timeout: float) -> None:
+    """Wait until wake is set or timeout passes. asyncio.timeout, not wait_for: on 3.11
+    wait_for loses a cancel that lands as a NOTIFY wakes us, and the relay then never stops."""
+    try:
+        async with asyncio.timeout(timeout):
+            await wake.wait()
+    except TimeoutError:
+        pass
+
+
 async def run_relay(pool: asyncpg.Pool, bus: Bus, poll_interval: float = 0.2) -> None:
     """Forever: wake on NOTIFY (or the poll interval), publish, back off while NATS is down."""
     wake = asyncio.Event()
@@ -83,13 +93,7 @@ async def run_relay(pool: asyncpg.Pool, bus: Bus, poll_interval: float = 0.2) ->
                     backoff = min(backoff * 2, MAX_BACKOFF_S)
                     continue
                 wake.clear()
-                # asyncio.timeout, not wait_for: on 3.11 wait_for loses a cancel that lands as
-                # a NOTIFY wakes us, and the relay then never stops (issue #25).
-                try:
-                    async with asyncio.timeout(poll_interval * 5):
-                        await wake.wait()
-                except TimeoutError:
-                    pass
+                await wait_for_notify(wake, poll_interval * 5)
         finally:
             await listener.remove_listener("bus_outbox", on_notify)
 
