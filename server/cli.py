@@ -203,7 +203,6 @@ def main(argv: list[str] | None = None) -> None:
     try:
         args.func(settings, args)
     except DataDirInUse as exc:
-        log.error("%s", exc)
         sys.exit(f"markini: {exc}")
 
 
