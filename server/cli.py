@@ -22,8 +22,9 @@ from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# A stop ends within this bound whatever hangs (issue #25): supervisors SIGKILL after ~10 s.
-STOP_DEADLINE_S = 9.0
+# A stop ends within this bound whatever hangs (issue #25): supervisors SIGKILL after ~10 s,
+# and the engines, stopped by their parent-death signal then, need a moment of that too.
+STOP_DEADLINE_S = 8.0
 # Open HTTP requests and sockets get this long to finish before they are cancelled.
 GRACEFUL_SHUTDOWN_S = 2
 

@@ -28,7 +28,9 @@ STOP_TIMEOUT_S = 5.0
 def die_with_parent(sig: signal.Signals, user: str | None = None) -> Callable[[], None]:
     """A preexec_fn that runs the child as user (when given) and asks the kernel to send it sig
     when its parent dies (Linux). Switches user itself: uvloop's subprocess_exec has no `user=`,
-    and the switch must come first, as a change of credentials clears the parent-death signal."""
+    and the switch must come first, as a change of credentials clears the parent-death signal.
+    The kernel signals when the *thread* that spawned the child ends: we spawn from the event
+    loop's thread, which lives as long as Markini does."""
     parent = os.getpid()
     account = pwd.getpwnam(user) if user is not None else None
     libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None

@@ -54,12 +54,14 @@ def data_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def serve(data_dir: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
+def serve(
+    data_dir: Path, port: int, *extra: str, command: tuple[str, ...] = (MARKINI,)
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MARKINI_")}
     env |= {"MARKINI_DATA_DIR": str(data_dir), "MARKINI_ENV": "dev"}
     log = (data_dir / f"serve-{port}.log").open("ab")
     return subprocess.Popen(
-        [MARKINI, "serve", "--port", str(port), *extra], env=env, stdout=log, stderr=log
+        [*command, "serve", "--port", str(port), *extra], env=env, stdout=log, stderr=log
     )
 
 
@@ -166,6 +168,27 @@ def test_a_stop_at_any_moment_ends_in_time_and_leaves_no_engine(data_dir: Path) 
     stop(proc)
     done.set()
     loader.join()
+    assert_no_engine_left(data_dir)
+
+
+# Markini whose nats-server stop hangs forever: stand-in for any shutdown step that hangs.
+STUCK_STOP = """
+import asyncio, sys
+import bus.embedded
+async def stuck(proc, sig):
+    await asyncio.Event().wait()
+bus.embedded.stop_child = stuck
+from server.cli import main
+main(sys.argv[1:])
+"""
+
+
+def test_a_stop_that_hangs_is_cut_short_and_the_engines_still_stop(data_dir: Path) -> None:
+    port = free_port()
+    proc = serve(data_dir, port, command=(sys.executable, "-c", STUCK_STOP))
+    wait_ready(proc, port)
+    stop(proc)
+    assert proc.returncode == 1
     assert_no_engine_left(data_dir)
 
 
