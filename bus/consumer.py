@@ -20,6 +20,19 @@ from bus.nats import Bus
 
 log = logging.getLogger(__name__)
 
+
+def raise_if_cancelling() -> None:
+    """Re-raise a cancellation that an inner await swallowed.
+
+    On Python 3.11, asyncio.wait_for returns the result instead of raising when its future
+    completes in the same loop turn as the cancel (gh-86296); nats-py's next_msg and our own
+    waits go through it, so a stop that lands while events arrive is lost unless loops check.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 TransactionalHandler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
 Handler = Callable[[Envelope], Awaitable[None]]
 
@@ -61,13 +74,12 @@ async def run_consumer(
     # Unsubscribe on the way out so no pull request outlives the consumer.
     try:
         while True:
+            raise_if_cancelling()
             try:
                 msgs = await sub.fetch(batch, timeout=1)
             except (NatsTimeout, TimeoutError):
-                # On 3.11 nats-py can turn our cancellation into a timeout: don't swallow it.
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise asyncio.CancelledError from None
+                # On 3.11 nats-py can also turn our cancellation into a timeout.
+                raise_if_cancelling()
                 continue
             except asyncio.CancelledError:
                 raise
@@ -76,6 +88,7 @@ async def run_consumer(
                 await asyncio.sleep(0.5)
                 continue
             for msg in msgs:
+                raise_if_cancelling()  # unacked messages are redelivered to the next run
                 envelope = Envelope.model_validate(json.loads(msg.data))
                 if event_types is None or envelope.type in event_types:
                     try:

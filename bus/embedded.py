@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import signal
 import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from storage.processes import die_with_parent, read_pid, stop_child, stop_leftover
+
 log = logging.getLogger(__name__)
+
+PID_FILE = "nats-server.pid"
 
 
 def nats_server_binary() -> str:
@@ -44,9 +49,17 @@ async def wait_for_port(port: int, timeout: float = 10.0) -> None:
 
 @asynccontextmanager
 async def embedded_nats(data_dir: Path, port: int | None = None) -> AsyncIterator[str]:
-    """Run nats-server with JetStream on 127.0.0.1; yield its URL; stop it on exit."""
+    """Run nats-server with JetStream on 127.0.0.1; yield its URL; stop it on exit.
+
+    Never two servers on one store (NATS does not support it): a server left running by a
+    Markini that died is stopped first, found by the pid recorded beside the store.
+    """
     store = data_dir / "nats"
     store.mkdir(parents=True, exist_ok=True)
+    pid_file = data_dir / PID_FILE
+    leftover = read_pid(pid_file)
+    if leftover is not None:
+        await stop_leftover(leftover, "nats-server", str(store), signal.SIGTERM)
     port = port or free_port()
     proc = await asyncio.create_subprocess_exec(
         nats_server_binary(),
@@ -61,13 +74,14 @@ async def embedded_nats(data_dir: Path, port: int | None = None) -> AsyncIterato
         stderr=asyncio.subprocess.DEVNULL,
         # Its own session: a Ctrl-C meant for Markini must not kill NATS before we are done with it.
         start_new_session=True,
+        preexec_fn=die_with_parent(signal.SIGTERM),
     )
     try:
+        pid_file.write_text(f"{proc.pid}\n")
         await wait_for_port(port)
         log.info("embedded nats ready", extra={"port": port})
         yield f"nats://127.0.0.1:{port}"
     finally:
-        if proc.returncode is None:
-            proc.terminate()
-            await proc.wait()
+        await stop_child(proc, signal.SIGTERM)
+        pid_file.unlink(missing_ok=True)
         log.info("embedded nats stopped")

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import asyncpg
 
+from bus.consumer import raise_if_cancelling
 from bus.nats import Bus
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,16 @@ async def publish_pending(pool: asyncpg.Pool, bus: Bus) -> int:
         return len(rows)
 
 
+async def wait_for_notify(wake: asyncio.Event, timeout: float) -> None:
+    """Wait until wake is set or timeout passes. asyncio.timeout, not wait_for: on 3.11
+    wait_for loses a cancel that lands as a NOTIFY wakes us, and the relay then never stops."""
+    try:
+        async with asyncio.timeout(timeout):
+            await wake.wait()
+    except TimeoutError:
+        pass
+
+
 async def run_relay(pool: asyncpg.Pool, bus: Bus, poll_interval: float = 0.2) -> None:
     """Forever: wake on NOTIFY (or the poll interval), publish, back off while NATS is down."""
     wake = asyncio.Event()
@@ -67,6 +78,7 @@ async def run_relay(pool: asyncpg.Pool, bus: Bus, poll_interval: float = 0.2) ->
         backoff = poll_interval
         try:
             while True:
+                raise_if_cancelling()
                 try:
                     sent = await publish_pending(pool, bus)
                     backoff = poll_interval
@@ -82,10 +94,7 @@ async def run_relay(pool: asyncpg.Pool, bus: Bus, poll_interval: float = 0.2) ->
                     backoff = min(backoff * 2, MAX_BACKOFF_S)
                     continue
                 wake.clear()
-                try:
-                    await asyncio.wait_for(wake.wait(), poll_interval * 5)
-                except TimeoutError:
-                    pass
+                await wait_for_notify(wake, poll_interval * 5)
         finally:
             await listener.remove_listener("bus_outbox", on_notify)
 

@@ -31,6 +31,7 @@ from realtime.watchers import Watchers
 from server.crypto import FieldCipher
 from server.engines import Engines
 from server.settings import Settings
+from server.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +94,7 @@ class Realtime:
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await stop_tasks(tasks)
             await self.availability.close()
             await self.sessions.close()
             await self._close_manager()

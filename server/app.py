@@ -33,6 +33,7 @@ from server.scheduling.routes import router as appointments_router
 from server.search.indexer import run_search_indexer
 from server.search.routes import router as search_router
 from server.settings import Settings
+from server.tasks import stop_tasks
 from server.teleconsult.consumer import run_session_consumer
 from server.teleconsult.routes import router as teleconsult_router
 from server.teleconsult.sweeper import run_session_sweeper
@@ -67,26 +68,70 @@ async def _background(engines: Engines) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(tasks)
+
+
+class StartUp:
+    """Lets a stop request interrupt a start-up in progress (engines, migrations, demo data):
+    uvicorn would otherwise wait for the whole start-up before it looks at the signal."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._requested = False
+        self._cancelled = False
+
+    async def run(self, start: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
+        """Await start; return {} instead when a stop interrupted it. What did start is
+        stopped as the lifespan unwinds, at uvicorn's shutdown, which follows at once."""
+        self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
+        try:
+            if self._requested:
+                start.close()
+                return {}
+            return await start
+        except asyncio.CancelledError:
+            if not self._cancelled or self._task is None:
+                raise
+            self._task.uncancel()
+            log.info("start-up interrupted by a stop request")
+            return {}
+        finally:
+            self._task = None
+
+    def interrupt(self) -> None:
+        """Safe from a signal handler: the cancel itself runs on the loop."""
+        self._requested = True
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._cancel)
+
+    def _cancel(self) -> None:
+        if self._task is not None and not self._cancelled:  # still starting
+            self._cancelled = True
+            self._task.cancel()
 
 
 def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
     realtime = Realtime(settings)  # Socket.IO server; its engines are bound in the lifespan
+    startup = StartUp()
+
+    async def start(stack: AsyncExitStack) -> dict[str, Any]:
+        engines = await open_engines(settings, stack)
+        if seed_demo:
+            from server.seed import seed_demo as seed
+
+            await seed(engines)
+        await stack.enter_async_context(_background(engines))
+        await stack.enter_async_context(realtime.running(engines))
+        return {"engines": engines, "realtime": realtime}
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         async with AsyncExitStack() as stack:
-            engines = await open_engines(settings, stack)
-            if seed_demo:
-                from server.seed import seed_demo as seed
-
-                await seed(engines)
-            await stack.enter_async_context(_background(engines))
-            await stack.enter_async_context(realtime.running(engines))
-            log.info("markini ready")
-            yield {"engines": engines, "realtime": realtime}
+            state = await startup.run(start(stack))
+            if state:
+                log.info("markini ready")
+            yield state
 
     app = FastAPI(
         title="Markini API",
@@ -95,6 +140,7 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.startup = startup
     app.state.metrics = Metrics()
     install_problem_handlers(app)
     install_idempotency_docs(app)

@@ -5,18 +5,35 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager, nullcontext
+from types import FrameType
 
 import uvicorn
 
-from server.app import create_app
+from server.app import StartUp, create_app
+from server.datadir import DataDirInUse, hold_data_dir
 from server.engines import Engines, open_engines
 from server.logs import configure_logging
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# A stop ends within this bound whatever hangs (issue #25): supervisors SIGKILL after ~10 s,
+# and the engines, stopped by their parent-death signal then, need a moment of that too.
+STOP_DEADLINE_S = 8.0
+# Open HTTP requests and sockets get this long to finish before they are cancelled.
+GRACEFUL_SHUTDOWN_S = 2
+
+
+def data_dir_lock(settings: Settings) -> AbstractContextManager[None]:
+    """The data dir lock, when this process runs an embedded engine on it."""
+    if settings.database_url and settings.nats_url:
+        return nullcontext()
+    return hold_data_dir(settings.data_dir)
 
 
 @asynccontextmanager
@@ -26,12 +43,43 @@ async def engines_only(settings: Settings) -> AsyncIterator[Engines]:
         yield await open_engines(settings, stack)
 
 
+class Server(uvicorn.Server):
+    """uvicorn with a bounded stop: a stop signal interrupts a start-up in progress, a second
+    one exits at once, and a stop that outlasts STOP_DEADLINE_S is cut short. The embedded
+    engines then stop on their own (parent-death signal, storage/processes.py)."""
+
+    def __init__(self, config: uvicorn.Config, startup: StartUp) -> None:
+        super().__init__(config)
+        self._startup = startup
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit:
+            log.warning("second stop signal: exiting now")
+            _exit_now(128 + sig)
+        super().handle_exit(sig, frame)
+        self._startup.interrupt()
+        deadline = threading.Timer(STOP_DEADLINE_S, _stop_overdue)
+        deadline.daemon = True
+        deadline.start()
+
+
+def _stop_overdue() -> None:
+    log.error("stop still not done after %s s: exiting now", STOP_DEADLINE_S)
+    _exit_now(1)
+
+
+def _exit_now(status: int) -> None:
+    logging.shutdown()
+    os._exit(status)
+
+
 def _run(settings: Settings, job: Callable[[Engines], Awaitable[None]]) -> None:
     async def main() -> None:
         async with engines_only(settings) as engines:
             await job(engines)
 
-    asyncio.run(main())
+    with data_dir_lock(settings):
+        asyncio.run(main())
 
 
 async def _seed(engines: Engines) -> None:
@@ -44,14 +92,17 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     app = create_app(settings, seed_demo=args.demo)
     # No permessage-deflate: Socket.IO frames are small JSON, and each compressing socket
     # holds ~150 KiB of zlib state (bench/idle_sockets.py).
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
         log_config=None,
         ws="websockets",
         ws_per_message_deflate=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
+    with data_dir_lock(settings):
+        Server(config, app.state.startup).run()
 
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:
@@ -96,7 +147,9 @@ def cmd_audit_verify(settings: Settings, _: argparse.Namespace) -> None:
         sys.stdout.write(report.describe() + "\n")
         return report.ok
 
-    if not asyncio.run(verify()):
+    with data_dir_lock(settings):
+        ok = asyncio.run(verify())
+    if not ok:
         sys.exit(1)
 
 
@@ -148,7 +201,10 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_level)
-    args.func(settings, args)
+    try:
+        args.func(settings, args)
+    except DataDirInUse as exc:
+        sys.exit(f"markini: {exc}")
 
 
 if __name__ == "__main__":
