@@ -54,14 +54,21 @@ def data_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def dev_env(data_dir: Path) -> dict[str, str]:
+    """Markini in dev mode on the embedded engines under `data_dir`, whatever the caller's env."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MARKINI_")}
+    return env | {"MARKINI_DATA_DIR": str(data_dir), "MARKINI_ENV": "dev"}
+
+
 def serve(
     data_dir: Path, port: int, *extra: str, command: tuple[str, ...] = (MARKINI,)
 ) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MARKINI_")}
-    env |= {"MARKINI_DATA_DIR": str(data_dir), "MARKINI_ENV": "dev"}
     log = (data_dir / f"serve-{port}.log").open("ab")
     return subprocess.Popen(
-        [*command, "serve", "--port", str(port), *extra], env=env, stdout=log, stderr=log
+        [*command, "serve", "--port", str(port), *extra],
+        env=dev_env(data_dir),
+        stdout=log,
+        stderr=log,
     )
 
 
@@ -201,10 +208,7 @@ def test_a_second_markini_on_a_data_dir_in_use_exits_with_a_clear_message(
         wait_ready(first, port)
         second = subprocess.run(
             [MARKINI, "serve", "--port", str(free_port())],
-            env={
-                **{k: v for k, v in os.environ.items() if not k.startswith("MARKINI_")},
-                "MARKINI_DATA_DIR": str(data_dir),
-            },
+            env=dev_env(data_dir),
             capture_output=True,
             text=True,
             timeout=30,
