@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import asyncpg
 
 from server import clock
 from server.engines import Engines
+from server.tasks import sweep_forever
 from storage import idempotency as store
 
 log = logging.getLogger(__name__)
@@ -31,13 +31,9 @@ async def delete_expired_keys(pool: asyncpg.Pool) -> int:
 
 async def run_idempotency_sweeper(engines: Engines) -> None:
     """Background task: sweep every SWEEP_INTERVAL_S, surviving database hiccups."""
-    while True:
-        try:
-            deleted = await delete_expired_keys(engines.pool)
-            if deleted:
-                log.info("expired idempotency keys deleted", extra={"count": deleted})
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("idempotency key sweep failed; retrying")
-        await asyncio.sleep(SWEEP_INTERVAL_S)
+    await sweep_forever(
+        lambda: delete_expired_keys(engines.pool),
+        SWEEP_INTERVAL_S,
+        "expired idempotency keys deleted",
+        log,
+    )

@@ -7,7 +7,6 @@ hold already released (or paid) by then is refused and that transaction rolls ba
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import asyncpg
@@ -16,6 +15,7 @@ from server import clock
 from server.engines import Engines
 from server.scheduling.errors import TransitionRefused
 from server.scheduling.transitions import apply_transition
+from server.tasks import sweep_forever
 from storage.scheduling import appointments as store
 
 log = logging.getLogger(__name__)
@@ -45,14 +45,9 @@ async def release_expired_holds(pool: asyncpg.Pool) -> int:
 
 async def run_hold_sweeper(engines: Engines) -> None:
     """Background task: sweep every `hold_sweep_interval_s`, surviving database hiccups."""
-    interval = engines.settings.hold_sweep_interval_s
-    while True:
-        try:
-            released = await release_expired_holds(engines.pool)
-            if released:
-                log.info("expired holds released", extra={"count": released})
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("hold sweep failed; retrying")
-        await asyncio.sleep(interval)
+    await sweep_forever(
+        lambda: release_expired_holds(engines.pool),
+        engines.settings.hold_sweep_interval_s,
+        "expired holds released",
+        log,
+    )

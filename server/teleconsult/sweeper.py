@@ -7,7 +7,6 @@ appointment (cancelled, no-show, completed: server/teleconsult/consumer.py).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import asyncpg
@@ -16,6 +15,7 @@ from server import clock
 from server.engines import Engines
 from server.scheduling.service import appointment_parties
 from server.settings import Settings
+from server.tasks import sweep_forever
 from server.teleconsult.events import emit_ended
 from signaling.access import join_window
 from storage import teleconsult as store
@@ -59,13 +59,9 @@ async def close_expired_sessions(pool: asyncpg.Pool, settings: Settings) -> int:
 
 async def run_session_sweeper(engines: Engines) -> None:
     """Background task: sweep every minute, surviving database hiccups."""
-    while True:
-        try:
-            closed = await close_expired_sessions(engines.pool, engines.settings)
-            if closed:
-                log.info("teleconsultations closed by their window", extra={"count": closed})
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("teleconsultation sweep failed; retrying")
-        await asyncio.sleep(SWEEP_INTERVAL_S)
+    await sweep_forever(
+        lambda: close_expired_sessions(engines.pool, engines.settings),
+        SWEEP_INTERVAL_S,
+        "teleconsultations closed by their window",
+        log,
+    )
