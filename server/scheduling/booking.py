@@ -2,12 +2,15 @@
 
 Every transaction first bumps the doctor's availability version: the row lock serialises slot
 changes per doctor, so the grid / free checks and the insert see a stable agenda. The exclusion
-constraints stay the real guard (storage maps their violations to SlotTaken / PatientBusy).
+constraints stay the real guard (`overlaps_refused` maps their violations to SlotTaken /
+PatientBusy).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -22,6 +25,7 @@ from server.scheduling.access import Caller, require_action, require_party, reso
 from server.scheduling.appointments import encrypt_notes, render_appointment
 from server.scheduling.errors import (
     NotAcceptingNewPatients,
+    PatientBusy,
     SlotTaken,
     SlotUnavailable,
     TooLate,
@@ -39,6 +43,7 @@ from server.scheduling.slots import (
     without_busy,
 )
 from server.scheduling.state_machine import next_status
+from storage.errors import ConstraintViolation
 from storage.scheduling import appointments as store
 from storage.scheduling.parties import fetch_doctor, patient_exists
 from storage.scheduling.versions import bump_version
@@ -129,6 +134,17 @@ async def _check_new_patient(
         raise NotAcceptingNewPatients("This doctor only sees existing patients for this visit.")
 
 
+@contextmanager
+def overlaps_refused() -> Iterator[None]:
+    """The schema's exclusion constraints refused an overlap: say which, in the domain's words."""
+    try:
+        yield
+    except ConstraintViolation as exc:
+        if exc.constraint == store.DOCTOR_OVERLAP:
+            raise SlotTaken("This time was just taken; pick another slot.") from exc
+        raise PatientBusy("You already have an appointment overlapping this time.") from exc
+
+
 async def book_appointment(
     engines: Engines, principal: Principal, body: BookingRequest
 ) -> AppointmentOut:
@@ -157,25 +173,26 @@ async def book_appointment(
                     fee = reason.fee_override
                 held = settings.payments_required and fee > 0
                 expires = now + timedelta(seconds=settings.hold_ttl_s) if held else None
-                await store.insert_appointment(
-                    con,
-                    store.NewAppointment(
-                        id=appointment_id,
-                        doctor_id=doctor["id"],
-                        patient_id=patient_id,
-                        start=slot.start,
-                        end=slot.end,
-                        visit_type=slot.visit_type,
-                        status="held" if held else "scheduled",
-                        reason_id=reason.id if reason else None,
-                        location=slot.location,
-                        notes=encrypt_notes(cipher, appointment_id, body.notes),
-                        fee=fee,
-                        currency=doctor["currency"],
-                        hold_expires_at=expires,
-                        created_by=principal.user_id,
-                    ),
-                )
+                with overlaps_refused():
+                    await store.insert_appointment(
+                        con,
+                        store.NewAppointment(
+                            id=appointment_id,
+                            doctor_id=doctor["id"],
+                            patient_id=patient_id,
+                            start=slot.start,
+                            end=slot.end,
+                            visit_type=slot.visit_type,
+                            status="held" if held else "scheduled",
+                            reason_id=reason.id if reason else None,
+                            location=slot.location,
+                            notes=encrypt_notes(cipher, appointment_id, body.notes),
+                            fee=fee,
+                            currency=doctor["currency"],
+                            hold_expires_at=expires,
+                            created_by=principal.user_id,
+                        ),
+                    )
                 row = await store.fetch_appointment(con, appointment_id)
                 assert row is not None
                 slot_event = events.SLOT_HELD if held else events.SLOT_BOOKED
@@ -236,15 +253,16 @@ async def reschedule_appointment(
                 if slot.start == old["start_at"] and slot.visit_type == old["visit_type"]:
                     raise _field_error("start", "unchanged", "The appointment is already then.")
                 await ensure_free(con, availability, slot, exclude_id=appointment_id)
-                await store.move_appointment(
-                    con,
-                    appointment_id,
-                    slot.start,
-                    slot.end,
-                    slot.visit_type,
-                    slot.location,
-                    target,
-                )
+                with overlaps_refused():
+                    await store.move_appointment(
+                        con,
+                        appointment_id,
+                        slot.start,
+                        slot.end,
+                        slot.visit_type,
+                        slot.location,
+                        target,
+                    )
                 row = await store.fetch_appointment(con, appointment_id)
                 assert row is not None
                 previous = (old["start_at"], old["end_at"])

@@ -1,20 +1,22 @@
 """Appointments: the exclusion constraints are the double-booking guard; their violations become
-SlotTaken / PatientBusy here, so services never see driver errors."""
+ConstraintViolation(DOCTOR_OVERLAP / PATIENT_OVERLAP) here, so services never see driver errors."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from server.crypto import EncryptedField
-from server.scheduling.errors import PatientBusy, SlotTaken
-from server.scheduling.state_machine import ACTIVE
+from storage.errors import ConstraintViolation
 
-ACTIVE_STATUSES = list(ACTIVE)
+# The statuses the exclusion constraints of migration 0006 hold a time for.
+ACTIVE_STATUSES = ["held", "scheduled", "confirmed"]
+DOCTOR_OVERLAP = "appointments_no_doctor_overlap"
+PATIENT_OVERLAP = "appointments_no_patient_overlap"
 
 
 @dataclass(frozen=True)
@@ -28,23 +30,23 @@ class NewAppointment:
     status: str
     reason_id: uuid.UUID | None
     location: str
-    notes: EncryptedField | None
+    notes: Mapping[str, object] | None  # an encrypted field's JSON (server.crypto)
     fee: int
     currency: str
     hold_expires_at: datetime | None
     created_by: uuid.UUID | None
 
 
-def _overlap_error(exc: asyncpg.PostgresError) -> Exception:
-    if getattr(exc, "constraint_name", None) == "appointments_no_doctor_overlap":
-        return SlotTaken("This time was just taken; pick another slot.")
+def _overlap_error(exc: asyncpg.PostgresError) -> ConstraintViolation:
+    if getattr(exc, "constraint_name", None) == DOCTOR_OVERLAP:
+        return ConstraintViolation(DOCTOR_OVERLAP)
     # Patient overlap; also a deadlock, which only two racing overlapping bookings of one
     # patient (at two doctors) can produce here: both wait on each other's exclusion check.
-    return PatientBusy("You already have an appointment overlapping this time.")
+    return ConstraintViolation(PATIENT_OVERLAP)
 
 
 async def insert_appointment(con: asyncpg.Connection, new: NewAppointment) -> None:
-    """Insert; an overlap raises SlotTaken / PatientBusy and leaves the caller's transaction
+    """Insert; an overlap raises ConstraintViolation and leaves the caller's transaction
     aborted (no savepoint: two round trips saved per booking, and callers give up anyway)."""
     try:
         await con.execute(
@@ -155,7 +157,7 @@ async def set_status(
 async def update_details(
     con: asyncpg.Connection,
     appointment_id: uuid.UUID,
-    notes: EncryptedField | None,
+    notes: Mapping[str, object] | None,
     set_notes: bool,
     reason_id: uuid.UUID | None,
 ) -> None:
