@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     nats_url: str | None = None
     redis_url: str | None = None
+    # After Redis fails, rate limits count in this node's memory and Redis is tried again this
+    # often (server/ratelimit.py).
+    redis_retry_s: float = 5.0
     elasticsearch_url: str | None = None
 
     # One JetStream stream carries every domain event; tests use their own prefix to stay apart.

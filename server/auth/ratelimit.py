@@ -9,9 +9,9 @@ import math
 import time
 
 from limits import RateLimitItem, parse
-from limits.aio.strategies import MovingWindowRateLimiter
 
 from server.errors import RateLimited
+from server.ratelimit import Limiter
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +22,7 @@ def parse_limit(spec: str) -> RateLimitItem:
     return item
 
 
-async def enforce(
-    limiter: MovingWindowRateLimiter, spec: str, action: str, keys: dict[str, str]
-) -> None:
+async def enforce(limiter: Limiter, spec: str, action: str, keys: dict[str, str]) -> None:
     """Count one attempt against each key (e.g. {"ip": ..., "email": ...}), in order.
 
     The first exhausted key refuses the request (429 with Retry-After) and later keys are not
