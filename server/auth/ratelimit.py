@@ -22,6 +22,11 @@ def parse_limit(spec: str) -> RateLimitItem:
     return item
 
 
+def hashed(value: str) -> str:
+    # Emails and addresses are personal data and need not sit in Redis in clear.
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
 async def enforce(limiter: Limiter, spec: str, action: str, keys: dict[str, str]) -> None:
     """Count one attempt against each key (e.g. {"ip": ..., "email": ...}), in order.
 
@@ -30,8 +35,7 @@ async def enforce(limiter: Limiter, spec: str, action: str, keys: dict[str, str]
     """
     item = parse_limit(spec)
     for kind, value in keys.items():
-        # Hashed: emails and addresses are personal data and need not sit in Redis in clear.
-        key = hashlib.sha256(value.encode()).hexdigest()[:32]
+        key = hashed(value)
         if not await limiter.hit(item, "auth", action, kind, key):
             stats = await limiter.get_window_stats(item, "auth", action, kind, key)
             retry_after = max(1, math.ceil(stats.reset_time - time.time()))
