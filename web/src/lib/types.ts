@@ -91,6 +91,18 @@ export interface Appointment {
   /** Teleconsultations: when the video room opens and closes (the server's settings); null in person. */
   join_opens_at: string | null;
   join_closes_at: string | null;
+  /** In a doctor's agenda only: what the doctor may see of the patient (null elsewhere). */
+  patient?: AgendaPatient | null;
+}
+
+export interface AgendaPatient {
+  first_name: string;
+  last_name: string;
+  /** Null when unknown or when the doctor has no booked appointment with the patient. */
+  age: number | null;
+  phone: string | null;
+  first_visit: boolean;
+  erased: boolean;
 }
 
 export type AppointmentPage = Page<Appointment>;
