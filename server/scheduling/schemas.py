@@ -31,6 +31,12 @@ class SlotsPage(BaseModel):
         description="Apply live slot deltas whose availability_version is greater than this."
     )
     slots: list[SlotOut]
+    patient_cutoff_hours: float | None = Field(
+        default=None,
+        description="GET /appointments/slots/available: patients may cancel or move an "
+        "appointment online until this many hours before it (a slot closer than that cannot be "
+        "changed once booked).",
+    )
 
 
 class Parties(BaseModel):
