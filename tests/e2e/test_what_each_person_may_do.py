@@ -128,3 +128,29 @@ async def test_a_new_visit_reason_reaches_an_open_doctor_page_without_reload(
     )
 
     await expect(reason.locator("option", has_text="Sports check-up")).to_have_count(1)
+
+
+async def test_the_availability_editor_saves_again_with_a_time_off_and_keeps_the_location(
+    contexts: Contexts, demo: Demo
+) -> None:
+    hours = [{**rule, "location": "Cabinet"} for rule in OPEN_HOURS if rule["day_of_week"] <= 6]
+    off = {"kind": "time-off", "start_date": "2099-01-05", "note": "Congress"}
+    doctor = await demo.doctor("Editor", hours=hours, exceptions=[off])
+
+    page = await contexts.new_page()
+    await sign_in(page, doctor.account)
+    await page.goto("/availability")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_text("Saved.")).to_be_visible()
+    await page.get_by_role("button", name="Add opening hours").click()  # Monday 09:00-12:00
+    await page.get_by_role("button", name="Save").click()
+    overlap = "Weekly opening hours, row 7: overlaps Weekly opening hours, row 1"
+    await expect(page.get_by_role("listitem").filter(has_text=overlap)).to_be_visible()
+    await page.get_by_label("Day", exact=True).last.select_option("7")  # Sunday: free
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_text("Saved.")).to_be_visible()
+
+    saved = _check(await demo.http.get(f"/api/v1/doctors/{doctor.id}/availability"))
+    assert len(saved["rules"]) == len(hours) + 1
+    assert {rule["location"] for rule in saved["rules"]} == {"Cabinet"}
+    assert [e["note"] for e in saved["exceptions"]] == ["Congress"]
