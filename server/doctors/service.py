@@ -27,6 +27,7 @@ from server.doctors.schemas import (
     Specialization,
 )
 from server.errors import Forbidden, InvalidInput, NotFound
+from server.readonly import check_identity
 from storage import doctors as store
 from storage.errors import ConstraintViolation
 
@@ -149,6 +150,7 @@ async def update_doctor(
             raise DoctorNotFound("No such doctor.")
         if row["user_id"] != principal.user_id and not principal.is_admin:
             raise Forbidden("Only the doctor or an admin may edit this profile.")
+        check_identity(body, row)
         merged = {key: row[key] for key in store.DoctorFields.__annotations__} | changes
         merged["specializations"] = list(merged["specializations"])
         merged["languages"] = list(merged["languages"])

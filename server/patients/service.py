@@ -16,6 +16,7 @@ from server.patients import access
 from server.patients.errors import PatientExists, PatientNotFound
 from server.patients.events import emit_changed
 from server.patients.schemas import PatientCreate, PatientOut, PatientUpdate
+from server.readonly import check_identity
 from storage import doctors as doctor_store
 from storage import patients as store
 from storage.errors import ConstraintViolation
@@ -74,6 +75,7 @@ async def update_patient(
     async with access.granted(
         pool, principal, patient_id, "profile.update", request, for_update=True
     ) as (con, grant):
+        check_identity(body, grant.patient)
         current = {key: grant.patient[key] for key in store.PatientFields.__annotations__}
         await store.update_patient(con, patient_id, cast(store.PatientFields, current | changes))
         await emit_changed(con, PATIENT_UPDATED, patient_id, actor=str(principal.user_id))

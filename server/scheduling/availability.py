@@ -11,6 +11,7 @@ import asyncpg
 from server import clock
 from server.auth.principal import Principal
 from server.errors import NotFound
+from server.readonly import check_identity
 from server.scheduling.access import require_availability_editor
 from server.scheduling.availability_checks import CheckedAvailability, check_availability
 from server.scheduling.availability_schemas import (
@@ -71,6 +72,7 @@ async def replace_availability(
     """Replace rules, exceptions, reasons and settings in one transaction; bump the version."""
     async with pool.acquire() as con:
         doctor = await require_availability_editor(con, principal, doctor_id)
+        check_identity(body, {"doctor_id": doctor_id})
         async with con.transaction():
             version = await bump_version(con, doctor_id)
             checked = check_availability(body, await store.reason_ids(con, doctor_id))

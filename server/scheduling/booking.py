@@ -21,14 +21,13 @@ from server.auth.principal import Principal
 from server.crypto import FieldCipher
 from server.engines import Engines
 from server.errors import Forbidden, InvalidInput, NotFound
-from server.scheduling.access import Caller, require_action, require_party, resolve_caller
+from server.scheduling.access import Caller, require_party, resolve_caller
 from server.scheduling.appointments import encrypt_notes, render_appointment
 from server.scheduling.errors import (
     NotAcceptingNewPatients,
     PatientBusy,
     SlotTaken,
     SlotUnavailable,
-    TooLate,
 )
 from server.scheduling.events import appointment_payload, emit_appointment, emit_slot, slot_payload
 from server.scheduling.model import Availability, Slot, VisitReason, VisitType
@@ -42,7 +41,7 @@ from server.scheduling.slots import (
     reason_or_error,
     without_busy,
 )
-from server.scheduling.state_machine import next_status
+from server.scheduling.state_machine import Party, check_transition
 from storage.errors import ConstraintViolation
 from storage.scheduling import appointments as store
 from storage.scheduling.parties import fetch_doctor, patient_exists
@@ -205,17 +204,8 @@ async def book_appointment(
                 con, doctor, body.start, body.visit_type, body.reason_id
             )
             raise
-    return render_appointment(row, cipher, settings)
-
-
-def _check_patient_cutoff(engines: Engines, start: datetime, now: datetime) -> None:
-    cutoff = timedelta(hours=engines.settings.patient_cancel_cutoff_h)
-    if now > start - cutoff:
-        raise TooLate(
-            f"Patients can change an appointment until {cutoff.total_seconds() / 3600:g} h "
-            "before it; contact the practice.",
-            cutoff_hours=engines.settings.patient_cancel_cutoff_h,
-        )
+    party: Party = "admin" if principal.is_admin else "patient"
+    return render_appointment(row, cipher, settings, party)
 
 
 async def reschedule_appointment(
@@ -231,7 +221,6 @@ async def reschedule_appointment(
         caller = await resolve_caller(con, principal)
         current = await store.fetch_appointment(con, appointment_id)
         party = require_party(caller, current)
-        require_action(party, "reschedule")
         assert current is not None
         visit_type: VisitType = body.visit_type or current["visit_type"]
         doctor = await fetch_doctor(con, current["doctor_id"])
@@ -242,9 +231,8 @@ async def reschedule_appointment(
                 status = await store.lock_appointment(con, appointment_id)
                 old = await store.fetch_appointment(con, appointment_id)
                 assert status is not None and old is not None
-                target = next_status(status, "reschedule")
-                if party == "patient":
-                    _check_patient_cutoff(engines, old["start_at"], now)
+                cutoff = timedelta(hours=engines.settings.patient_cancel_cutoff_h)
+                target = check_transition("reschedule", party, status, old["start_at"], now, cutoff)
                 availability = await load_availability(con, doctor)
                 reason = kept_reason(availability, old)
                 slot = bookable_slot(
@@ -286,4 +274,4 @@ async def reschedule_appointment(
                 length_minutes=own_minutes(current),
             )
             raise
-    return render_appointment(row, FieldCipher(engines.settings), engines.settings)
+    return render_appointment(row, FieldCipher(engines.settings), engines.settings, party)

@@ -195,6 +195,41 @@ async def busy_periods(
     return [(r["s"], r["e"]) for r in rows]
 
 
+# list_appointments and agenda_appointment also read what a doctor's agenda shows of each patient
+# (cross-schema read of patients.patients, as the appointment_details view does), in the same
+# query: `patient_treated` is the rule of storage.patients.doctor_treats_patient (a booked, not
+# only held or cancelled, appointment with this doctor); `patient_seen_before` is a completed
+# appointment with this doctor before this one (so not a first visit).
+
+
+async def agenda_appointment(
+    con: asyncpg.Connection | asyncpg.Pool, appointment_id: uuid.UUID
+) -> asyncpg.Record | None:
+    """One appointment with what its doctor's agenda shows of the patient (live agenda events)."""
+    row: asyncpg.Record | None = await con.fetchrow(
+        """SELECT a.id, a.doctor_id, a.patient_id, a.start_at, a.end_at, a.visit_type,
+                  a.status, a.reason_id, a.reason_name, a.location, a.notes, a.fee, a.currency,
+                  a.hold_expires_at, a.cancelled_by, a.cancellation_reason, a.cancelled_at,
+                  a.created_at, a.updated_at, a.time_zone, a.doctor_user_id, a.patient_user_id,
+                  p.first_name AS patient_first_name, p.last_name AS patient_last_name,
+                  p.date_of_birth AS patient_date_of_birth, p.phone AS patient_phone,
+                  p.erased_at IS NOT NULL AS patient_erased,
+                  EXISTS (SELECT 1 FROM scheduling.appointments t
+                          WHERE t.doctor_id = a.doctor_id AND t.patient_id = a.patient_id
+                            AND t.status IN ('scheduled', 'confirmed', 'completed', 'no-show'))
+                      AS patient_treated,
+                  EXISTS (SELECT 1 FROM scheduling.appointments c
+                          WHERE c.doctor_id = a.doctor_id AND c.patient_id = a.patient_id
+                            AND c.status = 'completed' AND lower(c.period) < a.start_at)
+                      AS patient_seen_before
+            FROM scheduling.appointment_details a
+            JOIN patients.patients p ON p.id = a.patient_id
+            WHERE a.id = $1""",
+        appointment_id,
+    )
+    return row
+
+
 async def list_appointments(
     con: asyncpg.Connection | asyncpg.Pool,
     *,
@@ -208,16 +243,30 @@ async def list_appointments(
 ) -> tuple[list[asyncpg.Record], int]:
     """One page of appointments starting in [start, end), soonest first, and the total count."""
     rows = await con.fetch(
-        """SELECT count(*) OVER () AS total, id, doctor_id, patient_id, start_at, end_at,
-                  visit_type, status, reason_id, reason_name, location, notes, fee, currency,
-                  hold_expires_at, cancelled_by, cancellation_reason, cancelled_at, created_at,
-                  updated_at, time_zone, doctor_user_id, patient_user_id
-            FROM scheduling.appointment_details
-            WHERE ($1::uuid IS NULL OR patient_id = $1) AND ($2::uuid IS NULL OR doctor_id = $2)
-              AND ($3::timestamptz IS NULL OR start_at >= $3)
-              AND ($4::timestamptz IS NULL OR start_at < $4)
-              AND ($5::text[] IS NULL OR status = ANY($5))
-            ORDER BY start_at, id LIMIT $6 OFFSET $7""",
+        """SELECT count(*) OVER () AS total, a.id, a.doctor_id, a.patient_id, a.start_at,
+                  a.end_at, a.visit_type, a.status, a.reason_id, a.reason_name, a.location,
+                  a.notes, a.fee, a.currency,
+                  a.hold_expires_at, a.cancelled_by, a.cancellation_reason, a.cancelled_at,
+                  a.created_at, a.updated_at, a.time_zone, a.doctor_user_id, a.patient_user_id,
+                  p.first_name AS patient_first_name, p.last_name AS patient_last_name,
+                  p.date_of_birth AS patient_date_of_birth, p.phone AS patient_phone,
+                  p.erased_at IS NOT NULL AS patient_erased,
+                  EXISTS (SELECT 1 FROM scheduling.appointments t
+                          WHERE t.doctor_id = a.doctor_id AND t.patient_id = a.patient_id
+                            AND t.status IN ('scheduled', 'confirmed', 'completed', 'no-show'))
+                      AS patient_treated,
+                  EXISTS (SELECT 1 FROM scheduling.appointments c
+                          WHERE c.doctor_id = a.doctor_id AND c.patient_id = a.patient_id
+                            AND c.status = 'completed' AND lower(c.period) < a.start_at)
+                      AS patient_seen_before
+            FROM scheduling.appointment_details a
+            JOIN patients.patients p ON p.id = a.patient_id
+            WHERE ($1::uuid IS NULL OR a.patient_id = $1)
+              AND ($2::uuid IS NULL OR a.doctor_id = $2)
+              AND ($3::timestamptz IS NULL OR a.start_at >= $3)
+              AND ($4::timestamptz IS NULL OR a.start_at < $4)
+              AND ($5::text[] IS NULL OR a.status = ANY($5))
+            ORDER BY a.start_at, a.id LIMIT $6 OFFSET $7""",
         patient_id,
         doctor_id,
         start,
