@@ -1,7 +1,8 @@
 """/agenda: a doctor's own appointments as they change, and waiting-room news.
 
-The payload of each appointment.* event is the scheduling contract payload plus `event_id` and
-`occurred_at`; other domains add events with `Realtime.notify_agenda`.
+The payload of each appointment.* event is the scheduling contract payload plus `event_id`,
+`occurred_at` and `patient` (what the agenda shows of the patient, read when the event is sent:
+names stay out of the event bus); other domains add events with `Realtime.notify_agenda`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from realtime.base import Channel
 from realtime.protocol import AGENDA_NS
 from server.auth.principal import Principal
 from server.doctors.service import get_own_doctor
+from server.scheduling.service import agenda_view
 
 if TYPE_CHECKING:
     from realtime.hub import Realtime
@@ -49,10 +51,12 @@ class AgendaChannel(Channel):
 
 async def publish_appointment(hub: Realtime, envelope: Envelope) -> None:
     doctor_id = uuid.UUID(str(envelope.data["doctor_id"]))
+    appointment_id = uuid.UUID(str(envelope.data["appointment_id"]))
     payload = {
         **envelope.data,
         "event_id": str(envelope.id),
         "occurred_at": envelope.occurred_at.isoformat(),
+        "patient": await agenda_view(hub.engines.pool, appointment_id),
     }
     # Local sockets only: every node consumes the same event (see hub.py).
     await hub.sio.emit(

@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bus.relay import run_relay
 from realtime.hub import Realtime
@@ -156,6 +157,10 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
     # Added last runs first: the request id must exist before the body guard can answer.
     app.add_middleware(BodyGuardMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    if settings.trusted_proxies:
+        # Outermost: every layer (limits, sessions, audit, logs) sees the client a trusted proxy
+        # names; X-Forwarded-For from any other peer is ignored (uvicorn's own is off, cli.py).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.state.realtime = realtime
     app.mount("/socket.io", realtime.asgi)
     # Keep last: the browser app is mounted on "/" and would shadow anything added after it.

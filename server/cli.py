@@ -99,6 +99,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         log_config=None,
         ws="websockets",
         ws_per_message_deflate=False,
+        # X-Forwarded-For is believed only from MARKINI_TRUSTED_PROXIES (server.app), not from
+        # uvicorn's default of 127.0.0.1.
+        proxy_headers=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
     with data_dir_lock(settings):

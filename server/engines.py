@@ -8,11 +8,10 @@ from dataclasses import dataclass
 
 import asyncpg
 import redis.asyncio as aioredis
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
 
 from bus.embedded import embedded_nats
 from bus.nats import Bus, connect_bus
+from server.ratelimit import Limiter, open_redis
 from server.search.backend import open_search
 from server.settings import Settings
 from storage.embedded import embedded_postgres
@@ -29,7 +28,7 @@ class Engines:
     pool: asyncpg.Pool
     bus: Bus
     redis: aioredis.Redis | None
-    limiter: MovingWindowRateLimiter
+    limiter: Limiter  # on Redis when configured and reachable, else this node's memory
     search: SearchBackend  # doctor search: Elasticsearch, or PostgreSQL when none is set
 
 
@@ -55,13 +54,9 @@ async def open_engines(settings: Settings, stack: AsyncExitStack) -> Engines:
         )
     )
     redis: aioredis.Redis | None = None
-    storage: Storage
     if settings.redis_url:
-        redis = aioredis.from_url(settings.redis_url)
+        redis = open_redis(settings.redis_url)
         stack.push_async_callback(redis.aclose)
-        # limits defaults to coredis, which we do not install; redis-py is already here.
-        storage = RedisStorage(f"async+{settings.redis_url}", implementation="redispy")
-    else:
-        storage = MemoryStorage()
+    limiter = Limiter(settings.redis_url, settings.redis_retry_s)
     search = await open_search(settings, pool, stack)
-    return Engines(settings, pool, bus, redis, MovingWindowRateLimiter(storage), search)
+    return Engines(settings, pool, bus, redis, limiter, search)

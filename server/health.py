@@ -25,7 +25,10 @@ async def healthz() -> dict[str, str]:
     description=(
         "200 while PostgreSQL answers, 503 when it does not. NATS being away does not make a "
         "node unready (changes wait in the outbox and are published when it is back): its "
-        "state and the outbox lag are reported in `details`, and as metrics."
+        "state and the outbox lag are reported in `details`, and as metrics. Neither does "
+        "Redis (`MARKINI_REDIS_URL`): while it is unreachable, rate limits count on each node "
+        "alone and `details.rate_limits` says `per node (Redis unreachable)`; otherwise "
+        "`shared`."
     ),
     responses={503: {"description": "PostgreSQL is unreachable: take this node out"}},
 )
@@ -45,6 +48,10 @@ async def readyz(request: Request) -> JSONResponse:
     if checks["database"] == "ok":
         pending, age = await _outbox(engines, registry)
         details["outbox"] = {"pending": pending, "oldest_age_s": round(age, 3)}
+    if engines.settings.redis_url:
+        details["rate_limits"] = (
+            "shared" if engines.limiter.shared else "per node (Redis unreachable)"
+        )
     ready = checks["database"] == "ok"
     body = {"status": "ready" if ready else "not ready", "checks": checks, "details": details}
     return JSONResponse(body, status_code=200 if ready else 503)

@@ -37,6 +37,15 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+# Every 429 says when to come back (RFC 9110 10.2.3; rendered by `render_error`).
+RETRY_AFTER_HEADER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
+
 def problem_responses(
     descriptions: Mapping[int, str], *codes: int
 ) -> dict[int | str, dict[str, Any]]:
@@ -46,6 +55,7 @@ def problem_responses(
         code: {
             "description": descriptions[code],
             "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+            **({"headers": RETRY_AFTER_HEADER} if code == 429 else {}),
         }
         for code in codes or tuple(descriptions)
     }

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     nats_url: str | None = None
     redis_url: str | None = None
+    # After Redis fails, rate limits count in this node's memory and Redis is tried again this
+    # often (server/ratelimit.py).
+    redis_retry_s: float = 5.0
     elasticsearch_url: str | None = None
 
     # One JetStream stream carries every domain event; tests use their own prefix to stay apart.
@@ -59,7 +62,17 @@ class Settings(BaseSettings):
     data_keys: SecretStr = SecretStr("")
 
     max_body_bytes: int = 1_000_000
+    # Per address for unknown clients, per device for known ones (server/auth/throttle.py).
     login_rate_limit: str = "10/minute"
+    # Past this many recent failures on one account, unknown clients wait 1 s, 2 s, 4 s, ...
+    # (capped) after each further failure; known devices never wait for others' failures.
+    login_lockout_after: int = 5
+    login_lockout_max_s: int = 900
+    # Failures count towards those delays for this long after the first of them.
+    login_failure_window_s: int = 3600
+    # Proxies (IPs or CIDR networks, a JSON list) whose X-Forwarded-For and X-Forwarded-Proto are
+    # believed; from any other peer those headers are ignored. Default: none.
+    trusted_proxies: list[str] = []
     forgot_rate_limit: str = "5/minute"
     db_pool_max: int = 20
 

@@ -51,6 +51,12 @@ def check_join(
         raise SessionClosed(
             f"This consultation is closed (session {session_status}, appointment {parties.status})."
         )
+    check_window(parties, settings, now)
+    return role
+
+
+def check_window(parties: Parties, settings: Settings, now: datetime) -> None:
+    """OutsideJoinWindow (with `opens_at` / `closes_at`) unless `now` is inside the window."""
     opens, closes = join_window(parties, settings)
     if not opens <= now <= closes:
         when = "opens" if now < opens else "closed"
@@ -59,4 +65,3 @@ def check_join(
             opens_at=opens.isoformat(),
             closes_at=closes.isoformat(),
         )
-    return role

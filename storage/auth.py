@@ -208,9 +208,16 @@ async def revoke_user_sessions(db: Db, user_id: uuid.UUID) -> None:
 
 
 async def create_password_reset(
-    db: Db, email: str, token_hash: str, expires_at: datetime, subject: str, body: str
+    db: Db,
+    email: str,
+    token_hash: str,
+    expires_at: datetime,
+    message_id: uuid.UUID,
+    subject: str,
+    params: dict[str, Any],
 ) -> None:
-    """Store the reset and queue its email, or do nothing for an unknown address.
+    """Store the reset and queue its email (rendered at send time from `params`), or do nothing
+    for an unknown address.
 
     One statement either way, so a known and an unknown email cost the same round trip.
     """
@@ -221,14 +228,15 @@ async def create_password_reset(
                INSERT INTO auth.password_resets (token_hash, user_id, expires_at)
                SELECT $2, id, $3 FROM target
                RETURNING user_id)
-           INSERT INTO notify.outbox (channel, recipient, template, subject, body)
-           SELECT 'email', target.email, 'password-reset', $4, $5
+           INSERT INTO notify.outbox (id, channel, recipient, template, subject, params)
+           SELECT $4, 'email', target.email, 'password-reset', $5, $6
            FROM target JOIN reset ON reset.user_id = target.id""",
         email,
         token_hash,
         expires_at,
+        message_id,
         subject,
-        body,
+        params,
     )
 
 

@@ -8,7 +8,7 @@ from typing import TypedDict
 
 import asyncpg
 
-from server.doctors.errors import AlreadyReviewed, LicenseTaken, ProfileExists
+from storage.errors import ConstraintViolation
 
 
 class DoctorFields(TypedDict):
@@ -41,10 +41,11 @@ def _field_values(f: DoctorFields) -> list[object]:
     return [values[name] for name in DoctorFields.__annotations__]
 
 
-def _unique_violation(exc: asyncpg.UniqueViolationError) -> Exception:
-    if exc.constraint_name == "doctors_license_number_key":
-        return LicenseTaken("Another doctor already registered this license number.")
-    return ProfileExists("This user already has a doctor profile.")
+LICENSE_TAKEN = "doctors_license_number_key"  # else the one-profile-per-user key
+
+
+def _unique_violation(exc: asyncpg.UniqueViolationError) -> ConstraintViolation:
+    return ConstraintViolation(exc.constraint_name or "doctors_user_id_key")
 
 
 async def list_specializations(con: asyncpg.Connection) -> list[asyncpg.Record]:
@@ -197,7 +198,7 @@ async def insert_review(
             comment,
         )
     except asyncpg.UniqueViolationError as exc:
-        raise AlreadyReviewed("This appointment has already been reviewed.") from exc
+        raise ConstraintViolation(exc.constraint_name or "reviews_appointment_id_key") from exc
     return row
 
 

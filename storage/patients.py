@@ -9,7 +9,7 @@ from typing import Any, TypedDict
 
 import asyncpg
 
-from server.patients.errors import PatientExists
+from storage.errors import ConstraintViolation
 
 
 class PatientFields(TypedDict):
@@ -49,7 +49,7 @@ async def insert_patient(
             f["insurance_info"],
         )
     except asyncpg.UniqueViolationError as exc:
-        raise PatientExists("This account already has a patient profile.") from exc
+        raise ConstraintViolation(exc.constraint_name or "patients_user_id_key") from exc
     return patient_id
 
 

@@ -74,6 +74,7 @@ def cmd_test(args: argparse.Namespace) -> None:
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")
+    run(BIN / "lint-imports")  # the layers of pyproject.toml's [tool.importlinter]
     run(BIN / "pytest", *args.pytest_args)
     if not args.pytest_args:  # the whole suite ran at the real now: now the awkward instants
         run_at_awkward_instants(AWKWARD_INSTANTS)

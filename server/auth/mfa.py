@@ -15,7 +15,7 @@ import asyncpg
 import pyotp
 from pyotp.exceptions import OTPVerificationError
 
-from server.auth import sessions
+from server.auth import sessions, throttle
 from server.auth.errors import InvalidMfaCode, MfaAlreadyEnabled, MfaNotEnrolled
 from server.auth.principal import Principal
 from server.auth.ratelimit import enforce
@@ -50,7 +50,8 @@ def _normalise(code: str) -> str:
 
 
 async def _limit(engines: Engines, user_id: uuid.UUID) -> None:
-    # 10^6 TOTP codes: without a limit, 3 valid codes at a time fall to guessing in hours.
+    # 10^6 TOTP codes: without a limit, 3 valid codes at a time fall to guessing in hours. Here
+    # the caller is signed in already (confirm, disable); the sign-in step uses the throttle.
     await enforce(engines.limiter, engines.settings.login_rate_limit, "mfa", {"user": str(user_id)})
 
 
@@ -125,7 +126,9 @@ async def verify_login(
     user_id = decode_mfa_token(engines.settings, body.mfa_token)
     if user_id is None:
         raise Unauthenticated("The sign-in step expired or is invalid; sign in again.")
-    await _limit(engines, user_id)
+    device = throttle.known_device(engines.settings, client.device_cookie, user_id)
+    attempt = throttle.Attempt("mfa", str(user_id), client.ip_address or "unknown", device)
+    await throttle.before_attempt(engines, attempt)
     async with engines.pool.acquire() as con, con.transaction():
         record = await store.mfa_secret_for_update(con, user_id)
         accepted = (
@@ -134,6 +137,7 @@ async def verify_login(
             and await _accept_code(engines, con, user_id, record, body.code)
         )
     if not accepted:
+        await throttle.failed(engines, attempt)
         raise InvalidMfaCode(INVALID_CODE)
     user = await store.user_by_id(engines.pool, user_id)
     if user is None or not user.is_active or not user.mfa_enabled:

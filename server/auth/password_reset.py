@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import timedelta
 
 from server import clock
@@ -14,6 +15,7 @@ from server.auth.sessions import ClientInfo
 from server.auth.tokens import hash_token, new_opaque_token
 from server.engines import Engines
 from server.errors import InvalidInput
+from server.notifications.render import password_reset_params
 from storage import auth as store
 
 log = logging.getLogger(__name__)
@@ -24,15 +26,6 @@ RESET_SUBJECT = "Reset your Markini password"
 CHANGED_SUBJECT = "Your Markini password was changed"
 
 
-def _reset_email(link: str, ttl_s: int) -> str:
-    return (
-        "Someone (hopefully you) asked to reset your Markini password.\n\n"
-        f"Choose a new password here: {link}\n\n"
-        f"The link works once and expires in {max(1, ttl_s // 60)} minutes. "
-        "If you did not ask for it, ignore this email: your password stays as it is.\n"
-    )
-
-
 async def forgot_password(engines: Engines, email: str, client: ClientInfo) -> Accepted:
     settings = engines.settings
     await enforce(
@@ -41,17 +34,19 @@ async def forgot_password(engines: Engines, email: str, client: ClientInfo) -> A
         "forgot",
         {"ip": client.ip_address or "unknown", "email": email},
     )
-    # The token and the email are made either way, and one statement stores them only if the
-    # account exists, so both cases cost the same work and one round trip.
+    # The token and the message are made either way, and one statement stores them only if the
+    # account exists, so both cases cost the same work and one round trip. The outbox keeps the
+    # token sealed; the link is rendered at send time (server.notifications.render).
     token = new_opaque_token()
-    link = f"{settings.public_url.rstrip('/')}/reset-password?token={token}"
+    message_id = uuid.uuid4()
     await store.create_password_reset(
         engines.pool,
         email,
         hash_token(token),
         clock.now() + timedelta(seconds=settings.reset_token_ttl_s),
+        message_id,
         RESET_SUBJECT,
-        _reset_email(link, settings.reset_token_ttl_s),
+        password_reset_params(settings, message_id, token, settings.reset_token_ttl_s),
     )
     return Accepted(detail=FORGOT_ANSWER)
 

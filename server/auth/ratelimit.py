@@ -9,9 +9,9 @@ import math
 import time
 
 from limits import RateLimitItem, parse
-from limits.aio.strategies import MovingWindowRateLimiter
 
 from server.errors import RateLimited
+from server.ratelimit import Limiter
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +22,12 @@ def parse_limit(spec: str) -> RateLimitItem:
     return item
 
 
-async def enforce(
-    limiter: MovingWindowRateLimiter, spec: str, action: str, keys: dict[str, str]
-) -> None:
+def hashed(value: str) -> str:
+    # Emails and addresses are personal data and need not sit in Redis in clear.
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+async def enforce(limiter: Limiter, spec: str, action: str, keys: dict[str, str]) -> None:
     """Count one attempt against each key (e.g. {"ip": ..., "email": ...}), in order.
 
     The first exhausted key refuses the request (429 with Retry-After) and later keys are not
@@ -32,8 +35,7 @@ async def enforce(
     """
     item = parse_limit(spec)
     for kind, value in keys.items():
-        # Hashed: emails and addresses are personal data and need not sit in Redis in clear.
-        key = hashlib.sha256(value.encode()).hexdigest()[:32]
+        key = hashed(value)
         if not await limiter.hit(item, "auth", action, kind, key):
             stats = await limiter.get_window_stats(item, "auth", action, kind, key)
             retry_after = max(1, math.ceil(stats.reset_time - time.time()))

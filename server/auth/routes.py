@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from server.auth import mfa, password_reset, service
+from server.auth import mfa, password_reset, service, throttle
 from server.auth.principal import Principal, current_principal
 from server.auth.schemas import (
     Accepted,
@@ -43,8 +43,20 @@ _PROBLEMS: dict[int, str] = {
     413: "Request body too large",
     415: "Request body is not JSON",
     422: "Invalid fields (see `errors`)",
-    429: "Too many attempts (see the Retry-After header)",
+    429: "Too many attempts: wait the seconds the `Retry-After` header gives",
 }
+
+_THROTTLE = (
+    "Wrong attempts are throttled without locking the owner out. A complete sign-in sets the "
+    "`markini_device` cookie (HttpOnly, path `/api/v1/auth`, one year): from a client holding "
+    "it, attempts on that account count on their own window (`MARKINI_LOGIN_RATE_LIMIT`, 10 a "
+    "minute) and others' failures never delay them. Other clients are limited per address "
+    "(the same limit, over every account they try) and share the account's recent failures: "
+    "after `MARKINI_LOGIN_LOCKOUT_AFTER` (5) of them, each further failure makes them wait 1 s, "
+    "2 s, 4 s, ... up to `MARKINI_LOGIN_LOCKOUT_MAX_S` (900 s). A refused attempt answers 429 "
+    "with `Retry-After` (seconds) and is not checked. X-Forwarded-For is believed only from "
+    "`MARKINI_TRUSTED_PROXIES`."
+)
 
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -52,9 +64,13 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 def _client(request: Request) -> ClientInfo:
-    # The direct peer: behind a proxy, uvicorn's --proxy-headers puts the real client here.
+    # The direct peer, or the client a trusted proxy names (MARKINI_TRUSTED_PROXIES, server.app).
     host = request.client.host if request.client else None
-    return ClientInfo(ip_address=host, user_agent=request.headers.get("user-agent"))
+    return ClientInfo(
+        ip_address=host,
+        user_agent=request.headers.get("user-agent"),
+        device_cookie=request.cookies.get(throttle.DEVICE_COOKIE),
+    )
 
 
 def _no_store(response: Response) -> None:
@@ -80,6 +96,7 @@ async def register(
 @router.post(
     "/login",
     summary="Sign in; returns tokens, or an MFA challenge when two-factor is on",
+    description=_THROTTLE,
     responses=problems(*_BODY, 401, 429),
 )
 async def login(
@@ -89,12 +106,16 @@ async def login(
     engines: Engines = Depends(get_engines),
 ) -> TokenResponse | MfaChallenge:
     _no_store(response)
-    return await service.login(engines, body, _client(request))
+    result = await service.login(engines, body, _client(request))
+    if isinstance(result, TokenResponse):
+        throttle.set_device_cookie(response, engines.settings, result.user.id)
+    return result
 
 
 @router.post(
     "/verify-mfa",
     summary="Second sign-in step: exchange the mfa_token and a TOTP or recovery code for tokens",
+    description=_THROTTLE,
     responses=problems(*_BODY, 401, 429),
 )
 async def verify_mfa(
@@ -104,7 +125,9 @@ async def verify_mfa(
     engines: Engines = Depends(get_engines),
 ) -> TokenResponse:
     _no_store(response)
-    return await mfa.verify_login(engines, body, _client(request))
+    tokens = await mfa.verify_login(engines, body, _client(request))
+    throttle.set_device_cookie(response, engines.settings, tokens.user.id)
+    return tokens
 
 
 @router.post(

@@ -10,12 +10,11 @@ import asyncpg
 
 from bus.events import USER_REGISTERED
 from bus.outbox import emit
-from server.auth import sessions
+from server.auth import sessions, throttle
 from server.auth.errors import EmailTaken, InvalidCredentials
 from server.auth.events import UserRegistered, user_subject
 from server.auth.passwords import hash_password, needs_rehash, password_errors, verify_password
 from server.auth.principal import Principal, Role
-from server.auth.ratelimit import enforce
 from server.auth.schemas import (
     LoginRequest,
     MfaChallenge,
@@ -86,16 +85,14 @@ async def login(
 ) -> TokenResponse | MfaChallenge:
     """Check the password; open a session, or ask for the second factor first."""
     settings = engines.settings
-    await enforce(
-        engines.limiter,
-        settings.login_rate_limit,
-        "login",
-        {"ip": client.ip_address or "unknown", "email": body.email},
-    )
     user = await store.user_by_email(engines.pool, body.email)
+    device = throttle.known_device(settings, client.device_cookie, user.id if user else None)
+    attempt = throttle.Attempt("login", body.email, client.ip_address or "unknown", device)
+    await throttle.before_attempt(engines, attempt)
     # Unknown emails still pay for one argon2 verification: same answer, similar time.
     matched = await verify_password(user.password_hash if user else None, body.password)
     if user is None or not matched or not user.is_active:
+        await throttle.failed(engines, attempt)
         raise InvalidCredentials(INVALID_CREDENTIALS)
     if needs_rehash(user.password_hash):
         await store.update_password_hash(engines.pool, user.id, await hash_password(body.password))

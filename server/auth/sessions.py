@@ -33,6 +33,7 @@ USER_AGENT_MAX = 512
 class ClientInfo:
     ip_address: str | None
     user_agent: str | None
+    device_cookie: str | None = None  # server.auth.throttle: known devices are never locked out
 
 
 def user_out(user: store.UserRecord) -> UserOut:

@@ -15,13 +15,14 @@ import asyncpg
 from bus.events import DOCTOR_REVIEWED
 from bus.outbox import emit
 from server.auth.principal import Principal
-from server.doctors.errors import DoctorNotFound, ReviewNotAllowed
+from server.doctors.errors import AlreadyReviewed, DoctorNotFound, ReviewNotAllowed
 from server.doctors.events import DoctorReviewed, subject
 from server.doctors.schemas import ReviewCreate, ReviewOut, ReviewPosted, ReviewsPage
 from server.doctors.service import is_visible
 from server.errors import Forbidden
 from storage import doctors as store
 from storage import patients as patient_store
+from storage.errors import ConstraintViolation
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,12 @@ async def post_review(
             raise ReviewNotAllowed(
                 "Only a patient whose appointment with this doctor is completed may review it."
             )
-        review = await store.insert_review(
-            con, doctor_id, patient_id, body.appointment_id, body.rating, body.comment
-        )
+        try:
+            review = await store.insert_review(
+                con, doctor_id, patient_id, body.appointment_id, body.rating, body.comment
+            )
+        except ConstraintViolation as exc:  # one review per appointment
+            raise AlreadyReviewed("This appointment has already been reviewed.") from exc
         tally = await store.refresh_rating(con, doctor_id)
         average = float(tally["rating"])
         await emit(

@@ -18,6 +18,8 @@ from pydantic import (
     model_validator,
 )
 
+from server.readonly import ReadOnly, read_only_fields
+
 VerificationStatus = Literal["unverified", "verified", "rejected"]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -112,6 +114,14 @@ class DoctorUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    id: ReadOnly
+    user_id: ReadOnly
+    verification_status: ReadOnly
+    verified_at: ReadOnly
+    rating: ReadOnly
+    total_reviews: ReadOnly
+    created_at: ReadOnly
+    updated_at: ReadOnly
     first_name: Name | None = None
     last_name: Name | None = None
     specializations: Specializations | None = None
@@ -133,15 +143,14 @@ class DoctorUpdate(BaseModel):
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> DoctorUpdate:
-        nulls = [
-            name for name in self.model_fields_set - NULLABLE_FIELDS if getattr(self, name) is None
-        ]
+        editable = self.model_fields_set - NULLABLE_FIELDS - read_only_fields(DoctorUpdate)
+        nulls = [name for name in editable if getattr(self, name) is None]
         if nulls:
             raise ValueError(f"these fields cannot be null: {', '.join(sorted(nulls))}")
         return self
 
     def changes(self) -> dict[str, Any]:
-        values = self.model_dump(include=self.model_fields_set)
+        values = self.model_dump(include=self.model_fields_set - read_only_fields(DoctorUpdate))
         if values.get("profile_image_url") is not None:
             values["profile_image_url"] = str(self.profile_image_url)
         return values

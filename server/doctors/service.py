@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import cast
 
 import asyncpg
@@ -15,7 +17,7 @@ import asyncpg
 from bus.events import DOCTOR_CREATED, DOCTOR_UPDATED, DOCTOR_VERIFIED
 from server.auth import service as auth_service
 from server.auth.principal import Principal
-from server.doctors.errors import DoctorNotFound
+from server.doctors.errors import DoctorNotFound, LicenseTaken, ProfileExists
 from server.doctors.events import emit_changed
 from server.doctors.schemas import (
     DoctorCreate,
@@ -25,7 +27,9 @@ from server.doctors.schemas import (
     Specialization,
 )
 from server.errors import Forbidden, InvalidInput, NotFound
+from server.readonly import check_identity
 from storage import doctors as store
+from storage.errors import ConstraintViolation
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +90,26 @@ async def list_specializations(pool: asyncpg.Pool) -> list[Specialization]:
     return [Specialization.model_validate(dict(r)) for r in rows]
 
 
+@contextmanager
+def _profile_conflicts() -> Iterator[None]:
+    """The schema's unique keys refused a profile: say which, in the domain's words."""
+    try:
+        yield
+    except ConstraintViolation as exc:
+        if exc.constraint == store.LICENSE_TAKEN:
+            raise LicenseTaken("Another doctor already registered this license number.") from exc
+        raise ProfileExists("This user already has a doctor profile.") from exc
+
+
 async def create_doctor(pool: asyncpg.Pool, principal: Principal, body: DoctorCreate) -> DoctorOut:
     fields = body.model_dump(exclude={"user_id"})
     fields["profile_image_url"] = str(body.profile_image_url) if body.profile_image_url else None
     async with pool.acquire() as con, con.transaction():
         owner = await auth_service.profile_owner(con, principal, body.user_id, "doctor")
         await _check_specializations(con, body.specializations)
-        doctor_id = (await store.insert_doctor(con, owner, cast(store.DoctorFields, fields)))["id"]
+        with _profile_conflicts():
+            inserted = await store.insert_doctor(con, owner, cast(store.DoctorFields, fields))
+        doctor_id = inserted["id"]
         await emit_changed(con, DOCTOR_CREATED, doctor_id, actor=str(principal.user_id))
         created = await _current(con, doctor_id)
     log.info("doctor created", extra={"doctor_id": str(doctor_id)})
@@ -133,6 +150,7 @@ async def update_doctor(
             raise DoctorNotFound("No such doctor.")
         if row["user_id"] != principal.user_id and not principal.is_admin:
             raise Forbidden("Only the doctor or an admin may edit this profile.")
+        check_identity(body, row)
         merged = {key: row[key] for key in store.DoctorFields.__annotations__} | changes
         merged["specializations"] = list(merged["specializations"])
         merged["languages"] = list(merged["languages"])
@@ -143,7 +161,8 @@ async def update_doctor(
             )
         if "specializations" in changes:
             await _check_specializations(con, merged["specializations"])
-        await store.update_doctor(con, doctor_id, cast(store.DoctorFields, merged))
+        with _profile_conflicts():
+            await store.update_doctor(con, doctor_id, cast(store.DoctorFields, merged))
         relicensed = merged["license_number"] != row["license_number"]
         if relicensed and not principal.is_admin and row["verification_status"] != "unverified":
             # Verification vouched for the old license: a new one must be checked again.

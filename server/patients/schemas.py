@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from server import clock
+from server.readonly import ReadOnly, read_only_fields
 
 Gender = Literal["female", "male", "other", "undisclosed"]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -78,6 +79,10 @@ class PatientUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    id: ReadOnly
+    user_id: ReadOnly
+    created_at: ReadOnly
+    updated_at: ReadOnly
     first_name: Name | None = None
     last_name: Name | None = None
     date_of_birth: PastDate | None = None
@@ -88,13 +93,14 @@ class PatientUpdate(BaseModel):
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> PatientUpdate:
-        nulls = [n for n in self.model_fields_set - NULLABLE_FIELDS if getattr(self, n) is None]
+        editable = self.model_fields_set - NULLABLE_FIELDS - read_only_fields(PatientUpdate)
+        nulls = [n for n in editable if getattr(self, n) is None]
         if nulls:
             raise ValueError(f"these fields cannot be null: {', '.join(sorted(nulls))}")
         return self
 
     def changes(self) -> dict[str, Any]:
-        return self.model_dump(include=self.model_fields_set)
+        return self.model_dump(include=self.model_fields_set - read_only_fields(PatientUpdate))
 
 
 class PatientOut(BaseModel):

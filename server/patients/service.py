@@ -13,11 +13,13 @@ from bus.events import PATIENT_CREATED, PATIENT_DELETED, PATIENT_UPDATED
 from server.auth import service as auth_service
 from server.auth.principal import Principal
 from server.patients import access
-from server.patients.errors import PatientNotFound
+from server.patients.errors import PatientExists, PatientNotFound
 from server.patients.events import emit_changed
 from server.patients.schemas import PatientCreate, PatientOut, PatientUpdate
+from server.readonly import check_identity
 from storage import doctors as doctor_store
 from storage import patients as store
+from storage.errors import ConstraintViolation
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,10 @@ async def create_patient(
     fields = body.model_dump(exclude={"user_id"})
     async with pool.acquire() as con, con.transaction():
         owner = await auth_service.profile_owner(con, principal, body.user_id, "patient")
-        patient_id = await store.insert_patient(con, owner, cast(store.PatientFields, fields))
+        try:
+            patient_id = await store.insert_patient(con, owner, cast(store.PatientFields, fields))
+        except ConstraintViolation as exc:  # the one profile per account
+            raise PatientExists("This account already has a patient profile.") from exc
         await emit_changed(con, PATIENT_CREATED, patient_id, actor=str(principal.user_id))
         row = await store.get_patient(con, patient_id)
     assert row is not None
@@ -70,6 +75,7 @@ async def update_patient(
     async with access.granted(
         pool, principal, patient_id, "profile.update", request, for_update=True
     ) as (con, grant):
+        check_identity(body, grant.patient)
         current = {key: grant.patient[key] for key in store.PatientFields.__annotations__}
         await store.update_patient(con, patient_id, cast(store.PatientFields, current | changes))
         await emit_changed(con, PATIENT_UPDATED, patient_id, actor=str(principal.user_id))

@@ -7,25 +7,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Literal
 
 import asyncpg
 
 from server.auth.principal import Principal
 from server.errors import Forbidden, NotFound
+from server.scheduling.state_machine import ACTION_PARTIES, Party
 from storage.scheduling.parties import doctor_id_for_user, fetch_doctor, patient_id_for_user
-
-Party = Literal["patient", "doctor", "admin"]
-
-# Who may ask for which action on an appointment they take part in.
-ACTION_PARTIES: dict[str, frozenset[Party]] = {
-    "cancel": frozenset({"patient", "doctor", "admin"}),
-    "reschedule": frozenset({"patient", "doctor", "admin"}),
-    "update": frozenset({"patient", "doctor", "admin"}),
-    "confirm": frozenset({"doctor", "admin"}),
-    "complete": frozenset({"doctor", "admin"}),
-    "no_show": frozenset({"doctor", "admin"}),
-}
 
 
 @dataclass(frozen=True)

@@ -4,23 +4,35 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import asyncpg
 from starlette.requests import HTTPConnection
 
 from bus import events
+from server import clock
 from server.audit.service import record_access
 from server.auth.principal import Principal
 from server.crypto import EncryptedField, FieldCipher
 from server.engines import Engines
 from server.errors import Forbidden, InvalidInput, NotFound
-from server.scheduling.access import require_action, require_party, resolve_caller
+from server.scheduling.access import Caller, party_of, require_action, require_party, resolve_caller
 from server.scheduling.errors import TransitionRefused
 from server.scheduling.events import appointment_payload, emit_appointment
-from server.scheduling.schemas import AppointmentOut, AppointmentPage, AppointmentUpdate, Parties
+from server.scheduling.schemas import (
+    AgendaPatient,
+    AppointmentOut,
+    AppointmentPage,
+    AppointmentUpdate,
+    Parties,
+)
 from server.scheduling.slots import load_availability, zone_of
-from server.scheduling.state_machine import allowed_transitions, is_active
+from server.scheduling.state_machine import (
+    Party,
+    allowed_transitions,
+    is_active,
+    refused_transitions,
+)
 from server.settings import Settings
 from server.teleconsult.window import join_window
 from storage.scheduling import appointments as store
@@ -44,10 +56,36 @@ def encrypt_notes(
     return cipher.encrypt(notes, appointment_id.bytes) if notes else None
 
 
+def agenda_patient(row: asyncpg.Record, today: date) -> AgendaPatient:
+    """The patient columns of storage's agenda queries, as the doctor may see them."""
+    treated = row["patient_treated"] and not row["patient_erased"]
+    born: date | None = row["patient_date_of_birth"]
+    age = None
+    if treated and born is not None:
+        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return AgendaPatient(
+        first_name=row["patient_first_name"],
+        last_name=row["patient_last_name"],
+        age=age,
+        phone=row["patient_phone"] if treated else None,
+        first_visit=not row["patient_seen_before"],
+        erased=row["patient_erased"],
+    )
+
+
 def render_appointment(
-    row: asyncpg.Record, cipher: FieldCipher, settings: Settings
+    row: asyncpg.Record,
+    cipher: FieldCipher,
+    settings: Settings,
+    party: Party | None,
+    *,
+    with_patient: bool = False,
 ) -> AppointmentOut:
+    """The appointment as `party` sees it: what that caller may do with it now included."""
     zone = zone_of(row["time_zone"])
+    now = clock.now()
+    cutoff = timedelta(hours=settings.patient_cancel_cutoff_h)
+    moment = (party, row["status"], row["start_at"], now, cutoff)
     notes = cipher.decrypt(row["notes"], row["id"].bytes) if row["notes"] else ""
     # The video room's window comes from the server's settings, never from a client constant.
     opens = closes = None
@@ -73,9 +111,14 @@ def render_appointment(
         cancellation_reason=row["cancellation_reason"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
-        allowed_transitions=allowed_transitions(row["status"]),
+        allowed_transitions=allowed_transitions(*moment),
+        refused_transitions=refused_transitions(*moment),
+        patient_cutoff_at=(row["start_at"] - cutoff).astimezone(zone)
+        if party == "patient" and is_active(row["status"])
+        else None,
         join_opens_at=opens.astimezone(zone) if opens else None,
         join_closes_at=closes.astimezone(zone) if closes else None,
+        patient=agenda_patient(row, now.astimezone(zone).date()) if with_patient else None,
     )
 
 
@@ -110,13 +153,13 @@ async def get_appointment(
         caller = await resolve_caller(con, principal)
         row = await store.fetch_appointment(con, appointment_id)
     try:
-        require_party(caller, row)
+        party = require_party(caller, row)
     except NotFound:
         await _audit_read(engines, principal, "appointment.read", resource, request, 404)
         raise
     assert row is not None
     await _audit_read(engines, principal, "appointment.read", resource, request)
-    return render_appointment(row, FieldCipher(engines.settings), engines.settings)
+    return render_appointment(row, FieldCipher(engines.settings), engines.settings, party)
 
 
 async def update_appointment(
@@ -126,18 +169,15 @@ async def update_appointment(
     cipher = FieldCipher(engines.settings)
     async with engines.pool.acquire() as con:
         caller = await resolve_caller(con, principal)
-        require_action(
-            require_party(caller, await store.fetch_appointment(con, appointment_id)), "update"
-        )
+        party = require_party(caller, await store.fetch_appointment(con, appointment_id))
+        require_action(party, "update")
         async with con.transaction():
             status = await store.lock_appointment(con, appointment_id)
             row = await store.fetch_appointment(con, appointment_id)
             assert status is not None and row is not None
             if not is_active(status):
                 raise TransitionRefused(
-                    f"An appointment that is {status} can no longer be edited.",
-                    status,
-                    allowed_transitions(status),
+                    f"An appointment that is {status} can no longer be edited.", status, []
                 )
             if body.reason_id is not None:
                 await _check_new_reason(con, row, body.reason_id)
@@ -155,7 +195,7 @@ async def update_appointment(
             await emit_appointment(
                 con, events.APPOINTMENT_UPDATED, appointment_payload(row, version), caller.actor
             )
-    return render_appointment(row, cipher, engines.settings)
+    return render_appointment(row, cipher, engines.settings, party)
 
 
 async def _check_new_reason(
@@ -199,7 +239,9 @@ async def list_for_patient(
         elif caller.patient_id != patient_id:
             await _audit_read(engines, principal, "appointments.list", resource, request, 403)
             raise Forbidden("You can only list your own appointments.")
-        return await _page(con, engines, query, patient_id=patient_id, doctor_id=doctor_filter)
+        return await _page(
+            con, engines, caller, query, patient_id=patient_id, doctor_id=doctor_filter
+        )
 
 
 async def list_for_doctor(
@@ -219,16 +261,20 @@ async def list_for_doctor(
         elif caller.doctor_id != doctor_id:
             await _audit_read(engines, principal, "agenda.list", resource, request, 403)
             raise Forbidden("You can only list your own agenda.")
-        return await _page(con, engines, query, patient_id=None, doctor_id=doctor_id)
+        return await _page(
+            con, engines, caller, query, patient_id=None, doctor_id=doctor_id, with_patients=True
+        )
 
 
 async def _page(
     con: asyncpg.Connection,
     engines: Engines,
+    caller: Caller,
     query: ListQuery,
     *,
     patient_id: uuid.UUID | None,
     doctor_id: uuid.UUID | None,
+    with_patients: bool = False,
 ) -> AppointmentPage:
     rows, total = await store.list_appointments(
         con,
@@ -242,7 +288,12 @@ async def _page(
     )
     cipher = FieldCipher(engines.settings)
     return AppointmentPage(
-        items=[render_appointment(r, cipher, engines.settings) for r in rows],
+        items=[
+            render_appointment(
+                r, cipher, engines.settings, party_of(caller, r), with_patient=with_patients
+            )
+            for r in rows
+        ],
         total=total,
         limit=query.limit,
         offset=query.offset,
@@ -265,3 +316,12 @@ async def appointment_parties(pool: asyncpg.Pool, appointment_id: uuid.UUID) -> 
         visit_type=row["visit_type"],
         status=row["status"],
     )
+
+
+async def agenda_view(pool: asyncpg.Pool, appointment_id: uuid.UUID) -> dict[str, object] | None:
+    """For the live agenda: the appointment's patient as its doctor's agenda shows it (JSON)."""
+    row = await store.agenda_appointment(pool, appointment_id)
+    if row is None:
+        return None
+    today = clock.now().astimezone(zone_of(row["time_zone"])).date()
+    return agenda_patient(row, today).model_dump(mode="json")

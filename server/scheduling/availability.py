@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from datetime import timedelta
 
 import asyncpg
@@ -10,6 +11,7 @@ import asyncpg
 from server import clock
 from server.auth.principal import Principal
 from server.errors import NotFound
+from server.readonly import check_identity
 from server.scheduling.access import require_availability_editor
 from server.scheduling.availability_checks import CheckedAvailability, check_availability
 from server.scheduling.availability_schemas import (
@@ -24,7 +26,7 @@ from server.scheduling.availability_schemas import (
 from server.scheduling.events import emit_availability
 from server.scheduling.model import Availability
 from server.scheduling.schemas import SlotsPage
-from server.scheduling.slots import check_range, free_slots, render, zone_of
+from server.scheduling.slots import check_range, free_slots, load_availability, render, zone_of
 from storage.scheduling import availability as store
 from storage.scheduling.parties import fetch_doctor
 from storage.scheduling.versions import bump_version, current_version
@@ -34,7 +36,7 @@ PREVIEW_DEFAULT_RANGE = timedelta(days=14)
 
 async def _read(con: asyncpg.Connection, doctor: asyncpg.Record) -> AvailabilityOut:
     doctor_id = doctor["id"]
-    stored = await store.fetch_availability(con, doctor_id)
+    stored = await load_availability(con, doctor, past_exceptions=True)
     return AvailabilityOut(
         doctor_id=doctor_id,
         time_zone=doctor["time_zone"],
@@ -70,13 +72,14 @@ async def replace_availability(
     """Replace rules, exceptions, reasons and settings in one transaction; bump the version."""
     async with pool.acquire() as con:
         doctor = await require_availability_editor(con, principal, doctor_id)
+        check_identity(body, {"doctor_id": doctor_id})
         async with con.transaction():
             version = await bump_version(con, doctor_id)
             checked = check_availability(body, await store.reason_ids(con, doctor_id))
-            await store.replace_rules(con, doctor_id, checked.rules)
-            await store.replace_exceptions(con, doctor_id, checked.exceptions)
-            await store.save_reasons(con, doctor_id, checked.reasons)
-            await store.save_settings(con, doctor_id, checked.settings)
+            await store.replace_rules(con, doctor_id, [asdict(r) for r in checked.rules])
+            await store.replace_exceptions(con, doctor_id, [asdict(e) for e in checked.exceptions])
+            await store.save_reasons(con, doctor_id, [asdict(r) for r in checked.reasons])
+            await store.save_settings(con, doctor_id, asdict(checked.settings))
             await emit_availability(con, doctor_id, version, str(principal.user_id))
             return await _read(con, doctor)
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from server.readonly import ReadOnly
 from server.scheduling.model import (
     DEFAULT_BUFFER_MINUTES,
     DEFAULT_MAX_HORIZON_DAYS,
@@ -59,6 +60,7 @@ class WeeklyRuleIn(BaseModel):
     __doc__ = f"Opening hours every week. {WINDOW_TIMES}"
     model_config = ConfigDict(extra="forbid")
 
+    id: ReadOnly
     day_of_week: int = Field(
         ge=1, le=7, description="ISO 8601: 1 = Monday ... 7 = Sunday; the day the window starts."
     )
@@ -75,6 +77,7 @@ class DateExceptionIn(BaseModel):
     __doc__ = f"Time off, or extra opening hours, on a range of dates. {WINDOW_TIMES}"
     model_config = ConfigDict(extra="forbid")
 
+    id: ReadOnly
     kind: ExceptionKind
     start_date: date
     end_date: date | None = Field(None, description="Inclusive; defaults to start_date.")
@@ -116,6 +119,9 @@ class AvailabilityIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    doctor_id: ReadOnly
+    time_zone: ReadOnly
+    availability_version: ReadOnly
     rules: list[WeeklyRuleIn] = Field(max_length=100)
     exceptions: list[DateExceptionIn] = Field(default_factory=list, max_length=366)
     reasons: list[VisitReasonIn] = Field(default_factory=list, max_length=50)

@@ -2,12 +2,15 @@
 
 Every transaction first bumps the doctor's availability version: the row lock serialises slot
 changes per doctor, so the grid / free checks and the insert see a stable agenda. The exclusion
-constraints stay the real guard (storage maps their violations to SlotTaken / PatientBusy).
+constraints stay the real guard (`overlaps_refused` maps their violations to SlotTaken /
+PatientBusy).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -18,13 +21,13 @@ from server.auth.principal import Principal
 from server.crypto import FieldCipher
 from server.engines import Engines
 from server.errors import Forbidden, InvalidInput, NotFound
-from server.scheduling.access import Caller, require_action, require_party, resolve_caller
+from server.scheduling.access import Caller, require_party, resolve_caller
 from server.scheduling.appointments import encrypt_notes, render_appointment
 from server.scheduling.errors import (
     NotAcceptingNewPatients,
+    PatientBusy,
     SlotTaken,
     SlotUnavailable,
-    TooLate,
 )
 from server.scheduling.events import appointment_payload, emit_appointment, emit_slot, slot_payload
 from server.scheduling.model import Availability, Slot, VisitReason, VisitType
@@ -38,7 +41,8 @@ from server.scheduling.slots import (
     reason_or_error,
     without_busy,
 )
-from server.scheduling.state_machine import next_status
+from server.scheduling.state_machine import Party, check_transition
+from storage.errors import ConstraintViolation
 from storage.scheduling import appointments as store
 from storage.scheduling.parties import fetch_doctor, patient_exists
 from storage.scheduling.versions import bump_version
@@ -129,6 +133,17 @@ async def _check_new_patient(
         raise NotAcceptingNewPatients("This doctor only sees existing patients for this visit.")
 
 
+@contextmanager
+def overlaps_refused() -> Iterator[None]:
+    """The schema's exclusion constraints refused an overlap: say which, in the domain's words."""
+    try:
+        yield
+    except ConstraintViolation as exc:
+        if exc.constraint == store.DOCTOR_OVERLAP:
+            raise SlotTaken("This time was just taken; pick another slot.") from exc
+        raise PatientBusy("You already have an appointment overlapping this time.") from exc
+
+
 async def book_appointment(
     engines: Engines, principal: Principal, body: BookingRequest
 ) -> AppointmentOut:
@@ -157,25 +172,26 @@ async def book_appointment(
                     fee = reason.fee_override
                 held = settings.payments_required and fee > 0
                 expires = now + timedelta(seconds=settings.hold_ttl_s) if held else None
-                await store.insert_appointment(
-                    con,
-                    store.NewAppointment(
-                        id=appointment_id,
-                        doctor_id=doctor["id"],
-                        patient_id=patient_id,
-                        start=slot.start,
-                        end=slot.end,
-                        visit_type=slot.visit_type,
-                        status="held" if held else "scheduled",
-                        reason_id=reason.id if reason else None,
-                        location=slot.location,
-                        notes=encrypt_notes(cipher, appointment_id, body.notes),
-                        fee=fee,
-                        currency=doctor["currency"],
-                        hold_expires_at=expires,
-                        created_by=principal.user_id,
-                    ),
-                )
+                with overlaps_refused():
+                    await store.insert_appointment(
+                        con,
+                        store.NewAppointment(
+                            id=appointment_id,
+                            doctor_id=doctor["id"],
+                            patient_id=patient_id,
+                            start=slot.start,
+                            end=slot.end,
+                            visit_type=slot.visit_type,
+                            status="held" if held else "scheduled",
+                            reason_id=reason.id if reason else None,
+                            location=slot.location,
+                            notes=encrypt_notes(cipher, appointment_id, body.notes),
+                            fee=fee,
+                            currency=doctor["currency"],
+                            hold_expires_at=expires,
+                            created_by=principal.user_id,
+                        ),
+                    )
                 row = await store.fetch_appointment(con, appointment_id)
                 assert row is not None
                 slot_event = events.SLOT_HELD if held else events.SLOT_BOOKED
@@ -188,17 +204,8 @@ async def book_appointment(
                 con, doctor, body.start, body.visit_type, body.reason_id
             )
             raise
-    return render_appointment(row, cipher, settings)
-
-
-def _check_patient_cutoff(engines: Engines, start: datetime, now: datetime) -> None:
-    cutoff = timedelta(hours=engines.settings.patient_cancel_cutoff_h)
-    if now > start - cutoff:
-        raise TooLate(
-            f"Patients can change an appointment until {cutoff.total_seconds() / 3600:g} h "
-            "before it; contact the practice.",
-            cutoff_hours=engines.settings.patient_cancel_cutoff_h,
-        )
+    party: Party = "admin" if principal.is_admin else "patient"
+    return render_appointment(row, cipher, settings, party)
 
 
 async def reschedule_appointment(
@@ -214,7 +221,6 @@ async def reschedule_appointment(
         caller = await resolve_caller(con, principal)
         current = await store.fetch_appointment(con, appointment_id)
         party = require_party(caller, current)
-        require_action(party, "reschedule")
         assert current is not None
         visit_type: VisitType = body.visit_type or current["visit_type"]
         doctor = await fetch_doctor(con, current["doctor_id"])
@@ -225,9 +231,8 @@ async def reschedule_appointment(
                 status = await store.lock_appointment(con, appointment_id)
                 old = await store.fetch_appointment(con, appointment_id)
                 assert status is not None and old is not None
-                target = next_status(status, "reschedule")
-                if party == "patient":
-                    _check_patient_cutoff(engines, old["start_at"], now)
+                cutoff = timedelta(hours=engines.settings.patient_cancel_cutoff_h)
+                target = check_transition("reschedule", party, status, old["start_at"], now, cutoff)
                 availability = await load_availability(con, doctor)
                 reason = kept_reason(availability, old)
                 slot = bookable_slot(
@@ -236,15 +241,16 @@ async def reschedule_appointment(
                 if slot.start == old["start_at"] and slot.visit_type == old["visit_type"]:
                     raise _field_error("start", "unchanged", "The appointment is already then.")
                 await ensure_free(con, availability, slot, exclude_id=appointment_id)
-                await store.move_appointment(
-                    con,
-                    appointment_id,
-                    slot.start,
-                    slot.end,
-                    slot.visit_type,
-                    slot.location,
-                    target,
-                )
+                with overlaps_refused():
+                    await store.move_appointment(
+                        con,
+                        appointment_id,
+                        slot.start,
+                        slot.end,
+                        slot.visit_type,
+                        slot.location,
+                        target,
+                    )
                 row = await store.fetch_appointment(con, appointment_id)
                 assert row is not None
                 previous = (old["start_at"], old["end_at"])
@@ -268,4 +274,4 @@ async def reschedule_appointment(
                 length_minutes=own_minutes(current),
             )
             raise
-    return render_appointment(row, FieldCipher(engines.settings), engines.settings)
+    return render_appointment(row, FieldCipher(engines.settings), engines.settings, party)

@@ -6,14 +6,13 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
 from server import clock
 from server.audit.context import describe_for_audit
 from server.auth.principal import Principal, current_principal, optional_principal
-from server.deps import get_engines, get_pool
+from server.deps import get_engines
 from server.engines import Engines
 from server.errors import InvalidInput
 from server.problems import problem_responses
@@ -83,11 +82,11 @@ async def available_slots(
         " counts as free and slots take its length (what POST /{id}/reschedule accepts).",
     ),
     principal: Principal | None = Depends(optional_principal),
-    pool: asyncpg.Pool = Depends(get_pool),
+    engines: Engines = Depends(get_engines),
 ) -> SlotsPage:
     start = from_ or clock.now()
-    return await service.list_available_slots(
-        pool,
+    page = await service.list_available_slots(
+        engines.pool,
         doctor_id,
         start,
         to or start + DEFAULT_SLOT_RANGE,
@@ -96,6 +95,8 @@ async def available_slots(
         principal=principal,
         excluding_appointment_id=excluding_appointment_id,
     )
+    page.patient_cutoff_hours = engines.settings.patient_cancel_cutoff_h
+    return page
 
 
 @router.post(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -30,6 +31,12 @@ class SlotsPage(BaseModel):
         description="Apply live slot deltas whose availability_version is greater than this."
     )
     slots: list[SlotOut]
+    patient_cutoff_hours: float | None = Field(
+        default=None,
+        description="GET /appointments/slots/available: patients may cancel or move an "
+        "appointment online until this many hours before it (a slot closer than that cannot be "
+        "changed once booked).",
+    )
 
 
 class Parties(BaseModel):
@@ -90,6 +97,22 @@ class AppointmentUpdate(BaseModel):
         return self
 
 
+class AgendaPatient(BaseModel):
+    """What a doctor's agenda shows of an appointment's patient (read with the appointment)."""
+
+    first_name: str
+    last_name: str
+    age: int | None = Field(
+        description="Whole years today in the doctor's zone; null when unknown, or when the "
+        "doctor has no booked appointment with this patient (only held or cancelled ones)."
+    )
+    phone: str | None = Field(description="Null as for `age`, or when the patient gave none.")
+    first_visit: bool = Field(
+        description="No completed appointment with this doctor before this one."
+    )
+    erased: bool = Field(description="The patient's data was erased (GDPR): the name is a stub.")
+
+
 class AppointmentOut(BaseModel):
     id: uuid.UUID
     doctor_id: uuid.UUID
@@ -110,7 +133,21 @@ class AppointmentOut(BaseModel):
     cancellation_reason: str | None
     created_at: datetime
     updated_at: datetime
-    allowed_transitions: list[str]
+    allowed_transitions: list[str] = Field(
+        description="What the caller may do now (role, status, clock and the patients' cut-off "
+        "considered): any of confirm, reschedule, cancel, complete, no_show."
+    )
+    refused_transitions: dict[str, Literal["not_started", "cutoff"]] = Field(
+        default_factory=dict,
+        description="Actions the status allows this caller but the clock does not, with why: "
+        "`not_started` (complete, no_show before the start), `cutoff` (a patient's cancel or "
+        "reschedule past `patient_cutoff_at`).",
+    )
+    patient_cutoff_at: datetime | None = Field(
+        default=None,
+        description="To the patient of an active appointment: until when they may cancel or "
+        "move it online (start minus the server's patient_cancel_cutoff_h).",
+    )
     join_opens_at: datetime | None = Field(
         default=None,
         description="Teleconsultations: when its parties may first join the video room (start "
@@ -120,6 +157,11 @@ class AppointmentOut(BaseModel):
         default=None,
         description="Teleconsultations: when joining closes (end plus the server's "
         "consult_grace_s); null for in-person visits.",
+    )
+    patient: AgendaPatient | None = Field(
+        default=None,
+        description="In a doctor's agenda (GET /doctor/{doctor_id}) only: what the doctor may "
+        "see of the patient; null elsewhere.",
     )
 
 

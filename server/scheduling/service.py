@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from server.scheduling.appointments import (
     ListQuery,
+    agenda_view,
     appointment_parties,
     get_appointment,
     list_for_doctor,
@@ -29,6 +30,7 @@ __all__ = [
     "ListQuery",
     "Parties",
     "SlotsPage",
+    "agenda_view",
     "appointment_parties",
     "book_appointment",
     "get_appointment",

@@ -18,7 +18,16 @@ from server.auth.principal import Principal
 from server.errors import InvalidInput, NotFound, Unauthenticated
 from server.scheduling.access import require_party, resolve_caller
 from server.scheduling.grid import candidate_slots
-from server.scheduling.model import VISIT_TYPES, Availability, Slot, VisitReason, VisitType
+from server.scheduling.model import (
+    VISIT_TYPES,
+    Availability,
+    DateException,
+    DoctorSettings,
+    Slot,
+    VisitReason,
+    VisitType,
+    WeeklyRule,
+)
 from server.scheduling.schemas import SlotsPage
 from storage.scheduling import appointments as appointment_store
 from storage.scheduling import availability as availability_store
@@ -41,17 +50,23 @@ def zone_of(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-async def load_availability(con: asyncpg.Connection, doctor: asyncpg.Record) -> Availability:
+async def load_availability(
+    con: asyncpg.Connection, doctor: asyncpg.Record, *, past_exceptions: bool = False
+) -> Availability:
+    """The doctor's availability as domain types; exceptions that ended before yesterday only
+    with `past_exceptions` (the editor shows them, slots never need them)."""
     zone = zone_of(doctor["time_zone"])
     yesterday = clock.now().astimezone(zone).date() - timedelta(days=1)
-    stored = await availability_store.fetch_availability(con, doctor["id"], yesterday)
+    stored = await availability_store.fetch_availability(
+        con, doctor["id"], None if past_exceptions else yesterday
+    )
     return Availability(
         doctor["id"],
         zone,
-        tuple(stored.rules),
-        tuple(stored.exceptions),
-        tuple(stored.reasons),
-        stored.settings,
+        tuple(WeeklyRule(**r) for r in stored.rules),
+        tuple(DateException(**e) for e in stored.exceptions),
+        tuple(VisitReason(**{**r, "visit_types": tuple(r["visit_types"])}) for r in stored.reasons),
+        DoctorSettings(**stored.settings) if stored.settings else DoctorSettings(),
     )
 
 

@@ -8,16 +8,25 @@
 
 An expired hold becomes `cancelled` with cancelled_by = "system" (the contract's status list has
 no `expired`). completed, cancelled and no-show are final.
+
+`refusal` is the one rule of who may do what when (role, status, clock, cut-off): both the
+`allowed_transitions` of an API answer and the enforcement of an action ask it, so they never
+disagree.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Literal
 
-from server.scheduling.errors import TransitionRefused
+from server.errors import Forbidden, MarkiniError
+from server.scheduling.errors import TooLate, TransitionRefused
 
 Status = Literal["held", "scheduled", "confirmed", "completed", "cancelled", "no-show"]
 Action = Literal["pay", "confirm", "cancel", "expire", "reschedule", "complete", "no_show"]
+Party = Literal["patient", "doctor", "admin"]
+# Why an action is not open to this caller now.
+Refusal = Literal["role", "status", "not_started", "cutoff"]
 
 STATUSES: tuple[Status, ...] = (
     "held",
@@ -52,23 +61,106 @@ TRANSITIONS: dict[str, dict[str, Status]] = {
 # Actions only other domains or the system perform (payments, the sweeper); never offered to
 # API callers as allowed_transitions.
 _INTERNAL: frozenset[str] = frozenset({"pay", "expire"})
+OFFERED: tuple[Action, ...] = ("confirm", "reschedule", "cancel", "complete", "no_show")
+
+# Who may ask for which action on an appointment they take part in.
+ACTION_PARTIES: dict[str, frozenset[Party]] = {
+    "cancel": frozenset({"patient", "doctor", "admin"}),
+    "reschedule": frozenset({"patient", "doctor", "admin"}),
+    "update": frozenset({"patient", "doctor", "admin"}),
+    "confirm": frozenset({"doctor", "admin"}),
+    "complete": frozenset({"doctor", "admin"}),
+    "no_show": frozenset({"doctor", "admin"}),
+}
+# Only what happened can be completed or missed.
+_AFTER_START: frozenset[str] = frozenset({"complete", "no_show"})
+# What a patient may do only until the cut-off before the appointment (a hold is let go any time).
+_PATIENT_CUTOFF: frozenset[str] = frozenset({"cancel", "reschedule"})
 
 
-def allowed_transitions(status: str) -> list[str]:
-    """Actions an API caller may attempt from `status` (role rules apply on top)."""
-    return [a for a in TRANSITIONS.get(status, {}) if a not in _INTERNAL]
+def refusal(
+    action: Action,
+    party: Party | None,
+    status: str,
+    start: datetime,
+    now: datetime,
+    cutoff: timedelta,
+) -> Refusal | None:
+    """Why `party` (None: the system itself) may not do `action` now, or None when it may."""
+    if party is not None and party not in ACTION_PARTIES.get(action, frozenset()):
+        return "role"
+    if action not in TRANSITIONS.get(status, {}):
+        return "status"
+    if action in _AFTER_START and now < start:
+        return "not_started"
+    if action in _PATIENT_CUTOFF and party == "patient" and status != "held":
+        if now > start - cutoff:
+            return "cutoff"
+    return None
 
 
-def next_status(status: str, action: Action) -> Status:
-    """The status `action` leads to, or TransitionRefused naming what is allowed instead."""
-    target = TRANSITIONS.get(status, {}).get(action)
-    if target is None:
-        raise TransitionRefused(
-            f"An appointment that is {status} cannot be {_PAST[action]}.",
-            status,
-            allowed_transitions(status),
+def allowed_transitions(
+    party: Party | None, status: str, start: datetime, now: datetime, cutoff: timedelta
+) -> list[str]:
+    """What this caller may do now: the actions `refusal` lets through."""
+    return [a for a in OFFERED if refusal(a, party, status, start, now, cutoff) is None]
+
+
+def refused_transitions(
+    party: Party | None, status: str, start: datetime, now: datetime, cutoff: timedelta
+) -> dict[str, Refusal]:
+    """Actions the status allows but the clock does not (yet or any more), with why."""
+    found = {a: refusal(a, party, status, start, now, cutoff) for a in OFFERED}
+    return {a: r for a, r in found.items() if r in ("not_started", "cutoff")}
+
+
+def check_transition(
+    action: Action,
+    party: Party | None,
+    status: str,
+    start: datetime,
+    now: datetime,
+    cutoff: timedelta,
+) -> Status:
+    """The status `action` leads to; raises the refusal (403 role, 409 otherwise)."""
+    why = refusal(action, party, status, start, now, cutoff)
+    if why is not None:
+        raise refusal_error(action, why, party, status, start, now, cutoff)
+    return TRANSITIONS[status][action]
+
+
+def refusal_error(
+    action: Action,
+    why: Refusal,
+    party: Party | None,
+    status: str,
+    start: datetime,
+    now: datetime,
+    cutoff: timedelta,
+) -> MarkiniError:
+    allowed = allowed_transitions(party, status, start, now, cutoff)
+    hours = cutoff.total_seconds() / 3600
+    if why == "role":
+        return Forbidden(f"Only the doctor or an admin can {action.replace('_', '-')} this.")
+    if why == "cutoff":
+        verb = "cancel" if action == "cancel" else "change"
+        return TooLate(
+            f"Patients can {verb} an appointment until {hours:g} h before it; contact the "
+            "practice.",
+            cutoff_hours=hours,
+            current_status=status,
+            allowed_transitions=allowed,
         )
-    return target
+    if why == "not_started":
+        return TransitionRefused(
+            "An appointment can be completed or marked as a no-show once it has started.",
+            status,
+            allowed,
+            reason="not_started",
+        )
+    return TransitionRefused(
+        f"An appointment that is {status} cannot be {_PAST[action]}.", status, allowed
+    )
 
 
 def is_active(status: str) -> bool:

@@ -7,7 +7,7 @@ availability version first (that row lock is always taken before the appointment
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
 
@@ -17,12 +17,11 @@ from server.auth.principal import Principal
 from server.crypto import FieldCipher
 from server.engines import Engines
 from server.errors import NotFound
-from server.scheduling.access import Party, require_action, require_party, resolve_caller
+from server.scheduling.access import require_party, resolve_caller
 from server.scheduling.appointments import render_appointment
-from server.scheduling.errors import TooLate, TransitionRefused
 from server.scheduling.events import appointment_payload, emit_appointment, emit_slot, slot_payload
 from server.scheduling.schemas import AppointmentOut
-from server.scheduling.state_machine import Action, allowed_transitions, next_status
+from server.scheduling.state_machine import Action, Party, check_transition
 from storage.scheduling import appointments as store
 from storage.scheduling.versions import bump_version, current_version
 
@@ -39,27 +38,7 @@ SLOT_EVENT: dict[str, str] = {
     "cancel": events.SLOT_RELEASED,
     "expire": events.SLOT_RELEASED,
 }
-# Only what happened can be completed or missed.
-_AFTER_START: frozenset[str] = frozenset({"complete", "no_show"})
 HOLD_EXPIRED = "hold expired"
-
-
-def _check_timing(
-    action: Action, party: Party | None, row: asyncpg.Record, now: datetime, cutoff: timedelta
-) -> None:
-    if action in _AFTER_START and now < row["start_at"]:
-        raise TransitionRefused(
-            "An appointment can be completed or marked as a no-show once it has started.",
-            row["status"],
-            allowed_transitions(row["status"]),
-        )
-    if action == "cancel" and party == "patient" and row["status"] != "held":
-        if now > row["start_at"] - cutoff:
-            raise TooLate(
-                f"Patients can cancel until {cutoff.total_seconds() / 3600:g} h before the "
-                "appointment; contact the practice.",
-                cutoff_hours=cutoff.total_seconds() / 3600,
-            )
 
 
 async def apply_transition(
@@ -80,8 +59,7 @@ async def apply_transition(
     row = await store.fetch_appointment(con, appointment_id)
     if status is None or row is None:
         return None
-    target = next_status(status, action)
-    _check_timing(action, party, row, clock.now(), cutoff)
+    target = check_transition(action, party, status, row["start_at"], clock.now(), cutoff)
     cancelled_by = ("system" if action == "expire" else party) if target == "cancelled" else None
     await store.set_status(
         con, appointment_id, target, cancelled_by, HOLD_EXPIRED if action == "expire" else reason
@@ -112,7 +90,6 @@ async def transition(
         caller = await resolve_caller(con, principal)
         current = await store.fetch_appointment(con, appointment_id)
         party = require_party(caller, current)
-        require_action(party, action)
         assert current is not None
         async with con.transaction():
             row = await apply_transition(
@@ -127,7 +104,7 @@ async def transition(
             )
     if row is None:
         raise NotFound("No such appointment.")
-    return render_appointment(row, FieldCipher(engines.settings), engines.settings)
+    return render_appointment(row, FieldCipher(engines.settings), engines.settings, party)
 
 
 async def mark_hold_paid(

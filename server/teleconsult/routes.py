@@ -29,9 +29,9 @@ router = APIRouter(prefix="/api/v1/teleconsultation", tags=["teleconsultation"])
 _R: dict[int, str] = {
     401: "Not signed in.",
     403: (
-        "A party asking for the other party's part (only the doctor opens a session; admins "
-        "read but never join) or outside the joining window (`opens_at`, `closes_at`). "
-        "Refusals are audited."
+        "A party asking for the other party's part (admins read but never join) or outside "
+        "the joining window (`opens_at`, `closes_at`; the patient opening a session too). "
+        "Join refusals are audited."
     ),
     404: (
         "No such session or appointment, or the caller is not one of its parties (answered "
@@ -50,7 +50,10 @@ def _pick(*codes: int) -> dict[int | str, dict[str, Any]]:
     "/session",
     response_model=SessionOut,
     status_code=201,
-    summary="Open the session of a teleconsultation appointment (its doctor; idempotent)",
+    summary=(
+        "Open the session of a teleconsultation appointment (idempotent): its doctor at any "
+        "time, its patient inside the joining window"
+    ),
     responses={200: {"description": "The session already existed."}, **_pick(401, 403, 404, 409)},
 )
 async def create_session(

@@ -1,7 +1,8 @@
 """Teleconsultation rules: open a session, read it, hand out join tokens, start and end it.
 
 Design: docs/realtime.md ("Signaling (/consult)"). Sessions are created when a teleconsultation
-appointment is confirmed (server/teleconsult/consumer.py) or on demand by its doctor. A session
+appointment is confirmed (server/teleconsult/consumer.py), or on demand by its doctor (any time)
+or its patient (inside the joining window, e.g. for an appointment still unconfirmed). A session
 becomes active when the doctor admits the patient from the waiting room (signaling/calls.py).
 """
 
@@ -37,7 +38,7 @@ from server.teleconsult.schemas import (
     SessionEnd,
     SessionOut,
 )
-from signaling.access import call_role, check_join, join_window
+from signaling.access import call_role, check_join, check_window, join_window
 from signaling.protocol import polite
 from signaling.recorder import recorders_of
 from signaling.rooms import announce_ended
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RESOURCE = "teleconsultation_session"
+# A held appointment is not paid yet; once paid it is scheduled (confirmed by the doctor or not).
+OPENABLE_APPOINTMENT = frozenset({"scheduled", "confirmed"})
 # 192 random bits: a room id cannot be guessed, and says nothing about who meets.
 ROOM_ID_BYTES = 24
 
@@ -100,14 +103,17 @@ async def create_session(
     parties = await appointment_parties(engines.pool, appointment_id)
     if parties is None:
         raise NotFound("No such appointment.")
-    if principal.user_id == parties.patient_user_id:
-        raise WrongParty("Only the appointment's doctor opens its consultation.")
-    if principal.user_id != parties.doctor_user_id and not principal.is_admin:
+    is_patient = principal.user_id == parties.patient_user_id
+    if not is_patient and principal.user_id != parties.doctor_user_id and not principal.is_admin:
         raise NotAParty("No such appointment.")
     if parties.visit_type != "teleconsultation":
         raise NotTeleconsultation("This appointment is an in-person visit.")
-    if parties.status not in ("scheduled", "confirmed"):
+    if parties.status not in OPENABLE_APPOINTMENT:
         raise SessionClosed(f"The appointment is {parties.status}.")
+    if is_patient:
+        # Unconfirmed bookings have no session yet: the patient opens it on arrival, so the
+        # waiting room (and the doctor's agenda) sees them at once; only inside the window.
+        check_window(parties, engines.settings, clock.now())
     row, created = await ensure_session(engines.pool, appointment_id, parties.doctor_id)
     return render(row, parties, engines.settings), created
 
@@ -254,16 +260,18 @@ async def end_session(
         ended = await store.mark_ended(
             con, session_id, status, principal.user_id, body.reason, clock.now()
         )
-        sids: list[str] = []
         if ended is not None:
             await emit_ended(con, ended, parties.patient_id, str(principal.user_id))
-            sids = await store.clear_presence(con, session_id)
+            await store.clear_presence(con, session_id)
     if ended is None:  # someone else ended it meanwhile
         current = await store.session_by_id(engines.pool, session_id)
         assert current is not None
         return render(current, parties, engines.settings)
     out = render(ended, parties, engines.settings)
-    news = out.model_dump(mode="json", include={"status", "ended_at", "duration_s", "end_reason"})
-    await announce_ended(realtime, sids, {"session_id": str(session_id), **news})
+    news = out.model_dump(
+        mode="json",
+        include={"appointment_id", "status", "ended_at", "duration_s", "end_reason"},
+    )
+    await announce_ended(realtime, parties.appointment_id, {"session_id": str(session_id), **news})
     await recorders_of(realtime).stop_session(session_id)
     return out

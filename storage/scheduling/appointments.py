@@ -1,20 +1,22 @@
 """Appointments: the exclusion constraints are the double-booking guard; their violations become
-SlotTaken / PatientBusy here, so services never see driver errors."""
+ConstraintViolation(DOCTOR_OVERLAP / PATIENT_OVERLAP) here, so services never see driver errors."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from server.crypto import EncryptedField
-from server.scheduling.errors import PatientBusy, SlotTaken
-from server.scheduling.state_machine import ACTIVE
+from storage.errors import ConstraintViolation
 
-ACTIVE_STATUSES = list(ACTIVE)
+# The statuses the exclusion constraints of migration 0006 hold a time for.
+ACTIVE_STATUSES = ["held", "scheduled", "confirmed"]
+DOCTOR_OVERLAP = "appointments_no_doctor_overlap"
+PATIENT_OVERLAP = "appointments_no_patient_overlap"
 
 
 @dataclass(frozen=True)
@@ -28,23 +30,23 @@ class NewAppointment:
     status: str
     reason_id: uuid.UUID | None
     location: str
-    notes: EncryptedField | None
+    notes: Mapping[str, object] | None  # an encrypted field's JSON (server.crypto)
     fee: int
     currency: str
     hold_expires_at: datetime | None
     created_by: uuid.UUID | None
 
 
-def _overlap_error(exc: asyncpg.PostgresError) -> Exception:
-    if getattr(exc, "constraint_name", None) == "appointments_no_doctor_overlap":
-        return SlotTaken("This time was just taken; pick another slot.")
+def _overlap_error(exc: asyncpg.PostgresError) -> ConstraintViolation:
+    if getattr(exc, "constraint_name", None) == DOCTOR_OVERLAP:
+        return ConstraintViolation(DOCTOR_OVERLAP)
     # Patient overlap; also a deadlock, which only two racing overlapping bookings of one
     # patient (at two doctors) can produce here: both wait on each other's exclusion check.
-    return PatientBusy("You already have an appointment overlapping this time.")
+    return ConstraintViolation(PATIENT_OVERLAP)
 
 
 async def insert_appointment(con: asyncpg.Connection, new: NewAppointment) -> None:
-    """Insert; an overlap raises SlotTaken / PatientBusy and leaves the caller's transaction
+    """Insert; an overlap raises ConstraintViolation and leaves the caller's transaction
     aborted (no savepoint: two round trips saved per booking, and callers give up anyway)."""
     try:
         await con.execute(
@@ -155,7 +157,7 @@ async def set_status(
 async def update_details(
     con: asyncpg.Connection,
     appointment_id: uuid.UUID,
-    notes: EncryptedField | None,
+    notes: Mapping[str, object] | None,
     set_notes: bool,
     reason_id: uuid.UUID | None,
 ) -> None:
@@ -193,6 +195,41 @@ async def busy_periods(
     return [(r["s"], r["e"]) for r in rows]
 
 
+# list_appointments and agenda_appointment also read what a doctor's agenda shows of each patient
+# (cross-schema read of patients.patients, as the appointment_details view does), in the same
+# query: `patient_treated` is the rule of storage.patients.doctor_treats_patient (a booked, not
+# only held or cancelled, appointment with this doctor); `patient_seen_before` is a completed
+# appointment with this doctor before this one (so not a first visit).
+
+
+async def agenda_appointment(
+    con: asyncpg.Connection | asyncpg.Pool, appointment_id: uuid.UUID
+) -> asyncpg.Record | None:
+    """One appointment with what its doctor's agenda shows of the patient (live agenda events)."""
+    row: asyncpg.Record | None = await con.fetchrow(
+        """SELECT a.id, a.doctor_id, a.patient_id, a.start_at, a.end_at, a.visit_type,
+                  a.status, a.reason_id, a.reason_name, a.location, a.notes, a.fee, a.currency,
+                  a.hold_expires_at, a.cancelled_by, a.cancellation_reason, a.cancelled_at,
+                  a.created_at, a.updated_at, a.time_zone, a.doctor_user_id, a.patient_user_id,
+                  p.first_name AS patient_first_name, p.last_name AS patient_last_name,
+                  p.date_of_birth AS patient_date_of_birth, p.phone AS patient_phone,
+                  p.erased_at IS NOT NULL AS patient_erased,
+                  EXISTS (SELECT 1 FROM scheduling.appointments t
+                          WHERE t.doctor_id = a.doctor_id AND t.patient_id = a.patient_id
+                            AND t.status IN ('scheduled', 'confirmed', 'completed', 'no-show'))
+                      AS patient_treated,
+                  EXISTS (SELECT 1 FROM scheduling.appointments c
+                          WHERE c.doctor_id = a.doctor_id AND c.patient_id = a.patient_id
+                            AND c.status = 'completed' AND lower(c.period) < a.start_at)
+                      AS patient_seen_before
+            FROM scheduling.appointment_details a
+            JOIN patients.patients p ON p.id = a.patient_id
+            WHERE a.id = $1""",
+        appointment_id,
+    )
+    return row
+
+
 async def list_appointments(
     con: asyncpg.Connection | asyncpg.Pool,
     *,
@@ -206,16 +243,30 @@ async def list_appointments(
 ) -> tuple[list[asyncpg.Record], int]:
     """One page of appointments starting in [start, end), soonest first, and the total count."""
     rows = await con.fetch(
-        """SELECT count(*) OVER () AS total, id, doctor_id, patient_id, start_at, end_at,
-                  visit_type, status, reason_id, reason_name, location, notes, fee, currency,
-                  hold_expires_at, cancelled_by, cancellation_reason, cancelled_at, created_at,
-                  updated_at, time_zone, doctor_user_id, patient_user_id
-            FROM scheduling.appointment_details
-            WHERE ($1::uuid IS NULL OR patient_id = $1) AND ($2::uuid IS NULL OR doctor_id = $2)
-              AND ($3::timestamptz IS NULL OR start_at >= $3)
-              AND ($4::timestamptz IS NULL OR start_at < $4)
-              AND ($5::text[] IS NULL OR status = ANY($5))
-            ORDER BY start_at, id LIMIT $6 OFFSET $7""",
+        """SELECT count(*) OVER () AS total, a.id, a.doctor_id, a.patient_id, a.start_at,
+                  a.end_at, a.visit_type, a.status, a.reason_id, a.reason_name, a.location,
+                  a.notes, a.fee, a.currency,
+                  a.hold_expires_at, a.cancelled_by, a.cancellation_reason, a.cancelled_at,
+                  a.created_at, a.updated_at, a.time_zone, a.doctor_user_id, a.patient_user_id,
+                  p.first_name AS patient_first_name, p.last_name AS patient_last_name,
+                  p.date_of_birth AS patient_date_of_birth, p.phone AS patient_phone,
+                  p.erased_at IS NOT NULL AS patient_erased,
+                  EXISTS (SELECT 1 FROM scheduling.appointments t
+                          WHERE t.doctor_id = a.doctor_id AND t.patient_id = a.patient_id
+                            AND t.status IN ('scheduled', 'confirmed', 'completed', 'no-show'))
+                      AS patient_treated,
+                  EXISTS (SELECT 1 FROM scheduling.appointments c
+                          WHERE c.doctor_id = a.doctor_id AND c.patient_id = a.patient_id
+                            AND c.status = 'completed' AND lower(c.period) < a.start_at)
+                      AS patient_seen_before
+            FROM scheduling.appointment_details a
+            JOIN patients.patients p ON p.id = a.patient_id
+            WHERE ($1::uuid IS NULL OR a.patient_id = $1)
+              AND ($2::uuid IS NULL OR a.doctor_id = $2)
+              AND ($3::timestamptz IS NULL OR a.start_at >= $3)
+              AND ($4::timestamptz IS NULL OR a.start_at < $4)
+              AND ($5::text[] IS NULL OR a.status = ANY($5))
+            ORDER BY a.start_at, a.id LIMIT $6 OFFSET $7""",
         patient_id,
         doctor_id,
         start,

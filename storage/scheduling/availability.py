@@ -1,26 +1,52 @@
-"""Weekly rules, date exceptions, visit reasons and per-doctor settings."""
+"""Weekly rules, date exceptions, visit reasons and per-doctor settings.
+
+Rows go in and out as mappings keyed like the domain's types (server/scheduling/model.py:
+WeeklyRule, DateException, VisitReason, DoctorSettings), which the service builds from them.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import asyncpg
 
-from server.scheduling.model import DateException, DoctorSettings, VisitReason, WeeklyRule
-
 Reader: TypeAlias = asyncpg.Connection | asyncpg.Pool
+Row: TypeAlias = Mapping[str, Any]
+
+# The keys of the rows fetch_availability gives, in the order its ROW(...) columns come.
+RULE_KEYS = ("id", "day_of_week", "start", "end", "slot_minutes", "visit_type", "location")
+EXCEPTION_KEYS = (
+    "id",
+    "kind",
+    "start_date",
+    "end_date",
+    "start",
+    "end",
+    "slot_minutes",
+    "visit_type",
+    "location",
+    "note",
+)
+REASON_KEYS = (
+    "id",
+    "name",
+    "duration_minutes",
+    "visit_types",
+    "fee_override",
+    "new_patients_allowed",
+)
 
 
 @dataclass(frozen=True)
 class StoredAvailability:
-    rules: list[WeeklyRule]
-    exceptions: list[DateException]
-    reasons: list[VisitReason]
-    settings: DoctorSettings
+    rules: list[dict[str, Any]]
+    exceptions: list[dict[str, Any]]
+    reasons: list[dict[str, Any]]
+    settings: dict[str, Any] | None  # None: the doctor never saved settings
 
 
 async def fetch_availability(
@@ -49,30 +75,20 @@ async def fetch_availability(
         exceptions_ending_from,
     )
     assert row is not None
-    rules = [
-        WeeklyRule(day, start, end, minutes, visit_type, location, rule_id)
-        for rule_id, day, start, end, minutes, visit_type, location in row["rules"] or ()
-    ]
-    exceptions = [
-        DateException(kind, first, last, start, end, minutes, visit_type, location, note, exc_id)
-        for exc_id, kind, first, last, start, end, minutes, visit_type, location, note in (
-            row["exceptions"] or ()
-        )
-    ]
-    reasons = [
-        VisitReason(reason_id, name, minutes, tuple(types), fee, new_patients)
-        for reason_id, name, minutes, types, fee, new_patients in row["reasons"] or ()
-    ]
-    settings = DoctorSettings()
+    settings = None
     if row["min_notice_minutes"] is not None:
-        settings = DoctorSettings(
-            row["min_notice_minutes"], row["max_horizon_days"], row["buffer_minutes"]
-        )
-    return StoredAvailability(rules, exceptions, reasons, settings)
+        keys = ("min_notice_minutes", "max_horizon_days", "buffer_minutes")
+        settings = {key: row[key] for key in keys}
+    return StoredAvailability(
+        [dict(zip(RULE_KEYS, r, strict=True)) for r in row["rules"] or ()],
+        [dict(zip(EXCEPTION_KEYS, e, strict=True)) for e in row["exceptions"] or ()],
+        [dict(zip(REASON_KEYS, r, strict=True)) for r in row["reasons"] or ()],
+        settings,
+    )
 
 
 async def replace_rules(
-    con: asyncpg.Connection, doctor_id: uuid.UUID, rules: Sequence[WeeklyRule]
+    con: asyncpg.Connection, doctor_id: uuid.UUID, rules: Sequence[Row]
 ) -> None:
     await con.execute("DELETE FROM scheduling.weekly_rules WHERE doctor_id = $1", doctor_id)
     await con.executemany(
@@ -80,14 +96,22 @@ async def replace_rules(
                (doctor_id, day_of_week, start_time, end_time, slot_minutes, visit_type, location)
            VALUES ($1, $2, $3, $4, $5, $6, $7)""",
         [
-            (doctor_id, r.day_of_week, r.start, r.end, r.slot_minutes, r.visit_type, r.location)
+            (
+                doctor_id,
+                r["day_of_week"],
+                r["start"],
+                r["end"],
+                r["slot_minutes"],
+                r["visit_type"],
+                r["location"],
+            )
             for r in rules
         ],
     )
 
 
 async def replace_exceptions(
-    con: asyncpg.Connection, doctor_id: uuid.UUID, exceptions: Sequence[DateException]
+    con: asyncpg.Connection, doctor_id: uuid.UUID, exceptions: Sequence[Row]
 ) -> None:
     await con.execute("DELETE FROM scheduling.date_exceptions WHERE doctor_id = $1", doctor_id)
     await con.executemany(
@@ -98,15 +122,15 @@ async def replace_exceptions(
         [
             (
                 doctor_id,
-                e.kind,
-                e.start_date,
-                e.end_date,
-                e.start,
-                e.end,
-                e.slot_minutes,
-                e.visit_type,
-                e.location,
-                e.note,
+                e["kind"],
+                e["start_date"],
+                e["end_date"],
+                e["start"],
+                e["end"],
+                e["slot_minutes"],
+                e["visit_type"],
+                e["location"],
+                e["note"],
             )
             for e in exceptions
         ],
@@ -122,7 +146,7 @@ async def reason_ids(con: asyncpg.Connection, doctor_id: uuid.UUID) -> set[uuid.
 
 
 async def save_reasons(
-    con: asyncpg.Connection, doctor_id: uuid.UUID, reasons: Sequence[VisitReason]
+    con: asyncpg.Connection, doctor_id: uuid.UUID, reasons: Sequence[Row]
 ) -> None:
     """Upsert the given reasons (ids chosen by the caller) and archive every other one."""
     await con.executemany(
@@ -138,13 +162,13 @@ async def save_reasons(
            WHERE scheduling.visit_reasons.doctor_id = EXCLUDED.doctor_id""",
         [
             (
-                r.id,
+                r["id"],
                 doctor_id,
-                r.name,
-                r.duration_minutes,
-                list(r.visit_types),
-                r.fee_override,
-                r.new_patients_allowed,
+                r["name"],
+                r["duration_minutes"],
+                list(r["visit_types"]),
+                r["fee_override"],
+                r["new_patients_allowed"],
                 position,
             )
             for position, r in enumerate(reasons)
@@ -154,13 +178,11 @@ async def save_reasons(
         """UPDATE scheduling.visit_reasons SET archived_at = now()
            WHERE doctor_id = $1 AND archived_at IS NULL AND NOT (id = ANY($2::uuid[]))""",
         doctor_id,
-        [r.id for r in reasons],
+        [r["id"] for r in reasons],
     )
 
 
-async def save_settings(
-    con: asyncpg.Connection, doctor_id: uuid.UUID, settings: DoctorSettings
-) -> None:
+async def save_settings(con: asyncpg.Connection, doctor_id: uuid.UUID, settings: Row) -> None:
     await con.execute(
         """INSERT INTO scheduling.doctor_settings
                (doctor_id, min_notice_minutes, max_horizon_days, buffer_minutes)
@@ -170,7 +192,7 @@ async def save_settings(
                max_horizon_days = EXCLUDED.max_horizon_days,
                buffer_minutes = EXCLUDED.buffer_minutes, updated_at = now()""",
         doctor_id,
-        settings.min_notice_minutes,
-        settings.max_horizon_days,
-        settings.buffer_minutes,
+        settings["min_notice_minutes"],
+        settings["max_horizon_days"],
+        settings["buffer_minutes"],
     )

@@ -73,11 +73,18 @@ async def live(
         yield s
 
 
-async def _confirmed_teleconsultation(demo: Demo, doctor: Doctor, patient: Patient) -> str:
+async def _booked_teleconsultation(demo: Demo, doctor: Doctor, patient: Patient) -> str:
+    """Booked and left unconfirmed ("scheduled", as every new booking is), in its window."""
     slots = await demo.slots(doctor, days=2)
     soon = datetime.now(UTC) + timedelta(seconds=JOIN_EARLY_S - 600)
     slot = next(s for s in slots if datetime.fromisoformat(s["start"]) < soon)
     appointment = await demo.book(patient, doctor, slot)
+    assert appointment["status"] == "scheduled", appointment
+    return str(appointment["id"])
+
+
+async def _confirmed_teleconsultation(demo: Demo, doctor: Doctor, patient: Patient) -> str:
+    appointment = {"id": await _booked_teleconsultation(demo, doctor, patient)}
     confirmed = await demo.http.post(
         f"/api/v1/appointments/{appointment['id']}/confirm", headers=doctor.account.headers
     )
@@ -253,3 +260,91 @@ async def test_a_refused_camera_is_explained_and_the_waiting_room_still_opens_in
     await expect(status_of(page)).to_contain_text("Le médecin n’est pas encore là")
     await expect(page.get_by_role("alert")).to_contain_text("n’a pas accès à votre caméra")
     await expect(page.get_by_role("button", name="Quitter la salle d’attente")).to_be_visible()
+
+
+# Every camera, microphone and remote track the page ever gets, to count the live ones.
+TRACK_TRACKS = """
+(() => {
+  const seen = [];
+  window.liveTracks = () => seen.filter((t) => t.readyState === "live").length;
+  const ask = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => {
+    const stream = await ask(constraints);
+    seen.push(...stream.getTracks());
+    return stream;
+  };
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("track", (event) => seen.push(event.track));
+    }
+  };
+})();
+"""
+
+
+async def test_an_unconfirmed_booking_reaches_a_waiting_room_the_doctor_sees_at_once(
+    contexts: Contexts, demo: Demo
+) -> None:
+    doctor = await demo.doctor("Non", "Confirmé", hours=TELE_HOURS, time_zone="UTC")
+    patient = await demo.patient("Lucie", "Bernard")
+    appointment_id = await _booked_teleconsultation(demo, doctor, patient)
+
+    doctor_page = await contexts.new_page()
+    await sign_in(doctor_page, doctor.account)  # lands on the agenda
+    await expect(doctor_page.get_by_text("Live: new bookings")).to_be_visible()
+    patient_page = await contexts.new_page(phone=True)
+    await sign_in(patient_page, patient.account)
+    await patient_page.goto(f"/consult/{appointment_id}")
+    await patient_page.get_by_role("button", name="Enter the waiting room").click()
+    # No "not opened yet" dead end: the patient's arrival opens the session.
+    await expect(status_of(patient_page)).to_contain_text("The doctor is not here yet")
+    await expect(doctor_page.locator(".waiting-room")).to_contain_text(
+        "Lucie Bernard is in the video waiting room"
+    )
+    await (
+        doctor_page.locator(".waiting-room").get_by_role("link", name="Open the video room").click()
+    )
+    await doctor_page.get_by_role("button", name="Open the consultation room").click()
+    await doctor_page.get_by_role("button", name="Let Lucie Bernard in").click()
+    await expect(status_of(patient_page)).to_contain_text(f"in the consultation with {doctor.name}")
+    await plays(doctor_page, doctor_page.locator(".video-remote video"))
+
+
+async def test_the_end_reaches_a_patient_who_left_the_call_and_stops_their_camera(
+    contexts: Contexts, demo: Demo
+) -> None:
+    doctor = await demo.doctor("Fin", hours=TELE_HOURS, time_zone="UTC")
+    patient = await demo.patient("Marc", "Petit")
+    appointment_id = await _confirmed_teleconsultation(demo, doctor, patient)
+
+    patient_page = await contexts.new_page(phone=True)
+    await patient_page.add_init_script(TRACK_TRACKS)
+    await sign_in(patient_page, patient.account)
+    await patient_page.goto(f"/consult/{appointment_id}")
+    await patient_page.get_by_role("button", name="Enter the waiting room").click()
+    doctor_page = await contexts.new_page()
+    await sign_in(doctor_page, doctor.account)
+    await doctor_page.goto(f"/consult/{appointment_id}")
+    await doctor_page.get_by_role("button", name="Open the consultation room").click()
+    await doctor_page.get_by_role("button", name="Let Marc Petit in").click()
+    await plays(patient_page, patient_page.locator(".video-remote video"))
+
+    # The patient steps out of the call; the page stays open with its camera preview.
+    await patient_page.get_by_role("button", name="Leave the call").click()
+    await expect(patient_page.get_by_role("button", name="Rejoin the call")).to_be_visible()
+    assert await patient_page.evaluate("liveTracks()") == 2  # camera and microphone
+    await doctor_page.get_by_role("button", name="End the consultation").click()
+
+    await expect(status_of(patient_page)).to_contain_text("The consultation has ended.")
+    await expect(patient_page.get_by_role("button", name="Rejoin the call")).to_have_count(0)
+    await expect(patient_page.locator("video")).to_have_count(0)
+    await patient_page.wait_for_function("liveTracks() === 0")
+
+    # Opened again later, the page says it is over, offers nothing to join, starts no camera.
+    await patient_page.reload()
+    await expect(status_of(patient_page)).to_contain_text("The consultation has ended.")
+    await expect(patient_page.get_by_role("button", name="Enter the waiting room")).to_have_count(0)
+    await expect(patient_page.get_by_role("link", name="Back to my appointments")).to_be_visible()
+    assert await patient_page.evaluate("liveTracks()") == 0

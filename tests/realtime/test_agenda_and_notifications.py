@@ -51,6 +51,11 @@ async def test_a_doctor_sees_own_appointments_change_and_waiting_room_news(
     assert {"event_id", "occurred_at", "availability_version"} <= set(created)
     [cancelled] = desk.got(AGENDA_NS, "appointment.cancelled")
     assert cancelled["reason"] == "congress" and cancelled["status"] == "cancelled"
+    # Each event names the patient as the agenda does, so no page has to look the patient up.
+    for event in (created, cancelled):
+        assert event["patient"]["first_name"] == "Jeanne"
+        assert event["patient"]["last_name"] == "Martin"
+    assert cancelled["patient"]["phone"] is None  # no booked appointment with them any more
     # The colleague's own news arrives, and nothing of the other doctor's ever did.
     await live_server.realtime.notify_agenda(colleague.id, "waiting_room.joined", {})
     await other.until(lambda: bool(other.got(AGENDA_NS, "waiting_room.joined")))

@@ -8,10 +8,11 @@ from typing import Any
 import asyncpg
 import pytest
 
-from realtime.protocol import CONSULT_NS
+from realtime.protocol import AGENDA_NS, CONSULT_NS
 from server import clock
 from server.settings import Settings
 from signaling.protocol import (
+    AGENDA_WAITING,
     CALL_ENDED,
     CALL_ICE,
     CALL_OFFER,
@@ -24,7 +25,12 @@ from tests.factories import User, make_user
 from tests.realtime.conftest import ConnectProbe, LiveServer
 from tests.realtime.helpers import Probe
 from tests.server.scheduling.helpers import move_to
-from tests.signaling.helpers import SESSION_API, Consultation, consultation
+from tests.signaling.helpers import (
+    SESSION_API,
+    Consultation,
+    consultation,
+    teleconsultation_appointment,
+)
 
 pytestmark = pytest.mark.engines
 
@@ -172,3 +178,79 @@ async def test_ending_the_session_tells_both_sockets_and_closes_the_call(
         f"{SESSION_API}/{c.session_id}/token", headers=c.patient.user.headers
     )
     assert rejoin.status_code == 409
+
+
+async def test_a_patient_in_the_window_of_an_unconfirmed_teleconsultation_opens_it_and_waits(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    http = live_server.http
+    doctor, patient, appointment_id = await teleconsultation_appointment(
+        http, db, settings, confirm=False
+    )
+    body = {"appointment_id": appointment_id}
+    # Two days ahead: the patient may not open it yet, and is told when it opens.
+    early = await http.post(SESSION_API, json=body, headers=patient.user.headers)
+    assert early.status_code == 403, early.text
+    assert early.json()["type"] == "/problems/outside-join-window" and early.json()["opens_at"]
+    assert await db.fetchval("SELECT count(*) FROM teleconsult.sessions") == 0
+
+    await move_to(db, appointment_id, clock.now() + timedelta(minutes=5))  # still "scheduled"
+    agenda = await connect(
+        live_server, [AGENDA_NS], doctor.user.token, [(AGENDA_NS, AGENDA_WAITING)]
+    )
+    opened = await http.post(SESSION_API, json=body, headers=patient.user.headers)
+    assert opened.status_code == 201 and opened.json()["status"] == "scheduled", opened.text
+    again = await http.post(SESSION_API, json=body, headers=patient.user.headers)
+    assert again.status_code == 200 and again.json()["id"] == opened.json()["id"]
+    c = Consultation(doctor, patient, appointment_id, str(opened.json()["id"]))
+    probe = await _socket(live_server, connect, patient.user)
+    ack = await _ask(probe, "call.join", join_token=await _grant(live_server, c, patient.user))
+    assert ack["ok"] and ack["data"]["admitted"] is False, ack
+    # The doctor's agenda hears it from the join itself, not from any later look-up.
+    await agenda.until(lambda: len(agenda.got(AGENDA_NS, AGENDA_WAITING)) == 1)
+    news = agenda.got(AGENDA_NS, AGENDA_WAITING)[0]
+    assert news["appointment_id"] == appointment_id and news["waiting"] is True
+    assert news["session_id"] == c.session_id
+
+
+async def test_the_end_reaches_a_party_who_left_the_call_and_one_who_never_entered_it(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    c = await consultation(live_server.http, db, settings)
+    doctor = await _in_call(live_server, connect, c, c.doctor.user)
+    patient = await _in_call(live_server, connect, c, c.patient.user)
+    ref = {"session_id": c.session_id}
+    assert (await _ask(doctor, "call.admit", **ref))["ok"]
+    assert (await _ask(patient, "call.hangup", **ref))["ok"]  # out of the call, page still open
+    # The patient's other device (a phone) only has the chat open.
+    phone = await _socket(live_server, connect, c.patient.user)
+    assert (await _ask(phone, "join", appointment_id=c.appointment_id))["ok"]
+    ended = await live_server.http.post(
+        f"{SESSION_API}/{c.session_id}/end", headers=c.doctor.user.headers
+    )
+    assert ended.status_code == 200, ended.text
+    for probe in (doctor, patient, phone):
+        await probe.until(lambda p=probe: len(p.got(CONSULT_NS, CALL_ENDED)) >= 1)  # type: ignore[misc]
+    for probe in (doctor, patient, phone):
+        news = probe.got(CONSULT_NS, CALL_ENDED)
+        assert len(news) == 1, news  # once per socket, though the event goes through the bus too
+        assert news[0]["appointment_id"] == c.appointment_id
+        assert news[0]["session_id"] == c.session_id and news[0]["status"] == "completed"
+
+
+async def test_a_session_the_system_fails_is_announced_to_the_room(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    c = await consultation(live_server.http, db, settings)
+    patient = await _socket(live_server, connect, c.patient.user)
+    assert (await _ask(patient, "join", appointment_id=c.appointment_id))["ok"]
+    cancelled = await live_server.http.post(
+        f"/api/v1/appointments/{c.appointment_id}/cancel",
+        json={"reason": "Unwell"},
+        headers=c.doctor.user.headers,
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    await patient.until(lambda: len(patient.got(CONSULT_NS, CALL_ENDED)) == 1)
+    news = patient.got(CONSULT_NS, CALL_ENDED)[0]
+    assert news["session_id"] == c.session_id and news["status"] == "failed"
+    assert news["end_reason"] == "appointment cancelled"

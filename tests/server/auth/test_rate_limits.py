@@ -24,21 +24,6 @@ async def attempt(client: httpx.AsyncClient, email: str, password: str = "wrong-
     return response.status_code
 
 
-async def test_login_is_limited_per_account_across_addresses(
-    make_app: AppFactory, client_for: ClientFactory
-) -> None:
-    app, _ = await make_app(login_rate_limit="3/minute")
-    email = new_email()
-    await register(await client_for(app), email)
-    clients = [await client_for(app, f"10.0.0.{i}") for i in range(1, 6)]
-    statuses = [await attempt(c, email) for c in clients]
-    assert statuses == [401, 401, 401, 429, 429]
-    # Even the right password waits: the account's window is spent.
-    assert await attempt(clients[0], email, PASSWORD) == 429
-    # Other accounts from those addresses are unaffected.
-    assert await attempt(clients[3], new_email()) == 401
-
-
 async def test_login_is_limited_per_address_and_answers_alike_for_unknown_emails(
     make_app: AppFactory, client_for: ClientFactory, db: asyncpg.Connection
 ) -> None:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from server.scheduling.errors import PatientBusy, SlotTaken
 from server.settings import Settings
+from storage.errors import ConstraintViolation
 from storage.scheduling import appointments as store
 from tests.factories import make_doctor, make_patient
 
@@ -43,12 +43,12 @@ async def test_overlapping_active_appointments_are_refused_by_the_database(
     start = datetime(2031, 1, 6, 9, 0, tzinfo=UTC)
     async with db.transaction():
         await store.insert_appointment(db, _new(doctor.id, patient.id, start, "held"))
-        with pytest.raises(SlotTaken):
+        with pytest.raises(ConstraintViolation, match=store.DOCTOR_OVERLAP):
             async with db.transaction():  # a savepoint: the failed insert aborts only it
                 await store.insert_appointment(
                     db, _new(doctor.id, other_patient.id, start + timedelta(minutes=15))
                 )
-        with pytest.raises(PatientBusy):
+        with pytest.raises(ConstraintViolation, match=store.PATIENT_OVERLAP):
             async with db.transaction():
                 await store.insert_appointment(db, _new(other_doctor.id, patient.id, start))
         # Back to back is fine, and so is overlapping a finished (inactive) appointment.

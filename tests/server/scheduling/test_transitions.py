@@ -183,3 +183,54 @@ async def test_editing_notes_and_reason_of_an_upcoming_appointment(
     await client.post(f"{url}/cancel", headers=doctor.user.headers)
     closed = await client.put(url, json={"notes": "x"}, headers=patient.user.headers)
     assert closed.status_code == 409
+
+
+async def test_allowed_transitions_say_what_this_caller_may_do_now(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor, patient, appointment = await _setup(client, db, settings)
+    url = f"{URL}/{appointment['id']}"
+
+    as_patient = (await client.get(url, headers=patient.user.headers)).json()
+    as_doctor = (await client.get(url, headers=doctor.user.headers)).json()
+    assert as_patient["allowed_transitions"] == ["reschedule", "cancel"]
+    assert as_patient["refused_transitions"] == {}
+    assert as_patient["patient_cutoff_at"] is not None
+    assert as_doctor["allowed_transitions"] == ["confirm", "reschedule", "cancel"]
+    assert as_doctor["refused_transitions"] == {"complete": "not_started", "no_show": "not_started"}
+    assert as_doctor["patient_cutoff_at"] is None
+
+    await move_to(db, appointment["id"], clock.now() + timedelta(hours=3))  # inside the cut-off
+    late = (await client.get(url, headers=patient.user.headers)).json()
+    assert late["allowed_transitions"] == []
+    assert late["refused_transitions"] == {"reschedule": "cutoff", "cancel": "cutoff"}
+    listed = await client.get(f"{URL}/patient/{patient.id}", headers=patient.user.headers)
+    assert listed.json()["items"][0]["allowed_transitions"] == []
+
+
+@pytest.mark.parametrize("hours_ahead", [72, 3, -2])
+@pytest.mark.parametrize("who", ["patient", "doctor"])
+async def test_every_offered_action_succeeds_and_every_other_is_refused(
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    settings: Settings,
+    hours_ahead: int,
+    who: str,
+) -> None:
+    doctor, patient, appointment = await _setup(client, db, settings)
+    await move_to(db, appointment["id"], clock.now() + timedelta(hours=hours_ahead))
+    user = patient.user if who == "patient" else doctor.user
+    read = await client.get(f"{URL}/{appointment['id']}", headers=user.headers)
+    offered = read.json()["allowed_transitions"]
+
+    before = await counts(db)
+    for action in PATHS:
+        if action not in offered:
+            refused = await _act(client, appointment, action, user)
+            assert refused.status_code in (403, 409), (action, refused.text)
+    assert await counts(db) == before
+    for action in PATHS:
+        if action in offered:
+            response = await _act(client, appointment, action, user)
+            assert response.status_code == 200, (action, response.text)
+            break

@@ -64,7 +64,7 @@ async def test_confirming_a_teleconsultation_opens_its_session_once(
     assert await db.fetchval("SELECT count(*) FROM teleconsult.sessions") == 1
 
 
-async def test_only_the_doctor_opens_a_session_and_only_for_an_active_teleconsultation(
+async def test_the_doctor_opens_a_session_any_time_the_patient_only_in_its_window(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
     doctor, patient, appointment_id = await teleconsultation_appointment(
@@ -73,6 +73,7 @@ async def test_only_the_doctor_opens_a_session_and_only_for_an_active_teleconsul
     body = {"appointment_id": appointment_id}
     refused = await client.post(SESSION_API, json=body, headers=patient.user.headers)
     assert refused.status_code == 403
+    assert refused.json()["type"] == "/problems/outside-join-window"
     racing = await asyncio.gather(
         *(client.post(SESSION_API, json=body, headers=doctor.user.headers) for _ in range(5))
     )

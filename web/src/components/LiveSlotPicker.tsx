@@ -18,15 +18,31 @@ interface Props {
   selected?: Slot | null;
   /** Moving this appointment: its own time shows as free, slots take its length. */
   excludingAppointmentId?: string;
+  /** Called when the doctor changed their availability (hours, reasons, settings). */
+  onAvailabilityChanged?: () => void;
 }
 
-export function LiveSlotPicker({ doctorId, doctorZone, visitType, reasonId, onPick, selected, excludingAppointmentId }: Props) {
+export function LiveSlotPicker({
+  doctorId,
+  doctorZone,
+  visitType,
+  reasonId,
+  onPick,
+  selected,
+  excludingAppointmentId,
+  onAvailabilityChanged,
+}: Props) {
   const [weekStart, setWeekStart] = useState(() => startOfWeek(new Date()));
   // Until the person picks a week, an empty current week (every Sunday evening, weekends for
   // weekday practices) gives way to the week of the next free slot.
   const [chosen, setChosen] = useState(false);
   const query = { doctorId, visitType, reasonId, ...(excludingAppointmentId ? { excludingAppointmentId } : {}) };
-  const live = useLiveSlots({ ...query, from: weekStart, to: addDays(weekStart, 7) });
+  const live = useLiveSlots({
+    ...query,
+    from: weekStart,
+    to: addDays(weekStart, 7),
+    ...(onAvailabilityChanged ? { onAvailabilityChanged } : {}),
+  });
   const empty = !live.loading && live.error === undefined && live.slots.length === 0;
   useEffect(() => {
     if (chosen || !empty) return;

@@ -16,6 +16,8 @@ export interface LiveQuery {
   reasonId: string;
   /** The appointment being moved: the server counts its time as free (docs/realtime.md). */
   excludingAppointmentId?: string;
+  /** The doctor's availability changed (a `resync` delta): hours, reasons or settings. */
+  onAvailabilityChanged?: () => void;
 }
 
 export interface LiveSlots {
@@ -81,7 +83,11 @@ export function useLiveSlots(query: LiveQuery): LiveSlots {
     const apply = (delta: SlotDelta) => {
       if (state.buffering) return void state.buffer.push(delta);
       if (delta.availability_version <= state.version) return; // in the snapshot, or an older subscription's
-      if (delta.kind === "resync") return void sync();
+      if (delta.kind === "resync") {
+        // Rules, reasons or settings changed: the page re-reads what it shows of them too.
+        state.query.onAvailabilityChanged?.();
+        return void sync();
+      }
       // Deltas are not filtered for a move list (its own slot's changes included): read it again.
       if (state.query.excludingAppointmentId) return void sync();
       const slot = delta.slot;

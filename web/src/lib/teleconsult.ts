@@ -40,32 +40,20 @@ const BASE = "/teleconsultation/session";
 export const findSession = (appointmentId: string): Promise<ConsultSession> =>
   api<ConsultSession>(BASE, { query: { appointment_id: appointmentId } });
 
-/** The doctor opens the appointment's session (idempotent: an existing one comes back). */
+/** Open the appointment's session (idempotent: an existing one comes back). */
 export const openSession = (appointmentId: string): Promise<ConsultSession> =>
   api<ConsultSession>(BASE, { method: "POST", body: { appointment_id: appointmentId } });
 
-// The patient's page looks again this often for a session the doctor has not opened yet.
-const SESSION_RETRY_MS = 4_000;
-
-/** The appointment's session. Sessions open when the doctor confirms the appointment or
- * enters the room: a doctor opens a missing one, a patient waits for it (`notOpen` each time
- * it is not there yet) until it appears or `stopped()` says the page is gone. */
-export async function sessionFor(
-  appointmentId: string,
-  role: CallRole,
-  wait: { notOpen: () => void; stopped: () => boolean },
-): Promise<string> {
-  for (;;) {
-    try {
-      return (await findSession(appointmentId)).id;
-    } catch (error) {
-      if (!(error instanceof ApiError && error.status === 404)) throw error;
-    }
-    if (role === "doctor") return (await openSession(appointmentId)).id;
-    wait.notOpen();
-    await new Promise((resolve) => setTimeout(resolve, SESSION_RETRY_MS));
-    if (wait.stopped()) throw new Error("the page was closed");
+/** The appointment's session, opened on demand when it has none yet (unconfirmed bookings
+ * get theirs when a party arrives): the doctor may open it any time, the patient inside the
+ * joining window (else the server answers 403 outside-join-window with the hours). */
+export async function sessionFor(appointmentId: string): Promise<ConsultSession> {
+  try {
+    return await findSession(appointmentId);
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 404)) throw error;
   }
+  return openSession(appointmentId);
 }
 
 /** First entry (POST …/join) or a fresh token to come back (GET …/token): same rules. */

@@ -65,6 +65,8 @@ export interface SlotsPage {
   to: string;
   availability_version: number;
   slots: Slot[];
+  /** Patients may cancel or move online until this many hours before an appointment. */
+  patient_cutoff_hours?: number | null;
 }
 
 export interface Appointment {
@@ -87,10 +89,27 @@ export interface Appointment {
   cancellation_reason: string | null;
   created_at: string;
   updated_at: string;
+  /** What the caller may do now (role, status, clock and the patients' cut-off considered). */
   allowed_transitions: string[];
+  /** Actions the status allows this caller but the clock does not: why. */
+  refused_transitions: Record<string, "not_started" | "cutoff">;
+  /** To the patient of an active appointment: until when it can be changed online. */
+  patient_cutoff_at: string | null;
   /** Teleconsultations: when the video room opens and closes (the server's settings); null in person. */
   join_opens_at: string | null;
   join_closes_at: string | null;
+  /** In a doctor's agenda only: what the doctor may see of the patient (null elsewhere). */
+  patient?: AgendaPatient | null;
+}
+
+export interface AgendaPatient {
+  first_name: string;
+  last_name: string;
+  /** Null when unknown or when the doctor has no booked appointment with the patient. */
+  age: number | null;
+  phone: string | null;
+  first_visit: boolean;
+  erased: boolean;
 }
 
 export type AppointmentPage = Page<Appointment>;

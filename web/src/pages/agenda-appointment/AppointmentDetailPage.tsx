@@ -83,6 +83,7 @@ export default function AppointmentDetailPage() {
             </Button>
           )}
         </div>
+        {Object.values(a.refused_transitions).includes("not_started") && <p class="hint">{t("notStarted")}</p>}
       </section>
       <PatientPanel patientId={a.patient_id} />
     </div>

@@ -6,14 +6,13 @@ import { ApiError } from "../../lib/api";
 import { myDoctorProfile } from "../../lib/doctors";
 import { useAsync, useDocumentTitle } from "../../lib/hooks";
 import { useT } from "../../lib/i18n";
-import { patientsById } from "../../lib/patients";
 import { common } from "../../lib/strings";
 import { addDays, dayKey, formatLongDate, formatTime, startOfDay, startOfWeek } from "../../lib/time";
-import type { Appointment, PatientProfile } from "../../lib/types";
+import type { Appointment } from "../../lib/types";
 import { StatusBadge } from "../../components/StatusBadge";
 import { strings } from "./strings";
 import { useAgenda } from "./useAgenda";
-import { WaitingRoom } from "./WaitingRoom";
+import { patientName, WaitingRoom } from "./WaitingRoom";
 import "./agenda.css";
 
 type View = "day" | "week";
@@ -28,9 +27,6 @@ export default function AgendaPage() {
   const from = view === "day" ? anchor : startOfWeek(anchor);
   const to = addDays(from, view === "day" ? 1 : 7);
   const agenda = useAgenda(doctor.data?.id, from, to);
-  const patients = useAsync(() => patientsById(agenda.items.map((a) => a.patient_id)), [
-    agenda.items.map((a) => a.patient_id).join(),
-  ]);
 
   if (doctor.error instanceof ApiError && doctor.error.status === 404) return <Alert tone="info">{t("noProfile")}</Alert>;
   if (doctor.error !== undefined) return <ErrorView error={doctor.error} onRetry={doctor.reload} />;
@@ -68,7 +64,7 @@ export default function AgendaPage() {
           <p class="visually-hidden">{t("changed", { what: t(eventWord(agenda.lastEvent.type)) })}</p>
         )}
       </div>
-      <WaitingRoom waiting={agenda.waiting} items={agenda.items} patients={patients.data} />
+      <WaitingRoom waiting={agenda.waiting} items={agenda.items} />
       {agenda.error !== undefined && <ErrorView error={agenda.error} />}
       {(doctor.loading || (agenda.loading && agenda.items.length === 0)) && <Loading />}
       {days.map((day) => {
@@ -84,7 +80,6 @@ export default function AgendaPage() {
                   <AgendaRow
                     key={a.id}
                     appointment={a}
-                    patient={patients.data?.get(a.patient_id)}
                     waiting={agenda.waiting.has(a.id)}
                     fresh={agenda.lastEvent?.appointmentId === a.id}
                   />
@@ -107,15 +102,15 @@ function eventWord(type: string): "created" | "cancelled" | "rescheduled" | "upd
 
 interface RowProps {
   appointment: Appointment;
-  patient: PatientProfile | undefined;
   waiting: boolean;
   fresh: boolean;
 }
 
-function AgendaRow({ appointment, patient, waiting, fresh }: RowProps) {
+function AgendaRow({ appointment, waiting, fresh }: RowProps) {
   const t = useT(strings);
   const tc = useT(common);
-  const name = patient ? `${patient.first_name} ${patient.last_name}` : t("patient");
+  const patient = appointment.patient;
+  const name = patientName(appointment) ?? t("patient");
   return (
     <li class={`card agenda-row ${fresh ? "fresh" : ""}`}>
       <span class="agenda-time">
@@ -124,8 +119,20 @@ function AgendaRow({ appointment, patient, waiting, fresh }: RowProps) {
       <span class="agenda-who">
         <a href={`/agenda/appointments/${appointment.id}`}>{name}</a>
         {appointment.reason_name && <span class="muted"> · {appointment.reason_name}</span>}
+        {patient && (patient.age !== null || patient.phone) && (
+          <span class="muted agenda-patient">
+            {patient.age !== null && ` · ${t("age", { age: patient.age })}`}
+            {patient.phone && (
+              <>
+                {" · "}
+                <a href={`tel:${patient.phone}`}>{patient.phone}</a>
+              </>
+            )}
+          </span>
+        )}
       </span>
       <span class="agenda-tags">
+        {patient?.first_visit && !patient.erased && <span class="badge">{t("firstVisit")}</span>}
         {appointment.visit_type === "teleconsultation" && <span class="badge">{tc("teleconsultation")}</span>}
         {waiting && (
           <a class="badge badge-waiting" href={`/consult/${appointment.id}`}>

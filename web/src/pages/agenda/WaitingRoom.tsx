@@ -1,21 +1,24 @@
 // Who waits in the video waiting room right now, with the way in to admit them (live over
 // /agenda: teleconsultation.waiting).
 import { useT } from "../../lib/i18n";
-import type { Appointment, PatientProfile } from "../../lib/types";
+import type { Appointment } from "../../lib/types";
 import { strings } from "./strings";
+
+/** The patient's name as the agenda answer carries it (null only if the server sent none). */
+export function patientName(appointment: Appointment | undefined): string | null {
+  const patient = appointment?.patient;
+  return patient ? `${patient.first_name} ${patient.last_name}` : null;
+}
 
 interface Props {
   waiting: ReadonlySet<string>;
   items: readonly Appointment[];
-  patients: ReadonlyMap<string, PatientProfile> | undefined;
 }
 
-export function WaitingRoom({ waiting, items, patients }: Props) {
+export function WaitingRoom({ waiting, items }: Props) {
   const t = useT(strings);
-  const nameOf = (appointmentId: string): string => {
-    const patient = patients?.get(items.find((a) => a.id === appointmentId)?.patient_id ?? "");
-    return patient ? `${patient.first_name} ${patient.last_name}` : t("aPatient");
-  };
+  const nameOf = (appointmentId: string): string =>
+    patientName(items.find((a) => a.id === appointmentId)) ?? t("aPatient");
   // Always rendered, so screen readers hear arrivals in this live region.
   return (
     <section class="waiting-room" aria-live="polite" aria-label={t("waitingRoom")}>

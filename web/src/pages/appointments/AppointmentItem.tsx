@@ -7,6 +7,7 @@ import { doctorName } from "../../lib/doctors";
 import { useT } from "../../lib/i18n";
 import { isActive, videoOpensMinutesBefore, videoWindowOpen } from "../../lib/scheduling";
 import { common } from "../../lib/strings";
+import { formatDateTime } from "../../lib/time";
 import type { Appointment, Doctor } from "../../lib/types";
 import { CancelPanel } from "./CancelPanel";
 import { ReschedulePanel } from "./ReschedulePanel";
@@ -68,6 +69,9 @@ export function AppointmentItem({ appointment, doctor, onChange }: Props) {
             </Button>
           )}
         </div>
+      )}
+      {upcoming && appointment.patient_cutoff_at && Object.values(appointment.refused_transitions).includes("cutoff") && (
+        <p class="hint too-late-hint">{t("tooLate", { time: formatDateTime(appointment.patient_cutoff_at) })}</p>
       )}
       {mode === "cancel" && <CancelPanel appointment={appointment} onDone={done(t("cancelled"))} onClose={() => setMode("idle")} />}
       {mode === "move" && <ReschedulePanel appointment={appointment} onDone={done(t("moved"))} onClose={() => setMode("idle")} />}

@@ -27,6 +27,7 @@ export const strings = defineStrings({
     closeMove: "Keep the current time",
     reason: "Reason: {reason}",
     video: "Video",
+    tooLate: "Online changes closed on {time}. To cancel or move it, call the practice.",
   },
   fr: {
     title: "Mes rendez-vous",
@@ -54,5 +55,6 @@ export const strings = defineStrings({
     closeMove: "Garder l’horaire actuel",
     reason: "Motif : {reason}",
     video: "Vidéo",
+    tooLate: "Modifications en ligne fermées depuis le {time}. Pour l’annuler ou le déplacer, appelez le cabinet.",
   },
 });

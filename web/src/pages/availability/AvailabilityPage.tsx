@@ -11,7 +11,7 @@ import { getAvailability } from "../../lib/scheduling";
 import { common } from "../../lib/strings";
 import { dayKey, formatDay, formatTime } from "../../lib/time";
 import type { Availability, Slot, SlotsPage } from "../../lib/types";
-import { bodyOf, draftOf, type Draft } from "./model";
+import { bodyOf, draftOf, placeOf, type Draft } from "./model";
 import { ExceptionsSection, ReasonsSection, RulesSection, SettingsSection } from "./Sections";
 import { strings } from "./strings";
 import "./availability.css";
@@ -81,6 +81,13 @@ function Editor({ availability }: { availability: Availability }) {
   );
 }
 
+/** "overlaps rules.0" → "overlaps Weekly opening hours, row 1": no internal path is shown. */
+function inWords(message: string, t: ReturnType<typeof useT<(typeof strings)["en"]>>): string {
+  return message.replace(/\b(rules|exceptions|reasons)\.(\d+)\b/g, (_, section: "rules" | "exceptions" | "reasons", index: string) =>
+    `${t(section)}, ${t("row", { row: Number(index) + 1 })}`,
+  );
+}
+
 function Problems({ error }: { error: unknown }) {
   const t = useT(strings);
   const tc = useT(common);
@@ -90,11 +97,19 @@ function Problems({ error }: { error: unknown }) {
     <Alert>
       <p>{t("invalid")}</p>
       <ul>
-        {fields.map((f) => (
-          <li key={`${f.field}:${f.message}`}>
-            <code>{f.field}</code>: {f.message}
-          </li>
-        ))}
+        {fields.map((f) => {
+          const place = placeOf(f.field);
+          const where = [
+            place.section && t(place.section),
+            place.row !== null && t("row", { row: place.row }),
+            place.field && t(place.field),
+          ].filter(Boolean);
+          return (
+            <li key={`${f.field}:${f.message}`}>
+              {where.length > 0 ? where.join(", ") : f.field}: {inWords(f.message.replace(/^[\w.]+: /, ""), t)}
+            </li>
+          );
+        })}
       </ul>
     </Alert>
   );

@@ -51,7 +51,7 @@ export function RulesSection({ rules, onChange }: { rules: WeeklyRule[]; onChang
           </Button>
         </div>
       ))}
-      <Button variant="secondary" onClick={() => onChange([...rules, newRule()])}>
+      <Button variant="secondary" onClick={() => onChange([...rules, newRule(rules)])}>
         {t("addRule")}
       </Button>
     </fieldset>

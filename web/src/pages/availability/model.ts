@@ -31,14 +31,53 @@ export function draftOf(availability: Availability): Draft {
 export const endsNextDay = (start: string | null, end: string | null): boolean =>
   Boolean(start && end && end <= start);
 
-export const newRule = (): WeeklyRule => ({
-  day_of_week: 1,
-  start: "09:00",
-  end: "12:00",
-  slot_minutes: 20,
-  visit_type: "in-person",
-  location: "",
-});
+/** A new row of opening hours: the place and visit type of the last row (most practices have one). */
+export const newRule = (rules: readonly WeeklyRule[] = []): WeeklyRule => {
+  const last = rules[rules.length - 1];
+  return {
+    day_of_week: 1,
+    start: "09:00",
+    end: "12:00",
+    slot_minutes: last?.slot_minutes ?? 20,
+    visit_type: last?.visit_type ?? "in-person",
+    location: last?.location ?? "",
+  };
+};
+
+// The editor's words for each part of the PUT body a field error names.
+const SECTIONS = { rules: "rules", exceptions: "exceptions", reasons: "reasons", settings: "settings" } as const;
+const FIELDS = {
+  day_of_week: "day",
+  start: "from",
+  end: "to",
+  slot_minutes: "slot",
+  visit_type: "visitType",
+  kind: "kind",
+  start_date: "startDate",
+  end_date: "endDate",
+  note: "note",
+  name: "reasonName",
+  duration_minutes: "duration",
+  fee_override: "fee",
+  min_notice_minutes: "notice",
+  max_horizon_days: "horizon",
+  buffer_minutes: "buffer",
+} as const;
+
+export type PlaceWord = (typeof SECTIONS)[keyof typeof SECTIONS] | (typeof FIELDS)[keyof typeof FIELDS];
+
+/** "rules.11.end" → section "rules", row 12, field "to" (null parts when not named). */
+export function placeOf(path: string): { section: PlaceWord | null; row: number | null; field: PlaceWord | null } {
+  const parts = path.split(".");
+  const section = SECTIONS[parts[0] as keyof typeof SECTIONS] ?? null;
+  const index = parts.find((p) => /^\d+$/.test(p));
+  const last = parts[parts.length - 1] ?? "";
+  return {
+    section,
+    row: index === undefined ? null : Number(index) + 1,
+    field: FIELDS[last as keyof typeof FIELDS] ?? null,
+  };
+}
 
 export const newException = (): DateException => {
   const today = new Date().toISOString().slice(0, 10);

@@ -39,6 +39,7 @@ export const strings = defineStrings({
     previewTitle: "Preview: {count} free slots",
     previewEmpty: "These hours give no free slot in the next 14 days.",
     invalid: "Some entries need fixing:",
+    row: "row {row}",
     noProfile: "Create your doctor profile first.",
   },
   fr: {
@@ -79,6 +80,7 @@ export const strings = defineStrings({
     previewTitle: "Aperçu : {count} créneaux libres",
     previewEmpty: "Ces horaires ne donnent aucun créneau libre dans les 14 prochains jours.",
     invalid: "Certaines entrées sont à corriger :",
+    row: "ligne {row}",
     noProfile: "Créez d’abord votre profil de médecin.",
   },
 });

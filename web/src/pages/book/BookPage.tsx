@@ -9,8 +9,9 @@ import { newIdempotencyKey } from "../../lib/api";
 import { useAction, useAsync, useDocumentTitle } from "../../lib/hooks";
 import { useT } from "../../lib/i18n";
 import { formatMoney } from "../../lib/money";
-import { book, getAvailability } from "../../lib/scheduling";
+import { availableSlots, book, getAvailability } from "../../lib/scheduling";
 import { common } from "../../lib/strings";
+import { useSessionDraft } from "../../lib/drafts";
 import type { Appointment, Doctor, Slot } from "../../lib/types";
 import { strings } from "./strings";
 import { choiceFromQuery, type BookingChoice } from "./url";
@@ -29,12 +30,24 @@ function Confirm({ initial }: { initial: BookingChoice }) {
   const t = useT(strings);
   const tc = useT(common);
   const [slot, setSlot] = useState<Slot>(initial.slot);
-  const [notes, setNotes] = useState("");
+  // The note survives a reload of this page (one draft per doctor and slot, this tab only).
+  const [notes, setNotes, clearNotes] = useSessionDraft(`booking-notes:${initial.doctorId}:${initial.slot.start}`);
   const [booked, setBooked] = useState<Appointment | null>(null);
   const doctor = useAsync((signal) => getDoctor(initial.doctorId, signal), [initial.doctorId]);
   const reasons = useAsync((signal) => getAvailability(initial.doctorId, signal).then((a) => a.reasons, () => []), [
     initial.doctorId,
   ]);
+  // The server's cut-off, read with the slot: a slot closer than it cannot be changed online.
+  const cutoff = useAsync(
+    (signal) =>
+      availableSlots(
+        { doctorId: initial.doctorId, from: new Date(slot.start), to: new Date(Date.parse(slot.start) + 60_000) },
+        signal,
+      ).then((page) => page.patient_cutoff_hours ?? null, () => null),
+    [initial.doctorId, slot.start],
+  );
+  const insideCutoff =
+    cutoff.data != null && Date.parse(slot.start) - Date.now() < cutoff.data * 3_600_000;
   const reason = reasons.data?.find((r) => r.id === initial.reasonId);
   // One Idempotency-Key per press: a retry of this press books once; a new press is a new action.
   const submit = useAction(async () => {
@@ -46,6 +59,7 @@ function Confirm({ initial }: { initial: BookingChoice }) {
       ...(notes.trim() ? { notes: notes.trim() } : {}),
     };
     const appointment = await book(booking, newIdempotencyKey());
+    clearNotes();
     setBooked(appointment);
   });
 
@@ -83,6 +97,9 @@ function Confirm({ initial }: { initial: BookingChoice }) {
         )}
       </dl>
       {slot.visit_type === "teleconsultation" && <p class="hint">{t("video")}</p>}
+      {insideCutoff && (
+        <Alert tone="warning">{t("insideCutoff", { hours: cutoff.data ?? 0 })}</Alert>
+      )}
       <BookingProblem
         error={submit.error}
         slot={slot}

@@ -20,6 +20,7 @@ export const strings = defineStrings({
     done: "{doctor}, {when}.",
     doneNext: "You will get a confirmation by email. You can cancel or move it from your appointments.",
     mine: "See my appointments",
+    insideCutoff: "This time is less than {hours} hours away: once booked, it cannot be cancelled or moved online (call the practice).",
   },
   fr: {
     title: "Confirmez votre rendez-vous",
@@ -40,5 +41,6 @@ export const strings = defineStrings({
     done: "{doctor}, {when}.",
     doneNext: "Vous recevrez une confirmation par e-mail. Vous pouvez l’annuler ou le déplacer depuis vos rendez-vous.",
     mine: "Voir mes rendez-vous",
+    insideCutoff: "Ce rendez-vous a lieu dans moins de {hours} heures : une fois réservé, il ne pourra plus être annulé ni déplacé en ligne (appelez le cabinet).",
   },
 });

@@ -27,11 +27,15 @@ export default function ConsultPage() {
   const call = useCall(socket, appointmentId, role, media.stream);
   const other = useAsync((signal) => counterpartOf(appointmentId, role, signal), [appointmentId, role]);
   const name = other.data?.name ?? t("someone");
-  const ended = call.state?.phase === "ended";
+  const phase = call.state?.phase;
+  const ended = phase === "ended";
+  const known = phase !== undefined && phase !== "loading";
 
-  // The preview starts at once (the waiting room is where people check their camera), and
-  // the camera goes off when the consultation is over.
-  useEffect(() => void media.start(), []);
+  // The preview starts as soon as the consultation is known not to be over (the waiting room
+  // is where people check their camera), and goes off when it is over, however that is learnt.
+  useEffect(() => {
+    if (known && !ended) void media.start();
+  }, [known]);
   useEffect(() => {
     if (ended) media.stop();
   }, [ended]);
@@ -43,7 +47,7 @@ export default function ConsultPage() {
         {other.data && <p class="muted">{t("with", { name: other.data.name })}</p>}
       </div>
       <div class="consult-layout">
-        {call.state && call.controller ? (
+        {call.state && call.controller && known ? (
           <CallPanel
             state={call.state}
             controller={call.controller}

@@ -7,14 +7,33 @@
 import type { Socket } from "socket.io-client";
 import { isProblem } from "../../lib/errors";
 import { request, SocketRefusal } from "../../lib/socket";
-import { endSession, joinGrant, rtcConfiguration, sessionFor, type CallRole, type JoinGrant } from "../../lib/teleconsult";
+import {
+  endSession,
+  findSession,
+  joinGrant,
+  rtcConfiguration,
+  sessionFor,
+  type CallRole,
+  type ConsultSession,
+  type JoinGrant,
+} from "../../lib/teleconsult";
 import { PeerLink, type LinkState } from "./peerLink";
-import { CALL, type CallJoined, type DescriptionMessage, type IceMessage, type PeerJoined, type PeerLeft, type SignalEvent } from "./protocol";
+import {
+  CALL,
+  type CallEnded,
+  type CallJoined,
+  type DescriptionMessage,
+  type IceMessage,
+  type PeerJoined,
+  type PeerLeft,
+  type SignalEvent,
+} from "./protocol";
 
-export type Phase = "lobby" | "joining" | "waiting" | "call" | "left" | "ended";
+/** "loading": the session's status is being read (an ended one goes straight to "ended"). */
+export type Phase = "loading" | "lobby" | "joining" | "waiting" | "call" | "left" | "ended";
 
 /** The latest thing worth telling about the other party or this page. */
-export type Notice = "notOpenYet" | "peerBack" | "peerHungUp" | "peerDropped" | "replaced" | "youLeft";
+export type Notice = "peerBack" | "peerHungUp" | "peerDropped" | "replaced" | "youLeft";
 
 export interface CallState {
   phase: Phase;
@@ -40,6 +59,7 @@ const UNSTABLE_GRACE_MS = 4_000;
 class ConsultationClosed extends Error {}
 
 const isClosed = (error: unknown): boolean => error instanceof ConsultationClosed || isProblem(error, CLOSED);
+const isOver = (session: ConsultSession): boolean => session.status === "completed" || session.status === "failed";
 
 export class CallController {
   state: CallState;
@@ -59,7 +79,7 @@ export class CallController {
     role: CallRole,
   ) {
     this.state = {
-      phase: "lobby",
+      phase: "loading",
       role,
       online: socket.connected,
       started: false,
@@ -71,6 +91,7 @@ export class CallController {
       problem: undefined,
     };
     this.listen();
+    void this.step(() => this.look());
   }
 
   subscribe(listener: () => void): () => void {
@@ -161,7 +182,10 @@ export class CallController {
       this.dropLink();
       this.set({ phase: "left", notice: "replaced" });
     });
-    on(CALL.ended, () => this.finish());
+    // Sent to every socket in the consultation room, in the call or not (chat only, left).
+    on<CallEnded>(CALL.ended, (news) => {
+      if (news.appointment_id === this.appointmentId) this.finish();
+    });
     on<DescriptionMessage>(CALL.offer, (m) => (this.link ?? this.newLink()).description(m.description));
     on<DescriptionMessage>(CALL.answer, (m) => this.link?.description(m.description));
     on<IceMessage>(CALL.ice, (m) => this.link?.candidate(m.candidate));
@@ -169,6 +193,8 @@ export class CallController {
 
   private async reconnected(): Promise<void> {
     this.set({ online: true });
+    // Out of the call, an end may have been missed while offline: read the session again.
+    if (this.state.phase === "lobby" || this.state.phase === "left") return this.look();
     if (this.state.phase !== "waiting" && this.state.phase !== "call") return;
     // Only the socket dropped: keep the media link if there is one (resume).
     await this.attempt(() => this.enter(true, this.link !== null));
@@ -189,12 +215,25 @@ export class CallController {
 
   // Internals ----------------------------------------------------------------------------
 
+  /** Read the session, if there is one yet: an ended consultation shows as ended at once. */
+  private async look(): Promise<void> {
+    try {
+      const session = await findSession(this.appointmentId);
+      this.sessionId = session.id;
+      if (isOver(session)) return this.finish();
+    } catch {
+      // None yet (404: opened on entering), or unreachable: entering says what is wrong.
+    }
+    if (this.state.phase === "loading") this.set({ phase: "lobby" });
+  }
+
   /** Get a grant, send call.join, and take the state the server answers with. */
   private async enter(rejoin: boolean, resume = false): Promise<void> {
-    this.sessionId ??= await sessionFor(this.appointmentId, this.state.role, {
-      notOpen: () => this.set({ notice: "notOpenYet" }),
-      stopped: () => this.disposed,
-    });
+    if (this.sessionId === null) {
+      const session = await sessionFor(this.appointmentId);
+      if (isOver(session)) throw new ConsultationClosed();
+      this.sessionId = session.id;
+    }
     this.grant = await joinGrant(this.sessionId, rejoin);
     const joined = await request<CallJoined>(this.socket, CALL.join, { join_token: this.grant.token, resume }).catch(
       (error: unknown) => {

@@ -25,10 +25,12 @@ function inCall(s: CallState): Status {
 
 export function statusOf(s: CallState): Status {
   switch (s.phase) {
+    case "loading":
+      return say("joining");
     case "lobby":
       return say(s.role === "doctor" ? "lobbyDoctor" : "lobbyPatient");
     case "joining":
-      return say(s.notice === "notOpenYet" ? "notOpenYet" : "joining");
+      return say("joining");
     case "waiting":
       if (!s.online) return say("offline", "warning");
       return s.peerPresent ? say("doctorHere", "success") : say("doctorNotIn");

@@ -86,8 +86,10 @@ export class PeerLink {
     const early = this.early;
     this.early = [];
     for (const candidate of early) await this.addCandidate(candidate);
-    if (description.type !== "offer") return;
+    // A camera that started while our offer was out (admitted before getUserMedia answered)
+    // found no remote description: send it now (renegotiates), instead of never.
     await this.attachLocal();
+    if (description.type !== "offer") return;
     await this.sendDescription(CALL.answer);
   }
 

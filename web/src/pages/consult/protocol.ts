@@ -46,7 +46,10 @@ export interface PeerLeft {
   reason: "hangup" | "left" | "replaced" | "ended";
 }
 
+/** To every socket in the consultation's room, in the call or not. */
 export interface CallEnded {
+  session_id: string;
+  appointment_id: string;
   status: string;
   ended_at: string | null;
   duration_s: number | null;
@@ -59,3 +62,4 @@ export interface DescriptionMessage {
 export interface IceMessage {
   candidate: RTCIceCandidateInit | null;
 }
+

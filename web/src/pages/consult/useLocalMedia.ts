@@ -29,8 +29,11 @@ export function useLocalMedia(): LocalMedia {
   const [muted, setMuted] = useState(false);
   const [cameraOff, setCameraOff] = useState(false);
   const current = useRef<MediaStream | null>(null);
+  // Bumped by stop: a getUserMedia still pending then is stopped as soon as it answers.
+  const generation = useRef(0);
 
   const stop = () => {
+    generation.current += 1;
     current.current?.getTracks().forEach((track) => track.stop());
     current.current = null;
     setStream(null);
@@ -39,10 +42,15 @@ export function useLocalMedia(): LocalMedia {
 
   const start = async () => {
     if (current.current) return; // already on (the page starts it, a button may ask again)
+    const asked = generation.current;
     setStarting(true);
     setProblem(null);
     try {
       const media = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+      if (asked !== generation.current) {
+        media.getTracks().forEach((track) => track.stop()); // stopped meanwhile (call ended)
+        return;
+      }
       current.current = media;
       setStream(media);
       setMuted(false);

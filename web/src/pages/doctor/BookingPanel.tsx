@@ -57,6 +57,7 @@ export function BookingPanel({ doctor }: { doctor: Doctor }) {
         visitType={visitType}
         reasonId={reasonId}
         onPick={(slot) => route(bookingUrl({ doctorId: doctor.id, slot, reasonId }))}
+        onAvailabilityChanged={availability.reload}
       />
     </section>
   );

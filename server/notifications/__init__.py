@@ -1,0 +1,1 @@
+"""Notifications: what queued messages say (sending them is a later issue)."""

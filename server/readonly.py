@@ -1,0 +1,53 @@
+"""Read-only fields of a resource, accepted back by its PUT: what GET returns, PUT takes as is.
+
+A client that reads a resource, edits a field and sends it all back must not be refused for the
+fields it did not touch (ids, versions, timestamps). They are declared on the input model as
+`ReadOnly` (so OpenAPI lists them, marked readOnly), validated as anything and ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from server.errors import InvalidInput
+
+ReadOnly = Annotated[
+    Any,
+    Field(
+        default=None,
+        description="Read-only: as GET returns it, accepted back and ignored (an id sent back "
+        "must be the stored one).",
+        json_schema_extra={"readOnly": True},
+    ),
+]
+
+
+def read_only_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The names of `model`'s ReadOnly fields."""
+    return frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("readOnly")
+    )
+
+
+# Sent back, these must still name the same thing: a PUT never moves a record to another owner.
+IDENTITY_FIELDS = ("id", "user_id", "doctor_id")
+
+
+def check_identity(body: BaseModel, current: Mapping[str, Any]) -> None:
+    """422 when a read-only identity field sent back differs from the stored one."""
+    errors = []
+    for name in IDENTITY_FIELDS:
+        sent = getattr(body, name, None) if name in body.model_fields_set else None
+        if sent is None or name not in current:
+            continue
+        if str(sent).lower() != str(current[name]).lower():
+            errors.append(
+                {"field": name, "location": "body", "message": "read-only: cannot be changed"}
+            )
+    if errors:
+        raise InvalidInput("Read-only fields cannot be changed.", errors)

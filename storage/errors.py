@@ -1,0 +1,15 @@
+"""What storage raises instead of driver errors: the schema refused a write.
+
+Storage does not know what a refusal means to a person; the domain service maps the constraint's
+name to its own error (a slot just taken, a licence number already registered, ...).
+"""
+
+from __future__ import annotations
+
+
+class ConstraintViolation(Exception):
+    """A unique or exclusion constraint refused a write; `constraint` is its name in the schema."""
+
+    def __init__(self, constraint: str) -> None:
+        super().__init__(constraint)
+        self.constraint = constraint
