@@ -2,6 +2,11 @@
 
 A row is marked sent only after JetStream acknowledged it, in the same transaction that locked it;
 a crash between the two re-publishes the event and JetStream's dedup window drops the copy.
+
+Every node runs a relay, but one publishes at a time: each batch runs under a transaction-level
+advisory lock, so the stream holds the events in outbox order, hence each doctor's slot events in
+availability_version order (two relays publishing side by side interleaved them, and watchers got
+`resync` deltas). A relay that finds the lock taken leaves the rows to its holder.
 """
 
 from __future__ import annotations
@@ -20,11 +25,15 @@ log = logging.getLogger(__name__)
 
 BATCH = 200
 MAX_BACKOFF_S = 5.0
+# Advisory lock key of the outbox publisher ("markini" in ASCII); locks are per database.
+PUBLISHER_LOCK = 0x6D61726B696E69
 
 
 async def publish_pending(pool: asyncpg.Pool, bus: Bus) -> int:
-    """Publish one batch of unsent events; return how many were sent."""
+    """Publish one batch of unsent events; return how many were sent (0 if another relay is)."""
     async with pool.acquire() as con, con.transaction():
+        if not await con.fetchval("SELECT pg_try_advisory_xact_lock($1)", PUBLISHER_LOCK):
+            return 0  # the holder publishes; a NOTIFY or the poll wakes us again
         rows = await con.fetch(
             """SELECT seq, id, type, occurred_at, actor, subject, data, version
                FROM bus.outbox WHERE published_at IS NULL
@@ -79,6 +88,8 @@ async def run_relay(pool: asyncpg.Pool, bus: Bus, poll_interval: float = 0.2) ->
         try:
             while True:
                 raise_if_cancelling()
+                # Before publishing: a NOTIFY during the batch is for rows it did not see.
+                wake.clear()
                 try:
                     sent = await publish_pending(pool, bus)
                     backoff = poll_interval
@@ -93,7 +104,6 @@ async def run_relay(pool: asyncpg.Pool, bus: Bus, poll_interval: float = 0.2) ->
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF_S)
                     continue
-                wake.clear()
                 await wait_for_notify(wake, poll_interval * 5)
         finally:
             await listener.remove_listener("bus_outbox", on_notify)

@@ -27,7 +27,9 @@ from realtime.protocol import (
     LEAVE,
     MESSAGE,
     READ,
+    RESYNC,
     ChatMessage,
+    ChatResync,
     HistoryIn,
     HistoryPage,
     JoinIn,
@@ -153,6 +155,20 @@ class ConsultChannel(Channel):
                     await extension.on_leave(ctx, appointment_id)
                 except Exception:  # one extension's bug must not keep the socket in a room
                     log.exception("consult on_leave hook failed")
+
+    async def resync_all(self) -> None:
+        """Tell every socket of this node, per joined room, to read the stored history again."""
+        appointments = {a for joined in self._joined.values() for a in joined}
+        for appointment_id in appointments:
+            payload = ChatResync(appointment_id=appointment_id).model_dump(mode="json")
+            # This node's sockets only: every node whose fan-out failed sends its own.
+            await self.hub.sio.emit(
+                RESYNC,
+                payload,
+                room=consult_room(appointment_id),
+                namespace=CONSULT_NS,
+                ignore_queue=True,
+            )
 
     async def on_disconnected(self, sid: str) -> None:
         joined = self._joined.get(sid, {})

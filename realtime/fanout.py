@@ -4,12 +4,18 @@ ask for, e.g. consultation ends), turned into socket emits.
 The consumer is durable (it survives a NATS reconnect) and unique to the node: every node sees
 every event and emits to its own sockets. A node that dies leaves its consumer behind; JetStream
 deletes it after INACTIVE_S without pulls.
+
+JetStream delivers at least once: after a NATS crash it redelivers what it had not recorded as
+acknowledged, though we had already emitted it. The node remembers the ids of its recent events
+(RecentIds) and emits each one once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -29,6 +35,27 @@ FANOUT_EVENTS = AVAILABILITY_EVENTS | AGENDA_EVENTS  # plus the /consult extensi
 ACK_WAIT_S = 30
 # Long enough to ride out a network partition, short enough not to pile up dead nodes' consumers.
 INACTIVE_S = 3600
+# Redeliveries come within ACK_WAIT_S of the first delivery, or just after a NATS restart: far
+# fewer events than this pass meanwhile, even at thousands of slot changes a second.
+RECENT_EVENT_IDS = 100_000
+
+
+class RecentIds:
+    """The last `size` event ids seen, oldest forgotten first (a bounded LRU set)."""
+
+    def __init__(self, size: int = RECENT_EVENT_IDS) -> None:
+        self.size = size
+        self._ids: OrderedDict[uuid.UUID, None] = OrderedDict()
+
+    def first_time(self, event_id: uuid.UUID) -> bool:
+        """Record `event_id`; False when it was already among the recent ones."""
+        if event_id in self._ids:
+            self._ids.move_to_end(event_id)
+            return False
+        self._ids[event_id] = None
+        if len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+        return True
 
 
 async def open_node_consumer(bus: Bus, name: str) -> None:
@@ -54,8 +81,13 @@ async def close_node_consumer(bus: Bus, name: str) -> None:
 
 
 async def run_fanout(hub: Realtime, bus: Bus, name: str) -> None:
+    seen = RecentIds()
+
     async def handle(envelope: Envelope) -> None:
-        await dispatch(hub, envelope)
+        if seen.first_time(envelope.id):
+            await dispatch(hub, envelope)
+        else:
+            log.info("redelivered event skipped", extra={"event_id": str(envelope.id)})
 
     wanted = FANOUT_EVENTS.union(hub.consult.bus_hooks)
     await run_consumer(bus, name, handle, wanted, deliver_new_only=True)

@@ -26,6 +26,7 @@ from realtime.fanout import close_node_consumer, open_node_consumer, run_fanout
 from realtime.notifications import NotificationsChannel, user_room
 from realtime.protocol import AGENDA_NS, MAX_FRAME_BYTES, NOTIFICATION, NOTIFICATIONS_NS
 from realtime.protocol import Notification as NotificationModel
+from realtime.redis_manager import ResyncingRedisManager
 from realtime.watchers import Watchers
 from server.crypto import FieldCipher
 from server.engines import Engines
@@ -33,14 +34,6 @@ from server.settings import Settings
 from server.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
-
-
-def _client_manager(settings: Settings) -> socketio.AsyncManager:
-    if settings.redis_url:
-        # Nodes of one deployment share the channel; the subject prefix already names it.
-        channel = f"{settings.nats_subject_prefix}.socketio"
-        return socketio.AsyncRedisManager(settings.redis_url, channel=channel)
-    return socketio.AsyncManager()
 
 
 class Realtime:
@@ -54,7 +47,7 @@ class Realtime:
         self.node_id = uuid.uuid4().hex[:12]
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
-            client_manager=_client_manager(settings),
+            client_manager=self._client_manager(settings),
             max_http_buffer_size=MAX_FRAME_BYTES,
             logger=False,
             engineio_logger=False,
@@ -71,6 +64,18 @@ class Realtime:
         for channel in (self.availability, self.agenda, self.notifications, self.consult):
             self.sio.register_namespace(channel)
         self._engines: Engines | None = None
+
+    def _client_manager(self, settings: Settings) -> socketio.AsyncManager:
+        if settings.redis_url:
+            # Nodes of one deployment share the channel; the subject prefix already names it.
+            channel = f"{settings.nats_subject_prefix}.socketio"
+            return ResyncingRedisManager(settings.redis_url, channel, self._after_fanout_outage)
+        return socketio.AsyncManager()
+
+    async def _after_fanout_outage(self) -> None:
+        # Of what travels through Redis, chat (messages, receipts) is stored and can be caught
+        # up; agenda and notification emits are not replayed (docs/realtime.md).
+        await self.consult.resync_all()
 
     @property
     def engines(self) -> Engines:

@@ -30,6 +30,9 @@ READ = "read"
 SLOT_DELTA = "slot.delta"
 NOTIFICATION = "notification"
 SESSION_ENDED = "session.ended"
+# /consult: live delivery may have missed messages or receipts (the cross-node fan-out was
+# down); the client reads the stored history again.
+RESYNC = "resync"
 # /consult echoes MESSAGE and READ (completed by the server) to the other sockets in the room;
 # /agenda carries the scheduling event types themselves (appointment.created, ...), see agenda.py.
 
@@ -135,6 +138,10 @@ class ReadReceipt(BaseModel):
     message_id: uuid.UUID
     reader_user_id: uuid.UUID
     read_at: datetime
+
+
+class ChatResync(BaseModel):
+    appointment_id: uuid.UUID
 
 
 class HistoryPage(BaseModel):

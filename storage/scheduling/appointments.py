@@ -200,14 +200,7 @@ async def busy_periods(
 # query: `patient_treated` is the rule of storage.patients.doctor_treats_patient (a booked, not
 # only held or cancelled, appointment with this doctor); `patient_seen_before` is a completed
 # appointment with this doctor before this one (so not a first visit).
-
-
-async def agenda_appointment(
-    con: asyncpg.Connection | asyncpg.Pool, appointment_id: uuid.UUID
-) -> asyncpg.Record | None:
-    """One appointment with what its doctor's agenda shows of the patient (live agenda events)."""
-    row: asyncpg.Record | None = await con.fetchrow(
-        """SELECT a.id, a.doctor_id, a.patient_id, a.start_at, a.end_at, a.visit_type,
+_AGENDA_SELECT = """a.id, a.doctor_id, a.patient_id, a.start_at, a.end_at, a.visit_type,
                   a.status, a.reason_id, a.reason_name, a.location, a.notes, a.fee, a.currency,
                   a.hold_expires_at, a.cancelled_by, a.cancellation_reason, a.cancelled_at,
                   a.created_at, a.updated_at, a.time_zone, a.doctor_user_id, a.patient_user_id,
@@ -223,7 +216,15 @@ async def agenda_appointment(
                             AND c.status = 'completed' AND lower(c.period) < a.start_at)
                       AS patient_seen_before
             FROM scheduling.appointment_details a
-            JOIN patients.patients p ON p.id = a.patient_id
+            JOIN patients.patients p ON p.id = a.patient_id"""
+
+
+async def agenda_appointment(
+    con: asyncpg.Connection | asyncpg.Pool, appointment_id: uuid.UUID
+) -> asyncpg.Record | None:
+    """One appointment with what its doctor's agenda shows of the patient (live agenda events)."""
+    row: asyncpg.Record | None = await con.fetchrow(
+        f"""SELECT {_AGENDA_SELECT}
             WHERE a.id = $1""",
         appointment_id,
     )
@@ -243,24 +244,7 @@ async def list_appointments(
 ) -> tuple[list[asyncpg.Record], int]:
     """One page of appointments starting in [start, end), soonest first, and the total count."""
     rows = await con.fetch(
-        """SELECT count(*) OVER () AS total, a.id, a.doctor_id, a.patient_id, a.start_at,
-                  a.end_at, a.visit_type, a.status, a.reason_id, a.reason_name, a.location,
-                  a.notes, a.fee, a.currency,
-                  a.hold_expires_at, a.cancelled_by, a.cancellation_reason, a.cancelled_at,
-                  a.created_at, a.updated_at, a.time_zone, a.doctor_user_id, a.patient_user_id,
-                  p.first_name AS patient_first_name, p.last_name AS patient_last_name,
-                  p.date_of_birth AS patient_date_of_birth, p.phone AS patient_phone,
-                  p.erased_at IS NOT NULL AS patient_erased,
-                  EXISTS (SELECT 1 FROM scheduling.appointments t
-                          WHERE t.doctor_id = a.doctor_id AND t.patient_id = a.patient_id
-                            AND t.status IN ('scheduled', 'confirmed', 'completed', 'no-show'))
-                      AS patient_treated,
-                  EXISTS (SELECT 1 FROM scheduling.appointments c
-                          WHERE c.doctor_id = a.doctor_id AND c.patient_id = a.patient_id
-                            AND c.status = 'completed' AND lower(c.period) < a.start_at)
-                      AS patient_seen_before
-            FROM scheduling.appointment_details a
-            JOIN patients.patients p ON p.id = a.patient_id
+        f"""SELECT count(*) OVER () AS total, {_AGENDA_SELECT}
             WHERE ($1::uuid IS NULL OR a.patient_id = $1)
               AND ($2::uuid IS NULL OR a.doctor_id = $2)
               AND ($3::timestamptz IS NULL OR a.start_at >= $3)

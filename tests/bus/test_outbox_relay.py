@@ -48,7 +48,9 @@ async def _stream_ids(url: str, stream: str, prefix: str) -> list[str]:
         while True:
             try:
                 msgs = await sub.fetch(100, timeout=1)
-            except nats.errors.TimeoutError:
+            # nats-py raises a bare asyncio.TimeoutError when its deadline runs out between the
+            # no-wait probe and the lingering request (a loaded machine), its own otherwise.
+            except (nats.errors.TimeoutError, TimeoutError):
                 return ids
             for msg in msgs:
                 ids.append(json.loads(msg.data)["id"])

@@ -111,6 +111,8 @@ async def test_a_new_visit_reason_reaches_an_open_doctor_page_without_reload(
     await page.goto(f"/doctors/{doctor.id}")
     reason = page.get_by_label("Reason for the visit")
     await expect(reason.locator("option", has_text="Follow-up")).to_have_count(1)
+    # Subscribed before the change, so it cannot slip in before the page listens.
+    await expect(page.get_by_text("Live: slots update")).to_be_visible()
 
     body = {
         "rules": OPEN_HOURS,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from bus.events import APPOINTMENT_CREATED, Envelope
+from realtime.fanout import RecentIds
 from realtime.protocol import AGENDA_NS, NOTIFICATION, NOTIFICATIONS_NS, Notification
 from server import clock
 from server.settings import Settings
@@ -85,3 +87,37 @@ async def test_notifications_reach_every_device_of_their_user_only(
     await live_server.realtime.notify_user(other.user.id, own)
     await stranger.until(lambda: bool(stranger.got(NOTIFICATIONS_NS, NOTIFICATION)))
     assert stranger.got(NOTIFICATIONS_NS, NOTIFICATION) == [own.model_dump(mode="json")]
+
+
+async def test_an_event_jetstream_delivers_twice_reaches_the_agenda_once(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await make_doctor(db, settings)
+    desk = await connect(live_server, [AGENDA_NS], doctor.user.token, AGENDA_EVENTS)
+    bus = live_server.realtime.engines.bus
+
+    def created(appointment_id: str) -> Envelope:
+        return Envelope(
+            type=APPOINTMENT_CREATED,
+            subject=f"appointment:{appointment_id}",
+            data={"appointment_id": appointment_id, "doctor_id": str(doctor.id)},
+        )
+
+    first, sentinel = created("first"), created("sentinel")
+    # As after a NATS crash: the same envelope stored and delivered twice (no Nats-Msg-Id, so
+    # JetStream's dedup does not drop the copy), then a later event.
+    for envelope in (first, first, sentinel):
+        await bus.js.publish(bus.subject(envelope.type), envelope.model_dump_json().encode())
+
+    got = lambda: desk.got(AGENDA_NS, "appointment.created")  # noqa: E731
+    await desk.until(lambda: any(e["appointment_id"] == "sentinel" for e in got()))
+    assert [e["event_id"] for e in got()] == [str(first.id), str(sentinel.id)]
+
+
+def test_recent_event_ids_remember_a_bounded_number_of_ids() -> None:
+    recent = RecentIds(size=2)
+    a, b, c = (Envelope(type=APPOINTMENT_CREATED, subject="s", data={}).id for _ in range(3))
+    assert recent.first_time(a) and recent.first_time(b)
+    assert not recent.first_time(a)  # seen again: now the most recent
+    assert recent.first_time(c)  # forgets b, the least recently seen
+    assert not recent.first_time(a) and recent.first_time(b)

@@ -53,7 +53,16 @@ async def test_the_page_follows_the_contract_and_skips_booked_slots(
 
     page = (await slots(client, doctor, start, end)).json()
 
-    assert set(page) == {"doctor_id", "time_zone", "from", "to", "availability_version", "slots"}
+    assert set(page) == {
+        "doctor_id",
+        "time_zone",
+        "from",
+        "to",
+        "availability_version",
+        "patient_cutoff_hours",
+        "slots",
+    }
+    assert page["patient_cutoff_hours"] == settings.patient_cancel_cutoff_h
     assert page["time_zone"] == "Europe/Paris" and page["availability_version"] == 2
     assert page["slots"] == [
         {

@@ -51,17 +51,30 @@ export function useChat(socket: Socket | null, appointmentId: string): Chat {
       }
     };
     const offline = () => setConnected(false);
+    // The server's nodes lost their link for a while: live messages may be missing, the
+    // history has them (merged by id, so nothing shows twice).
+    const resync = async ({ appointment_id }: { appointment_id: string }) => {
+      if (appointment_id !== appointmentId) return;
+      try {
+        const page = await request<HistoryPage>(socket, "history", { appointment_id: appointmentId });
+        setMessages((current) => merge(current, page.messages));
+      } catch (caught) {
+        setError(caught);
+      }
+    };
     const received = (message: ChatMessage) => {
       if (message.appointment_id === appointmentId) setMessages((current) => merge(current, [message]));
     };
     socket.on("connect", joinRoom);
     socket.on("disconnect", offline);
     socket.on("message", received);
+    socket.on("resync", resync);
     if (socket.connected) void joinRoom();
     return () => {
       socket.off("connect", joinRoom);
       socket.off("disconnect", offline);
       socket.off("message", received);
+      socket.off("resync", resync);
     };
   }, [socket, appointmentId]);
 
