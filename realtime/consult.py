@@ -3,7 +3,9 @@
 Chat is served here (realtime/chat.py). Other packages add events to this namespace without
 touching chat code: a ConsultExtension maps event names to handlers that receive a
 ConsultContext (who is calling, which appointments this socket joined, how to reach the other
-party); realtime/extensions.py lists the extensions (WebRTC signaling plugs in there).
+party), and may react to bus events on every node (realtime/fanout.py). The composition root,
+server/app.py, hands the extensions to the hub (WebRTC signaling plugs in there), so realtime/
+imports no extension.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bus.events import Envelope
 from realtime import chat
 from realtime.acks import SocketError
 from realtime.base import Channel, Handler
@@ -76,14 +79,17 @@ class ConsultContext:
 
 ConsultHandler = Callable[[ConsultContext, Any], Awaitable[Any]]
 LeaveHook = Callable[[ConsultContext, uuid.UUID], Awaitable[None]]
+BusHook = Callable[["Realtime", Envelope], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class ConsultExtension:
-    """Extra client events on /consult; `on_leave` runs when a socket leaves a room or drops."""
+    """Extra client events on /consult; `on_leave` runs when a socket leaves a room or drops;
+    `bus_events` are bus event types the node's fan-out hands to the extension."""
 
     handlers: Mapping[str, ConsultHandler]
     on_leave: LeaveHook | None = None
+    bus_events: Mapping[str, BusHook] = field(default_factory=dict)
 
 
 class ConsultChannel(Channel):
@@ -94,7 +100,10 @@ class ConsultChannel(Channel):
         super().__init__(hub)
         self.extensions = extensions
         self._extra: dict[str, ConsultHandler] = {}
+        self.bus_hooks: dict[str, list[BusHook]] = {}
         for extension in extensions:
+            for event_type, hook in extension.bus_events.items():
+                self.bus_hooks.setdefault(event_type, []).append(hook)
             for event, handler in extension.handlers.items():
                 if event in self.client_events or event in self._extra:
                     raise ValueError(f"/consult event {event!r} is already taken")

@@ -1,5 +1,5 @@
-"""Each node's own JetStream consumer of scheduling (and consultation-end) events, turned into
-socket emits.
+"""Each node's own JetStream consumer of scheduling events (and those the /consult extensions
+ask for, e.g. consultation ends), turned into socket emits.
 
 The consumer is durable (it survives a NATS reconnect) and unique to the node: every node sees
 every event and emits to its own sockets. A node that dies leaves its consumer behind; JetStream
@@ -20,20 +20,18 @@ from typing import TYPE_CHECKING
 
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from bus import events
 from bus.consumer import run_consumer
 from bus.events import Envelope
 from bus.nats import Bus
 from realtime.agenda import AGENDA_EVENTS, publish_appointment
 from realtime.availability import AVAILABILITY_EVENTS, publish_change, slot_change
-from signaling.rooms import publish_system_end
 
 if TYPE_CHECKING:
     from realtime.hub import Realtime
 
 log = logging.getLogger(__name__)
 
-FANOUT_EVENTS = AVAILABILITY_EVENTS | AGENDA_EVENTS | {events.TELECONSULTATION_ENDED}
+FANOUT_EVENTS = AVAILABILITY_EVENTS | AGENDA_EVENTS  # plus the /consult extensions' bus_events
 ACK_WAIT_S = 30
 # Long enough to ride out a network partition, short enough not to pile up dead nodes' consumers.
 INACTIVE_S = 3600
@@ -91,7 +89,8 @@ async def run_fanout(hub: Realtime, bus: Bus, name: str) -> None:
         else:
             log.info("redelivered event skipped", extra={"event_id": str(envelope.id)})
 
-    await run_consumer(bus, name, handle, FANOUT_EVENTS, deliver_new_only=True)
+    wanted = FANOUT_EVENTS.union(hub.consult.bus_hooks)
+    await run_consumer(bus, name, handle, wanted, deliver_new_only=True)
 
 
 async def dispatch(hub: Realtime, envelope: Envelope) -> None:
@@ -101,8 +100,8 @@ async def dispatch(hub: Realtime, envelope: Envelope) -> None:
             await publish_change(hub, slot_change(envelope))
         if envelope.type in AGENDA_EVENTS:
             await publish_appointment(hub, envelope)
-        if envelope.type == events.TELECONSULTATION_ENDED:
-            await publish_system_end(hub, envelope)
+        for hook in hub.consult.bus_hooks.get(envelope.type, ()):
+            await hook(hub, envelope)
     except asyncio.CancelledError:
         raise
     except Exception:

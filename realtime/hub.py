@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,8 +21,7 @@ import socketio
 from realtime.agenda import AgendaChannel, agenda_room
 from realtime.auth import SessionWatch
 from realtime.availability import AvailabilityChannel
-from realtime.consult import ConsultChannel
-from realtime.extensions import consult_extensions
+from realtime.consult import ConsultChannel, ConsultExtension
 from realtime.fanout import close_node_consumer, open_node_consumer, run_fanout
 from realtime.notifications import NotificationsChannel, user_room
 from realtime.protocol import AGENDA_NS, MAX_FRAME_BYTES, NOTIFICATION, NOTIFICATIONS_NS
@@ -40,7 +39,10 @@ log = logging.getLogger(__name__)
 class Realtime:
     """AsyncServer + its client manager + the four channels; `asgi` is mounted at /socket.io."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, consult_extensions: Sequence[ConsultExtension] = ()
+    ) -> None:
+        """`consult_extensions` add events to /consult (server/app.py passes signaling's)."""
         self.settings = settings
         self.node_id = uuid.uuid4().hex[:12]
         self.sio = socketio.AsyncServer(
@@ -58,7 +60,7 @@ class Realtime:
         self.availability = AvailabilityChannel(self)
         self.agenda = AgendaChannel(self)
         self.notifications = NotificationsChannel(self)
-        self.consult = ConsultChannel(self, consult_extensions())
+        self.consult = ConsultChannel(self, list(consult_extensions))
         for channel in (self.availability, self.agenda, self.notifications, self.consult):
             self.sio.register_namespace(channel)
         self._engines: Engines | None = None

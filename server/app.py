@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bus.relay import run_relay
-from realtime.hub import Realtime
+from realtime.hub import Realtime  # adapters: this module is the composition root
 from server.audit.middleware import AuditMiddleware
 from server.audit.routes import router as audit_router
 from server.auth.routes import router as auth_router
@@ -36,10 +36,13 @@ from server.search.routes import router as search_router
 from server.settings import Settings
 from server.tasks import stop_tasks
 from server.teleconsult.consumer import run_session_consumer
+from server.teleconsult.ports import LiveCalls
 from server.teleconsult.routes import router as teleconsult_router
 from server.teleconsult.sweeper import run_session_sweeper
 from server.textguard import TextGuardMiddleware
 from server.web import mount_web
+from signaling.consult import SIGNALING
+from signaling.live import SocketCalls
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +116,8 @@ class StartUp:
 
 
 def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
-    realtime = Realtime(settings)  # Socket.IO server; its engines are bound in the lifespan
+    # Socket.IO server with WebRTC signaling on /consult; its engines are bound in the lifespan.
+    realtime = Realtime(settings, consult_extensions=[SIGNALING])
     startup = StartUp()
 
     async def start(stack: AsyncExitStack) -> dict[str, Any]:
@@ -124,7 +128,9 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
             await seed(engines)
         await stack.enter_async_context(_background(engines))
         await stack.enter_async_context(realtime.running(engines))
-        return {"engines": engines, "realtime": realtime}
+        # live_calls: the teleconsultation domain's LiveCalls port (server/teleconsult/ports.py).
+        live_calls: LiveCalls = SocketCalls(realtime)
+        return {"engines": engines, "realtime": realtime, "live_calls": live_calls}
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:

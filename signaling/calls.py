@@ -22,8 +22,9 @@ from server import clock
 from server.audit.service import record_access
 from server.errors import MarkiniError
 from server.scheduling.service import appointment_parties
+from server.teleconsult.access import CallRole, check_join, polite
 from server.teleconsult.service import RESOURCE, start_session
-from signaling.access import check_join
+from server.teleconsult.tokens import decode_join_token
 from signaling.protocol import (
     AGENDA_WAITING,
     CALL_ADMITTED,
@@ -34,16 +35,13 @@ from signaling.protocol import (
     Admitted,
     CallJoined,
     CallJoinIn,
-    CallRole,
     LeftReason,
     PeerState,
     Relayed,
     WaitingNews,
-    polite,
 )
 from signaling.recorder import recorders_of
 from signaling.rooms import emit_to
-from signaling.tokens import decode_join_token
 from storage import teleconsult as store
 
 if TYPE_CHECKING:

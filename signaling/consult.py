@@ -1,4 +1,4 @@
-"""The signaling extension of /consult: one entry in realtime/extensions.py plugs it in.
+"""The signaling extension of /consult: server/app.py hands it to the hub (Realtime).
 
 Handlers only parse the payload and call signaling.calls (docs/realtime.md, "Signaling").
 """
@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from bus import events
 from realtime.acks import SocketError
 from realtime.consult import ConsultExtension
-from signaling import calls, recording
+from signaling import calls, recording, rooms
 from signaling.protocol import (
     CALL_ADMIT,
     CALL_ANSWER,
@@ -90,4 +91,6 @@ SIGNALING = ConsultExtension(
         CALL_RECORD_STOP: _record_stop,
     },
     on_leave=calls.on_leave,
+    # Ends the system made (window or appointment closed) reach the room from every node.
+    bus_events={events.TELECONSULTATION_ENDED: rooms.publish_system_end},
 )

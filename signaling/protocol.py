@@ -14,7 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-CallRole = Literal["patient", "doctor"]
+from server.teleconsult.access import CallRole
+
 LeftReason = Literal["hangup", "left", "replaced", "ended"]
 
 # Client -> server (each acknowledged `{ok, data}` / `{ok: false, error}`, like all of /consult).
@@ -42,10 +43,6 @@ AGENDA_WAITING = "teleconsultation.waiting"
 # An SDP of a few audio / video / data sections is a few kB; the frame cap is 64 kB anyway.
 MAX_SDP_CHARS = 32_000
 MAX_CANDIDATE_CHARS = 1_000
-
-
-def polite(role: CallRole) -> bool:
-    return role == "patient"
 
 
 class _In(BaseModel):
@@ -87,14 +84,6 @@ class Candidate(BaseModel):
 class IceIn(_In):
     session_id: uuid.UUID
     candidate: Candidate | None  # null: end of candidates
-
-
-class IceServer(BaseModel):
-    """One entry of RTCConfiguration.iceServers."""
-
-    urls: list[str]
-    username: str | None = None
-    credential: str | None = None
 
 
 class PeerState(BaseModel):

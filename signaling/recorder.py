@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRecorder
 
-from signaling.protocol import CallRole, Description
+from server.teleconsult.access import CallRole
+from signaling.protocol import Description
 
 if TYPE_CHECKING:
     from realtime.hub import Realtime

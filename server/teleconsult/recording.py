@@ -1,12 +1,12 @@
 """Recording consent and recorded files: files go to the two parties and admins only, and
-every read (or refused read) is audited. The recorder itself is signaling/recorder.py."""
+every read (or refused read) is audited. The recorder itself is signaling/recorder.py, reached
+through the LiveCalls port."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
 
@@ -14,22 +14,19 @@ from server import clock
 from server.auth.principal import Principal
 from server.engines import Engines
 from server.errors import NotFound
+from server.teleconsult.access import call_role
 from server.teleconsult.errors import NotAParty, SessionClosed, WrongParty
+from server.teleconsult.ports import LiveCalls
 from server.teleconsult.schemas import RecordingFile, RecordingList, SessionOut
 from server.teleconsult.service import render, session_and_parties, visible_session
-from signaling.access import call_role
-from signaling.recorder import recorders_of
 from storage import teleconsult as store
-
-if TYPE_CHECKING:
-    from realtime.hub import Realtime
 
 # Names the recorder writes; anything else (e.g. "../x") is not a recording.
 _FILE = re.compile(r"^(patient|doctor)-\d{13}\.webm$")
 
 
 async def set_consent(
-    engines: Engines, realtime: Realtime, principal: Principal, session_id: uuid.UUID, consent: bool
+    engines: Engines, live: LiveCalls, principal: Principal, session_id: uuid.UUID, consent: bool
 ) -> SessionOut:
     """A party gives or withdraws its own consent; withdrawing stops any recording."""
     row, parties = await session_and_parties(engines.pool, session_id)
@@ -44,7 +41,7 @@ async def set_consent(
     if updated is None:
         raise NotFound("No such consultation.")
     if not consent:
-        await recorders_of(realtime).stop_session(session_id)
+        await live.stop_recordings(session_id)
     return render(updated, parties, engines.settings)
 
 

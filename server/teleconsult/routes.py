@@ -8,13 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
 
-from realtime.deps import get_realtime
-from realtime.hub import Realtime
 from server.auth.principal import Principal, current_principal
 from server.deps import get_engines
 from server.engines import Engines
 from server.problems import problem_responses
 from server.teleconsult import recording, service
+from server.teleconsult.ports import LiveCalls, get_live_calls
 from server.teleconsult.schemas import (
     ConsentIn,
     JoinOut,
@@ -144,9 +143,9 @@ async def end_session(
     body: SessionEnd | None = None,
     principal: Principal = Depends(current_principal),
     engines: Engines = Depends(get_engines),
-    realtime: Realtime = Depends(get_realtime),
+    live: LiveCalls = Depends(get_live_calls),
 ) -> SessionOut:
-    return await service.end_session(engines, realtime, principal, session_id, body or SessionEnd())
+    return await service.end_session(engines, live, principal, session_id, body or SessionEnd())
 
 
 @router.post(
@@ -160,9 +159,9 @@ async def recording_consent(
     body: ConsentIn,
     principal: Principal = Depends(current_principal),
     engines: Engines = Depends(get_engines),
-    realtime: Realtime = Depends(get_realtime),
+    live: LiveCalls = Depends(get_live_calls),
 ) -> SessionOut:
-    return await recording.set_consent(engines, realtime, principal, session_id, body.consent)
+    return await recording.set_consent(engines, live, principal, session_id, body.consent)
 
 
 @router.get(

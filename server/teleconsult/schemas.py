@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from signaling.protocol import CALL_JOIN, CallRole, IceServer
+from server.teleconsult.access import CallRole
 
 SessionStatus = Literal["scheduled", "active", "completed", "failed"]
 
@@ -68,9 +68,19 @@ class JoinWindow(BaseModel):
     closes_at: datetime = Field(description="As the session's `join_closes_at`.")
 
 
+class IceServer(BaseModel):
+    """One entry of RTCConfiguration.iceServers."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
 class SignalingInfo(BaseModel):
+    # The transport's names (realtime.protocol.CONSULT_NS, signaling.protocol.CALL_JOIN), written
+    # out because the domain imports no adapter; tests/signaling checks that they still agree.
     namespace: str = "/consult"
-    join_event: str = CALL_JOIN
+    join_event: str = "call.join"
 
 
 class JoinOut(BaseModel):

@@ -4,6 +4,8 @@ Design: docs/realtime.md ("Signaling (/consult)"). Sessions are created when a t
 appointment is confirmed (server/teleconsult/consumer.py), or on demand by its doctor (any time)
 or its patient (inside the joining window, e.g. for an appointment still unconfirmed). A session
 becomes active when the doctor admits the patient from the waiting room (signaling/calls.py).
+Who may join and when is server/teleconsult/access.py; live sockets are reached through the
+LiveCalls port (server/teleconsult/ports.py).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
-from typing import TYPE_CHECKING
 
 import asyncpg
 from starlette.requests import HTTPConnection
@@ -23,6 +24,7 @@ from server.engines import Engines
 from server.errors import MarkiniError, NotFound
 from server.scheduling.service import Parties, appointment_parties
 from server.settings import Settings
+from server.teleconsult.access import call_role, check_join, check_window, join_window, polite
 from server.teleconsult.errors import (
     NO_SUCH_CONSULTATION,
     NotAParty,
@@ -31,6 +33,7 @@ from server.teleconsult.errors import (
     WrongParty,
 )
 from server.teleconsult.events import emit_ended, emit_started
+from server.teleconsult.ports import LiveCalls
 from server.teleconsult.schemas import (
     JoinOut,
     JoinWindow,
@@ -38,16 +41,9 @@ from server.teleconsult.schemas import (
     SessionEnd,
     SessionOut,
 )
-from signaling.access import call_role, check_join, check_window, join_window
-from signaling.protocol import polite
-from signaling.recorder import recorders_of
-from signaling.rooms import announce_ended
-from signaling.tokens import issue_join_token
-from signaling.turn import ice_servers
+from server.teleconsult.tokens import issue_join_token
+from server.teleconsult.turn import ice_servers
 from storage import teleconsult as store
-
-if TYPE_CHECKING:
-    from realtime.hub import Realtime
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +239,7 @@ async def start_session(
 
 async def end_session(
     engines: Engines,
-    realtime: Realtime,
+    live: LiveCalls,
     principal: Principal,
     session_id: uuid.UUID,
     body: SessionEnd,
@@ -272,6 +268,6 @@ async def end_session(
         mode="json",
         include={"appointment_id", "status", "ended_at", "duration_s", "end_reason"},
     )
-    await announce_ended(realtime, parties.appointment_id, {"session_id": str(session_id), **news})
-    await recorders_of(realtime).stop_session(session_id)
+    await live.announce_ended(parties.appointment_id, {"session_id": str(session_id), **news})
+    await live.stop_recordings(session_id)
     return out

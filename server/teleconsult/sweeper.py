@@ -16,8 +16,8 @@ from server.engines import Engines
 from server.scheduling.service import appointment_parties
 from server.settings import Settings
 from server.tasks import sweep_forever
+from server.teleconsult.access import join_window
 from server.teleconsult.events import emit_ended
-from signaling.access import join_window
 from storage import teleconsult as store
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The joining window of a teleconsultation: [start - consult_join_early_s, end + consult_grace_s].
 
-One rule for every reader: the REST join and `call.join` (signaling/access.py), the session
+One rule for every reader: the REST join and `call.join` (server/teleconsult/access.py), the session
 sweeper, and the API objects that show it (sessions, teleconsultation appointments), so that
 browsers take the window from the server instead of copying its settings.
 """

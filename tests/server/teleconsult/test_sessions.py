@@ -23,7 +23,7 @@ from server import clock
 from server.app import create_app
 from server.settings import Settings
 from server.teleconsult.sweeper import close_expired_sessions
-from signaling.tokens import JOIN_AUDIENCE
+from server.teleconsult.tokens import JOIN_AUDIENCE
 from storage.pool import open_pool
 from tests.conftest import EngineUrls, delete_stream, make_settings
 from tests.factories import make_user

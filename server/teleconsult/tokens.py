@@ -16,7 +16,7 @@ from server import clock
 from server.auth.principal import JWT_ALGORITHM
 from server.errors import Unauthenticated
 from server.settings import Settings
-from signaling.protocol import CallRole
+from server.teleconsult.access import CallRole
 
 JOIN_AUDIENCE = "markini:consult-join"
 

@@ -1,4 +1,5 @@
-"""Who may enter a consultation's call, and when (used by the REST join and by `call.join`).
+"""Who may enter a consultation's call, in which role, and when (used by the REST join and by
+`call.join` in signaling/calls.py).
 
 Only the appointment's patient and doctor, only while its session is open, only within the
 window [start - consult_join_early_s, end + consult_grace_s]. Admins may read a session but
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from server.scheduling.service import Parties
 from server.settings import Settings
@@ -19,11 +21,17 @@ from server.teleconsult.errors import (
     SessionClosed,
 )
 from server.teleconsult.window import join_window as window_of
-from signaling.protocol import CallRole
+
+CallRole = Literal["patient", "doctor"]
 
 OPEN_SESSION = frozenset({"scheduled", "active"})
 # An appointment marked completed may still have its call closing; cancelled ones may not.
 JOINABLE_APPOINTMENT = frozenset({"scheduled", "confirmed", "completed"})
+
+
+def polite(role: CallRole) -> bool:
+    """Perfect negotiation: the patient is the polite peer, the doctor the impolite one."""
+    return role == "patient"
 
 
 def call_role(parties: Parties, user_id: uuid.UUID) -> CallRole | None:

@@ -14,7 +14,7 @@ import time
 import uuid
 
 from server.settings import Settings
-from signaling.protocol import IceServer
+from server.teleconsult.schemas import IceServer
 
 
 def turn_credentials(
