@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import asyncpg
-from fastapi import Request
+from fastapi import Depends, Request
 
 from server.engines import Engines
 
@@ -15,3 +17,8 @@ def get_engines(request: Request) -> Engines:
 
 def get_pool(request: Request) -> asyncpg.Pool:
     return get_engines(request).pool
+
+
+# Route parameters: `engines: EnginesDep`, `pool: PoolDep`.
+EnginesDep = Annotated[Engines, Depends(get_engines)]
+PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]

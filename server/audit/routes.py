@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
 
 from server.audit import service
 from server.audit.schemas import AuditPage, AuditQuery
 from server.auth.principal import Principal, require_role
-from server.deps import get_pool
+from server.deps import PoolDep
 from server.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/admin/audit", tags=["audit"])
@@ -36,9 +35,10 @@ _ERRORS: dict[int, str] = {
     responses=problem_responses(_ERRORS),
 )
 async def search_audit(
+    *,
     request: Request,
     query: Annotated[AuditQuery, Query()],
     principal: Principal = Depends(_admin),
-    pool: asyncpg.Pool = Depends(get_pool),
+    pool: PoolDep,
 ) -> AuditPage:
     return await service.search_logs(pool, principal, query, request)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Annotated, Literal, cast
 
 import jwt
 from fastapi import Depends, Request
@@ -93,6 +93,11 @@ async def current_principal(principal: Principal | None = Depends(optional_princ
     if principal is None:
         raise Unauthenticated("Sign in to continue.")
     return principal
+
+
+# Route parameters: `principal: CurrentPrincipal` (401 without one), `OptionalPrincipal`.
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 
 
 def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from server.auth import mfa, password_reset, service, throttle
-from server.auth.principal import Principal, current_principal
+from server.auth.principal import CurrentPrincipal
 from server.auth.schemas import (
     Accepted,
     ForgotPasswordRequest,
@@ -27,8 +27,7 @@ from server.auth.schemas import (
     VerifyMfaRequest,
 )
 from server.auth.sessions import ClientInfo, refresh_session
-from server.deps import get_engines
-from server.engines import Engines
+from server.deps import EnginesDep
 from server.errors import Unauthenticated
 from server.problems import problem_responses
 
@@ -87,9 +86,7 @@ _BODY = (400, 413, 415, 422)
     summary="Create a patient or doctor account",
     responses=problems(*_BODY, 409),
 )
-async def register(
-    body: RegisterRequest, engines: Engines = Depends(get_engines)
-) -> RegisterResponse:
+async def register(body: RegisterRequest, engines: EnginesDep) -> RegisterResponse:
     return await service.register(engines, body)
 
 
@@ -103,7 +100,7 @@ async def login(
     body: LoginRequest,
     request: Request,
     response: Response,
-    engines: Engines = Depends(get_engines),
+    engines: EnginesDep,
 ) -> TokenResponse | MfaChallenge:
     _no_store(response)
     result = await service.login(engines, body, _client(request))
@@ -122,7 +119,7 @@ async def verify_mfa(
     body: VerifyMfaRequest,
     request: Request,
     response: Response,
-    engines: Engines = Depends(get_engines),
+    engines: EnginesDep,
 ) -> TokenResponse:
     _no_store(response)
     tokens = await mfa.verify_login(engines, body, _client(request))
@@ -141,7 +138,7 @@ async def verify_mfa(
     responses=problems(*_BODY, 401),
 )
 async def refresh_token(
-    body: RefreshRequest, response: Response, engines: Engines = Depends(get_engines)
+    body: RefreshRequest, response: Response, engines: EnginesDep
 ) -> TokenResponse:
     _no_store(response)
     return await refresh_session(engines, body.refresh_token)
@@ -153,9 +150,7 @@ async def refresh_token(
     summary="End the current session at once (its access and refresh tokens stop working)",
     responses=problems(401),
 )
-async def logout(
-    principal: Principal = Depends(current_principal), engines: Engines = Depends(get_engines)
-) -> None:
+async def logout(principal: CurrentPrincipal, engines: EnginesDep) -> None:
     await service.logout(engines, principal)
 
 
@@ -165,9 +160,10 @@ async def logout(
     responses=problems(401),
 )
 async def validate_token(
-    principal: Principal = Depends(current_principal),
+    *,
+    principal: CurrentPrincipal,
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
-    engines: Engines = Depends(get_engines),
+    engines: EnginesDep,
 ) -> TokenValidity:
     if credentials is None:  # current_principal has already refused this; keeps mypy honest
         raise Unauthenticated("Sign in to continue.")
@@ -175,9 +171,7 @@ async def validate_token(
 
 
 @router.get("/me", summary="The signed-in account", responses=problems(401))
-async def me(
-    principal: Principal = Depends(current_principal), engines: Engines = Depends(get_engines)
-) -> UserOut:
+async def me(principal: CurrentPrincipal, engines: EnginesDep) -> UserOut:
     return await service.me(engines, principal)
 
 
@@ -188,7 +182,7 @@ async def me(
     responses=problems(*_BODY, 429),
 )
 async def forgot_password(
-    body: ForgotPasswordRequest, request: Request, engines: Engines = Depends(get_engines)
+    body: ForgotPasswordRequest, request: Request, engines: EnginesDep
 ) -> Accepted:
     return await password_reset.forgot_password(engines, body.email, _client(request))
 
@@ -199,9 +193,7 @@ async def forgot_password(
     summary="Set a new password with an emailed token; signs out every session",
     responses=problems(*_BODY, 410),
 )
-async def reset_password(
-    body: ResetPasswordRequest, engines: Engines = Depends(get_engines)
-) -> None:
+async def reset_password(body: ResetPasswordRequest, engines: EnginesDep) -> None:
     await password_reset.reset_password(engines, body)
 
 
@@ -212,8 +204,8 @@ async def reset_password(
 )
 async def mfa_enroll(
     response: Response,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> MfaEnrolment:
     _no_store(response)
     return await mfa.enroll(engines, principal)
@@ -227,8 +219,8 @@ async def mfa_enroll(
 async def mfa_confirm(
     body: MfaCodeRequest,
     response: Response,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> RecoveryCodes:
     _no_store(response)
     return await mfa.confirm(engines, principal, body.code)
@@ -242,7 +234,7 @@ async def mfa_confirm(
 )
 async def mfa_disable(
     body: MfaCodeRequest,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> None:
     await mfa.disable(engines, principal, body.code)

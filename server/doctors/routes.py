@@ -5,11 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import asyncpg
 from fastapi import APIRouter, Depends, Query
 
-from server.auth.principal import Principal, current_principal, optional_principal, require_role
-from server.deps import get_pool
+from server.auth.principal import (
+    CurrentPrincipal,
+    OptionalPrincipal,
+    Principal,
+    require_role,
+)
+from server.deps import PoolDep
 from server.doctors import reviews, service
 from server.doctors.schemas import (
     DoctorCreate,
@@ -45,7 +49,7 @@ def _pick(*codes: int) -> dict[int | str, dict[str, Any]]:
 @catalogue_router.get(
     "", response_model=list[Specialization], summary="The specialization catalogue (EN/FR)"
 )
-async def list_specializations(pool: asyncpg.Pool = Depends(get_pool)) -> list[Specialization]:
+async def list_specializations(pool: PoolDep) -> list[Specialization]:
     return await service.list_specializations(pool)
 
 
@@ -59,8 +63,8 @@ async def list_specializations(pool: asyncpg.Pool = Depends(get_pool)) -> list[S
 )
 async def create_doctor(
     body: DoctorCreate,
-    principal: Principal = Depends(current_principal),
-    pool: asyncpg.Pool = Depends(get_pool),
+    principal: CurrentPrincipal,
+    pool: PoolDep,
 ) -> DoctorOut:
     return await service.create_doctor(pool, principal, body)
 
@@ -72,8 +76,9 @@ async def create_doctor(
     responses=_pick(401, 403, 404),
 )
 async def my_profile(
+    *,
     principal: Principal = Depends(_doctor),
-    pool: asyncpg.Pool = Depends(get_pool),
+    pool: PoolDep,
 ) -> DoctorOut:
     return await service.get_own_doctor(pool, principal)
 
@@ -86,8 +91,8 @@ async def my_profile(
 )
 async def get_doctor(
     doctor_id: uuid.UUID,
-    principal: Principal | None = Depends(optional_principal),
-    pool: asyncpg.Pool = Depends(get_pool),
+    principal: OptionalPrincipal,
+    pool: PoolDep,
 ) -> DoctorOut:
     return await service.get_doctor(pool, principal, doctor_id)
 
@@ -102,8 +107,8 @@ async def get_doctor(
 async def update_doctor(
     doctor_id: uuid.UUID,
     body: DoctorUpdate,
-    principal: Principal = Depends(current_principal),
-    pool: asyncpg.Pool = Depends(get_pool),
+    principal: CurrentPrincipal,
+    pool: PoolDep,
 ) -> DoctorOut:
     return await service.update_doctor(pool, principal, doctor_id, body)
 
@@ -116,8 +121,8 @@ async def update_doctor(
 )
 async def doctor_specializations(
     doctor_id: uuid.UUID,
-    principal: Principal | None = Depends(optional_principal),
-    pool: asyncpg.Pool = Depends(get_pool),
+    principal: OptionalPrincipal,
+    pool: PoolDep,
 ) -> list[Specialization]:
     return await service.doctor_specializations(pool, principal, doctor_id)
 
@@ -129,11 +134,12 @@ async def doctor_specializations(
     responses=_pick(404, 422),
 )
 async def list_reviews(
+    *,
     doctor_id: uuid.UUID,
     limit: int = Query(20, ge=1, le=100),
     offset: int = Query(0, ge=0),
-    principal: Principal | None = Depends(optional_principal),
-    pool: asyncpg.Pool = Depends(get_pool),
+    principal: OptionalPrincipal,
+    pool: PoolDep,
 ) -> ReviewsPage:
     return await reviews.list_reviews(pool, principal, doctor_id, limit, offset)
 
@@ -156,8 +162,8 @@ async def list_reviews(
 async def post_review(
     doctor_id: uuid.UUID,
     body: ReviewCreate,
-    principal: Principal = Depends(current_principal),
-    pool: asyncpg.Pool = Depends(get_pool),
+    principal: CurrentPrincipal,
+    pool: PoolDep,
 ) -> ReviewPosted:
     return await reviews.post_review(pool, principal, doctor_id, body)
 
@@ -169,9 +175,10 @@ async def post_review(
     responses=_pick(401, 403, 404),
 )
 async def verify_doctor(
+    *,
     doctor_id: uuid.UUID,
     admin: Principal = Depends(_admin),
-    pool: asyncpg.Pool = Depends(get_pool),
+    pool: PoolDep,
 ) -> DoctorOut:
     return await service.verify_doctor(pool, admin, doctor_id)
 
@@ -183,9 +190,10 @@ async def verify_doctor(
     responses=_pick(401, 403, 404, 422),
 )
 async def reject_doctor(
+    *,
     doctor_id: uuid.UUID,
     body: RejectRequest | None = None,
     admin: Principal = Depends(_admin),
-    pool: asyncpg.Pool = Depends(get_pool),
+    pool: PoolDep,
 ) -> DoctorOut:
     return await service.reject_doctor(pool, admin, doctor_id, body or RejectRequest())

@@ -7,9 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from server.auth.principal import Principal, current_principal, require_role
-from server.deps import get_engines
-from server.engines import Engines
+from server.auth.principal import CurrentPrincipal, Principal, require_role
+from server.deps import EnginesDep
 from server.patients import favorites, history, service
 from server.patients.schemas import (
     FavoriteDoctor,
@@ -47,8 +46,8 @@ def _pick(*codes: int) -> dict[int | str, dict[str, Any]]:
 )
 async def create_patient(
     body: PatientCreate,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> PatientOut:
     return await service.create_patient(engines.pool, principal, body)
 
@@ -60,8 +59,9 @@ async def create_patient(
     responses=_pick(401, 403, 404),
 )
 async def my_profile(
+    *,
     principal: Principal = Depends(_patient),
-    engines: Engines = Depends(get_engines),
+    engines: EnginesDep,
 ) -> PatientOut:
     return await service.get_own_patient(engines.pool, principal)
 
@@ -75,8 +75,8 @@ async def my_profile(
 async def get_patient(
     patient_id: uuid.UUID,
     request: Request,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> PatientOut:
     return await service.get_patient(engines.pool, principal, patient_id, request)
 
@@ -91,8 +91,8 @@ async def update_patient(
     patient_id: uuid.UUID,
     body: PatientUpdate,
     request: Request,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> PatientOut:
     return await service.update_patient(engines.pool, principal, patient_id, body, request)
 
@@ -108,8 +108,8 @@ async def update_patient(
 async def erase_patient(
     patient_id: uuid.UUID,
     request: Request,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> Response:
     await service.erase_patient(engines.pool, principal, patient_id, request)
     return Response(status_code=204)
@@ -122,12 +122,13 @@ async def erase_patient(
     responses=_pick(401, 404, 422),
 )
 async def list_medical_history(
+    *,
     patient_id: uuid.UUID,
     request: Request,
     limit: int = Query(50, ge=1, le=200),
     offset: int = Query(0, ge=0),
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> MedicalHistoryPage:
     return await history.list_history(
         engines.pool, engines.settings, principal, patient_id, limit, offset, request
@@ -145,8 +146,8 @@ async def add_medical_history(
     patient_id: uuid.UUID,
     body: MedicalHistoryCreate,
     request: Request,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> MedicalHistoryOut:
     return await history.add_history_entry(
         engines.pool, engines.settings, principal, patient_id, body, request
@@ -162,8 +163,8 @@ async def add_medical_history(
 async def list_favorites(
     patient_id: uuid.UUID,
     request: Request,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> list[FavoriteDoctor]:
     return await favorites.list_favorites(engines.pool, principal, patient_id, request)
 
@@ -179,8 +180,8 @@ async def add_favorite(
     patient_id: uuid.UUID,
     doctor_id: uuid.UUID,
     request: Request,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> Response:
     await favorites.add_favorite(engines.pool, principal, patient_id, doctor_id, request)
     return Response(status_code=204)
@@ -197,8 +198,8 @@ async def remove_favorite(
     patient_id: uuid.UUID,
     doctor_id: uuid.UUID,
     request: Request,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> Response:
     await favorites.remove_favorite(engines.pool, principal, patient_id, doctor_id, request)
     return Response(status_code=204)

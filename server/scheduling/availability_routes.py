@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-import asyncpg
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from server.auth.principal import Principal, current_principal, optional_principal
-from server.deps import get_pool
+from server.auth.principal import (
+    CurrentPrincipal,
+    OptionalPrincipal,
+)
+from server.deps import PoolDep
 from server.problems import problem_responses
 from server.scheduling import service
 from server.scheduling.availability_schemas import AvailabilityIn, AvailabilityOut, PreviewRequest
@@ -32,8 +34,8 @@ _R: dict[int, str] = {
 )
 async def get_availability(
     doctor_id: uuid.UUID,
-    principal: Principal | None = Depends(optional_principal),
-    pool: asyncpg.Pool = Depends(get_pool),
+    principal: OptionalPrincipal,
+    pool: PoolDep,
 ) -> AvailabilityOut:
     return await service.get_availability(pool, principal, doctor_id)
 
@@ -47,8 +49,8 @@ async def get_availability(
 async def put_availability(
     doctor_id: uuid.UUID,
     body: AvailabilityIn,
-    principal: Principal = Depends(current_principal),
-    pool: asyncpg.Pool = Depends(get_pool),
+    principal: CurrentPrincipal,
+    pool: PoolDep,
 ) -> AvailabilityOut:
     return await service.replace_availability(pool, principal, doctor_id, body)
 
@@ -62,7 +64,7 @@ async def put_availability(
 async def preview_availability(
     doctor_id: uuid.UUID,
     body: PreviewRequest,
-    principal: Principal = Depends(current_principal),
-    pool: asyncpg.Pool = Depends(get_pool),
+    principal: CurrentPrincipal,
+    pool: PoolDep,
 ) -> SlotsPage:
     return await service.preview_availability(pool, principal, doctor_id, body)

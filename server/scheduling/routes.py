@@ -11,9 +11,11 @@ from pydantic import AwareDatetime
 
 from server import clock
 from server.audit.context import describe_for_audit
-from server.auth.principal import Principal, current_principal, optional_principal
-from server.deps import get_engines
-from server.engines import Engines
+from server.auth.principal import (
+    CurrentPrincipal,
+    OptionalPrincipal,
+)
+from server.deps import EnginesDep
 from server.errors import InvalidInput
 from server.problems import problem_responses
 from server.scheduling import service
@@ -71,6 +73,7 @@ def _pick(*codes: int) -> dict[int | str, dict[str, Any]]:
     ),
 )
 async def available_slots(
+    *,
     doctor_id: uuid.UUID,
     from_: AwareDatetime | None = Query(None, alias="from"),
     to: AwareDatetime | None = None,
@@ -81,8 +84,8 @@ async def available_slots(
         description="One of the caller's appointments with this doctor, being moved: its time"
         " counts as free and slots take its length (what POST /{id}/reschedule accepts).",
     ),
-    principal: Principal | None = Depends(optional_principal),
-    engines: Engines = Depends(get_engines),
+    principal: OptionalPrincipal,
+    engines: EnginesDep,
 ) -> SlotsPage:
     start = from_ or clock.now()
     page = await service.list_available_slots(
@@ -109,8 +112,8 @@ async def available_slots(
 async def book(
     request: Request,
     body: BookingRequest,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> AppointmentOut:
     appointment = await service.book_appointment(engines, principal, body)
     describe_for_audit(request, resource_id=appointment.id)
@@ -139,11 +142,12 @@ def _list_query(
     responses=_pick(401, 403, 404, 422),
 )
 async def patient_appointments(
+    *,
     request: Request,
     patient_id: uuid.UUID,
     query: service.ListQuery = Depends(_list_query),
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> AppointmentPage:
     return await service.list_for_patient(engines, principal, patient_id, query, request)
 
@@ -155,11 +159,12 @@ async def patient_appointments(
     responses=_pick(401, 403, 404, 422),
 )
 async def doctor_appointments(
+    *,
     request: Request,
     doctor_id: uuid.UUID,
     query: service.ListQuery = Depends(_list_query),
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> AppointmentPage:
     return await service.list_for_doctor(engines, principal, doctor_id, query, request)
 
@@ -173,8 +178,8 @@ async def doctor_appointments(
 async def get_appointment(
     request: Request,
     appointment_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> AppointmentOut:
     return await service.get_appointment(engines, principal, appointment_id, request)
 
@@ -188,8 +193,8 @@ async def get_appointment(
 async def update_appointment(
     appointment_id: uuid.UUID,
     body: AppointmentUpdate,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> AppointmentOut:
     return await service.update_appointment(engines, principal, appointment_id, body)
 
@@ -203,8 +208,8 @@ async def update_appointment(
 )
 async def delete_appointment(
     appointment_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> Response:
     await service.transition(engines, principal, appointment_id, "cancel")
     return Response(status_code=204)
@@ -217,10 +222,11 @@ async def delete_appointment(
     responses=_pick(401, 404, 409, 422),
 )
 async def cancel(
+    *,
     appointment_id: uuid.UUID,
     body: CancelRequest | None = Body(None),
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> AppointmentOut:
     reason = body.reason if body else None
     return await service.transition(engines, principal, appointment_id, "cancel", reason)
@@ -235,8 +241,8 @@ async def cancel(
 async def reschedule(
     appointment_id: uuid.UUID,
     body: RescheduleRequest,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> AppointmentOut:
     return await service.reschedule_appointment(engines, principal, appointment_id, body)
 
@@ -244,8 +250,8 @@ async def reschedule(
 def _transition_route(action: Action, path: str, summary: str) -> None:
     async def handler(
         appointment_id: uuid.UUID,
-        principal: Principal = Depends(current_principal),
-        engines: Engines = Depends(get_engines),
+        principal: CurrentPrincipal,
+        engines: EnginesDep,
     ) -> AppointmentOut:
         return await service.transition(engines, principal, appointment_id, action)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from server.deps import get_engines
-from server.engines import Engines
+from server.deps import EnginesDep
 from server.problems import problem_responses
 from server.search import service
 from server.search.schemas import (
@@ -40,7 +39,7 @@ _INVALID: dict[int, str] = {
 )
 async def search_doctors(
     params: Annotated[DoctorSearchParams, Query()],
-    engines: Engines = Depends(get_engines),
+    engines: EnginesDep,
 ) -> DoctorSearchPage:
     return await service.search_doctors(engines, params)
 
@@ -53,7 +52,7 @@ async def search_doctors(
 )
 async def suggestions(
     params: Annotated[SuggestionParams, Query()],
-    engines: Engines = Depends(get_engines),
+    engines: EnginesDep,
 ) -> SuggestionList:
     return await service.suggestions(engines, params)
 
@@ -66,6 +65,6 @@ async def suggestions(
 )
 async def nearby(
     params: Annotated[NearbyParams, Query()],
-    engines: Engines = Depends(get_engines),
+    engines: EnginesDep,
 ) -> NearbyPage:
     return await service.nearby_doctors(engines, params)

@@ -8,9 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
 
-from server.auth.principal import Principal, current_principal
-from server.deps import get_engines
-from server.engines import Engines
+from server.auth.principal import CurrentPrincipal
+from server.deps import EnginesDep
 from server.problems import problem_responses
 from server.teleconsult import recording, service
 from server.teleconsult.ports import LiveCalls, get_live_calls
@@ -58,8 +57,8 @@ def _pick(*codes: int) -> dict[int | str, dict[str, Any]]:
 async def create_session(
     body: SessionCreate,
     response: Response,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> SessionOut:
     session, created = await service.create_session(engines, principal, body.appointment_id)
     if not created:
@@ -74,10 +73,11 @@ async def create_session(
     responses=_pick(401, 403, 404, 422),
 )
 async def find_session(
+    *,
     request: Request,
     appointment_id: uuid.UUID = Query(description="The teleconsultation appointment."),
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> SessionOut:
     return await service.find_session(engines, principal, appointment_id, request)
 
@@ -91,8 +91,8 @@ async def find_session(
 async def get_session(
     session_id: uuid.UUID,
     request: Request,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> SessionOut:
     return await service.get_session(engines, principal, session_id, request)
 
@@ -107,8 +107,8 @@ async def join_session(
     session_id: uuid.UUID,
     request: Request,
     response: Response,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> JoinOut:
     # A join token and TURN credentials: kept by no cache, nor by the Idempotency-Key store.
     response.headers["Cache-Control"] = "no-store"
@@ -124,8 +124,8 @@ async def join_session(
 async def join_token(
     session_id: uuid.UUID,
     request: Request,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> JoinOut:
     return await service.issue_join(
         engines, principal, session_id, request, action="consultation.token"
@@ -139,10 +139,11 @@ async def join_token(
     responses=_pick(401, 403, 404, 422),
 )
 async def end_session(
+    *,
     session_id: uuid.UUID,
     body: SessionEnd | None = None,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
     live: LiveCalls = Depends(get_live_calls),
 ) -> SessionOut:
     return await service.end_session(engines, live, principal, session_id, body or SessionEnd())
@@ -157,8 +158,8 @@ async def end_session(
 async def recording_consent(
     session_id: uuid.UUID,
     body: ConsentIn,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
     live: LiveCalls = Depends(get_live_calls),
 ) -> SessionOut:
     return await recording.set_consent(engines, live, principal, session_id, body.consent)
@@ -173,8 +174,8 @@ async def recording_consent(
 async def list_recording(
     session_id: uuid.UUID,
     request: Request,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> RecordingList:
     return await recording.list_recording(engines, principal, session_id, request)
 
@@ -189,8 +190,8 @@ async def recording_file(
     session_id: uuid.UUID,
     name: str,
     request: Request,
-    principal: Principal = Depends(current_principal),
-    engines: Engines = Depends(get_engines),
+    principal: CurrentPrincipal,
+    engines: EnginesDep,
 ) -> FileResponse:
     path = await recording.recording_file(engines, principal, session_id, name, request)
     return FileResponse(path, media_type="video/webm", filename=name)
