@@ -41,7 +41,7 @@ from tests.factories import make_doctor, make_patient, make_user
 
 pytestmark = pytest.mark.engines
 
-EXAMPLES = 4
+EXAMPLES = 12
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
