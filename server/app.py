@@ -26,6 +26,7 @@ from server.idempotency.openapi import install_idempotency_docs
 from server.idempotency.sweeper import run_idempotency_sweeper
 from server.metrics import Metrics
 from server.middleware import BodyGuardMiddleware, RequestContextMiddleware
+from server.openapi import install_common_answers_docs
 from server.patients.routes import router as patients_router
 from server.problems import install_problem_handlers
 from server.scheduling.availability_routes import router as availability_router
@@ -151,6 +152,7 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
     app.state.metrics = Metrics()
     install_problem_handlers(app)
     install_idempotency_docs(app)
+    install_common_answers_docs(app)
     app.include_router(health_router)
     for router in _domain_routers():
         app.include_router(router)

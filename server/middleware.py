@@ -73,6 +73,12 @@ def _route_template(scope: Scope) -> str:
     return str(path) if path else "unmatched"
 
 
+def guards_body(method: str, path: str) -> bool:
+    """Whether BodyGuardMiddleware may refuse this request's body as non-JSON (415); any body
+    of these methods may be refused as too large (413)."""
+    return method.upper() in _BODY_METHODS and path.startswith("/api/")
+
+
 class BodyGuardMiddleware:
     """Refuse oversized (413) and non-JSON API bodies (415) before any handler runs."""
 
@@ -105,7 +111,7 @@ class BodyGuardMiddleware:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
-        if body and scope["path"].startswith("/api/") and not _is_json(content_type):
+        if body and guards_body(scope["method"], scope["path"]) and not _is_json(content_type):
             response = problem_response(
                 415,
                 "Unsupported media type",

@@ -7,7 +7,7 @@ fields it did not touch (ids, versions, timestamps). They are declared on the in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
@@ -51,3 +51,23 @@ def check_identity(body: BaseModel, current: Mapping[str, Any]) -> None:
             )
     if errors:
         raise InvalidInput("Read-only fields cannot be changed.", errors)
+
+
+def non_null_in_schema(nullable: frozenset[str]) -> Callable[[dict[str, Any]], None]:
+    """A partial update's `json_schema_extra`: its optional fields default to None to mean "left
+    out", but only those in `nullable` may be sent as null; say so in OpenAPI."""
+
+    def document(schema: dict[str, Any]) -> None:
+        for name, field in schema.get("properties", {}).items():
+            variants = field.get("anyOf", [])
+            if name in nullable or field.get("readOnly") or {"type": "null"} not in variants:
+                continue
+            field.pop("default", None)
+            rest = [variant for variant in variants if variant != {"type": "null"}]
+            if len(rest) == 1:
+                del field["anyOf"]
+                field.update(rest[0])
+            else:
+                field["anyOf"] = rest
+
+    return document

@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -24,6 +25,7 @@ DEFAULT_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
 BACKEND_PREFIXES = ("/api/", "/socket.io/", "/graphql", "/metrics", "/healthz", "/readyz")
 # Vite puts content-hashed files here: a name never changes meaning, so caches may keep it.
 HASHED_DIR = "assets/"
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 # The app loads nothing from elsewhere (no CDN, fonts or tiles); media are local camera streams.
@@ -43,7 +45,7 @@ class SinglePageApp(StaticFiles):
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         if _is_backend_path(scope["path"]):
-            raise HTTPException(status_code=404)
+            raise _backend_miss(scope)
         try:
             response = await super().get_response(path, scope)
         except HTTPException as exc:
@@ -63,6 +65,21 @@ class SinglePageApp(StaticFiles):
         if response.media_type == "text/html" or path in ("", ".", "index.html"):
             response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
             response.headers["Referrer-Policy"] = "same-origin"
+
+
+def _backend_miss(scope: Scope) -> HTTPException:
+    """404, or 405 naming the allowed methods when an API route has this path (the router
+    would say so, but this mount on "/" matches every path before the router gives up)."""
+    routes = [route for route in scope["app"].router.routes if not isinstance(route, Mount)]
+
+    def routed(method: str) -> bool:
+        probe: Scope = {"type": "http", "path": scope["path"], "root_path": "", "method": method}
+        return any(route.matches(probe)[0] is Match.FULL for route in routes)
+
+    allowed = [method for method in _METHODS if routed(method)]
+    if allowed:
+        return HTTPException(status_code=405, headers={"Allow": ", ".join(allowed)})
+    return HTTPException(status_code=404)
 
 
 def mount_web(app: FastAPI, dist: Path | None = None) -> bool:

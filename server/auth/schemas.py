@@ -23,7 +23,11 @@ def normalise_email(value: str) -> str:
     return checked.normalized.lower()
 
 
-Email = Annotated[str, Field(max_length=254), AfterValidator(normalise_email)]
+Email = Annotated[
+    str,
+    Field(max_length=254, json_schema_extra={"format": "email"}),
+    AfterValidator(normalise_email),
+]
 # Length is checked again by the policy; here it only bounds what we accept at all.
 NewPassword = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
 AnyPassword = Annotated[str, Field(min_length=1, max_length=1024)]
@@ -76,7 +80,7 @@ class MfaCodeRequest(_Body):
 
 class UserOut(BaseModel):
     id: uuid.UUID
-    email: str
+    email: Annotated[str, Field(json_schema_extra={"format": "email"})]
     role: Role
     is_verified: bool
     mfa_enabled: bool

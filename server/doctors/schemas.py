@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from server.readonly import ReadOnly, read_only_fields
+from server.readonly import ReadOnly, non_null_in_schema, read_only_fields
 
 VerificationStatus = Literal["unverified", "verified", "rejected"]
 
@@ -112,7 +112,7 @@ class DoctorCreate(BaseModel):
 class DoctorUpdate(BaseModel):
     """Partial update: fields left out keep their value."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=non_null_in_schema(NULLABLE_FIELDS))
 
     id: ReadOnly
     user_id: ReadOnly

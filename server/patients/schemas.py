@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from server import clock
-from server.readonly import ReadOnly, read_only_fields
+from server.readonly import ReadOnly, non_null_in_schema, read_only_fields
 
 Gender = Literal["female", "male", "other", "undisclosed"]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -77,7 +77,7 @@ NULLABLE_FIELDS = frozenset({"date_of_birth", "gender", "phone"})
 class PatientUpdate(BaseModel):
     """Partial update: fields left out keep their value; address / insurance are replaced whole."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=non_null_in_schema(NULLABLE_FIELDS))
 
     id: ReadOnly
     user_id: ReadOnly

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from storage.search.base import SortKey, SuggestionType, VisitType
 
@@ -17,6 +17,11 @@ MAX_PAGE_SIZE = 50
 # Deep pages cost a sort of everything before them and nobody reads them: refine instead.
 MAX_RESULT_WINDOW = 1000
 MAX_AVAILABLE_WITHIN_DAYS = 90
+
+
+# Seven decimals are 1 cm; beyond that, subnormal floats underflow PostgreSQL's trigonometry.
+Degrees = Annotated[float, AfterValidator(lambda degrees: round(degrees, 7))]
+MIN_RADIUS_KM = 0.001  # 1 m: a smaller radius is no search, and underflows the distance maths
 
 
 class _Params(BaseModel):
@@ -39,10 +44,14 @@ class DoctorSearchParams(_Params):
     location: str | None = Field(None, max_length=100, description="A city or a postcode")
     city: str | None = Field(None, max_length=100)
     postcode: str | None = Field(None, pattern=r"^[0-9A-Za-z][0-9A-Za-z -]{0,9}$")
-    lat: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
-    lon: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
+    lat: Degrees | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
+    lon: Degrees | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
     radius: float | None = Field(
-        None, gt=0, le=MAX_RADIUS_KM, allow_inf_nan=False, description="Kilometres (needs lat/lon)"
+        None,
+        ge=MIN_RADIUS_KM,
+        le=MAX_RADIUS_KM,
+        allow_inf_nan=False,
+        description="Kilometres (needs lat/lon)",
     )
     min_rating: float | None = Field(None, ge=0, le=5, allow_inf_nan=False)
     max_fee: int | None = Field(None, ge=0, description="Minor units (cents)")
@@ -57,9 +66,11 @@ class DoctorSearchParams(_Params):
 
 
 class NearbyParams(_Params):
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
-    radius: float = Field(10, gt=0, le=MAX_RADIUS_KM, allow_inf_nan=False, description="km")
+    lat: Degrees = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: Degrees = Field(ge=-180, le=180, allow_inf_nan=False)
+    radius: float = Field(
+        10, ge=MIN_RADIUS_KM, le=MAX_RADIUS_KM, allow_inf_nan=False, description="km"
+    )
     specialty: str | None = Field(None, max_length=64)
     limit: int = Field(20, ge=1, le=100)
     lang: Lang = "en"
