@@ -94,6 +94,7 @@ async def test_every_answer_matches_the_openapi_document(
             max_examples=EXAMPLES,
             deadline=None,
             database=None,
+            derandomize=True,  # the same cases every run: CI passes or fails on the code alone
             suppress_health_check=list(HealthCheck),
             phases=[Phase.explicit, Phase.generate],  # report the first failure, unshrunk
         )
