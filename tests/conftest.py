@@ -90,10 +90,27 @@ async def engine_urls(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
             nats_url = await stack.enter_async_context(
                 embedded_nats(tmp_path_factory.mktemp("nats"))
             )
+        await _anchor_stream(nats_url)
         redis_url = os.environ.get("MARKINI_TEST_REDIS_URL")
         if not redis_url and _port_open(6379):
             redis_url = LOCAL_REDIS
         yield EngineUrls(admin, nats_url, redis_url)
+
+
+ANCHOR_STREAM = "MARKINI_TESTS_ANCHOR"
+
+
+async def _anchor_stream(nats_url: str) -> None:
+    """One stream that outlives every test's own: nats-server removes its streams directory when
+    the last stream goes, and a stream created at that moment by a concurrent run (CI runs
+    several at once) fails with "error creating store for stream"."""
+    import nats
+
+    nc = await nats.connect(nats_url)
+    try:
+        await nc.jetstream().add_stream(name=ANCHOR_STREAM, subjects=["markini-tests-anchor"])
+    finally:
+        await nc.close()
 
 
 def _dsn_for(admin_dsn: str, database: str) -> str:
