@@ -35,7 +35,8 @@ interface InputAttributes {
   name?: string;
   type?: "text" | "email" | "password" | "search" | "tel" | "number" | "date" | "time";
   autocomplete?: string;
-  inputMode?: "numeric" | "text" | "email" | "tel" | "search";
+  inputMode?: "numeric" | "decimal" | "text" | "email" | "tel" | "search";
+  pattern?: string;
   required?: boolean;
   minLength?: number;
   maxLength?: number;

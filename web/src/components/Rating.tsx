@@ -1,5 +1,5 @@
 // Star rating with its value spoken, not only drawn.
-import { plural, useT } from "../lib/i18n";
+import { formatLocale, plural, useT } from "../lib/i18n";
 import { common } from "../lib/strings";
 
 export function Rating({ rating, total }: { rating: number; total: number }) {
@@ -12,7 +12,7 @@ export function Rating({ rating, total }: { rating: number; total: number }) {
         {"★★★★★".slice(0, Math.round(rating))}
         <span class="stars-off">{"★★★★★".slice(Math.round(rating))}</span>
       </span>{" "}
-      {rounded.toLocaleString()} · {plural(t, "reviews", total)}
+      {rounded.toLocaleString(formatLocale())} · {plural(t, "reviews", total)}
     </span>
   );
 }

@@ -21,15 +21,15 @@ export default function AvailabilityPage() {
   useDocumentTitle(t("title"));
   const loaded = useAsync(async (signal) => {
     const doctor = await myDoctorProfile();
-    return getAvailability(doctor.id, signal);
+    return { availability: await getAvailability(doctor.id, signal), currency: doctor.currency };
   }, []);
   if (loaded.loading) return <Loading />;
   if (loaded.error instanceof ApiError && loaded.error.status === 404) return <Alert tone="info">{t("noProfile")}</Alert>;
   if (!loaded.data) return <ErrorView error={loaded.error} onRetry={loaded.reload} />;
-  return <Editor availability={loaded.data} />;
+  return <Editor availability={loaded.data.availability} currency={loaded.data.currency} />;
 }
 
-function Editor({ availability }: { availability: Availability }) {
+function Editor({ availability, currency }: { availability: Availability; currency: string }) {
   const t = useT(strings);
   const [draft, setDraft] = useState<Draft>(() => draftOf(availability));
   const [preview, setPreview] = useState<SlotsPage | null>(null);
@@ -61,7 +61,7 @@ function Editor({ availability }: { availability: Availability }) {
       >
         <RulesSection rules={draft.rules} onChange={set("rules")} />
         <ExceptionsSection exceptions={draft.exceptions} onChange={set("exceptions")} />
-        <ReasonsSection reasons={draft.reasons} onChange={set("reasons")} />
+        <ReasonsSection reasons={draft.reasons} currency={currency} onChange={set("reasons")} />
         <SettingsSection settings={draft.settings} onChange={set("settings")} />
         <div aria-live="polite">
           {error !== undefined && <Problems error={error} />}

@@ -1,8 +1,10 @@
 // The editor's sections: weekly hours, exceptions, reasons, booking rules.
+import { useState } from "preact/hooks";
 import { Button } from "../../components/Button";
 import { SelectField, TextField } from "../../components/Field";
 import { useT } from "../../lib/i18n";
 import { locale } from "../../lib/i18n";
+import { amountPattern, majorAmount, minorAmount } from "../../lib/money";
 import { common } from "../../lib/strings";
 import type { DateException, SchedulingSettings, VisitReason, VisitType, WeeklyRule } from "../../lib/types";
 import { endsNextDay, newException, newReason, newRule, patchAt } from "./model";
@@ -107,7 +109,26 @@ export function ExceptionsSection({ exceptions, onChange }: { exceptions: DateEx
   );
 }
 
-export function ReasonsSection({ reasons, onChange }: { reasons: VisitReason[]; onChange: Setter<VisitReason[]> }) {
+/** A fee typed in the currency's major unit ("40.00" €) and kept in minor units (4000). */
+function FeeField({ minor, currency, onMinor }: { minor: number | null; currency: string; onMinor: (minor: number | null) => void }) {
+  const t = useT(strings);
+  const [text, setText] = useState(minor === null ? "" : majorAmount(minor, currency));
+  return (
+    <TextField
+      label={t("feeIn", { currency })}
+      inputMode="decimal"
+      pattern={amountPattern(currency)}
+      value={text}
+      onValue={(v) => {
+        setText(v);
+        const parsed = v.trim() === "" ? null : minorAmount(v, currency);
+        if (v.trim() === "" || parsed !== null) onMinor(parsed);
+      }}
+    />
+  );
+}
+
+export function ReasonsSection({ reasons, currency, onChange }: { reasons: VisitReason[]; currency: string; onChange: Setter<VisitReason[]> }) {
   const t = useT(strings);
   const visitTypes = useVisitTypes();
   return (
@@ -119,13 +140,7 @@ export function ReasonsSection({ reasons, onChange }: { reasons: VisitReason[]; 
           <div class="editor-row" key={r.id ?? `new-${i}`}>
             <TextField label={t("reasonName")} value={r.name} onValue={(v) => set({ name: v })} maxLength={120} required />
             <TextField label={t("duration")} type="number" min={5} value={String(r.duration_minutes)} onValue={(v) => set({ duration_minutes: num(v) })} required />
-            <TextField
-              label={t("fee")}
-              type="number"
-              min={0}
-              value={r.fee_override === null ? "" : String(r.fee_override)}
-              onValue={(v) => set({ fee_override: v === "" ? null : Number(v) })}
-            />
+            <FeeField minor={r.fee_override} currency={currency} onMinor={(fee) => set({ fee_override: fee })} />
             <fieldset class="choices-inline">
               <legend>{t("visitType")}</legend>
               {visitTypes.map((vt) => (
