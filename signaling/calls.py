@@ -21,7 +21,7 @@ from realtime.acks import SocketError
 from server import clock
 from server.audit.service import record_access
 from server.errors import MarkiniError
-from server.scheduling.service import appointment_parties
+from server.scheduling.service import agenda_view, appointment_parties
 from server.teleconsult.access import CallRole, check_join, polite
 from server.teleconsult.service import RESOURCE, start_session
 from server.teleconsult.tokens import decode_join_token
@@ -228,6 +228,7 @@ async def _agenda(ctx: ConsultContext, call: Call, patient_id: uuid.UUID, *, wai
         session_id=call.session_id,
         appointment_id=call.appointment_id,
         patient_id=patient_id,
+        patient=await agenda_view(ctx.hub.engines.pool, call.appointment_id),
         waiting=waiting,
         at=clock.now(),
     )

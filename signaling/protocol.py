@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from server.scheduling.schemas import AgendaPatient
 from server.teleconsult.access import CallRole
 
 LeftReason = Literal["hangup", "left", "replaced", "ended"]
@@ -121,5 +122,8 @@ class WaitingNews(BaseModel):
     session_id: uuid.UUID
     appointment_id: uuid.UUID
     patient_id: uuid.UUID
+    # What the doctor's agenda shows of the patient, as in its appointment events: the banner
+    # names them even when the appointment lies outside the agenda's viewed range.
+    patient: AgendaPatient | None
     waiting: bool
     at: datetime

@@ -52,6 +52,12 @@ async def test_patient_waits_doctor_admits_then_media_and_data_flow_peer_to_peer
     news = agenda.got(AGENDA_NS, AGENDA_WAITING)[0]
     assert news["waiting"] is True and news["session_id"] == c.session_id
     assert news["patient_id"] == str(c.patient.id)
+    # Named in the news itself: the agenda may be showing another day.
+    named = await db.fetchrow(
+        "SELECT first_name, last_name FROM patients.patients WHERE id = $1", c.patient.id
+    )
+    assert named is not None
+    assert (news["patient"]["first_name"], news["patient"]["last_name"]) == tuple(named)
 
     joined = await doctor.join()
     assert joined["role"] == "doctor" and joined["polite"] is False

@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { doctorAppointments } from "../../lib/scheduling";
 import { openSocket } from "../../lib/socket";
 import type { LiveStatus } from "../../lib/liveSlots";
-import type { Appointment } from "../../lib/types";
+import type { AgendaPatient, Appointment } from "../../lib/types";
 
 // docs/realtime.md: /agenda carries the scheduling event types themselves.
 const APPOINTMENT_EVENTS = [
@@ -23,13 +23,17 @@ interface WaitingNews {
   session_id: string;
   appointment_id: string;
   patient_id: string;
+  patient: AgendaPatient | null;
   waiting: boolean;
   at: string;
 }
 
-function withWaiting(current: ReadonlySet<string>, news: WaitingNews): ReadonlySet<string> {
-  const next = new Set(current);
-  if (news.waiting) next.add(news.appointment_id);
+/** Appointment id -> its waiting patient, as the news named them. */
+export type Waiting = ReadonlyMap<string, AgendaPatient | null>;
+
+function withWaiting(current: Waiting, news: WaitingNews): Waiting {
+  const next = new Map(current);
+  if (news.waiting) next.set(news.appointment_id, news.patient);
   else next.delete(news.appointment_id);
   return next;
 }
@@ -41,7 +45,7 @@ export interface Agenda {
   loading: boolean;
   error: unknown;
   status: LiveStatus;
-  waiting: ReadonlySet<string>;
+  waiting: Waiting;
   lastEvent: { type: AgendaEvent; appointmentId: string } | null;
 }
 
@@ -50,7 +54,7 @@ export function useAgenda(doctorId: string | undefined, from: Date, to: Date): A
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<unknown>(undefined);
   const [status, setStatus] = useState<LiveStatus>("connecting");
-  const [waiting, setWaiting] = useState<ReadonlySet<string>>(new Set());
+  const [waiting, setWaiting] = useState<Waiting>(new Map());
   const [lastEvent, setLastEvent] = useState<Agenda["lastEvent"]>(null);
   const range = useRef({ from, to });
   range.current = { from, to };
