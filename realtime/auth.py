@@ -95,10 +95,13 @@ class SessionWatch:
         """Close sockets whose session is no longer live; return how many."""
         if not self._live:
             return 0
-        sessions = {t.session_id for t in self._live.values()}
+        # Judge only the sockets asked about: one that connects while the query runs is not in
+        # its answer, yet live (ending it was a race seen under load).
+        asked = dict(self._live)
+        sessions = {t.session_id for t in asked.values()}
         async with engines.pool.acquire() as con:
             live = await live_session_ids(con, list(sessions), clock.now())
-        dead = [key for key, t in self._live.items() if t.session_id not in live]
+        dead = [key for key, t in asked.items() if t.session_id not in live]
         for namespace, sid in dead:
             await self.end(namespace, sid, "revoked")
         return len(dead)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 import asyncpg
 import pytest
 import socketio
 
+import realtime.auth as realtime_auth
 from realtime.protocol import (
     AGENDA_NS,
     AVAILABILITY_NS,
@@ -16,6 +20,7 @@ from realtime.protocol import (
 from server.settings import Settings
 from tests.factories import make_patient, make_user
 from tests.realtime.conftest import ConnectProbe, LiveServer, StartServer
+from tests.realtime.helpers import Probe
 
 pytestmark = pytest.mark.engines
 
@@ -80,6 +85,29 @@ async def test_a_revoked_session_ends_its_sockets(
     await probe.until(lambda: bool(probe.got(NOTIFICATIONS_NS, "disconnect")))
     assert probe.got(NOTIFICATIONS_NS, SESSION_ENDED) == [{"reason": "revoked"}]
     assert bystander.client.connected
+
+
+async def test_a_socket_that_connects_while_sessions_are_checked_stays_connected(
+    live_server: LiveServer,
+    connect: ConnectProbe,
+    db: asyncpg.Connection,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    early, late = await make_user(db, settings, "patient"), await make_user(db, settings, "patient")
+    await connect(live_server, [NOTIFICATIONS_NS], early.token)
+    newcomers: list[Probe] = []
+    asked = realtime_auth.live_session_ids
+
+    async def answer_while_one_connects(*args: Any) -> set[uuid.UUID]:
+        live = await asked(*args)
+        newcomers.append(await connect(live_server, [NOTIFICATIONS_NS], late.token))
+        return live
+
+    monkeypatch.setattr(realtime_auth, "live_session_ids", answer_while_one_connects)
+    watch = live_server.realtime.sessions
+    assert await watch.sweep(live_server.realtime.engines) == 0
+    assert [probe.client.connected for probe in newcomers] == [True]
 
 
 async def test_a_patient_session_re_signed_as_a_doctor_cannot_open_that_doctors_agenda(
