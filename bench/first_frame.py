@@ -38,21 +38,11 @@ from storage.embedded import embedded_postgres  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
 from tests.conftest import EngineUrls, _dsn_for  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, DESKTOP, PHONE, WEBRTC_ARGS, serve  # noqa: E402
-from tests.e2e.demo import Demo  # noqa: E402
+from tests.e2e.demo import TELE_HOURS, Demo  # noqa: E402
 from tests.e2e.helpers import sign_in  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 INSIDE = "MARKINI_BENCH_NETNS"
-TELE_HOURS = [
-    {
-        "day_of_week": day,
-        "start": "00:00",
-        "end": "23:30",
-        "slot_minutes": 30,
-        "visit_type": "teleconsultation",
-    }
-    for day in range(1, 8)
-]
 JOIN_EARLY_S = 24 * 3600
 FRAME_TIMEOUT_MS = 30_000
 

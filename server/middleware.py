@@ -73,6 +73,20 @@ def _route_template(scope: Scope) -> str:
     return str(path) if path else "unmatched"
 
 
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the app `body`, already read by a middleware, then the rest."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 def guards_body(method: str, path: str) -> bool:
     """Whether BodyGuardMiddleware may refuse this request's body as non-JSON (415); any body
     of these methods may be refused as too large (413)."""
@@ -120,16 +134,7 @@ class BodyGuardMiddleware:
             )
             await response(scope, receive, send)
             return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(

@@ -50,6 +50,7 @@ from server.idempotency.policy import (
     REPLAYED_HEADER,
     takes_key,
 )
+from server.middleware import replaying
 from server.problems import render_error
 from storage import idempotency as store
 
@@ -101,14 +102,6 @@ class IdempotencyMiddleware:
         headers: dict[str, str] = {}
         no_store = False
         chunks: list[bytes] = []
-        replayed = False
-
-        async def replay_body() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
 
         async def capture(message: Message) -> None:
             nonlocal status, no_store
@@ -124,7 +117,7 @@ class IdempotencyMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, replay_body, capture)
+            await self.app(scope, replaying(body, receive), capture)
         except BaseException:
             await _release(pool, claim)
             raise

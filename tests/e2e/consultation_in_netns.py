@@ -27,24 +27,12 @@ from playwright.async_api import (
 
 from tests.conftest import EngineUrls
 from tests.e2e.conftest import CHROMIUM, NETNS_FLAG, WEBRTC_ARGS, Contexts, LiveServer, serve
-from tests.e2e.demo import Demo, Doctor, Patient
+from tests.e2e.demo import TELE_HOURS, Demo, Doctor, Patient
 from tests.e2e.helpers import axe_violations, sign_in
 
 if os.environ.get(NETNS_FLAG) != "1":
     pytest.skip("run through tests/e2e/test_consultation.py", allow_module_level=True)
 
-# Teleconsultations all day long, so that some slot starts within the joining window below
-# whatever the time (the window's own rules are tested in tests/signaling).
-TELE_HOURS = [
-    {
-        "day_of_week": day,
-        "start": "00:00",
-        "end": "23:30",
-        "slot_minutes": 30,
-        "visit_type": "teleconsultation",
-    }
-    for day in range(1, 8)
-]
 JOIN_EARLY_S = 6 * 3600
 SESSION_API = "/api/v1/teleconsultation/session"
 # Socket.IO retries with a growing delay, up to 5 s between attempts.

@@ -32,6 +32,18 @@ OPEN_HOURS = [
     }
     for day in range(1, 8)
 ]
+# Teleconsultations all day long, so that some slot starts within a joining window whatever
+# the time (the window's own rules are tested in tests/signaling).
+TELE_HOURS = [
+    {
+        "day_of_week": day,
+        "start": "00:00",
+        "end": "23:30",
+        "slot_minutes": 30,
+        "visit_type": "teleconsultation",
+    }
+    for day in range(1, 8)
+]
 REASONS = [
     {
         "name": "Consultation",
