@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 import httpx
@@ -48,7 +48,8 @@ async def test_rescheduling_moves_the_appointment_and_releases_the_old_slot(
     [released] = await events_of(db, "slot.released")
     booked_events = await events_of(db, "slot.booked")
     assert released["availability_version"] == booked_events[-1]["availability_version"]
-    free = await slot_starts(client, doctor, old, local(doctor, 2, "11:00"))
+    # From `old`, not from "today" again: a run starting at 23:59 crosses midnight meanwhile.
+    free = await slot_starts(client, doctor, old, old + timedelta(hours=1))
     assert free == [old]
 
 
