@@ -15,6 +15,7 @@ from bus.relay import run_relay
 from realtime.hub import Realtime  # adapters: this module is the composition root
 from server.audit.middleware import AuditMiddleware
 from server.audit.routes import router as audit_router
+from server.audit.sealer import run_sealer
 from server.auth.routes import router as auth_router
 from server.doctors.routes import admin_router as doctors_admin_router
 from server.doctors.routes import catalogue_router as specializations_router
@@ -64,6 +65,7 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     run_session_consumer,
     run_session_sweeper,
     run_idempotency_sweeper,
+    run_sealer,
 ]
 
 

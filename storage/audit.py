@@ -1,4 +1,4 @@
-"""Audit log queries. The chain fields (seq, prev_hash, hash) are set by the database trigger."""
+"""Audit log queries. Rows are inserted unsealed; `seal` chains them (seq, prev_hash, hash)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from typing import Any
 import asyncpg
 
 # Rows are read back with exactly these columns everywhere.
-_COLUMNS = """seq, id, occurred_at, user_id, role, action, resource_type, resource_id,
+_COLUMNS = """append_id, seq, id, occurred_at, user_id, role, action, resource_type, resource_id,
               ip_address, user_agent, request_id, request_payload, response_status,
-              prev_hash, hash"""
+              prev_hash, hash, sealed_at"""
 
 
 @dataclass(frozen=True)
 class NewAuditLog:
     action: str
+    occurred_at: datetime
     user_id: uuid.UUID | None = None
     role: str | None = None
     resource_type: str | None = None
@@ -38,17 +39,17 @@ class LogFilter:
     action: str | None = None
     occurred_from: datetime | None = None  # inclusive
     occurred_to: datetime | None = None  # exclusive
-    before_seq: int | None = None  # keyset cursor: rows older than this one
+    before_append_id: int | None = None  # keyset cursor: rows appended before this one
 
 
-async def append_log(con: asyncpg.Connection | asyncpg.Pool, log: NewAuditLog) -> asyncpg.Record:
-    """Append one row; the trigger chains it (and holds the chain until the transaction ends)."""
-    record: asyncpg.Record = await con.fetchrow(
-        f"""INSERT INTO audit.logs (user_id, role, action, resource_type, resource_id,
-                                    ip_address, user_agent, request_id, request_payload,
-                                    response_status)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-            RETURNING {_COLUMNS}""",
+async def insert_log(con: asyncpg.Connection, log: NewAuditLog) -> None:
+    """Insert one unsealed row: a plain INSERT, no lock beyond the caller's transaction."""
+    await con.execute(
+        """INSERT INTO audit.logs (occurred_at, user_id, role, action, resource_type,
+                                   resource_id, ip_address, user_agent, request_id,
+                                   request_payload, response_status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+        log.occurred_at,
         log.user_id,
         log.role,
         log.action,
@@ -60,7 +61,34 @@ async def append_log(con: asyncpg.Connection | asyncpg.Pool, log: NewAuditLog) -
         log.request_payload,
         log.response_status,
     )
+
+
+async def seal(con: asyncpg.Connection, lock_key: int, max_rows: int, at: datetime) -> int | None:
+    """Chain up to `max_rows` committed unsealed rows; None when another sealer holds the lock.
+
+    Runs in its own transaction; the advisory lock is the transaction's, so a crashed sealer
+    frees it with its connection.
+    """
+    async with con.transaction():
+        if not await con.fetchval("SELECT pg_try_advisory_xact_lock($1)", lock_key):
+            return None
+        sealed: int = await con.fetchval("SELECT audit.seal($1, $2)", max_rows, at)
+        return sealed
+
+
+async def oldest_unsealed(con: asyncpg.Connection, before: datetime) -> asyncpg.Record | None:
+    """The first visible unsealed row that occurred before `before` (id, occurred_at)."""
+    record: asyncpg.Record | None = await con.fetchrow(
+        """SELECT id, occurred_at FROM audit.logs
+           WHERE seq IS NULL AND occurred_at < $1 ORDER BY append_id LIMIT 1""",
+        before,
+    )
     return record
+
+
+async def unsealed_count(con: asyncpg.Connection) -> int:
+    count: int = await con.fetchval("SELECT count(*) FROM audit.logs WHERE seq IS NULL")
+    return count
 
 
 async def list_logs(con: asyncpg.Connection, where: LogFilter, limit: int) -> list[asyncpg.Record]:
@@ -76,8 +104,8 @@ async def list_logs(con: asyncpg.Connection, where: LogFilter, limit: int) -> li
               AND ($4::text IS NULL OR action = $4)
               AND ($5::timestamptz IS NULL OR occurred_at >= $5)
               AND ($6::timestamptz IS NULL OR occurred_at < $6)
-              AND ($7::bigint IS NULL OR seq < $7)
-            ORDER BY seq DESC
+              AND ($7::bigint IS NULL OR append_id < $7)
+            ORDER BY append_id DESC
             LIMIT $8""",
         where.user_id,
         where.resource_type,
@@ -85,7 +113,7 @@ async def list_logs(con: asyncpg.Connection, where: LogFilter, limit: int) -> li
         where.action,
         where.occurred_from,
         where.occurred_to,
-        where.before_seq,
+        where.before_append_id,
         limit,
     )
     return records
@@ -102,10 +130,10 @@ async def chain_head(con: asyncpg.Connection) -> asyncpg.Record:
 async def iter_chain(
     con: asyncpg.Connection, prefetch: int = 1000
 ) -> AsyncIterator[asyncpg.Record]:
-    """Every row in chain order with its canonical text; needs an open transaction (a cursor)."""
+    """Every sealed row in chain order with its canonical text; needs an open transaction."""
     cursor = con.cursor(
         """SELECT seq, id, prev_hash, hash, audit.canonical(l) AS canonical
-           FROM audit.logs l ORDER BY seq""",
+           FROM audit.logs l WHERE seq IS NOT NULL ORDER BY seq""",
         prefetch=prefetch,
     )
     async for record in cursor:

@@ -1,36 +1,35 @@
-"""Pure-ASGI middleware: one audit entry after every mutating request under /api/.
+"""Pure-ASGI middleware: one audit entry for every mutating request under /api/.
 
 It sits inside BodyGuardMiddleware (which bounds and replays the body); it reads the body
 up front too, and replays it, so even a request no handler reads is recorded with its payload.
 Who acted comes from scope["state"]["principal"] (set by server.auth.principal when the route
 authenticates); the action and resource from the matched route template and path parameters.
-The entry is written before the response leaves: the answer is held until its entry is stored,
-and a request whose entry cannot be written gets a 503 instead of its answer (fail closed). Input
-cannot make the write fail (masking.storable); only an unreachable database can.
+
+A change is recorded inside its own transaction: the service calls
+`server.audit.service.record_change(con)` there, finding this request through the
+AUDITED_REQUEST context variable, so the change and its entry commit together or not at all.
+Every other outcome (a refusal, an error, a route that changed nothing) is recorded here once the
+answer is known, before it leaves: the answer is held until its entry is stored, and a request
+whose entry cannot be written gets a 503 instead (fail closed; nothing was changed). Input cannot
+make the write fail (masking.storable); only an unreachable database can.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server import clock
 from server.audit import service
-from server.audit.context import AUDIT_STATE_KEY, AuditNote, derive_resource
-from server.audit.masking import MAX_RECORDED_BYTES, masked_body, storable
-from server.auth.principal import Principal
-from server.logs import request_id_var
-from server.problems import problem_response
+from server.audit.context import AUDIT_STATE_KEY, AUDITED_REQUEST, AuditedRequest
+from server.audit.masking import MAX_RECORDED_BYTES, masked_body
+from server.problems import render_error
 from storage.audit import NewAuditLog
 
 log = logging.getLogger(__name__)
 
 AUDITED_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-# What a refused request tells the client: the database is usually back within seconds.
-RETRY_AFTER_S = 5
-# An unmatched path is attacker-chosen: keep only its start.
-MAX_UNMATCHED_PATH = 200
 
 
 class AuditMiddleware:
@@ -72,23 +71,23 @@ class AuditMiddleware:
                 status = message["status"]
             held.append(message)
 
+        audited = AuditedRequest(scope, lambda: masked_body(body, size))
+        token = AUDITED_REQUEST.set(audited)
         try:
             await self.app(scope, replaying_receive, holding_send)
         except BaseException:
-            await _write(scope, _entry(scope, masked_body(body, size), 500))
+            await _write(scope, audited.entry(500, clock.now()))
             raise
-        if await _write(scope, _entry(scope, masked_body(body, size), status)):
+        finally:
+            AUDITED_REQUEST.reset(token)
+        # Recorded in the change's own transaction: nothing more to write.
+        if (audited.recorded and 200 <= status < 300) or await _write(
+            scope, audited.entry(status, clock.now())
+        ):
             for message in held:
                 await send(message)
             return
-        response = problem_response(
-            503,
-            "Service unavailable",
-            "The action could not be recorded in the audit trail; try again later.",
-            "/problems/unavailable",
-        )
-        response.headers["Retry-After"] = str(RETRY_AFTER_S)
-        await response(scope, receive, send)
+        await render_error(service.AuditUnavailable())(scope, receive, send)
 
 
 async def _read_start(receive: Receive) -> tuple[list[Message], int]:
@@ -106,41 +105,6 @@ async def _read_start(receive: Receive) -> tuple[list[Message], int]:
     return early, size
 
 
-def _entry(scope: Scope, payload: Any, status: int) -> NewAuditLog:
-    state: dict[str, Any] = scope["state"]
-    principal = state.get("principal")
-    if not isinstance(principal, Principal):
-        principal = None
-    route: Any = scope.get("route")
-    template = getattr(route, "path", None)
-    if template:
-        action = f"{scope['method']} {template}"
-        resource_type, resource_id = derive_resource(template, scope.get("path_params", {}))
-    else:
-        action = f"{scope['method']} {storable(scope['path'][:MAX_UNMATCHED_PATH])}"
-        resource_type, resource_id = None, None
-    note = state.get(AUDIT_STATE_KEY)
-    if isinstance(note, AuditNote):
-        action = note.action or action
-        resource_type = note.resource_type or resource_type
-        resource_id = note.resource_id or resource_id
-    headers = dict(scope.get("headers") or [])
-    agent = storable(headers.get(b"user-agent", b"").decode("latin-1")[: service.MAX_USER_AGENT])
-    client = scope.get("client")
-    return NewAuditLog(
-        action=action,
-        user_id=principal.user_id if principal else None,
-        role=principal.role if principal else None,
-        resource_type=resource_type,
-        resource_id=storable(resource_id) if resource_id else None,
-        ip_address=client[0] if client else None,
-        user_agent=agent or None,
-        request_id=request_id_var.get(),
-        request_payload=payload,
-        response_status=status,
-    )
-
-
 async def _write(scope: Scope, entry: NewAuditLog) -> bool:
     """Store the entry; False (logged loudly) when it cannot be stored."""
     engines = scope["state"].get("engines")
@@ -148,8 +112,11 @@ async def _write(scope: Scope, entry: NewAuditLog) -> bool:
         log.error("audit entry lost: no engines in request state", extra={"action": entry.action})
         return False
     try:
-        await service.append(engines.pool, entry)
+        async with engines.pool.acquire() as con:
+            await service.append(con, entry)
+    except service.AuditUnavailable:
+        return False  # append logged why
     except Exception:
-        log.exception("audit entry lost", extra={"action": entry.action})
+        log.exception("audit entry lost: no connection", extra={"action": entry.action})
         return False
     return True

@@ -38,7 +38,11 @@ class AuditQuery(BaseModel):
 
 
 class AuditEntry(BaseModel):
-    seq: int = Field(description="Position in the hash chain: 1, 2, 3... without gaps")
+    append_id: int = Field(description="Order of appending (ids may commit out of order)")
+    seq: int | None = Field(
+        description="Position in the hash chain: 1, 2, 3... without gaps; null until sealed "
+        "(about a second after the entry's transaction commits)"
+    )
     id: uuid.UUID
     occurred_at: datetime
     user_id: uuid.UUID | None
@@ -51,8 +55,11 @@ class AuditEntry(BaseModel):
     request_id: str | None
     request_payload: Any = Field(description='Request body with secrets and health data as "***"')
     response_status: int | None
-    prev_hash: str
-    hash: str = Field(description="hex sha256(prev_hash || canonical JSON of the entry)")
+    prev_hash: str | None = Field(description="The previous entry's hash; null until sealed")
+    hash: str | None = Field(
+        description="hex sha256(prev_hash || canonical JSON of the entry); null until sealed"
+    )
+    sealed_at: datetime | None = Field(description="When the sealer chained it")
 
 
 class AuditPage(BaseModel):
@@ -62,7 +69,8 @@ class AuditPage(BaseModel):
 
 @dataclass(frozen=True)
 class ChainReport:
-    """Outcome of walking the hash chain from the first row to the chain head."""
+    """Outcome of walking the hash chain from the first row to the chain head, then of looking
+    for rows left unsealed too long (`unsealed`: rows not chained yet, recent ones included)."""
 
     ok: bool
     checked: int
@@ -70,10 +78,16 @@ class ChainReport:
     broken_seq: int | None = None
     broken_id: uuid.UUID | None = None
     reason: str | None = None
+    unsealed: int = 0
 
     def describe(self) -> str:
         if self.ok:
-            return f"OK: {self.checked} audit entries, chain intact up to seq {self.head_seq}"
+            waiting = f"; {self.unsealed} recent entries not sealed yet" if self.unsealed else ""
+            return (
+                f"OK: {self.checked} audit entries, chain intact up to seq {self.head_seq}{waiting}"
+            )
+        if self.broken_seq is None and self.broken_id is not None:
+            return f"UNSEALED entry (id {self.broken_id}): {self.reason}"
         where = f"seq {self.broken_seq}" if self.broken_seq is not None else "chain head"
         if self.broken_id is not None:
             where += f" (id {self.broken_id})"

@@ -1,7 +1,9 @@
-"""Audit rules: append entries (middleware and explicit reads), list them, verify the chain.
+"""Audit rules: append entries (in the caller's transaction), list them, seal and verify the chain.
 
-Every entry joins one hash chain kept by the database (storage/migrations/0003_audit.sql):
-`hash = sha256(prev_hash || audit.canonical(row))`, appends serialised on a one-row chain head.
+An append is a plain INSERT of an unsealed row on the caller's connection, so the entry commits
+or rolls back with the change (or read) it records; `append` is the one way to write an entry.
+The sealer (server/audit/sealer.py) then chains committed rows:
+`hash = sha256(prev_hash || audit.canonical(row))` (storage/migrations/0013_audit_sealer.sql).
 """
 
 from __future__ import annotations
@@ -10,23 +12,40 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 from starlette.requests import HTTPConnection
 
-from server.audit.masking import mask
+from server import clock
+from server.audit.context import AUDITED_REQUEST, MAX_USER_AGENT
+from server.audit.masking import mask, storable
 from server.audit.schemas import AuditEntry, AuditPage, AuditQuery, ChainReport
 from server.auth.principal import Principal
-from server.errors import InvalidInput
+from server.errors import InvalidInput, ServiceUnavailable
 from server.logs import request_id_var
 from storage import audit as store
 
 log = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
-# Headers are client-controlled: keep the log's rows bounded.
-MAX_USER_AGENT = 512
+# What a refused action tells the client: the database is usually back within seconds.
+RETRY_AFTER_S = 5
+# `verify` reports rows still unsealed this long after they were appended. An entry's age counts
+# from its INSERT, not its commit: the bound leaves room for a slow transaction (statements time
+# out after 30 s) on top of the sealer's own lag (about SEAL_INTERVAL_S, server/audit/sealer.py).
+MAX_UNSEALED_AGE = timedelta(seconds=60)
+
+
+class AuditUnavailable(ServiceUnavailable):
+    """The entry could not be written, so the action it records must not happen (fail closed)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The action could not be recorded in the audit trail; try again later.",
+            retry_after=RETRY_AFTER_S,
+        )
 
 
 def client_ip(conn: HTTPConnection) -> str | None:
@@ -35,7 +54,37 @@ def client_ip(conn: HTTPConnection) -> str | None:
 
 def user_agent(conn: HTTPConnection) -> str | None:
     agent = conn.headers.get("user-agent")
-    return agent[:MAX_USER_AGENT] if agent else None
+    return storable(agent[:MAX_USER_AGENT]) if agent else None
+
+
+async def append(con: asyncpg.Connection, entry: store.NewAuditLog) -> None:
+    """Write one entry on `con`, inside the caller's transaction when one is open.
+
+    Raises AuditUnavailable (a 503 problem) when the row cannot be written; the caller's
+    transaction is then aborted, so the change the entry records does not commit either.
+    """
+    try:
+        await store.insert_log(con, entry)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        log.exception("audit entry not written: action refused", extra={"action": entry.action})
+        raise AuditUnavailable() from exc
+
+
+async def record_change(con: asyncpg.Connection, *, resource_id: object | None = None) -> bool:
+    """Record the current mutating request inside the transaction that makes its change.
+
+    Call it in the `con.transaction()` block of the change, once the change is known to succeed
+    (the entry says the route's success status). `resource_id` names a resource the route did
+    not have in its path (e.g. the id a POST created). Outside an audited request (demo seeding,
+    background tasks) there is no request to record: returns False and writes nothing.
+    """
+    audited = AUDITED_REQUEST.get()
+    if audited is None:
+        return False
+    status = getattr(audited.scope.get("route"), "status_code", None) or 200
+    await append(con, audited.entry(status, clock.now(), resource_id))
+    audited.recorded = True
+    return True
 
 
 async def record_access(
@@ -48,21 +97,22 @@ async def record_access(
     status: int = 200,
     request: HTTPConnection | None = None,
     payload: Mapping[str, Any] | None = None,
-) -> AuditEntry:
-    """Record a read of (or a refused attempt at) health data; returns the chained entry.
+) -> None:
+    """Record a read of (or a refused attempt at) health data, before the data leaves.
 
     For services whose reads the audit middleware does not see (it only logs mutating
     requests). Name the action `<resource>.<verb>`, e.g. "medical_history.read",
     "patient_profile.read", "consultation.join_refused" (with status=403).
 
-    Transactions: on a connection inside a transaction, the entry commits or rolls back with
-    it, and other appends wait for that transaction to end (the chain head is locked), so call
-    this last. A refusal must be recorded outside the transaction that rolls back: pass the pool.
-    `request` (a Request or WebSocket) supplies ip, user agent and request id; `payload` is
-    masked like request bodies.
+    Raises AuditUnavailable when the entry cannot be written: call it before the data leaves,
+    so no data is returned without its entry. On a connection inside a transaction the entry
+    commits or rolls back with it; a refusal must be recorded outside the transaction that rolls
+    back: pass the pool. `request` (a Request or WebSocket) supplies ip, user agent and request
+    id; `payload` is masked like request bodies.
     """
     entry = store.NewAuditLog(
         action=action,
+        occurred_at=clock.now(),
         user_id=principal.user_id if principal else None,
         role=principal.role if principal else None,
         resource_type=resource_type,
@@ -73,15 +123,15 @@ async def record_access(
         request_payload=mask(dict(payload)) if payload is not None else None,
         response_status=status,
     )
-    return await append(con_or_pool, entry)
-
-
-async def append(
-    con_or_pool: asyncpg.Connection | asyncpg.Pool, entry: store.NewAuditLog
-) -> AuditEntry:
-    """Append a prepared entry (payload already masked); the audit middleware calls this."""
-    record = await store.append_log(con_or_pool, entry)
-    return AuditEntry.model_validate(dict(record))
+    if not isinstance(con_or_pool, asyncpg.Pool):
+        await append(con_or_pool, entry)
+        return
+    try:
+        async with con_or_pool.acquire() as con:
+            await append(con, entry)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        log.exception("audit entry not written: no connection", extra={"action": action})
+        raise AuditUnavailable() from exc
 
 
 async def search_logs(
@@ -100,49 +150,65 @@ async def search_logs(
         action=query.action,
         occurred_from=query.occurred_from,
         occurred_to=query.occurred_to,
-        before_seq=int(query.cursor) if query.cursor else None,
+        before_append_id=int(query.cursor) if query.cursor else None,
     )
-    async with pool.acquire() as con, con.transaction(readonly=True):
-        records = await store.list_logs(con, where, query.limit + 1)
-    items = [AuditEntry.model_validate(dict(r)) for r in records[: query.limit]]
-    next_cursor = str(items[-1].seq) if len(records) > query.limit else None
     filters = query.model_dump(mode="json", exclude_none=True, by_alias=True)
-    await record_access(
-        pool,
-        principal=principal,
-        action="audit.read",
-        resource_type="audit_log",
-        resource_id=None,
-        request=request,
-        payload=filters,
-    )
+    async with pool.acquire() as con, con.transaction():
+        records = await store.list_logs(con, where, query.limit + 1)
+        await record_access(
+            con,
+            principal=principal,
+            action="audit.read",
+            resource_type="audit_log",
+            resource_id=None,
+            request=request,
+            payload=filters,
+        )
+    items = [AuditEntry.model_validate(dict(r)) for r in records[: query.limit]]
+    next_cursor = str(items[-1].append_id) if len(records) > query.limit else None
     return AuditPage(items=items, next_cursor=next_cursor)
 
 
-async def verify_chain(pool: asyncpg.Pool) -> ChainReport:
-    """Walk the chain in order: contiguous seq, links, content hashes, then the chain head.
+async def verify_chain(
+    pool: asyncpg.Pool, max_unsealed_age: timedelta = MAX_UNSEALED_AGE
+) -> ChainReport:
+    """Walk the sealed chain in order: contiguous seq, links, content hashes, the chain head;
+    then look for rows left unsealed longer than `max_unsealed_age` (no sealer running).
 
-    Reports the first broken row. Runs in one repeatable-read snapshot, so appends made while
-    it runs are neither seen nor blocked.
+    Reports the first problem with its row. Runs in one repeatable-read snapshot, so appends
+    and seals made while it runs are neither seen nor blocked.
     """
     async with pool.acquire() as con, con.transaction(isolation="repeatable_read", readonly=True):
         head = await store.chain_head(con)
         expected_seq, expected_prev, checked = 1, GENESIS_HASH, 0
         async for row in store.iter_chain(con):
-            problem = _row_problem(row, expected_seq, expected_prev)
+            problem = _row_problem(row, expected_seq, expected_prev, head["seq"])
             if problem:
                 return ChainReport(False, checked, head["seq"], row["seq"], row["id"], problem)
             expected_seq, expected_prev, checked = expected_seq + 1, row["hash"], checked + 1
-    if head["seq"] != checked or head["hash"] != expected_prev:
+        if head["seq"] != checked or head["hash"] != expected_prev:
+            reason = (
+                f"the chain head is at seq {head['seq']} but the log ends at seq {checked}: "
+                "entries were removed from the end"
+            )
+            return ChainReport(False, checked, head["seq"], None, None, reason)
+        stale = await store.oldest_unsealed(con, clock.now() - max_unsealed_age)
+        unsealed = await store.unsealed_count(con)
+    if stale is not None:
         reason = (
-            f"the chain head is at seq {head['seq']} but the log ends at seq {checked}: "
-            "entries were removed from the end"
+            f"appended at {stale['occurred_at'].isoformat()} and still not sealed after "
+            f"{max_unsealed_age.total_seconds():.0f} s ({unsealed} unsealed): is the sealer "
+            "running?"
         )
-        return ChainReport(False, checked, head["seq"], None, None, reason)
-    return ChainReport(True, checked, head["seq"])
+        return ChainReport(False, checked, head["seq"], None, stale["id"], reason, unsealed)
+    return ChainReport(True, checked, head["seq"], unsealed=unsealed)
 
 
-def _row_problem(row: asyncpg.Record, expected_seq: int, expected_prev: str) -> str | None:
+def _row_problem(
+    row: asyncpg.Record, expected_seq: int, expected_prev: str, head_seq: int
+) -> str | None:
+    if row["seq"] > head_seq:
+        return f"the entry lies beyond the chain head (seq {head_seq}): it was inserted"
     if row["seq"] != expected_seq:
         return f"entries {expected_seq}..{row['seq'] - 1} are missing"
     if row["prev_hash"] != expected_prev:

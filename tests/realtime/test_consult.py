@@ -126,7 +126,7 @@ async def test_a_third_user_cannot_join_and_the_refusal_is_audited(
     assert blind["error"]["code"] == "not_joined"
     rows = await db.fetch(
         """SELECT user_id, resource_id, response_status FROM audit.logs
-           WHERE action = 'consultation_chat.join_refused' ORDER BY seq"""
+           WHERE action = 'consultation_chat.join_refused' ORDER BY append_id"""
     )
     assert [(r["user_id"], r["response_status"]) for r in rows] == [
         (stranger.user.id, 403),

@@ -98,7 +98,7 @@ async def test_with_both_consents_each_partys_media_is_recorded_for_the_parties_
     assert (await live_server.http.get(sneaky, headers=admin.headers)).status_code == 404
     reads = await db.fetch(
         """SELECT user_id, response_status FROM audit.logs
-           WHERE action LIKE 'consultation.recording_read%' ORDER BY seq"""
+           WHERE action LIKE 'consultation.recording_read%' ORDER BY append_id"""
     )
     assert [r["user_id"] for r in reads] == [
         c.patient.user.id,

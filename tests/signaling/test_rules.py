@@ -86,7 +86,7 @@ async def test_join_tokens_are_bound_to_their_user_and_checked_again_at_the_sock
     assert _code(await _ask(patient, "call.join", join_token=patient_token)) == "forbidden"
     refused = await db.fetch(
         """SELECT user_id, response_status FROM audit.logs
-           WHERE action = 'consultation.join_refused' ORDER BY seq"""
+           WHERE action = 'consultation.join_refused' ORDER BY append_id"""
     )
     assert [(r["user_id"], r["response_status"]) for r in refused] == [
         (stranger.id, 403),

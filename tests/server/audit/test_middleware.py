@@ -72,7 +72,7 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def _entries(db: asyncpg.Connection) -> list[asyncpg.Record]:
-    entries: list[asyncpg.Record] = await db.fetch("SELECT * FROM audit.logs ORDER BY seq")
+    entries: list[asyncpg.Record] = await db.fetch("SELECT * FROM audit.logs ORDER BY append_id")
     return entries
 
 

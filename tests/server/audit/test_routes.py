@@ -49,11 +49,13 @@ async def test_admin_filters_by_user_resource_and_action(
         str(bob.user_id),
     }
 
+    await db.execute("SELECT audit.seal(100, now())")  # what the app's sealer does within 1 s
     by_action = await client.get(
         URL, params={"action": "patient_profile.read"}, headers=admin.headers
     )
     [entry] = by_action.json()["items"]
     assert (entry["user_id"], entry["resource_id"], entry["seq"]) == (str(alice.user_id), "p2", 2)
+    assert entry["append_id"] == 2 and entry["sealed_at"] is not None
     assert len(entry["hash"]) == 64 and entry["prev_hash"] != entry["hash"]
 
 

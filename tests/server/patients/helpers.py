@@ -48,7 +48,7 @@ async def audit_actions(
     """(action, role, status) of the explicit access records about one patient, oldest first."""
     rows = await db.fetch(
         """SELECT action, role, response_status FROM audit.logs
-           WHERE resource_id = $1 AND action NOT LIKE '% %' ORDER BY seq""",
+           WHERE resource_id = $1 AND action NOT LIKE '% %' ORDER BY append_id""",
         str(resource_id),
     )
     return [(r["action"], r["role"], r["response_status"]) for r in rows]

@@ -40,7 +40,7 @@ async def test_an_appointment_is_visible_to_its_parties_and_admins_only(
     assert (await client.get(f"{URL}/not-an-id", headers=admin.headers)).status_code == 422
     reads = await db.fetch(
         """SELECT user_id, response_status FROM audit.logs
-           WHERE action = 'appointment.read' AND resource_id = $1 ORDER BY seq""",
+           WHERE action = 'appointment.read' AND resource_id = $1 ORDER BY append_id""",
         appointment["id"],
     )
     assert [r["response_status"] for r in reads] == [200, 200, 200, 404, 404]

@@ -42,7 +42,7 @@ pytestmark = pytest.mark.engines
 async def _audit(db: asyncpg.Connection, action: str) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await db.fetch(
         """SELECT user_id, resource_id, response_status FROM audit.logs
-           WHERE action = $1 ORDER BY seq""",
+           WHERE action = $1 ORDER BY append_id""",
         action,
     )
     return rows
