@@ -1,9 +1,8 @@
 """What the audit trail records for a request, and how a handler can sharpen it.
 
-By default the action comes from the route template and the resource from its last path
-parameter. A handler that knows better (e.g. the id of the object a POST just created) calls
-`describe_for_audit(request, resource_id=...)`, or passes `resource_id` to
-`server.audit.service.record_change`, which writes the entry inside the change's transaction.
+The action comes from the route template and the resource from its last path parameter; a
+service that knows better (e.g. the id of the object a POST just created) passes `resource_id`
+to `server.audit.service.record_change`, which writes the entry inside the change's transaction.
 The middleware opens an `AuditedRequest` for every mutating API request (a context variable),
 so a service deep below the route can build the request's entry without being handed it.
 """
@@ -17,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
 from server.audit.masking import storable
@@ -25,33 +23,12 @@ from server.auth.principal import Principal
 from server.logs import request_id_var
 from storage.audit import NewAuditLog
 
-# Key in scope["state"]; the middleware reads it after the response.
-AUDIT_STATE_KEY = "audit_note"
 _PARAM = re.compile(r"^\{(\w+)(?::\w+)?\}$")
 _VERSION = re.compile(r"^v\d+$")
 # Headers are client-controlled: keep the log's rows bounded.
 MAX_USER_AGENT = 512
 # An unmatched path is attacker-chosen: keep only its start.
 MAX_UNMATCHED_PATH = 200
-
-
-@dataclass(frozen=True)
-class AuditNote:
-    action: str | None = None
-    resource_type: str | None = None
-    resource_id: str | None = None
-
-
-def describe_for_audit(
-    request: HTTPConnection,
-    *,
-    action: str | None = None,
-    resource_type: str | None = None,
-    resource_id: object | None = None,
-) -> None:
-    """Override what the audit middleware records for this request (None keeps the default)."""
-    note = AuditNote(action, resource_type, str(resource_id) if resource_id is not None else None)
-    request.scope.setdefault("state", {})[AUDIT_STATE_KEY] = note
 
 
 def derive_resource(template: str, path_params: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -90,12 +67,12 @@ def _singular(segment: str) -> str:
 
 @dataclass
 class AuditedRequest:
-    """A mutating API request being audited; `recorded` once its entry joined the change's
-    transaction (the middleware then writes none of its own for a successful answer)."""
+    """A mutating API request being audited; `recorded_status` once its entry joined the
+    change's transaction (the middleware then writes none of its own for that answer)."""
 
     scope: Scope
     payload: Callable[[], Any]  # the masked body, computed when the entry is built
-    recorded: bool = False
+    recorded_status: int | None = None
 
     def entry(self, status: int, at: datetime, resource_id: object | None = None) -> NewAuditLog:
         """The request's entry as it stands: who (the principal the route authenticated),
@@ -121,11 +98,6 @@ def request_entry(
     else:
         action = f"{scope['method']} {storable(scope['path'][:MAX_UNMATCHED_PATH])}"
         resource_type, resource = None, None
-    note = state.get(AUDIT_STATE_KEY)
-    if isinstance(note, AuditNote):
-        action = note.action or action
-        resource_type = note.resource_type or resource_type
-        resource = note.resource_id or resource
     if resource_id is not None:
         resource = str(resource_id)
     headers = dict(scope.get("headers") or [])

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import clock
 from server.audit import service
-from server.audit.context import AUDIT_STATE_KEY, AUDITED_REQUEST, AuditedRequest
+from server.audit.context import AUDITED_REQUEST, AuditedRequest
 from server.audit.masking import MAX_RECORDED_BYTES, masked_body
 from server.problems import render_error
 from storage.audit import NewAuditLog
@@ -48,7 +48,6 @@ class AuditMiddleware:
         # requests (asgi-lifespan does) must not leak another request's principal into ours.
         state = dict(scope.get("state") or {})
         state.pop("principal", None)
-        state.pop(AUDIT_STATE_KEY, None)
         scope["state"] = state
         # Read the body up front (bounded): the handler may never read it, e.g. on a 404.
         early, size = await _read_start(receive)
@@ -81,7 +80,7 @@ class AuditMiddleware:
         finally:
             AUDITED_REQUEST.reset(token)
         # Recorded in the change's own transaction: nothing more to write.
-        if (audited.recorded and 200 <= status < 300) or await _write(
+        if audited.recorded_status == status or await _write(
             scope, audited.entry(status, clock.now())
         ):
             for message in held:

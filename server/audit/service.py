@@ -70,20 +70,24 @@ async def append(con: asyncpg.Connection, entry: store.NewAuditLog) -> None:
         raise AuditUnavailable() from exc
 
 
-async def record_change(con: asyncpg.Connection, *, resource_id: object | None = None) -> bool:
+async def record_change(
+    con: asyncpg.Connection, *, resource_id: object | None = None, status: int | None = None
+) -> bool:
     """Record the current mutating request inside the transaction that makes its change.
 
-    Call it in the `con.transaction()` block of the change, once the change is known to succeed
-    (the entry says the route's success status). `resource_id` names a resource the route did
-    not have in its path (e.g. the id a POST created). Outside an audited request (demo seeding,
-    background tasks) there is no request to record: returns False and writes nothing.
+    Call it in the `con.transaction()` block of the change, once the change is known to go
+    through. The entry says the route's success status, or `status` for a change that commits
+    before a refusal (e.g. a revocation answered 401). `resource_id` names a resource the route
+    did not have in its path (e.g. the id a POST created). Outside an audited request (demo
+    seeding, background tasks) there is no request to record: returns False, writes nothing.
     """
     audited = AUDITED_REQUEST.get()
     if audited is None:
         return False
-    status = getattr(audited.scope.get("route"), "status_code", None) or 200
+    if status is None:
+        status = getattr(audited.scope.get("route"), "status_code", None) or 200
     await append(con, audited.entry(status, clock.now(), resource_id))
-    audited.recorded = True
+    audited.recorded_status = status
     return True
 
 

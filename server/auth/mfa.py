@@ -15,6 +15,7 @@ import asyncpg
 import pyotp
 from pyotp.exceptions import OTPVerificationError
 
+from server.audit.service import record_change
 from server.auth import sessions, throttle
 from server.auth.errors import InvalidMfaCode, MfaAlreadyEnabled, MfaNotEnrolled
 from server.auth.principal import Principal
@@ -95,8 +96,10 @@ async def enroll(engines: Engines, principal: Principal) -> MfaEnrolment:
         raise NotFound("The account no longer exists.")
     secret = pyotp.random_base32()
     encrypted = FieldCipher(engines.settings).encrypt(secret, _aad(user.id))
-    if not await store.upsert_mfa_secret(engines.pool, user.id, dict(encrypted)):
-        raise MfaAlreadyEnabled("Two-factor authentication is already on; disable it first.")
+    async with engines.pool.acquire() as con, con.transaction():
+        if not await store.upsert_mfa_secret(con, user.id, dict(encrypted)):
+            raise MfaAlreadyEnabled("Two-factor authentication is already on; disable it first.")
+        await record_change(con, resource_id=user.id)
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
     return MfaEnrolment(secret=secret, otpauth_uri=uri)
 
@@ -115,6 +118,7 @@ async def confirm(engines: Engines, principal: Principal, code: str) -> Recovery
         if not await _accept_code(engines, con, user_id, record, code):
             raise InvalidMfaCode(INVALID_CODE)
         await store.enable_mfa(con, user_id, [hash_token(_normalise(c)) for c in codes])
+        await record_change(con, resource_id=user_id)
     log.info("mfa enabled", extra={"user_id": str(user_id)})
     return RecoveryCodes(recovery_codes=codes)
 
@@ -156,4 +160,5 @@ async def disable(engines: Engines, principal: Principal, code: str) -> None:
         if not await _accept_code(engines, con, user_id, record, code):
             raise InvalidMfaCode(INVALID_CODE)
         await store.disable_mfa(con, user_id)
+        await record_change(con, resource_id=user_id)
     log.info("mfa disabled", extra={"user_id": str(user_id)})

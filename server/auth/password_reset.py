@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 
 from server import clock
+from server.audit.service import record_change
 from server.auth.errors import ResetTokenGone, ResetTokenInvalid
 from server.auth.passwords import hash_password, password_errors
 from server.auth.ratelimit import enforce
@@ -39,15 +40,17 @@ async def forgot_password(engines: Engines, email: str, client: ClientInfo) -> A
     # token sealed; the link is rendered at send time (server.notifications.render).
     token = new_opaque_token()
     message_id = uuid.uuid4()
-    await store.create_password_reset(
-        engines.pool,
-        email,
-        hash_token(token),
-        clock.now() + timedelta(seconds=settings.reset_token_ttl_s),
-        message_id,
-        RESET_SUBJECT,
-        password_reset_params(settings, message_id, token, settings.reset_token_ttl_s),
-    )
+    async with engines.pool.acquire() as con, con.transaction():
+        await store.create_password_reset(
+            con,
+            email,
+            hash_token(token),
+            clock.now() + timedelta(seconds=settings.reset_token_ttl_s),
+            message_id,
+            RESET_SUBJECT,
+            password_reset_params(settings, message_id, token, settings.reset_token_ttl_s),
+        )
+        await record_change(con)
     return Accepted(detail=FORGOT_ANSWER)
 
 
@@ -66,6 +69,7 @@ async def reset_password(engines: Engines, body: ResetPasswordRequest) -> None:
         await store.spend_password_resets(con, reset.user_id)
         # Whoever knew the old password is signed out everywhere.
         await store.revoke_user_sessions(con, reset.user_id)
+        await record_change(con, resource_id=reset.user_id)
         await store.queue_email(
             con,
             reset.email,

@@ -10,6 +10,7 @@ import asyncpg
 
 from bus.events import USER_REGISTERED
 from bus.outbox import emit
+from server.audit.service import record_change
 from server.auth import sessions, throttle
 from server.auth.errors import EmailTaken, InvalidCredentials
 from server.auth.events import UserRegistered, user_subject
@@ -76,6 +77,7 @@ async def register(engines: Engines, body: RegisterRequest) -> RegisterResponse:
             patient_id = await patient_accounts.open_profile(
                 con, user.id, body.first_name.strip(), body.last_name.strip()
             )
+        await record_change(con, resource_id=user.id)
     log.info("user registered", extra={"user_id": actor, "role": body.role})
     return RegisterResponse(user=sessions.user_out(user), patient_id=patient_id)
 

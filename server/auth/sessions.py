@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Literal, cast
 
 from server import clock
+from server.audit.service import record_change
 from server.auth.errors import InvalidRefreshToken
 from server.auth.principal import Role
 from server.auth.schemas import TokenResponse, UserOut
@@ -45,14 +46,16 @@ async def open_session(
 ) -> TokenResponse:
     settings = engines.settings
     refresh_token = new_opaque_token()
-    session_id = await store.insert_session(
-        engines.pool,
-        user.id,
-        hash_token(refresh_token),
-        clock.now() + timedelta(seconds=settings.refresh_token_ttl_s),
-        client.ip_address,
-        (client.user_agent or "")[:USER_AGENT_MAX] or None,
-    )
+    async with engines.pool.acquire() as con, con.transaction():
+        session_id = await store.insert_session(
+            con,
+            user.id,
+            hash_token(refresh_token),
+            clock.now() + timedelta(seconds=settings.refresh_token_ttl_s),
+            client.ip_address,
+            (client.user_agent or "")[:USER_AGENT_MAX] or None,
+        )
+        await record_change(con, resource_id=session_id)
     log.info("session opened", extra={"user_id": str(user.id), "session_id": str(session_id)})
     return _tokens(engines, user, session_id, refresh_token)
 
@@ -96,6 +99,7 @@ async def refresh_session(engines: Engines, refresh_token: str) -> TokenResponse
             else:
                 # Committed before we answer 401: the revocation must outlive this request.
                 await store.revoke_session(con, found.session_id)
+                await record_change(con, resource_id=found.session_id, status=401)
                 outcome = "reused"
         else:
             await store.rotate_refresh_token(
@@ -107,6 +111,7 @@ async def refresh_session(engines: Engines, refresh_token: str) -> TokenResponse
                 now,
             )
             user = await store.user_by_id(con, found.user_id)
+            await record_change(con, resource_id=found.session_id)
             outcome = "rotated"
     if outcome == "reused" and found is not None:
         log.warning(
@@ -119,5 +124,7 @@ async def refresh_session(engines: Engines, refresh_token: str) -> TokenResponse
 
 
 async def end_session(engines: Engines, session_id: uuid.UUID) -> None:
-    await store.revoke_session(engines.pool, session_id)
+    async with engines.pool.acquire() as con, con.transaction():
+        await store.revoke_session(con, session_id)
+        await record_change(con, resource_id=session_id)
     log.info("session ended", extra={"session_id": str(session_id)})

@@ -14,6 +14,7 @@ import asyncpg
 
 from bus.events import DOCTOR_REVIEWED
 from bus.outbox import emit
+from server.audit.service import record_change
 from server.auth.principal import Principal
 from server.doctors.errors import AlreadyReviewed, DoctorNotFound, ReviewNotAllowed
 from server.doctors.events import DoctorReviewed, subject
@@ -82,6 +83,7 @@ async def post_review(
             ),
             actor=str(principal.user_id),
         )
+        await record_change(con, resource_id=review["id"])
     log.info("doctor reviewed", extra={"doctor_id": str(doctor_id), "review_id": str(review["id"])})
     return ReviewPosted(
         review=ReviewOut.model_validate(dict(review)),

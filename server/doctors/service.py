@@ -15,6 +15,7 @@ from typing import cast
 import asyncpg
 
 from bus.events import DOCTOR_CREATED, DOCTOR_UPDATED, DOCTOR_VERIFIED
+from server.audit.service import record_change
 from server.auth import service as auth_service
 from server.auth.principal import Principal
 from server.doctors.errors import DoctorNotFound, LicenseTaken, ProfileExists
@@ -112,6 +113,7 @@ async def create_doctor(pool: asyncpg.Pool, principal: Principal, body: DoctorCr
         doctor_id = inserted["id"]
         await emit_changed(con, DOCTOR_CREATED, doctor_id, actor=str(principal.user_id))
         created = await _current(con, doctor_id)
+        await record_change(con, resource_id=doctor_id)
     log.info("doctor created", extra={"doctor_id": str(doctor_id)})
     return created
 
@@ -169,6 +171,7 @@ async def update_doctor(
             await store.set_verification(con, doctor_id, "unverified", None)
             await auth_service.set_verified(con, row["user_id"], False)
         await emit_changed(con, DOCTOR_UPDATED, doctor_id, actor=str(principal.user_id))
+        await record_change(con)
         return await _current(con, doctor_id)
 
 
@@ -180,6 +183,7 @@ async def verify_doctor(pool: asyncpg.Pool, admin: Principal, doctor_id: uuid.UU
             await auth_service.set_verified(con, row["user_id"], True)
             await emit_changed(con, DOCTOR_VERIFIED, doctor_id, actor=str(admin.user_id))
             log.info("doctor verified", extra={"doctor_id": str(doctor_id)})
+        await record_change(con)
         return await _current(con, doctor_id)
 
 
@@ -192,5 +196,6 @@ async def reject_doctor(
         await auth_service.set_verified(con, row["user_id"], False)
         await emit_changed(con, DOCTOR_UPDATED, doctor_id, actor=str(admin.user_id))
         rejected = await _current(con, doctor_id)
+        await record_change(con)
     log.info("doctor rejected", extra={"doctor_id": str(doctor_id)})
     return rejected

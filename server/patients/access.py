@@ -26,7 +26,7 @@ from typing import Literal
 import asyncpg
 from starlette.requests import HTTPConnection
 
-from server.audit.service import record_access
+from server.audit.service import record_access, record_change
 from server.auth.principal import Principal
 from server.errors import Forbidden
 from server.patients.errors import PatientNotFound
@@ -169,10 +169,12 @@ async def granted(
     always_audited: bool = False,
 ) -> AsyncIterator[tuple[asyncpg.Connection, PatientAccess]]:
     """One transaction doing `action` on the record: access is resolved first (a refusal is
-    audited, see audit_refusals) and, when audited, recorded in the same transaction."""
+    audited, see audit_refusals) and, when audited, recorded in the same transaction, as is the
+    mutating request that made a change (server.audit.service.record_change)."""
     async with audit_refusals(pool, principal, action, patient_id, request):
         async with pool.acquire() as con, con.transaction():
             grant = await resolve(con, principal, patient_id, action, for_update=for_update)
             yield con, grant
             if grant.audited or always_audited:
                 await record(con, principal, action, patient_id, request)
+            await record_change(con)

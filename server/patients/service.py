@@ -10,6 +10,7 @@ import asyncpg
 from starlette.requests import HTTPConnection
 
 from bus.events import PATIENT_CREATED, PATIENT_DELETED, PATIENT_UPDATED
+from server.audit.service import record_change
 from server.auth import service as auth_service
 from server.auth.principal import Principal
 from server.patients import access
@@ -42,6 +43,7 @@ async def create_patient(
             raise PatientExists("This account already has a patient profile.") from exc
         await emit_changed(con, PATIENT_CREATED, patient_id, actor=str(principal.user_id))
         row = await store.get_patient(con, patient_id)
+        await record_change(con, resource_id=patient_id)
     assert row is not None
     log.info("patient created", extra={"patient_id": str(patient_id)})
     return to_out(row)

@@ -11,7 +11,7 @@ from starlette.requests import HTTPConnection
 
 from bus import events
 from server import clock
-from server.audit.service import record_access
+from server.audit.service import record_access, record_change
 from server.auth.principal import Principal
 from server.crypto import EncryptedField, FieldCipher
 from server.engines import Engines
@@ -195,6 +195,7 @@ async def update_appointment(
             await emit_appointment(
                 con, events.APPOINTMENT_UPDATED, appointment_payload(row, version), caller.actor
             )
+            await record_change(con)
     return render_appointment(row, cipher, engines.settings, party)
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 import asyncpg
 
 from server import clock
+from server.audit.service import record_change
 from server.auth.principal import Principal
 from server.errors import NotFound
 from server.readonly import check_identity
@@ -81,6 +82,7 @@ async def replace_availability(
             await store.save_reasons(con, doctor_id, [asdict(r) for r in checked.reasons])
             await store.save_settings(con, doctor_id, asdict(checked.settings))
             await emit_availability(con, doctor_id, version, str(principal.user_id))
+            await record_change(con)
             return await _read(con, doctor)
 
 

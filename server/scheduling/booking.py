@@ -17,6 +17,7 @@ import asyncpg
 
 from bus import events
 from server import clock
+from server.audit.service import record_change
 from server.auth.principal import Principal
 from server.crypto import FieldCipher
 from server.engines import Engines
@@ -199,6 +200,7 @@ async def book_appointment(
                 await emit_appointment(
                     con, events.APPOINTMENT_CREATED, appointment_payload(row, version), caller.actor
                 )
+                await record_change(con, resource_id=appointment_id)
         except (SlotTaken, SlotUnavailable) as exc:
             exc.extra["alternatives"] = await nearest_free_slots(
                 con, doctor, body.start, body.visit_type, body.reason_id
@@ -263,6 +265,7 @@ async def reschedule_appointment(
                     appointment_payload(row, version, previous=previous, reason=body.reason),
                     caller.actor,
                 )
+                await record_change(con)
         except (SlotTaken, SlotUnavailable) as exc:
             exc.extra["alternatives"] = await nearest_free_slots(
                 con,

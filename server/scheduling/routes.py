@@ -10,7 +10,6 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
 from server import clock
-from server.audit.context import describe_for_audit
 from server.auth.principal import (
     CurrentPrincipal,
     OptionalPrincipal,
@@ -110,14 +109,11 @@ async def available_slots(
     responses=_pick(401, 403, 404, 409, 422),
 )
 async def book(
-    request: Request,
     body: BookingRequest,
     principal: CurrentPrincipal,
     engines: EnginesDep,
 ) -> AppointmentOut:
-    appointment = await service.book_appointment(engines, principal, body)
-    describe_for_audit(request, resource_id=appointment.id)
-    return appointment
+    return await service.book_appointment(engines, principal, body)
 
 
 def _list_query(

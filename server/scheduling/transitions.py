@@ -13,6 +13,7 @@ import asyncpg
 
 from bus import events
 from server import clock
+from server.audit.service import record_change
 from server.auth.principal import Principal
 from server.crypto import FieldCipher
 from server.engines import Engines
@@ -102,6 +103,8 @@ async def transition(
                 reason=reason,
                 cutoff=timedelta(hours=engines.settings.patient_cancel_cutoff_h),
             )
+            if row is not None:
+                await record_change(con)
     if row is None:
         raise NotFound("No such appointment.")
     return render_appointment(row, FieldCipher(engines.settings), engines.settings, party)

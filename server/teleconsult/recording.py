@@ -11,6 +11,7 @@ from pathlib import Path
 from starlette.requests import HTTPConnection
 
 from server import clock
+from server.audit.service import record_change
 from server.auth.principal import Principal
 from server.engines import Engines
 from server.errors import NotFound
@@ -37,7 +38,10 @@ async def set_consent(
         raise NotAParty()
     if row["status"] not in ("scheduled", "active"):
         raise SessionClosed("This consultation has ended.")
-    updated = await store.record_consent(engines.pool, session_id, role, consent, clock.now())
+    async with engines.pool.acquire() as con, con.transaction():
+        updated = await store.record_consent(con, session_id, role, consent, clock.now())
+        if updated is not None:
+            await record_change(con)
     if updated is None:
         raise NotFound("No such consultation.")
     if not consent:

@@ -18,7 +18,7 @@ import asyncpg
 from starlette.requests import HTTPConnection
 
 from server import clock
-from server.audit.service import record_access
+from server.audit.service import record_access, record_change
 from server.auth.principal import Principal
 from server.engines import Engines
 from server.errors import MarkiniError, NotFound
@@ -110,7 +110,9 @@ async def create_session(
         # Unconfirmed bookings have no session yet: the patient opens it on arrival, so the
         # waiting room (and the doctor's agenda) sees them at once; only inside the window.
         check_window(parties, engines.settings, clock.now())
-    row, created = await ensure_session(engines.pool, appointment_id, parties.doctor_id)
+    async with engines.pool.acquire() as con, con.transaction():
+        row, created = await ensure_session(con, appointment_id, parties.doctor_id)
+        await record_change(con, resource_id=row["id"])
     return render(row, parties, engines.settings), created
 
 
@@ -259,6 +261,7 @@ async def end_session(
         if ended is not None:
             await emit_ended(con, ended, parties.patient_id, str(principal.user_id))
             await store.clear_presence(con, session_id)
+            await record_change(con)
     if ended is None:  # someone else ended it meanwhile
         current = await store.session_by_id(engines.pool, session_id)
         assert current is not None

@@ -11,12 +11,13 @@ import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from starlette.routing import Mount
 
 from server.app import create_app
-from server.audit.context import describe_for_audit
+from server.audit.service import record_change
 from server.auth.principal import Principal, current_principal, optional_principal
+from server.deps import PoolDep
 from server.settings import Settings
 from tests.factories import make_user
 
@@ -41,9 +42,12 @@ async def delete_widget(
 
 
 @widgets.post("", status_code=201)
-async def create_widget(request: Request, body: dict[str, Any]) -> dict[str, str]:
+async def create_widget(body: dict[str, Any], pool: PoolDep) -> dict[str, str]:
+    """A change and its entry in one transaction, as every domain service records them."""
     new_id = uuid.uuid4()
-    describe_for_audit(request, resource_id=new_id)
+    async with pool.acquire() as con, con.transaction():
+        await con.execute("INSERT INTO public.widgets (id) VALUES ($1)", new_id)
+        await record_change(con, resource_id=new_id)
     return {"id": str(new_id)}
 
 
@@ -58,7 +62,8 @@ async def read_widget(widget_id: uuid.UUID) -> dict[str, str]:
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def client(settings: Settings, db: asyncpg.Connection) -> AsyncIterator[httpx.AsyncClient]:
+    await db.execute("CREATE TABLE public.widgets (id uuid PRIMARY KEY)")
     app = create_app(settings)
     app.include_router(widgets)
     # The browser app's catch-all mount on "/" must stay last: put the test routes before it.
@@ -229,19 +234,38 @@ async def test_unstorable_text_is_refused_before_the_handler_and_the_refusal_aud
     assert "\ufffd" in str(entry["request_payload"])
 
 
-async def test_an_action_whose_entry_cannot_be_written_is_answered_503(
-    client: httpx.AsyncClient, db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+async def _refuse_audit_inserts(db: asyncpg.Connection) -> None:
+    """The audit store refuses every row (as a full disk or a lost database would)."""
+    await db.execute(
+        """CREATE FUNCTION public.refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN RAISE EXCEPTION 'audit store unavailable (test)'; END $$;
+           CREATE TRIGGER refuse_audit BEFORE INSERT ON audit.logs
+               FOR EACH ROW EXECUTE FUNCTION public.refuse_audit()"""
+    )
+
+
+async def test_a_change_whose_entry_cannot_be_written_does_not_happen(
+    client: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
-    from server.audit import middleware
-
-    async def broken(*_: Any) -> None:
-        raise asyncpg.exceptions.ConnectionDoesNotExistError("database went away")
-
-    monkeypatch.setattr(middleware.service, "append", broken)
+    await _refuse_audit_inserts(db)
     response = await client.post("/api/v1/widgets", json={"name": "w"})
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["retry-after"] == "5"
-    assert "id" not in response.json()  # the handler's answer never leaves
-    monkeypatch.undo()
-    assert (await client.post("/api/v1/widgets", json={"name": "w"})).status_code == 201
+    assert response.json()["type"] == "/problems/unavailable"
+    assert await db.fetchval("SELECT count(*) FROM public.widgets") == 0  # rolled back with it
+
+    await db.execute("DROP TRIGGER refuse_audit ON audit.logs")
+    created = await client.post("/api/v1/widgets", json={"name": "w"})
+    assert created.status_code == 201
+    [entry] = await _entries(db)  # written once, in the change's transaction
+    assert (entry["resource_id"], entry["response_status"]) == (created.json()["id"], 201)
+
+
+async def test_a_refusal_whose_entry_cannot_be_written_is_answered_503(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    await _refuse_audit_inserts(db)
+    response = await client.delete(f"/api/v1/widgets/{uuid.uuid4()}")
+    assert response.status_code == 503  # not the 401: no answer leaves without its entry
+    assert response.headers["retry-after"] == "5"
