@@ -1,7 +1,13 @@
-"""Audit appends per second through the serialised hash chain, and the cost of verifying it.
+"""Audit appends per second with many concurrent writers, beside a plain INSERT anchor, and the
+seal lag (issue #19).
 
-Every append takes the one-row chain head, so this is the ceiling of audited requests per second.
-Usage: /work/venv/bin/python bench/audit_append.py [--entries 5000] [--concurrency 20]
+Each writer does what an audited request does: take a connection, open a transaction, append its
+entry (server.audit.service.append: a plain INSERT of an unsealed row), commit. The sealer runs
+meanwhile as in the server (server.audit.sealer, every SEAL_INTERVAL_S). The anchor, measured in
+the same run, is the same transaction with a single-row INSERT into a table like audit.logs (same
+columns, defaults and indexes, no triggers). Seal lag: sealed_at - occurred_at per entry, both
+from server.clock. Then the cost of `markini audit verify` over the whole chain.
+Usage: .venv/bin/python bench/audit_append.py [--entries 20000] [--concurrency 50]
 In a throw-away database (see bench/common.py).
 """
 
@@ -10,56 +16,137 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import statistics
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 
+import asyncpg  # noqa: E402
+
 from bench.common import bench_database  # noqa: E402
-from server.audit.service import record_access, verify_chain  # noqa: E402
-from server.auth.principal import Principal  # noqa: E402
+from server import clock  # noqa: E402
+from server.audit.sealer import SEAL_INTERVAL_S, seal_pending  # noqa: E402
+from server.audit.service import append, verify_chain  # noqa: E402
+from storage.audit import NewAuditLog  # noqa: E402
 from storage.pool import open_pool  # noqa: E402
+
+WHO = uuid.uuid4()
+
+
+def _entry(index: int) -> NewAuditLog:
+    return NewAuditLog(
+        action="POST /api/v1/appointments/{appointment_id}/confirm",
+        occurred_at=clock.now(),
+        user_id=WHO,
+        role="doctor",
+        resource_type="appointment",
+        resource_id=str(uuid.UUID(int=index)),
+        ip_address="127.0.0.1",
+        user_agent="bench/1.0",
+        request_id=uuid.uuid4().hex,
+        request_payload={"reason": "***", "note": "***"},
+        response_status=200,
+    )
+
+
+async def _plain_insert(con: asyncpg.Connection, entry: NewAuditLog) -> None:
+    await con.execute(
+        """INSERT INTO public.plain_logs (occurred_at, user_id, role, action, resource_type,
+                                          resource_id, ip_address, user_agent, request_id,
+                                          request_payload, response_status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+        entry.occurred_at,
+        entry.user_id,
+        entry.role,
+        entry.action,
+        entry.resource_type,
+        entry.resource_id,
+        entry.ip_address,
+        entry.user_agent,
+        entry.request_id,
+        entry.request_payload,
+        entry.response_status,
+    )
+
+
+async def _rate(
+    pool: asyncpg.Pool,
+    insert: Callable[[asyncpg.Connection, NewAuditLog], Awaitable[None]],
+    entries: int,
+    concurrency: int,
+) -> float:
+    """Committed single-entry transactions per second, `concurrency` writers at once."""
+    queue = iter(range(entries))
+
+    async def writer() -> None:
+        for index in queue:
+            async with pool.acquire() as con, con.transaction():
+                await insert(con, _entry(index))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(writer() for _ in range(concurrency)))
+    return entries / (time.perf_counter() - started)
+
+
+async def _sealer(pool: asyncpg.Pool, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        await seal_pending(pool)
+        try:
+            await asyncio.wait_for(stop.wait(), SEAL_INTERVAL_S)
+        except TimeoutError:
+            pass
+    await seal_pending(pool)
+
+
+def _pct(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1]
 
 
 async def run(entries: int, concurrency: int) -> None:
-    async with bench_database(migrated=True) as dsn:
-        async with open_pool(dsn, max_size=concurrency) as pool:
-            who = Principal(uuid.uuid4(), "doctor", uuid.uuid4())
-            queue = iter(range(entries))
+    async with bench_database(migrated=True) as dsn, open_pool(dsn, concurrency + 2) as pool:
+        await pool.execute(
+            """CREATE TABLE public.plain_logs
+                   (LIKE audit.logs INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)"""
+        )
+        anchor = await _rate(pool, _plain_insert, entries, concurrency)
 
-            async def worker() -> None:
-                for index in queue:
-                    await record_access(
-                        pool,
-                        principal=who,
-                        action="medical_history.read",
-                        resource_type="patient",
-                        resource_id=str(index),
-                        payload={"query": "recent", "notes": "masked"},
-                    )
-
-            started = time.perf_counter()
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-            elapsed = time.perf_counter() - started
-            sys.stdout.write(
-                f"append: {entries} entries, {concurrency} concurrent: "
-                f"{entries / elapsed:,.0f}/s ({elapsed * 1000 / entries:.2f} ms each)\n"
+        stop = asyncio.Event()
+        sealer = asyncio.create_task(_sealer(pool, stop))
+        audited = await _rate(pool, append, entries, concurrency)
+        stop.set()
+        await sealer
+        lags = [
+            r["lag"] * 1000
+            for r in await pool.fetch(
+                "SELECT extract(epoch FROM sealed_at - occurred_at)::float8 AS lag FROM audit.logs"
             )
-            started = time.perf_counter()
-            report = await verify_chain(pool)
-            elapsed = time.perf_counter() - started
-            sys.stdout.write(
-                f"verify: {report.checked} entries in {elapsed:.2f} s "
-                f"({report.checked / elapsed:,.0f}/s), {report.describe()}\n"
-            )
+        ]
+        out = sys.stdout.write
+        out(f"{entries} entries, {concurrency} concurrent writers, one transaction each\n")
+        out(f"anchor, plain INSERT into a like table: {anchor:,.0f}/s\n")
+        out(f"audit append (sealer running):         {audited:,.0f}/s ({audited / anchor:.2f}x)\n")
+        out(
+            f"seal lag (sealed_at - occurred_at), {len(lags)} entries: "
+            f"p50 {_pct(lags, 50):.0f} ms, p99 {_pct(lags, 99):.0f} ms, max {max(lags):.0f} ms "
+            f"(sealer every {SEAL_INTERVAL_S * 1000:.0f} ms)\n"
+        )
+        started = time.perf_counter()
+        report = await verify_chain(pool)
+        elapsed = time.perf_counter() - started
+        out(
+            f"verify: {report.checked} entries in {elapsed:.2f} s "
+            f"({report.checked / elapsed:,.0f}/s), {report.describe()}\n"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--entries", type=int, default=5000)
-    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--entries", type=int, default=20000)
+    parser.add_argument("--concurrency", type=int, default=50)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     asyncio.run(run(args.entries, args.concurrency))

@@ -137,7 +137,8 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_audit_verify(settings: Settings, _: argparse.Namespace) -> None:
-    """Walk the audit hash chain; exit status 1 when it is broken."""
+    """Walk the sealed audit hash chain, then look for entries the sealer left behind (older
+    than service.MAX_UNSEALED_AGE); exit status 1 on either problem."""
     from server.audit.service import verify_chain
     from server.engines import database_url
     from storage.pool import open_pool
