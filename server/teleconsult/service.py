@@ -112,7 +112,8 @@ async def create_session(
         check_window(parties, engines.settings, clock.now())
     async with engines.pool.acquire() as con, con.transaction():
         row, created = await ensure_session(con, appointment_id, parties.doctor_id)
-        await record_change(con, resource_id=row["id"])
+        if created:
+            await record_change(con, resource_id=row["id"])
     return render(row, parties, engines.settings), created
 
 

@@ -15,10 +15,11 @@ from fastapi import APIRouter, Depends
 from starlette.routing import Mount
 
 from server.app import create_app
-from server.audit.service import record_change
+from server.audit.service import record_change, verify_chain
 from server.auth.principal import Principal, current_principal, optional_principal
 from server.deps import PoolDep
 from server.settings import Settings
+from storage.pool import open_pool
 from tests.factories import make_user
 
 # Test-only routes: the audit trail must work for whatever mutating routes the domains add.
@@ -269,3 +270,23 @@ async def test_a_refusal_whose_entry_cannot_be_written_is_answered_503(
     response = await client.delete(f"/api/v1/widgets/{uuid.uuid4()}")
     assert response.status_code == 503  # not the 401: no answer leaves without its entry
     assert response.headers["retry-after"] == "5"
+
+
+async def test_the_servers_sealer_chains_new_entries_and_those_a_crash_left(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    # A row committed by a node that died before sealing it, then a request served now.
+    await db.execute("INSERT INTO audit.logs (action) VALUES ('left unsealed by a dead node')")
+    assert (await client.post("/api/v1/widgets", json={})).status_code == 201
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + 10  # only a guard against a hang: the sealer runs every 250 ms
+    while await db.fetchval("SELECT count(*) FROM audit.logs WHERE seq IS NULL"):
+        assert loop.time() < give_up, "the background sealer did not seal"
+        await asyncio.sleep(0.05)
+    rows = await db.fetch("SELECT action, seq FROM audit.logs ORDER BY seq")
+    assert [(r["action"], r["seq"]) for r in rows] == [
+        ("left unsealed by a dead node", 1),
+        ("POST /api/v1/widgets", 2),
+    ]
+    async with open_pool(settings.database_url or "", max_size=2) as pool:
+        assert (await verify_chain(pool)).ok
