@@ -5,9 +5,12 @@ Each writer does what an audited request does: take a connection, open a transac
 entry (server.audit.service.append: a plain INSERT of an unsealed row), commit. The sealer runs
 meanwhile as in the server (server.audit.sealer, every SEAL_INTERVAL_S). The anchor, measured in
 the same run, is the same transaction with a single-row INSERT into a table like audit.logs (same
-columns, defaults and indexes, no triggers). Seal lag: sealed_at - occurred_at per entry, both
-from server.clock. Then the cost of `markini audit verify` over the whole chain.
-Usage: .venv/bin/python bench/audit_append.py [--entries 20000] [--concurrency 50]
+columns, defaults and indexes, no triggers). For comparison, the design this replaced: the same
+table chained at INSERT by a trigger under a one-row chain head (migration 0003's chain_append),
+which every writer holds until it commits. The sealer runs throughout (as on a server, where
+it seals whatever comes). Seal lag: sealed_at - occurred_at per entry, both from
+server.clock. Then the cost of `markini audit verify` over the whole chain.
+Usage: .venv/bin/python bench/audit_append.py [--entries 20000] [--concurrency 50] [--rounds 4]
 In a throw-away database (see bench/common.py).
 """
 
@@ -53,9 +56,38 @@ def _entry(index: int) -> NewAuditLog:
     )
 
 
-async def _plain_insert(con: asyncpg.Connection, entry: NewAuditLog) -> None:
+# Migration 0003's chaining trigger, on a copy of the table: the chain head is locked per append.
+_LOCKED_CHAIN = """
+CREATE TABLE public.locked_logs
+    (LIKE audit.logs INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES);
+ALTER TABLE public.locked_logs DROP CONSTRAINT logs_sealed_whole;  -- it seals at once, no sealed_at
+CREATE TABLE public.locked_head (singleton boolean PRIMARY KEY, seq bigint, hash text);
+INSERT INTO public.locked_head VALUES (true, 0, repeat('0', 64));
+CREATE FUNCTION public.locked_append() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE head public.locked_head;
+BEGIN
+    SELECT * INTO head FROM public.locked_head WHERE singleton FOR UPDATE;
+    NEW.seq := head.seq + 1;
+    NEW.prev_hash := head.hash;
+    NEW.hash := encode(sha256(convert_to(NEW.prev_hash || to_jsonb(NEW)::text, 'UTF8')), 'hex');
+    UPDATE public.locked_head SET seq = NEW.seq, hash = NEW.hash WHERE singleton;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER locked_append BEFORE INSERT ON public.locked_logs
+    FOR EACH ROW EXECUTE FUNCTION public.locked_append();
+"""
+
+
+def _insert_into(table: str) -> Callable[[asyncpg.Connection, NewAuditLog], Awaitable[None]]:
+    async def insert(con: asyncpg.Connection, entry: NewAuditLog) -> None:
+        await _insert(con, table, entry)
+
+    return insert
+
+
+async def _insert(con: asyncpg.Connection, table: str, entry: NewAuditLog) -> None:
     await con.execute(
-        """INSERT INTO public.plain_logs (occurred_at, user_id, role, action, resource_type,
+        f"""INSERT INTO {table} (occurred_at, user_id, role, action, resource_type,
                                           resource_id, ip_address, user_agent, request_id,
                                           request_payload, response_status)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
@@ -106,19 +138,29 @@ def _pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1]
 
 
-async def run(entries: int, concurrency: int) -> None:
+async def run(entries: int, concurrency: int, rounds: int) -> None:
     async with bench_database(migrated=True) as dsn, open_pool(dsn, concurrency + 2) as pool:
         await pool.execute(
             """CREATE TABLE public.plain_logs
                    (LIKE audit.logs INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)"""
         )
-        anchor = await _rate(pool, _plain_insert, entries, concurrency)
-
+        await pool.execute(_LOCKED_CHAIN)
+        # Interleaved rounds: a neighbour's load on a shared machine hits all three alike.
+        seconds = {"anchor": 0.0, "locked": 0.0, "audited": 0.0}
+        per_round = entries // rounds
         stop = asyncio.Event()
         sealer = asyncio.create_task(_sealer(pool, stop))
-        audited = await _rate(pool, append, entries, concurrency)
+        for _ in range(rounds):
+            for name, insert in (
+                ("anchor", _insert_into("public.plain_logs")),
+                ("locked", _insert_into("public.locked_logs")),
+                ("audited", append),
+            ):
+                seconds[name] += per_round / await _rate(pool, insert, per_round, concurrency)
         stop.set()
         await sealer
+        total = per_round * rounds
+        anchor, locked, audited = (total / seconds[k] for k in ("anchor", "locked", "audited"))
         lags = [
             r["lag"] * 1000
             for r in await pool.fetch(
@@ -126,9 +168,13 @@ async def run(entries: int, concurrency: int) -> None:
             )
         ]
         out = sys.stdout.write
-        out(f"{entries} entries, {concurrency} concurrent writers, one transaction each\n")
+        out(
+            f"{total} entries per path in {rounds} interleaved rounds, {concurrency} concurrent "
+            "writers, one transaction each\n"
+        )
         out(f"anchor, plain INSERT into a like table: {anchor:,.0f}/s\n")
         out(f"audit append (sealer running):         {audited:,.0f}/s ({audited / anchor:.2f}x)\n")
+        out(f"before: chained under a head row lock:  {locked:,.0f}/s ({locked / anchor:.2f}x)\n")
         out(
             f"seal lag (sealed_at - occurred_at), {len(lags)} entries: "
             f"p50 {_pct(lags, 50):.0f} ms, p99 {_pct(lags, 99):.0f} ms, max {max(lags):.0f} ms "
@@ -147,9 +193,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--entries", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(run(args.entries, args.concurrency))
+    asyncio.run(run(args.entries, args.concurrency, args.rounds))
 
 
 if __name__ == "__main__":
