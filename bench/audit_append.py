@@ -34,7 +34,7 @@ from bench.common import bench_database  # noqa: E402
 from server import clock  # noqa: E402
 from server.audit.sealer import SEAL_INTERVAL_S, seal_pending  # noqa: E402
 from server.audit.service import append, verify_chain  # noqa: E402
-from storage.audit import NewAuditLog  # noqa: E402
+from storage.audit import NewAuditLog, insert_log  # noqa: E402
 from storage.pool import open_pool  # noqa: E402
 
 WHO = uuid.uuid4()
@@ -80,29 +80,9 @@ CREATE TRIGGER locked_append BEFORE INSERT ON public.locked_logs
 
 def _insert_into(table: str) -> Callable[[asyncpg.Connection, NewAuditLog], Awaitable[None]]:
     async def insert(con: asyncpg.Connection, entry: NewAuditLog) -> None:
-        await _insert(con, table, entry)
+        await insert_log(con, entry, table)
 
     return insert
-
-
-async def _insert(con: asyncpg.Connection, table: str, entry: NewAuditLog) -> None:
-    await con.execute(
-        f"""INSERT INTO {table} (occurred_at, user_id, role, action, resource_type,
-                                          resource_id, ip_address, user_agent, request_id,
-                                          request_payload, response_status)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
-        entry.occurred_at,
-        entry.user_id,
-        entry.role,
-        entry.action,
-        entry.resource_type,
-        entry.resource_id,
-        entry.ip_address,
-        entry.user_agent,
-        entry.request_id,
-        entry.request_payload,
-        entry.response_status,
-    )
 
 
 async def _rate(

@@ -42,13 +42,16 @@ class LogFilter:
     before_append_id: int | None = None  # keyset cursor: rows appended before this one
 
 
-async def insert_log(con: asyncpg.Connection, log: NewAuditLog) -> None:
-    """Insert one unsealed row: a plain INSERT, no lock beyond the caller's transaction."""
+async def insert_log(con: asyncpg.Connection, log: NewAuditLog, table: str = "audit.logs") -> None:
+    """Insert one unsealed row: a plain INSERT, no lock beyond the caller's transaction.
+
+    `table` is for bench/audit_append.py, which runs the same INSERT on copies of the table.
+    """
     await con.execute(
-        """INSERT INTO audit.logs (occurred_at, user_id, role, action, resource_type,
-                                   resource_id, ip_address, user_agent, request_id,
-                                   request_payload, response_status)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+        f"""INSERT INTO {table} (occurred_at, user_id, role, action, resource_type, resource_id,
+                                 ip_address, user_agent, request_id, request_payload,
+                                 response_status)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
         log.occurred_at,
         log.user_id,
         log.role,
