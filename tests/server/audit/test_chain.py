@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from server import clock
-from server.audit.sealer import seal_pending
+from server.audit.sealer import SEAL_LOCK_KEY, seal_pending
 from server.audit.service import GENESIS_HASH, append, record_access, verify_chain
 from server.auth.principal import Principal
 from server.settings import Settings
@@ -282,3 +282,13 @@ async def test_cli_verify_exits_1_on_a_broken_chain(
     broken_id = await db.fetchval("SELECT id FROM audit.logs WHERE seq = 2")
     assert code == 1
     assert out.startswith(f"BROKEN at seq 2 (id {broken_id})")
+
+
+async def test_one_sealer_at_a_time_across_nodes(pool: asyncpg.Pool) -> None:
+    await _append(pool, 2, sealed=False)
+    async with pool.acquire() as other_node, other_node.transaction():
+        # Another node is sealing: this one skips its round and leaves the rows to it.
+        await other_node.execute("SELECT pg_advisory_xact_lock($1)", SEAL_LOCK_KEY)
+        assert await seal_pending(pool) == 0
+        assert await pool.fetchval("SELECT count(*) FROM audit.logs WHERE seq IS NULL") == 2
+    assert await seal_pending(pool) == 2
