@@ -1,6 +1,8 @@
 """Document what every operation may answer before its handler runs: 405 from routing (a method
 the path does not declare), 400 for a body that is not JSON, 413 and 415 from the body guard
-(server.middleware). Added to each operation unless the route already documents the code."""
+(server.middleware), and 503 from the audit trail for every mutating API operation (an action
+that cannot be recorded does not happen). Added to each operation unless the route already
+documents the code."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from server.audit.middleware import AUDITED_METHODS
+from server.audit.service import AUDITED
 from server.middleware import guards_body
 from server.problems import PROBLEM_JSON, PROBLEM_SCHEMA
 
@@ -48,6 +52,9 @@ def _document(method: str, path: str, operation: dict[str, Any]) -> None:
     for code, description in sorted(answers.items()):
         if str(code) not in responses:
             responses[str(code)] = _problem(description, ALLOW_HEADER if code == 405 else None)
+    if method.upper() in AUDITED_METHODS and path.startswith("/api/"):
+        for status, answer in AUDITED.items():
+            responses.setdefault(str(status), answer)
 
 
 def install_common_answers_docs(app: FastAPI) -> None:

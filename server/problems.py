@@ -37,7 +37,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
-# Every 429 says when to come back (RFC 9110 10.2.3; rendered by `render_error`).
+# Every 429 and 503 says when to come back (RFC 9110 10.2.3; rendered by `render_error`).
 RETRY_AFTER_HEADER = {
     "Retry-After": {
         "description": "Seconds to wait before trying again",
@@ -55,7 +55,7 @@ def problem_responses(
         code: {
             "description": descriptions[code],
             "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
-            **({"headers": RETRY_AFTER_HEADER} if code == 429 else {}),
+            **({"headers": RETRY_AFTER_HEADER} if code in (429, 503) else {}),
         }
         for code in codes or tuple(descriptions)
     }

@@ -32,7 +32,7 @@ _ERRORS: dict[int, str] = {
         "`next_cursor` as `cursor` to get older entries; pages are stable while entries are "
         "appended. This read is itself audited (action `audit.read`)."
     ),
-    responses=problem_responses(_ERRORS),
+    responses={**problem_responses(_ERRORS), **service.AUDITED},
 )
 async def search_audit(
     *,

@@ -25,6 +25,7 @@ from server.audit.schemas import AuditEntry, AuditPage, AuditQuery, ChainReport
 from server.auth.principal import Principal
 from server.errors import InvalidInput, ServiceUnavailable
 from server.logs import request_id_var
+from server.problems import problem_responses
 from storage import audit as store
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,16 @@ RETRY_AFTER_S = 5
 # from its INSERT, not its commit: the bound leaves room for a slow transaction (statements time
 # out after 30 s) on top of the sealer's own lag (about SEAL_INTERVAL_S, server/audit/sealer.py).
 MAX_UNSEALED_AGE = timedelta(seconds=60)
+
+
+# The OpenAPI answer of every operation that writes an entry (server/openapi.py adds it to the
+# mutating ones; routes that audit a read add it to theirs).
+AUDITED = problem_responses(
+    {
+        503: "The access could not be recorded in the audit trail, so nothing was done or "
+        "returned (fail closed); try again after `Retry-After` seconds"
+    }
+)
 
 
 class AuditUnavailable(ServiceUnavailable):

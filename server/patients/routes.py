@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from server.audit.service import AUDITED
 from server.auth.principal import CurrentPrincipal, Principal, require_role
 from server.deps import EnginesDep
 from server.patients import favorites, history, service
@@ -70,7 +71,7 @@ async def my_profile(
     "/{patient_id}",
     response_model=PatientOut,
     summary="A patient's profile (the patient, their doctors, admins; audited)",
-    responses=_pick(401, 404),
+    responses={**_pick(401, 404), **AUDITED},
 )
 async def get_patient(
     patient_id: uuid.UUID,
@@ -119,7 +120,7 @@ async def erase_patient(
     "/{patient_id}/medical-history",
     response_model=MedicalHistoryPage,
     summary="A patient's medical history, oldest first (audited)",
-    responses=_pick(401, 404, 422),
+    responses={**_pick(401, 404, 422), **AUDITED},
 )
 async def list_medical_history(
     *,
@@ -158,7 +159,7 @@ async def add_medical_history(
     "/{patient_id}/favorites",
     response_model=list[FavoriteDoctor],
     summary="A patient's favorite doctors, latest first",
-    responses=_pick(401, 403, 404),
+    responses={**_pick(401, 403, 404), **AUDITED},
 )
 async def list_favorites(
     patient_id: uuid.UUID,

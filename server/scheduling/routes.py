@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
 from server import clock
+from server.audit.service import AUDITED
 from server.auth.principal import (
     CurrentPrincipal,
     OptionalPrincipal,
@@ -135,7 +136,7 @@ def _list_query(
     "/patient/{patient_id}",
     response_model=AppointmentPage,
     summary="A patient's appointments (own; a doctor sees those with them; admins all)",
-    responses=_pick(401, 403, 404, 422),
+    responses={**_pick(401, 403, 404, 422), **AUDITED},
 )
 async def patient_appointments(
     *,
@@ -152,7 +153,7 @@ async def patient_appointments(
     "/doctor/{doctor_id}",
     response_model=AppointmentPage,
     summary="A doctor's agenda (that doctor and admins)",
-    responses=_pick(401, 403, 404, 422),
+    responses={**_pick(401, 403, 404, 422), **AUDITED},
 )
 async def doctor_appointments(
     *,
@@ -169,7 +170,7 @@ async def doctor_appointments(
     "/{appointment_id}",
     response_model=AppointmentOut,
     summary="One appointment (its patient, its doctor, admins)",
-    responses=_pick(401, 404, 422),
+    responses={**_pick(401, 404, 422), **AUDITED},
 )
 async def get_appointment(
     request: Request,

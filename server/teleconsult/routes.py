@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
 
+from server.audit.service import AUDITED
 from server.auth.principal import CurrentPrincipal
 from server.deps import EnginesDep
 from server.problems import problem_responses
@@ -70,7 +71,7 @@ async def create_session(
     "/session",
     response_model=SessionOut,
     summary="The session of an appointment (its parties, admins)",
-    responses=_pick(401, 403, 404, 422),
+    responses={**_pick(401, 403, 404, 422), **AUDITED},
 )
 async def find_session(
     *,
@@ -86,7 +87,7 @@ async def find_session(
     "/session/{session_id}",
     response_model=SessionOut,
     summary="One session (its parties, admins; audited)",
-    responses=_pick(401, 403, 404),
+    responses={**_pick(401, 403, 404), **AUDITED},
 )
 async def get_session(
     session_id: uuid.UUID,
@@ -119,7 +120,7 @@ async def join_session(
     "/session/{session_id}/token",
     response_model=JoinOut,
     summary="A fresh join token (e.g. to rejoin after a drop); same rules as join",
-    responses=_pick(401, 403, 404, 409),
+    responses={**_pick(401, 403, 404, 409), **AUDITED},
 )
 async def join_token(
     session_id: uuid.UUID,
@@ -169,7 +170,7 @@ async def recording_consent(
     "/session/{session_id}/recording",
     response_model=RecordingList,
     summary="The recorded files of a session (its parties, admins; audited)",
-    responses=_pick(401, 403, 404),
+    responses={**_pick(401, 403, 404), **AUDITED},
 )
 async def list_recording(
     session_id: uuid.UUID,
@@ -184,7 +185,7 @@ async def list_recording(
     "/session/{session_id}/recording/{name}",
     response_class=FileResponse,
     summary="One recorded file, WebM (its parties, admins; audited)",
-    responses={200: {"content": {"video/webm": {}}}, **_pick(401, 403, 404)},
+    responses={200: {"content": {"video/webm": {}}}, **_pick(401, 403, 404), **AUDITED},
 )
 async def recording_file(
     session_id: uuid.UUID,
