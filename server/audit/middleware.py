@@ -20,8 +20,9 @@ from server.audit import service
 from server.audit.context import AUDIT_STATE_KEY, AuditNote, derive_resource
 from server.audit.masking import MAX_RECORDED_BYTES, masked_body, storable
 from server.auth.principal import Principal
+from server.errors import Reason, ServiceUnavailable
 from server.logs import request_id_var
-from server.problems import problem_response
+from server.problems import render_error
 from storage.audit import NewAuditLog
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,10 @@ AUDITED_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 RETRY_AFTER_S = 5
 # An unmatched path is attacker-chosen: keep only its start.
 MAX_UNMATCHED_PATH = 200
+
+AUDIT_DOWN = Reason(
+    "audit-unavailable", "The action could not be recorded in the audit trail; try again later."
+)
 
 
 class AuditMiddleware:
@@ -81,12 +86,7 @@ class AuditMiddleware:
             for message in held:
                 await send(message)
             return
-        response = problem_response(
-            503,
-            "Service unavailable",
-            "The action could not be recorded in the audit trail; try again later.",
-            "/problems/unavailable",
-        )
+        response = render_error(ServiceUnavailable(AUDIT_DOWN))
         response.headers["Retry-After"] = str(RETRY_AFTER_S)
         await response(scope, receive, send)
 

@@ -18,7 +18,7 @@ from starlette.requests import HTTPConnection
 from server.audit.masking import mask
 from server.audit.schemas import AuditEntry, AuditPage, AuditQuery, ChainReport
 from server.auth.principal import Principal
-from server.errors import InvalidInput
+from server.errors import FieldCode, InvalidInput, Reason
 from server.logs import request_id_var
 from storage import audit as store
 
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 GENESIS_HASH = "0" * 64
 # Headers are client-controlled: keep the log's rows bounded.
 MAX_USER_AGENT = 512
+FROM_AFTER_TO = Reason("range-reversed-from", "`from` must be before `to`.")
+FROM_NOT_BEFORE_TO = FieldCode("from_not_before_to", "must be before `to`")
 
 
 def client_ip(conn: HTTPConnection) -> str | None:
@@ -89,10 +91,7 @@ async def search_logs(
 ) -> AuditPage:
     """One page of entries, newest first; reading the trail is itself audited."""
     if query.occurred_from and query.occurred_to and query.occurred_from >= query.occurred_to:
-        raise InvalidInput(
-            "`from` must be before `to`.",
-            [{"field": "from", "location": "query", "message": "must be before `to`"}],
-        )
+        raise InvalidInput(FROM_AFTER_TO, [FROM_NOT_BEFORE_TO.at("from", "query")])
     where = store.LogFilter(
         user_id=query.user_id,
         resource_type=query.resource_type,
