@@ -159,7 +159,7 @@ class ServiceUnavailable(MarkiniError):
     type = "/problems/unavailable"
 
 
-# Refusals several domains share.
+# Refusals and field errors several domains share.
 NO_SUCH_APPOINTMENT = Reason("no-such-appointment", "No such appointment.")
 NO_SUCH_DOCTOR = Reason("no-such-doctor", "No such doctor.")
 NO_SUCH_PATIENT = Reason("no-such-patient", "No such patient.")
@@ -167,7 +167,7 @@ NO_SUCH_ACCOUNT = Reason("no-such-account", "The account no longer exists.")
 SIGN_IN = Reason("sign-in-required", "Sign in to continue.")
 ROLE_NOT_ALLOWED = Reason("role-not-allowed", "Your role does not allow this action.")
 TOO_MANY_ATTEMPTS = Reason("too-many-attempts", "Too many attempts; try again later.")
+FIELDS_INVALID = Reason("fields-invalid", "Some fields are missing or invalid.")
 UNKNOWN_VISIT_REASON = FieldCode("unknown_visit_reason", "unknown visit reason")
 NOT_NULL = FieldCode("not_null", "these fields cannot be null: {fields}")
 INVALID_EMAIL = FieldCode("invalid_email", "The email address is not valid: {reason}")
-FIELDS_INVALID = Reason("fields-invalid", "Some fields are missing or invalid.")

@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
-MALFORMED_JSON = Reason("malformed-json", "The request body is not valid JSON.")
 METHOD_NOT_ALLOWED = Reason("method-not-allowed", "Method not allowed")
 HTTP_ERROR = Reason("http-error", "The request failed.")
 INTERNAL_ERROR = Reason("internal-error", "Something went wrong on our side.")
@@ -200,17 +199,17 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    if any(err["type"] == "json_invalid" for err in exc.errors()):
-        return render_error(MalformedJson(MALFORMED_JSON))
-    return render_error(InvalidInput(FIELDS_INVALID, _field_errors(exc)))
-
-
 class MalformedJson(MarkiniError):
     status = 400
     title = "Malformed JSON"
     type = "/problems/malformed-json"
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    if any(err["type"] == "json_invalid" for err in exc.errors()):
+        return render_error(MalformedJson("The request body is not valid JSON."))
+    return render_error(InvalidInput(FIELDS_INVALID, _field_errors(exc)))
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
