@@ -12,7 +12,7 @@ Chromium's WebRTC uses loopback only inside a network namespace that has nothing
 (shared/TESTING-NETWORK.md), where the machine's engines are out of reach: the script re-runs
 itself under `unshare --net` (root) and starts the embedded PostgreSQL and NATS there.
 
-Usage: .venv/bin/python bench/first_frame.py [--runs 8]
+Usage: .venv/bin/python bench/first_frame.py [--runs 8] [--timeline]
 """
 
 from __future__ import annotations
@@ -75,12 +75,58 @@ ANCHOR = """async () => {
 }"""
 
 
+# With --timeline: when each step of the call happened on a page (Date.now(), ms), to see where
+# the time goes. Socket.IO frames are read off the WebSocket (`42/consult,N["call.offer",...`),
+# the peer connection's steps off its own methods and events; each mark keeps its first time.
+TIMELINE = """(() => {
+  const marks = (window.__marks = {});
+  const mark = (name) => { if (!(name in marks)) marks[name] = Date.now(); };
+  const waiting = {};  // ack id -> event name
+  const frame = /^4([23])[^,\\[]*,?(\\d*)\\[("([\\w.]+)")?/;
+  const parse = (data) => typeof data === 'string' ? data.match(frame) : null;
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    const m = parse(data);
+    if (m && m[4]) { mark('out ' + m[4]); if (m[2]) waiting[m[2]] = m[4]; }
+    if (!this.__marked) {
+      this.__marked = true;
+      this.addEventListener('message', (e) => {
+        const n = parse(e.data);
+        if (n && n[1] === '2' && n[4]) mark('in ' + n[4]);
+        if (n && n[1] === '3' && waiting[n[2]]) mark('ack ' + waiting[n[2]]);
+      });
+    }
+    return send.call(this, data);
+  };
+  const Pc = window.RTCPeerConnection;
+  window.RTCPeerConnection = function (...args) {
+    const pc = new Pc(...args);
+    mark('pc created');
+    pc.addEventListener('icecandidate', (e) => e.candidate && mark('first local candidate'));
+    pc.addEventListener('track', () => mark('remote track'));
+    pc.addEventListener('connectionstatechange', () => mark('pc ' + pc.connectionState));
+    pc.addEventListener('iceconnectionstatechange', () => mark('ice ' + pc.iceConnectionState));
+    for (const method of ['setLocalDescription', 'setRemoteDescription']) {
+      const original = pc[method].bind(pc);
+      pc[method] = async (...a) => {
+        mark(method + ' called');
+        const result = await original(...a);
+        mark(method + ' done');
+        return result;
+      };
+    }
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Pc.prototype;
+})()"""
+
+
 async def first_frame(page: Page) -> int:
     handle = await page.wait_for_function(FIRST_REMOTE_FRAME, polling=5, timeout=FRAME_TIMEOUT_MS)
     return int(await handle.json_value())
 
 
-async def measure(runs: int) -> None:
+async def measure(runs: int, timeline: bool) -> None:
     async with AsyncExitStack() as stack:
         tmp = Path(tempfile.mkdtemp(prefix="markini-bench-ff-"))
         admin = await stack.enter_async_context(embedded_postgres(tmp / "pg"))
@@ -109,6 +155,7 @@ async def measure(runs: int) -> None:
         patient_ms: list[int] = []
         doctor_ms: list[int] = []
         anchor_ms: list[int] = []
+        steps: dict[str, dict[str, list[int]]] = {"doctor": {}, "patient": {}}
         for run in range(runs):
             patient = await demo.patient("Bench", f"Patient{run}")
             appointment = await demo.book(patient, doctor, slots[run])
@@ -119,6 +166,9 @@ async def measure(runs: int) -> None:
             patient_ctx = await browser.new_context(
                 base_url=live.url, viewport=PHONE, is_mobile=True, has_touch=True
             )
+            if timeline:
+                for context in (doctor_ctx, patient_ctx):
+                    await context.add_init_script(TIMELINE)
             try:
                 # The anchor in a context of its own, so the parties' cameras start cold.
                 anchor_page = await anchor_ctx.new_page()
@@ -143,6 +193,14 @@ async def measure(runs: int) -> None:
                 doctor_at, patient_at = await asyncio.gather(
                     first_frame(doctor_page), first_frame(patient_page)
                 )
+                for role, page, at in (
+                    ("doctor", doctor_page, doctor_at),
+                    ("patient", patient_page, patient_at),
+                ):
+                    marks = await page.evaluate("window.__marks || {}") if timeline else {}
+                    for name, when in {**marks, "first remote frame": at}.items():
+                        if when >= t0:
+                            steps[role].setdefault(name, []).append(when - t0)
                 doctor_ms.append(doctor_at - t0)
                 patient_ms.append(patient_at - t0)
                 sys.stdout.write(
@@ -163,11 +221,20 @@ async def measure(runs: int) -> None:
             f"  anchor (bare RTCPeerConnection pair, one page) "
             f"{statistics.median(anchor_ms):.0f} ms\n"
         )
+        if timeline:
+            for role, marks in steps.items():
+                sys.stdout.write(f"{role}'s timeline after admission (p50 ms, runs that saw it):\n")
+                for name, times in sorted(marks.items(), key=lambda m: statistics.median(m[1])):
+                    median = statistics.median(times)
+                    sys.stdout.write(f"  {median:6.0f}  {name} ({len(times)})\n")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=8)
+    parser.add_argument(
+        "--timeline", action="store_true", help="also print when each step happened (p50)"
+    )
     args = parser.parse_args()
     if os.environ.get(INSIDE) != "1":
         # Again inside a loopback-only network namespace; `lo` up before anything listens.
@@ -176,9 +243,13 @@ def main() -> None:
         env = {**os.environ, INSIDE: "1"}
         env = {k: v for k, v in env.items() if not k.startswith("MARKINI_TEST_")}
         raise SystemExit(
-            subprocess.run([*command, "--runs", str(args.runs)], env=env, cwd=ROOT).returncode
+            subprocess.run(
+                [*command, "--runs", str(args.runs), *(["--timeline"] if args.timeline else [])],
+                env=env,
+                cwd=ROOT,
+            ).returncode
         )
-    asyncio.run(measure(args.runs))
+    asyncio.run(measure(args.runs, args.timeline))
 
 
 if __name__ == "__main__":

@@ -10,14 +10,18 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.errors import PayloadTooLarge, Reason, UnsupportedMediaType
 from server.logs import request_id_var
 from server.metrics import Metrics
-from server.problems import problem_response
+from server.problems import render_error
 
 log = logging.getLogger("markini.access")
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+SEND_JSON = Reason("send-json", "Send the request body as application/json.")
+BODY_TOO_LARGE = Reason("body-too-large", "The request body exceeds {max_bytes} bytes.")
 
 
 class RequestContextMiddleware:
@@ -126,22 +130,14 @@ class BodyGuardMiddleware:
         body = b"".join(chunks)
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
         if body and guards_body(scope["method"], scope["path"]) and not _is_json(content_type):
-            response = problem_response(
-                415,
-                "Unsupported media type",
-                "Send the request body as application/json.",
-                "/problems/unsupported-media-type",
-            )
+            response = render_error(UnsupportedMediaType(SEND_JSON))
             await response(scope, receive, send)
             return
         await self.app(scope, replaying(body, receive), send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem_response(
-            413,
-            "Payload too large",
-            f"The request body exceeds {self.max_bytes} bytes.",
-            "/problems/payload-too-large",
+        response = render_error(
+            PayloadTooLarge(BODY_TOO_LARGE, params={"max_bytes": self.max_bytes})
         )
         await response(scope, receive, send)
 

@@ -11,26 +11,110 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
-from server.errors import MarkiniError
+from server.errors import (
+    FIELDS_INVALID,
+    PROBLEM_CODES,
+    FieldCode,
+    InvalidInput,
+    MarkiniError,
+    NotFound,
+    Reason,
+)
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
+METHOD_NOT_ALLOWED = Reason("method-not-allowed", "Method not allowed")
+HTTP_ERROR = Reason("http-error", "The request failed.")
+INTERNAL_ERROR = Reason("internal-error", "Something went wrong on our side.")
+
+# pydantic's error types our request models can produce (field codes like our own), with a
+# sentence in pydantic's words; `params` are pydantic's context (`min_length`, `expected`, ...).
+PYDANTIC_FIELD_CODES = tuple(
+    FieldCode(code, english)
+    for code, english in (
+        ("missing", "Field required"),
+        ("extra_forbidden", "Extra inputs are not permitted"),
+        ("string_type", "Input should be a valid string"),
+        ("string_too_short", "String should have at least {min_length} characters"),
+        ("string_too_long", "String should have at most {max_length} characters"),
+        ("string_pattern_mismatch", "String should match pattern '{pattern}'"),
+        ("int_type", "Input should be a valid integer"),
+        ("int_parsing", "Input should be a valid integer, unable to parse string as an integer"),
+        ("int_from_float", "Input should be a valid integer, got a number with a fractional part"),
+        ("float_type", "Input should be a valid number"),
+        ("float_parsing", "Input should be a valid number, unable to parse string as a number"),
+        ("bool_type", "Input should be a valid boolean"),
+        ("bool_parsing", "Input should be a valid boolean, unable to interpret input"),
+        ("greater_than", "Input should be greater than {gt}"),
+        ("greater_than_equal", "Input should be greater than or equal to {ge}"),
+        ("less_than", "Input should be less than {lt}"),
+        ("less_than_equal", "Input should be less than or equal to {le}"),
+        ("literal_error", "Input should be {expected}"),
+        ("enum", "Input should be {expected}"),
+        ("uuid_type", "UUID input should be a string, bytes or UUID object"),
+        ("uuid_parsing", "Input should be a valid UUID"),
+        ("date_type", "Input should be a valid date"),
+        ("date_parsing", "Input should be a valid date in the format YYYY-MM-DD"),
+        ("date_from_datetime_parsing", "Input should be a valid date or datetime"),
+        ("date_from_datetime_inexact", "Datetimes provided to dates should have zero time"),
+        ("datetime_type", "Input should be a valid datetime"),
+        ("datetime_parsing", "Input should be a valid datetime"),
+        ("datetime_from_date_parsing", "Input should be a valid datetime or date"),
+        ("timezone_aware", "Input should have timezone info"),
+        ("time_type", "Input should be a valid time"),
+        ("time_parsing", "Input should be in a valid time format"),
+        ("list_type", "Input should be a valid list"),
+        ("too_short", "List should have at least {min_length} items"),
+        ("too_long", "List should have at most {max_length} items"),
+        ("dict_type", "Input should be a valid dictionary"),
+        ("model_type", "Input should be a valid dictionary or instance of the model"),
+        ("model_attributes_type", "Input should be a valid dictionary or object"),
+        ("decimal_parsing", "Input should be a valid decimal"),
+        ("value_error", "Value error, {error}"),
+    )
+)
+
 # The body every error has (RFC 9457), as documented in OpenAPI; domains add members such as
 # `errors` (field errors), `alternatives` (free slots) or `allowed_transitions`.
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["type", "title", "status", "detail"],
+    "required": ["type", "title", "status", "detail", "code"],
     "properties": {
         "type": {"type": "string"},
         "title": {"type": "string"},
         "status": {"type": "integer"},
-        "detail": {"type": "string"},
+        "detail": {"type": "string", "description": "English; clients translate `code`."},
+        "code": {
+            "type": "string",
+            "description": "Stable machine code of this refusal, to translate by "
+            '(README, "Error codes"); the document lists every value.',
+        },
+        "params": {
+            "type": "object",
+            "description": "Values for the blanks of the code's sentence (e.g. `status`).",
+            "additionalProperties": {"type": ["string", "number"]},
+        },
         "errors": {
             "type": "array",
-            "description": "Field errors of a 422: field, location, message, code.",
-            "items": {"type": "object"},
+            "description": "Field errors of a 422: `field` (dotted path such as "
+            "`rules.2.end`), `location` (body, query, path, header), `message` (English), "
+            "`code` (stable, to translate by) and its `params`.",
+            "items": {
+                "type": "object",
+                "required": ["field", "message", "code"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "location": {"type": "string"},
+                    "message": {"type": "string"},
+                    "code": {
+                        "type": "string",
+                        "description": "Our checks' codes and pydantic's error types",
+                    },
+                    "params": {"type": "object"},
+                },
+            },
         },
     },
     "additionalProperties": True,
@@ -62,14 +146,31 @@ def problem_responses(
 
 
 def problem_response(
-    status: int, title: str, detail: str, type_: str = "about:blank", **extra: Any
+    status: int,
+    title: str,
+    detail: str,
+    type_: str = "about:blank",
+    *,
+    code: str,
+    params: Mapping[str, Any] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
-    body = {"type": type_, "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    body = {"type": type_, "title": title, "status": status, "detail": detail, "code": code}
+    if params:
+        body["params"] = dict(params)
+    return JSONResponse({**body, **extra}, status_code=status, media_type=PROBLEM_JSON)
 
 
 def render_error(error: MarkiniError) -> JSONResponse:
-    response = problem_response(error.status, error.title, error.detail, error.type, **error.extra)
+    response = problem_response(
+        error.status,
+        error.title,
+        error.detail,
+        error.type,
+        code=error.code,
+        params=error.params,
+        **error.extra,
+    )
     # RFC 9110: a 429/503 may say when to come back; errors carry it as `retry_after` seconds.
     if "retry_after" in error.extra:
         response.headers["Retry-After"] = str(error.extra["retry_after"])
@@ -81,6 +182,10 @@ async def _markini_error(_: Request, exc: Exception) -> JSONResponse:
     return render_error(exc)
 
 
+def _json_param(value: Any) -> str | int | float:
+    return value if isinstance(value, str | int | float) else str(value)
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
         {
@@ -88,31 +193,36 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             "location": err["loc"][0] if err["loc"] else "body",
             "message": err["msg"],
             "code": err["type"],
+            "params": {k: _json_param(v) for k, v in err.get("ctx", {}).items()},
         }
         for err in exc.errors()
     ]
 
 
+class MalformedJson(MarkiniError):
+    status = 400
+    title = "Malformed JSON"
+    type = "/problems/malformed-json"
+
+
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     if any(err["type"] == "json_invalid" for err in exc.errors()):
-        return problem_response(
-            400, "Malformed JSON", "The request body is not valid JSON.", "/problems/malformed-json"
-        )
-    return problem_response(
-        422,
-        "Invalid input",
-        "Some fields are missing or invalid.",
-        "/problems/invalid-input",
-        errors=_field_errors(exc),
-    )
+        return render_error(MalformedJson("The request body is not valid JSON."))
+    return render_error(InvalidInput(FIELDS_INVALID, _field_errors(exc)))
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
-    titles = {404: "Not found", 405: "Method not allowed"}
-    response = problem_response(exc.status_code, titles.get(exc.status_code, detail), detail)
+    if exc.status_code == 404:
+        response = problem_response(404, NotFound.title, detail, code=NotFound.code)
+    elif exc.status_code == 405:
+        response = problem_response(
+            405, METHOD_NOT_ALLOWED.english, detail, code=METHOD_NOT_ALLOWED.code
+        )
+    else:
+        response = problem_response(exc.status_code, detail, detail, code=HTTP_ERROR.code)
     if exc.headers:
         response.headers.update(exc.headers)
     return response
@@ -120,7 +230,27 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
-    return problem_response(500, "Internal error", "Something went wrong on our side.")
+    return problem_response(500, "Internal error", INTERNAL_ERROR.english, code=INTERNAL_ERROR.code)
+
+
+def _with_codes(node: Any, schema: dict[str, Any]) -> None:
+    """Put the documented problem schema (with every code listed) under each problem+json."""
+    if isinstance(node, dict):
+        if isinstance(node.get(PROBLEM_JSON), dict):
+            node[PROBLEM_JSON]["schema"] = schema
+        for value in node.values():
+            _with_codes(value, schema)
+    elif isinstance(node, list):
+        for value in node:
+            _with_codes(value, schema)
+
+
+def documented_problem_schema() -> dict[str, Any]:
+    """PROBLEM_SCHEMA with `code` listing every problem code (the catalogue is complete only
+    once every domain module is imported, i.e. when the document is generated)."""
+    properties = dict(PROBLEM_SCHEMA["properties"])
+    properties["code"] = {**properties["code"], "enum": sorted(PROBLEM_CODES)}
+    return {**PROBLEM_SCHEMA, "properties": properties}
 
 
 def _problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
@@ -136,6 +266,7 @@ def _problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
                     if invalid and PROBLEM_JSON not in invalid.get("content", {}):
                         invalid["description"] = "Invalid input; `errors` lists each field."
                         invalid["content"] = {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}
+            _with_codes(schema["paths"], documented_problem_schema())
             for unused in ("HTTPValidationError", "ValidationError"):
                 schema.get("components", {}).get("schemas", {}).pop(unused, None)
             app.openapi_schema = schema

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from server.errors import InvalidInput
+from server.errors import FieldCode, InvalidInput, Reason
 
 ReadOnly = Annotated[
     Any,
@@ -34,6 +34,9 @@ def read_only_fields(model: type[BaseModel]) -> frozenset[str]:
     )
 
 
+READ_ONLY = FieldCode("read_only", "read-only: cannot be changed")
+READ_ONLY_FIELDS = Reason("read-only-fields", "Read-only fields cannot be changed.")
+
 # Sent back, these must still name the same thing: a PUT never moves a record to another owner.
 IDENTITY_FIELDS = ("id", "user_id", "doctor_id")
 
@@ -46,11 +49,9 @@ def check_identity(body: BaseModel, current: Mapping[str, Any]) -> None:
         if sent is None or name not in current:
             continue
         if str(sent).lower() != str(current[name]).lower():
-            errors.append(
-                {"field": name, "location": "body", "message": "read-only: cannot be changed"}
-            )
+            errors.append(READ_ONLY.at(name))
     if errors:
-        raise InvalidInput("Read-only fields cannot be changed.", errors)
+        raise InvalidInput(READ_ONLY_FIELDS, errors)
 
 
 def non_null_in_schema(nullable: frozenset[str]) -> Callable[[dict[str, Any]], None]:

@@ -16,7 +16,8 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.problems import problem_response
+from server.errors import FieldCode, InvalidInput
+from server.problems import render_error
 
 # NUL and the surrogate range: never valid text for PostgreSQL.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -61,12 +62,11 @@ class TextGuardMiddleware:
             messages, body = await _read_body(receive)
             errors += [_error(p, "body") for p in _body_paths(body)]
         if errors:
-            response = problem_response(
-                422,
-                "Invalid input",
-                "Text may not contain NUL characters or unpaired surrogates.",
-                "/problems/invalid-input",
-                errors=errors[:MAX_REPORTED],
+            response = render_error(
+                InvalidInput(
+                    "Text may not contain NUL characters or unpaired surrogates.",
+                    errors[:MAX_REPORTED],
+                )
             )
             await response(scope, receive, send)
             return
@@ -77,13 +77,11 @@ class TextGuardMiddleware:
         await self.app(scope, replay, send)
 
 
-def _error(field: str, location: str) -> dict[str, str]:
-    return {
-        "field": field,
-        "location": location,
-        "message": "contains a NUL character or an unpaired surrogate",
-        "code": "unstorable_text",
-    }
+UNSTORABLE_TEXT = FieldCode("unstorable_text", "contains a NUL character or an unpaired surrogate")
+
+
+def _error(field: str, location: str) -> dict[str, Any]:
+    return UNSTORABLE_TEXT.at(field, location)
 
 
 async def _read_body(receive: Receive) -> tuple[list[Message], bytes]:

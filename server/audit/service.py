@@ -23,7 +23,7 @@ from server.audit.context import AUDITED_REQUEST, MAX_USER_AGENT
 from server.audit.masking import mask, storable
 from server.audit.schemas import AuditEntry, AuditPage, AuditQuery, ChainReport
 from server.auth.principal import Principal
-from server.errors import InvalidInput, ServiceUnavailable
+from server.errors import FieldCode, InvalidInput, Reason, ServiceUnavailable
 from server.logs import request_id_var
 from server.problems import problem_responses
 from storage import audit as store
@@ -49,14 +49,18 @@ AUDITED = problem_responses(
 )
 
 
+FROM_AFTER_TO = Reason("range-reversed-from", "`from` must be before `to`.")
+FROM_NOT_BEFORE_TO = FieldCode("from_not_before_to", "must be before `to`")
+AUDIT_DOWN = Reason(
+    "audit-unavailable", "The action could not be recorded in the audit trail; try again later."
+)
+
+
 class AuditUnavailable(ServiceUnavailable):
     """The entry could not be written, so the action it records must not happen (fail closed)."""
 
     def __init__(self) -> None:
-        super().__init__(
-            "The action could not be recorded in the audit trail; try again later.",
-            retry_after=RETRY_AFTER_S,
-        )
+        super().__init__(AUDIT_DOWN, retry_after=RETRY_AFTER_S)
 
 
 def client_ip(conn: HTTPConnection) -> str | None:
@@ -154,10 +158,7 @@ async def search_logs(
 ) -> AuditPage:
     """One page of entries, newest first; reading the trail is itself audited."""
     if query.occurred_from and query.occurred_to and query.occurred_from >= query.occurred_to:
-        raise InvalidInput(
-            "`from` must be before `to`.",
-            [{"field": "from", "location": "query", "message": "must be before `to`"}],
-        )
+        raise InvalidInput(FROM_AFTER_TO, [FROM_NOT_BEFORE_TO.at("from", "query")])
     where = store.LogFilter(
         user_id=query.user_id,
         resource_type=query.resource_type,

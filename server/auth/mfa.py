@@ -17,7 +17,15 @@ from pyotp.exceptions import OTPVerificationError
 
 from server.audit.service import record_change
 from server.auth import sessions, throttle
-from server.auth.errors import InvalidMfaCode, MfaAlreadyEnabled, MfaNotEnrolled
+from server.auth.errors import (
+    MFA_OFF,
+    MFA_ON,
+    MFA_STEP_EXPIRED,
+    WRONG_CODE,
+    InvalidMfaCode,
+    MfaAlreadyEnabled,
+    MfaNotEnrolled,
+)
 from server.auth.principal import Principal
 from server.auth.ratelimit import enforce
 from server.auth.schemas import MfaEnrolment, RecoveryCodes, TokenResponse, VerifyMfaRequest
@@ -25,7 +33,7 @@ from server.auth.sessions import ClientInfo
 from server.auth.tokens import decode_mfa_token, hash_token
 from server.crypto import FieldCipher
 from server.engines import Engines
-from server.errors import NotFound, Unauthenticated
+from server.errors import NO_SUCH_ACCOUNT, NotFound, Unauthenticated
 from storage import auth as store
 
 log = logging.getLogger(__name__)
@@ -33,7 +41,6 @@ log = logging.getLogger(__name__)
 ISSUER = "Markini"
 RECOVERY_CODE_COUNT = 10
 TOTP_VALID_WINDOW = 1  # one 30 s step either side of now
-INVALID_CODE = "The verification code is wrong or was already used."
 
 
 def _aad(user_id: uuid.UUID) -> bytes:
@@ -93,12 +100,12 @@ async def enroll(engines: Engines, principal: Principal) -> MfaEnrolment:
     """A new secret, unconfirmed until a code from it comes back to /mfa/confirm."""
     user = await store.user_by_id(engines.pool, principal.user_id)
     if user is None:
-        raise NotFound("The account no longer exists.")
+        raise NotFound(NO_SUCH_ACCOUNT)
     secret = pyotp.random_base32()
     encrypted = FieldCipher(engines.settings).encrypt(secret, _aad(user.id))
     async with engines.pool.acquire() as con, con.transaction():
         if not await store.upsert_mfa_secret(con, user.id, dict(encrypted)):
-            raise MfaAlreadyEnabled("Two-factor authentication is already on; disable it first.")
+            raise MfaAlreadyEnabled(MFA_ON)
         await record_change(con, resource_id=user.id)
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
     return MfaEnrolment(secret=secret, otpauth_uri=uri)
@@ -112,11 +119,11 @@ async def confirm(engines: Engines, principal: Principal, code: str) -> Recovery
     async with engines.pool.acquire() as con, con.transaction():
         record = await store.mfa_secret_for_update(con, user_id)
         if record is None:
-            raise MfaNotEnrolled("Start with /api/v1/auth/mfa/enroll.")
+            raise MfaNotEnrolled(MFA_OFF)
         if record.confirmed:
-            raise MfaAlreadyEnabled("Two-factor authentication is already on.")
+            raise MfaAlreadyEnabled(MFA_ON)
         if not await _accept_code(engines, con, user_id, record, code):
-            raise InvalidMfaCode(INVALID_CODE)
+            raise InvalidMfaCode(WRONG_CODE)
         await store.enable_mfa(con, user_id, [hash_token(_normalise(c)) for c in codes])
         await record_change(con, resource_id=user_id)
     log.info("mfa enabled", extra={"user_id": str(user_id)})
@@ -129,7 +136,7 @@ async def verify_login(
     """Second sign-in step: the mfa_token from /login plus a TOTP or a recovery code."""
     user_id = decode_mfa_token(engines.settings, body.mfa_token)
     if user_id is None:
-        raise Unauthenticated("The sign-in step expired or is invalid; sign in again.")
+        raise Unauthenticated(MFA_STEP_EXPIRED)
     device = throttle.known_device(engines.settings, client.device_cookie, user_id)
     attempt = throttle.Attempt("mfa", str(user_id), client.ip_address or "unknown", device)
     await throttle.before_attempt(engines, attempt)
@@ -142,10 +149,10 @@ async def verify_login(
         )
     if not accepted:
         await throttle.failed(engines, attempt)
-        raise InvalidMfaCode(INVALID_CODE)
+        raise InvalidMfaCode(WRONG_CODE)
     user = await store.user_by_id(engines.pool, user_id)
     if user is None or not user.is_active or not user.mfa_enabled:
-        raise Unauthenticated("The sign-in step expired or is invalid; sign in again.")
+        raise Unauthenticated(MFA_STEP_EXPIRED)
     return await sessions.open_session(engines, user, client)
 
 
@@ -156,9 +163,9 @@ async def disable(engines: Engines, principal: Principal, code: str) -> None:
     async with engines.pool.acquire() as con, con.transaction():
         record = await store.mfa_secret_for_update(con, user_id)
         if record is None or not record.confirmed:
-            raise MfaNotEnrolled("Two-factor authentication is not on.")
+            raise MfaNotEnrolled(MFA_OFF)
         if not await _accept_code(engines, con, user_id, record, code):
-            raise InvalidMfaCode(INVALID_CODE)
+            raise InvalidMfaCode(WRONG_CODE)
         await store.disable_mfa(con, user_id)
         await record_change(con, resource_id=user_id)
     log.info("mfa disabled", extra={"user_id": str(user_id)})

@@ -8,7 +8,13 @@ from datetime import timedelta
 
 from server import clock
 from server.audit.service import record_change
-from server.auth.errors import ResetTokenGone, ResetTokenInvalid
+from server.auth.errors import (
+    PASSWORD_POLICY,
+    RESET_LINK_GONE,
+    RESET_LINK_INVALID,
+    ResetTokenGone,
+    ResetTokenInvalid,
+)
 from server.auth.passwords import hash_password, password_errors
 from server.auth.ratelimit import enforce
 from server.auth.schemas import Accepted, ResetPasswordRequest
@@ -55,16 +61,16 @@ async def forgot_password(engines: Engines, email: str, client: ClientInfo) -> A
 
 
 async def reset_password(engines: Engines, body: ResetPasswordRequest) -> None:
-    errors = password_errors(body.new_password)
+    errors = password_errors(body.new_password, field="new_password")
     if errors:
-        raise InvalidInput("The password does not meet the policy.", errors)
+        raise InvalidInput(PASSWORD_POLICY, errors)
     password_hash = await hash_password(body.new_password)
     async with engines.pool.acquire() as con, con.transaction():
         reset = await store.password_reset_for_update(con, hash_token(body.token), clock.now())
         if reset is None:
-            raise ResetTokenInvalid("This reset link is not valid.")
+            raise ResetTokenInvalid(RESET_LINK_INVALID)
         if reset.used or reset.expired:
-            raise ResetTokenGone("This reset link has expired or was already used; ask again.")
+            raise ResetTokenGone(RESET_LINK_GONE)
         await store.update_password_hash(con, reset.user_id, password_hash)
         await store.spend_password_resets(con, reset.user_id)
         # Whoever knew the old password is signed out everywhere.

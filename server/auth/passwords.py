@@ -14,6 +14,14 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from server.auth.errors import (
+    PASSWORD_HAS_EMAIL,
+    PASSWORD_TOO_COMMON,
+    PASSWORD_TOO_LONG,
+    PASSWORD_TOO_SHORT,
+    PASSWORD_TOO_SIMPLE,
+)
+
 # OWASP's recommended argon2id floor (19 MiB, 2 passes, 1 lane): ~30 ms here. argon2-cffi's
 # default profile (64 MiB, 3 passes, 4 lanes) costs ~250 ms on our 2-core nodes, which would cap
 # a node at a handful of sign-ins per second. Old hashes are upgraded at sign-in (needs_rehash).
@@ -47,24 +55,23 @@ COMMON_PASSWORDS = frozenset(
 )
 
 
-def password_errors(password: str, email: str | None = None) -> list[dict[str, Any]]:
+def password_errors(
+    password: str, email: str | None = None, field: str = "password"
+) -> list[dict[str, Any]]:
     """Policy violations as problem field errors (empty when the password is acceptable)."""
-    problems: list[tuple[str, str]] = []
+    problems: list[dict[str, Any]] = []
     if len(password) < PASSWORD_MIN_LENGTH:
-        problems.append(("password_too_short", f"Use at least {PASSWORD_MIN_LENGTH} characters."))
+        problems.append(PASSWORD_TOO_SHORT.at(field, min_length=PASSWORD_MIN_LENGTH))
     if len(password) > PASSWORD_MAX_LENGTH:
-        problems.append(("password_too_long", f"Use at most {PASSWORD_MAX_LENGTH} characters."))
+        problems.append(PASSWORD_TOO_LONG.at(field, max_length=PASSWORD_MAX_LENGTH))
     if len(set(password)) < MIN_DISTINCT_CHARS:
-        problems.append(("password_too_simple", "Use more varied characters."))
+        problems.append(PASSWORD_TOO_SIMPLE.at(field))
     if password.lower() in COMMON_PASSWORDS:
-        problems.append(("password_too_common", "This password is too common."))
+        problems.append(PASSWORD_TOO_COMMON.at(field))
     local_part = email.split("@", 1)[0].lower() if email else ""
     if len(local_part) >= 4 and local_part in password.lower():
-        problems.append(("password_contains_email", "Do not put your email in your password."))
-    return [
-        {"field": "password", "location": "body", "message": message, "code": code}
-        for code, message in problems
-    ]
+        problems.append(PASSWORD_HAS_EMAIL.at(field))
+    return problems
 
 
 async def hash_password(password: str) -> str:

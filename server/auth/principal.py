@@ -18,9 +18,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from server import clock
+from server.auth.errors import OWN_RECORDS, SESSION_ENDED, TOKEN_INVALID
 from server.deps import get_engines
 from server.engines import Engines
-from server.errors import Forbidden, Unauthenticated
+from server.errors import ROLE_NOT_ALLOWED, SIGN_IN, Forbidden, Unauthenticated
 from server.settings import Settings
 from storage.auth import live_session_role
 
@@ -59,7 +60,7 @@ def decode_access_token(settings: Settings, token: str) -> Principal:
             raise ValueError("unknown role")
         return Principal(uuid.UUID(claims["sub"]), cast(Role, role), uuid.UUID(claims["sid"]))
     except (jwt.PyJWTError, ValueError, KeyError) as exc:
-        raise Unauthenticated("The access token is invalid or expired.") from exc
+        raise Unauthenticated(TOKEN_INVALID) from exc
 
 
 async def authenticate(request: Request, token: str) -> Principal:
@@ -75,7 +76,7 @@ async def authenticate_token(engines: Engines, token: str) -> Principal:
     claimed = decode_access_token(engines.settings, token)
     role = await live_session_role(engines.pool, claimed.session_id, claimed.user_id, clock.now())
     if role not in ROLES:
-        raise Unauthenticated("The session has ended; sign in again.")
+        raise Unauthenticated(SESSION_ENDED)
     return Principal(claimed.user_id, role, claimed.session_id)
 
 
@@ -91,7 +92,7 @@ async def optional_principal(
 
 async def current_principal(principal: Principal | None = Depends(optional_principal)) -> Principal:
     if principal is None:
-        raise Unauthenticated("Sign in to continue.")
+        raise Unauthenticated(SIGN_IN)
     return principal
 
 
@@ -105,7 +106,7 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
     async def check(principal: Principal = Depends(current_principal)) -> Principal:
         if principal.role not in roles:
-            raise Forbidden("Your role does not allow this action.")
+            raise Forbidden(ROLE_NOT_ALLOWED)
         return principal
 
     return check
@@ -114,4 +115,4 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 def ensure_self_or_admin(principal: Principal, owner_user_id: uuid.UUID) -> None:
     """Object-level check for resources owned by one user."""
     if principal.user_id != owner_user_id and not principal.is_admin:
-        raise Forbidden("You can only access your own records.")
+        raise Forbidden(OWN_RECORDS)

@@ -10,7 +10,7 @@ import time
 
 from limits import RateLimitItem, parse
 
-from server.errors import RateLimited
+from server.errors import TOO_MANY_ATTEMPTS, RateLimited
 from server.ratelimit import Limiter
 
 log = logging.getLogger(__name__)
@@ -40,4 +40,4 @@ async def enforce(limiter: Limiter, spec: str, action: str, keys: dict[str, str]
             stats = await limiter.get_window_stats(item, "auth", action, kind, key)
             retry_after = max(1, math.ceil(stats.reset_time - time.time()))
             log.warning("rate limited", extra={"action": action, "key_kind": kind})
-            raise RateLimited("Too many attempts; try again later.", retry_after=retry_after)
+            raise RateLimited(TOO_MANY_ATTEMPTS, retry_after=retry_after)

@@ -28,7 +28,7 @@ from server.auth.schemas import (
 )
 from server.auth.sessions import ClientInfo, refresh_session
 from server.deps import EnginesDep
-from server.errors import Unauthenticated
+from server.errors import SIGN_IN, Unauthenticated
 from server.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -166,7 +166,7 @@ async def validate_token(
     engines: EnginesDep,
 ) -> TokenValidity:
     if credentials is None:  # current_principal has already refused this; keeps mypy honest
-        raise Unauthenticated("Sign in to continue.")
+        raise Unauthenticated(SIGN_IN)
     return await service.validate_token(engines, principal, credentials.credentials)
 
 

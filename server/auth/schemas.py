@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from server.auth.passwords import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from server.auth.principal import Role
+from server.errors import INVALID_EMAIL
 
 
 def normalise_email(value: str) -> str:
@@ -19,7 +20,7 @@ def normalise_email(value: str) -> str:
         # test_environment admits the reserved .test domain our demo and test accounts use.
         checked = validate_email(value.strip(), check_deliverability=False, test_environment=True)
     except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from exc
+        raise INVALID_EMAIL.error(reason=str(exc)) from exc
     return checked.normalized.lower()
 
 

@@ -12,7 +12,19 @@ from bus.events import USER_REGISTERED
 from bus.outbox import emit
 from server.audit.service import record_change
 from server.auth import sessions, throttle
-from server.auth.errors import EmailTaken, InvalidCredentials
+from server.auth.errors import (
+    ACCOUNT_REQUIRED,
+    EMAIL_IN_USE,
+    INVALID_LOGIN,
+    NAME_ACCOUNT,
+    NOT_AN_ACCOUNT_OF_ROLE,
+    OWN_PROFILE,
+    PASSWORD_POLICY,
+    PROFILE_ROLE,
+    REQUIRED_FOR_PATIENTS,
+    EmailTaken,
+    InvalidCredentials,
+)
 from server.auth.events import UserRegistered, user_subject
 from server.auth.passwords import hash_password, needs_rehash, password_errors, verify_password
 from server.auth.principal import Principal, Role
@@ -29,17 +41,19 @@ from server.auth.schemas import (
 from server.auth.sessions import ClientInfo
 from server.auth.tokens import MFA_TOKEN_TTL_S, access_token_expiry, issue_mfa_token
 from server.engines import Engines
-from server.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from server.errors import (
+    FIELDS_INVALID,
+    INVALID_EMAIL,
+    NO_SUCH_ACCOUNT,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
 from server.patients import accounts as patient_accounts
 from storage import auth as store
 
 log = logging.getLogger(__name__)
-
-INVALID_CREDENTIALS = "Invalid email or password."
-
-
-def _field_error(field: str, code: str, message: str) -> dict[str, Any]:
-    return {"field": field, "location": "body", "message": message, "code": code}
 
 
 def _registration_errors(body: RegisterRequest) -> list[dict[str, Any]]:
@@ -47,7 +61,7 @@ def _registration_errors(body: RegisterRequest) -> list[dict[str, Any]]:
     if body.role == "patient":
         for field in ("first_name", "last_name"):
             if getattr(body, field) is None:
-                errors.append(_field_error(field, "missing", "Required for patients."))
+                errors.append(REQUIRED_FOR_PATIENTS.at(field))
     return errors
 
 
@@ -55,7 +69,7 @@ async def register(engines: Engines, body: RegisterRequest) -> RegisterResponse:
     """Create the account (and a patient's profile) with their events, in one transaction."""
     errors = _registration_errors(body)
     if errors:
-        raise InvalidInput("Some fields are missing or invalid.", errors)
+        raise InvalidInput(FIELDS_INVALID, errors)
     password_hash = await hash_password(body.password)
     # Patients have no email-verification step yet; doctors wait for an admin's verification.
     is_verified = body.role == "patient"
@@ -63,7 +77,7 @@ async def register(engines: Engines, body: RegisterRequest) -> RegisterResponse:
     async with engines.pool.acquire() as con, con.transaction():
         user = await store.insert_user(con, body.email, password_hash, body.role, is_verified)
         if user is None:
-            raise EmailTaken("An account with this email already exists.")
+            raise EmailTaken(EMAIL_IN_USE)
         actor = str(user.id)
         await emit(
             con,
@@ -95,7 +109,7 @@ async def login(
     matched = await verify_password(user.password_hash if user else None, body.password)
     if user is None or not matched or not user.is_active:
         await throttle.failed(engines, attempt)
-        raise InvalidCredentials(INVALID_CREDENTIALS)
+        raise InvalidCredentials(INVALID_LOGIN)
     if needs_rehash(user.password_hash):
         await store.update_password_hash(engines.pool, user.id, await hash_password(body.password))
     if user.mfa_enabled:
@@ -121,7 +135,7 @@ async def validate_token(engines: Engines, principal: Principal, token: str) -> 
 async def me(engines: Engines, principal: Principal) -> UserOut:
     user = await store.user_by_id(engines.pool, principal.user_id)
     if user is None:
-        raise Unauthenticated("The account no longer exists.")
+        raise Unauthenticated(NO_SUCH_ACCOUNT)
     return sessions.user_out(user)
 
 
@@ -130,17 +144,15 @@ async def create_admin(engines: Engines, email: str, password: str) -> UserOut:
     try:
         email = normalise_email(email)
     except ValueError as exc:
-        raise InvalidInput(
-            "The email is not valid.", [_field_error("email", "value_error", str(exc))]
-        ) from exc
+        raise InvalidInput(FIELDS_INVALID, [INVALID_EMAIL.at("email", reason=str(exc))]) from exc
     errors = password_errors(password, email)
     if errors:
-        raise InvalidInput("The password does not meet the policy.", errors)
+        raise InvalidInput(PASSWORD_POLICY, errors)
     password_hash = await hash_password(password)
     async with engines.pool.acquire() as con, con.transaction():
         user = await store.insert_user(con, email, password_hash, "admin", is_verified=True)
         if user is None:
-            raise EmailTaken("An account with this email already exists.")
+            raise EmailTaken(EMAIL_IN_USE)
         await emit(
             con,
             USER_REGISTERED,
@@ -158,7 +170,7 @@ async def set_verified(con: asyncpg.Connection, user_id: uuid.UUID, verified: bo
     Takes the caller's connection so it joins the caller's transaction.
     """
     if not await store.set_user_verified(con, user_id, verified):
-        raise NotFound("No such account.")
+        raise NotFound(NO_SUCH_ACCOUNT)
 
 
 async def erase_account(con: asyncpg.Connection, user_id: uuid.UUID) -> None:
@@ -174,18 +186,14 @@ async def profile_owner(
     if principal.is_admin:
         if requested is None:
             raise InvalidInput(
-                f"Admins must name the {role} account (user_id).",
-                errors=[{"field": "user_id", "location": "body", "message": "required"}],
+                NAME_ACCOUNT, [ACCOUNT_REQUIRED.at("user_id")], params={"role": role}
             )
         account = await store.user_by_id(con, requested)
         if account is None or not account.is_active or account.role != role:
-            raise InvalidInput(
-                f"user_id must be an active account with the {role} role.",
-                errors=[{"field": "user_id", "location": "body", "message": f"not a {role}"}],
-            )
+            raise InvalidInput(FIELDS_INVALID, [NOT_AN_ACCOUNT_OF_ROLE.at("user_id", role=role)])
         return requested
     if principal.role != role:
-        raise Forbidden(f"Only {role}s (or admins) create {role} profiles.")
+        raise Forbidden(PROFILE_ROLE, params={"role": role})
     if requested not in (None, principal.user_id):
-        raise Forbidden(f"A {role} creates their own profile only.")
+        raise Forbidden(OWN_PROFILE, params={"role": role})
     return principal.user_id

@@ -17,7 +17,7 @@ from typing import Literal, cast
 
 from server import clock
 from server.audit.service import record_change
-from server.auth.errors import InvalidRefreshToken
+from server.auth.errors import REFRESH_INVALID, InvalidRefreshToken
 from server.auth.principal import Role
 from server.auth.schemas import TokenResponse, UserOut
 from server.auth.tokens import hash_token, issue_access_token, new_opaque_token, successor_token
@@ -119,7 +119,7 @@ async def refresh_session(engines: Engines, refresh_token: str) -> TokenResponse
             extra={"user_id": str(found.user_id), "session_id": str(found.session_id)},
         )
     if outcome not in ("rotated", "repeated") or user is None or found is None:
-        raise InvalidRefreshToken("The refresh token is invalid, expired or already used.")
+        raise InvalidRefreshToken(REFRESH_INVALID)
     return _tokens(engines, user, found.session_id, successor)
 
 

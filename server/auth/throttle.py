@@ -31,7 +31,7 @@ from server import clock
 from server.auth.principal import JWT_ALGORITHM
 from server.auth.ratelimit import enforce, hashed
 from server.engines import Engines
-from server.errors import RateLimited
+from server.errors import TOO_MANY_ATTEMPTS, RateLimited
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,6 @@ DEVICE_AUDIENCE = "markini:device"
 DEVICE_TTL_S = 365 * 24 * 3600
 # Only the sign-in routes read it.
 DEVICE_COOKIE_PATH = "/api/v1/auth"
-TOO_MANY = "Too many attempts; try again later."
 
 
 @dataclass(frozen=True)
@@ -127,7 +126,7 @@ async def before_attempt(engines: Engines, attempt: Attempt) -> None:
         if await limiter.get(lock) > 0:
             retry_after = max(1, math.ceil(await limiter.get_expiry(lock) - time.time()))
             log.warning("sign-in delayed", extra={"action": attempt.action})
-            raise RateLimited(TOO_MANY, retry_after=retry_after)
+            raise RateLimited(TOO_MANY_ATTEMPTS, retry_after=retry_after)
     await enforce(limiter, spec, attempt.action, {"ip": attempt.ip})
 
 

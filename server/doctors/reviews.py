@@ -16,11 +16,18 @@ from bus.events import DOCTOR_REVIEWED
 from bus.outbox import emit
 from server.audit.service import record_change
 from server.auth.principal import Principal
-from server.doctors.errors import AlreadyReviewed, DoctorNotFound, ReviewNotAllowed
+from server.doctors.errors import (
+    PATIENTS_REVIEW,
+    REVIEW_AFTER_VISIT,
+    REVIEWED_ALREADY,
+    AlreadyReviewed,
+    DoctorNotFound,
+    ReviewNotAllowed,
+)
 from server.doctors.events import DoctorReviewed, subject
 from server.doctors.schemas import ReviewCreate, ReviewOut, ReviewPosted, ReviewsPage
 from server.doctors.service import is_visible
-from server.errors import Forbidden
+from server.errors import NO_SUCH_DOCTOR, Forbidden
 from storage import doctors as store
 from storage import patients as patient_store
 from storage.errors import ConstraintViolation
@@ -34,7 +41,7 @@ async def list_reviews(
     async with pool.acquire() as con:
         row = await store.get_doctor(con, doctor_id)
         if row is None or not is_visible(row, principal):
-            raise DoctorNotFound("No such doctor.")
+            raise DoctorNotFound(NO_SUCH_DOCTOR)
         rows = await store.list_reviews(con, doctor_id, limit, offset)
         total = await store.count_reviews(con, doctor_id)
     items = [ReviewOut.model_validate(dict(r)) for r in rows]
@@ -45,11 +52,11 @@ async def post_review(
     pool: asyncpg.Pool, principal: Principal, doctor_id: uuid.UUID, body: ReviewCreate
 ) -> ReviewPosted:
     if principal.role != "patient":
-        raise Forbidden("Only patients review doctors.")
+        raise Forbidden(PATIENTS_REVIEW)
     async with pool.acquire() as con, con.transaction():
         doctor = await store.get_doctor(con, doctor_id, for_update=True)
         if doctor is None or not is_visible(doctor, principal):
-            raise DoctorNotFound("No such doctor.")
+            raise DoctorNotFound(NO_SUCH_DOCTOR)
         patient_id = await patient_store.patient_id_for_user(con, principal.user_id)
         status = (
             await store.appointment_status_for_review(
@@ -59,15 +66,13 @@ async def post_review(
             else None
         )
         if patient_id is None or status != "completed":
-            raise ReviewNotAllowed(
-                "Only a patient whose appointment with this doctor is completed may review it."
-            )
+            raise ReviewNotAllowed(REVIEW_AFTER_VISIT)
         try:
             review = await store.insert_review(
                 con, doctor_id, patient_id, body.appointment_id, body.rating, body.comment
             )
         except ConstraintViolation as exc:  # one review per appointment
-            raise AlreadyReviewed("This appointment has already been reviewed.") from exc
+            raise AlreadyReviewed(REVIEWED_ALREADY) from exc
         tally = await store.refresh_rating(con, doctor_id)
         average = float(tally["rating"])
         await emit(

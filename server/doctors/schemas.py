@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from server.errors import NOT_NULL, FieldCode
 from server.readonly import ReadOnly, non_null_in_schema, read_only_fields
 
 VerificationStatus = Literal["unverified", "verified", "rejected"]
@@ -51,15 +52,20 @@ def time_zones() -> frozenset[str]:
     )
 
 
+UNKNOWN_ZONE = FieldCode("unknown_time_zone", "not an IANA time zone name (e.g. Europe/Paris)")
+NOT_DISTINCT = FieldCode("not_distinct", "values must be distinct")
+COORDINATES_PAIR = FieldCode("coordinates_pair", "latitude and longitude go together")
+
+
 def _iana_zone(value: str) -> str:
     if value not in time_zones():
-        raise ValueError("not an IANA time zone name (e.g. Europe/Paris)")
+        raise UNKNOWN_ZONE.error()
     return value
 
 
 def _distinct(values: list[str]) -> list[str]:
     if len(set(values)) != len(values):
-        raise ValueError("values must be distinct")
+        raise NOT_DISTINCT.error()
     return values
 
 
@@ -105,7 +111,7 @@ class DoctorCreate(BaseModel):
     @model_validator(mode="after")
     def _coordinates_together(self) -> DoctorCreate:
         if (self.latitude is None) != (self.longitude is None):
-            raise ValueError("latitude and longitude go together")
+            raise COORDINATES_PAIR.error()
         return self
 
 
@@ -146,7 +152,7 @@ class DoctorUpdate(BaseModel):
         editable = self.model_fields_set - NULLABLE_FIELDS - read_only_fields(DoctorUpdate)
         nulls = [name for name in editable if getattr(self, name) is None]
         if nulls:
-            raise ValueError(f"these fields cannot be null: {', '.join(sorted(nulls))}")
+            raise NOT_NULL.error(fields=", ".join(sorted(nulls)))
         return self
 
     def changes(self) -> dict[str, Any]:

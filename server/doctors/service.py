@@ -18,16 +18,27 @@ from bus.events import DOCTOR_CREATED, DOCTOR_UPDATED, DOCTOR_VERIFIED
 from server.audit.service import record_change
 from server.auth import service as auth_service
 from server.auth.principal import Principal
-from server.doctors.errors import DoctorNotFound, LicenseTaken, ProfileExists
+from server.doctors.errors import (
+    DOCTOR_PROFILE_ALREADY,
+    EDIT_PROFILE,
+    LICENSE_IN_USE,
+    NO_DOCTOR_PROFILE,
+    UNKNOWN_SPECIALIZATION,
+    UNKNOWN_SPECIALIZATIONS,
+    DoctorNotFound,
+    LicenseTaken,
+    ProfileExists,
+)
 from server.doctors.events import emit_changed
 from server.doctors.schemas import (
+    COORDINATES_PAIR,
     DoctorCreate,
     DoctorOut,
     DoctorUpdate,
     RejectRequest,
     Specialization,
 )
-from server.errors import Forbidden, InvalidInput, NotFound
+from server.errors import FIELDS_INVALID, NO_SUCH_DOCTOR, Forbidden, InvalidInput, NotFound
 from server.readonly import check_identity
 from storage import doctors as store
 from storage.errors import ConstraintViolation
@@ -49,16 +60,8 @@ async def _check_specializations(con: asyncpg.Connection, codes: list[str]) -> N
     unknown = await store.unknown_specializations(con, codes)
     if unknown:
         raise InvalidInput(
-            "Unknown specialization codes; see GET /api/v1/specializations.",
-            errors=[
-                {
-                    "field": "specializations",
-                    "location": "body",
-                    "message": f"unknown code: {code}",
-                    "code": "unknown_specialization",
-                }
-                for code in unknown
-            ],
+            UNKNOWN_SPECIALIZATIONS,
+            [UNKNOWN_SPECIALIZATION.at("specializations", code=code) for code in unknown],
         )
 
 
@@ -67,14 +70,14 @@ async def _visible_row(
 ) -> asyncpg.Record:
     row = await store.get_doctor(con, doctor_id)
     if row is None or not is_visible(row, principal):
-        raise DoctorNotFound("No such doctor.")
+        raise DoctorNotFound(NO_SUCH_DOCTOR)
     return row
 
 
 async def _locked_row(con: asyncpg.Connection, doctor_id: uuid.UUID) -> asyncpg.Record:
     row = await store.get_doctor(con, doctor_id, for_update=True)
     if row is None:
-        raise DoctorNotFound("No such doctor.")
+        raise DoctorNotFound(NO_SUCH_DOCTOR)
     return row
 
 
@@ -98,8 +101,8 @@ def _profile_conflicts() -> Iterator[None]:
         yield
     except ConstraintViolation as exc:
         if exc.constraint == store.LICENSE_TAKEN:
-            raise LicenseTaken("Another doctor already registered this license number.") from exc
-        raise ProfileExists("This user already has a doctor profile.") from exc
+            raise LicenseTaken(LICENSE_IN_USE) from exc
+        raise ProfileExists(DOCTOR_PROFILE_ALREADY) from exc
 
 
 async def create_doctor(pool: asyncpg.Pool, principal: Principal, body: DoctorCreate) -> DoctorOut:
@@ -129,7 +132,7 @@ async def get_own_doctor(pool: asyncpg.Pool, principal: Principal) -> DoctorOut:
     async with pool.acquire() as con:
         doctor_id = await store.doctor_id_for_user(con, principal.user_id)
         if doctor_id is None:
-            raise NotFound("You have no doctor profile yet; create it with POST /api/v1/doctors.")
+            raise NotFound(NO_DOCTOR_PROFILE)
         return to_out(await _visible_row(con, principal, doctor_id))
 
 
@@ -149,18 +152,15 @@ async def update_doctor(
     async with pool.acquire() as con, con.transaction():
         row = await store.get_doctor(con, doctor_id, for_update=True)
         if row is None or not is_visible(row, principal):
-            raise DoctorNotFound("No such doctor.")
+            raise DoctorNotFound(NO_SUCH_DOCTOR)
         if row["user_id"] != principal.user_id and not principal.is_admin:
-            raise Forbidden("Only the doctor or an admin may edit this profile.")
+            raise Forbidden(EDIT_PROFILE)
         check_identity(body, row)
         merged = {key: row[key] for key in store.DoctorFields.__annotations__} | changes
         merged["specializations"] = list(merged["specializations"])
         merged["languages"] = list(merged["languages"])
         if (merged["latitude"] is None) != (merged["longitude"] is None):
-            raise InvalidInput(
-                "latitude and longitude go together.",
-                errors=[{"field": "latitude", "location": "body", "message": "pair incomplete"}],
-            )
+            raise InvalidInput(FIELDS_INVALID, [COORDINATES_PAIR.at("latitude")])
         if "specializations" in changes:
             await _check_specializations(con, merged["specializations"])
         with _profile_conflicts():

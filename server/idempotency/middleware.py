@@ -38,6 +38,11 @@ from server.crypto import FieldCipher
 from server.engines import Engines
 from server.errors import MarkiniError
 from server.idempotency.errors import (
+    KEY_NEEDS_SIGN_IN,
+    KEY_REUSED,
+    KEY_SHAPE,
+    ONE_KEY,
+    STILL_RUNNING,
     IdempotencyKeyReused,
     IdempotentRequestInFlight,
     InvalidIdempotencyKey,
@@ -152,7 +157,7 @@ async def _pending(scope: Scope, receive: Receive, keys: list[bytes]) -> _Pendin
     engines: Engines = scope["state"]["engines"]
     token = _bearer(scope)
     if token is None:
-        raise InvalidIdempotencyKey(f"{HEADER} needs a signed-in caller: keys are kept per user.")
+        raise InvalidIdempotencyKey(KEY_NEEDS_SIGN_IN)
     principal = await authenticate_token(engines, token)
     scope["state"]["principal"] = principal  # the audit entry names the caller of a replay
     body = await _read_body(receive)
@@ -178,10 +183,10 @@ async def _pending(scope: Scope, receive: Receive, keys: list[bytes]) -> _Pendin
 
 def _valid_key(keys: list[bytes]) -> str:
     if len(keys) > 1:
-        raise InvalidIdempotencyKey(f"Send one {HEADER} header.")
+        raise InvalidIdempotencyKey(ONE_KEY)
     key = keys[0].decode("latin-1")
     if not KEY_PATTERN.fullmatch(key):
-        raise InvalidIdempotencyKey(f"{HEADER} must be 1 to 255 printable ASCII characters.")
+        raise InvalidIdempotencyKey(KEY_SHAPE)
     return key
 
 
@@ -222,14 +227,12 @@ async def _claim(pool: asyncpg.Pool, claim: store.Claim) -> asyncpg.Record | Non
             claim.sha256,
         )
         if not same:
-            raise IdempotencyKeyReused(
-                f"This {HEADER} was used for another request; send a new key for a new request."
-            )
+            raise IdempotencyKeyReused(KEY_REUSED)
         if row["lock_id"] is None:
             return row
         break
     raise IdempotentRequestInFlight(
-        f"A request with this {HEADER} is still running; retry shortly.",
+        STILL_RUNNING,
         retry_after=IN_FLIGHT_RETRY_AFTER_S,
     )
 

@@ -28,8 +28,8 @@ from starlette.requests import HTTPConnection
 
 from server.audit.service import record_access, record_change
 from server.auth.principal import Principal
-from server.errors import Forbidden
-from server.patients.errors import PatientNotFound
+from server.errors import NO_SUCH_PATIENT, Forbidden
+from server.patients.errors import RECORD_NOT_ALLOWED, PatientNotFound
 from storage import patients as store
 
 Action = Literal[
@@ -114,9 +114,9 @@ async def resolve(
     patient = await store.get_patient(con, patient_id, for_update=for_update)
     relation = await _relation(con, principal, patient) if patient is not None else None
     if patient is None or relation is None:
-        raise PatientNotFound("No such patient.")
+        raise PatientNotFound(NO_SUCH_PATIENT)
     if action not in ALLOWED[relation]:
-        raise Forbidden("Your role does not allow this on a patient's record.")
+        raise Forbidden(RECORD_NOT_ALLOWED)
     return PatientAccess(patient, relation, action)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.errors import Conflict, MarkiniError, NotFound
+from server.errors import Conflict, MarkiniError, NotFound, Reason
 
 
 class PatientNotFound(NotFound):
@@ -24,3 +24,11 @@ class HistoryUnreadable(MarkiniError):
     status = 500
     title = "Medical history unreadable"
     type = "/problems/medical-history-unreadable"
+
+
+PROFILE_ALREADY = Reason("patient-profile-exists", "This account already has a patient profile.")
+NO_PROFILE_YET = Reason("no-patient-profile", "You have no patient profile yet; create it first.")
+RECORD_NOT_ALLOWED = Reason(
+    "record-not-allowed", "Your role does not allow this on a patient's record."
+)
+HISTORY_UNREADABLE = Reason("history-unreadable", "A medical history entry cannot be decrypted.")

@@ -9,6 +9,7 @@ from starlette.requests import HTTPConnection
 
 from server.auth.principal import Principal
 from server.doctors.errors import DoctorNotFound
+from server.errors import NO_SUCH_DOCTOR
 from server.patients import access
 from server.patients.schemas import FavoriteDoctor
 from storage import doctors as doctor_store
@@ -34,7 +35,7 @@ async def add_favorite(
     async with access.granted(pool, principal, patient_id, "favorites.write", request) as (con, _):
         doctor = await doctor_store.get_doctor(con, doctor_id)
         if doctor is None or doctor["verification_status"] != "verified":
-            raise DoctorNotFound("No such doctor.")
+            raise DoctorNotFound(NO_SUCH_DOCTOR)
         await store.add_favorite(con, patient_id, doctor_id)
 
 

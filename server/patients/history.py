@@ -17,7 +17,7 @@ from starlette.requests import HTTPConnection
 from server.auth.principal import Principal
 from server.crypto import DecryptionError, FieldCipher
 from server.patients import access
-from server.patients.errors import HistoryUnreadable
+from server.patients.errors import HISTORY_UNREADABLE, HistoryUnreadable
 from server.patients.schemas import MedicalHistoryCreate, MedicalHistoryOut, MedicalHistoryPage
 from server.settings import Settings
 from storage import patients as store
@@ -41,7 +41,7 @@ def _decrypt(cipher: FieldCipher, row: asyncpg.Record) -> MedicalHistoryOut:
             "medical history entry does not decrypt",
             extra={"entry_id": str(row["id"]), "kid": row["condition"].get("kid")},
         )
-        raise HistoryUnreadable("A medical history entry cannot be decrypted.") from exc
+        raise HistoryUnreadable(HISTORY_UNREADABLE) from exc
     return MedicalHistoryOut(
         id=row["id"],
         patient_id=row["patient_id"],

@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from server import clock
+from server.errors import NOT_NULL, FieldCode
 from server.readonly import ReadOnly, non_null_in_schema, read_only_fields
 
 Gender = Literal["female", "male", "other", "undisclosed"]
@@ -24,11 +25,15 @@ Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]  # E.
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
+DATE_IN_FUTURE = FieldCode("date_in_future", "must not be in the future")
+DATE_TOO_OLD = FieldCode("date_before_1900", "must be after 1900-01-01")
+
+
 def _past_date(value: date) -> date:
     if value > clock.now().date():
-        raise ValueError("must not be in the future")
+        raise DATE_IN_FUTURE.error()
     if value < date(1900, 1, 1):
-        raise ValueError("must be after 1900-01-01")
+        raise DATE_TOO_OLD.error()
     return value
 
 
@@ -96,7 +101,7 @@ class PatientUpdate(BaseModel):
         editable = self.model_fields_set - NULLABLE_FIELDS - read_only_fields(PatientUpdate)
         nulls = [n for n in editable if getattr(self, n) is None]
         if nulls:
-            raise ValueError(f"these fields cannot be null: {', '.join(sorted(nulls))}")
+            raise NOT_NULL.error(fields=", ".join(sorted(nulls)))
         return self
 
     def changes(self) -> dict[str, Any]:

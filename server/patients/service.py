@@ -14,7 +14,7 @@ from server.audit.service import record_change
 from server.auth import service as auth_service
 from server.auth.principal import Principal
 from server.patients import access
-from server.patients.errors import PatientExists, PatientNotFound
+from server.patients.errors import NO_PROFILE_YET, PROFILE_ALREADY, PatientExists, PatientNotFound
 from server.patients.events import emit_changed
 from server.patients.schemas import PatientCreate, PatientOut, PatientUpdate
 from server.readonly import check_identity
@@ -40,7 +40,7 @@ async def create_patient(
         try:
             patient_id = await store.insert_patient(con, owner, cast(store.PatientFields, fields))
         except ConstraintViolation as exc:  # the one profile per account
-            raise PatientExists("This account already has a patient profile.") from exc
+            raise PatientExists(PROFILE_ALREADY) from exc
         await emit_changed(con, PATIENT_CREATED, patient_id, actor=str(principal.user_id))
         row = await store.get_patient(con, patient_id)
         await record_change(con, resource_id=patient_id)
@@ -54,7 +54,7 @@ async def get_own_patient(pool: asyncpg.Pool, principal: Principal) -> PatientOu
         patient_id = await store.patient_id_for_user(con, principal.user_id)
         row = await store.get_patient(con, patient_id) if patient_id else None
     if row is None:
-        raise PatientNotFound("You have no patient profile yet; create it with POST.")
+        raise PatientNotFound(NO_PROFILE_YET)
     return to_out(row)
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import asyncpg
 
 from server.auth.principal import Principal
-from server.errors import Forbidden, NotFound
+from server.errors import NO_SUCH_APPOINTMENT, NO_SUCH_DOCTOR, Forbidden, NotFound
+from server.scheduling.errors import EDIT_AVAILABILITY, ONLY_DOCTOR
 from server.scheduling.state_machine import ACTION_PARTIES, Party
 from storage.scheduling.parties import doctor_id_for_user, fetch_doctor, patient_id_for_user
 
@@ -50,13 +51,13 @@ def require_party(caller: Caller, appointment: asyncpg.Record | None) -> Party:
     """The caller's part in the appointment; 404 when none (or no such appointment)."""
     party = party_of(caller, appointment) if appointment is not None else None
     if party is None:
-        raise NotFound("No such appointment.")
+        raise NotFound(NO_SUCH_APPOINTMENT)
     return party
 
 
 def require_action(party: Party, action: str) -> None:
     if party not in ACTION_PARTIES[action]:
-        raise Forbidden(f"Only the doctor or an admin can {action.replace('_', '-')} this.")
+        raise Forbidden(ONLY_DOCTOR, params={"action": action.replace("_", "-")})
 
 
 async def require_availability_editor(
@@ -66,8 +67,8 @@ async def require_availability_editor(
     doctor = await fetch_doctor(con, doctor_id)
     if principal.is_admin:
         if doctor is None:
-            raise NotFound("No such doctor.")
+            raise NotFound(NO_SUCH_DOCTOR)
         return doctor
     if doctor is None or doctor["user_id"] != principal.user_id:
-        raise Forbidden("Only the doctor or an admin can change this availability.")
+        raise Forbidden(EDIT_AVAILABILITY)
     return doctor

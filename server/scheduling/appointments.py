@@ -15,9 +15,24 @@ from server.audit.service import record_access, record_change
 from server.auth.principal import Principal
 from server.crypto import EncryptedField, FieldCipher
 from server.engines import Engines
-from server.errors import Forbidden, InvalidInput, NotFound
+from server.errors import (
+    NO_SUCH_DOCTOR,
+    NO_SUCH_PATIENT,
+    UNKNOWN_VISIT_REASON,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
 from server.scheduling.access import Caller, party_of, require_action, require_party, resolve_caller
-from server.scheduling.errors import TransitionRefused
+from server.scheduling.errors import (
+    NOT_EDITABLE,
+    OWN_AGENDA,
+    OWN_APPOINTMENTS,
+    REASON_MISFIT,
+    REASON_WRONG_LENGTH,
+    REASON_WRONG_TYPE,
+    TransitionRefused,
+)
 from server.scheduling.events import appointment_payload, emit_appointment
 from server.scheduling.schemas import (
     AgendaPatient,
@@ -176,9 +191,7 @@ async def update_appointment(
             row = await store.fetch_appointment(con, appointment_id)
             assert status is not None and row is not None
             if not is_active(status):
-                raise TransitionRefused(
-                    f"An appointment that is {status} can no longer be edited.", status, []
-                )
+                raise TransitionRefused(NOT_EDITABLE, status, [])
             if body.reason_id is not None:
                 await _check_new_reason(con, row, body.reason_id)
             notes = (
@@ -208,16 +221,13 @@ async def _check_new_reason(
     length = int((row["end_at"] - row["start_at"]).total_seconds() // 60)
     problem = None
     if reason is None:
-        problem = "unknown visit reason"
+        problem = UNKNOWN_VISIT_REASON.at("reason_id")
     elif row["visit_type"] not in reason.visit_types:
-        problem = f"this reason is not offered as {row['visit_type']}"
+        problem = REASON_WRONG_TYPE.at("reason_id", visit_type=row["visit_type"])
     elif reason.duration_minutes != length:
-        problem = "this reason takes another duration; reschedule instead"
+        problem = REASON_WRONG_LENGTH.at("reason_id")
     if problem:
-        raise InvalidInput(
-            "This visit reason does not fit the appointment.",
-            [{"field": "reason_id", "location": "body", "message": problem}],
-        )
+        raise InvalidInput(REASON_MISFIT, [problem])
 
 
 async def list_for_patient(
@@ -234,12 +244,12 @@ async def list_for_patient(
         doctor_filter = None
         if principal.is_admin:
             if not await patient_exists(con, patient_id):
-                raise NotFound("No such patient.")
+                raise NotFound(NO_SUCH_PATIENT)
         elif caller.doctor_id is not None:
             doctor_filter = caller.doctor_id
         elif caller.patient_id != patient_id:
             await _audit_read(engines, principal, "appointments.list", resource, request, 403)
-            raise Forbidden("You can only list your own appointments.")
+            raise Forbidden(OWN_APPOINTMENTS)
         return await _page(
             con, engines, caller, query, patient_id=patient_id, doctor_id=doctor_filter
         )
@@ -258,10 +268,10 @@ async def list_for_doctor(
         caller = await resolve_caller(con, principal)
         if principal.is_admin:
             if await fetch_doctor(con, doctor_id) is None:
-                raise NotFound("No such doctor.")
+                raise NotFound(NO_SUCH_DOCTOR)
         elif caller.doctor_id != doctor_id:
             await _audit_read(engines, principal, "agenda.list", resource, request, 403)
-            raise Forbidden("You can only list your own agenda.")
+            raise Forbidden(OWN_AGENDA)
         return await _page(
             con, engines, caller, query, patient_id=None, doctor_id=doctor_id, with_patients=True
         )

@@ -11,7 +11,7 @@ import asyncpg
 from server import clock
 from server.audit.service import record_change
 from server.auth.principal import Principal
-from server.errors import NotFound
+from server.errors import NO_SUCH_DOCTOR, NotFound
 from server.readonly import check_identity
 from server.scheduling.access import require_availability_editor
 from server.scheduling.availability_checks import CheckedAvailability, check_availability
@@ -63,7 +63,7 @@ async def get_availability(
             )
         )
         if doctor is None or not visible:
-            raise NotFound("No such doctor.")
+            raise NotFound(NO_SUCH_DOCTOR)
         return await _read(con, doctor)
 
 

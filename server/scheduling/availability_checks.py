@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
-from server.errors import InvalidInput
+from server.errors import FieldCode, InvalidInput
 from server.scheduling.availability_schemas import AvailabilityIn, DateExceptionIn
+from server.scheduling.errors import AVAILABILITY_PROBLEMS
 from server.scheduling.model import DateException, DoctorSettings, VisitReason, WeeklyRule
 
 # A single exception spans at most a year: longer absences are better expressed by editing rules.
@@ -51,8 +52,20 @@ def _windows_meet(first: tuple[time, time], second: tuple[time, time], days: ran
     )
 
 
-def _error(field: str, message: str) -> dict[str, Any]:
-    return {"field": field, "location": "body", "message": message, "code": "availability"}
+SHORTER_THAN_SLOT = FieldCode("window_shorter_than_slot", "the window is shorter than one slot")
+UNEVEN_SLOTS = FieldCode(
+    "slots_uneven", "{slot_minutes}-minute slots do not fill {start}-{end} evenly"
+)
+OVERLAPS_RULE = FieldCode("overlaps_rule", "overlaps opening hours row {row}")
+OVERLAPS_EXCEPTION = FieldCode("overlaps_exception", "overlaps exception row {row}")
+END_DATE_BEFORE_START = FieldCode("end_date_before_start", "end_date must not be before start_date")
+EXCEPTION_TOO_LONG = FieldCode("exception_too_long", "at most {max_days} days per exception")
+START_END_PAIR = FieldCode("start_end_pair", "give both start and end, or neither (whole days)")
+TIME_OFF_NO_SLOTS = FieldCode("time_off_no_slots", "time off takes no slot_minutes or visit_type")
+EXTRA_HOURS_NEED = FieldCode("required_for_extra_hours", "required for extra hours")
+NAME_TAKEN = FieldCode("reason_name_taken", "two reasons have this name")
+LISTED_TWICE = FieldCode("listed_twice", "listed twice")
+NOT_OWN_REASON = FieldCode("not_own_reason", "not one of this doctor's reasons")
 
 
 def _window_errors(
@@ -60,11 +73,13 @@ def _window_errors(
 ) -> Iterator[dict[str, Any]]:
     length = _minutes(start, end)
     if length < slot_minutes:
-        yield _error(f"{field}.slot_minutes", "the window is shorter than one slot")
+        yield SHORTER_THAN_SLOT.at(f"{field}.slot_minutes")
     elif length % slot_minutes:
-        yield _error(
+        yield UNEVEN_SLOTS.at(
             f"{field}.slot_minutes",
-            f"{slot_minutes}-minute slots do not fill {start:%H:%M}-{end:%H:%M} evenly",
+            slot_minutes=slot_minutes,
+            start=f"{start:%H:%M}",
+            end=f"{end:%H:%M}",
         )
 
 
@@ -78,7 +93,7 @@ def _rule_errors(body: AvailabilityIn) -> Iterator[dict[str, Any]]:
             apart = (rule.day_of_week - other.day_of_week) % 7
             days = range(apart - 7, apart - 6) if apart == 6 else range(apart, apart + 1)
             if _windows_meet((other.start, other.end), (rule.start, rule.end), days):
-                yield _error(f"rules.{i}", f"overlaps rules.{j}")
+                yield OVERLAPS_RULE.at(f"rules.{i}", row=j + 1)
 
 
 def _exception_days(exc: DateExceptionIn) -> tuple[date, date]:
@@ -89,18 +104,18 @@ def _one_exception_errors(i: int, exc: DateExceptionIn) -> Iterator[dict[str, An
     field = f"exceptions.{i}"
     first, last = _exception_days(exc)
     if last < first:
-        yield _error(f"{field}.end_date", "end_date must not be before start_date")
+        yield END_DATE_BEFORE_START.at(f"{field}.end_date")
     elif (last - first).days >= MAX_EXCEPTION_DAYS:
-        yield _error(f"{field}.end_date", f"at most {MAX_EXCEPTION_DAYS} days per exception")
+        yield EXCEPTION_TOO_LONG.at(f"{field}.end_date", max_days=MAX_EXCEPTION_DAYS)
     if (exc.start is None) != (exc.end is None):
-        yield _error(f"{field}.end", "give both start and end, or neither (whole days)")
+        yield START_END_PAIR.at(f"{field}.end")
     if exc.kind == "time-off":
         if exc.slot_minutes is not None or exc.visit_type is not None:
-            yield _error(field, "time off takes no slot_minutes or visit_type")
+            yield TIME_OFF_NO_SLOTS.at(field)
         return
     for name in ("start", "end", "slot_minutes", "visit_type"):
         if getattr(exc, name) is None:
-            yield _error(f"{field}.{name}", "required for extra hours")
+            yield EXTRA_HOURS_NEED.at(f"{field}.{name}")
     if exc.start and exc.end and exc.slot_minutes:
         yield from _window_errors(field, exc.start, exc.end, exc.slot_minutes)
 
@@ -116,7 +131,7 @@ def _exception_errors(body: AvailabilityIn) -> Iterator[dict[str, Any]]:
             days = range((b1 - a2).days, (b2 - a1).days + 1)
             if exc.start and exc.end and other.start and other.end:
                 if _windows_meet((other.start, other.end), (exc.start, exc.end), days):
-                    yield _error(f"exceptions.{i}", f"overlaps exceptions.{j}")
+                    yield OVERLAPS_EXCEPTION.at(f"exceptions.{i}", row=j + 1)
 
 
 def _reason_errors(body: AvailabilityIn, own_ids: set[uuid.UUID]) -> Iterator[dict[str, Any]]:
@@ -125,16 +140,16 @@ def _reason_errors(body: AvailabilityIn, own_ids: set[uuid.UUID]) -> Iterator[di
     for i, reason in enumerate(body.reasons):
         key = reason.name.strip().casefold()
         if key in names:
-            yield _error(f"reasons.{i}.name", "two reasons have this name")
+            yield NAME_TAKEN.at(f"reasons.{i}.name")
         names.add(key)
         if reason.id is not None:
             if reason.id in ids:
-                yield _error(f"reasons.{i}.id", "listed twice")
+                yield LISTED_TWICE.at(f"reasons.{i}.id")
             elif reason.id not in own_ids:
-                yield _error(f"reasons.{i}.id", "not one of this doctor's reasons")
+                yield NOT_OWN_REASON.at(f"reasons.{i}.id")
             ids.add(reason.id)
         if len(set(reason.visit_types)) != len(reason.visit_types):
-            yield _error(f"reasons.{i}.visit_types", "listed twice")
+            yield LISTED_TWICE.at(f"reasons.{i}.visit_types")
 
 
 def check_availability(body: AvailabilityIn, own_reason_ids: set[uuid.UUID]) -> CheckedAvailability:
@@ -145,7 +160,7 @@ def check_availability(body: AvailabilityIn, own_reason_ids: set[uuid.UUID]) -> 
         *_reason_errors(body, own_reason_ids),
     ]
     if errors:
-        raise InvalidInput("The availability has problems; see errors.", errors)
+        raise InvalidInput(AVAILABILITY_PROBLEMS, errors)
     return CheckedAvailability(
         rules=tuple(
             WeeklyRule(r.day_of_week, r.start, r.end, r.slot_minutes, r.visit_type, r.location)

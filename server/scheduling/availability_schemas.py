@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from server.errors import FieldCode
 from server.readonly import ReadOnly
 from server.scheduling.model import (
     DEFAULT_BUFFER_MINUTES,
@@ -45,14 +46,18 @@ EndTime = Annotated[
 ]
 
 
+TIME_WITH_OFFSET = FieldCode("time_with_offset", "give a local time without offset, e.g. 09:00")
+TIME_NOT_WHOLE_MINUTE = FieldCode("time_not_whole_minute", "times are whole minutes")
+
+
 def _wall_clock(value: time | None) -> time | None:
     """Local times are wall-clock minutes in the doctor's zone: no offset, no seconds."""
     if value is None:
         return None
     if value.tzinfo is not None:
-        raise ValueError("give a local time without offset, e.g. 09:00")
+        raise TIME_WITH_OFFSET.error()
     if value.second or value.microsecond:
-        raise ValueError("times are whole minutes")
+        raise TIME_NOT_WHOLE_MINUTE.error()
     return value
 
 

@@ -21,10 +21,25 @@ from server.audit.service import record_change
 from server.auth.principal import Principal
 from server.crypto import FieldCipher
 from server.engines import Engines
-from server.errors import Forbidden, InvalidInput, NotFound
+from server.errors import NO_SUCH_DOCTOR, FieldCode, Forbidden, InvalidInput, NotFound
 from server.scheduling.access import Caller, require_party, resolve_caller
 from server.scheduling.appointments import encrypt_notes, render_appointment
 from server.scheduling.errors import (
+    BEYOND_HORIZON,
+    BOOK_FOR_SELF,
+    EXISTING_PATIENTS_ONLY,
+    IN_THE_PAST,
+    INSIDE_NOTICE,
+    INVALID_BOOKING,
+    NOT_ON_GRID,
+    PATIENT_OVERLAP,
+    PATIENT_REQUIRED,
+    PATIENTS_BOOK,
+    PROFILE_FIRST,
+    SLOT_JUST_TAKEN,
+    TYPE_NOT_OFFERED,
+    UNCHANGED,
+    UNKNOWN_PATIENT,
     NotAcceptingNewPatients,
     PatientBusy,
     SlotTaken,
@@ -49,8 +64,8 @@ from storage.scheduling.parties import fetch_doctor, patient_exists
 from storage.scheduling.versions import bump_version
 
 
-def _field_error(field: str, message: str, detail: str) -> InvalidInput:
-    return InvalidInput(detail, [{"field": field, "location": "body", "message": message}])
+def _field_error(field: str, code: FieldCode, **params: str | int) -> InvalidInput:
+    return InvalidInput(INVALID_BOOKING, [code.at(field, "body", **params)])
 
 
 async def _booking_patient(
@@ -59,16 +74,16 @@ async def _booking_patient(
     """Patients book for themselves; admins name the patient; doctors do not book."""
     if caller.principal.is_admin:
         if requested is None:
-            raise _field_error("patient_id", "required for admins", "Name the patient.")
+            raise _field_error("patient_id", PATIENT_REQUIRED)
         if not await patient_exists(con, requested):
-            raise _field_error("patient_id", "unknown patient", "No such patient.")
+            raise _field_error("patient_id", UNKNOWN_PATIENT)
         return requested
     if caller.principal.role != "patient":
-        raise Forbidden("Only patients (or admins for them) book appointments.")
+        raise Forbidden(PATIENTS_BOOK)
     if caller.patient_id is None:
-        raise Forbidden("Complete your patient profile before booking.")
+        raise Forbidden(PROFILE_FIRST)
     if requested is not None and requested != caller.patient_id:
-        raise Forbidden("Patients book for themselves only.")
+        raise Forbidden(BOOK_FOR_SELF)
     return caller.patient_id
 
 
@@ -84,26 +99,16 @@ def bookable_slot(
     `length_minutes` (a moved visit's own length) overrides the reason's duration."""
     settings = availability.settings
     if start < now:
-        raise _field_error("start", "in the past", "This time has already passed.")
+        raise _field_error("start", IN_THE_PAST)
     if start < now + settings.notice:
-        raise _field_error(
-            "start",
-            "inside the minimum notice",
-            f"Book at least {settings.min_notice_minutes} minutes ahead.",
-        )
+        raise _field_error("start", INSIDE_NOTICE, min_notice_minutes=settings.min_notice_minutes)
     if start >= now + settings.horizon:
-        raise _field_error(
-            "start",
-            "beyond the booking horizon",
-            f"This doctor's agenda opens {settings.max_horizon_days} days ahead.",
-        )
+        raise _field_error("start", BEYOND_HORIZON, max_horizon_days=settings.max_horizon_days)
     if reason is not None and visit_type not in reason.visit_types:
-        raise _field_error(
-            "visit_type", "not offered for this reason", "This reason is not offered so."
-        )
+        raise _field_error("visit_type", TYPE_NOT_OFFERED)
     slot = grid_slot(availability, start, visit_type, reason, length_minutes)
     if slot is None:
-        raise SlotUnavailable("The doctor offers no such slot; pick one of the free slots.")
+        raise SlotUnavailable(NOT_ON_GRID)
     return slot
 
 
@@ -118,7 +123,7 @@ async def ensure_free(
         con, availability.doctor_id, slot.start - margin, slot.end + margin, exclude_id
     )
     if not without_busy([slot], busy, availability.settings.buffer):
-        raise SlotTaken("This slot was just taken; pick another one.")
+        raise SlotTaken(SLOT_JUST_TAKEN)
 
 
 async def _check_new_patient(
@@ -131,7 +136,7 @@ async def _check_new_patient(
         reason is not None and not reason.new_patients_allowed
     )
     if closed and not await store.has_history_with(con, doctor["id"], patient_id):
-        raise NotAcceptingNewPatients("This doctor only sees existing patients for this visit.")
+        raise NotAcceptingNewPatients(EXISTING_PATIENTS_ONLY)
 
 
 @contextmanager
@@ -141,8 +146,8 @@ def overlaps_refused() -> Iterator[None]:
         yield
     except ConstraintViolation as exc:
         if exc.constraint == store.DOCTOR_OVERLAP:
-            raise SlotTaken("This time was just taken; pick another slot.") from exc
-        raise PatientBusy("You already have an appointment overlapping this time.") from exc
+            raise SlotTaken(SLOT_JUST_TAKEN) from exc
+        raise PatientBusy(PATIENT_OVERLAP) from exc
 
 
 async def book_appointment(
@@ -156,11 +161,11 @@ async def book_appointment(
         patient_id = await _booking_patient(con, caller, body.patient_id)
         doctor = await fetch_doctor(con, body.doctor_id)
         if doctor is None or doctor["verification_status"] != "verified":
-            raise NotFound("No such doctor.")
+            raise NotFound(NO_SUCH_DOCTOR)
         try:
             # Losers of a rush see the winner's row here and skip the queue on the doctor's lock.
             if await store.taken_at(con, doctor["id"], body.start):
-                raise SlotTaken("This slot was just taken; pick another one.")
+                raise SlotTaken(SLOT_JUST_TAKEN)
             async with con.transaction():
                 version = await bump_version(con, doctor["id"])
                 availability = await load_availability(con, doctor)
@@ -241,7 +246,7 @@ async def reschedule_appointment(
                     availability, body.start, visit_type, reason, now, own_minutes(old)
                 )
                 if slot.start == old["start_at"] and slot.visit_type == old["visit_type"]:
-                    raise _field_error("start", "unchanged", "The appointment is already then.")
+                    raise _field_error("start", UNCHANGED)
                 await ensure_free(con, availability, slot, exclude_id=appointment_id)
                 with overlaps_refused():
                     await store.move_appointment(

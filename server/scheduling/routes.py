@@ -19,6 +19,7 @@ from server.deps import EnginesDep
 from server.errors import InvalidInput
 from server.problems import problem_responses
 from server.scheduling import service
+from server.scheduling.errors import BAD_RANGE, TO_BEFORE_FROM
 from server.scheduling.model import VisitType
 from server.scheduling.schemas import (
     AppointmentOut,
@@ -125,10 +126,7 @@ def _list_query(
     offset: int = Query(0, ge=0, le=100_000),
 ) -> service.ListQuery:
     if from_ and to and to <= from_:
-        raise InvalidInput(
-            "`to` must be after `from`.",
-            [{"field": "to", "location": "query", "message": "must be after from"}],
-        )
+        raise InvalidInput(BAD_RANGE, [TO_BEFORE_FROM.at("to", "query")])
     return service.ListQuery(from_, to, list(status) if status else None, limit, offset)
 
 

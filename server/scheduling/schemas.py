@@ -8,8 +8,11 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from server.errors import FieldCode
 from server.scheduling.model import VisitType
 from server.scheduling.state_machine import Status
+
+NOTHING_TO_CHANGE = FieldCode("nothing_to_change", "give notes or reason_id")
 
 
 class SlotOut(BaseModel):
@@ -93,7 +96,7 @@ class AppointmentUpdate(BaseModel):
     @model_validator(mode="after")
     def _something_to_change(self) -> AppointmentUpdate:
         if self.notes is None and self.reason_id is None:
-            raise ValueError("give notes or reason_id")
+            raise NOTHING_TO_CHANGE.error()
         return self
 
 

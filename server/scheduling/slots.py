@@ -15,8 +15,25 @@ import asyncpg
 
 from server import clock
 from server.auth.principal import Principal
-from server.errors import InvalidInput, NotFound, Unauthenticated
+from server.errors import (
+    NO_SUCH_APPOINTMENT,
+    NO_SUCH_DOCTOR,
+    UNKNOWN_VISIT_REASON,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
 from server.scheduling.access import require_party, resolve_caller
+from server.scheduling.errors import (
+    BAD_RANGE,
+    RANGE_OVER_MAX,
+    RANGE_TOO_LONG,
+    SIGN_IN_TO_MOVE,
+    TO_BEFORE_FROM,
+    UNKNOWN_REASON,
+    UNKNOWN_TYPE,
+    UNKNOWN_VISIT_TYPE,
+)
 from server.scheduling.grid import candidate_slots
 from server.scheduling.model import (
     VISIT_TYPES,
@@ -162,14 +179,11 @@ def render(slots: Sequence[Slot], zone: ZoneInfo) -> list[dict[str, Any]]:
 
 def check_range(start: datetime, end: datetime) -> None:
     if end <= start:
-        raise InvalidInput(
-            "`to` must be after `from`.",
-            [{"field": "to", "location": "query", "message": "must be after from"}],
-        )
+        raise InvalidInput(BAD_RANGE, [TO_BEFORE_FROM.at("to", "query")])
     if end - start > MAX_RANGE:
+        days = MAX_RANGE.days
         raise InvalidInput(
-            f"Ask for at most {MAX_RANGE.days} days at a time.",
-            [{"field": "to", "location": "query", "message": "range longer than 31 days"}],
+            RANGE_TOO_LONG, [RANGE_OVER_MAX.at("to", "query", days=days)], params={"days": days}
         )
 
 
@@ -183,10 +197,7 @@ def reason_or_error(
         return None
     reason = availability.reason(reason_id)
     if reason is None:
-        raise InvalidInput(
-            "This doctor has no such visit reason.",
-            [{"field": field, "location": location, "message": "unknown visit reason"}],
-        )
+        raise InvalidInput(UNKNOWN_REASON, [UNKNOWN_VISIT_REASON.at(field, location)])
     return reason
 
 
@@ -199,12 +210,12 @@ async def _moving(
     """The caller's own appointment with this doctor that the slots may overlap (a move's list);
     401 when not signed in, 404 when it is not the caller's (nothing about it leaks)."""
     if principal is None:
-        raise Unauthenticated("Sign in to see the times your appointment could move to.")
+        raise Unauthenticated(SIGN_IN_TO_MOVE)
     row = await appointment_store.fetch_appointment(con, appointment_id)
     require_party(await resolve_caller(con, principal), row)
     assert row is not None
     if row["doctor_id"] != doctor_id:
-        raise NotFound("No such appointment.")
+        raise NotFound(NO_SUCH_APPOINTMENT)
     return row
 
 
@@ -228,13 +239,13 @@ async def list_available_slots(
     """
     check_range(start, end)
     if visit_type is not None and visit_type not in VISIT_TYPES:
-        raise InvalidInput("Unknown visit type.", [{"field": "type", "message": "unknown"}])
+        raise InvalidInput(UNKNOWN_VISIT_TYPE, [UNKNOWN_TYPE.at("type", "query")])
     now = now or clock.now()
     # One snapshot: the version matches exactly the appointments the slots were computed from.
     async with pool.acquire() as con, con.transaction(isolation="repeatable_read", readonly=True):
         doctor = await fetch_doctor(con, doctor_id)
         if doctor is None or doctor["verification_status"] != "verified":
-            raise NotFound("No such doctor.")
+            raise NotFound(NO_SUCH_DOCTOR)
         availability = await load_availability(con, doctor)
         reason = reason_or_error(availability, reason_id, "reason", "query")
         length = None

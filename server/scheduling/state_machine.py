@@ -20,7 +20,15 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from server.errors import Forbidden, MarkiniError
-from server.scheduling.errors import TooLate, TransitionRefused
+from server.scheduling.errors import (
+    CUTOFF_CANCEL,
+    CUTOFF_CHANGE,
+    NOT_STARTED,
+    ONLY_DOCTOR,
+    WRONG_STATUS,
+    TooLate,
+    TransitionRefused,
+)
 
 Status = Literal["held", "scheduled", "confirmed", "completed", "cancelled", "no-show"]
 Action = Literal["pay", "confirm", "cancel", "expire", "reschedule", "complete", "no_show"]
@@ -141,25 +149,19 @@ def refusal_error(
     allowed = allowed_transitions(party, status, start, now, cutoff)
     hours = cutoff.total_seconds() / 3600
     if why == "role":
-        return Forbidden(f"Only the doctor or an admin can {action.replace('_', '-')} this.")
+        return Forbidden(ONLY_DOCTOR, params={"action": action.replace("_", "-")})
     if why == "cutoff":
-        verb = "cancel" if action == "cancel" else "change"
         return TooLate(
-            f"Patients can {verb} an appointment until {hours:g} h before it; contact the "
-            "practice.",
+            CUTOFF_CANCEL if action == "cancel" else CUTOFF_CHANGE,
+            params={"hours": f"{hours:g}"},
             cutoff_hours=hours,
             current_status=status,
             allowed_transitions=allowed,
         )
     if why == "not_started":
-        return TransitionRefused(
-            "An appointment can be completed or marked as a no-show once it has started.",
-            status,
-            allowed,
-            reason="not_started",
-        )
+        return TransitionRefused(NOT_STARTED, status, allowed, reason="not_started")
     return TransitionRefused(
-        f"An appointment that is {status} cannot be {_PAST[action]}.", status, allowed
+        WRONG_STATUS, status, allowed, params={"status": status, "action": _PAST[action]}
     )
 
 

@@ -17,7 +17,7 @@ from server.audit.service import record_change
 from server.auth.principal import Principal
 from server.crypto import FieldCipher
 from server.engines import Engines
-from server.errors import NotFound
+from server.errors import NO_SUCH_APPOINTMENT, NotFound
 from server.scheduling.access import require_party, resolve_caller
 from server.scheduling.appointments import render_appointment
 from server.scheduling.events import appointment_payload, emit_appointment, emit_slot, slot_payload
@@ -106,7 +106,7 @@ async def transition(
             if row is not None:
                 await record_change(con)
     if row is None:
-        raise NotFound("No such appointment.")
+        raise NotFound(NO_SUCH_APPOINTMENT)
     return render_appointment(row, FieldCipher(engines.settings), engines.settings, party)
 
 

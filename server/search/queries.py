@@ -7,12 +7,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import asyncpg
 
 from server import clock
-from server.errors import InvalidInput
+from server.errors import FieldCode, InvalidInput, Reason
 from server.search.schemas import MAX_RESULT_WINDOW, DoctorSearchParams, Lang
 from storage.search import catalog
 from storage.search.base import DoctorQuery
@@ -55,8 +54,14 @@ class Catalogue:
         return None
 
 
-def _error(field: str, message: str, code: str) -> dict[str, Any]:
-    return {"field": field, "location": "query", "message": message, "code": code}
+UNKNOWN_SPECIALTY = Reason("unknown-specialty", "Unknown specialty.")
+PARAMETERS_CLASH = Reason("search-parameters-clash", "Some search parameters do not fit together.")
+NO_SUCH_SPECIALTY = FieldCode("unknown_specialty", "No specialty has this code or name.")
+MISSING_COORDINATE = FieldCode("missing_coordinate", "lat and lon must be given together.")
+RADIUS_WITHOUT_POINT = FieldCode("radius_without_point", "A radius needs lat and lon.")
+NO_POINT = FieldCode("no_point", "Sorting by distance needs lat and lon.")
+PAGE_TOO_DEEP = FieldCode("page_too_deep", "Results stop at {max}; narrow the search instead.")
+PLACE_TWICE = FieldCode("location_and_city", "Give location, or city/postcode, not both.")
 
 
 def resolve_specialty(catalogue: Catalogue, specialty: str | None) -> str | None:
@@ -64,10 +69,7 @@ def resolve_specialty(catalogue: Catalogue, specialty: str | None) -> str | None
         return None
     code = catalogue.resolve(specialty)
     if code is None:
-        raise InvalidInput(
-            "Unknown specialty.",
-            [_error("specialty", "No specialty has this code or name.", "unknown_specialty")],
-        )
+        raise InvalidInput(UNKNOWN_SPECIALTY, [NO_SUCH_SPECIALTY.at("specialty", "query")])
     return code
 
 
@@ -78,23 +80,17 @@ def doctor_query(
     has_point = params.lat is not None and params.lon is not None
     if (params.lat is None) != (params.lon is None):
         field = "lon" if params.lon is None else "lat"
-        errors.append(_error(field, "lat and lon must be given together.", "missing_coordinate"))
+        errors.append(MISSING_COORDINATE.at(field, "query"))
     if params.radius is not None and not has_point:
-        errors.append(_error("radius", "A radius needs lat and lon.", "radius_without_point"))
+        errors.append(RADIUS_WITHOUT_POINT.at("radius", "query"))
     if params.sort == "distance" and not has_point:
-        errors.append(_error("sort", "Sorting by distance needs lat and lon.", "no_point"))
+        errors.append(NO_POINT.at("sort", "query"))
     if params.page * params.size > MAX_RESULT_WINDOW:
-        errors.append(
-            _error(
-                "page",
-                f"Results stop at {MAX_RESULT_WINDOW}; narrow the search instead.",
-                "page_too_deep",
-            )
-        )
+        errors.append(PAGE_TOO_DEEP.at("page", "query", max=MAX_RESULT_WINDOW))
     if params.location is not None and (params.city is not None or params.postcode is not None):
-        errors.append(_error("location", "Give location, or city/postcode, not both.", "conflict"))
+        errors.append(PLACE_TWICE.at("location", "query"))
     if errors:
-        raise InvalidInput("Some search parameters do not fit together.", errors)
+        raise InvalidInput(PARAMETERS_CLASH, errors)
     city, postcode = params.city, params.postcode
     if params.location is not None and params.location.strip():
         place = params.location.strip()

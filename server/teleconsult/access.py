@@ -15,6 +15,10 @@ from typing import Literal
 from server.scheduling.service import Parties
 from server.settings import Settings
 from server.teleconsult.errors import (
+    CONSULTATION_CLOSED,
+    IN_PERSON_VISIT,
+    JOIN_CLOSED,
+    JOIN_OPENS,
     NotAParty,
     NotTeleconsultation,
     OutsideJoinWindow,
@@ -54,10 +58,11 @@ def check_join(
     if role is None:
         raise NotAParty()  # a stranger learns nothing: the answer for a missing consultation
     if parties.visit_type != "teleconsultation":
-        raise NotTeleconsultation("This appointment is an in-person visit.")
+        raise NotTeleconsultation(IN_PERSON_VISIT)
     if session_status not in OPEN_SESSION or parties.status not in JOINABLE_APPOINTMENT:
         raise SessionClosed(
-            f"This consultation is closed (session {session_status}, appointment {parties.status})."
+            CONSULTATION_CLOSED,
+            params={"session_status": session_status, "status": parties.status},
         )
     check_window(parties, settings, now)
     return role
@@ -67,9 +72,9 @@ def check_window(parties: Parties, settings: Settings, now: datetime) -> None:
     """OutsideJoinWindow (with `opens_at` / `closes_at`) unless `now` is inside the window."""
     opens, closes = join_window(parties, settings)
     if not opens <= now <= closes:
-        when = "opens" if now < opens else "closed"
         raise OutsideJoinWindow(
-            f"Joining {when} at {(opens if now < opens else closes).isoformat()}.",
+            JOIN_OPENS if now < opens else JOIN_CLOSED,
+            params={"at": (opens if now < opens else closes).isoformat()},
             opens_at=opens.isoformat(),
             closes_at=closes.isoformat(),
         )

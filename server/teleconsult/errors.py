@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from server.errors import Conflict, Forbidden, NotFound
+from server.errors import Conflict, Forbidden, NotFound, Reason
 
 # What a stranger and a caller asking for a missing consultation both read: appointment ids are
 # public (reviews name them), so a refusal must not tell that one exists.
-NO_SUCH_CONSULTATION = "No such consultation."
+NO_SUCH_CONSULTATION = Reason("no-such-consultation", "No such consultation.")
 
 
 class NotAParty(NotFound):
     """Answered exactly like a consultation that does not exist (same type, title, detail)."""
 
-    def __init__(self, detail: str = NO_SUCH_CONSULTATION) -> None:
+    def __init__(self, detail: Reason = NO_SUCH_CONSULTATION) -> None:
         super().__init__(detail)
 
 
@@ -47,3 +47,21 @@ class RecordingRefused(Conflict):
 
     title = "Recording not possible"
     type = "/problems/recording-refused"
+
+
+IN_PERSON_VISIT = Reason("in-person-visit", "This appointment is an in-person visit.")
+APPOINTMENT_CLOSED = Reason("appointment-closed", "The appointment is {status}.")
+CONSULTATION_CLOSED = Reason(
+    "session-closed",
+    "This consultation is closed (session {session_status}, appointment {status}).",
+)
+CONSULTATION_ENDED = Reason("consultation-ended", "This consultation has ended.")
+JOIN_OPENS = Reason("join-opens", "Joining opens at {at}.")
+JOIN_CLOSED = Reason("join-closed", "Joining closed at {at}.")
+ADMINS_NEVER_JOIN = Reason("admins-never-join", "Admins read consultations but never join them.")
+PARTIES_CONSENT = Reason("parties-consent", "Only the patient and the doctor consent to recording.")
+NO_SUCH_RECORDING = Reason("no-such-recording", "No such recording.")
+JOIN_TOKEN_INVALID = Reason(
+    "join-token-invalid",
+    "The join token is invalid or expired; ask for a new one (GET .../token).",
+)

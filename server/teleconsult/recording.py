@@ -16,7 +16,15 @@ from server.auth.principal import Principal
 from server.engines import Engines
 from server.errors import NotFound
 from server.teleconsult.access import call_role
-from server.teleconsult.errors import NotAParty, SessionClosed, WrongParty
+from server.teleconsult.errors import (
+    CONSULTATION_ENDED,
+    NO_SUCH_CONSULTATION,
+    NO_SUCH_RECORDING,
+    PARTIES_CONSENT,
+    NotAParty,
+    SessionClosed,
+    WrongParty,
+)
 from server.teleconsult.ports import LiveCalls
 from server.teleconsult.schemas import RecordingFile, RecordingList, SessionOut
 from server.teleconsult.service import render, session_and_parties, visible_session
@@ -34,16 +42,16 @@ async def set_consent(
     role = call_role(parties, principal.user_id)
     if role is None:
         if principal.is_admin:
-            raise WrongParty("Only the patient and the doctor consent to recording.")
+            raise WrongParty(PARTIES_CONSENT)
         raise NotAParty()
     if row["status"] not in ("scheduled", "active"):
-        raise SessionClosed("This consultation has ended.")
+        raise SessionClosed(CONSULTATION_ENDED)
     async with engines.pool.acquire() as con, con.transaction():
         updated = await store.record_consent(con, session_id, role, consent, clock.now())
         if updated is not None:
             await record_change(con)
     if updated is None:
-        raise NotFound("No such consultation.")
+        raise NotFound(NO_SUCH_CONSULTATION)
     if not consent:
         await live.stop_recordings(session_id)
     return render(updated, parties, engines.settings)
@@ -82,12 +90,12 @@ async def recording_file(
     request: HTTPConnection,
 ) -> Path:
     if not _FILE.match(name):
-        raise NotFound("No such recording.")
+        raise NotFound(NO_SUCH_RECORDING)
     row, _ = await visible_session(
         engines, principal, session_id, "consultation.recording_read", request
     )
     folder = _folder(engines, row["recording_path"])
     path = folder / name if folder is not None else None
     if path is None or not path.is_file():
-        raise NotFound("No such recording.")
+        raise NotFound(NO_SUCH_RECORDING)
     return path

@@ -21,11 +21,14 @@ from server import clock
 from server.audit.service import record_access, record_change
 from server.auth.principal import Principal
 from server.engines import Engines
-from server.errors import MarkiniError, NotFound
+from server.errors import NO_SUCH_APPOINTMENT, MarkiniError, NotFound
 from server.scheduling.service import Parties, appointment_parties
 from server.settings import Settings
 from server.teleconsult.access import call_role, check_join, check_window, join_window, polite
 from server.teleconsult.errors import (
+    ADMINS_NEVER_JOIN,
+    APPOINTMENT_CLOSED,
+    IN_PERSON_VISIT,
     NO_SUCH_CONSULTATION,
     NotAParty,
     NotTeleconsultation,
@@ -98,14 +101,14 @@ async def create_session(
 ) -> tuple[SessionOut, bool]:
     parties = await appointment_parties(engines.pool, appointment_id)
     if parties is None:
-        raise NotFound("No such appointment.")
+        raise NotFound(NO_SUCH_APPOINTMENT)
     is_patient = principal.user_id == parties.patient_user_id
     if not is_patient and principal.user_id != parties.doctor_user_id and not principal.is_admin:
-        raise NotAParty("No such appointment.")
+        raise NotAParty(NO_SUCH_APPOINTMENT)
     if parties.visit_type != "teleconsultation":
-        raise NotTeleconsultation("This appointment is an in-person visit.")
+        raise NotTeleconsultation(IN_PERSON_VISIT)
     if parties.status not in OPENABLE_APPOINTMENT:
-        raise SessionClosed(f"The appointment is {parties.status}.")
+        raise SessionClosed(APPOINTMENT_CLOSED, params={"status": parties.status})
     if is_patient:
         # Unconfirmed bookings have no session yet: the patient opens it on arrival, so the
         # waiting room (and the doctor's agenda) sees them at once; only inside the window.
@@ -123,7 +126,7 @@ async def session_and_parties(
     row = await store.session_by_id(pool, session_id)
     parties = await appointment_parties(pool, row["appointment_id"]) if row else None
     if row is None or parties is None:
-        raise NotFound("No such consultation.")
+        raise NotFound(NO_SUCH_CONSULTATION)
     return row, parties
 
 
@@ -181,7 +184,7 @@ async def issue_join(
     row, parties = await session_and_parties(engines.pool, session_id)
     try:
         if principal.is_admin and call_role(parties, principal.user_id) is None:
-            raise WrongParty("Admins read consultations but never join them.")
+            raise WrongParty(ADMINS_NEVER_JOIN)
         role = check_join(parties, row["status"], principal.user_id, settings, clock.now())
     except MarkiniError as exc:
         await record_access(
@@ -236,7 +239,7 @@ async def start_session(
             return row
         current = await store.session_by_id(con, session_id)
     if current is None:
-        raise NotFound("No such consultation.")
+        raise NotFound(NO_SUCH_CONSULTATION)
     return current
 
 

@@ -17,6 +17,7 @@ from server.auth.principal import JWT_ALGORITHM
 from server.errors import Unauthenticated
 from server.settings import Settings
 from server.teleconsult.access import CallRole
+from server.teleconsult.errors import JOIN_TOKEN_INVALID
 
 JOIN_AUDIENCE = "markini:consult-join"
 
@@ -78,6 +79,4 @@ def decode_join_token(settings: Settings, token: str) -> JoinClaims:
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         )
     except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
-        raise Unauthenticated(
-            "The join token is invalid or expired; ask for a new one (GET .../token)."
-        ) from exc
+        raise Unauthenticated(JOIN_TOKEN_INVALID) from exc

@@ -100,14 +100,8 @@ async def serve(
     await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
     dsn = _dsn_for(engine_urls.admin_dsn, name)
     # Every browser signs in from 127.0.0.1: the per-IP sign-in limit would trip mid-module.
-    settings = make_settings(
-        dsn,
-        engine_urls.nats_url,
-        data_dir,
-        login_rate_limit="1000/minute",
-        forgot_rate_limit="1000/minute",
-        **overrides,
-    )
+    limits = {"login_rate_limit": "1000/minute", "forgot_rate_limit": "1000/minute"}
+    settings = make_settings(dsn, engine_urls.nats_url, data_dir, **{**limits, **overrides})
     thread = _ServerThread(create_app(settings))
     thread.start()
     try:

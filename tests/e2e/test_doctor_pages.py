@@ -121,7 +121,9 @@ async def test_screenshots_of_the_main_pages(
         await expect(doctor_page.locator(".agenda-row").first).to_be_visible()
         await doctor_page.screenshot(path=str(screenshots / f"agenda-{suffix}.png"), full_page=True)
         await doctor_page.goto("/availability")
-        await expect(doctor_page.get_by_role("group", name="Weekly opening hours")).to_be_visible()
+        await expect(
+            doctor_page.get_by_role("group", name="Weekly opening hours", exact=True)
+        ).to_be_visible()
         await doctor_page.screenshot(
             path=str(screenshots / f"availability-{suffix}.png"), full_page=True
         )

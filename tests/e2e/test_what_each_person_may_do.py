@@ -146,7 +146,7 @@ async def test_the_availability_editor_saves_again_with_a_time_off_and_keeps_the
     await expect(page.get_by_text("Saved.")).to_be_visible()
     await page.get_by_role("button", name="Add opening hours").click()  # Monday 09:00-12:00
     await page.get_by_role("button", name="Save").click()
-    overlap = "Weekly opening hours, row 7: overlaps Weekly opening hours, row 1"
+    overlap = "Weekly opening hours, row 7: Overlaps the opening hours of row 1."
     await expect(page.get_by_role("listitem").filter(has_text=overlap)).to_be_visible()
     await page.get_by_label("Day", exact=True).last.select_option("7")  # Sunday: free
     await page.get_by_role("button", name="Save").click()

@@ -105,4 +105,5 @@ async def test_every_documented_api_error_is_a_problem_body(client: httpx.AsyncC
             "title",
             "status",
             "detail",
+            "code",
         ]

@@ -76,17 +76,18 @@ export function TextField({ label, hint, error, value, onValue, ...rest }: Input
 type SelectProps = {
   label: string;
   hint?: string;
+  error?: string | undefined;
   value: string;
   onValue: (value: string) => void;
   options: readonly { value: string; label: string }[];
   name?: string;
 };
 
-export function SelectField({ label, hint, value, onValue, options, name }: SelectProps) {
+export function SelectField({ label, hint, error, value, onValue, options, name }: SelectProps) {
   return (
-    <Field label={label} hint={hint}>
-      {({ id, describedBy }) => (
-        <select id={id} name={name} value={value} aria-describedby={describedBy} onChange={(e) => onValue(e.currentTarget.value)}>
+    <Field label={label} hint={hint} error={error}>
+      {({ id, describedBy, invalid }) => (
+        <select id={id} name={name} value={value} aria-describedby={describedBy} aria-invalid={invalid} onChange={(e) => onValue(e.currentTarget.value)}>
           {options.map((o) => (
             <option key={o.value} value={o.value}>
               {o.label}

@@ -1,21 +1,22 @@
 // The one HTTP client: JSON in and out, RFC 9457 problems as ApiError, bearer token attached,
 // one silent refresh-and-retry when the access token has expired, and safe automatic retries of
 // state changes that carry an Idempotency-Key (the server answers a repeat with the first answer).
+import type { Params } from "./i18n";
+import { fieldText, type FieldProblem } from "./problemText";
 import { session } from "./session";
 
 export const API_BASE = "/api/v1";
 
-export interface FieldError {
-  field: string;
-  message: string;
-  code?: string;
-}
+export type FieldError = FieldProblem;
 
 export interface Problem {
   type?: string;
   title?: string;
   status?: number;
   detail?: string;
+  /** Stable machine code to translate by (README, "Error codes"). */
+  code?: string;
+  params?: Params;
   errors?: FieldError[];
   [extra: string]: unknown;
 }
@@ -28,9 +29,11 @@ export class ApiError extends Error {
     super(problem.detail ?? problem.title ?? `HTTP ${status}`);
   }
 
-  /** Message for one form field, when the server named it (e.g. "email"). */
+  /** Message for one form field, when the server named it (e.g. "email"), in the reader's
+   * language. */
   fieldError(field: string): string | undefined {
-    return this.problem.errors?.find((e) => e.field === field || e.field.endsWith(`.${field}`))?.message;
+    const error = this.problem.errors?.find((e) => e.field === field || e.field.endsWith(`.${field}`));
+    return error && fieldText(error);
   }
 }
 

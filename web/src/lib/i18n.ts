@@ -38,7 +38,8 @@ export function defineStrings<T extends Record<string, string>>(strings: Diction
 export type Params = Record<string, string | number>;
 export type Translate<K extends string> = (key: K, params?: Params) => string;
 
-function interpolate(template: string, params?: Params): string {
+/** Fill `{name}` blanks from `params`; unknown blanks stay as they are. */
+export function interpolate(template: string, params?: Params): string {
   if (!params) return template;
   return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
     name in params ? String(params[name]) : whole,

@@ -1,17 +1,18 @@
 // The doctor's availability editor: edit, preview the slots it gives, then save.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { Button } from "../../components/Button";
 import { Alert, ErrorView, Loading } from "../../components/Status";
 import { api, ApiError } from "../../lib/api";
 import { myDoctorProfile } from "../../lib/doctors";
 import { errorMessage } from "../../lib/errors";
+import { fieldText } from "../../lib/problemText";
 import { useAction, useAsync, useDocumentTitle } from "../../lib/hooks";
 import { useT } from "../../lib/i18n";
 import { getAvailability } from "../../lib/scheduling";
 import { common } from "../../lib/strings";
 import { dayKey, formatDay, formatTime } from "../../lib/time";
 import type { Availability, Slot, SlotsPage } from "../../lib/types";
-import { bodyOf, draftOf, placeOf, type Draft } from "./model";
+import { bodyOf, draftOf, placeOf, rowId, type Draft } from "./model";
 import { ExceptionsSection, ReasonsSection, RulesSection, SettingsSection } from "./Sections";
 import { strings } from "./strings";
 import "./availability.css";
@@ -47,6 +48,7 @@ function Editor({ availability, currency }: { availability: Availability; curren
     setSaved(true);
   });
   const error = saving.error ?? previewing.error;
+  const problems = error instanceof ApiError ? (error.problem.errors ?? []) : [];
 
   return (
     <section class="page availability" aria-labelledby="availability-title">
@@ -59,14 +61,12 @@ function Editor({ availability, currency }: { availability: Availability; curren
           void saving.run();
         }}
       >
-        <RulesSection rules={draft.rules} onChange={set("rules")} />
-        <ExceptionsSection exceptions={draft.exceptions} onChange={set("exceptions")} />
-        <ReasonsSection reasons={draft.reasons} currency={currency} onChange={set("reasons")} />
-        <SettingsSection settings={draft.settings} onChange={set("settings")} />
-        <div aria-live="polite">
-          {error !== undefined && <Problems error={error} />}
-          {saved && <Alert tone="success">{t("saved")}</Alert>}
-        </div>
+        {error !== undefined && <Problems error={error} />}
+        <RulesSection rules={draft.rules} problems={problems} onChange={set("rules")} />
+        <ExceptionsSection exceptions={draft.exceptions} problems={problems} onChange={set("exceptions")} />
+        <ReasonsSection reasons={draft.reasons} currency={currency} problems={problems} onChange={set("reasons")} />
+        <SettingsSection settings={draft.settings} problems={problems} onChange={set("settings")} />
+        <div aria-live="polite">{saved && <Alert tone="success">{t("saved")}</Alert>}</div>
         <div class="actions sticky-actions">
           <Button variant="secondary" busy={previewing.busy} busyLabel={t("previewing")} onClick={() => void previewing.run()}>
             {t("preview")}
@@ -81,37 +81,35 @@ function Editor({ availability, currency }: { availability: Availability; curren
   );
 }
 
-/** "overlaps rules.0" → "overlaps Weekly opening hours, row 1": no internal path is shown. */
-function inWords(message: string, t: ReturnType<typeof useT<(typeof strings)["en"]>>): string {
-  return message.replace(/\b(rules|exceptions|reasons)\.(\d+)\b/g, (_, section: "rules" | "exceptions" | "reasons", index: string) =>
-    `${t(section)}, ${t("row", { row: Number(index) + 1 })}`,
-  );
-}
-
+/** The summary above the form: each error named by its place in words ("Weekly opening hours,
+ * row 12, To"), linking to its row, where the error is shown again beside its field. Focused when
+ * it appears, so keyboard and screen-reader users start from it. */
 function Problems({ error }: { error: unknown }) {
   const t = useT(strings);
   const tc = useT(common);
+  const summary = useRef<HTMLDivElement>(null);
+  useEffect(() => summary.current?.focus(), [error]);
   const fields = error instanceof ApiError ? (error.problem.errors ?? []) : [];
   if (fields.length === 0) return <Alert>{errorMessage(error, tc)}</Alert>;
   return (
-    <Alert>
-      <p>{t("invalid")}</p>
-      <ul>
-        {fields.map((f) => {
-          const place = placeOf(f.field);
-          const where = [
-            place.section && t(place.section),
-            place.row !== null && t("row", { row: place.row }),
-            place.field && t(place.field),
-          ].filter(Boolean);
-          return (
-            <li key={`${f.field}:${f.message}`}>
-              {where.length > 0 ? where.join(", ") : f.field}: {inWords(f.message.replace(/^[\w.]+: /, ""), t)}
-            </li>
-          );
-        })}
-      </ul>
-    </Alert>
+    <div class="error-summary" tabIndex={-1} ref={summary} aria-labelledby="availability-problems">
+      <Alert>
+        <p id="availability-problems">{t("invalid")}</p>
+        <ul>
+          {fields.map((f) => {
+            const place = placeOf(f.field);
+            const where = [
+              place.section && t(place.section),
+              place.row !== null && t("row", { row: place.row }),
+              place.field && t(place.field),
+            ].filter(Boolean);
+            const target = place.section && rowId(place.section, place.row === null ? null : place.row - 1);
+            const text = t("problemAt", { where: where.length > 0 ? where.join(", ") : t("form"), problem: fieldText(f) });
+            return <li key={`${f.field}:${f.code ?? f.message}`}>{target ? <a href={`#${target}`}>{text}</a> : text}</li>;
+          })}
+        </ul>
+      </Alert>
+    </div>
   );
 }
 

@@ -64,10 +64,16 @@ const FIELDS = {
   buffer_minutes: "buffer",
 } as const;
 
+export type Section = keyof typeof SECTIONS;
+
+/** The element id of a row ("availability-rules-3"), or of a section without rows. */
+export const rowId = (section: Section, index: number | null): string =>
+  index === null ? `availability-${section}` : `availability-${section}-${index + 1}`;
+
 export type PlaceWord = (typeof SECTIONS)[keyof typeof SECTIONS] | (typeof FIELDS)[keyof typeof FIELDS];
 
 /** "rules.11.end" → section "rules", row 12, field "to" (null parts when not named). */
-export function placeOf(path: string): { section: PlaceWord | null; row: number | null; field: PlaceWord | null } {
+export function placeOf(path: string): { section: Section | null; row: number | null; field: PlaceWord | null } {
   const parts = path.split(".");
   const section = SECTIONS[parts[0] as keyof typeof SECTIONS] ?? null;
   const index = parts.find((p) => /^\d+$/.test(p));

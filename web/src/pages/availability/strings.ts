@@ -42,6 +42,8 @@ export const strings = defineStrings({
     invalid: "Some entries need fixing:",
     row: "row {row}",
     noProfile: "Create your doctor profile first.",
+    form: "Availability",
+    problemAt: "{where}: {problem}",
   },
   fr: {
     title: "Disponibilités",
@@ -84,5 +86,7 @@ export const strings = defineStrings({
     invalid: "Certaines entrées sont à corriger :",
     row: "ligne {row}",
     noProfile: "Créez d’abord votre profil de médecin.",
+    form: "Disponibilités",
+    problemAt: "{where} : {problem}",
   },
 });

@@ -114,13 +114,18 @@ export class CallController {
     });
   }
 
-  /** The doctor lets the waiting patient in and calls them. */
+  /** The doctor lets the waiting patient in and calls them. The offer is made while the server
+   * admits (the server relays it only once the patient is in, so it leaves when the admission
+   * is acknowledged): the first picture comes one offer-making sooner. */
   admit(): Promise<void> {
     return this.step(async () => {
+      let admitted = (_: boolean): void => undefined;
+      const gate = new Promise<boolean>((resolve) => (admitted = resolve));
+      this.newLink(gate).start();
       await this.attempt(() => request(this.socket, CALL.admit, { session_id: this.sessionId }));
-      if (this.state.problem !== undefined) return;
+      admitted(this.state.problem === undefined);
+      if (this.state.problem !== undefined) return this.dropLink();
       this.set({ started: true, peerWaiting: false, notice: null });
-      this.newLink().start();
     });
   }
 
@@ -257,15 +262,20 @@ export class CallController {
     else if (this.link.state !== "connected") this.link.restartIce();
   }
 
-  private newLink(): PeerLink {
+  /** A new peer link; its signaling waits for `admitted` when given (false: never sent). */
+  private newLink(admitted?: Promise<boolean>): PeerLink {
     this.dropLink();
     const grant = this.grant;
     if (!grant) throw new Error("no join grant");
+    const send = async (event: SignalEvent, body: Record<string, unknown>): Promise<void> => {
+      if (admitted && !(await admitted)) throw new Error("not admitted");
+      await this.signal(event, body);
+    };
     const link = new PeerLink({
       polite: grant.polite,
       config: rtcConfiguration(grant),
       local: this.local,
-      send: (event, body) => this.signal(event, body),
+      send,
       onState: (state) => this.linkChanged(link, state),
       onRemote: (remote) => this.link === link && this.set({ remote }),
     });
