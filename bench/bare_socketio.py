@@ -1,10 +1,11 @@
 """The anchor of the realtime benches: python-socketio on a bare ASGI server, nothing of Markini.
 
 /availability accepts every socket; `subscribe` (data: {"room": name}) joins a room and acks
-{"ok": true}; `POST /emit?room=R` emits `slot.delta` {"occurred_at": now ISO} to that room
-through the client manager (Redis when MARKINI_REDIS_URL is set, so every node's sockets get
-it). BARE_ENGINEIO=lean puts Markini's smaller Engine.IO socket (realtime/lean_sockets.py) on
-this bare stack. The benches run it as a subprocess, from the repository root:
+{"ok": true}; `POST /emit?room=R&version=N` emits a `slot.delta` shaped like Markini's
+(availability_version N, occurred_at now) to that room through the client manager (Redis when
+MARKINI_REDIS_URL is set, so every node's sockets get it). BARE_ENGINEIO=lean puts Markini's
+smaller Engine.IO socket (realtime/lean_sockets.py) on this bare stack. The benches run it as a
+subprocess, from the repository root:
 
     python -m bench.bare_socketio --port P --server uvicorn-websockets|uvicorn-sansio|...
 """
@@ -13,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 import socketio
 
@@ -56,9 +59,20 @@ def build_app(lean: bool) -> Any:
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == "/emit":
-            room = scope["query_string"].decode().partition("room=")[2]
-            stamp = datetime.now(UTC).isoformat()
-            await sio.emit("slot.delta", {"occurred_at": stamp}, room=room, namespace=NS)
+            query = parse_qs(scope["query_string"].decode())
+            now = datetime.now(UTC)
+            delta = {  # the shape and size of Markini's slot.delta
+                "doctor_id": str(uuid.UUID(int=0)),
+                "kind": "booked",
+                "slot": {
+                    "start": now.isoformat(),
+                    "end": now.isoformat(),
+                    "visit_type": "in-person",
+                },
+                "availability_version": int(query["version"][0]),
+                "occurred_at": now.isoformat(),
+            }
+            await sio.emit("slot.delta", delta, room=query["room"][0], namespace=NS)
             await send({"type": "http.response.start", "status": 204, "headers": []})
             await send({"type": "http.response.body", "body": b""})
             return
@@ -87,7 +101,9 @@ def serve(server: str, port: int) -> None:
             "uvicorn-lean": LeanWebSocketProtocol,  # Markini's (server/websocket.py)
         }[server]
         ping = {"ws_ping_interval": None} if server == "uvicorn-lean" else {}
-        uvicorn.run(app, port=port, ws=ws, ws_per_message_deflate=False, log_level="warning", **ping)
+        uvicorn.run(
+            app, port=port, ws=ws, ws_per_message_deflate=False, log_level="warning", **ping
+        )
     elif server == "hypercorn":
         import asyncio
 

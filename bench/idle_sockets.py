@@ -120,10 +120,14 @@ async def main(args: argparse.Namespace) -> None:
     async with AsyncExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         for candidate in (*ANCHORS, *args.candidates):
-            results.append(await measure(f"bare {candidate}", bare(candidate, work), args.sockets, args.step))
+            results.append(
+                await measure(f"bare {candidate}", bare(candidate, work), args.sockets, args.step)
+            )
         dsn = await stack.enter_async_context(bench_database())
         env = node_env(dsn, work.name[-8:].replace("_", "x"), work, redis=False)
-        markini = await measure("markini", run_node(env, work / "node.log"), args.sockets, args.step)
+        markini = await measure(
+            "markini", run_node(env, work / "node.log"), args.sockets, args.step
+        )
     load_end = os.getloadavg()
     out(f"\n{'stack':<34} {'KiB/socket':>10}  {'vs sansio':>9}\n")
     sansio = results[1].kib_each

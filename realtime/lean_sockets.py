@@ -36,6 +36,11 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]
     """
 
     _ws: Any = None  # the websocket, once upgraded (until then packets wait in the queue)
+    # Set by upstream's __init__ (typed here for mypy).
+    server: Any
+    queue: Any
+    last_ping: float | None
+    connected: bool
 
     def schedule_ping(self) -> None:
         # Upstream starts a task per socket that sleeps ping_interval; one pinger serves all.
@@ -200,6 +205,8 @@ class Pinger:
 
 
 class LeanEngineIO(engineio.AsyncServer):  # type: ignore[misc]
+    _async: dict[str, Any]  # upstream's async driver table (set by its __init__)
+
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.pinger = Pinger()

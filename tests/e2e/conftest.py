@@ -25,8 +25,8 @@ import uvicorn
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
 
 from server.app import create_app
-from server.websocket import WEBSOCKET_OPTIONS
 from server.settings import Settings
+from server.websocket import WEBSOCKET_OPTIONS
 from tests.conftest import EngineUrls, _dsn_for, delete_stream, make_settings
 from tests.e2e.demo import Demo
 
