@@ -122,20 +122,25 @@ class Node:
 
 @contextlib.asynccontextmanager
 async def run_node(env: dict[str, str], log: Path) -> AsyncIterator[Node]:
-    """One `markini serve` subprocess, ready (its /readyz answers 200)."""
-    async with run_server(["-m", "server.cli", "serve", "--port", "{port}"], env, log) as node:
+    """One `markini serve` subprocess, ready (its /readyz answers 200). MARKINI_BENCH_NODE_ROOT
+    runs the node from another checkout (e.g. main, for a before / after in the same run)."""
+    root = Path(os.environ.get("MARKINI_BENCH_NODE_ROOT", ROOT))
+    argv = ["-m", "server.cli", "serve", "--port", "{port}"]
+    async with run_server(argv, env, log, cwd=root) as node:
         yield node
 
 
 @contextlib.asynccontextmanager
-async def run_server(argv: list[str], env: dict[str, str], log: Path) -> AsyncIterator[Node]:
+async def run_server(
+    argv: list[str], env: dict[str, str], log: Path, cwd: Path = ROOT
+) -> AsyncIterator[Node]:
     """`python argv...` from the repository root ("{port}" in argv: a free port), until its
     /readyz answers 200; stopped (SIGTERM, then SIGKILL after 30 s) on exit."""
     port = free_port()
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, *(a.replace("{port}", str(port)) for a in argv)],
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -146,7 +151,8 @@ async def run_server(argv: list[str], env: dict[str, str], log: Path) -> AsyncIt
             deadline = time.monotonic() + 90
             while True:
                 if process.poll() is not None:
-                    raise RuntimeError(f"node exited during startup, see {log}")
+                    tail = "".join(log.read_text().splitlines(keepends=True)[-30:])
+                    raise RuntimeError(f"node exited during startup ({log}):\n{tail}")
                 with contextlib.suppress(httpx.HTTPError):
                     if (await http.get("/readyz")).status_code == 200:
                         break

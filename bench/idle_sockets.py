@@ -124,7 +124,7 @@ async def main(args: argparse.Namespace) -> None:
                 await measure(f"bare {candidate}", bare(candidate, work), args.sockets, args.step)
             )
         dsn = await stack.enter_async_context(bench_database())
-        env = node_env(dsn, work.name[-8:].replace("_", "x"), work, redis=False)
+        env = node_env(dsn, work.name[-8:].replace("_", "x"), work, redis=False, db_pool_max="4")
         markini = await measure(
             "markini", run_node(env, work / "node.log"), args.sockets, args.step
         )
