@@ -64,10 +64,17 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]
         # what a handler schedules after it, realtime/availability.py); others wait in order.
         try:
             await ws.send(pkt.encode())
-            if pkt.packet_type == packet.CLOSE:  # closed by the server, e.g. ping timeout
-                await ws.close()
         except Exception:  # the client is gone: the reader sees it and ends the socket
             pass
+
+    async def close(self, wait: bool = True, abort: bool = False, reason: Any = None) -> None:
+        await super().close(wait=wait, abort=abort, reason=reason)
+        ws = self._ws
+        if ws is not None and self.closed:
+            # Closed from this side (a ping timeout, a server disconnect): end the websocket
+            # too, which ends the reader's wait (upstream's reader had a timer for this).
+            self._ws = None
+            await ws.close()
 
     async def _websocket_handler(self, ws: Any) -> None:
         limit = self.server.max_http_buffer_size
