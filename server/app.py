@@ -169,9 +169,7 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
     app.add_middleware(BodyGuardMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     # Socket.IO websockets skip the HTTP layers above (a frame each per open socket).
-    app.add_middleware(
-        WebSocketShortcut, socket_app=realtime.websocket_asgi, prefix=SOCKET_IO_PATH
-    )
+    app.add_middleware(WebSocketShortcut, socket_app=realtime.websocket_asgi, prefix=SOCKET_IO_PATH)
     if settings.trusted_proxies:
         # Outermost: every layer (limits, sessions, audit, logs) sees the client a trusted proxy
         # names; X-Forwarded-For from any other peer is ignored (uvicorn's own is off, cli.py).
