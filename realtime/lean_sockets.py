@@ -10,7 +10,8 @@ socket whose client stops answering pings), a list and a future as the queue (st
 long-polling), and an environ of what engineio and Markini read. Long-polling is upstream's.
 
 Written against python-engineio 4.12 .. 4.x (pyproject.toml pins the major version): the
-websocket handler below follows upstream's `AsyncSocket._websocket_handler` step by step.
+websocket handler below keeps the steps of upstream's `AsyncSocket._websocket_handler` (upgrade
+probe, receive loop, close); tests/realtime/test_lean_sockets.py covers what it changes.
 """
 
 from __future__ import annotations
