@@ -33,8 +33,8 @@ ROOT = BENCH.parent
 @dataclass(frozen=True)
 class Bench:
     name: str
-    full: tuple[str, ...] = ()
-    quick: tuple[str, ...] = ()  # used when the bench has no --quick of its own
+    full: tuple[str, ...] = ()  # arguments of the full run (the sizes)
+    quick: tuple[str, ...] = ()  # with --quick, when the bench has no --quick of its own
 
 
 BENCHES = (
@@ -67,9 +67,11 @@ def options_of(script: Path) -> str:
 def run_one(bench: Bench, quick: bool, logs: Path) -> dict[str, Any]:
     script = BENCH / f"{bench.name}.py"
     help_text = options_of(script)
-    argv = [sys.executable, str(script), *bench.full]
+    argv = [sys.executable, str(script)]
     if quick:
         argv += ["--quick"] if "--quick" in help_text else list(bench.quick)
+    else:
+        argv += bench.full
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "figures.json"
         has_json = "--json" in help_text
