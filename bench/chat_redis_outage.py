@@ -9,6 +9,7 @@ delivery and to the `resync`, and the acknowledged messages lost (never seen by 
 client, live or through `resync` + `history`) or delivered live twice.
 
 Usage: .venv/bin/python bench/chat_redis_outage.py [--outages 10 40] [--upstream]
+       [--with-anchor] [--json PATH]
 (--upstream: python-socketio's own AsyncRedisManager, for comparison).
 
 Measured on the 2-core dev box (shared, loaded), 0.5 s resolution:
@@ -39,7 +40,7 @@ import asyncpg  # noqa: E402
 import socketio  # noqa: E402
 
 import realtime.hub  # noqa: E402
-from bench.common import NATS_URL, bench_database  # noqa: E402
+from bench.common import NATS_URL, add_json_arg, bench_database, figure, write_json  # noqa: E402
 from realtime.protocol import CONSULT_NS, MESSAGE, RESYNC  # noqa: E402
 from storage.pool import _init_connection  # noqa: E402
 from tests.conftest import delete_stream, make_settings  # noqa: E402
@@ -65,7 +66,8 @@ async def probe(url: str, token: str) -> Probe:
 
 
 async def one_outage(redis: OwnRedis, patient: Probe, doctor: Probe, appointment: str,
-                     outage_s: float) -> str:  # fmt: skip
+                     outage_s: float) -> tuple[str, float | None]:  # fmt: skip
+    """The report line, and the seconds from Redis's return to the first live delivery."""
     live_before = len(doctor.got(CONSULT_NS, MESSAGE))
     resync_before = len(doctor.got(CONSULT_NS, RESYNC))
     redis.stop()
@@ -110,10 +112,11 @@ async def one_outage(redis: OwnRedis, patient: Probe, doctor: Probe, appointment
     return (
         f"outage {outage_s:.0f} s: first live delivery {s(first_live)} after Redis returned, "
         f"resync {s(first_resync)}; {len(acked)} acked, {lost} lost, {doubled} doubled"
-    )
+    ), first_live
 
 
-async def main(outages: list[float], upstream: bool) -> None:
+async def main(outages: list[float], upstream: bool) -> list[float | None]:
+    """Seconds from Redis's return to the first live delivery, per outage."""
     if upstream:
 
         def manager(url: str, channel: str, _: Any) -> socketio.AsyncRedisManager:
@@ -143,14 +146,34 @@ async def main(outages: list[float], upstream: bool) -> None:
             assert (await client.call(CONSULT_NS, "join", {"appointment_id": appointment}))["ok"]
         label = "python-socketio AsyncRedisManager" if upstream else "ResyncingRedisManager"
         sys.stdout.write(f"{label} (run {uuid.uuid4().hex[:6]})\n")
+        firsts = []
         for outage in outages:
-            sys.stdout.write(await one_outage(redis, p, d, appointment, outage) + "\n")
+            line, first_live = await one_outage(redis, p, d, appointment, outage)
+            sys.stdout.write(line + "\n")
             sys.stdout.flush()
+            firsts.append(first_live)
+        return firsts
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--outages", type=float, nargs="+", default=[10, 40])
     parser.add_argument("--upstream", action="store_true")
+    parser.add_argument(
+        "--with-anchor", action="store_true", help="then the same with --upstream, for the table"
+    )
+    add_json_arg(parser)
     args = parser.parse_args()
-    asyncio.run(main(args.outages, args.upstream))
+    ours = asyncio.run(main(args.outages, args.upstream))
+    theirs = asyncio.run(main(args.outages, True)) if args.with_anchor else [None] * len(ours)
+    rows = [
+        figure(
+            f"chat after a {outage:.0f} s Redis outage: first live delivery",
+            now,
+            anchor,
+            "s",
+            anchor_what="python-socketio's AsyncRedisManager (--upstream), same run",
+        )
+        for outage, now, anchor in zip(args.outages, ours, theirs, strict=True)
+    ]
+    write_json(args, rows)

@@ -4,6 +4,9 @@ subprocesses, a ready server with an HTTP client and test users, and the percent
 Each script puts the repository root at the head of sys.path before importing `bench.common`
 (run as a script, bench/ is there instead, and `tests` would not be importable).
 
+Figures as JSON (read by bench/all.py): a script calls `add_json_arg(parser)` and, at the end,
+`write_json(args, rows)` with one `figure(...)` per line of the issue's table.
+
 Engines: MARKINI_BENCH_DATABASE_URL or MARKINI_DATABASE_URL (an admin DSN; throw-away databases
 are made beside it) or the machine's postgres@127.0.0.1:5432/test; MARKINI_NATS_URL or
 nats://127.0.0.1:4222; MARKINI_REDIS_URL or redis://127.0.0.1:6379/0 (only where a bench asks).
@@ -11,8 +14,10 @@ nats://127.0.0.1:4222; MARKINI_REDIS_URL or redis://127.0.0.1:6379/0 (only where
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import statistics
@@ -117,11 +122,25 @@ class Node:
 
 @contextlib.asynccontextmanager
 async def run_node(env: dict[str, str], log: Path) -> AsyncIterator[Node]:
+    """One `markini serve` subprocess, ready (its /readyz answers 200). MARKINI_BENCH_NODE_ROOT
+    runs the node from another checkout (e.g. main, for a before / after in the same run)."""
+    root = Path(os.environ.get("MARKINI_BENCH_NODE_ROOT", ROOT))
+    argv = ["-m", "server.cli", "serve", "--port", "{port}"]
+    async with run_server(argv, env, log, cwd=root) as node:
+        yield node
+
+
+@contextlib.asynccontextmanager
+async def run_server(
+    argv: list[str], env: dict[str, str], log: Path, cwd: Path = ROOT
+) -> AsyncIterator[Node]:
+    """`python argv...` from the repository root ("{port}" in argv: a free port), until its
+    /readyz answers 200; stopped (SIGTERM, then SIGKILL after 30 s) on exit."""
     port = free_port()
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
+            [sys.executable, *(a.replace("{port}", str(port)) for a in argv)],
+            cwd=cwd,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -132,7 +151,8 @@ async def run_node(env: dict[str, str], log: Path) -> AsyncIterator[Node]:
             deadline = time.monotonic() + 90
             while True:
                 if process.poll() is not None:
-                    raise RuntimeError(f"node exited during startup, see {log}")
+                    tail = "".join(log.read_text().splitlines(keepends=True)[-30:])
+                    raise RuntimeError(f"node exited during startup ({log}):\n{tail}")
                 with contextlib.suppress(httpx.HTTPError):
                     if (await http.get("/readyz")).status_code == 200:
                         break
@@ -193,3 +213,54 @@ def every_day(start: str, end: str, minutes: int) -> dict[str, Any]:
         for d in range(1, 8)
     ]  # fmt: skip
     return {"rules": rules, "settings": {"min_notice_minutes": 0, "max_horizon_days": 120}}
+
+
+def add_json_arg(parser: argparse.ArgumentParser) -> None:
+    """`--json PATH`: also write the figures there (see write_json)."""
+    parser.add_argument(
+        "--json",
+        type=Path,
+        metavar="PATH",
+        help="also write the figures, each with its anchor, as JSON to PATH",
+    )
+
+
+def figure(
+    what: str,
+    now: float | None,
+    anchor: float | None,
+    unit: str,
+    *,
+    anchor_what: str = "",
+    target: str = "",
+    better: str = "lower",
+) -> dict[str, Any]:
+    """One row of a bench's JSON: `now` beside its `anchor` (measured in the same run, same
+    unit), `ratio` = now / anchor, `better` "lower" or "higher", `target` as the issue says it
+    (e.g. "<= 20 KiB", "<= 1.0x")."""
+    ratio = now / anchor if now is not None and anchor else None
+    return {
+        "what": what,
+        "now": now,
+        "anchor": anchor,
+        "unit": unit,
+        "ratio": ratio,
+        "anchor_what": anchor_what,
+        "target": target,
+        "better": better,
+    }
+
+
+def write_json(args: argparse.Namespace, rows: list[dict[str, Any]], **extra: Any) -> None:
+    """Write {"bench", "argv", "loadavg" (1/5/15 min, at the end), "rows": [figure...], **extra}
+    to `args.json` when given; `extra` holds anything else worth keeping (sizes, notes)."""
+    if getattr(args, "json", None) is None:
+        return
+    document = {
+        "bench": Path(sys.argv[0]).stem,
+        "argv": sys.argv[1:],
+        "loadavg": list(os.getloadavg()),
+        "rows": rows,
+        **extra,
+    }
+    args.json.write_text(json.dumps(document, indent=2, default=str) + "\n")

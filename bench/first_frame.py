@@ -12,7 +12,7 @@ Chromium's WebRTC uses loopback only inside a network namespace that has nothing
 (shared/TESTING-NETWORK.md), where the machine's engines are out of reach: the script re-runs
 itself under `unshare --net` (root) and starts the embedded PostgreSQL and NATS there.
 
-Usage: .venv/bin/python bench/first_frame.py [--runs 8] [--timeline]
+Usage: .venv/bin/python bench/first_frame.py [--runs 8] [--timeline] [--json PATH]
 """
 
 from __future__ import annotations
@@ -27,12 +27,14 @@ import tempfile
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 
 import asyncpg  # noqa: E402
 from playwright.async_api import Page, async_playwright, expect  # noqa: E402
 
+from bench.common import add_json_arg, figure, write_json  # noqa: E402
 from bus.embedded import embedded_nats  # noqa: E402
 from storage.embedded import embedded_postgres  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
@@ -126,7 +128,8 @@ async def first_frame(page: Page) -> int:
     return int(await handle.json_value())
 
 
-async def measure(runs: int, timeline: bool) -> None:
+async def measure(runs: int, timeline: bool) -> list[Any]:
+    """Rows for --json: each side's p50 beside the bare pair's."""
     async with AsyncExitStack() as stack:
         tmp = Path(tempfile.mkdtemp(prefix="markini-bench-ff-"))
         admin = await stack.enter_async_context(embedded_postgres(tmp / "pg"))
@@ -227,6 +230,13 @@ async def measure(runs: int, timeline: bool) -> None:
                 for name, times in sorted(marks.items(), key=lambda m: statistics.median(m[1])):
                     median = statistics.median(times)
                     sys.stdout.write(f"  {median:6.0f}  {name} ({len(times)})\n")
+        anchor = statistics.median(anchor_ms)
+        what = "bare RTCPeerConnection pair on one page, same browser"
+        return [
+            figure(f"first remote frame, {side}, p50", statistics.median(ms), anchor, "ms",
+                   anchor_what=what)
+            for side, ms in (("doctor", doctor_ms), ("patient", patient_ms))
+        ]  # fmt: skip
 
 
 def main() -> None:
@@ -235,6 +245,7 @@ def main() -> None:
     parser.add_argument(
         "--timeline", action="store_true", help="also print when each step happened (p50)"
     )
+    add_json_arg(parser)
     args = parser.parse_args()
     if os.environ.get(INSIDE) != "1":
         # Again inside a loopback-only network namespace; `lo` up before anything listens.
@@ -242,14 +253,11 @@ def main() -> None:
         command = ["unshare", "--net", "sh", "-c", script, sys.executable, __file__]
         env = {**os.environ, INSIDE: "1"}
         env = {k: v for k, v in env.items() if not k.startswith("MARKINI_TEST_")}
-        raise SystemExit(
-            subprocess.run(
-                [*command, "--runs", str(args.runs), *(["--timeline"] if args.timeline else [])],
-                env=env,
-                cwd=ROOT,
-            ).returncode
-        )
-    asyncio.run(measure(args.runs, args.timeline))
+        forwarded = ["--runs", str(args.runs), *(["--timeline"] if args.timeline else [])]
+        if args.json is not None:
+            forwarded += ["--json", str(args.json.resolve())]
+        raise SystemExit(subprocess.run([*command, *forwarded], env=env, cwd=ROOT).returncode)
+    write_json(args, asyncio.run(measure(args.runs, args.timeline)))
 
 
 if __name__ == "__main__":

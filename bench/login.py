@@ -20,12 +20,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 
-from bench.common import bench_env, percentile  # noqa: E402
+from bench.common import add_json_arg, bench_env, figure, percentile, write_json  # noqa: E402
 
 AUTH = "/api/v1/auth"
 PASSWORD = "bench passphrase 2024"
@@ -36,6 +37,12 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     errors: dict[int, int] = field(default_factory=dict)
     elapsed: float = 0.0
+
+    def rate(self) -> float:
+        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+
+    def p99_ms(self) -> float | None:
+        return percentile(self.latencies, 0.99) * 1000 if self.latencies else None
 
     def report(self, name: str, clients: int) -> str:
         ok = sorted(self.latencies)
@@ -77,7 +84,8 @@ async def run_phase(
     return phase
 
 
-async def bench(users: int, clients: int, seconds: float, max_requests: int) -> None:
+async def bench(users: int, clients: int, seconds: float, max_requests: int) -> list[Any]:
+    """Rows for --json: sign-in beside refresh-token on the same server (no argon2)."""
     # The bench measures the sign-in path, not the limiter's refusals.
     async with bench_env(clients, login_rate_limit="1000000/minute") as env:
         http = env.http
@@ -113,6 +121,18 @@ async def bench(users: int, clients: int, seconds: float, max_requests: int) -> 
         sys.stdout.write(logins.report("login", clients))
         refreshes = await run_phase(clients, seconds, max_requests, refresh)
         sys.stdout.write(refreshes.report("refresh-token", clients))
+    anchor = "refresh-token on the same server (one locked rotation, no argon2)"
+    return [
+        figure(
+            f"sign-in throughput, {clients} clients",
+            logins.rate(),
+            refreshes.rate(),
+            "req/s",
+            anchor_what=anchor,
+            better="higher",
+        ),
+        figure("sign-in p99", logins.p99_ms(), refreshes.p99_ms(), "ms", anchor_what=anchor),
+    ]
 
 
 def main() -> None:
@@ -121,8 +141,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--max-requests", type=int, default=5000)
+    parser.add_argument("--quick", action="store_true", help="3 s per phase")
+    add_json_arg(parser)
     args = parser.parse_args()
-    asyncio.run(bench(args.users, args.clients, args.seconds, args.max_requests))
+    if args.quick:
+        args.seconds = 3.0
+    rows = asyncio.run(bench(args.users, args.clients, args.seconds, args.max_requests))
+    write_json(args, rows)
 
 
 if __name__ == "__main__":

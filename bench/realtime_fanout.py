@@ -7,7 +7,13 @@ Nodes are `markini serve` subprocesses sharing a throw-away PostgreSQL database,
 stream and Redis; the clients are lean websocket Socket.IO clients (bench/rt_client.py) in this
 process, so a slow client loop shows up in the latency too (the figures are end to end).
 
-Usage: /work/venv/bin/python bench/realtime_fanout.py [--sockets 1000] [--bookings 40] [--rate 10]
+Anchor, same run, same client and counts: the bare stack (bench/bare_socketio.py: python-socketio
+with its Redis manager on uvicorn, 2 nodes); the sockets join one room and the bench asks the
+nodes in turn (`POST /emit`) to emit a delta of the same shape to it, latency counted from the
+emitting node's clock stamp. Markini's ratio = its p99 / the bare stack's p99.
+
+Usage: .venv/bin/python bench/realtime_fanout.py [--sockets 1000[,5000]] [--bookings 40]
+       [--rate 10] [--quick] [--json PATH]
 Engines: see bench/common.py (machine services on 127.0.0.1 by default).
 """
 
@@ -20,7 +26,9 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,7 +39,18 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
-from bench.common import NATS_URL, bench_database, node_env, percentile, run_node  # noqa: E402
+from bench.common import (  # noqa: E402
+    NATS_URL,
+    REDIS_URL,
+    add_json_arg,
+    bench_database,
+    figure,
+    node_env,
+    percentile,
+    run_node,
+    run_server,
+    write_json,
+)
 from bench.rt_client import RawSocket, cpu_seconds  # noqa: E402
 from server.settings import Settings  # noqa: E402
 from storage.pool import _init_connection  # noqa: E402
@@ -39,6 +58,40 @@ from tests.factories import make_doctor, make_patient  # noqa: E402
 
 NS = "/availability"
 SLOT_MINUTES = 15
+ANCHOR = "uvicorn-websockets"  # uvicorn's choice for ws="auto" with websockets installed
+
+
+@dataclass
+class Run:
+    stack: str
+    sockets: int
+    bookings: int
+    connected_s: float
+    booking_s: float
+    received: int
+    missed: int
+    duplicates: int
+    cpu_s: list[float]  # node A, node B, this process
+    latencies_ms: list[float]
+
+    def p(self, share: float) -> float | None:
+        return percentile(self.latencies_ms, share) if self.latencies_ms else None
+
+    def report(self) -> None:
+        out = sys.stdout.write
+        out(f"-- {self.stack}\n")
+        out(f"sockets: {self.sockets} over 2 nodes (Redis manager), connected+subscribed in ")
+        out(f"{self.connected_s:.1f} s\n")
+        out(f"events: {self.bookings} (alternating nodes) in {self.booking_s:.1f} s\n")
+        out(f"deltas delivered: {self.received} (expected {self.sockets * self.bookings})\n")
+        out(f"missed: {self.missed}  duplicates: {self.duplicates}\n")
+        cpu = self.cpu_s
+        out(f"CPU during events: node A {cpu[0]:.1f} s, node B {cpu[1]:.1f} s, ")
+        out(f"clients {cpu[2]:.1f} s ({os.cpu_count()} CPUs shared with PostgreSQL, NATS, Redis)\n")
+        if self.latencies_ms:
+            p50 = statistics.median(self.latencies_ms)
+            out(f"latency occurred_at -> client: p50 {p50:.1f} ms  ")
+            out(f"p99 {self.p(0.99):.1f} ms  max {max(self.latencies_ms):.1f} ms\n")
 
 
 class Tally:
@@ -69,11 +122,12 @@ async def open_sockets(urls: list[str], count: int, tally: Tally) -> list[RawSoc
     return sockets
 
 
-async def main(args: argparse.Namespace) -> None:
+async def run_markini(sockets: int, bookings: int, rate: float) -> Run:
     async with AsyncExitStack() as stack:
         dsn = await stack.enter_async_context(bench_database())
         work = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        env = node_env(dsn, work.name[-8:].replace("_", "x"), work, redis=True)
+        # A small pool: the PostgreSQL is shared (its max_connections is 100 for everyone).
+        env = node_env(dsn, work.name[-8:].replace("_", "x"), work, redis=True, db_pool_max="8")
         log = work / "nodes.log"
         nodes = [await stack.enter_async_context(run_node(env, log)) for _ in range(2)]
         urls = [n.url for n in nodes]
@@ -83,7 +137,7 @@ async def main(args: argparse.Namespace) -> None:
         stack.push_async_callback(db.close)
         await _init_connection(db)
         doctor = await make_doctor(db, settings)
-        patients = [await make_patient(db, settings) for _ in range(args.bookings)]
+        patients = [await make_patient(db, settings) for _ in range(bookings)]
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
         rules = [
             {
@@ -117,18 +171,7 @@ async def main(args: argparse.Namespace) -> None:
             "to": (start + timedelta(days=1)).isoformat(),
         }
 
-        tally = Tally()
-        began = time.perf_counter()
-        sockets = await open_sockets(urls, args.sockets, tally)
-        snapshots = await asyncio.gather(*(s.call(NS, "subscribe", window) for s in sockets))
-        connected_s = time.perf_counter() - began
-        versions = {a["data"]["availability_version"] for a in snapshots if a["ok"]}
-        assert len(versions) == 1 and all(a["ok"] for a in snapshots), "subscribe failed"
-        base = versions.pop()
-
-        began = time.perf_counter()
-        cpu_before = [cpu_seconds(n.process.pid) for n in nodes] + [cpu_seconds(os.getpid())]
-        for i, patient in enumerate(patients):
+        async def book(i: int) -> None:
             slot = start + timedelta(hours=8, minutes=SLOT_MINUTES * i)
             response = await http.post(
                 f"{urls[i % 2]}/api/v1/appointments",
@@ -137,40 +180,137 @@ async def main(args: argparse.Namespace) -> None:
                     "start": slot.isoformat(),
                     "visit_type": "in-person",
                 },
-                headers=patient.user.headers,
+                headers=patients[i].user.headers,
             )
             assert response.status_code == 201, response.text
-            await asyncio.sleep(1 / args.rate)
-        booking_s = time.perf_counter() - began
-        deadline = time.monotonic() + 30
-        while not tally.complete(args.bookings) and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-        cpu_after = [cpu_seconds(n.process.pid) for n in nodes] + [cpu_seconds(os.getpid())]
-        cpu = [after - before for before, after in zip(cpu_before, cpu_after, strict=True)]
 
-        expected = {base + n for n in range(1, args.bookings + 1)}
-        received = [d for v in tally.deltas.values() for d in v]
-        missed = sum(len(expected - {ver for ver, _ in v}) for v in tally.deltas.values())
-        duplicates = sum(len(v) - len({ver for ver, _ in v}) for v in tally.deltas.values())
-        latencies_ms = [lat * 1000 for _, lat in received]
-        await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
+        def base_version(acks: list[Any]) -> int:
+            versions = {a["data"]["availability_version"] for a in acks if a["ok"]}
+            refused = {str(a.get("error")) for a in acks if not a["ok"]}
+            assert len(versions) == 1 and not refused, f"subscribe: {versions} {refused}"
+            return int(versions.pop())
 
+        try:
+            return await fan_out(
+                "markini", nodes, window, base_version, book, sockets, bookings, rate
+            )
+        except Exception:
+            sys.stderr.write("".join(log.read_text().splitlines(keepends=True)[-60:]))
+            raise
+
+
+async def run_bare(sockets: int, bookings: int, rate: float) -> Run:
+    async with AsyncExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        env = {**os.environ, "MARKINI_REDIS_URL": REDIS_URL, "BARE_TAG": uuid.uuid4().hex[:8]}
+        argv = ["-m", "bench.bare_socketio", "--port", "{port}", "--server", ANCHOR]
+        log = work / "bare.log"
+        nodes = [await stack.enter_async_context(run_server(argv, env, log)) for _ in range(2)]
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
+
+        async def emit(i: int) -> None:
+            url = f"{nodes[i % 2].url}/emit?room=doctor&version={i + 1}"
+            (await http.post(url)).raise_for_status()
+
+        return await fan_out(
+            f"bare {ANCHOR}", nodes, {"room": "doctor"}, lambda _: 0, emit, sockets, bookings, rate
+        )
+
+
+async def fan_out(
+    stack: str,
+    nodes: list[Any],
+    subscription: dict[str, Any],
+    base_version: Any,
+    make_event: Any,
+    sockets: int,
+    events: int,
+    rate: float,
+) -> Run:
+    """Open `sockets` over the nodes, subscribe them, make `events` at `rate` per second with
+    make_event(i), and tally what arrives (versions base+1 .. base+events expected)."""
+    tally = Tally()
+    began = time.perf_counter()
+    opened = await open_sockets([n.url for n in nodes], sockets, tally)
+    acks = await asyncio.gather(*(s.call(NS, "subscribe", subscription) for s in opened))
+    connected_s = time.perf_counter() - began
+    base = base_version(acks)
+
+    began = time.perf_counter()
+    cpu_before = [cpu_seconds(n.process.pid) for n in nodes] + [cpu_seconds(os.getpid())]
+    for i in range(events):
+        await make_event(i)
+        await asyncio.sleep(1 / rate)
+    booking_s = time.perf_counter() - began
+    deadline = time.monotonic() + 30
+    while not tally.complete(events) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    cpu_after = [cpu_seconds(n.process.pid) for n in nodes] + [cpu_seconds(os.getpid())]
+    cpu = [after - before for before, after in zip(cpu_before, cpu_after, strict=True)]
+
+    expected = {base + n for n in range(1, events + 1)}
+    received = [d for v in tally.deltas.values() for d in v]
+    missed = sum(len(expected - {ver for ver, _ in v}) for v in tally.deltas.values())
+    duplicates = sum(len(v) - len({ver for ver, _ in v}) for v in tally.deltas.values())
+    await asyncio.gather(*(s.close() for s in opened), return_exceptions=True)
+    latencies_ms = [lat * 1000 for _, lat in received]
+    return Run(
+        stack, sockets, events, connected_s, booking_s, len(received), missed, duplicates, cpu,
+        latencies_ms,
+    )  # fmt: skip
+
+
+async def main(args: argparse.Namespace) -> None:
     out = sys.stdout.write
-    out(f"sockets: {args.sockets} over 2 nodes (Redis manager), connected+subscribed in ")
-    out(f"{connected_s:.1f} s\n")
-    out(f"bookings: {args.bookings} over REST (alternating nodes) in {booking_s:.1f} s\n")
-    out(f"deltas delivered: {len(received)} (expected {args.sockets * args.bookings})\n")
-    out(f"missed: {missed}  duplicates: {duplicates}\n")
-    out(f"CPU during bookings: node A {cpu[0]:.1f} s, node B {cpu[1]:.1f} s, ")
-    out(f"clients {cpu[2]:.1f} s ({os.cpu_count()} CPUs shared with PostgreSQL, NATS, Redis)\n")
-    if latencies_ms:
-        out(f"latency occurred_at -> client: p50 {statistics.median(latencies_ms):.1f} ms  ")
-        out(f"p99 {percentile(latencies_ms, 0.99):.1f} ms  max {max(latencies_ms):.1f} ms\n")
+    load_start = os.getloadavg()
+    out(f"load average at start {load_start[0]:.2f}\n")
+    rows = []
+    runs: list[Run] = []
+    for sockets in args.sockets:
+        bare = await run_bare(sockets, args.bookings, args.rate)
+        bare.report()
+        markini = await run_markini(sockets, args.bookings, args.rate)
+        markini.report()
+        runs += [bare, markini]
+        now, anchor = markini.p(0.99), bare.p(0.99)
+        ratio = f"{now / anchor:.2f}x" if now and anchor else "n/a"
+        out(f"== {sockets} sockets: p99 markini {now or 0:.1f} ms, bare {anchor or 0:.1f} ms, ")
+        out(f"ratio {ratio} (target <= 1.0x); load average now {os.getloadavg()[0]:.2f}\n")
+        rows.append(
+            figure(
+                f"slot fan-out, {sockets:,} sockets on 2 nodes, p99",
+                now,
+                anchor,
+                "ms",
+                anchor_what=f"bare {ANCHOR} + python-socketio Redis manager, 2 nodes",
+                target="<= 1.0x",
+            )
+        )
+        if markini.missed or markini.duplicates:
+            out(f"!! markini missed {markini.missed}, duplicated {markini.duplicates}\n")
+    load_end = os.getloadavg()
+    out(f"load average at end {load_end[0]:.2f}\n")
+    write_json(
+        args,
+        rows,
+        runs=[{k: v for k, v in vars(r).items() if k != "latencies_ms"} for r in runs],
+        loadavg_start=list(load_start),
+    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sockets", type=int, default=1000)
+    parser.add_argument(
+        "--sockets",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1000],
+        help="socket counts, comma-separated (one bare + one Markini run each)",
+    )
     parser.add_argument("--bookings", type=int, default=40)
     parser.add_argument("--rate", type=float, default=10.0, help="bookings per second")
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--quick", action="store_true", help="200 sockets, 10 bookings")
+    add_json_arg(parser)
+    parsed = parser.parse_args()
+    if parsed.quick:
+        parsed.sockets, parsed.bookings = [200], 10
+    asyncio.run(main(parsed))

@@ -86,7 +86,10 @@ class RawSocket:
 
 
 def rss_mb(pid: int) -> float:
-    return float(psutil.Process(pid).memory_info().rss) / 2**20
+    """Resident memory of the process and its children (granian serves from a child)."""
+    process = psutil.Process(pid)
+    family = [process, *process.children(recursive=True)]
+    return float(sum(p.memory_info().rss for p in family)) / 2**20
 
 
 def cpu_seconds(pid: int) -> float:

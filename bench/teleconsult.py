@@ -22,6 +22,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 
@@ -29,7 +30,15 @@ import aioice.ice  # noqa: E402
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
-from bench.common import bench_database, node_env, percentile, run_node  # noqa: E402
+from bench.common import (  # noqa: E402
+    add_json_arg,
+    bench_database,
+    figure,
+    node_env,
+    percentile,
+    run_node,
+    write_json,
+)
 from server.settings import Settings  # noqa: E402
 from signaling.peer import CallPeer  # noqa: E402
 from storage.pool import _init_connection  # noqa: E402
@@ -57,7 +66,8 @@ async def one_call(url: str, c: Consultation) -> tuple[float, float]:
         await asyncio.gather(patient.close(), doctor.close())
 
 
-async def main(runs: int) -> None:
+async def main(runs: int) -> list[Any]:
+    """Rows for --json (no anchor measured yet)."""
     aioice.ice.get_host_addresses = _loopback_only  # type: ignore[assignment]
     tag = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="markini-bench-tc-") as tmp:
@@ -80,6 +90,10 @@ async def main(runs: int) -> None:
                     after_admit.append(connected)
     _report("both joined -> media flowing", totals)
     _report("admit -> media flowing", after_admit)
+    return [
+        figure(f"teleconsult {what}, p50", statistics.median(values) * 1000, None, "ms")
+        for what, values in (("joined -> media", totals), ("admit -> media", after_admit))
+    ]
 
 
 def _report(what: str, values: list[float]) -> None:
@@ -94,6 +108,8 @@ def _report(what: str, values: list[float]) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--quick", action="store_true", help="5 runs")
+    add_json_arg(parser)
     args = parser.parse_args()
-    args.runs += 1  # plus one warm-up call
-    asyncio.run(main(args.runs))
+    runs = (5 if args.quick else args.runs) + 1  # plus one warm-up call
+    write_json(args, asyncio.run(main(runs)))

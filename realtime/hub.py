@@ -23,6 +23,7 @@ from realtime.auth import SessionWatch
 from realtime.availability import AvailabilityChannel
 from realtime.consult import ConsultChannel, ConsultExtension
 from realtime.fanout import close_node_consumer, open_node_consumer, run_fanout
+from realtime.lean_sockets import LeanServer
 from realtime.notifications import NotificationsChannel, user_room
 from realtime.protocol import AGENDA_NS, MAX_FRAME_BYTES, NOTIFICATION, NOTIFICATIONS_NS
 from realtime.protocol import Notification as NotificationModel
@@ -45,7 +46,7 @@ class Realtime:
         """`consult_extensions` add events to /consult (server/app.py passes signaling's)."""
         self.settings = settings
         self.node_id = uuid.uuid4().hex[:12]
-        self.sio = socketio.AsyncServer(
+        self.sio = LeanServer(
             async_mode="asgi",
             client_manager=self._client_manager(settings),
             max_http_buffer_size=MAX_FRAME_BYTES,
@@ -54,6 +55,9 @@ class Realtime:
         )
         # socketio_path=None: the app's Mount("/socket.io") already routed the request here.
         self.asgi = socketio.ASGIApp(self.sio, socketio_path=None)
+        # Websockets skip ASGIApp and AsyncServer.handle_request (two frames held per open
+        # socket): the manager is initialized in `running`, which is all the latter adds.
+        self.websocket_asgi = self.sio.eio.handle_request
         self.sessions = SessionWatch(self.sio)
         self.watchers = Watchers()
         self.cipher = FieldCipher(settings)

@@ -26,7 +26,7 @@ from server.idempotency.middleware import IdempotencyMiddleware
 from server.idempotency.openapi import install_idempotency_docs
 from server.idempotency.sweeper import run_idempotency_sweeper
 from server.metrics import Metrics
-from server.middleware import BodyGuardMiddleware, RequestContextMiddleware
+from server.middleware import BodyGuardMiddleware, RequestContextMiddleware, WebSocketShortcut
 from server.openapi import install_common_answers_docs
 from server.patients.routes import router as patients_router
 from server.problems import install_problem_handlers
@@ -118,6 +118,9 @@ class StartUp:
             self._task.cancel()
 
 
+SOCKET_IO_PATH = "/socket.io"
+
+
 def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
     # Socket.IO server with WebRTC signaling on /consult; its engines are bound in the lifespan.
     realtime = Realtime(settings, consult_extensions=[SIGNALING])
@@ -167,12 +170,14 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
     # Added last runs first: the request id must exist before the body guard can answer.
     app.add_middleware(BodyGuardMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    # Socket.IO websockets skip the HTTP layers above (a frame each per open socket).
+    app.add_middleware(WebSocketShortcut, socket_app=realtime.websocket_asgi, prefix=SOCKET_IO_PATH)
     if settings.trusted_proxies:
         # Outermost: every layer (limits, sessions, audit, logs) sees the client a trusted proxy
         # names; X-Forwarded-For from any other peer is ignored (uvicorn's own is off, cli.py).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.state.realtime = realtime
-    app.mount("/socket.io", realtime.asgi)
+    app.mount(SOCKET_IO_PATH, realtime.asgi)  # long-polling, and the HTTP layers' view
     # Keep last: the browser app is mounted on "/" and would shadow anything added after it.
     mount_web(app)
     return app

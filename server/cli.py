@@ -19,6 +19,7 @@ from server.datadir import DataDirInUse, hold_data_dir
 from server.engines import Engines, open_engines
 from server.logs import configure_logging
 from server.settings import Settings
+from server.websocket import WEBSOCKET_OPTIONS
 
 log = logging.getLogger(__name__)
 
@@ -90,15 +91,12 @@ async def _seed(engines: Engines) -> None:
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     app = create_app(settings, seed_demo=args.demo)
-    # No permessage-deflate: Socket.IO frames are small JSON, and each compressing socket
-    # holds ~150 KiB of zlib state (bench/idle_sockets.py).
     config = uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
         log_config=None,
-        ws="websockets",
-        ws_per_message_deflate=False,
+        **WEBSOCKET_OPTIONS,  # server/websocket.py
         # X-Forwarded-For is believed only from MARKINI_TRUSTED_PROXIES (server.app), not from
         # uvicorn's default of 127.0.0.1.
         proxy_headers=False,

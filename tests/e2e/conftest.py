@@ -26,6 +26,7 @@ from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, as
 
 from server.app import create_app
 from server.settings import Settings
+from server.websocket import WEBSOCKET_OPTIONS
 from tests.conftest import EngineUrls, _dsn_for, delete_stream, make_settings
 from tests.e2e.demo import Demo
 
@@ -68,7 +69,9 @@ def web_dist() -> Path:
 class _ServerThread(threading.Thread):
     def __init__(self, app: Any) -> None:
         super().__init__(daemon=True, name="e2e-uvicorn")
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", **WEBSOCKET_OPTIONS
+        )
         self.server = uvicorn.Server(config)
 
     def run(self) -> None:

@@ -21,6 +21,7 @@ import uvicorn
 from realtime.hub import Realtime
 from server.app import create_app
 from server.settings import Settings
+from server.websocket import WEBSOCKET_OPTIONS
 from tests.realtime.helpers import WAIT_S, Probe
 
 
@@ -41,7 +42,12 @@ async def serve(settings: Settings) -> AsyncIterator[LiveServer]:
     port = sock.getsockname()[1]
     # A short grace: an open long poll would otherwise hold shutdown for its ping interval.
     config = uvicorn.Config(
-        app, log_config=None, log_level="warning", lifespan="on", timeout_graceful_shutdown=2
+        app,
+        log_config=None,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+        **WEBSOCKET_OPTIONS,  # as `markini serve`
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
