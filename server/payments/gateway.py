@@ -98,7 +98,9 @@ class Gateway:
         """
         if payment_method.startswith("tok_"):
             token = await self.client.v1.tokens.retrieve_async(payment_method)
-            payment_method = str(token.card.id)
+            if token.card is None:
+                raise stripe.InvalidRequestError("Not a card token.", "payment_method")  # type: ignore[no-untyped-call]
+            payment_method = token.card.id
         intent = await self.client.v1.payment_intents.create_async(
             {
                 "amount": amount,
