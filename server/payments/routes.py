@@ -79,7 +79,7 @@ async def create_payment(
     engines: EnginesDep,
     accept_language: str | None = Header(None),
 ) -> PaymentOut:
-    language = service.language_of(accept_language)
+    language = body.language or service.language_of(accept_language)
     payment = await service.create_payment(engines, principal, body, language)
     describe_for_audit(request, resource_id=payment.id)
     return payment

@@ -30,6 +30,9 @@ class PaymentCreate(BaseModel):
         description="Optional: what the page shows; a value other than the server's fee is a 422.",
     )
     currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    language: Literal["en", "fr"] | None = Field(
+        default=None, description="Of the invoice; default: from Accept-Language, else English."
+    )
 
 
 class RefundRequest(BaseModel):
