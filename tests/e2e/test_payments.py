@@ -102,6 +102,8 @@ async def test_book_pay_and_the_doctor_sees_it_booked_live_with_an_invoice(
     saved = await (await download.value).path()
     assert Path(saved).read_bytes().startswith(b"%PDF")
 
+    await page.goto("/appointments")
+    await expect(page.locator(".appointment .payment-summary")).to_contain_text("Paid")
     await page.goto("/payments")
     await expect(page.locator(".payment-item")).to_contain_text("Paid")
     await agenda.goto("/doctor/payments")

@@ -19,7 +19,6 @@ const strings = defineStrings({
     refundedPart: "{amount} refunded",
     invoice: "Invoice {number}",
     more: "Show more",
-    on: "{date}",
   },
   fr: {
     none: "Aucun paiement pour l’instant.",
@@ -30,9 +29,22 @@ const strings = defineStrings({
     refundedPart: "{amount} remboursés",
     invoice: "Facture {number}",
     more: "Afficher plus",
-    on: "{date}",
   },
 });
+
+/** Amount, status and refunds of one payment (lists, and the patient's appointment cards). */
+export function PaymentSummary({ payment: p }: { payment: Payment }) {
+  const t = useT(strings);
+  return (
+    <span class="payment-summary" data-status={p.status}>
+      <span class="payment-amount">{formatMoney(p.amount, p.currency)}</span>{" "}
+      <span class={`badge badge-${p.status}`}>{t(p.status)}</span>
+      {p.amount_refunded > 0 && p.status !== "refunded" && (
+        <span> · {t("refundedPart", { amount: formatMoney(p.amount_refunded, p.currency) })}</span>
+      )}
+    </span>
+  );
+}
 
 export function PaymentList({ load }: { load: (offset: number) => Promise<Page<Payment>> }) {
   const t = useT(strings);
@@ -51,12 +63,8 @@ export function PaymentList({ load }: { load: (offset: number) => Promise<Page<P
       <ul class="payment-list">
         {pages.map((p) => (
           <li key={p.id} class="payment-item" data-status={p.status}>
-            <span class="payment-amount">{formatMoney(p.amount, p.currency)}</span>{" "}
-            <span class={`badge badge-${p.status}`}>{t(p.status)}</span>{" "}
-            <span class="payment-date">{t("on", { date: formatDateTime(p.completed_at ?? p.created_at) })}</span>
-            {p.amount_refunded > 0 && p.status !== "refunded" && (
-              <span> · {t("refundedPart", { amount: formatMoney(p.amount_refunded, p.currency) })}</span>
-            )}
+            <PaymentSummary payment={p} />{" "}
+            <span class="payment-date">{formatDateTime(p.completed_at ?? p.created_at)}</span>
             {p.invoice_number && (
               <Button variant="link" onClick={() => void invoice.run(p)}>
                 {t("invoice", { number: p.invoice_number })}

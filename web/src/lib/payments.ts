@@ -87,8 +87,8 @@ export const createPayment = (body: PaymentRequest): Promise<Payment> =>
 export const getPayment = (id: string, signal?: AbortSignal): Promise<Payment> =>
   api<Payment>(`/payments/${id}`, signal ? { signal } : {});
 
-export const patientPayments = (patientId: string, offset = 0): Promise<Page<Payment>> =>
-  api<Page<Payment>>(`/payments/patient/${patientId}`, { query: { limit: 20, offset } });
+export const patientPayments = (patientId: string, offset = 0, limit = 20): Promise<Page<Payment>> =>
+  api<Page<Payment>>(`/payments/patient/${patientId}`, { query: { limit, offset } });
 
 export const doctorPayments = (doctorId: string, offset = 0): Promise<Page<Payment>> =>
   api<Page<Payment>>(`/payments/doctor/${doctorId}`, { query: { limit: 20, offset } });
