@@ -62,7 +62,7 @@ async def appointment_to_pay(
 
 
 async def insert_payment(con: asyncpg.Connection, new: NewPayment) -> None:
-    """Raises ConstraintViolation(ONE_LIVE_PER_APPOINTMENT) when one is pending or paid."""
+    """Raises ConstraintViolation(ONE_LIVE_PER_APPOINTMENT) when another one is pending."""
     try:
         await con.execute(
             """INSERT INTO payments.payments
@@ -108,6 +108,19 @@ async def live_payment(con: asyncpg.Connection, appointment_id: uuid.UUID) -> as
         _PAYMENT + " WHERE p.appointment_id = $1 AND p.status IN ('pending', 'completed')",
         appointment_id,
     )
+
+
+async def first_paid_payment_id(
+    con: asyncpg.Connection, appointment_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The appointment's first completed payment: any later one is a second charge."""
+    found: uuid.UUID | None = await con.fetchval(
+        """SELECT id FROM payments.payments
+           WHERE appointment_id = $1 AND completed_at IS NOT NULL
+           ORDER BY completed_at, id LIMIT 1""",
+        appointment_id,
+    )
+    return found
 
 
 async def paid_payment(con: asyncpg.Connection, appointment_id: uuid.UUID) -> asyncpg.Record | None:

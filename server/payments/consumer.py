@@ -3,6 +3,8 @@
 - payment.completed books the held slot (scheduling's mark_hold_paid). A payment that came in
   after its hold expired takes the slot again if it is still free, else is refunded at once:
   never a double booking, never a charge for nothing.
+- A second charge for one appointment (an attempt lost in an outage that went through after
+  all) is refunded at once.
 - appointment.cancelled refunds a paid appointment by its cancellation policy.
 
 Idempotent (bus.consumer.idempotent): each event id is handled once; refunds also carry one
@@ -35,6 +37,7 @@ ACTOR = "payments"
 HANDLED = frozenset({events.PAYMENT_COMPLETED, events.APPOINTMENT_CANCELLED})
 SLOT_LOST = "slot-lost"
 CANCELLATION = "cancellation"
+DUPLICATE = "duplicate"
 
 
 async def book_paid_slot(engines: Engines, paid: PaymentChanged) -> None:
@@ -51,6 +54,14 @@ async def book_paid_slot(engines: Engines, paid: PaymentChanged) -> None:
         pass
     async with engines.pool.acquire() as con:
         appointment = await store.appointment_to_pay(con, paid.appointment_id)
+        first = await store.first_paid_payment_id(con, paid.appointment_id)
+    if first != paid.payment_id:
+        log.warning(
+            "second charge for one appointment: refunded",
+            extra={"payment_id": str(paid.payment_id)},
+        )
+        await _refund(engines, paid.payment_id, None, "paid twice", DUPLICATE)
+        return
     if appointment is not None and appointment["status"] != "cancelled":
         return  # booked by an earlier delivery of this event
     log.info("late payment lost its slot: refunded", extra={"payment_id": str(paid.payment_id)})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 import stripe
@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 LANGUAGES = ("en", "fr")
 REQUIRES_ACTION = "requires_action"
 ALREADY_PAID = "This appointment is already paid."
+# An attempt whose PaymentIntent creation has had no answer for this long (the SDK's timeout
+# times its tries, and more) is given up; until then it may still be in flight.
+UNANSWERED_AFTER = timedelta(seconds=90)
 
 
 def checkout_config(engines: Engines) -> CheckoutConfig:
@@ -139,7 +142,17 @@ async def _close_previous_attempt(
     if previous["status"] == "completed":
         raise HoldNotOpen(ALREADY_PAID)
     if previous["transaction_id"] is None:
-        raise HoldNotOpen("A payment for this appointment is already under way.")
+        if clock.now() - previous["created_at"] < UNANSWERED_AFTER:
+            raise HoldNotOpen("A payment for this appointment is already under way.")
+        # Its creation never got an answer (provider out of reach): give up on it. Should it
+        # have gone through after all, its webhook completes it and the consumer refunds it.
+        async with engines.pool.acquire() as con, con.transaction():
+            row = await store.lock_payment(con, previous["id"])
+            if row is not None and row["status"] == "pending" and row["transaction_id"] is None:
+                await store.fail_payment(
+                    con, row["id"], "no_answer", "The provider did not answer.", clock.now()
+                )
+        return
     try:
         intent = await gateway.retrieve_intent(previous["transaction_id"])
         if intent.status not in ("succeeded", "processing", "canceled"):

@@ -33,9 +33,10 @@ CREATE TABLE payments.payments (
     CONSTRAINT payments_refund_within_amount
         CHECK (amount_refunded >= 0 AND amount_refunded <= amount)
 );
--- At most one payment in flight or taken per appointment: never two charges for one visit.
+-- At most one attempt in flight per appointment (a paid appointment refuses new attempts; a
+-- second charge, only possible from an attempt lost in an outage, is refunded at once).
 CREATE UNIQUE INDEX payments_one_live_per_appointment ON payments.payments (appointment_id)
-    WHERE status IN ('pending', 'completed');
+    WHERE status = 'pending';
 CREATE INDEX payments_patient ON payments.payments (patient_id, created_at DESC, id);
 CREATE INDEX payments_doctor ON payments.payments (doctor_id, created_at DESC, id);
 CREATE INDEX payments_completed_day ON payments.payments (completed_at) WHERE completed_at IS NOT NULL;
