@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import AwareDatetime
 
 from server.audit.context import describe_for_audit
@@ -29,7 +30,15 @@ from server.payments.webhooks import handle_webhook
 from server.problems import problem_responses
 from storage import payments as store
 
-router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
+
+def _payments_on(engines: EnginesDep) -> None:
+    """Every payment route answers 409 on a server without payments."""
+    gateway_of(engines)
+
+
+router = APIRouter(
+    prefix="/api/v1/payments", tags=["payments"], dependencies=[Depends(_payments_on)]
+)
 
 _R: dict[int, str] = {
     400: "Missing, wrong or too old Stripe-Signature.",
@@ -124,7 +133,6 @@ async def revenue(
     time_zone: str = Query("UTC", pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$"),
     doctor_id: uuid.UUID | None = None,
 ) -> RevenueReport:
-    gateway_of(engines)
     return await service.revenue(engines, principal, from_, to, _zone(time_zone), doctor_id)
 
 
@@ -138,6 +146,15 @@ def _zone(name: str) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class Paging:
+    limit: int = Query(20, ge=1, le=100)
+    offset: int = Query(0, ge=0, le=100_000)
+
+
+PagingDep = Annotated[Paging, Depends()]
+
+
 @router.get(
     "/patient/{patient_id}",
     response_model=PaymentPage,
@@ -145,15 +162,10 @@ def _zone(name: str) -> str:
     responses=_pick(401, 403, 409, 422),
 )
 async def patient_payments(
-    patient_id: uuid.UUID,
-    principal: CurrentPrincipal,
-    engines: EnginesDep,
-    limit: int = Query(20, ge=1, le=100),
-    offset: int = Query(0, ge=0, le=100_000),
+    patient_id: uuid.UUID, page: PagingDep, principal: CurrentPrincipal, engines: EnginesDep
 ) -> PaymentPage:
-    gateway_of(engines)
     return await service.list_payments(
-        engines, principal, patient_id=patient_id, limit=limit, offset=offset
+        engines, principal, patient_id=patient_id, limit=page.limit, offset=page.offset
     )
 
 
@@ -164,15 +176,10 @@ async def patient_payments(
     responses=_pick(401, 403, 409, 422),
 )
 async def doctor_payments(
-    doctor_id: uuid.UUID,
-    principal: CurrentPrincipal,
-    engines: EnginesDep,
-    limit: int = Query(20, ge=1, le=100),
-    offset: int = Query(0, ge=0, le=100_000),
+    doctor_id: uuid.UUID, page: PagingDep, principal: CurrentPrincipal, engines: EnginesDep
 ) -> PaymentPage:
-    gateway_of(engines)
     return await service.list_payments(
-        engines, principal, doctor_id=doctor_id, limit=limit, offset=offset
+        engines, principal, doctor_id=doctor_id, limit=page.limit, offset=page.offset
     )
 
 
@@ -185,7 +192,6 @@ async def doctor_payments(
 async def get_payment(
     payment_id: uuid.UUID, principal: CurrentPrincipal, engines: EnginesDep
 ) -> PaymentOut:
-    gateway_of(engines)
     return await service.get_payment(engines, principal, payment_id)
 
 
@@ -221,7 +227,6 @@ async def refund(
 async def invoice(
     payment_id: uuid.UUID, request: Request, principal: CurrentPrincipal, engines: EnginesDep
 ) -> Response:
-    gateway_of(engines)
     async with engines.pool.acquire() as con:
         try:
             await visible_payment(con, principal, payment_id)

@@ -18,7 +18,7 @@ from bus import events
 from server import clock
 from server.auth.principal import Principal
 from server.engines import Engines
-from server.errors import Forbidden, InvalidInput, NotFound
+from server.errors import Forbidden, InvalidInput
 from server.payments.access import gateway_of, visible_payment
 from server.payments.errors import GatewayUnavailable, HoldNotOpen, PaymentDeclined
 from server.payments.events import emit_payment
@@ -34,7 +34,7 @@ from server.payments.schemas import (
     RevenueReport,
 )
 from server.payments.settle import settle_now
-from server.scheduling.access import Caller, resolve_caller
+from server.scheduling.access import Caller, require_party, resolve_caller
 from storage import payments as store
 from storage.errors import ConstraintViolation
 
@@ -81,13 +81,9 @@ async def create_payment(
     async with engines.pool.acquire() as con:
         caller = await resolve_caller(con, principal)
         appointment = await store.appointment_to_pay(con, body.appointment_id)
-        if appointment is None or (
-            caller.patient_id != appointment["patient_id"] and not principal.is_admin
-        ):
-            if appointment is not None and caller.doctor_id == appointment["doctor_id"]:
-                raise Forbidden("Only the patient pays for an appointment.")
-            raise NotFound("No such appointment.")
-        if principal.is_admin:
+        party = require_party(caller, appointment)
+        assert appointment is not None
+        if party != "patient":
             raise Forbidden("Only the patient pays for an appointment.")
         _check_amount(body, appointment)
         previous = await store.live_payment(con, body.appointment_id)
@@ -283,7 +279,6 @@ async def refund_by_request(
     idempotency_key: str | None,
 ) -> PaymentOut:
     """The doctor paid or an admin refunds; patients are refunded by cancelling."""
-    gateway_of(engines)
     async with engines.pool.acquire() as con:
         caller, _ = await visible_payment(con, principal, payment_id)
     if caller.patient_id is not None:
