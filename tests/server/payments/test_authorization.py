@@ -61,6 +61,17 @@ async def test_every_endpoint_answers_each_role_as_it_should(
                 method, url, json=body, params=params, headers=headers[role]
             )
             assert response.status_code == status, (method, url, role, response.text)
+    downloads = await db.fetch(
+        "SELECT action, response_status FROM audit.logs WHERE resource_type IN "
+        "('invoice', 'payment') AND action LIKE 'invoice.%' ORDER BY seq"
+    )
+    assert [(r["action"], r["response_status"]) for r in downloads] == [
+        ("invoice.download", 200),
+        ("invoice.download_refused", 404),
+        ("invoice.download", 200),
+        ("invoice.download_refused", 404),
+        ("invoice.download", 200),
+    ]
 
 
 @pytest.mark.parametrize(

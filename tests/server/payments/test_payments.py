@@ -251,6 +251,28 @@ async def test_lists_are_paginated_and_the_invoice_is_a_pdf(
     assert audited == 1
 
 
+def pdf_text(pdf: bytes) -> str:
+    """The text drawn in a PDF of fpdf2's (its page streams are zlib-compressed)."""
+    import re
+    import zlib
+
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
+    drawn = b"".join(zlib.decompress(s) for s in streams if s[:1] == b"x")
+    return drawn.decode("latin-1")
+
+
+async def test_the_invoice_speaks_the_language_of_the_checkout(
+    paying: httpx.AsyncClient, db: asyncpg.Connection, paying_settings: Settings
+) -> None:
+    _, patient, held = await held_slot(paying, db, paying_settings)
+    paid = (await pay(paying, paying_settings, patient, held["id"], language="fr")).json()
+
+    pdf = await paying.get(f"{PAYMENTS}/{paid['id']}/invoice", headers=patient.user.headers)
+
+    text = pdf_text(pdf.content)
+    assert "Facture" in text and "40,50 EUR" in text and "Montant pay" in text
+
+
 async def test_revenue_per_day_counts_what_was_taken_and_refunded(
     paying: httpx.AsyncClient, db: asyncpg.Connection, paying_settings: Settings
 ) -> None:
