@@ -181,22 +181,25 @@ async def list_payments(
     *,
     patient_id: uuid.UUID | None,
     doctor_id: uuid.UUID | None,
+    appointment_id: uuid.UUID | None,
     limit: int,
     offset: int,
 ) -> tuple[list[asyncpg.Record], int]:
-    """One page of a patient's or a doctor's payments, newest first, and the total."""
-    where = (
-        " WHERE ($1::uuid IS NULL OR p.patient_id = $1) AND ($2::uuid IS NULL OR p.doctor_id = $2)"
-    )
+    """One page of a patient's or a doctor's payments (of one appointment, when given), newest
+    first, and the total."""
+    where = """ WHERE ($1::uuid IS NULL OR p.patient_id = $1)
+                  AND ($2::uuid IS NULL OR p.doctor_id = $2)
+                  AND ($3::uuid IS NULL OR p.appointment_id = $3)"""
     rows = await con.fetch(
-        _PAYMENT + where + " ORDER BY p.created_at DESC, p.id LIMIT $3 OFFSET $4",
+        _PAYMENT + where + " ORDER BY p.created_at DESC, p.id LIMIT $4 OFFSET $5",
         patient_id,
         doctor_id,
+        appointment_id,
         limit,
         offset,
     )
     total = await con.fetchval(
-        "SELECT count(*) FROM payments.payments p" + where, patient_id, doctor_id
+        "SELECT count(*) FROM payments.payments p" + where, patient_id, doctor_id, appointment_id
     )
     return list(rows), int(total)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -150,6 +150,7 @@ def _zone(name: str) -> str:
 class Paging:
     limit: int = Query(20, ge=1, le=100)
     offset: int = Query(0, ge=0, le=100_000)
+    appointment_id: uuid.UUID | None = Query(None, description="Only this appointment's.")
 
 
 PagingDep = Annotated[Paging, Depends()]
@@ -164,9 +165,7 @@ PagingDep = Annotated[Paging, Depends()]
 async def patient_payments(
     patient_id: uuid.UUID, page: PagingDep, principal: CurrentPrincipal, engines: EnginesDep
 ) -> PaymentPage:
-    return await service.list_payments(
-        engines, principal, patient_id=patient_id, limit=page.limit, offset=page.offset
-    )
+    return await service.list_payments(engines, principal, patient_id=patient_id, **asdict(page))
 
 
 @router.get(
@@ -178,9 +177,7 @@ async def patient_payments(
 async def doctor_payments(
     doctor_id: uuid.UUID, page: PagingDep, principal: CurrentPrincipal, engines: EnginesDep
 ) -> PaymentPage:
-    return await service.list_payments(
-        engines, principal, doctor_id=doctor_id, limit=page.limit, offset=page.offset
-    )
+    return await service.list_payments(engines, principal, doctor_id=doctor_id, **asdict(page))
 
 
 @router.get(

@@ -225,6 +225,7 @@ async def list_payments(
     *,
     patient_id: uuid.UUID | None = None,
     doctor_id: uuid.UUID | None = None,
+    appointment_id: uuid.UUID | None = None,
     limit: int,
     offset: int,
 ) -> PaymentPage:
@@ -238,7 +239,12 @@ async def list_payments(
         if not allowed:
             raise Forbidden("Only the payer, the doctor paid or an admin can list these payments.")
         rows, total = await store.list_payments(
-            con, patient_id=patient_id, doctor_id=doctor_id, limit=limit, offset=offset
+            con,
+            patient_id=patient_id,
+            doctor_id=doctor_id,
+            appointment_id=appointment_id,
+            limit=limit,
+            offset=offset,
         )
     return PaymentPage(
         items=[render_payment(r) for r in rows], total=total, limit=limit, offset=offset

@@ -106,6 +106,8 @@ async def test_book_pay_and_the_doctor_sees_it_booked_live_with_an_invoice(
     await expect(page.locator(".appointment .payment-summary")).to_contain_text("Paid")
     await page.goto("/payments")
     await expect(page.locator(".payment-item")).to_contain_text("Paid")
+    await row.get_by_role("link", name="Alice Payer").click()
+    await expect(agenda.locator(".summary .payment-summary")).to_contain_text("Paid")
     await agenda.goto("/doctor/payments")
     await expect(agenda.locator(".payment-item")).to_contain_text("Paid")
 

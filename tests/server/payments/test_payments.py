@@ -241,6 +241,12 @@ async def test_lists_are_paginated_and_the_invoice_is_a_pdf(
     assert len(page.json()["items"]) == 1
     by_doctor = await paying.get(f"{PAYMENTS}/doctor/{doctor.id}", headers=doctor.user.headers)
     assert by_doctor.json()["total"] == 2
+    one = await paying.get(
+        f"{PAYMENTS}/doctor/{doctor.id}",
+        params={"appointment_id": held["id"]},
+        headers=doctor.user.headers,
+    )
+    assert [p["id"] for p in one.json()["items"]] == [paid["id"]]
     numbers = sorted(p["invoice_number"] for p in by_doctor.json()["items"])
     assert [n[-5:] for n in numbers] == ["00001", "00002"]  # gapless per practice and year
 

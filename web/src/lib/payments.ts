@@ -90,8 +90,8 @@ export const getPayment = (id: string, signal?: AbortSignal): Promise<Payment> =
 export const patientPayments = (patientId: string, offset = 0, limit = 20): Promise<Page<Payment>> =>
   api<Page<Payment>>(`/payments/patient/${patientId}`, { query: { limit, offset } });
 
-export const doctorPayments = (doctorId: string, offset = 0): Promise<Page<Payment>> =>
-  api<Page<Payment>>(`/payments/doctor/${doctorId}`, { query: { limit: 20, offset } });
+export const doctorPayments = (doctorId: string, offset = 0, appointmentId?: string): Promise<Page<Payment>> =>
+  api<Page<Payment>>(`/payments/doctor/${doctorId}`, { query: { limit: 20, offset, appointment_id: appointmentId } });
 
 /** Save the invoice PDF (fetched with the session's token, then handed to the browser). */
 export async function downloadInvoice(payment: Payment): Promise<void> {
