@@ -112,31 +112,34 @@ async def test_book_pay_and_the_doctor_sees_it_booked_live_with_an_invoice(
     await expect(agenda.locator(".payment-item")).to_contain_text("Paid")
 
 
-async def test_a_declined_card_says_so_in_plain_words_and_another_card_pays(
-    contexts: Contexts, demo: Demo
+async def test_a_declined_card_says_so_in_plain_words_on_a_phone_and_another_card_pays(
+    contexts: Contexts, demo: Demo, screenshots: Path
 ) -> None:
     doctor = await demo.doctor("Declined")
     patient = await demo.patient("Bruno", "Declined")
     slot = first_slot_after(await demo.slots(doctor, days=14), CHANGEABLE_AFTER)
-    page = await signed_in_patient(contexts, patient)
+    page = await contexts.new_page(phone=True)
+    await sign_in(page, patient.account)
     await choose_slot(page, doctor, slot["start"])
 
     await enter_card(page, DECLINED)
 
     await expect(page.get_by_role("alert")).to_contain_text("Your bank declined this card")
+    await page.screenshot(path=str(screenshots / "checkout-phone.png"), full_page=True)
     await page.locator(".card-element").get_by_placeholder("number").fill(VISA)
     await page.get_by_role("button", name=re.compile(r"^Pay ")).click()
     await expect(page.get_by_role("heading", name="Your appointment is booked")).to_be_visible()
 
 
 async def test_a_card_asking_for_3d_secure_pays_once_authenticated(
-    contexts: Contexts, demo: Demo
+    contexts: Contexts, demo: Demo, screenshots: Path
 ) -> None:
     doctor = await demo.doctor("Secure")
     patient = await demo.patient("Chloe", "Secure")
     slot = first_slot_after(await demo.slots(doctor, days=14), CHANGEABLE_AFTER)
     page = await signed_in_patient(contexts, patient)
     await choose_slot(page, doctor, slot["start"])
+    await page.screenshot(path=str(screenshots / "checkout-desktop.png"), full_page=True)
 
     await enter_card(page, THREE_D_SECURE)
     await page.get_by_role("button", name="Complete authentication").click()
