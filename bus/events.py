@@ -43,7 +43,12 @@ SLOT_RELEASED = "slot.released"
 # teleconsultation
 TELECONSULTATION_STARTED = "teleconsultation.started"
 TELECONSULTATION_ENDED = "teleconsultation.ended"
-# later issues: payment.*, notification.*
+# payments
+PAYMENT_INITIATED = "payment.initiated"
+PAYMENT_COMPLETED = "payment.completed"
+PAYMENT_FAILED = "payment.failed"
+PAYMENT_REFUNDED = "payment.refunded"
+# later issues: notification.*
 
 ALL_TYPES: frozenset[str] = frozenset(
     value

@@ -29,6 +29,8 @@ from server.metrics import Metrics
 from server.middleware import BodyGuardMiddleware, RequestContextMiddleware, WebSocketShortcut
 from server.openapi import install_common_answers_docs
 from server.patients.routes import router as patients_router
+from server.payments.consumer import run_payments_consumer
+from server.payments.routes import router as payments_router
 from server.problems import install_problem_handlers
 from server.scheduling.availability_routes import router as availability_router
 from server.scheduling.holds import run_hold_sweeper
@@ -66,6 +68,7 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     run_session_sweeper,
     run_idempotency_sweeper,
     run_sealer,
+    run_payments_consumer,
 ]
 
 
@@ -136,7 +139,14 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
         await stack.enter_async_context(realtime.running(engines))
         # live_calls: the teleconsultation domain's LiveCalls port (server/teleconsult/ports.py).
         live_calls: LiveCalls = SocketCalls(realtime)
-        return {"engines": engines, "realtime": realtime, "live_calls": live_calls}
+        # Pages may load Stripe.js (or localstripe's stand-in) from these origins only (CSP).
+        pay_origins = engines.payments.page_origins if engines.payments else ()
+        return {
+            "engines": engines,
+            "realtime": realtime,
+            "live_calls": live_calls,
+            "payment_origins": pay_origins,
+        }
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
@@ -196,4 +206,5 @@ def _domain_routers() -> list[APIRouter]:
         appointments_router,
         search_router,
         teleconsult_router,
+        payments_router,
     ]

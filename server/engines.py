@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 
 from bus.embedded import embedded_nats
 from bus.nats import Bus, connect_bus
+from server.payments.gateway import Gateway, open_gateway
 from server.ratelimit import Limiter, open_redis
 from server.search.backend import open_search
 from server.settings import Settings
@@ -30,6 +31,8 @@ class Engines:
     redis: aioredis.Redis | None
     limiter: Limiter  # on Redis when configured and reachable, else this node's memory
     search: SearchBackend  # doctor search: Elasticsearch, or PostgreSQL when none is set
+    # Stripe or localstripe when payments are on (settings.payments_required), else None.
+    payments: Gateway | None = None
 
 
 async def database_url(settings: Settings, stack: AsyncExitStack) -> str:
@@ -59,4 +62,7 @@ async def open_engines(settings: Settings, stack: AsyncExitStack) -> Engines:
         stack.push_async_callback(redis.aclose)
     limiter = Limiter(settings.redis_url, settings.redis_retry_s)
     search = await open_search(settings, pool, stack)
-    return Engines(settings, pool, bus, redis, limiter, search)
+    payments = None
+    if settings.payments_required:
+        payments = await stack.enter_async_context(open_gateway(settings, stack))
+    return Engines(settings, pool, bus, redis, limiter, search, payments)

@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     idempotency_key_ttl_s: int = 24 * 3600
 
     # Scheduling. A booking with a fee is held while the patient pays, when payments are on
-    # (off until the payments issue lands: bookings are then scheduled at once).
+    # (`tools/dev.py up` turns them on; off, bookings are scheduled at once and nothing is paid).
     payments_required: bool = False
     hold_ttl_s: int = 300
     hold_sweep_interval_s: float = 5.0
@@ -91,6 +91,18 @@ class Settings(BaseSettings):
     socket_session_check_s: float = 30.0
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
+
+    # Payments (server/payments). With a secret key, Stripe itself (webhook secret and
+    # publishable key required); without, a localstripe server: the one at stripe_api_base
+    # (tests share one), else an embedded one Markini starts and registers its webhook with.
+    stripe_api_key: SecretStr | None = None
+    stripe_publishable_key: str | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str | None = None
+    # Stripe's own default: a signed event older than this is a replay and refused.
+    stripe_webhook_tolerance_s: int = 300
+    # Included in the fee and shown on invoices (medical care is often exempt: 0).
+    invoice_tax_percent: float = 0.0
 
     # Teleconsultation. Parties may join from this long before the start until the grace after
     # the end: a doctor running late or a consultation that overruns must not be cut off.
@@ -115,6 +127,11 @@ class Settings(BaseSettings):
             raise ValueError("MARKINI_JWT_SECRET / MARKINI_DATA_KEYS hold a published value")
         if jwt_secret and len(jwt_secret.encode()) < MIN_JWT_SECRET_BYTES:
             raise ValueError(f"MARKINI_JWT_SECRET needs at least {MIN_JWT_SECRET_BYTES} bytes")
+        if self.stripe_api_key and not (self.stripe_webhook_secret and self.stripe_publishable_key):
+            raise ValueError(
+                "MARKINI_STRIPE_API_KEY needs MARKINI_STRIPE_WEBHOOK_SECRET and "
+                "MARKINI_STRIPE_PUBLISHABLE_KEY"
+            )
         if jwt_secret and data_keys:
             return self
         if self.env == "prod":

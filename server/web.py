@@ -28,12 +28,19 @@ HASHED_DIR = "assets/"
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
-# The app loads nothing from elsewhere (no CDN, fonts or tiles); media are local camera streams.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
-    "connect-src 'self' ws: wss:; media-src 'self' blob:; frame-ancestors 'none'; "
-    "base-uri 'self'; form-action 'self'; object-src 'none'"
-)
+
+
+def content_security_policy(payment_origins: tuple[str, ...] = ()) -> str:
+    """The app loads nothing from elsewhere (no CDN, fonts or tiles; media are local camera
+    streams) but Stripe.js, from the payment gateway's origins only (Stripe's, or the
+    embedded localstripe's)."""
+    pay = "".join(f" {origin}" for origin in payment_origins)
+    return (
+        f"default-src 'self'; script-src 'self'{pay}; style-src 'self'; "
+        f"img-src 'self' data: https:; connect-src 'self' ws: wss:{pay}; "
+        f"frame-src 'self'{pay}; media-src 'self' blob:; frame-ancestors 'none'; "
+        "base-uri 'self'; form-action 'self'; object-src 'none'"
+    )
 
 
 def _is_backend_path(path: str) -> bool:
@@ -54,16 +61,16 @@ class SinglePageApp(StaticFiles):
                 raise
             path = "index.html"
             response = await super().get_response(path, scope)
-        self._decorate(path, response)
+        self._decorate(path, response, scope.get("state", {}).get("payment_origins", ()))
         return response
 
     @staticmethod
-    def _decorate(path: str, response: Response) -> None:
+    def _decorate(path: str, response: Response, payment_origins: tuple[str, ...]) -> None:
         hashed = path.startswith(HASHED_DIR)
         response.headers["Cache-Control"] = IMMUTABLE if hashed else REVALIDATE
         response.headers["X-Content-Type-Options"] = "nosniff"
         if response.media_type == "text/html" or path in ("", ".", "index.html"):
-            response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+            response.headers["Content-Security-Policy"] = content_security_policy(payment_origins)
             response.headers["Referrer-Policy"] = "same-origin"
 
 

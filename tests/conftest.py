@@ -230,3 +230,22 @@ def _no_network_beyond_loopback() -> Iterator[None]:
     socket.socket.connect = guarded  # type: ignore[method-assign]
     yield
     socket.socket.connect = real_connect  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session")
+async def localstripe_url() -> AsyncIterator[str]:
+    """One localstripe for the run (server/payments/embedded.py starts it the way Markini does);
+    apps point at it with stripe_api_base. Objects are per test: every test makes its own."""
+    import signal
+
+    from bus.embedded import free_port, wait_for_port
+    from server.payments.embedded import start_localstripe
+    from storage.processes import stop_child
+
+    port = free_port()
+    proc = await start_localstripe(port)
+    try:
+        await wait_for_port(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await stop_child(proc, signal.SIGTERM)

@@ -62,6 +62,10 @@ def cmd_up(args: argparse.Namespace) -> None:
     os.chdir(ROOT)  # the embedded engines keep their data in ./.markini
     # Explicit dev mode: random secrets kept in ./.markini (production refuses to start without).
     os.environ.setdefault("MARKINI_ENV", "dev")
+    # Paid slots are held while the patient pays (embedded localstripe unless Stripe keys are set).
+    os.environ.setdefault("MARKINI_PAYMENTS_REQUIRED", "true")
+    # Where the embedded localstripe delivers its webhooks (this server, on loopback).
+    os.environ.setdefault("MARKINI_PUBLIC_URL", f"http://127.0.0.1:{args.port}")
     os.execv(
         BIN / "markini",
         [str(BIN / "markini"), "serve", "--demo", "--host", args.host, "--port", str(args.port)],

@@ -1,7 +1,8 @@
 """The scheduling service: what routes and other domains call (contracts.md).
 
 Cross-domain contract: list_available_slots, next_available_slot, appointment_parties
-(plus mark_hold_paid for payments and release_expired_holds for the sweeper).
+(plus mark_hold_paid and retake_expired_hold for payments, release_expired_holds for the
+sweeper).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from server.scheduling.booking import book_appointment, reschedule_appointment
 from server.scheduling.holds import release_expired_holds
 from server.scheduling.schemas import Parties, SlotsPage
 from server.scheduling.slots import list_available_slots, next_available_slot
-from server.scheduling.transitions import mark_hold_paid, transition
+from server.scheduling.transitions import mark_hold_paid, retake_expired_hold, transition
 
 __all__ = [
     "ListQuery",
@@ -39,6 +40,7 @@ __all__ = [
     "list_for_doctor",
     "list_for_patient",
     "mark_hold_paid",
+    "retake_expired_hold",
     "next_available_slot",
     "preview_availability",
     "release_expired_holds",

@@ -4,10 +4,12 @@
       │              │  ▲ reschedule        │ reschedule (back to scheduled: the new time
       │              │  └───────────────────┘  needs confirming again)
       ├─cancel/expire▶ cancelled ◀──cancel── scheduled, confirmed
+    cancelled (an expired hold) ──retake──▶ scheduled (paid late, slot still free)
     scheduled, confirmed ──complete──▶ completed;  ──no_show──▶ no-show
 
 An expired hold becomes `cancelled` with cancelled_by = "system" (the contract's status list has
-no `expired`). completed, cancelled and no-show are final.
+no `expired`). completed, cancelled and no-show are final, but for `retake`: a payment that
+succeeds after its hold expired takes the slot again while it is free (payments domain).
 
 `refusal` is the one rule of who may do what when (role, status, clock, cut-off): both the
 `allowed_transitions` of an API answer and the enforcement of an action ask it, so they never
@@ -31,7 +33,9 @@ from server.scheduling.errors import (
 )
 
 Status = Literal["held", "scheduled", "confirmed", "completed", "cancelled", "no-show"]
-Action = Literal["pay", "confirm", "cancel", "expire", "reschedule", "complete", "no_show"]
+Action = Literal[
+    "pay", "confirm", "cancel", "expire", "retake", "reschedule", "complete", "no_show"
+]
 Party = Literal["patient", "doctor", "admin"]
 # Why an action is not open to this caller now.
 Refusal = Literal["role", "status", "not_started", "cutoff"]
@@ -62,13 +66,13 @@ TRANSITIONS: dict[str, dict[str, Status]] = {
         "no_show": "no-show",
     },
     "completed": {},
-    "cancelled": {},
+    "cancelled": {"retake": "scheduled"},
     "no-show": {},
 }
 
 # Actions only other domains or the system perform (payments, the sweeper); never offered to
 # API callers as allowed_transitions.
-_INTERNAL: frozenset[str] = frozenset({"pay", "expire"})
+_INTERNAL: frozenset[str] = frozenset({"pay", "expire", "retake"})
 OFFERED: tuple[Action, ...] = ("confirm", "reschedule", "cancel", "complete", "no_show")
 
 # Who may ask for which action on an appointment they take part in.
@@ -174,6 +178,7 @@ _PAST: dict[Action, str] = {
     "confirm": "confirmed",
     "cancel": "cancelled",
     "expire": "expired",
+    "retake": "taken again",
     "reschedule": "rescheduled",
     "complete": "completed",
     "no_show": "marked as a no-show",

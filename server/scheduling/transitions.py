@@ -20,14 +20,17 @@ from server.engines import Engines
 from server.errors import NO_SUCH_APPOINTMENT, NotFound
 from server.scheduling.access import require_party, resolve_caller
 from server.scheduling.appointments import render_appointment
+from server.scheduling.errors import NOT_AN_EXPIRED_HOLD, SlotTaken, TransitionRefused
 from server.scheduling.events import appointment_payload, emit_appointment, emit_slot, slot_payload
 from server.scheduling.schemas import AppointmentOut
 from server.scheduling.state_machine import Action, Party, check_transition
+from storage.errors import ConstraintViolation
 from storage.scheduling import appointments as store
 from storage.scheduling.versions import bump_version, current_version
 
 APPOINTMENT_EVENT: dict[str, str] = {
     "pay": events.APPOINTMENT_UPDATED,
+    "retake": events.APPOINTMENT_UPDATED,
     "confirm": events.APPOINTMENT_CONFIRMED,
     "cancel": events.APPOINTMENT_CANCELLED,
     "expire": events.APPOINTMENT_CANCELLED,
@@ -36,6 +39,7 @@ APPOINTMENT_EVENT: dict[str, str] = {
 }
 SLOT_EVENT: dict[str, str] = {
     "pay": events.SLOT_BOOKED,
+    "retake": events.SLOT_BOOKED,
     "cancel": events.SLOT_RELEASED,
     "expire": events.SLOT_RELEASED,
 }
@@ -127,3 +131,29 @@ async def mark_hold_paid(
                 con, appointment_id, doctor_id, "pay", actor=actor, party=None
             )
     return row is not None
+
+
+async def retake_expired_hold(
+    pool: asyncpg.Pool, appointment_id: uuid.UUID, actor: str | None = None
+) -> None:
+    """For the payments domain: a payment succeeded after the hold expired; take the slot
+    again as scheduled. Raises SlotTaken when another appointment holds the time now, and
+    TransitionRefused when the appointment is not an expired hold or has already started."""
+    async with pool.acquire() as con:
+        row = await store.fetch_appointment(con, appointment_id)
+        expired = (
+            row is not None
+            and row["status"] == "cancelled"
+            and row["cancelled_by"] == "system"
+            and row["cancellation_reason"] == HOLD_EXPIRED
+        )
+        if row is None or not expired or row["start_at"] <= clock.now():
+            status = row["status"] if row is not None else "unknown"
+            raise TransitionRefused(NOT_AN_EXPIRED_HOLD, status, [])
+        try:
+            async with con.transaction():
+                await apply_transition(
+                    con, appointment_id, row["doctor_id"], "retake", actor=actor, party=None
+                )
+        except ConstraintViolation as exc:
+            raise SlotTaken("The slot was taken by someone else meanwhile.") from exc

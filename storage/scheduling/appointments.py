@@ -139,19 +139,26 @@ async def set_status(
     cancelled_by: str | None = None,
     cancellation_reason: str | None = None,
 ) -> None:
-    await con.execute(
-        """UPDATE scheduling.appointments
-           SET status = $2, updated_at = now(),
-               hold_expires_at = CASE WHEN $2 = 'scheduled' THEN NULL ELSE hold_expires_at END,
-               cancelled_by = coalesce($3, cancelled_by),
-               cancellation_reason = coalesce($4, cancellation_reason),
-               cancelled_at = CASE WHEN $2 = 'cancelled' THEN now() ELSE cancelled_at END
-           WHERE id = $1""",
-        appointment_id,
-        status,
-        cancelled_by,
-        cancellation_reason,
-    )
+    """Raises ConstraintViolation when the new status makes the appointment overlap another
+    (only an expired hold taken again can: every other change keeps or frees its time)."""
+    try:
+        await con.execute(
+            """UPDATE scheduling.appointments
+               SET status = $2, updated_at = now(),
+                   hold_expires_at = CASE WHEN $2 = 'scheduled' THEN NULL
+                                          ELSE hold_expires_at END,
+                   cancelled_by = CASE WHEN $2 = 'cancelled' THEN coalesce($3, cancelled_by) END,
+                   cancellation_reason = CASE WHEN $2 = 'cancelled'
+                                              THEN coalesce($4, cancellation_reason) END,
+                   cancelled_at = CASE WHEN $2 = 'cancelled' THEN now() END
+               WHERE id = $1""",
+            appointment_id,
+            status,
+            cancelled_by,
+            cancellation_reason,
+        )
+    except (asyncpg.ExclusionViolationError, asyncpg.DeadlockDetectedError) as exc:
+        raise _overlap_error(exc) from exc
 
 
 async def update_details(

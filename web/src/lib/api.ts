@@ -158,3 +158,10 @@ async function exchange(path: string, options: RequestOptions): Promise<Response
   }
   return response;
 }
+
+/** A binary answer (a PDF) with the same token handling as api(); ApiError on a problem. */
+export async function apiBlob(path: string): Promise<Blob> {
+  const response = await exchange(path, {});
+  if (!response.ok) await parse<never>(response);
+  return response.blob();
+}

@@ -4,9 +4,11 @@ import { useEffect, useState } from "preact/hooks";
 import { slotLabel } from "../../components/BookingProblem";
 import { Button } from "../../components/Button";
 import { Alert, Empty, ErrorView, Loading } from "../../components/Status";
+import { PaymentSummary } from "../../components/PaymentList";
 import { StatusBadge } from "../../components/StatusBadge";
 import { newIdempotencyKey } from "../../lib/api";
 import { useAction, useAsync, useDocumentTitle } from "../../lib/hooks";
+import { doctorPayments } from "../../lib/payments";
 import { errorMessage } from "../../lib/errors";
 import { useT } from "../../lib/i18n";
 import { getPatient, medicalHistory } from "../../lib/patients";
@@ -31,6 +33,14 @@ export default function AppointmentDetailPage() {
   const loaded = useAsync((signal) => getAppointment(id, signal), [id]);
   const [appointment, setAppointment] = useState<Appointment | undefined>(undefined);
   useEffect(() => setAppointment(loaded.data), [loaded.data]);
+  // Its payment, if any (servers without payments answer 409: nothing shown).
+  const payment = useAsync(
+    () =>
+      loaded.data
+        ? doctorPayments(loaded.data.doctor_id, 0, loaded.data.id).then((page) => page.items[0], () => undefined)
+        : Promise.resolve(undefined),
+    [loaded.data?.id],
+  );
   const [notice, setNotice] = useState("");
   // Each press makes one Idempotency-Key, reused by the client's automatic retries of it.
   const act = useAction(async (run: (idempotencyKey: string) => Promise<Appointment>) => {
@@ -59,6 +69,14 @@ export default function AppointmentDetailPage() {
             <>
               <dt>{t("reason")}</dt>
               <dd>{a.reason_name}</dd>
+            </>
+          )}
+          {payment.data && (
+            <>
+              <dt>{t("payment")}</dt>
+              <dd>
+                <PaymentSummary payment={payment.data} />
+              </dd>
             </>
           )}
           <dt>{t("notes")}</dt>

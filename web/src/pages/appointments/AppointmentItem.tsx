@@ -2,12 +2,14 @@
 import { useState } from "preact/hooks";
 import { slotLabel } from "../../components/BookingProblem";
 import { Button } from "../../components/Button";
+import { PaymentSummary } from "../../components/PaymentList";
 import { StatusBadge } from "../../components/StatusBadge";
 import { doctorName } from "../../lib/doctors";
 import { useT } from "../../lib/i18n";
 import { isActive, videoOpensMinutesBefore, videoWindowOpen } from "../../lib/scheduling";
 import { common } from "../../lib/strings";
 import { formatDateTime } from "../../lib/time";
+import type { Payment } from "../../lib/payments";
 import type { Appointment, Doctor } from "../../lib/types";
 import { CancelPanel } from "./CancelPanel";
 import { ReschedulePanel } from "./ReschedulePanel";
@@ -18,11 +20,12 @@ type Mode = "idle" | "cancel" | "move";
 interface Props {
   appointment: Appointment;
   doctor: Doctor | undefined;
+  payment?: Payment | undefined;
   /** The appointment changed; `notice` says so in words (it may move to the other tab). */
   onChange: (updated: Appointment, notice: string) => void;
 }
 
-export function AppointmentItem({ appointment, doctor, onChange }: Props) {
+export function AppointmentItem({ appointment, doctor, payment, onChange }: Props) {
   const t = useT(strings);
   const tc = useT(common);
   const [mode, setMode] = useState<Mode>("idle");
@@ -47,6 +50,11 @@ export function AppointmentItem({ appointment, doctor, onChange }: Props) {
         {appointment.visit_type === "teleconsultation" ? tc("teleconsultation") : tc("inPerson")}
       </p>
       {appointment.reason_name && <p class="muted">{t("reason", { reason: appointment.reason_name })}</p>}
+      {payment && (
+        <p>
+          <PaymentSummary payment={payment} />
+        </p>
+      )}
       {videoWindowOpen(appointment) ? (
         <a class="btn btn-primary" href={`/consult/${appointment.id}`}>
           {t("join")}

@@ -5,6 +5,7 @@ import { doctorsById } from "../../lib/doctors";
 import { useAsync, useDocumentTitle } from "../../lib/hooks";
 import { useT } from "../../lib/i18n";
 import { myPatientProfile } from "../../lib/patients";
+import { patientPayments, type Payment } from "../../lib/payments";
 import { CANCEL_CUTOFF_HOURS, isActive, patientAppointments } from "../../lib/scheduling";
 import type { Appointment } from "../../lib/types";
 import { AppointmentItem } from "./AppointmentItem";
@@ -23,6 +24,14 @@ export default function AppointmentsPage() {
   }, []);
   const [items, setItems] = useState<Appointment[]>([]);
   useEffect(() => setItems(list.data ?? []), [list.data]);
+  // Each appointment's latest payment (servers without payments answer 409: none shown).
+  const payments = useAsync(async () => {
+    const me = await myPatientProfile();
+    const page = await patientPayments(me.id, 0, 100).catch(() => ({ items: [] as Payment[] }));
+    const latest = new Map<string, Payment>();
+    for (const p of page.items) if (!latest.has(p.appointment_id)) latest.set(p.appointment_id, p);
+    return latest;
+  }, []);
   const doctors = useAsync(() => doctorsById(items.map((a) => a.doctor_id)), [items.map((a) => a.doctor_id).join()]);
 
   const now = Date.now();
@@ -71,6 +80,7 @@ export default function AppointmentsPage() {
               key={appointment.id}
               appointment={appointment}
               doctor={doctors.data?.get(appointment.doctor_id)}
+              payment={payments.data?.get(appointment.id)}
               onChange={replace}
             />
           ))}

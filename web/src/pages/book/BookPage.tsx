@@ -12,7 +12,9 @@ import { formatMoney } from "../../lib/money";
 import { availableSlots, book, getAvailability } from "../../lib/scheduling";
 import { common } from "../../lib/strings";
 import { useSessionDraft } from "../../lib/drafts";
+import { downloadInvoice, type Payment } from "../../lib/payments";
 import type { Appointment, Doctor, Slot } from "../../lib/types";
+import { Checkout } from "./Checkout";
 import { strings } from "./strings";
 import { choiceFromQuery, type BookingChoice } from "./url";
 import "./book.css";
@@ -33,6 +35,7 @@ function Confirm({ initial }: { initial: BookingChoice }) {
   // The note survives a reload of this page (one draft per doctor and slot, this tab only).
   const [notes, setNotes, clearNotes] = useSessionDraft(`booking-notes:${initial.doctorId}:${initial.slot.start}`);
   const [booked, setBooked] = useState<Appointment | null>(null);
+  const [paid, setPaid] = useState<Payment | null>(null);
   const doctor = useAsync((signal) => getDoctor(initial.doctorId, signal), [initial.doctorId]);
   const reasons = useAsync((signal) => getAvailability(initial.doctorId, signal).then((a) => a.reasons, () => []), [
     initial.doctorId,
@@ -66,7 +69,9 @@ function Confirm({ initial }: { initial: BookingChoice }) {
   if (doctor.loading) return <Loading />;
   if (!doctor.data) return <ErrorView error={doctor.error} onRetry={doctor.reload} />;
   const d = doctor.data;
-  if (booked) return <Done doctor={d} appointment={booked} />;
+  // A paid slot is held while the patient pays; the checkout books it.
+  if (booked?.status === "held" && !paid) return <Checkout appointment={booked} onPaid={setPaid} />;
+  if (booked) return <Done doctor={d} appointment={booked} payment={paid} />;
 
   const fee = reason?.fee_override ?? d.consultation_fee;
   return (
@@ -138,8 +143,9 @@ function Confirm({ initial }: { initial: BookingChoice }) {
   );
 }
 
-function Done({ doctor, appointment }: { doctor: Doctor; appointment: Appointment }) {
+function Done({ doctor, appointment, payment }: { doctor: Doctor; appointment: Appointment; payment: Payment | null }) {
   const t = useT(strings);
+  const invoice = useAction(() => (payment ? downloadInvoice(payment) : Promise.resolve()));
   return (
     <section class="card narrow" aria-labelledby="done-title">
       <Alert tone="success">
@@ -148,6 +154,16 @@ function Done({ doctor, appointment }: { doctor: Doctor; appointment: Appointmen
         </h1>
         <p>{t("done", { doctor: doctorName(doctor), when: slotLabel(appointment, appointment.time_zone) })}</p>
       </Alert>
+      {payment && (
+        <p class="payment-status" data-status={payment.status}>
+          {t("paidStatus", { amount: formatMoney(payment.amount, payment.currency) })}{" "}
+          {payment.invoice_number && (
+            <Button variant="link" onClick={() => void invoice.run()} busy={invoice.busy}>
+              {t("invoice", { number: payment.invoice_number })}
+            </Button>
+          )}
+        </p>
+      )}
       <p>{t("doneNext")}</p>
       <a class="btn btn-primary" href="/appointments">
         {t("mine")}

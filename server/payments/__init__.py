@@ -1,0 +1,1 @@
+"""Payments: Stripe PaymentIntents for held appointments, refunds, webhooks and invoices."""
