@@ -1,11 +1,14 @@
 """Booking throughput on distinct slots vs raw single-row INSERTs on the same PostgreSQL, and
 the latency of a 200-way race for one slot, through a real uvicorn server.
 
-A booking is: token + session check, doctor and availability reads, the per-doctor version bump
-(row lock), grid and free checks, the INSERT under two exclusion constraints, two outbox events,
-and the audit entry of the audit middleware. The raw INSERT is one autocommit statement.
+A booking is: token + session check, one read of the doctor, patient, availability stamp and
+slot (the availability itself from memory under that stamp), the grid checks, then one autocommit
+statement (scheduling.book_slot: per-doctor version bump under its row lock, free check, the
+INSERT under two exclusion constraints, two outbox events), and the audit entry of the audit
+middleware. The raw INSERT is one autocommit statement.
 
-Usage: /work/venv/bin/python bench/booking.py [--bookings 600] [--doctors 30] [--clients 20]
+Usage: .venv/bin/python bench/booking.py [--bookings 600] [--doctors 30] [--clients 20]
+       [--json PATH]   (PATH gets the figures and their anchor as JSON)
 (database and NATS: see bench/common.py)
 """
 
@@ -18,13 +21,21 @@ import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 
-from bench.common import BenchEnv, bench_env, every_day, ms  # noqa: E402
+from bench.common import (  # noqa: E402
+    BenchEnv,
+    bench_env,
+    every_day,
+    latency_figures,
+    ms,
+    write_json,
+)
 from tests.factories import Doctor, Patient  # noqa: E402
 
 
@@ -102,7 +113,7 @@ async def _raw_inserts(dsn: str, count: int, clients: int) -> float:
         return time.perf_counter() - started
 
 
-async def _race(env: BenchEnv, doctor: Doctor, racers: int) -> None:
+async def _race(env: BenchEnv, doctor: Doctor, racers: int) -> dict[str, Any]:
     patients = [await env.patient() for _ in range(racers)]
     start = _grid(doctor, 48 * 5)[-1]  # a slot nobody took in the throughput phase
     latencies: list[float] = []
@@ -118,9 +129,10 @@ async def _race(env: BenchEnv, doctor: Doctor, racers: int) -> None:
     sys.stdout.write(
         f"{racers}-way race for one slot: {won} booked, {lost} got 409; latency {ms(latencies)}\n"
     )
+    return {"racers": racers, "booked": won, "refused_409": lost, **latency_figures(latencies)}
 
 
-async def bench(bookings: int, doctor_count: int, clients: int) -> None:
+async def bench(bookings: int, doctor_count: int, clients: int, json_path: str | None) -> None:
     async with bench_env(clients=max(clients, 200)) as env:
         doctors = await _setup_doctors(env, doctor_count)
         per_doctor = -(-bookings // doctor_count)
@@ -142,17 +154,32 @@ async def bench(bookings: int, doctor_count: int, clients: int) -> None:
             (p, solo[0], s)
             for p, s in zip(solo_patients, _grid(solo[0], len(solo_patients)), strict=True)
         ]
-        one_doctor = await _run(solo_jobs, env, clients)
+        solo_rate = len(solo_jobs) / await _run(solo_jobs, env, clients)
         sys.stdout.write(
-            f"booking, distinct slots of one doctor (serialised per doctor): "
-            f"{len(solo_jobs) / one_doctor:,.0f} /s\n"
+            f"booking, distinct slots of one doctor (serialised per doctor): {solo_rate:,.0f} /s"
+            f" ({solo_rate / booking_rate:.2f}x the {doctor_count} doctors' rate)\n"
         )
         raw = await _raw_inserts(env.dsn, bookings, clients)
         raw_rate = bookings / raw
         sys.stdout.write(f"raw single-row INSERT (autocommit): {raw_rate:,.0f} /s\n")
         sys.stdout.write(f"ratio booking / raw insert: {booking_rate / raw_rate:.3f} "
                          f"(1 booking ~ {raw_rate / booking_rate:.1f} raw inserts)\n")  # fmt: skip
-        await _race(env, doctors[0], 200)
+        race = await _race(env, doctors[0], 200)
+    write_json(
+        json_path,
+        "booking",
+        {
+            "bookings": bookings,
+            "clients": clients,
+            "doctors": doctor_count,
+            "bookings_per_s": round(booking_rate, 1),
+            "one_doctor_bookings_per_s": round(solo_rate, 1),
+            "one_doctor_vs_many": round(solo_rate / booking_rate, 3),
+            "anchor_raw_insert_per_s": round(raw_rate, 1),
+            "bookings_vs_raw_insert": round(booking_rate / raw_rate, 4),
+            "race": race,
+        },
+    )
 
 
 def main() -> None:
@@ -160,8 +187,9 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=600)
     parser.add_argument("--doctors", type=int, default=30)
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--json", metavar="PATH", help="write the figures as JSON there too")
     args = parser.parse_args()
-    asyncio.run(bench(args.bookings, args.doctors, args.clients))
+    asyncio.run(bench(args.bookings, args.doctors, args.clients, args.json))
 
 
 if __name__ == "__main__":

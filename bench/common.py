@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import statistics
@@ -193,3 +194,20 @@ def every_day(start: str, end: str, minutes: int) -> dict[str, Any]:
         for d in range(1, 8)
     ]  # fmt: skip
     return {"rules": rules, "settings": {"min_notice_minutes": 0, "max_horizon_days": 120}}
+
+
+def latency_figures(values: list[float]) -> dict[str, float]:
+    """p50 / p95 / p99 in milliseconds, as `ms` prints them, for --json."""
+    return {
+        "p50_ms": round(statistics.median(values) * 1000, 2),
+        "p95_ms": round(percentile(values, 0.95) * 1000, 2),
+        "p99_ms": round(percentile(values, 0.99) * 1000, 2),
+    }
+
+
+def write_json(path: str | None, bench: str, figures: dict[str, Any]) -> None:
+    """`--json PATH`: the figures a bench printed (its anchors among them) as one JSON object,
+    for a collector such as bench/all.py. Nothing without a path."""
+    if path is not None:
+        body = {"bench": bench, "cpus": os.cpu_count(), **figures}
+        Path(path).write_text(json.dumps(body, indent=2) + "\n")

@@ -29,7 +29,6 @@ from tests.server.scheduling.helpers import (
     local,
 )
 
-
 # asyncpg's own statements: the pool's reset on release, and the type introspection it runs
 # once per connection for a type it has not met yet (with JIT switched off around it).
 _DRIVER = (
