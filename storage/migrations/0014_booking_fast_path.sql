@@ -27,7 +27,8 @@ CREATE TRIGGER doctor_settings_restamp
     AFTER INSERT OR UPDATE OR DELETE ON scheduling.doctor_settings
     FOR EACH ROW EXECUTE FUNCTION scheduling.restamp_rules();
 
--- One booking, called as one autocommit statement: bump the doctor's version (the row lock that
+-- One booking, called as one autocommit statement: refuse at once a slot another booking is
+-- taking right now, bump the doctor's version (the row lock that
 -- orders the doctor's slot changes and their outbox events), check the availability is the one
 -- the caller validated against (else serialization_failure: read it again and retry), refuse a
 -- slot that is taken or inside the buffer of a neighbour (an exclusion_violation naming the
@@ -54,6 +55,16 @@ DECLARE
     v_stamp uuid;
     v_created boolean;
 BEGIN
+    -- A rush for one slot: whoever holds the slot's lock (until its commit) is booking it, and
+    -- the others are refused at once rather than queueing one by one on the doctor's lock only
+    -- to find the slot taken. Should the holder fail after all, the slot stays free (its
+    -- watchers never saw it taken) and a retry gets it. Two-int keys, a space of their own.
+    IF NOT pg_try_advisory_xact_lock(hashtext(p_doctor_id::text),
+                                     floor(extract(epoch FROM p_start) / 60)::int) THEN
+        RAISE EXCEPTION 'the slot is being taken'
+            USING ERRCODE = 'exclusion_violation',
+                  CONSTRAINT = 'appointments_no_doctor_overlap';
+    END IF;
     INSERT INTO scheduling.availability_versions AS v (doctor_id, version)
     VALUES (p_doctor_id, 1)
     ON CONFLICT ON CONSTRAINT availability_versions_pkey DO UPDATE SET version = v.version + 1

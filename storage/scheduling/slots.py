@@ -31,7 +31,7 @@ async def slots_snapshot(
                           AS starts,
                       coalesce(array_agg(upper(a.period) ORDER BY lower(a.period)), '{}') AS ends
                FROM scheduling.appointments a
-               WHERE a.doctor_id = d.id AND a.period && tstzrange($2, $3, '[)')
+               WHERE a.doctor_id = $1 AND a.period && tstzrange($2, $3, '[)')
                  AND a.status IN ('held', 'scheduled', 'confirmed')
                  AND ($4::uuid IS NULL OR a.id <> $4)) AS b
            WHERE d.id = $1""",

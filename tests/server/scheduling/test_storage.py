@@ -11,6 +11,7 @@ import pytest
 
 from server.settings import Settings
 from storage.errors import ConstraintViolation, StaleRead
+from storage.pool import open_pool
 from storage.scheduling import appointments as store
 from storage.scheduling.booking import book_slot
 from tests.factories import make_doctor, make_patient
@@ -140,3 +141,21 @@ async def test_book_slot_refuses_taken_slots_buffers_busy_patients_and_stale_hou
         "SELECT count(*) FROM scheduling.appointments WHERE doctor_id = $1", doctor.id
     )
     assert count == 2
+
+
+async def test_a_slot_being_booked_is_refused_at_once_and_free_again_if_that_fails(
+    db: asyncpg.Connection, database_url: str, settings: Settings
+) -> None:
+    doctor = await make_doctor(db, settings)
+    first, second = await make_patient(db, settings), await make_patient(db, settings)
+    stamp = await _stamp(db, doctor.id)
+    async with open_pool(database_url, max_size=1) as pool, pool.acquire() as other:
+        holder = other.transaction()
+        await holder.start()  # the first booking is under way: its transaction is open
+        await book_slot(other, _new(doctor.id, first.id, START), stamp, timedelta(0), [])
+        # Refused without waiting for the doctor's lock the first holds (a wait would hang).
+        with pytest.raises(ConstraintViolation, match=store.DOCTOR_OVERLAP):
+            await book_slot(db, _new(doctor.id, second.id, START), stamp, timedelta(0), [])
+        await holder.rollback()  # the first failed after all: the slot is free
+    await book_slot(db, _new(doctor.id, second.id, START), await _stamp(db, doctor.id),
+                    timedelta(0), [])  # fmt: skip
