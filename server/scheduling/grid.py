@@ -179,10 +179,10 @@ def _starts(window: _Window, zone: ZoneInfo) -> Iterator[datetime]:
         and first.replace(tzinfo=None) == window.wall_start
     )
     if steady:  # most windows: plain arithmetic in UTC, no zone lookup per slot
-        begins = window.start
-        while begins < window.end:
-            yield begins
-            begins += window.step
+        instant = window.start
+        while instant < window.end:
+            yield instant
+            instant += window.step
         return
     while cursor < window.wall_end:
         begins = local_instant(cursor.date(), cursor.time(), zone)
