@@ -36,6 +36,7 @@ from bench.common import (  # noqa: E402
     ms,
     write_json,
 )
+from bench.rt_client import cpu_seconds  # noqa: E402
 from tests.factories import Doctor, Patient  # noqa: E402
 
 
@@ -72,7 +73,11 @@ async def _book(env: BenchEnv, patient: Patient, doctor: Doctor, start: datetime
     return response.status_code
 
 
-async def _run(jobs: list[tuple[Patient, Doctor, datetime]], env: BenchEnv, clients: int) -> float:
+async def _run(
+    jobs: list[tuple[Patient, Doctor, datetime]], env: BenchEnv, clients: int
+) -> tuple[float, float]:
+    """Seconds for the bookings, and the server process's CPU milliseconds per booking (what a
+    busy machine's other processes do not change much, unlike the rate)."""
     queue = iter(jobs)
     failures: dict[int, int] = {}
 
@@ -82,12 +87,14 @@ async def _run(jobs: list[tuple[Patient, Doctor, datetime]], env: BenchEnv, clie
             if status != 201:
                 failures[status] = failures.get(status, 0) + 1
 
+    cpu = cpu_seconds(env.node.process.pid)
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(clients)))
     elapsed = time.perf_counter() - started
+    cpu_ms = (cpu_seconds(env.node.process.pid) - cpu) * 1000 / len(jobs)
     if failures:
         sys.stdout.write(f"  unexpected failures: {failures}\n")
-    return elapsed
+    return elapsed, cpu_ms
 
 
 async def _raw_inserts(dsn: str, count: int, clients: int) -> float:
@@ -124,12 +131,21 @@ async def _race(env: BenchEnv, doctor: Doctor, racers: int) -> dict[str, Any]:
         latencies.append(time.perf_counter() - began)
         return status
 
+    cpu = cpu_seconds(env.node.process.pid)
     statuses = await asyncio.gather(*(one(p) for p in patients))
+    cpu_ms = (cpu_seconds(env.node.process.pid) - cpu) * 1000 / racers
     won, lost = statuses.count(201), statuses.count(409)
     sys.stdout.write(
-        f"{racers}-way race for one slot: {won} booked, {lost} got 409; latency {ms(latencies)}\n"
+        f"{racers}-way race for one slot: {won} booked, {lost} got 409; latency {ms(latencies)};"
+        f" server CPU {cpu_ms:.2f} ms per request\n"
     )
-    return {"racers": racers, "booked": won, "refused_409": lost, **latency_figures(latencies)}
+    return {
+        "racers": racers,
+        "booked": won,
+        "refused_409": lost,
+        **latency_figures(latencies),
+        "server_cpu_ms_per_request": round(cpu_ms, 2),
+    }
 
 
 async def bench(bookings: int, doctor_count: int, clients: int, json_path: str | None) -> None:
@@ -143,10 +159,11 @@ async def bench(bookings: int, doctor_count: int, clients: int, json_path: str |
             for i in range(bookings)
         ]  # fmt: skip
         sys.stdout.write(f"{os.cpu_count()} CPUs; {bookings} bookings, {clients} clients\n")
-        spread = await _run(jobs, env, clients)
+        spread, cpu_ms = await _run(jobs, env, clients)
         booking_rate = bookings / spread
         sys.stdout.write(
-            f"booking, distinct slots over {doctor_count} doctors: {booking_rate:,.0f} /s\n"
+            f"booking, distinct slots over {doctor_count} doctors: {booking_rate:,.0f} /s;"
+            f" server CPU {cpu_ms:.2f} ms per booking\n"
         )
         solo = await _setup_doctors(env, 1)
         solo_patients = [await env.patient() for _ in range(bookings // 3)]
@@ -154,7 +171,7 @@ async def bench(bookings: int, doctor_count: int, clients: int, json_path: str |
             (p, solo[0], s)
             for p, s in zip(solo_patients, _grid(solo[0], len(solo_patients)), strict=True)
         ]
-        solo_rate = len(solo_jobs) / await _run(solo_jobs, env, clients)
+        solo_rate = len(solo_jobs) / (await _run(solo_jobs, env, clients))[0]
         sys.stdout.write(
             f"booking, distinct slots of one doctor (serialised per doctor): {solo_rate:,.0f} /s"
             f" ({solo_rate / booking_rate:.2f}x the {doctor_count} doctors' rate)\n"
@@ -173,6 +190,7 @@ async def bench(bookings: int, doctor_count: int, clients: int, json_path: str |
             "clients": clients,
             "doctors": doctor_count,
             "bookings_per_s": round(booking_rate, 1),
+            "server_cpu_ms_per_booking": round(cpu_ms, 2),
             "one_doctor_bookings_per_s": round(solo_rate, 1),
             "one_doctor_vs_many": round(solo_rate / booking_rate, 3),
             "anchor_raw_insert_per_s": round(raw_rate, 1),

@@ -36,6 +36,7 @@ from bench.common import (  # noqa: E402
     ms,
     write_json,
 )
+from bench.rt_client import cpu_seconds  # noqa: E402
 from storage.scheduling.availability import fetch_availability  # noqa: E402
 from storage.scheduling.slots import slots_snapshot  # noqa: E402
 
@@ -121,13 +122,15 @@ async def bench(requests: int, clients: int, json_path: str | None) -> None:
                 response.raise_for_status()
                 latencies.append(time.perf_counter() - began)
 
+        cpu = cpu_seconds(env.node.process.pid)
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
         elapsed = time.perf_counter() - started
+        cpu_ms = (cpu_seconds(env.node.process.pid) - cpu) * 1000 / requests
         sys.stdout.write(
             f"{os.cpu_count()} CPUs; slots of one doctor over 28 days ({count} free slots), "
             f"{requests} requests, {clients} client(s): {requests / elapsed:,.0f} req/s, "
-            f"{ms(latencies)}\n"
+            f"{ms(latencies)}; server CPU {cpu_ms:.2f} ms per request\n"
             f"anchor: its two SQL statements alone, from here: {sql_ms:.2f} ms\n"
         )
     write_json(
@@ -140,6 +143,7 @@ async def bench(requests: int, clients: int, json_path: str | None) -> None:
             "clients": clients,
             "requests_per_s": round(requests / elapsed, 1),
             **latency_figures(latencies),
+            "server_cpu_ms_per_request": round(cpu_ms, 2),
             "anchor_sql_ms": round(sql_ms, 2),
         },
     )

@@ -207,7 +207,9 @@ async def book_appointment(
                 raise
             party: Party = "admin" if principal.is_admin else "patient"
             return render_appointment(row, cipher, settings, party)
-    raise SlotUnavailable("The doctor is changing these hours; try again in a moment.")
+    changing = SlotUnavailable("The doctor is changing these hours; try again in a moment.")
+    changing.extra["alternatives"] = []
+    raise changing
 
 
 # A booking meets hours changing under it at most this often before giving up (a 409).
