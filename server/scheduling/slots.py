@@ -33,13 +33,13 @@ from server.scheduling.model import (
 from server.scheduling.schemas import SlotsPage
 from storage.scheduling import appointments as appointment_store
 from storage.scheduling import availability as availability_store
-from storage.scheduling.parties import fetch_doctor
 from storage.scheduling.slots import slots_snapshot
 
 # Bounds one computation: a month of slots is what a calendar page shows.
 MAX_RANGE = timedelta(days=31)
 # Busy periods are read this much beyond the range so long slots and buffers see their neighbours.
 _MARGIN = timedelta(days=1)
+_FIRST_LOOK = timedelta(days=2)
 _NEXT_SLOT_STEP = timedelta(days=14)
 _INSTANT = timedelta(microseconds=1)
 _ALTERNATIVE_WINDOWS = (timedelta(hours=6), timedelta(days=2), MAX_RANGE / 2)
@@ -347,17 +347,22 @@ async def next_available_slot(
     *,
     now: datetime | None = None,
 ) -> datetime | None:
-    """Start of the doctor's first free slot (None when none within the horizon or unknown)."""
+    """Start of the doctor's first free slot (None when none within the horizon or unknown).
+
+    Search reindexes a doctor after each slot change: two statements usually (the doctor with
+    the availability stamp, the busy periods), and a first look of two days only."""
     now = now or clock.now()
     async with pool.acquire() as con:
-        doctor = await fetch_doctor(con, doctor_id)
+        doctor = await slots_snapshot(con, doctor_id, now, now)  # an empty range: no busy rows
         if doctor is None or doctor["verification_status"] != "verified":
             return None
-        availability = await load_availability(con, doctor)
+        availability = await load_availability(con, doctor, stamp=doctor["rules_stamp"])
         start = now + availability.settings.notice
         horizon = now + availability.settings.horizon
+        step = _FIRST_LOOK
         while start < horizon:
-            end = min(start + _NEXT_SLOT_STEP, horizon)
+            end = min(start + step, horizon)
+            step = _NEXT_SLOT_STEP
             found = await free_slots(
                 con, availability, start, end, now, cast(VisitType | None, visit_type)
             )
