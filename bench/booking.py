@@ -34,6 +34,7 @@ from bench.common import (  # noqa: E402
     every_day,
     latency_figures,
     ms,
+    settled,
     write_json,
 )
 from bench.rt_client import cpu_seconds  # noqa: E402
@@ -87,6 +88,7 @@ async def _run(
             if status != 201:
                 failures[status] = failures.get(status, 0) + 1
 
+    await settled(env.node.process.pid)
     cpu = cpu_seconds(env.node.process.pid)
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(clients)))
@@ -131,6 +133,7 @@ async def _race(env: BenchEnv, doctor: Doctor, racers: int) -> dict[str, Any]:
         latencies.append(time.perf_counter() - began)
         return status
 
+    await settled(env.node.process.pid)
     cpu = cpu_seconds(env.node.process.pid)
     statuses = await asyncio.gather(*(one(p) for p in patients))
     cpu_ms = (cpu_seconds(env.node.process.pid) - cpu) * 1000 / racers

@@ -29,6 +29,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import psutil  # type: ignore[import-untyped]
 
 from server.settings import Settings
 from storage.migrate import migrate
@@ -211,3 +212,16 @@ def write_json(path: str | None, bench: str, figures: dict[str, Any]) -> None:
     if path is not None:
         body = {"bench": bench, "cpus": os.cpu_count(), **figures}
         Path(path).write_text(json.dumps(body, indent=2) + "\n")
+
+
+async def settled(pid: int, share: float = 0.1, timeout: float = 60) -> None:
+    """Wait until process `pid` uses less than `share` of a core over a second (its consumers
+    caught up with the events the set-up made), or `timeout` seconds: a timed phase then counts
+    its own work, not the set-up's."""
+    process = psutil.Process(pid)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = sum(process.cpu_times()[:2])
+        await asyncio.sleep(1)
+        if sum(process.cpu_times()[:2]) - before < share:
+            return

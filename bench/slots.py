@@ -34,6 +34,7 @@ from bench.common import (  # noqa: E402
     every_day,
     latency_figures,
     ms,
+    settled,
     write_json,
 )
 from bench.rt_client import cpu_seconds  # noqa: E402
@@ -122,6 +123,7 @@ async def bench(requests: int, clients: int, json_path: str | None) -> None:
                 response.raise_for_status()
                 latencies.append(time.perf_counter() - began)
 
+        await settled(env.node.process.pid)
         cpu = cpu_seconds(env.node.process.pid)
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
