@@ -5,7 +5,9 @@ A booking is: token + session check, one read of the doctor, patient, availabili
 slot (the availability itself from memory under that stamp), the grid checks, then one autocommit
 statement (scheduling.book_slot: per-doctor version bump under its row lock, free check, the
 INSERT under two exclusion constraints, two outbox events), and the audit entry of the audit
-middleware. The raw INSERT is one autocommit statement.
+middleware. The raw INSERT is one autocommit statement. A third rate books through the booking
+service in this process (no HTTP, session check or audit), to tell the booking's own cost from
+the audit chain's, which serialises every audited request.
 
 Usage: .venv/bin/python bench/booking.py [--bookings 600] [--doctors 30] [--clients 20]
        [--json PATH]   (PATH gets the figures and their anchor as JSON)
@@ -21,7 +23,8 @@ import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -38,6 +41,11 @@ from bench.common import (  # noqa: E402
     write_json,
 )
 from bench.rt_client import cpu_seconds  # noqa: E402
+from server.auth.principal import Principal  # noqa: E402
+from server.engines import Engines  # noqa: E402
+from server.scheduling.schemas import BookingRequest  # noqa: E402
+from server.scheduling.service import book_appointment  # noqa: E402
+from storage.pool import open_pool  # noqa: E402
 from tests.factories import Doctor, Patient  # noqa: E402
 
 
@@ -122,6 +130,26 @@ async def _raw_inserts(dsn: str, count: int, clients: int) -> float:
         return time.perf_counter() - started
 
 
+async def _service_bookings(
+    env: BenchEnv, jobs: list[tuple[Patient, Doctor, datetime]], clients: int
+) -> float:
+    """Seconds for `jobs` booked through the booking service in this process: no HTTP, session
+    check or audit middleware (whose one hash chain serialises every audited request)."""
+    async with open_pool(env.dsn, max_size=clients) as pool:
+        engines = cast(Engines, SimpleNamespace(settings=env.settings, pool=pool))
+        queue = iter(jobs)
+
+        async def worker() -> None:
+            for patient, doctor, start in queue:
+                who = Principal(patient.user.id, "patient", patient.user.session_id)
+                body = BookingRequest(doctor_id=doctor.id, start=start, visit_type="in-person")
+                await book_appointment(engines, who, body)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        return time.perf_counter() - started
+
+
 async def _race(env: BenchEnv, doctor: Doctor, racers: int) -> dict[str, Any]:
     patients = [await env.patient() for _ in range(racers)]
     start = _grid(doctor, 48 * 5)[-1]  # a slot nobody took in the throughput phase
@@ -179,11 +207,23 @@ async def bench(bookings: int, doctor_count: int, clients: int, json_path: str |
             f"booking, distinct slots of one doctor (serialised per doctor): {solo_rate:,.0f} /s"
             f" ({solo_rate / booking_rate:.2f}x the {doctor_count} doctors' rate)\n"
         )
+        direct = await _setup_doctors(env, doctor_count)
+        direct_patients = [await env.patient() for _ in range(bookings // 2)]
+        direct_jobs = [
+            (p, direct[i % doctor_count], _grid(direct[i % doctor_count], per_doctor)[
+                i // doctor_count])
+            for i, p in enumerate(direct_patients)
+        ]  # fmt: skip
+        service_rate = len(direct_jobs) / await _service_bookings(env, direct_jobs, clients)
         raw = await _raw_inserts(env.dsn, bookings, clients)
         raw_rate = bookings / raw
         sys.stdout.write(f"raw single-row INSERT (autocommit): {raw_rate:,.0f} /s\n")
         sys.stdout.write(f"ratio booking / raw insert: {booking_rate / raw_rate:.3f} "
                          f"(1 booking ~ {raw_rate / booking_rate:.1f} raw inserts)\n")  # fmt: skip
+        sys.stdout.write(
+            f"booking service alone (in-process: no HTTP, session check or audit): "
+            f"{service_rate:,.0f} /s, {service_rate / raw_rate:.3f}x raw insert\n"
+        )
         race = await _race(env, doctors[0], 200)
     write_json(
         json_path,
@@ -198,6 +238,8 @@ async def bench(bookings: int, doctor_count: int, clients: int, json_path: str |
             "one_doctor_vs_many": round(solo_rate / booking_rate, 3),
             "anchor_raw_insert_per_s": round(raw_rate, 1),
             "bookings_vs_raw_insert": round(booking_rate / raw_rate, 4),
+            "service_bookings_per_s": round(service_rate, 1),
+            "service_vs_raw_insert": round(service_rate / raw_rate, 4),
             "race": race,
         },
     )
