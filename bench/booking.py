@@ -1,11 +1,16 @@
 """Booking throughput on distinct slots vs raw single-row INSERTs on the same PostgreSQL, and
 the latency of a 200-way race for one slot, through a real uvicorn server.
 
-A booking is: token + session check, doctor and availability reads, the per-doctor version bump
-(row lock), grid and free checks, the INSERT under two exclusion constraints, two outbox events,
-and the audit entry of the audit middleware. The raw INSERT is one autocommit statement.
+A booking is: token + session check, one read of the doctor, patient, availability stamp and
+slot (the availability itself from memory under that stamp), the grid checks, then one autocommit
+statement (scheduling.book_slot: per-doctor version bump under its row lock, free check, the
+INSERT under two exclusion constraints, two outbox events), and the audit entry of the audit
+middleware. The raw INSERT is one autocommit statement. A third rate books through the booking
+service in this process (no HTTP, session check or audit), to tell the booking's own cost from
+the audit chain's, which serialises every audited request.
 
-Usage: /work/venv/bin/python bench/booking.py [--bookings 600] [--doctors 30] [--clients 20]
+Usage: .venv/bin/python bench/booking.py [--bookings 600] [--doctors 30] [--clients 20]
+       [--json PATH]   (PATH gets the figures and their anchor as JSON)
 (database and NATS: see bench/common.py)
 """
 
@@ -18,13 +23,31 @@ import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 
-from bench.common import BenchEnv, bench_env, every_day, ms  # noqa: E402
+from bench.common import (  # noqa: E402
+    BenchEnv,
+    add_json_arg,
+    bench_env,
+    every_day,
+    figure,
+    latency_figures,
+    ms,
+    settled,
+    write_json,
+)
+from bench.rt_client import cpu_seconds  # noqa: E402
+from server.auth.principal import Principal  # noqa: E402
+from server.engines import Engines  # noqa: E402
+from server.scheduling.schemas import BookingRequest  # noqa: E402
+from server.scheduling.service import book_appointment  # noqa: E402
+from storage.pool import open_pool  # noqa: E402
 from tests.factories import Doctor, Patient  # noqa: E402
 
 
@@ -61,7 +84,11 @@ async def _book(env: BenchEnv, patient: Patient, doctor: Doctor, start: datetime
     return response.status_code
 
 
-async def _run(jobs: list[tuple[Patient, Doctor, datetime]], env: BenchEnv, clients: int) -> float:
+async def _run(
+    jobs: list[tuple[Patient, Doctor, datetime]], env: BenchEnv, clients: int
+) -> tuple[float, float]:
+    """Seconds for the bookings, and the server process's CPU milliseconds per booking (what a
+    busy machine's other processes do not change much, unlike the rate)."""
     queue = iter(jobs)
     failures: dict[int, int] = {}
 
@@ -71,12 +98,15 @@ async def _run(jobs: list[tuple[Patient, Doctor, datetime]], env: BenchEnv, clie
             if status != 201:
                 failures[status] = failures.get(status, 0) + 1
 
+    await settled(env.node.process.pid)
+    cpu = cpu_seconds(env.node.process.pid)
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(clients)))
     elapsed = time.perf_counter() - started
+    cpu_ms = (cpu_seconds(env.node.process.pid) - cpu) * 1000 / len(jobs)
     if failures:
         sys.stdout.write(f"  unexpected failures: {failures}\n")
-    return elapsed
+    return elapsed, cpu_ms
 
 
 async def _raw_inserts(dsn: str, count: int, clients: int) -> float:
@@ -102,7 +132,27 @@ async def _raw_inserts(dsn: str, count: int, clients: int) -> float:
         return time.perf_counter() - started
 
 
-async def _race(env: BenchEnv, doctor: Doctor, racers: int) -> None:
+async def _service_bookings(
+    env: BenchEnv, jobs: list[tuple[Patient, Doctor, datetime]], clients: int
+) -> float:
+    """Seconds for `jobs` booked through the booking service in this process: no HTTP, session
+    check or audit middleware (whose one hash chain serialises every audited request)."""
+    async with open_pool(env.dsn, max_size=clients) as pool:
+        engines = cast(Engines, SimpleNamespace(settings=env.settings, pool=pool))
+        queue = iter(jobs)
+
+        async def worker() -> None:
+            for patient, doctor, start in queue:
+                who = Principal(patient.user.id, "patient", patient.user.session_id)
+                body = BookingRequest(doctor_id=doctor.id, start=start, visit_type="in-person")
+                await book_appointment(engines, who, body)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        return time.perf_counter() - started
+
+
+async def _race(env: BenchEnv, doctor: Doctor, racers: int) -> dict[str, Any]:
     patients = [await env.patient() for _ in range(racers)]
     start = _grid(doctor, 48 * 5)[-1]  # a slot nobody took in the throughput phase
     latencies: list[float] = []
@@ -113,14 +163,25 @@ async def _race(env: BenchEnv, doctor: Doctor, racers: int) -> None:
         latencies.append(time.perf_counter() - began)
         return status
 
+    await settled(env.node.process.pid)
+    cpu = cpu_seconds(env.node.process.pid)
     statuses = await asyncio.gather(*(one(p) for p in patients))
+    cpu_ms = (cpu_seconds(env.node.process.pid) - cpu) * 1000 / racers
     won, lost = statuses.count(201), statuses.count(409)
     sys.stdout.write(
-        f"{racers}-way race for one slot: {won} booked, {lost} got 409; latency {ms(latencies)}\n"
+        f"{racers}-way race for one slot: {won} booked, {lost} got 409; latency {ms(latencies)};"
+        f" server CPU {cpu_ms:.2f} ms per request\n"
     )
+    return {
+        "racers": racers,
+        "booked": won,
+        "refused_409": lost,
+        **latency_figures(latencies),
+        "server_cpu_ms_per_request": round(cpu_ms, 2),
+    }
 
 
-async def bench(bookings: int, doctor_count: int, clients: int) -> None:
+async def bench(bookings: int, doctor_count: int, clients: int, args: argparse.Namespace) -> None:
     async with bench_env(clients=max(clients, 200)) as env:
         doctors = await _setup_doctors(env, doctor_count)
         per_doctor = -(-bookings // doctor_count)
@@ -131,10 +192,11 @@ async def bench(bookings: int, doctor_count: int, clients: int) -> None:
             for i in range(bookings)
         ]  # fmt: skip
         sys.stdout.write(f"{os.cpu_count()} CPUs; {bookings} bookings, {clients} clients\n")
-        spread = await _run(jobs, env, clients)
+        spread, cpu_ms = await _run(jobs, env, clients)
         booking_rate = bookings / spread
         sys.stdout.write(
-            f"booking, distinct slots over {doctor_count} doctors: {booking_rate:,.0f} /s\n"
+            f"booking, distinct slots over {doctor_count} doctors: {booking_rate:,.0f} /s;"
+            f" server CPU {cpu_ms:.2f} ms per booking\n"
         )
         solo = await _setup_doctors(env, 1)
         solo_patients = [await env.patient() for _ in range(bookings // 3)]
@@ -142,17 +204,45 @@ async def bench(bookings: int, doctor_count: int, clients: int) -> None:
             (p, solo[0], s)
             for p, s in zip(solo_patients, _grid(solo[0], len(solo_patients)), strict=True)
         ]
-        one_doctor = await _run(solo_jobs, env, clients)
+        solo_rate = len(solo_jobs) / (await _run(solo_jobs, env, clients))[0]
         sys.stdout.write(
-            f"booking, distinct slots of one doctor (serialised per doctor): "
-            f"{len(solo_jobs) / one_doctor:,.0f} /s\n"
+            f"booking, distinct slots of one doctor (serialised per doctor): {solo_rate:,.0f} /s"
+            f" ({solo_rate / booking_rate:.2f}x the {doctor_count} doctors' rate)\n"
         )
+        direct = await _setup_doctors(env, doctor_count)
+        direct_patients = [await env.patient() for _ in range(bookings // 2)]
+        direct_jobs = [
+            (p, direct[i % doctor_count], _grid(direct[i % doctor_count], per_doctor)[
+                i // doctor_count])
+            for i, p in enumerate(direct_patients)
+        ]  # fmt: skip
+        service_rate = len(direct_jobs) / await _service_bookings(env, direct_jobs, clients)
         raw = await _raw_inserts(env.dsn, bookings, clients)
         raw_rate = bookings / raw
         sys.stdout.write(f"raw single-row INSERT (autocommit): {raw_rate:,.0f} /s\n")
         sys.stdout.write(f"ratio booking / raw insert: {booking_rate / raw_rate:.3f} "
                          f"(1 booking ~ {raw_rate / booking_rate:.1f} raw inserts)\n")  # fmt: skip
-        await _race(env, doctors[0], 200)
+        sys.stdout.write(
+            f"booking service alone (in-process: no HTTP, session check or audit): "
+            f"{service_rate:,.0f} /s, {service_rate / raw_rate:.3f}x raw insert\n"
+        )
+        race = await _race(env, doctors[0], 200)
+    rows = [
+        figure(f"bookings/s, distinct slots, {doctor_count} doctors", booking_rate, raw_rate, "/s",
+               anchor_what="raw single-row INSERT", target=">= 0.25x", better="higher"),
+        figure(f"one doctor's bookings vs {doctor_count} doctors'", solo_rate, booking_rate, "/s",
+               anchor_what=f"{doctor_count} doctors' rate", target=">= 0.9x", better="higher"),
+        figure("booking service alone (in-process)", service_rate, raw_rate, "/s",
+               anchor_what="raw single-row INSERT", better="higher"),
+        figure("200-way race on one slot, p99", race["p99_ms"], None, "ms", target="< 150 ms"),
+    ]  # fmt: skip
+    write_json(
+        args,
+        rows,
+        sizes={"bookings": bookings, "clients": clients, "doctors": doctor_count},
+        server_cpu_ms_per_booking=round(cpu_ms, 2),
+        race=race,
+    )
 
 
 def main() -> None:
@@ -160,8 +250,9 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=600)
     parser.add_argument("--doctors", type=int, default=30)
     parser.add_argument("--clients", type=int, default=20)
+    add_json_arg(parser)
     args = parser.parse_args()
-    asyncio.run(bench(args.bookings, args.doctors, args.clients))
+    asyncio.run(bench(args.bookings, args.doctors, args.clients, args))
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import psutil  # type: ignore[import-untyped]
 
 from server.settings import Settings
 from storage.migrate import migrate
@@ -264,3 +265,25 @@ def write_json(args: argparse.Namespace, rows: list[dict[str, Any]], **extra: An
         **extra,
     }
     args.json.write_text(json.dumps(document, indent=2, default=str) + "\n")
+
+
+def latency_figures(values: list[float]) -> dict[str, float]:
+    """p50 / p95 / p99 in milliseconds, as `ms` prints them, for --json."""
+    return {
+        "p50_ms": round(statistics.median(values) * 1000, 2),
+        "p95_ms": round(percentile(values, 0.95) * 1000, 2),
+        "p99_ms": round(percentile(values, 0.99) * 1000, 2),
+    }
+
+
+async def settled(pid: int, share: float = 0.1, timeout: float = 60) -> None:
+    """Wait until process `pid` uses less than `share` of a core over a second (its consumers
+    caught up with the events the set-up made), or `timeout` seconds: a timed phase then counts
+    its own work, not the set-up's."""
+    process = psutil.Process(pid)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = sum(process.cpu_times()[:2])
+        await asyncio.sleep(1)
+        if sum(process.cpu_times()[:2]) - before < share:
+            return

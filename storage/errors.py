@@ -13,3 +13,11 @@ class ConstraintViolation(Exception):
     def __init__(self, constraint: str) -> None:
         super().__init__(constraint)
         self.constraint = constraint
+
+
+class StaleRead(Exception):
+    """What the caller read before the write changed meanwhile (`what` names it): read again."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what

@@ -1,9 +1,15 @@
 """Taking slots: booking (direct or held for payment) and rescheduling, each in one transaction.
 
 Every transaction first bumps the doctor's availability version: the row lock serialises slot
-changes per doctor, so the grid / free checks and the insert see a stable agenda. The exclusion
-constraints stay the real guard (`overlaps_refused` maps their violations to SlotTaken /
-PatientBusy).
+changes per doctor, so the free checks and the write see a stable agenda, and the doctor's events
+reach the outbox in version order. The exclusion constraints stay the real guard
+(`overlaps_refused` maps their violations to SlotTaken / PatientBusy).
+
+A booking takes two round trips after the session check: one statement reads what it needs
+(storage.scheduling.booking.booking_context), the availability comes from memory under its stamp,
+the grid checks run here, and one autocommit statement books (scheduling.book_slot): version
+lock, stamp and free checks, insert, events. The lock is held for that statement and its commit
+only; a rush's losers fail on the function's cheap free check, or before it on `taken`.
 """
 
 from __future__ import annotations
@@ -19,15 +25,16 @@ from bus import events
 from server import clock
 from server.audit.service import record_change
 from server.auth.principal import Principal
-from server.crypto import FieldCipher
+from server.crypto import EncryptedField, FieldCipher
 from server.engines import Engines
 from server.errors import NO_SUCH_DOCTOR, FieldCode, Forbidden, InvalidInput, NotFound
-from server.scheduling.access import Caller, require_party, resolve_caller
+from server.scheduling.access import require_party, resolve_caller
 from server.scheduling.appointments import encrypt_notes, render_appointment
 from server.scheduling.errors import (
     BEYOND_HORIZON,
     BOOK_FOR_SELF,
     EXISTING_PATIENTS_ONLY,
+    HOURS_CHANGING,
     IN_THE_PAST,
     INSIDE_NOTICE,
     INVALID_BOOKING,
@@ -45,7 +52,14 @@ from server.scheduling.errors import (
     SlotTaken,
     SlotUnavailable,
 )
-from server.scheduling.events import appointment_payload, emit_appointment, emit_slot, slot_payload
+from server.scheduling.events import (
+    appointment_event,
+    appointment_payload,
+    emit_appointment,
+    emit_slot,
+    slot_event,
+    slot_payload,
+)
 from server.scheduling.model import Availability, Slot, VisitReason, VisitType
 from server.scheduling.schemas import AppointmentOut, BookingRequest, RescheduleRequest
 from server.scheduling.slots import (
@@ -58,9 +72,11 @@ from server.scheduling.slots import (
     without_busy,
 )
 from server.scheduling.state_machine import Party, check_transition
-from storage.errors import ConstraintViolation
+from server.settings import Settings
+from storage.errors import ConstraintViolation, StaleRead
 from storage.scheduling import appointments as store
-from storage.scheduling.parties import fetch_doctor, patient_exists
+from storage.scheduling.booking import book_slot, booking_context
+from storage.scheduling.parties import fetch_doctor
 from storage.scheduling.versions import bump_version
 
 
@@ -68,23 +84,24 @@ def _field_error(field: str, code: FieldCode, **params: str | int) -> InvalidInp
     return InvalidInput(INVALID_BOOKING, [code.at(field, "body", **params)])
 
 
-async def _booking_patient(
-    con: asyncpg.Connection, caller: Caller, requested: uuid.UUID | None
+def _booking_patient(
+    principal: Principal, requested: uuid.UUID | None, found: uuid.UUID | None
 ) -> uuid.UUID:
-    """Patients book for themselves; admins name the patient; doctors do not book."""
-    if caller.principal.is_admin:
+    """Patients book for themselves; admins name the patient; doctors do not book. `found` is
+    the patient `requested` names (admins) or the caller's own (patients), None when none."""
+    if principal.is_admin:
         if requested is None:
             raise _field_error("patient_id", PATIENT_REQUIRED)
-        if not await patient_exists(con, requested):
+        if found is None:
             raise _field_error("patient_id", UNKNOWN_PATIENT)
-        return requested
-    if caller.principal.role != "patient":
+        return found
+    if principal.role != "patient":
         raise Forbidden(PATIENTS_BOOK)
-    if caller.patient_id is None:
+    if found is None:
         raise Forbidden(PROFILE_FIRST)
-    if requested is not None and requested != caller.patient_id:
+    if requested is not None and requested != found:
         raise Forbidden(BOOK_FOR_SELF)
-    return caller.patient_id
+    return found
 
 
 def bookable_slot(
@@ -126,16 +143,12 @@ async def ensure_free(
         raise SlotTaken(SLOT_JUST_TAKEN)
 
 
-async def _check_new_patient(
-    con: asyncpg.Connection,
-    doctor: asyncpg.Record,
-    reason: VisitReason | None,
-    patient_id: uuid.UUID,
-) -> None:
+def _check_new_patient(doctor: asyncpg.Record, reason: VisitReason | None) -> None:
+    """`doctor`: a booking_context row (its `seen_before` is about the booking patient)."""
     closed = not doctor["accepts_new_patients"] or (
         reason is not None and not reason.new_patients_allowed
     )
-    if closed and not await store.has_history_with(con, doctor["id"], patient_id):
+    if closed and not doctor["seen_before"]:
         raise NotAcceptingNewPatients(EXISTING_PATIENTS_ONLY)
 
 
@@ -156,63 +169,135 @@ async def book_appointment(
     settings, cipher = engines.settings, FieldCipher(engines.settings)
     now = clock.now()
     appointment_id = uuid.uuid4()
+    notes = encrypt_notes(cipher, appointment_id, body.notes)
     async with engines.pool.acquire() as con:
-        caller = await resolve_caller(con, principal)
-        patient_id = await _booking_patient(con, caller, body.patient_id)
-        doctor = await fetch_doctor(con, body.doctor_id)
-        if doctor is None or doctor["verification_status"] != "verified":
-            raise NotFound(NO_SUCH_DOCTOR)
-        try:
-            # Losers of a rush see the winner's row here and skip the queue on the doctor's lock.
-            if await store.taken_at(con, doctor["id"], body.start):
-                raise SlotTaken(SLOT_JUST_TAKEN)
-            async with con.transaction():
-                version = await bump_version(con, doctor["id"])
-                availability = await load_availability(con, doctor)
-                reason = reason_or_error(availability, body.reason_id)
-                await _check_new_patient(con, doctor, reason, patient_id)
-                slot = bookable_slot(availability, body.start, body.visit_type, reason, now)
-                await ensure_free(con, availability, slot)
-                fee = doctor["consultation_fee"]
-                if reason is not None and reason.fee_override is not None:
-                    fee = reason.fee_override
-                held = settings.payments_required and fee > 0
-                expires = now + timedelta(seconds=settings.hold_ttl_s) if held else None
-                with overlaps_refused():
-                    await store.insert_appointment(
-                        con,
-                        store.NewAppointment(
-                            id=appointment_id,
-                            doctor_id=doctor["id"],
-                            patient_id=patient_id,
-                            start=slot.start,
-                            end=slot.end,
-                            visit_type=slot.visit_type,
-                            status="held" if held else "scheduled",
-                            reason_id=reason.id if reason else None,
-                            location=slot.location,
-                            notes=encrypt_notes(cipher, appointment_id, body.notes),
-                            fee=fee,
-                            currency=doctor["currency"],
-                            hold_expires_at=expires,
-                            created_by=principal.user_id,
-                        ),
-                    )
-                row = await store.fetch_appointment(con, appointment_id)
-                assert row is not None
-                slot_event = events.SLOT_HELD if held else events.SLOT_BOOKED
-                await emit_slot(con, slot_event, slot_payload(row, version), caller.actor)
-                await emit_appointment(
-                    con, events.APPOINTMENT_CREATED, appointment_payload(row, version), caller.actor
-                )
-                await record_change(con, resource_id=appointment_id)
-        except (SlotTaken, SlotUnavailable) as exc:
-            exc.extra["alternatives"] = await nearest_free_slots(
-                con, doctor, body.start, body.visit_type, body.reason_id
+        for _attempt in range(_STALE_RETRIES):
+            context = await booking_context(
+                con,
+                body.doctor_id,
+                body.start,
+                patient_user_id=None if principal.is_admin else principal.user_id,
+                patient_id=body.patient_id if principal.is_admin else None,
             )
-            raise
-    party: Party = "admin" if principal.is_admin else "patient"
-    return render_appointment(row, cipher, settings, party)
+            patient_id = _booking_patient(principal, body.patient_id, context["patient_id"])
+            if context["id"] is None or context["verification_status"] != "verified":
+                raise NotFound(NO_SUCH_DOCTOR)
+            try:
+                # Losers of a rush see the winner's row here: no queue on the doctor's lock.
+                if context["taken"]:
+                    raise SlotTaken(SLOT_JUST_TAKEN)
+                availability = await load_availability(con, context, stamp=context["rules_stamp"])
+                new = _new_appointment(
+                    settings,
+                    context,
+                    availability,
+                    body,
+                    appointment_id,
+                    patient_id,
+                    notes,
+                    principal.user_id,
+                    now,
+                )
+                try:
+                    row = await _book(con, new, availability, principal)
+                except StaleRead:  # the doctor changed the hours meanwhile: check them again
+                    continue
+            except (SlotTaken, SlotUnavailable) as exc:
+                exc.extra["alternatives"] = await nearest_free_slots(
+                    con,
+                    context,
+                    body.start,
+                    body.visit_type,
+                    body.reason_id,
+                    stamp=context["rules_stamp"],
+                )
+                raise
+            party: Party = "admin" if principal.is_admin else "patient"
+            return render_appointment(row, cipher, settings, party)
+    changing = SlotUnavailable(HOURS_CHANGING)
+    changing.extra["alternatives"] = []
+    raise changing
+
+
+# A booking meets hours changing under it at most this often before giving up (a 409).
+_STALE_RETRIES = 3
+
+
+def _new_appointment(
+    settings: Settings,
+    doctor: asyncpg.Record,
+    availability: Availability,
+    body: BookingRequest,
+    appointment_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    notes: EncryptedField | None,
+    created_by: uuid.UUID,
+    now: datetime,
+) -> store.NewAppointment:
+    """The appointment `body` asks for once the rules allow it: a grid slot, within notice and
+    horizon, a reason offered for the visit type and open to this patient; held when it is to
+    be paid first."""
+    reason = reason_or_error(availability, body.reason_id)
+    _check_new_patient(doctor, reason)
+    slot = bookable_slot(availability, body.start, body.visit_type, reason, now)
+    fee = doctor["consultation_fee"]
+    if reason is not None and reason.fee_override is not None:
+        fee = reason.fee_override
+    held = settings.payments_required and fee > 0
+    return store.NewAppointment(
+        id=appointment_id,
+        doctor_id=doctor["id"],
+        patient_id=patient_id,
+        start=slot.start,
+        end=slot.end,
+        visit_type=slot.visit_type,
+        status="held" if held else "scheduled",
+        reason_id=reason.id if reason else None,
+        location=slot.location,
+        notes=notes,
+        fee=fee,
+        currency=doctor["currency"],
+        hold_expires_at=now + timedelta(seconds=settings.hold_ttl_s) if held else None,
+        created_by=created_by,
+    )
+
+
+async def _book(
+    con: asyncpg.Connection,
+    new: store.NewAppointment,
+    availability: Availability,
+    principal: Principal,
+) -> asyncpg.Record:
+    """Write `new` and its slot.held / slot.booked and appointment.created events at once."""
+    actor = str(principal.user_id)
+    planned = {
+        "id": new.id,
+        "doctor_id": new.doctor_id,
+        "patient_id": new.patient_id,
+        "start_at": new.start,
+        "end_at": new.end,
+        "visit_type": new.visit_type,
+        "status": new.status,
+        "cancelled_by": None,
+    }
+    # Version 0 stands in: scheduling.book_slot writes the real one under the doctor's lock.
+    slot_type = events.SLOT_HELD if new.status == "held" else events.SLOT_BOOKED
+    outbox = [
+        slot_event(slot_type, slot_payload(planned, 0), actor),
+        appointment_event(events.APPOINTMENT_CREATED, appointment_payload(planned, 0), actor),
+    ]
+    # The audit entry commits with the booking (one transaction), never after it.
+    with overlaps_refused():
+        async with con.transaction():
+            row = await book_slot(
+                con,
+                new,
+                availability.stamp,
+                availability.settings.buffer,
+                [e.model_dump(mode="json") for e in outbox],
+            )
+            await record_change(con, resource_id=new.id)
+            return row
 
 
 async def reschedule_appointment(

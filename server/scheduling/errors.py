@@ -77,6 +77,9 @@ NOT_STARTED = Reason(
     "not-started",
     "An appointment can be completed or marked as a no-show once it has started.",
 )
+HOURS_CHANGING = Reason(
+    "hours-changing", "The doctor is changing these hours; try again in a moment."
+)
 NOT_AN_EXPIRED_HOLD = Reason("not-an-expired-hold", "Only an expired hold can be taken again.")
 WRONG_STATUS = Reason("wrong-status", "An appointment that is {status} cannot be {action}.")
 NOT_EDITABLE = Reason("not-editable", "An appointment that is {status} can no longer be edited.")

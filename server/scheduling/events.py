@@ -7,14 +7,16 @@ is the doctor's version after that transaction (unchanged when the slots did not
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 from pydantic import BaseModel, ConfigDict
 
 from bus import events
-from bus.events import register_payload
-from bus.outbox import emit
+from bus.events import Envelope, register_payload
+from bus.outbox import emit, envelope, write
 
 
 class SlotChanged(BaseModel):
@@ -73,13 +75,21 @@ for _type in APPOINTMENT_EVENTS:
 register_payload(events.DOCTOR_AVAILABILITY_UPDATED, AvailabilityUpdated)
 
 
+def slot_event(event_type: str, payload: SlotChanged, actor: str | None) -> Envelope:
+    return envelope(event_type, f"doctor:{payload.doctor_id}", payload, actor)
+
+
+def appointment_event(event_type: str, payload: AppointmentChanged, actor: str | None) -> Envelope:
+    return envelope(event_type, f"appointment:{payload.appointment_id}", payload, actor)
+
+
 async def emit_slot(
     con: asyncpg.Connection,
     event_type: str,
     payload: SlotChanged,
     actor: str | None,
 ) -> None:
-    await emit(con, event_type, f"doctor:{payload.doctor_id}", payload, actor=actor)
+    await write(con, slot_event(event_type, payload, actor))
 
 
 async def emit_appointment(
@@ -88,7 +98,7 @@ async def emit_appointment(
     payload: AppointmentChanged,
     actor: str | None,
 ) -> None:
-    await emit(con, event_type, f"appointment:{payload.appointment_id}", payload, actor=actor)
+    await write(con, appointment_event(event_type, payload, actor))
 
 
 async def emit_availability(
@@ -104,9 +114,10 @@ async def emit_availability(
 
 
 def slot_payload(
-    row: asyncpg.Record, version: int, start: datetime | None = None, end: datetime | None = None
+    row: Mapping[str, Any], version: int, start: datetime | None = None, end: datetime | None = None
 ) -> SlotChanged:
-    """The slot an appointment row occupies (or occupied: pass the old `start`/`end`)."""
+    """The slot an appointment row (or the mapping of one about to be) occupies (or occupied:
+    pass the old `start`/`end`)."""
     return SlotChanged(
         doctor_id=row["doctor_id"],
         appointment_id=row["id"],
@@ -118,7 +129,7 @@ def slot_payload(
 
 
 def appointment_payload(
-    row: asyncpg.Record,
+    row: Mapping[str, Any],
     version: int,
     *,
     previous: tuple[datetime, datetime] | None = None,

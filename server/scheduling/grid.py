@@ -178,14 +178,16 @@ def _starts(window: _Window, zone: ZoneInfo) -> Iterator[datetime]:
         and offset == window.end.astimezone(zone).utcoffset()
         and first.replace(tzinfo=None) == window.wall_start
     )
+    if steady:  # most windows: plain arithmetic in UTC, no zone lookup per slot
+        instant = window.start
+        while instant < window.end:
+            yield instant
+            instant += window.step
+        return
     while cursor < window.wall_end:
-        if steady:  # most windows: plain arithmetic, no zone lookup per slot
-            assert offset is not None
-            yield (cursor - offset).replace(tzinfo=UTC)
-        else:
-            begins = local_instant(cursor.date(), cursor.time(), zone)
-            if begins is not None:
-                yield begins
+        begins = local_instant(cursor.date(), cursor.time(), zone)
+        if begins is not None:
+            yield begins
         cursor += window.step
 
 
@@ -221,16 +223,29 @@ def candidate_slots(
             continue
         length = timedelta(minutes=length_minutes) if length_minutes else window.step
         opening_end = reach[window]
+        # The time off this window's slots can meet (usually none).
+        near = [] if window.extra else _within(blocked, window.start, opening_end)
         for begins in _starts(window, zone):
             ends = begins + length
             if begins < start or begins >= end or ends > opening_end:
                 continue
-            if not window.extra and _overlaps(begins, ends, blocked):
+            if near and _overlaps(begins, ends, near):
                 continue
-            found.setdefault(
-                (begins, window.visit_type), Slot(begins, ends, window.visit_type, window.location)
-            )
-    return sorted(found.values())
+            key = (begins, window.visit_type)
+            if key not in found:
+                found[key] = Slot(begins, ends, window.visit_type, window.location)
+    # Sorted like Slot's own order, by a key: a month of slots compares in C, not in __lt__.
+    return sorted(found.values(), key=_slot_order)
+
+
+def _slot_order(slot: Slot) -> tuple[datetime, datetime, str]:
+    return slot.start, slot.end, slot.visit_type
+
+
+def _within(
+    intervals: list[tuple[datetime, datetime]], start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    return [(s, e) for s, e in intervals if s < end and start < e]
 
 
 def day_slots(

@@ -86,6 +86,8 @@ class Availability:
     exceptions: tuple[DateException, ...] = ()
     reasons: tuple[VisitReason, ...] = ()
     settings: DoctorSettings = field(default_factory=DoctorSettings)
+    # The stored content's rules_stamp (storage.scheduling.availability); None for a proposal.
+    stamp: uuid.UUID | None = field(default=None, compare=False)
 
     def reason(self, reason_id: uuid.UUID) -> VisitReason | None:
         return next((r for r in self.reasons if r.id == reason_id), None)

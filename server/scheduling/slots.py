@@ -3,8 +3,10 @@ the doctor's notice and horizon. Contract functions list_available_slots / next_
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from itertools import accumulate
@@ -48,13 +50,13 @@ from server.scheduling.model import (
 from server.scheduling.schemas import SlotsPage
 from storage.scheduling import appointments as appointment_store
 from storage.scheduling import availability as availability_store
-from storage.scheduling.parties import fetch_doctor
-from storage.scheduling.versions import current_version
+from storage.scheduling.slots import slots_snapshot
 
 # Bounds one computation: a month of slots is what a calendar page shows.
 MAX_RANGE = timedelta(days=31)
 # Busy periods are read this much beyond the range so long slots and buffers see their neighbours.
 _MARGIN = timedelta(days=1)
+_FIRST_LOOK = timedelta(days=2)
 _NEXT_SLOT_STEP = timedelta(days=14)
 _INSTANT = timedelta(microseconds=1)
 _ALTERNATIVE_WINDOWS = (timedelta(hours=6), timedelta(days=2), MAX_RANGE / 2)
@@ -67,24 +69,63 @@ def zone_of(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+class _AvailabilityCache:
+    """Availabilities by (doctor, rules stamp, zone, first exception day), least recently used
+    dropped first. Safe on many nodes and databases: a stamp names one stored content (a new
+    random one at every change, migration 0014), so an entry is never stale, only unused."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[object, ...], Availability] = OrderedDict()
+
+    def get(self, key: tuple[object, ...]) -> Availability | None:
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[object, ...], availability: Availability) -> None:
+        self._entries[key] = availability
+        self._entries.move_to_end(key)
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+
+_cache = _AvailabilityCache(4096)
+
+
 async def load_availability(
-    con: asyncpg.Connection, doctor: asyncpg.Record, *, past_exceptions: bool = False
+    con: asyncpg.Connection | asyncpg.Pool,
+    doctor: asyncpg.Record,
+    *,
+    past_exceptions: bool = False,
+    stamp: uuid.UUID | None = None,
 ) -> Availability:
     """The doctor's availability as domain types; exceptions that ended before yesterday only
-    with `past_exceptions` (the editor shows them, slots never need them)."""
+    with `past_exceptions` (the editor shows them, slots never need them). With the `stamp` the
+    caller just read (availability_versions.rules_stamp), a cached copy answers without a query;
+    the result's `stamp` names what it holds (check it under the doctor's lock before relying)."""
     zone = zone_of(doctor["time_zone"])
     yesterday = clock.now().astimezone(zone).date() - timedelta(days=1)
+    if stamp is not None and not past_exceptions:
+        cached = _cache.get((doctor["id"], stamp, doctor["time_zone"], yesterday))
+        if cached is not None:
+            return cached
     stored = await availability_store.fetch_availability(
         con, doctor["id"], None if past_exceptions else yesterday
     )
-    return Availability(
+    availability = Availability(
         doctor["id"],
         zone,
         tuple(WeeklyRule(**r) for r in stored.rules),
         tuple(DateException(**e) for e in stored.exceptions),
         tuple(VisitReason(**{**r, "visit_types": tuple(r["visit_types"])}) for r in stored.reasons),
         DoctorSettings(**stored.settings) if stored.settings else DoctorSettings(),
+        stored.stamp,
     )
+    if stored.stamp is not None and not past_exceptions:
+        _cache.put((doctor["id"], stored.stamp, doctor["time_zone"], yesterday), availability)
+    return availability
 
 
 def without_busy(
@@ -109,6 +150,44 @@ def visit_types_for(
     return tuple(t for t in types if visit_type is None or t == visit_type)
 
 
+def _candidates(
+    availability: Availability,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    visit_type: VisitType | None,
+    reason: VisitReason | None,
+    length_minutes: int | None,
+) -> list[Slot]:
+    """Grid slots starting in [start, end) clamped to the doctor's notice and horizon at `now`."""
+    settings = availability.settings
+    earliest = max(start, now + settings.notice)
+    latest = min(end, now + settings.horizon)
+    if latest <= earliest:
+        return []
+    length = length_minutes or (reason.duration_minutes if reason else None)
+    return candidate_slots(
+        availability, earliest, latest, length, visit_types_for(visit_type, reason)
+    )
+
+
+def slots_among(
+    availability: Availability,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    busy: Sequence[tuple[datetime, datetime]],
+    visit_type: VisitType | None = None,
+    reason: VisitReason | None = None,
+    length_minutes: int | None = None,
+) -> list[Slot]:
+    """Bookable slots starting in [start, end) given the busy periods (sorted by start) from at
+    least `_MARGIN` before `start` to `_MARGIN` after `end`; `length_minutes` (a moved visit's
+    own length) overrides the reason's duration."""
+    candidates = _candidates(availability, start, end, now, visit_type, reason, length_minutes)
+    return without_busy(candidates, busy, availability.settings.buffer)
+
+
 async def free_slots(
     con: asyncpg.Connection,
     availability: Availability,
@@ -120,23 +199,19 @@ async def free_slots(
     exclude_id: uuid.UUID | None = None,
     length_minutes: int | None = None,
 ) -> list[Slot]:
-    """Bookable slots starting in [start, end); `exclude_id` ignores one appointment (moving),
-    `length_minutes` (a moved visit's own length) overrides the reason's duration."""
-    settings = availability.settings
-    earliest = max(start, now + settings.notice)
-    latest = min(end, now + settings.horizon)
-    if latest <= earliest:
-        return []
-    length = length_minutes or (reason.duration_minutes if reason else None)
-    candidates = candidate_slots(
-        availability, earliest, latest, length, visit_types_for(visit_type, reason)
-    )
+    """slots_among with the busy periods read here; `exclude_id` ignores one appointment
+    (moving)."""
+    candidates = _candidates(availability, start, end, now, visit_type, reason, length_minutes)
     if not candidates:
         return []
     busy = await appointment_store.busy_periods(
-        con, availability.doctor_id, earliest - _MARGIN, latest + _MARGIN, exclude_id
+        con,
+        availability.doctor_id,
+        candidates[0].start - _MARGIN,
+        candidates[-1].end + _MARGIN,
+        exclude_id,
     )
-    return without_busy(candidates, busy, settings.buffer)
+    return without_busy(candidates, busy, availability.settings.buffer)
 
 
 def grid_slot(
@@ -241,37 +316,36 @@ async def list_available_slots(
     if visit_type is not None and visit_type not in VISIT_TYPES:
         raise InvalidInput(UNKNOWN_VISIT_TYPE, [UNKNOWN_TYPE.at("type", "query")])
     now = now or clock.now()
-    # One snapshot: the version matches exactly the appointments the slots were computed from.
-    async with pool.acquire() as con, con.transaction(isolation="repeatable_read", readonly=True):
-        doctor = await fetch_doctor(con, doctor_id)
-        if doctor is None or doctor["verification_status"] != "verified":
-            raise NotFound(NO_SUCH_DOCTOR)
-        availability = await load_availability(con, doctor)
-        reason = reason_or_error(availability, reason_id, "reason", "query")
-        length = None
+    async with pool.acquire() as con:
+        moving = None
         if excluding_appointment_id is not None:
             moving = await _moving(con, principal, doctor_id, excluding_appointment_id)
-            reason = reason or kept_reason(availability, moving)
-            length = None if reason_id else own_minutes(moving)
-        version = await current_version(con, doctor_id)
-        slots = await free_slots(
-            con,
-            availability,
-            start,
-            end,
-            now,
-            visit_type,
-            reason,
-            excluding_appointment_id,
-            length,
+        # One statement: the version matches exactly the appointments the slots come from.
+        snapshot = await slots_snapshot(
+            con, doctor_id, start - _MARGIN, end + _MARGIN, excluding_appointment_id
         )
+        if snapshot is None or snapshot["verification_status"] != "verified":
+            raise NotFound(NO_SUCH_DOCTOR)
+        availability = await load_availability(con, snapshot, stamp=snapshot["rules_stamp"])
+        if availability.stamp != snapshot["rules_stamp"]:  # changed in between: agree again
+            snapshot = await slots_snapshot(
+                con, doctor_id, start - _MARGIN, end + _MARGIN, excluding_appointment_id
+            )
+            assert snapshot is not None
+    reason = reason_or_error(availability, reason_id, "reason", "query")
+    length = None
+    if moving is not None:
+        reason = reason or kept_reason(availability, moving)
+        length = None if reason_id else own_minutes(moving)
+    busy = list(zip(snapshot["busy_starts"], snapshot["busy_ends"], strict=True))
+    slots = slots_among(availability, start, end, now, busy, visit_type, reason, length)
     return SlotsPage.model_validate(
         {
             "doctor_id": doctor_id,
-            "time_zone": doctor["time_zone"],
+            "time_zone": snapshot["time_zone"],
             "from": start,
             "to": end,
-            "availability_version": version,
+            "availability_version": snapshot["version"],
             "slots": render(slots, availability.zone),
         }
     )
@@ -284,17 +358,22 @@ async def next_available_slot(
     *,
     now: datetime | None = None,
 ) -> datetime | None:
-    """Start of the doctor's first free slot (None when none within the horizon or unknown)."""
+    """Start of the doctor's first free slot (None when none within the horizon or unknown).
+
+    Search reindexes a doctor after each slot change: two statements usually (the doctor with
+    the availability stamp, the busy periods), and a first look of two days only."""
     now = now or clock.now()
     async with pool.acquire() as con:
-        doctor = await fetch_doctor(con, doctor_id)
+        doctor = await slots_snapshot(con, doctor_id, now, now)  # an empty range: no busy rows
         if doctor is None or doctor["verification_status"] != "verified":
             return None
-        availability = await load_availability(con, doctor)
+        availability = await load_availability(con, doctor, stamp=doctor["rules_stamp"])
         start = now + availability.settings.notice
         horizon = now + availability.settings.horizon
+        step = _FIRST_LOOK
         while start < horizon:
-            end = min(start + _NEXT_SLOT_STEP, horizon)
+            end = min(start + step, horizon)
+            step = _NEXT_SLOT_STEP
             found = await free_slots(
                 con, availability, start, end, now, cast(VisitType | None, visit_type)
             )
@@ -313,15 +392,54 @@ async def nearest_free_slots(
     exclude_id: uuid.UUID | None = None,
     count: int = 5,
     length_minutes: int | None = None,
+    stamp: uuid.UUID | None = None,
 ) -> list[dict[str, Any]]:
-    """Up to `count` free slots closest to `target` (the alternatives of a 409), as JSON.
+    """Up to `count` free slots closest to `target` (the alternatives of a 409), as JSON;
+    `stamp` as for load_availability.
 
     Runs on the caller's connection (after its transaction rolled back): taking a second pool
     connection per request could exhaust the pool under a booking rush. Looks six hours around
-    the target first, which nearly always suffices, then two days, then half a month.
+    the target first, which nearly always suffices, then two days, then half a month. The losers
+    of a rush for one slot ask the same question at once: the first computes, the others wait
+    for its answer (computed after they lost, so as fresh as their own would be).
     """
+    key = (doctor["id"], target, visit_type, reason_id, exclude_id, count, length_minutes)
+    running = _alternatives_running.get(key)
+    if running is not None:
+        shared = await asyncio.shield(running)
+        if shared is not None:
+            return shared  # else the leader failed: compute our own
+    answer: asyncio.Future[list[dict[str, Any]] | None] = asyncio.get_running_loop().create_future()
+    _alternatives_running.setdefault(key, answer)
+    found = None
+    try:
+        found = await _nearest_free_slots(
+            con, doctor, target, visit_type, reason_id, exclude_id, count, length_minutes, stamp
+        )
+        return found
+    finally:
+        answer.set_result(found)
+        if _alternatives_running.get(key) is answer:
+            del _alternatives_running[key]
+
+
+# The alternatives being computed, by question; None answers that the computation failed.
+_alternatives_running: dict[tuple[object, ...], asyncio.Future[list[dict[str, Any]] | None]] = {}
+
+
+async def _nearest_free_slots(
+    con: asyncpg.Connection,
+    doctor: asyncpg.Record,
+    target: datetime,
+    visit_type: VisitType,
+    reason_id: uuid.UUID | None,
+    exclude_id: uuid.UUID | None,
+    count: int,
+    length_minutes: int | None,
+    stamp: uuid.UUID | None,
+) -> list[dict[str, Any]]:
     now = clock.now()
-    availability = await load_availability(con, doctor)
+    availability = await load_availability(con, doctor, stamp=stamp)
     reason = availability.reason(reason_id) if reason_id else None
     slots: list[Slot] = []
     for window in _ALTERNATIVE_WINDOWS:

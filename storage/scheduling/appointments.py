@@ -13,8 +13,8 @@ import asyncpg
 
 from storage.errors import ConstraintViolation
 
-# The statuses the exclusion constraints of migration 0006 hold a time for.
-ACTIVE_STATUSES = ["held", "scheduled", "confirmed"]
+# The exclusion constraints of migration 0006 hold a time for the statuses held, scheduled and
+# confirmed; queries name them literally so the planner can use the constraints' partial indexes.
 DOCTOR_OVERLAP = "appointments_no_doctor_overlap"
 PATIENT_OVERLAP = "appointments_no_patient_overlap"
 
@@ -37,41 +37,13 @@ class NewAppointment:
     created_by: uuid.UUID | None
 
 
-def _overlap_error(exc: asyncpg.PostgresError) -> ConstraintViolation:
+def overlap_refused(exc: asyncpg.PostgresError) -> ConstraintViolation:
+    """What an exclusion violation (or deadlock) refusing an appointment write means."""
     if getattr(exc, "constraint_name", None) == DOCTOR_OVERLAP:
         return ConstraintViolation(DOCTOR_OVERLAP)
     # Patient overlap; also a deadlock, which only two racing overlapping bookings of one
     # patient (at two doctors) can produce here: both wait on each other's exclusion check.
     return ConstraintViolation(PATIENT_OVERLAP)
-
-
-async def insert_appointment(con: asyncpg.Connection, new: NewAppointment) -> None:
-    """Insert; an overlap raises ConstraintViolation and leaves the caller's transaction
-    aborted (no savepoint: two round trips saved per booking, and callers give up anyway)."""
-    try:
-        await con.execute(
-            """INSERT INTO scheduling.appointments
-                       (id, doctor_id, patient_id, period, visit_type, status, reason_id,
-                        location, notes, fee, currency, hold_expires_at, created_by)
-                   VALUES ($1, $2, $3, tstzrange($4, $5, '[)'), $6, $7, $8, $9, $10, $11, $12,
-                           $13, $14)""",
-            new.id,
-            new.doctor_id,
-            new.patient_id,
-            new.start,
-            new.end,
-            new.visit_type,
-            new.status,
-            new.reason_id,
-            new.location,
-            new.notes,
-            new.fee,
-            new.currency,
-            new.hold_expires_at,
-            new.created_by,
-        )
-    except (asyncpg.ExclusionViolationError, asyncpg.DeadlockDetectedError) as exc:
-        raise _overlap_error(exc) from exc
 
 
 async def move_appointment(
@@ -98,7 +70,7 @@ async def move_appointment(
             status,
         )
     except (asyncpg.ExclusionViolationError, asyncpg.DeadlockDetectedError) as exc:
-        raise _overlap_error(exc) from exc
+        raise overlap_refused(exc) from exc
 
 
 async def fetch_appointment(
@@ -158,7 +130,7 @@ async def set_status(
             cancellation_reason,
         )
     except (asyncpg.ExclusionViolationError, asyncpg.DeadlockDetectedError) as exc:
-        raise _overlap_error(exc) from exc
+        raise overlap_refused(exc) from exc
 
 
 async def update_details(
@@ -191,12 +163,12 @@ async def busy_periods(
     rows = await con.fetch(
         """SELECT lower(period) AS s, upper(period) AS e FROM scheduling.appointments
            WHERE doctor_id = $1 AND period && tstzrange($2, $3, '[)')
-             AND status = ANY($4::text[]) AND ($5::uuid IS NULL OR id <> $5)
+             AND status IN ('held', 'scheduled', 'confirmed')
+             AND ($4::uuid IS NULL OR id <> $4)
            ORDER BY lower(period)""",
         doctor_id,
         start,
         end,
-        ACTIVE_STATUSES,
         exclude_id,
     )
     return [(r["s"], r["e"]) for r in rows]
@@ -281,34 +253,6 @@ async def list_appointments(
             statuses,
         )
     return list(rows), int(total)
-
-
-async def taken_at(
-    con: asyncpg.Connection | asyncpg.Pool, doctor_id: uuid.UUID, instant: datetime
-) -> bool:
-    """Whether an active appointment of the doctor covers `instant` (no lock, a quick look)."""
-    taken = await con.fetchval(
-        """SELECT EXISTS (SELECT 1 FROM scheduling.appointments
-                          WHERE doctor_id = $1 AND period @> $2::timestamptz
-                            AND status = ANY($3::text[]))""",
-        doctor_id,
-        instant,
-        ACTIVE_STATUSES,
-    )
-    return bool(taken)
-
-
-async def has_history_with(
-    con: asyncpg.Connection, doctor_id: uuid.UUID, patient_id: uuid.UUID
-) -> bool:
-    """Whether the patient already saw this doctor (for reasons closed to new patients)."""
-    seen = await con.fetchval(
-        """SELECT true FROM scheduling.appointments
-           WHERE doctor_id = $1 AND patient_id = $2 AND status = 'completed' LIMIT 1""",
-        doctor_id,
-        patient_id,
-    )
-    return bool(seen)
 
 
 async def overdue_holds(

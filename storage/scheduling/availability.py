@@ -47,13 +47,14 @@ class StoredAvailability:
     exceptions: list[dict[str, Any]]
     reasons: list[dict[str, Any]]
     settings: dict[str, Any] | None  # None: the doctor never saved settings
+    stamp: uuid.UUID | None  # availability_versions.rules_stamp of this content (migration 0014)
 
 
 async def fetch_availability(
     con: Reader, doctor_id: uuid.UUID, exceptions_ending_from: date | None = None
 ) -> StoredAvailability:
     """Rules, exceptions (those still relevant on or after the date; all when None), active
-    reasons and settings, in one round trip: every booking reads them under the doctor's lock."""
+    reasons, settings and the stamp naming them, in one round trip (one snapshot)."""
     row = await con.fetchrow(
         """SELECT
              (SELECT array_agg(ROW(id, day_of_week, start_time, end_time, slot_minutes,
@@ -68,9 +69,10 @@ async def fetch_availability(
                                    new_patients_allowed) ORDER BY position, name)
               FROM scheduling.visit_reasons
               WHERE doctor_id = $1 AND archived_at IS NULL) AS reasons,
-             s.min_notice_minutes, s.max_horizon_days, s.buffer_minutes
+             s.min_notice_minutes, s.max_horizon_days, s.buffer_minutes, v.rules_stamp
            FROM (SELECT 1) AS one
-           LEFT JOIN scheduling.doctor_settings s ON s.doctor_id = $1""",
+           LEFT JOIN scheduling.doctor_settings s ON s.doctor_id = $1
+           LEFT JOIN scheduling.availability_versions v ON v.doctor_id = $1""",
         doctor_id,
         exceptions_ending_from,
     )
@@ -84,6 +86,7 @@ async def fetch_availability(
         [dict(zip(EXCEPTION_KEYS, e, strict=True)) for e in row["exceptions"] or ()],
         [dict(zip(REASON_KEYS, r, strict=True)) for r in row["reasons"] or ()],
         settings,
+        row["rules_stamp"],
     )
 
 

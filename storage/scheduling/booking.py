@@ -1,0 +1,94 @@
+"""The booking fast path: everything a booking reads in one statement, and the booking itself in
+one more (scheduling.book_slot, migration 0014), so a booking costs two round trips."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from storage.errors import StaleRead
+from storage.scheduling.appointments import NewAppointment, overlap_refused
+
+
+async def booking_context(
+    con: asyncpg.Connection | asyncpg.Pool,
+    doctor_id: uuid.UUID,
+    start: datetime,
+    *,
+    patient_user_id: uuid.UUID | None,
+    patient_id: uuid.UUID | None,
+) -> asyncpg.Record:
+    """One row: the doctor's columns of parties.fetch_doctor (all null when no such doctor),
+    `patient_id` (the patient `patient_id` names, else the one of user `patient_user_id`; null
+    when none or erased), `rules_stamp` (null before the doctor's first slot change), `taken`
+    (an active appointment of the doctor covers `start`) and `seen_before` (the patient has a
+    completed appointment with the doctor)."""
+    row: asyncpg.Record = await con.fetchrow(
+        """SELECT d.id, d.user_id, d.time_zone, d.verification_status, d.consultation_fee,
+                  d.currency, d.accepts_new_patients, pt.id AS patient_id, v.rules_stamp,
+                  EXISTS (SELECT 1 FROM scheduling.appointments a
+                          WHERE a.doctor_id = $1 AND a.period @> $2::timestamptz
+                            AND a.status IN ('held', 'scheduled', 'confirmed')) AS taken,
+                  EXISTS (SELECT 1 FROM scheduling.appointments h
+                          WHERE h.doctor_id = $1 AND h.patient_id = pt.id
+                            AND h.status = 'completed') AS seen_before
+           FROM (SELECT 1) AS one
+           LEFT JOIN doctors.doctors d ON d.id = $1
+           LEFT JOIN scheduling.availability_versions v ON v.doctor_id = $1
+           LEFT JOIN LATERAL (
+               SELECT p.id FROM patients.patients p
+               WHERE p.erased_at IS NULL
+                 AND (p.id = $4 OR ($4::uuid IS NULL AND p.user_id = $3))) AS pt ON true""",
+        doctor_id,
+        start,
+        patient_user_id,
+        patient_id,
+    )
+    return row
+
+
+async def book_slot(
+    con: asyncpg.Connection,
+    new: NewAppointment,
+    rules_stamp: uuid.UUID | None,
+    buffer: timedelta,
+    events: Sequence[dict[str, Any]],
+) -> asyncpg.Record:
+    """Book in one autocommit statement (see scheduling.book_slot): the appointment as
+    scheduling.appointment_details shows it plus `availability_version`, the doctor's new
+    version, which the function also writes into each event's `data.availability_version`.
+
+    `events` are outbox rows as JSON (bus.events.Envelope), written in this order. Raises
+    ConstraintViolation (the slot or its buffer is taken, or the patient is busy then) or
+    StaleRead (the availability changed since `rules_stamp` was read: read it again)."""
+    try:
+        row: asyncpg.Record = await con.fetchrow(
+            """SELECT * FROM scheduling.book_slot($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+                                                  $12, $13, $14, $15, $16, $17)""",
+            new.id,
+            new.doctor_id,
+            new.patient_id,
+            new.start,
+            new.end,
+            new.visit_type,
+            new.status,
+            new.reason_id,
+            new.location,
+            new.notes,
+            new.fee,
+            new.currency,
+            new.hold_expires_at,
+            new.created_by,
+            rules_stamp,
+            buffer,
+            list(events),
+        )
+    except asyncpg.SerializationError as exc:
+        raise StaleRead("scheduling.availability_versions.rules_stamp") from exc
+    except (asyncpg.ExclusionViolationError, asyncpg.DeadlockDetectedError) as exc:
+        raise overlap_refused(exc) from exc
+    return row

@@ -1,0 +1,119 @@
+"""How many SQL statements a slots page and a booking cost (issue #19): counted on the wire by
+asyncpg's query logger on a one-connection pool, whatever the range and the cache's state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import cast
+
+import asyncpg
+import httpx
+import pytest
+
+from server import clock
+from server.auth.principal import Principal
+from server.engines import Engines
+from server.scheduling import slots as slot_service
+from server.scheduling.errors import SlotTaken
+from server.scheduling.schemas import BookingRequest
+from server.scheduling.service import book_appointment, list_available_slots
+from server.settings import Settings
+from storage.pool import open_pool
+from tests.factories import Patient, make_patient
+from tests.server.scheduling.helpers import (
+    availability,
+    doctor_with_availability,
+    every_day,
+    local,
+)
+
+# asyncpg's own statements: the pool's reset on release, and the type introspection it runs
+# once per connection for a type it has not met yet (with JIT switched off around it).
+_DRIVER = (
+    "pg_advisory_unlock_all()",
+    "typeinfo_tree",
+    "current_setting('jit')",
+    "set_config('jit'",
+)
+
+
+class Wire:
+    """The statements a one-connection pool sends for the application."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.sent: list[str] = []
+
+    def clear(self) -> list[str]:
+        sent, self.sent = self.sent, []
+        return [q for q in sent if not any(mark in q[:120] for mark in _DRIVER)]
+
+
+@pytest.fixture
+async def wire(database_url: str) -> AsyncIterator[Wire]:
+    async with open_pool(database_url, max_size=1) as pool:
+        counted = Wire(pool)
+        async with pool.acquire() as con:
+            con.add_query_logger(lambda record: counted.sent.append(record.query))
+        counted.clear()
+        yield counted
+
+
+@pytest.fixture
+def cold_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Availabilities the app cached (the app and the test share the process) are forgotten."""
+    monkeypatch.setattr(slot_service, "_cache", slot_service._AvailabilityCache(16))
+
+
+async def test_a_slots_page_takes_at_most_three_statements_whatever_the_range(
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    settings: Settings,
+    wire: Wire,
+    cold_cache: None,
+) -> None:
+    doctor = await doctor_with_availability(
+        client, db, settings, availability(every_day("08:00", "20:00", 15))
+    )
+    start = clock.now()
+    counts = []
+    for days in (28, 28, 1, 31):
+        await list_available_slots(wire.pool, doctor.id, start, start + timedelta(days=days))
+        counts.append(len(wire.clear()))
+    # Cold: the snapshot and the availability; then the snapshot alone, the availability
+    # coming from memory under the stamp the snapshot read.
+    assert counts == [2, 1, 1, 1]
+
+
+async def test_a_booking_takes_one_read_and_one_transaction_and_a_loser_one_more_read(
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    settings: Settings,
+    wire: Wire,
+    cold_cache: None,
+) -> None:
+    doctor = await doctor_with_availability(client, db, settings, availability())
+    engines = cast(Engines, SimpleNamespace(settings=settings, pool=wire.pool))
+    start = local(doctor, 2, "10:00")
+    winner, loser = await make_patient(db, settings), await make_patient(db, settings)
+
+    def body() -> BookingRequest:
+        return BookingRequest.model_validate(
+            {"doctor_id": str(doctor.id), "start": start.isoformat(), "visit_type": "in-person"}
+        )
+
+    def principal(patient: Patient) -> Principal:
+        return Principal(patient.user.id, "patient", patient.user.session_id)
+
+    await book_appointment(engines, principal(winner), body())
+    sent = wire.clear()
+    # The context read, the availability (cold cache), then the booking function in one
+    # transaction with the request's audit entry (none here: no HTTP request to record).
+    assert len(sent) == 5
+    assert "scheduling.book_slot" in sent[-2]
+    with pytest.raises(SlotTaken):
+        await book_appointment(engines, principal(loser), body())
+    # The context read says taken; the alternatives take one busy read (cache warm).
+    assert len(wire.clear()) == 2
