@@ -53,7 +53,8 @@ class PostgresSearch:
             yield con
 
     async def _words(self, con: asyncpg.Connection, text: str) -> list[asyncpg.Record]:
-        return list(await con.fetch(WORDS_SQL, text, MIN_FUZZY_LENGTH, MAX_CORRECTIONS))
+        words = text.split()[:MAX_QUERY_WORDS]
+        return list(await con.fetch(WORDS_SQL, words, MIN_FUZZY_LENGTH, MAX_CORRECTIONS))
 
     async def search(self, query: DoctorQuery) -> SearchResult:
         async with self._reading() as con:
