@@ -48,9 +48,11 @@ class PostgresSearch:
 
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self._pool.acquire() as con, con.transaction(readonly=True):
+        async with self._pool.acquire() as con:
             await con.execute(READ_SETTINGS)
             yield con
+            # On an error, releasing the connection rolls the transaction back (asyncpg reset).
+            await con.execute("COMMIT")
 
     async def _words(self, con: asyncpg.Connection, text: str) -> list[asyncpg.Record]:
         words = text.split()[:MAX_QUERY_WORDS]
