@@ -4,6 +4,7 @@ reads answers, against a local stand-in of the ES HTTP API; then the app wired t
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -99,6 +100,8 @@ async def test_first_start_creates_the_index_with_its_mapping_behind_an_alias(
     assert fields["name"]["analyzer"] == "folded"
     assert fields["text_sayt"]["type"] == "search_as_you_type"
     assert fields["name_suggest"]["type"] == fields["city_suggest"]["type"] == "completion"
+    assert fields["city_key"]["type"] == "keyword"  # filtered with the query's folded city
+    assert fields["time_zone"] == {"type": "keyword", "index": False}
     analyzer = create.body["settings"]["analysis"]["analyzer"]["folded"]
     assert "asciifolding" in analyzer["filter"]
 
@@ -172,11 +175,36 @@ async def test_search_answers_become_hits_with_distances_and_facets(
     assert found.total == 31
     [hit] = found.hits
     assert hit.doctor_id == row["doctor_id"] and hit.last_name == "Lefèvre"
+    assert hit.time_zone == "Europe/Paris"
     assert hit.next_available == row["next_available"] and hit.visit_types == ["in-person"]
     assert hit.distance_km is not None and 1.9 < hit.distance_km < 2.1
     assert [(f.value, f.count) for f in found.cities] == [("Paris", 30), ("Lyon", 1)]
     sort = standin.calls("POST", "/_search")[0].body["sort"][0]
     assert sort["_geo_distance"]["location"] == {"lat": PARIS[0], "lon": PARIS[1]}
+
+
+async def test_documents_hold_text_folded_as_queries_are(
+    standin: EsStandIn, backend: ElasticsearchSearch
+) -> None:
+    """NFD, case, accents and hyphens: a document's searched text is the one Python folding."""
+    row = _row(
+        first_name=unicodedata.normalize("NFD", "Hélène"),
+        last_name="Henry",
+        city="Saint-Étienne",
+    )
+    doc = document(row)
+    assert doc["name"] == fold("He\u0301le\u0300ne Henry") == "helene henry"
+    assert doc["city_key"] == fold("saint etienne") == "saint etienne"
+    assert doc["city_suggest"] == {"input": ["saint etienne"]}
+    assert doc["first_name"] == row["first_name"]  # shown as written
+
+    await backend.search(DoctorQuery(text=fold("HÉLÈNE"), city=fold("SAINT-ÉTIENNE")))
+    body = standin.calls("POST", "/_search")[0].body
+    assert body["query"]["bool"]["must"][0]["bool"]["should"][0]["multi_match"]["query"] == "helene"
+    assert {"term": {"city_key": "saint etienne"}} in body["query"]["bool"]["filter"]
+    await backend.suggest(fold("He\u0301le\u0300"), 5)
+    suggest = standin.calls("POST", "/_search")[1].body["suggest"]
+    assert suggest["doctors"]["prefix"] == "hele"
 
 
 async def test_nearby_sorts_by_distance_and_reads_it_from_the_sort_value(
