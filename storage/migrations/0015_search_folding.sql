@@ -34,6 +34,8 @@ FROM doctors.doctors d
 WHERE d.id = i.doctor_id;
 
 DROP FUNCTION search.fold(text);
+-- Bio and specialty names are only ever searched (folded above), never shown: narrower rows.
+ALTER TABLE search.doctor_index DROP COLUMN bio, DROP COLUMN specialization_names;
 
 -- Weights: A name, B specialties, C city, D bio ("exact name beats bio mention"). The keys are
 -- words separated by single spaces, so the 'simple' parser only splits at those spaces.

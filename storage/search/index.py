@@ -12,7 +12,7 @@ import asyncpg
 
 from storage.search.folding import fold
 
-_TEXT_COLUMNS = ("id", "first_name", "last_name", "city", "bio", "specialization_names")
+_TEXT_COLUMNS = ("id", "first_name", "last_name", "city")  # shown as written
 # Folded column -> the text it folds.
 _FOLDED = {
     "first_key": "first_name",
@@ -26,28 +26,26 @@ _FOLDED = {
 UPSERT_SQL = """
 WITH upserted AS (
     INSERT INTO search.doctor_index AS i (
-        doctor_id, first_name, last_name, specializations, specialization_names, bio,
-        city, postcode, country, latitude, longitude, location, consultation_fee,
-        currency, rating, total_reviews, languages, accepts_new_patients,
-        profile_image_url, time_zone, first_key, last_key, city_key, specialty_key, bio_key,
-        indexed_at)
-    SELECT d.id, t.first_name, t.last_name, d.specializations, t.specialization_names,
-           t.bio, t.city, d.postcode, d.country, d.latitude, d.longitude,
+        doctor_id, first_name, last_name, specializations, city, postcode, country, latitude,
+        longitude, location, consultation_fee, currency, rating, total_reviews, languages,
+        accepts_new_patients, profile_image_url, time_zone, first_key, last_key, city_key,
+        specialty_key, bio_key, indexed_at)
+    SELECT d.id, t.first_name, t.last_name, d.specializations, t.city, d.postcode, d.country,
+           d.latitude, d.longitude,
            CASE WHEN d.latitude IS NOT NULL AND d.longitude IS NOT NULL
                 THEN ll_to_earth(d.latitude, d.longitude) END,
            d.consultation_fee, d.currency, d.rating, d.total_reviews, d.languages,
            d.accepts_new_patients, d.profile_image_url, d.time_zone, t.first_key, t.last_key,
            t.city_key, t.specialty_key, t.bio_key, now()
     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
-         AS t(id, first_name, last_name, city, bio, specialization_names, first_key, last_key,
-              city_key, specialty_key, bio_key)
+                $7::text[], $8::text[], $9::text[])
+         AS t(id, first_name, last_name, city, first_key, last_key, city_key, specialty_key,
+              bio_key)
     JOIN doctors.doctors d ON d.id = t.id AND d.verification_status = 'verified'
     ON CONFLICT (doctor_id) DO UPDATE SET
         first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,
-        specializations = EXCLUDED.specializations,
-        specialization_names = EXCLUDED.specialization_names, bio = EXCLUDED.bio,
-        city = EXCLUDED.city, postcode = EXCLUDED.postcode, country = EXCLUDED.country,
+        specializations = EXCLUDED.specializations, city = EXCLUDED.city,
+        postcode = EXCLUDED.postcode, country = EXCLUDED.country,
         latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude,
         location = EXCLUDED.location, consultation_fee = EXCLUDED.consultation_fee,
         currency = EXCLUDED.currency, rating = EXCLUDED.rating,
@@ -183,8 +181,8 @@ async def index_rows(
 ) -> list[asyncpg.Record]:
     return list(
         await con.fetch(
-            """SELECT doctor_id, first_name, last_name, specializations, specialization_names,
-                      bio, city, postcode, country, latitude, longitude, consultation_fee,
+            """SELECT doctor_id, first_name, last_name, specializations, city, postcode,
+                      country, latitude, longitude, consultation_fee,
                       currency, rating, total_reviews, languages, accepts_new_patients,
                       profile_image_url, offers_in_person, offers_teleconsultation,
                       next_in_person, next_teleconsultation, next_available, time_zone,
@@ -200,8 +198,8 @@ async def index_rows_after(
 ) -> list[asyncpg.Record]:
     return list(
         await con.fetch(
-            """SELECT doctor_id, first_name, last_name, specializations, specialization_names,
-                      bio, city, postcode, country, latitude, longitude, consultation_fee,
+            """SELECT doctor_id, first_name, last_name, specializations, city, postcode,
+                      country, latitude, longitude, consultation_fee,
                       currency, rating, total_reviews, languages, accepts_new_patients,
                       profile_image_url, offers_in_person, offers_teleconsultation,
                       next_in_person, next_teleconsultation, next_available, time_zone,

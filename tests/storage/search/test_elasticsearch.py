@@ -82,7 +82,11 @@ def _row(**overrides: Any) -> dict[str, Any]:
         "specialty_key": "specialization_names",
         "bio_key": "bio",
     }
-    return {**row, **{key: fold(row[source]) for key, source in folded.items()}}
+    keys = {
+        key: fold(row.pop(source) if key in ("specialty_key", "bio_key") else row[source])
+        for key, source in folded.items()
+    }
+    return {**row, **keys}  # as storage/search/index.py reads an index row
 
 
 async def test_first_start_creates_the_index_with_its_mapping_behind_an_alias(
