@@ -1,10 +1,13 @@
 """Doctor search on PostgreSQL with 100,000 generated doctors: reindex time, then p50/p95 of five
-typical searches through the app (in-process ASGI, no Redis cache, so every call hits SQL).
+typical searches through the app (in-process ASGI, no Redis cache, so every call hits SQL), the
+SQL statements each request sends, and the plan (EXPLAIN ANALYZE) of one query of each kind.
 
 Doctors are bulk-loaded with COPY into a fresh database; 5% get weekly availability rules so
 "next available" has real slots to sort on (the reindex asks the scheduling service for them).
+The anchor is `SELECT 1` through the same pool, measured in the same run.
 
-Usage: /work/venv/bin/python bench/search.py [--doctors 100000] [--iterations 200] [--keep]
+Usage: .venv/bin/python bench/search.py [--doctors 100000] [--iterations 200] [--keep]
+       [--json PATH] [--no-plans]
 (database and NATS: see bench/common.py)
 """
 
@@ -12,16 +15,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
+import json
 import random
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import time as wall
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import httpx
@@ -34,9 +40,13 @@ from bus.events import DOCTOR_UPDATED  # noqa: E402
 from bus.outbox import emit  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.search.cache import SearchCache  # noqa: E402
+from server.search.queries import Catalogue, doctor_query, words  # noqa: E402
 from server.search.reindex import reindex  # noqa: E402
+from server.search.schemas import DoctorSearchParams, SuggestionParams  # noqa: E402
 from server.settings import Settings  # noqa: E402
+from storage import pool as storage_pool  # noqa: E402
 from storage.pool import open_pool  # noqa: E402
+from storage.search import catalog  # noqa: E402
 from storage.search.postgres import PostgresSearch  # noqa: E402
 from tests.conftest import delete_stream  # noqa: E402
 
@@ -355,22 +365,90 @@ async def event_to_search(
     return _percentiles(samples)
 
 
+_pool_init = storage_pool._init_connection
+# The statements of the request being measured (asyncpg query loggers run in its context).
+STATEMENTS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "statements", default=None
+)
+
+
+def count_statement(record: Any) -> None:
+    if (statements := STATEMENTS.get()) is not None:
+        statements.append(record.query)
+
+
+async def init_counting(con: asyncpg.Connection) -> None:
+    await _pool_init(con)
+    con.add_query_logger(count_statement)
+
+
 async def measure(
     client: httpx.AsyncClient, path: str, make: Callable[[], dict[str, Any]], iterations: int
-) -> tuple[float, float, float]:
+) -> dict[str, float]:
     for _ in range(20):  # warm the pool, the plan caches and PostgreSQL's buffers
         (await client.get(path, params=make())).raise_for_status()
-    samples, found = [], 0
+    samples, found, statements = [], 0, 0
     for _ in range(iterations):
         params = make()
+        sent: list[str] = []
+        token = STATEMENTS.set(sent)
         started = time.perf_counter()
         response = await client.get(path, params=params)
         samples.append(time.perf_counter() - started)
+        STATEMENTS.reset(token)
+        await asyncio.sleep(0)  # the loggers run soon after each statement
+        statements += len(sent)
         response.raise_for_status()
         body = response.json()
-        found += body.get("total", len(body["items"]))
+        found += body.get("total", len(body.get("items", [])))
     p50, p95 = _percentiles(samples)
-    return p50, p95, found / iterations
+    return {
+        "p50_ms": p50,
+        "p95_ms": p95,
+        "avg_hits": found / iterations,
+        "statements": statements / iterations,
+    }
+
+
+class ExplainingConnection:
+    """Runs each fetch twice: EXPLAIN ANALYZE first (kept), then for real."""
+
+    def __init__(self, con: asyncpg.Connection, plans: list[str]) -> None:
+        self._con, self._plans = con, plans
+
+    def transaction(self, **kwargs: Any) -> Any:
+        return self._con.transaction(**kwargs)
+
+    async def execute(self, sql: str, *args: Any) -> str:
+        return str(await self._con.execute(sql, *args))
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        rows = await self._con.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *args)
+        self._plans.append("\n".join(r[0] for r in rows))
+        return list(await self._con.fetch(sql, *args))
+
+
+class ExplainingPool:
+    def __init__(self, pool: asyncpg.Pool, plans: list[str]) -> None:
+        self._pool, self._plans = pool, plans
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[ExplainingConnection]:
+        async with self._pool.acquire() as con:
+            yield ExplainingConnection(con, self._plans)
+
+
+async def explain(pool: asyncpg.Pool, label: str, params: dict[str, Any]) -> str:
+    """The plans of one search of this kind, as the PostgreSQL backend runs it."""
+    plans: list[str] = []
+    backend = PostgresSearch(cast(asyncpg.Pool, ExplainingPool(pool, plans)))
+    if label == "suggestions":
+        await backend.suggest(words(SuggestionParams(**params).q) or "", 5)
+    else:
+        rows = await catalog.specializations(pool)
+        catalogue = Catalogue({r["code"]: (r["name_en"], r["name_fr"]) for r in rows})
+        await backend.search(doctor_query(DoctorSearchParams(**params), catalogue))
+    return "\n\n".join(plans)
 
 
 def searches(rng: random.Random) -> dict[str, tuple[str, Callable[[], dict[str, Any]]]]:
@@ -444,17 +522,37 @@ async def main(args: argparse.Namespace) -> None:
             nats_subject_prefix=f"bench{tag}",
             data_dir=Path(tempfile.mkdtemp()),
         )
+        storage_pool._init_connection = init_counting  # the app's pool counts statements
         app = create_app(settings)
+        figures: dict[str, Any] = {"doctors": args.doctors, "reindex_s": round(total, 1)}
         async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager:
             transport = httpx.ASGITransport(app=manager.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-                out(f"{'search':<34}{'p50 ms':>8}{'p95 ms':>8}{'avg hits':>10}\n")
+                out(f"{'search':<34}{'p50 ms':>8}{'p95 ms':>8}{'avg hits':>10}{'SQL/req':>9}\n")
+                figures["searches"] = results = {}
                 for label, (path, make) in searches(rng).items():
-                    p50, p95, hits = await measure(client, path, make, args.iterations)
-                    out(f"{label:<34}{p50:>8.1f}{p95:>8.1f}{hits:>10,.0f}\n")
+                    results[label] = found = await measure(client, path, make, args.iterations)
+                    out(
+                        f"{label:<34}{found['p50_ms']:>8.1f}{found['p95_ms']:>8.1f}"
+                        f"{found['avg_hits']:>10,.0f}{found['statements']:>9.1f}\n"
+                    )
+                anchor = await measure(client, "/healthz", dict, args.iterations)
+                p50, p95 = anchor["p50_ms"], anchor["p95_ms"]
+                out(f"{'anchor: GET /healthz':<34}{p50:>8.1f}{p95:>8.1f}\n")
                 p50, p95 = await event_to_search(client, dsn, verified, 30)
                 out(f"{'event -> searchable (30 renames)':<34}{p50:>8.1f}{p95:>8.1f}\n")
+                figures["anchor_healthz"] = anchor
+                figures["event_to_searchable"] = {"p50_ms": p50, "p95_ms": p95}
         await delete_stream(NATS_URL, settings.nats_stream)
+        if args.plans:
+            async with open_pool(dsn, 2) as pool:
+                for label, (_, make) in searches(random.Random(7)).items():
+                    params = make()
+                    out(f"\n--- plan: {label} {json.dumps(params, ensure_ascii=False)}\n")
+                    out(await explain(pool, label, params) + "\n")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"bench": "search", **figures}, indent=2) + "\n")
+        out(f"figures written to {args.json}\n")
 
 
 if __name__ == "__main__":
@@ -462,4 +560,8 @@ if __name__ == "__main__":
     parser.add_argument("--doctors", type=int, default=100_000)
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument(
+        "--no-plans", dest="plans", action="store_false", help="skip EXPLAIN ANALYZE"
+    )
     asyncio.run(main(parser.parse_args()))

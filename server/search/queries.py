@@ -4,42 +4,52 @@ specialty codes or names resolved against the catalogue."""
 from __future__ import annotations
 
 import re
-import unicodedata
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import asyncpg
+from functools import cached_property
 
 from server import clock
+from server.engines import Engines
 from server.errors import FieldCode, InvalidInput, Reason
 from server.search.schemas import MAX_RESULT_WINDOW, DoctorSearchParams, Lang
 from storage.search import catalog
-from storage.search.base import DoctorQuery
+from storage.search.base import DoctorQuery, SearchBackend
+from storage.search.folding import fold
 
-_WORDS = re.compile(r"[^\W_]+")
 _POSTCODE = re.compile(r"^\d[0-9A-Za-z -]{0,9}$")
 
 
-def fold(text: str) -> str:
-    """Lower case without accents, as search.fold() does in SQL."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
-
-
 def words(text: str | None) -> str | None:
-    """Only the words of a free text (no punctuation to trip a query); None when there is none."""
-    found = " ".join(_WORDS.findall(text or ""))
-    return found or None
+    """A free text folded as the index is (no punctuation to trip a query); None when it has
+    no word."""
+    return fold(text or "") or None
+
+
+# Specialties change only by migration, before the engines open: read once per app (keyed by
+# its search backend, which lives exactly as long as the app's engines).
+_CATALOGUES: weakref.WeakKeyDictionary[SearchBackend, Catalogue] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
 class Catalogue:
-    names: dict[str, tuple[str, str]]  # code -> (English, French)
+    names: dict[str, tuple[str, str]]  # code -> (English, French), by English name
 
     @classmethod
-    async def load(cls, pool: asyncpg.Pool) -> Catalogue:
-        rows = await catalog.specializations(pool)
-        return cls({r["code"]: (r["name_en"], r["name_fr"]) for r in rows})
+    async def load(cls, engines: Engines) -> Catalogue:
+        """The catalogue, read from PostgreSQL on the app's first call only."""
+        if (cached := _CATALOGUES.get(engines.search)) is not None:
+            return cached
+        rows = sorted(await catalog.specializations(engines.pool), key=lambda r: r["name_en"])
+        catalogue = cls({r["code"]: (r["name_en"], r["name_fr"]) for r in rows})
+        _CATALOGUES[engines.search] = catalogue
+        return catalogue
+
+    @cached_property
+    def folded(self) -> tuple[list[str], list[str]]:
+        """(codes, folded "code English French" of each), in English name order."""
+        codes = list(self.names)
+        return codes, [fold(" ".join((c, *self.names[c]))) for c in codes]
 
     def name(self, code: str, lang: Lang) -> str:
         en, fr = self.names.get(code, (code, code))
@@ -49,7 +59,7 @@ class Catalogue:
         """A code from a code or an English/French name, accents and case aside."""
         wanted = fold(specialty)
         for code, (en, fr) in self.names.items():
-            if wanted in (code, fold(en), fold(fr)):
+            if wanted in (fold(code), fold(en), fold(fr)):
                 return code
         return None
 
@@ -104,7 +114,7 @@ def doctor_query(
     return DoctorQuery(
         text=words(params.q),
         specialty=resolve_specialty(catalogue, params.specialty),
-        city=city,
+        city=words(city),
         postcode=postcode,
         lat=params.lat,
         lon=params.lon,

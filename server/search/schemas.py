@@ -107,6 +107,10 @@ class DoctorResult(BaseModel):
         description="First free slot (of the requested visit type), ISO 8601"
     )
     distance_km: float | None = Field(description="When lat/lon were given")
+    time_zone: str = Field(
+        description="The doctor's IANA time zone (e.g. Europe/Paris): the practice's clock, "
+        "in which `next_available` is a wall-clock time"
+    )
 
 
 class FacetOut(BaseModel):

@@ -58,6 +58,7 @@ def _result(hit: DoctorHit, catalogue: Catalogue, lang: Lang) -> DoctorResult:
         visit_types=hit.visit_types,
         next_available=hit.next_available,
         distance_km=hit.distance_km,
+        time_zone=hit.time_zone,
     )
 
 
@@ -73,7 +74,7 @@ async def search_doctors(engines: Engines, params: DoctorSearchParams) -> Doctor
     key, hit = await _cached(cache, "doctors", params, DoctorSearchPage)
     if hit is not None:
         return hit
-    catalogue = await Catalogue.load(engines.pool)
+    catalogue = await Catalogue.load(engines)
     found = await engines.search.search(doctor_query(params, catalogue))
     page = DoctorSearchPage(
         items=[_result(h, catalogue, params.lang) for h in found.hits],
@@ -97,7 +98,7 @@ async def nearby_doctors(engines: Engines, params: NearbyParams) -> NearbyPage:
     key, hit = await _cached(cache, "nearby", params, NearbyPage)
     if hit is not None:
         return hit
-    catalogue = await Catalogue.load(engines.pool)
+    catalogue = await Catalogue.load(engines)
     query = NearbyQuery(
         lat=params.lat,
         lon=params.lon,
@@ -119,15 +120,19 @@ async def suggestions(engines: Engines, params: SuggestionParams) -> SuggestionL
     key, hit = await _cached(cache, "suggest", params, SuggestionList)
     if hit is not None:
         return hit
-    specialties = await catalog.suggest_specializations(engines.pool, text, params.limit)
+    catalogue = await Catalogue.load(engines)
+    codes, names = catalogue.folded
+    specialties = await catalog.suggest_specializations(
+        engines.pool, text, codes, names, params.limit
+    )
     items = [
         SuggestionOut(
             type="specialty",
-            label=r["name_fr"] if params.lang == "fr" else r["name_en"],
-            value=r["code"],
-            labels={"en": r["name_en"], "fr": r["name_fr"]},
+            label=catalogue.name(code, params.lang),
+            value=code,
+            labels={"en": catalogue.name(code, "en"), "fr": catalogue.name(code, "fr")},
         )
-        for r in specialties
+        for code in specialties
     ]
     for found in await engines.search.suggest(text, params.limit):
         doctor_id = found.value if found.type == "doctor" else None

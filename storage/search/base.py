@@ -28,6 +28,8 @@ FACET_SIZE = 20
 
 @dataclass(frozen=True)
 class DoctorQuery:
+    """`text` and `city` come folded (storage/search/folding.py), as the index holds them."""
+
     text: str | None = None
     specialty: str | None = None  # code
     city: str | None = None
@@ -73,6 +75,7 @@ class DoctorHit:
     visit_types: list[VisitType]
     next_available: datetime | None  # for the query's visit type, when it has one
     distance_km: float | None
+    time_zone: str  # the doctor's IANA zone: slots are the practice's wall-clock times
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,8 @@ class SearchBackend(Protocol):
     async def nearby(self, query: NearbyQuery) -> list[DoctorHit]: ...
 
     async def suggest(self, text: str, limit: int) -> list[Suggestion]:
-        """Doctor names and cities matching a prefix or a near miss (specialties are shared)."""
+        """Doctor names and cities matching a prefix or a near miss of the folded `text`
+        (specialties are shared)."""
         ...
 
     async def sync(self, con: asyncpg.Connection, doctor_ids: Sequence[uuid.UUID]) -> None:
@@ -151,4 +155,5 @@ def hit_from_row(
         visit_types=offered,
         next_available=next_slot,
         distance_km=None if distance_km is None else round(float(distance_km), 3),
+        time_zone=row["time_zone"],
     )

@@ -13,23 +13,25 @@ async def specializations(con: asyncpg.Connection | asyncpg.Pool) -> list[asyncp
 
 
 async def suggest_specializations(
-    con: asyncpg.Connection | asyncpg.Pool, text: str, limit: int
-) -> list[asyncpg.Record]:
-    """Specialties whose code or en/fr name contains the text, or nearly does ("dermatologue")."""
-    return list(
-        await con.fetch(
-            """WITH q AS (SELECT search.fold($1::text) AS text),
-                    s AS (SELECT code, name_en, name_fr,
-                                 search.fold(code || ' ' || name_en || ' ' || name_fr) AS names
-                          FROM doctors.specializations)
-               SELECT s.code, s.name_en, s.name_fr
-               FROM s, q
-               WHERE strpos(s.names, q.text) > 0
-                  OR (length(q.text) >= 3 AND word_similarity(q.text, s.names) >= 0.5)
-               ORDER BY strpos(s.names, q.text) > 0 DESC, word_similarity(q.text, s.names) DESC,
-                        s.name_en
-               LIMIT $2::int""",
-            text,
-            limit,
-        )
+    con: asyncpg.Connection | asyncpg.Pool,
+    text: str,
+    codes: list[str],
+    names: list[str],
+    limit: int,
+) -> list[str]:
+    """Codes of the specialties whose names contain the folded text, or nearly do
+    ("dermatologue"); `names` are each code's names, folded, in the order ties keep."""
+    rows = await con.fetch(
+        """SELECT n.code
+           FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS n(code, names, position)
+           WHERE strpos(n.names, $1::text) > 0
+              OR (length($1::text) >= 3 AND word_similarity($1::text, n.names) >= 0.5)
+           ORDER BY strpos(n.names, $1::text) > 0 DESC, word_similarity($1::text, n.names) DESC,
+                    n.position
+           LIMIT $4::int""",
+        text,
+        codes,
+        names,
+        limit,
     )
+    return [r["code"] for r in rows]

@@ -1,5 +1,11 @@
 """The Elasticsearch index of doctors: settings, mapping (the product spec's, plus what
-typo-tolerant and as-you-type search need) and the documents made from index rows."""
+typo-tolerant and as-you-type search need) and the documents made from index rows.
+
+Searched text is indexed already folded (the index rows' `*_key` columns, made by
+storage/search/folding.py) and queries arrive folded the same way, so NFD input, ligatures and
+punctuation compare as in PostgreSQL; the analyzers only split words and keep case and accents
+folded for text that reaches them unfolded.
+"""
 
 from __future__ import annotations
 
@@ -45,13 +51,8 @@ MAPPINGS: dict[str, Any] = {
         "name_suggest": {"type": "completion", "analyzer": "folded"},
         "city_suggest": {"type": "completion", "analyzer": "folded"},
         "specialization_names": _FOLDED_TEXT,
-        "city": {
-            **_FOLDED_TEXT,
-            "fields": {
-                "raw": {"type": "keyword"},
-                "key": {"type": "keyword", "normalizer": "folded"},
-            },
-        },
+        "city": {**_FOLDED_TEXT, "fields": {"raw": {"type": "keyword"}}},  # as written
+        "city_key": {"type": "keyword", "fields": {"words": _FOLDED_TEXT}},  # folded
         # Filters and sorts.
         "postcode": {"type": "keyword"},
         "country": {"type": "keyword"},
@@ -67,6 +68,7 @@ MAPPINGS: dict[str, Any] = {
         "first_name": _STORED_ONLY,
         "last_name": _STORED_ONLY,
         "photo": _STORED_ONLY,
+        "time_zone": _STORED_ONLY,
     },
 }
 
@@ -77,7 +79,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def document(row: Mapping[str, Any]) -> dict[str, Any]:
     """The document for one `search.doctor_index` row."""
-    name = f"{row['first_name']} {row['last_name']}"
+    name = f"{row['first_key']} {row['last_key']}"
     offered: list[VisitType] = []
     if row["offers_in_person"]:
         offered.append("in-person")
@@ -88,13 +90,14 @@ def document(row: Mapping[str, Any]) -> dict[str, Any]:
         "name": name,
         "first_name": row["first_name"],
         "last_name": row["last_name"],
-        "text_sayt": f"{name} {row['specialization_names']} {row['city']}",
+        "text_sayt": f"{name} {row['specialty_key']} {row['city_key']}",
         # Both orders, so a prefix of the last name completes too.
-        "name_suggest": {"input": [name, f"{row['last_name']} {row['first_name']}"]},
+        "name_suggest": {"input": [name, f"{row['last_key']} {row['first_key']}"]},
         "specialization": list(row["specializations"]),
-        "specialization_names": row["specialization_names"],
-        "bio": row["bio"],
+        "specialization_names": row["specialty_key"],
+        "bio": row["bio_key"],
         "city": row["city"],
+        "city_key": row["city_key"],
         "postcode": row["postcode"],
         "country": row["country"],
         "rating": float(row["rating"]),
@@ -109,9 +112,10 @@ def document(row: Mapping[str, Any]) -> dict[str, Any]:
         "next_in_person": _iso(row["next_in_person"]),
         "next_teleconsultation": _iso(row["next_teleconsultation"]),
         "photo": row["profile_image_url"],
+        "time_zone": row["time_zone"],
     }
-    if row["city"]:  # a completion input may not be empty
-        doc["city_suggest"] = {"input": [row["city"]]}
+    if row["city_key"]:  # a completion input may not be empty
+        doc["city_suggest"] = {"input": [row["city_key"]]}
     if row["latitude"] is not None and row["longitude"] is not None:
         doc["location"] = {"lat": row["latitude"], "lon": row["longitude"]}
     return doc
@@ -144,6 +148,7 @@ def hit(
         "next_available": _date(source.get("next_available")),
         "next_in_person": _date(source.get("next_in_person")),
         "next_teleconsultation": _date(source.get("next_teleconsultation")),
+        "time_zone": source["time_zone"],
     }
     return hit_from_row(row, visit_type, distance_km)
 

@@ -7,7 +7,7 @@ from typing import Any
 from storage.search.base import FACET_SIZE, DoctorQuery, NearbyQuery, SortKey, VisitType
 
 # Field boosts mirror the PostgreSQL weights: a name match outranks a mention in a bio.
-TEXT_FIELDS = ["name^4", "specialization_names^2", "city^1.5", "bio^0.5"]
+TEXT_FIELDS = ["name^4", "specialization_names^2", "city_key.words^1.5", "bio^0.5"]
 SAYT_FIELDS = ["text_sayt", "text_sayt._2gram", "text_sayt._3gram"]
 TIE_BREAK: list[dict[str, Any]] = [
     {"rating": "desc"},
@@ -46,7 +46,7 @@ def filters(q: DoctorQuery) -> list[dict[str, Any]]:
     if q.specialty is not None:
         found.append({"term": {"specialization": q.specialty}})
     if q.city is not None:
-        found.append({"term": {"city.key": q.city}})  # the folded normalizer applies
+        found.append({"term": {"city_key": q.city}})  # both folded
     if q.postcode is not None:
         found.append({"prefix": {"postcode": q.postcode}})
     if q.lat is not None and q.lon is not None and q.radius_km is not None:

@@ -6,8 +6,65 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import asyncpg
+
+from storage.search.folding import fold
+
+_TEXT_COLUMNS = ("id", "first_name", "last_name", "city")  # shown as written
+# Folded column -> the text it folds.
+_FOLDED = {
+    "first_key": "first_name",
+    "last_key": "last_name",
+    "city_key": "city",
+    "specialty_key": "specialization_names",
+    "bio_key": "bio",
+}
+# Text as read (with its folded form) from the first statement, the rest from doctors.doctors:
+# a profile change in between only reaches the other columns, and its own event re-indexes.
+UPSERT_SQL = """
+WITH upserted AS (
+    INSERT INTO search.doctor_index AS i (
+        doctor_id, first_name, last_name, specializations, city, postcode, country, latitude,
+        longitude, location, consultation_fee, currency, rating, total_reviews, languages,
+        accepts_new_patients, profile_image_url, time_zone, first_key, last_key, city_key,
+        specialty_key, bio_key, indexed_at)
+    SELECT d.id, t.first_name, t.last_name, d.specializations, t.city, d.postcode, d.country,
+           d.latitude, d.longitude,
+           CASE WHEN d.latitude IS NOT NULL AND d.longitude IS NOT NULL
+                THEN ll_to_earth(d.latitude, d.longitude) END,
+           d.consultation_fee, d.currency, d.rating, d.total_reviews, d.languages,
+           d.accepts_new_patients, d.profile_image_url, d.time_zone, t.first_key, t.last_key,
+           t.city_key, t.specialty_key, t.bio_key, now()
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                $7::text[], $8::text[], $9::text[])
+         AS t(id, first_name, last_name, city, first_key, last_key, city_key, specialty_key,
+              bio_key)
+    JOIN doctors.doctors d ON d.id = t.id AND d.verification_status = 'verified'
+    ON CONFLICT (doctor_id) DO UPDATE SET
+        first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,
+        specializations = EXCLUDED.specializations, city = EXCLUDED.city,
+        postcode = EXCLUDED.postcode, country = EXCLUDED.country,
+        latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude,
+        location = EXCLUDED.location, consultation_fee = EXCLUDED.consultation_fee,
+        currency = EXCLUDED.currency, rating = EXCLUDED.rating,
+        total_reviews = EXCLUDED.total_reviews, languages = EXCLUDED.languages,
+        accepts_new_patients = EXCLUDED.accepts_new_patients,
+        profile_image_url = EXCLUDED.profile_image_url, time_zone = EXCLUDED.time_zone,
+        first_key = EXCLUDED.first_key, last_key = EXCLUDED.last_key,
+        city_key = EXCLUDED.city_key, specialty_key = EXCLUDED.specialty_key,
+        bio_key = EXCLUDED.bio_key, indexed_at = now()
+    RETURNING doctor_id, document
+), vocabulary AS (
+    INSERT INTO search.words (word)
+    SELECT DISTINCT w.lexeme FROM upserted u, unnest(u.document) w
+    WHERE w.weights && ARRAY['A', 'B', 'C']
+    ORDER BY w.lexeme  -- one lock order for concurrent writers
+    ON CONFLICT DO NOTHING
+)
+SELECT doctor_id FROM upserted
+"""
 
 
 async def upsert_profiles(
@@ -15,48 +72,24 @@ async def upsert_profiles(
 ) -> list[uuid.UUID]:
     """Copy these doctors' profiles in if they are verified; return the ids now indexed.
 
-    The words of their names, specialties and cities join the typo-correction vocabulary.
+    Text is folded here (storage/search/folding.py), the one folding queries use too. The
+    words of their names, specialties and cities join the typo-correction vocabulary.
     """
-    rows = await con.fetch(
-        """WITH upserted AS (
-           INSERT INTO search.doctor_index AS i (
-               doctor_id, first_name, last_name, specializations, specialization_names, bio,
-               city, postcode, country, latitude, longitude, location, consultation_fee,
-               currency, rating, total_reviews, languages, accepts_new_patients,
-               profile_image_url, indexed_at)
-           SELECT d.id, d.first_name, d.last_name, d.specializations,
+    texts = await con.fetch(
+        """SELECT d.id, d.first_name, d.last_name, d.city, d.bio,
                   coalesce((SELECT string_agg(s.name_en || ' ' || s.name_fr, ' ' ORDER BY s.code)
                             FROM doctors.specializations s
-                            WHERE s.code = ANY (d.specializations)), ''),
-                  d.bio, d.city, d.postcode, d.country, d.latitude, d.longitude,
-                  CASE WHEN d.latitude IS NOT NULL AND d.longitude IS NOT NULL
-                       THEN ll_to_earth(d.latitude, d.longitude) END,
-                  d.consultation_fee, d.currency, d.rating, d.total_reviews, d.languages,
-                  d.accepts_new_patients, d.profile_image_url, now()
+                            WHERE s.code = ANY (d.specializations)), '') AS specialization_names
            FROM doctors.doctors d
-           WHERE d.id = ANY ($1::uuid[]) AND d.verification_status = 'verified'
-           ON CONFLICT (doctor_id) DO UPDATE SET
-               first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,
-               specializations = EXCLUDED.specializations,
-               specialization_names = EXCLUDED.specialization_names, bio = EXCLUDED.bio,
-               city = EXCLUDED.city, postcode = EXCLUDED.postcode, country = EXCLUDED.country,
-               latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude,
-               location = EXCLUDED.location, consultation_fee = EXCLUDED.consultation_fee,
-               currency = EXCLUDED.currency, rating = EXCLUDED.rating,
-               total_reviews = EXCLUDED.total_reviews, languages = EXCLUDED.languages,
-               accepts_new_patients = EXCLUDED.accepts_new_patients,
-               profile_image_url = EXCLUDED.profile_image_url, indexed_at = now()
-           RETURNING doctor_id, document
-           ), vocabulary AS (
-               INSERT INTO search.words (word)
-               SELECT DISTINCT w.lexeme FROM upserted u, unnest(u.document) w
-               WHERE w.weights && ARRAY['A', 'B', 'C']
-               ORDER BY w.lexeme  -- one lock order for concurrent writers
-               ON CONFLICT DO NOTHING
-           )
-           SELECT doctor_id FROM upserted""",
+           WHERE d.id = ANY ($1::uuid[]) AND d.verification_status = 'verified'""",
         list(doctor_ids),
     )
+    if not texts:
+        return []
+    columns: dict[str, list[Any]] = {name: [r[name] for r in texts] for name in _TEXT_COLUMNS}
+    for key, source in _FOLDED.items():
+        columns[key] = [fold(r[source]) for r in texts]
+    rows = await con.fetch(UPSERT_SQL, *columns.values())
     return [r["doctor_id"] for r in rows]
 
 
@@ -148,11 +181,12 @@ async def index_rows(
 ) -> list[asyncpg.Record]:
     return list(
         await con.fetch(
-            """SELECT doctor_id, first_name, last_name, specializations, specialization_names,
-                      bio, city, postcode, country, latitude, longitude, consultation_fee,
+            """SELECT doctor_id, first_name, last_name, specializations, city, postcode,
+                      country, latitude, longitude, consultation_fee,
                       currency, rating, total_reviews, languages, accepts_new_patients,
                       profile_image_url, offers_in_person, offers_teleconsultation,
-                      next_in_person, next_teleconsultation, next_available
+                      next_in_person, next_teleconsultation, next_available, time_zone,
+                      first_key, last_key, city_key, specialty_key, bio_key
                FROM search.doctor_index WHERE doctor_id = ANY ($1::uuid[])""",
             list(doctor_ids),
         )
@@ -164,11 +198,12 @@ async def index_rows_after(
 ) -> list[asyncpg.Record]:
     return list(
         await con.fetch(
-            """SELECT doctor_id, first_name, last_name, specializations, specialization_names,
-                      bio, city, postcode, country, latitude, longitude, consultation_fee,
+            """SELECT doctor_id, first_name, last_name, specializations, city, postcode,
+                      country, latitude, longitude, consultation_fee,
                       currency, rating, total_reviews, languages, accepts_new_patients,
                       profile_image_url, offers_in_person, offers_teleconsultation,
-                      next_in_person, next_teleconsultation, next_available
+                      next_in_person, next_teleconsultation, next_available, time_zone,
+                      first_key, last_key, city_key, specialty_key, bio_key
                FROM search.doctor_index WHERE doctor_id > $1
                 ORDER BY doctor_id LIMIT $2""",
             after,

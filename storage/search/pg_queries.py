@@ -15,9 +15,11 @@ import asyncpg
 # corrects ("lefebre" -> "lefevre" scores 0.62, "lfevre" 0.57); lower lets unrelated words in.
 # random_page_cost 1.1 (SSD / cached index): with the default 4 the planner reads all 100,000
 # documents rather than a GIN bitmap of 11,000 (95 ms instead of 17 ms, measured).
-READ_SETTINGS = """SET LOCAL pg_trgm.word_similarity_threshold = 0.5;
-                    SET LOCAL random_page_cost = 1.1;
-                    SET LOCAL plan_cache_mode = force_custom_plan"""
+# One round trip opens the read-only transaction with its settings.
+READ_SETTINGS = """BEGIN READ ONLY;
+                   SET LOCAL pg_trgm.word_similarity_threshold = 0.5;
+                   SET LOCAL random_page_cost = 1.1;
+                   SET LOCAL plan_cache_mode = force_custom_plan"""
 # A long query is not a better query, only a slower one.
 MAX_QUERY_WORDS = 8
 # Shorter words have too few trigrams to tell a typo from another word ("mart" is as near to
@@ -27,21 +29,22 @@ MAX_CORRECTIONS = 5
 # earthdistance's earth() radius, in metres: ll_to_earth() points lie on this sphere.
 EARTH_RADIUS_M = 6378168.0
 
-# The query's words as the index sees them (folded, split like the documents), each with the
-# vocabulary words it nearly is.
+# The query's words (folded in Python, as the index's are), each with the vocabulary words it
+# nearly is.
 WORDS_SQL = """
-SELECT q.lexeme AS word,
+SELECT q.word,
        coalesce(array_agg(n.word ORDER BY n.rank) FILTER (WHERE n.word IS NOT NULL), '{}')
            AS near
-FROM unnest(to_tsvector('simple', search.fold($1::text))) q
+FROM unnest($1::text[]) WITH ORDINALITY AS q(word, position)
 LEFT JOIN LATERAL (
-    SELECT w.word, q.lexeme <<-> w.word AS rank
+    SELECT w.word, q.word <<-> w.word AS rank
     FROM search.words w
-    WHERE length(q.lexeme) >= $2::int AND w.word %> q.lexeme AND w.word <> q.lexeme
+    WHERE length(q.word) >= $2::int AND w.word %> q.word AND w.word <> q.word
     ORDER BY rank, w.word
     LIMIT $3::int
 ) n ON true
-GROUP BY q.lexeme
+GROUP BY q.word
+ORDER BY min(q.position)
 """
 
 
@@ -92,15 +95,17 @@ matched AS MATERIALIZED (
                           WHEN 'teleconsultation' THEN i.next_teleconsultation
                           ELSE i.next_available END AS next_slot,
            cube_distance(i.location, (SELECT center FROM point)) AS chord,
-           -- As typed outranks corrected; weights D bio, C city, B specialty, A name.
-           CASE WHEN $1::tsquery IS NULL THEN 0
-                ELSE ts_rank('{0.05, 0.2, 0.4, 1.0}', i.document, $2::tsquery)
-                     + 0.5 * ts_rank('{0.05, 0.2, 0.4, 1.0}', i.document, $1::tsquery)
+           -- Weights D bio, C city, B specialty, A name; as typed outranks corrected (three
+           -- times: one rank and one match test cost less than two ranks per matched doctor).
+           -- Ranked only when the order asks for it.
+           CASE WHEN $1::tsquery IS NULL OR $15::text <> 'relevance' THEN 0
+                ELSE ts_rank('{0.05, 0.2, 0.4, 1.0}', i.document, $1::tsquery)
+                     * CASE WHEN i.document @@ $2::tsquery THEN 1.5 ELSE 0.5 END
            END AS score
     FROM search.doctor_index i
     WHERE ($1::tsquery IS NULL OR i.document @@ $1::tsquery)
       AND ($3::text IS NULL OR i.specializations @> ARRAY[$3::text])
-      AND ($4::text IS NULL OR i.city_key = search.fold($4::text))
+      AND ($4::text IS NULL OR i.city_key = $4::text)
       AND ($5::text IS NULL OR i.postcode LIKE $5::text || '%')
       AND ($8::float8 IS NULL
            OR (earth_box((SELECT center FROM point), $8::float8) @> i.location
@@ -144,7 +149,7 @@ SELECT t.total, t.specialty_facets, t.city_facets, p.chord, i.doctor_id, i.first
        i.last_name, i.specializations, i.city, i.postcode, i.consultation_fee, i.currency,
        i.rating, i.total_reviews, i.languages, i.accepts_new_patients, i.profile_image_url,
        i.offers_in_person, i.offers_teleconsultation, i.next_in_person,
-       i.next_teleconsultation, i.next_available
+       i.next_teleconsultation, i.next_available, i.time_zone
 FROM totals t
 LEFT JOIN page p ON true
 LEFT JOIN search.doctor_index i ON i.doctor_id = p.doctor_id
@@ -157,7 +162,7 @@ SELECT i.doctor_id, i.first_name, i.last_name, i.specializations, i.city, i.post
        i.consultation_fee, i.currency, i.rating, i.total_reviews, i.languages,
        i.accepts_new_patients, i.profile_image_url, i.offers_in_person,
        i.offers_teleconsultation, i.next_in_person, i.next_teleconsultation, i.next_available,
-       cube_distance(i.location, (SELECT center FROM point)) AS chord
+       i.time_zone, cube_distance(i.location, (SELECT center FROM point)) AS chord
 FROM search.doctor_index i
 WHERE earth_box((SELECT center FROM point), $3::float8) @> i.location
   AND cube_distance(i.location, (SELECT center FROM point)) <= $6::float8
@@ -173,8 +178,7 @@ LIMIT $4::int
 # with p"), which keeps a two-letter prefix cheap at 100,000 doctors.
 DOCTOR_SUGGEST_SQL = """
 WITH typed AS (
-    SELECT ARRAY(SELECT DISTINCT search.fold(p) FROM unnest($1::text[]) p) AS prefixes,
-           ARRAY(SELECT search.fold(o) FROM unnest($2::text[]) o) AS others
+    SELECT ARRAY(SELECT DISTINCT p FROM unnest($1::text[]) p) AS prefixes, $2::text[] AS others
 ),
 prefixes AS (SELECT unnest(typed.prefixes) AS p, typed.others FROM typed),
 candidates AS (
@@ -205,13 +209,13 @@ LIMIT $3::int
 CITY_SUGGEST_SQL = """
 WITH RECURSIVE cities AS (
     (SELECT i.city_key FROM search.doctor_index i
-     WHERE i.city_key >= search.fold($1::text)
-       AND i.city_key < search.fold($1::text) || chr(1114111)
+     WHERE i.city_key >= $1::text
+       AND i.city_key < $1::text || chr(1114111)
      ORDER BY i.city_key LIMIT 1)
     UNION ALL
     SELECT (SELECT i.city_key FROM search.doctor_index i
             WHERE i.city_key > c.city_key
-              AND i.city_key < search.fold($1::text) || chr(1114111)
+              AND i.city_key < $1::text || chr(1114111)
             ORDER BY i.city_key LIMIT 1)
     FROM cities c WHERE c.city_key IS NOT NULL
 ),

@@ -48,12 +48,15 @@ class PostgresSearch:
 
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self._pool.acquire() as con, con.transaction(readonly=True):
+        async with self._pool.acquire() as con:
             await con.execute(READ_SETTINGS)
             yield con
+            # On an error, releasing the connection rolls the transaction back (asyncpg reset).
+            await con.execute("COMMIT")
 
     async def _words(self, con: asyncpg.Connection, text: str) -> list[asyncpg.Record]:
-        return list(await con.fetch(WORDS_SQL, text, MIN_FUZZY_LENGTH, MAX_CORRECTIONS))
+        words = text.split()[:MAX_QUERY_WORDS]
+        return list(await con.fetch(WORDS_SQL, words, MIN_FUZZY_LENGTH, MAX_CORRECTIONS))
 
     async def search(self, query: DoctorQuery) -> SearchResult:
         async with self._reading() as con:

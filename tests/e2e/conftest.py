@@ -146,9 +146,15 @@ class Contexts:
         self.page_errors: list[str] = []
 
     async def new_page(
-        self, *, phone: bool = False, locale: str = "en-GB", inject_scripts: bool = False
+        self,
+        *,
+        phone: bool = False,
+        locale: str = "en-GB",
+        inject_scripts: bool = False,
+        zone: str = BROWSER_ZONE,
     ) -> Page:
-        """`inject_scripts` lifts the app's CSP so a test can add axe-core to the page."""
+        """`inject_scripts` lifts the app's CSP so a test can add axe-core to the page; `zone`
+        is the viewer's IANA time zone."""
         context = await self.browser.new_context(
             bypass_csp=inject_scripts,
             base_url=self.base_url,
@@ -156,7 +162,7 @@ class Contexts:
             is_mobile=phone,
             has_touch=phone,
             locale=locale,
-            timezone_id=BROWSER_ZONE,
+            timezone_id=zone,
         )
         context.set_default_timeout(15_000)
         self.opened.append(context)

@@ -4,6 +4,7 @@ reads answers, against a local stand-in of the ES HTTP API; then the app wired t
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from storage.search import index
 from storage.search.base import DoctorQuery, NearbyQuery
 from storage.search.elasticsearch import BulkFailed, ElasticsearchSearch
 from storage.search.es_documents import document
+from storage.search.folding import fold
 from tests.conftest import EngineUrls, delete_stream, make_settings
 from tests.factories import make_doctor
 from tests.storage.search.es_standin import EsStandIn, empty_search, es_standin
@@ -70,8 +72,21 @@ def _row(**overrides: Any) -> dict[str, Any]:
         "next_in_person": datetime(2030, 1, 7, 9, 0, tzinfo=UTC),
         "next_teleconsultation": None,
         "next_available": datetime(2030, 1, 7, 9, 0, tzinfo=UTC),
+        "time_zone": "Europe/Paris",
     }
-    return {**row, **overrides}
+    row = {**row, **overrides}
+    folded = {
+        "first_key": "first_name",
+        "last_key": "last_name",
+        "city_key": "city",
+        "specialty_key": "specialization_names",
+        "bio_key": "bio",
+    }
+    keys = {
+        key: fold(row.pop(source) if key in ("specialty_key", "bio_key") else row[source])
+        for key, source in folded.items()
+    }
+    return {**row, **keys}  # as storage/search/index.py reads an index row
 
 
 async def test_first_start_creates_the_index_with_its_mapping_behind_an_alias(
@@ -89,6 +104,8 @@ async def test_first_start_creates_the_index_with_its_mapping_behind_an_alias(
     assert fields["name"]["analyzer"] == "folded"
     assert fields["text_sayt"]["type"] == "search_as_you_type"
     assert fields["name_suggest"]["type"] == fields["city_suggest"]["type"] == "completion"
+    assert fields["city_key"]["type"] == "keyword"  # filtered with the query's folded city
+    assert fields["time_zone"] == {"type": "keyword", "index": False}
     analyzer = create.body["settings"]["analysis"]["analyzer"]["folded"]
     assert "asciifolding" in analyzer["filter"]
 
@@ -100,7 +117,7 @@ async def test_search_sends_text_filters_sort_page_and_facets(
     query = DoctorQuery(
         text="cardio",
         specialty="cardiology",
-        city="Paris",
+        city="paris",
         postcode="75",
         lat=PARIS[0],
         lon=PARIS[1],
@@ -126,7 +143,7 @@ async def test_search_sends_text_filters_sort_page_and_facets(
     assert should[1]["multi_match"]["type"] == "bool_prefix"
     assert body["query"]["bool"]["filter"] == [
         {"term": {"specialization": "cardiology"}},
-        {"term": {"city.key": "Paris"}},
+        {"term": {"city_key": "paris"}},
         {"prefix": {"postcode": "75"}},
         {"geo_distance": {"distance": "5km", "location": {"lat": PARIS[0], "lon": PARIS[1]}}},
         {"range": {"rating": {"gte": 4}}},
@@ -162,11 +179,36 @@ async def test_search_answers_become_hits_with_distances_and_facets(
     assert found.total == 31
     [hit] = found.hits
     assert hit.doctor_id == row["doctor_id"] and hit.last_name == "Lefèvre"
+    assert hit.time_zone == "Europe/Paris"
     assert hit.next_available == row["next_available"] and hit.visit_types == ["in-person"]
     assert hit.distance_km is not None and 1.9 < hit.distance_km < 2.1
     assert [(f.value, f.count) for f in found.cities] == [("Paris", 30), ("Lyon", 1)]
     sort = standin.calls("POST", "/_search")[0].body["sort"][0]
     assert sort["_geo_distance"]["location"] == {"lat": PARIS[0], "lon": PARIS[1]}
+
+
+async def test_documents_hold_text_folded_as_queries_are(
+    standin: EsStandIn, backend: ElasticsearchSearch
+) -> None:
+    """NFD, case, accents and hyphens: a document's searched text is the one Python folding."""
+    row = _row(
+        first_name=unicodedata.normalize("NFD", "Hélène"),
+        last_name="Henry",
+        city="Saint-Étienne",
+    )
+    doc = document(row)
+    assert doc["name"] == fold("He\u0301le\u0300ne Henry") == "helene henry"
+    assert doc["city_key"] == fold("saint etienne") == "saint etienne"
+    assert doc["city_suggest"] == {"input": ["saint etienne"]}
+    assert doc["first_name"] == row["first_name"]  # shown as written
+
+    await backend.search(DoctorQuery(text=fold("HÉLÈNE"), city=fold("SAINT-ÉTIENNE")))
+    body = standin.calls("POST", "/_search")[0].body
+    assert body["query"]["bool"]["must"][0]["bool"]["should"][0]["multi_match"]["query"] == "helene"
+    assert {"term": {"city_key": "saint etienne"}} in body["query"]["bool"]["filter"]
+    await backend.suggest(fold("He\u0301le\u0300"), 5)
+    suggest = standin.calls("POST", "/_search")[1].body["suggest"]
+    assert suggest["doctors"]["prefix"] == "hele"
 
 
 async def test_nearby_sorts_by_distance_and_reads_it_from_the_sort_value(
@@ -231,9 +273,11 @@ async def test_sync_bulk_indexes_present_doctors_and_deletes_missing_ones(
     assert bulk.path == f"/{ALIAS}/_bulk" and bulk.query["refresh"] == "wait_for"
     action, doc, delete = bulk.body
     assert action == {"index": {"_id": str(present)}}
-    assert (doc["name"], doc["city"], doc["id"]) == ("Ana Costa", "Nice", str(present))
-    assert doc["name_suggest"] == {"input": ["Ana Costa", "Costa Ana"]}
-    assert doc["city_suggest"] == {"input": ["Nice"]}
+    assert (doc["name"], doc["city"], doc["id"]) == ("ana costa", "Nice", str(present))
+    assert (doc["first_name"], doc["last_name"]) == ("Ana", "Costa")
+    assert doc["name_suggest"] == {"input": ["ana costa", "costa ana"]}
+    assert doc["city_suggest"] == {"input": ["nice"]}
+    assert (doc["city_key"], doc["time_zone"]) == ("nice", "Europe/Paris")
     assert doc["location"] == {"lat": 48.8589, "lon": 2.3795}
     assert doc["availability"] is False and doc["consultation_fee"] == 3000
     assert delete == {"delete": {"_id": str(missing)}}
@@ -319,14 +363,14 @@ async def test_the_app_searches_and_indexes_through_elasticsearch_when_configure
     deadline = datetime.now(UTC) + timedelta(seconds=15)
     while not _bulk_names(standin) and datetime.now(UTC) < deadline:
         await asyncio.sleep(0.1)
-    assert _bulk_names(standin) == ["Zoé Marchand"]
+    assert _bulk_names(standin) == ["Zoé Marchand"]  # shown as written
 
 
 def _bulk_names(standin: EsStandIn) -> list[str]:
     return [
-        line["name"]
+        f"{line['first_name']} {line['last_name']}"
         for call in standin.requests
         if call.path.endswith("/_bulk")
         for line in call.body
-        if "name" in line
+        if "first_name" in line
     ]

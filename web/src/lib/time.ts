@@ -27,7 +27,17 @@ export const formatDateTime = (iso: string | Date, zone?: string): string =>
 export function formatTimeWithZone(iso: string, doctorZone: string): string {
   const local = formatTime(iso);
   if (!differsFromViewer(doctorZone, iso)) return local;
-  return `${local} (${formatTime(iso, doctorZone)} ${zoneName(doctorZone)})`;
+  return `${local} (${inZone(formatTime, iso, doctorZone)})`;
+}
+
+/** "Tue 1 Dec, 09:00" on the doctor's clock, plus " Paris" when the viewer's clock differs. */
+export function formatDateTimeInZone(iso: string, doctorZone: string): string {
+  return differsFromViewer(doctorZone, iso) ? inZone(formatDateTime, iso, doctorZone) : formatDateTime(iso);
+}
+
+/** A time formatted on `zone`'s clock, followed by the zone's name. */
+function inZone(formatter: (iso: string, zone?: string) => string, iso: string, zone: string): string {
+  return `${formatter(iso, zone)} ${zoneName(zone)}`;
 }
 
 /** Different zone names can share an offset (Europe/Paris and Europe/Berlin): compare offsets. */

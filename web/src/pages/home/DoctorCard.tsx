@@ -1,9 +1,10 @@
-// One search result: who, where, how far, how much, how rated, and when free next.
+// One search result: who, where, how far, how much, how rated, and when free next (on the
+// practice's clock, its zone named when it is not the viewer's).
 import { Rating } from "../../components/Rating";
 import { doctorName } from "../../lib/doctors";
 import { useT } from "../../lib/i18n";
 import { formatDistance, formatMoney } from "../../lib/money";
-import { formatDateTime } from "../../lib/time";
+import { formatDateTimeInZone } from "../../lib/time";
 import type { DoctorHit } from "./search";
 import { strings } from "./strings";
 
@@ -34,7 +35,9 @@ export function DoctorCard({ hit }: { hit: DoctorHit }) {
           <Rating rating={hit.rating} total={hit.total_reviews} />
         </li>
         <li class={hit.next_available ? "next-slot" : "muted"}>
-          {hit.next_available ? t("next", { when: formatDateTime(hit.next_available) }) : t("noSlot")}
+          {hit.next_available
+            ? t("next", { when: formatDateTimeInZone(hit.next_available, hit.time_zone) })
+            : t("noSlot")}
         </li>
         {hit.visit_types.includes("teleconsultation") && <li class="badge">{t("video")}</li>}
       </ul>

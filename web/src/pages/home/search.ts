@@ -49,6 +49,7 @@ export interface DoctorHit {
   visit_types: VisitType[];
   next_available: string | null;
   distance_km: number | null;
+  time_zone: string; // the doctor's IANA zone
 }
 
 export interface SearchResults {
