@@ -13,9 +13,11 @@ from pydantic import AwareDatetime
 from server.audit.service import record_access
 from server.auth.principal import CurrentPrincipal
 from server.deps import EnginesDep
-from server.errors import InvalidInput, NotFound
+from server.doctors.schemas import UNKNOWN_ZONE
+from server.errors import FIELDS_INVALID, InvalidInput, NotFound
 from server.payments import service
 from server.payments.access import gateway_of, visible_payment
+from server.payments.errors import NO_INVOICE
 from server.payments.invoices import render_invoice
 from server.payments.schemas import (
     CheckoutConfig,
@@ -136,9 +138,7 @@ def _zone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput(
-            "Unknown time zone.", [{"field": "time_zone", "message": "not an IANA zone"}]
-        ) from exc
+        raise InvalidInput(FIELDS_INVALID, [UNKNOWN_ZONE.at("time_zone", "query")]) from exc
     return name
 
 
@@ -236,7 +236,7 @@ async def invoice(
             raise
         details = await store.invoice_details(con, payment_id)
         if details is None:
-            raise NotFound("This payment has no invoice.")
+            raise NotFound(NO_INVOICE)
         await record_access(
             con,
             principal=principal,
