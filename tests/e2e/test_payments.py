@@ -96,7 +96,7 @@ async def test_book_pay_and_the_doctor_sees_it_booked_live_with_an_invoice(
 
     await expect(page.get_by_role("heading", name="Your appointment is booked")).to_be_visible()
     await expect(page.locator(".payment-status")).to_contain_text("Paid")
-    await expect(row).to_contain_text("Scheduled")  # no reload: payment.completed → /agenda
+    await expect(row).to_contain_text("Confirmed")  # no reload: payment.completed → /agenda
     async with page.expect_download() as download:
         await page.get_by_role("button", name=re.compile("Download invoice")).click()
     saved = await (await download.value).path()
