@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import AwareDatetime
 
-from server.audit.service import record_access
+from server.audit.service import AUDITED, record_access
 from server.auth.principal import CurrentPrincipal
 from server.deps import EnginesDep
 from server.doctors.schemas import UNKNOWN_ZONE
@@ -51,7 +51,8 @@ _R: dict[int, str] = {
     409: "Payments are off on this server; nothing to pay (hold expired, already paid, a payment "
     "under way); or a refund refused (`left`: what can still be refunded).",
     422: "Invalid input; `errors` lists each field (an amount other than the fee included).",
-    503: "The payment provider cannot be reached; try again.",
+    503: "The payment provider cannot be reached (`provider-unreachable`), or the change could "
+    "not be recorded in the audit trail (`audit-unavailable`): nothing was done; try again.",
 }
 
 
@@ -215,6 +216,7 @@ async def refund(
     responses={
         200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
         **_pick(401, 404, 409, 422),
+        **AUDITED,
     },
 )
 async def invoice(
