@@ -9,7 +9,7 @@ import asyncpg
 from server.auth.principal import Principal
 from server.engines import Engines
 from server.errors import NotFound
-from server.payments.errors import PaymentsOff
+from server.payments.errors import NO_SUCH_PAYMENT, PAYMENTS_DISABLED, PaymentsOff
 from server.payments.gateway import Gateway
 from server.scheduling.access import Caller, resolve_caller
 from storage import payments as store
@@ -17,7 +17,7 @@ from storage import payments as store
 
 def gateway_of(engines: Engines) -> Gateway:
     if engines.payments is None:
-        raise PaymentsOff("Payments are not enabled on this server.")
+        raise PaymentsOff(PAYMENTS_DISABLED)
     return engines.payments
 
 
@@ -36,5 +36,5 @@ async def visible_payment(
     caller = await resolve_caller(con, principal)
     row = await store.fetch_payment(con, payment_id)
     if row is None or not can_see(caller, row):
-        raise NotFound("No such payment.")
+        raise NotFound(NO_SUCH_PAYMENT)
     return caller, row

@@ -16,9 +16,19 @@ import stripe
 
 from bus import events
 from server import clock
+from server.audit.service import record_change
 from server.engines import Engines
+from server.errors import MarkiniError
 from server.payments.access import gateway_of
-from server.payments.errors import GatewayUnavailable, RefundRefused
+from server.payments.errors import (
+    NO_SUCH_PAYMENT,
+    PROVIDER_UNREACHABLE,
+    REFUND_PROVIDER_REFUSED,
+    REFUND_TOO_MUCH,
+    REFUND_UNPAID,
+    GatewayUnavailable,
+    RefundRefused,
+)
 from server.payments.events import emit_payment
 from storage import payments as store
 
@@ -56,27 +66,33 @@ async def refund_payment(
     async with engines.pool.acquire() as con, con.transaction():
         payment = await store.lock_payment(con, payment_id)
         if payment is None:
-            raise RefundRefused("No such payment.")
+            raise RefundRefused(NO_SUCH_PAYMENT)
         if await store.refund_by_key(con, payment_id, request_key) is not None:
             return payment
         if payment["status"] not in ("completed", "refunded"):
-            raise RefundRefused(f"A {payment['status']} payment cannot be refunded.")
+            raise RefundRefused(REFUND_UNPAID)
         left = payment["amount"] - payment["amount_refunded"]
         amount = left if amount is None else amount
         if left <= 0 or amount > left:
-            raise RefundRefused(f"At most {left} (minor units) is left to refund.", left=left)
+            raise RefundRefused(REFUND_TOO_MUCH, params={"left": left}, left=left)
         await store.reserve_refund(
             con, refund_id, payment_id, amount, reason, request_key, actor, clock.now()
         )
+        # Nothing is asked of Stripe unless the refund is in the audit trail (fail closed).
+        await record_change(con)
     try:
         stripe_id = await gateway.refund(refund_id, payment["transaction_id"], amount, payment_id)
     except stripe.StripeError as exc:
+        refusal: MarkiniError = (
+            GatewayUnavailable(PROVIDER_UNREACHABLE)
+            if isinstance(exc, stripe.APIConnectionError)
+            else RefundRefused(REFUND_PROVIDER_REFUSED)
+        )
         async with engines.pool.acquire() as con, con.transaction():
             await store.drop_refund(con, refund_id, clock.now())
+            await record_change(con, status=refusal.status)
         log.warning("refund refused by the gateway", extra={"payment_id": str(payment_id)})
-        if isinstance(exc, stripe.APIConnectionError):
-            raise GatewayUnavailable("The payment provider cannot be reached; try again.") from exc
-        raise RefundRefused(exc.user_message or "The payment provider refused the refund.") from exc
+        raise refusal from exc
     async with engines.pool.acquire() as con, con.transaction():
         await store.settle_refund(con, refund_id, stripe_id, clock.now())
         after = await store.fetch_payment(con, payment_id)
@@ -84,4 +100,5 @@ async def refund_payment(
         await emit_payment(
             con, events.PAYMENT_REFUNDED, after, actor, refund_amount=amount, refund_reason=reason
         )
+        await record_change(con)
     return after

@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import AwareDatetime
 
-from server.audit.service import record_access
+from server.audit.service import AUDITED, record_access
 from server.auth.principal import CurrentPrincipal
 from server.deps import EnginesDep
-from server.errors import InvalidInput, NotFound
+from server.doctors.schemas import UNKNOWN_ZONE
+from server.errors import FIELDS_INVALID, InvalidInput, NotFound
 from server.payments import service
 from server.payments.access import gateway_of, visible_payment
+from server.payments.errors import NO_INVOICE
 from server.payments.invoices import render_invoice
 from server.payments.schemas import (
     CheckoutConfig,
@@ -49,7 +51,8 @@ _R: dict[int, str] = {
     409: "Payments are off on this server; nothing to pay (hold expired, already paid, a payment "
     "under way); or a refund refused (`left`: what can still be refunded).",
     422: "Invalid input; `errors` lists each field (an amount other than the fee included).",
-    503: "The payment provider cannot be reached; try again.",
+    503: "The payment provider cannot be reached (`provider-unreachable`), or the change could "
+    "not be recorded in the audit trail (`audit-unavailable`): nothing was done; try again.",
 }
 
 
@@ -136,9 +139,7 @@ def _zone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput(
-            "Unknown time zone.", [{"field": "time_zone", "message": "not an IANA zone"}]
-        ) from exc
+        raise InvalidInput(FIELDS_INVALID, [UNKNOWN_ZONE.at("time_zone", "query")]) from exc
     return name
 
 
@@ -215,6 +216,7 @@ async def refund(
     responses={
         200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
         **_pick(401, 404, 409, 422),
+        **AUDITED,
     },
 )
 async def invoice(
@@ -236,7 +238,7 @@ async def invoice(
             raise
         details = await store.invoice_details(con, payment_id)
         if details is None:
-            raise NotFound("This payment has no invoice.")
+            raise NotFound(NO_INVOICE)
         await record_access(
             con,
             principal=principal,

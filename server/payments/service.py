@@ -16,11 +16,31 @@ import stripe
 
 from bus import events
 from server import clock
+from server.audit.service import record_change
 from server.auth.principal import Principal
 from server.engines import Engines
 from server.errors import Forbidden, InvalidInput
 from server.payments.access import gateway_of, visible_payment
-from server.payments.errors import GatewayUnavailable, HoldNotOpen, PaymentDeclined
+from server.payments.errors import (
+    ADMINS_READ_REVENUE,
+    ALREADY_PAID,
+    CARD_DECLINED,
+    CARD_UNUSABLE,
+    FEE_AMOUNT,
+    FEE_CURRENCY,
+    FEE_DIFFERS,
+    NOT_WAITING_FOR_PAYMENT,
+    NOTHING_TO_PAY,
+    OWN_PAYMENTS,
+    PATIENT_PAYS,
+    PAYMENT_UNDER_WAY,
+    PREVIOUS_STILL_PROCESSING,
+    PROVIDER_UNREACHABLE,
+    REFUND_BY_CANCELLING,
+    GatewayUnavailable,
+    HoldNotOpen,
+    PaymentDeclined,
+)
 from server.payments.events import emit_payment
 from server.payments.gateway import Gateway
 from server.payments.refunds import refund_payment
@@ -33,8 +53,9 @@ from server.payments.schemas import (
     RevenueDay,
     RevenueReport,
 )
-from server.payments.settle import settle_now
+from server.payments.settle import settle, settle_now
 from server.scheduling.access import Caller, require_party, resolve_caller
+from server.scheduling.errors import BAD_RANGE, TO_BEFORE_FROM
 from storage import payments as store
 from storage.errors import ConstraintViolation
 
@@ -42,7 +63,6 @@ log = logging.getLogger(__name__)
 
 LANGUAGES = ("en", "fr")
 REQUIRES_ACTION = "requires_action"
-ALREADY_PAID = "This appointment is already paid."
 # An attempt whose PaymentIntent creation has had no answer for this long (the SDK's timeout
 # times its tries, and more) is given up; until then it may still be in flight.
 UNANSWERED_AFTER = timedelta(seconds=90)
@@ -84,13 +104,13 @@ async def create_payment(
         party = require_party(caller, appointment)
         assert appointment is not None
         if party != "patient":
-            raise Forbidden("Only the patient pays for an appointment.")
+            raise Forbidden(PATIENT_PAYS)
         _check_amount(body, appointment)
         previous = await store.live_payment(con, body.appointment_id)
     if previous is not None:
         await _close_previous_attempt(engines, gateway, previous, caller)
     if appointment["status"] != "held" or appointment["hold_expires_at"] <= now:
-        raise HoldNotOpen("This appointment is not waiting for payment: book the slot again.")
+        raise HoldNotOpen(NOT_WAITING_FOR_PAYMENT)
     payment_id = uuid.uuid4()
     async with engines.pool.acquire() as con, con.transaction():
         try:
@@ -110,10 +130,12 @@ async def create_payment(
                 ),
             )
         except ConstraintViolation as exc:
-            raise HoldNotOpen("A payment for this appointment is already under way.") from exc
+            raise HoldNotOpen(PAYMENT_UNDER_WAY) from exc
         row = await store.fetch_payment(con, payment_id)
         assert row is not None
         await emit_payment(con, events.PAYMENT_INITIATED, row, caller.actor)
+        # Nothing is asked of Stripe unless this creation is in the audit trail (fail closed).
+        await record_change(con, resource_id=payment_id)
     return await _charge(engines, gateway, row, body.payment_method, caller)
 
 
@@ -121,13 +143,13 @@ def _check_amount(body: PaymentCreate, appointment: asyncpg.Record) -> None:
     fee, currency = appointment["fee"], appointment["currency"]
     errors = []
     if body.amount is not None and body.amount != fee:
-        errors.append({"field": "amount", "message": f"The fee is {fee} (minor units)."})
+        errors.append(FEE_AMOUNT.at("amount", fee=fee))
     if body.currency is not None and body.currency.lower() != currency:
-        errors.append({"field": "currency", "message": f"The fee is in {currency}."})
+        errors.append(FEE_CURRENCY.at("currency", currency=currency))
     if errors:
-        raise InvalidInput("The amount differs from the appointment's fee.", errors)
+        raise InvalidInput(FEE_DIFFERS, errors)
     if fee <= 0:
-        raise HoldNotOpen("This appointment has nothing to pay.")
+        raise HoldNotOpen(NOTHING_TO_PAY)
 
 
 async def _close_previous_attempt(
@@ -139,7 +161,7 @@ async def _close_previous_attempt(
         raise HoldNotOpen(ALREADY_PAID)
     if previous["transaction_id"] is None:
         if clock.now() - previous["created_at"] < UNANSWERED_AFTER:
-            raise HoldNotOpen("A payment for this appointment is already under way.")
+            raise HoldNotOpen(PAYMENT_UNDER_WAY)
         # Its creation never got an answer (provider out of reach): give up on it. Should it
         # have gone through after all, its webhook completes it and the consumer refunds it.
         async with engines.pool.acquire() as con, con.transaction():
@@ -148,6 +170,7 @@ async def _close_previous_attempt(
                 await store.fail_payment(
                     con, row["id"], "no_answer", "The provider did not answer.", clock.now()
                 )
+                await record_change(con, resource_id=row["id"])
         return
     try:
         intent = await gateway.retrieve_intent(previous["transaction_id"])
@@ -155,12 +178,12 @@ async def _close_previous_attempt(
             await gateway.cancel_intent(intent.id)
             intent = await gateway.retrieve_intent(intent.id)
     except stripe.APIConnectionError as exc:
-        raise GatewayUnavailable("The payment provider cannot be reached; try again.") from exc
+        raise GatewayUnavailable(PROVIDER_UNREACHABLE) from exc
     row = await settle_now(engines.pool, intent, caller.actor)
     if row is not None and row["status"] in ("completed", "refunded"):
         raise HoldNotOpen(ALREADY_PAID)
     if row is not None and row["status"] == "pending":
-        raise HoldNotOpen("The previous payment is still being processed.")
+        raise HoldNotOpen(PREVIOUS_STILL_PROCESSING)
 
 
 async def _charge(
@@ -177,29 +200,30 @@ async def _charge(
             row["id"], row["amount"], row["currency"], card, metadata
         )
     except stripe.CardError as exc:
-        await _fail(engines, row, exc.code or "card_declined", exc.user_message, caller)
-        raise PaymentDeclined(
-            exc.user_message or "The card was declined.", decline_code=exc.code or "card_declined"
-        ) from exc
+        code = exc.code or "card_declined"
+        await _fail(engines, row, code, exc.user_message, caller)
+        raise PaymentDeclined(CARD_DECLINED, decline_code=code) from exc
     except stripe.InvalidRequestError as exc:
-        await _fail(engines, row, exc.code or "invalid_card", exc.user_message, caller)
-        raise PaymentDeclined(
-            "This card cannot be used; check it or try another.",
-            decline_code=exc.code or "invalid_card",
-        ) from exc
+        code = exc.code or "invalid_card"
+        await _fail(engines, row, code, exc.user_message, caller)
+        raise PaymentDeclined(CARD_UNUSABLE, decline_code=code) from exc
     except stripe.StripeError as exc:
         # Unknown outcome (network, Stripe down): the payment stays pending; the next attempt
         # or the webhook settles it, with the same idempotency key if it is retried.
         log.warning("payment intent creation failed", extra={"error": repr(exc)})
-        raise GatewayUnavailable("The payment provider cannot be reached; try again.") from exc
+        raise GatewayUnavailable(PROVIDER_UNREACHABLE) from exc
     async with engines.pool.acquire() as con, con.transaction():
         await store.set_intent(con, row["id"], intent.id, clock.now())
-    settled = await settle_now(engines.pool, intent, caller.actor)
-    assert settled is not None
+        settled, changed = await settle(con, intent, caller.actor)
+        assert settled is not None
+        if changed:
+            failed = settled["status"] == "failed"
+            await record_change(
+                con, resource_id=row["id"], status=PaymentDeclined.status if failed else None
+            )
     if settled["status"] == "failed":
         raise PaymentDeclined(
-            settled["failure_message"] or "The card was declined.",
-            decline_code=settled["failure_code"] or "card_declined",
+            CARD_DECLINED, decline_code=settled["failure_code"] or "card_declined"
         )
     needs_action = intent.status == REQUIRES_ACTION
     return render_payment(
@@ -217,6 +241,7 @@ async def _fail(
         failed = await store.fetch_payment(con, row["id"])
         assert failed is not None
         await emit_payment(con, events.PAYMENT_FAILED, failed, caller.actor)
+        await record_change(con, resource_id=row["id"], status=PaymentDeclined.status)
 
 
 async def list_payments(
@@ -237,7 +262,7 @@ async def list_payments(
             or (doctor_id is not None and doctor_id == caller.doctor_id)
         )
         if not allowed:
-            raise Forbidden("Only the payer, the doctor paid or an admin can list these payments.")
+            raise Forbidden(OWN_PAYMENTS)
         rows, total = await store.list_payments(
             con,
             patient_id=patient_id,
@@ -261,9 +286,9 @@ async def revenue(
 ) -> RevenueReport:
     """Admins: per day in `zone` and currency, what was taken, refunded and kept."""
     if not principal.is_admin:
-        raise Forbidden("Only admins read the revenue.")
+        raise Forbidden(ADMINS_READ_REVENUE)
     if end <= start:
-        raise InvalidInput("`to` must be after `from`.", [{"field": "to", "message": "too early"}])
+        raise InvalidInput(BAD_RANGE, [TO_BEFORE_FROM.at("to", "query")])
     rows = await store.revenue_per_day(engines.pool, start, end, zone, doctor_id)
     return RevenueReport(time_zone=zone, days=[RevenueDay(**dict(r)) for r in rows])
 
@@ -288,7 +313,7 @@ async def refund_by_request(
     async with engines.pool.acquire() as con:
         caller, _ = await visible_payment(con, principal, payment_id)
     if caller.patient_id is not None:
-        raise Forbidden("Patients are refunded by cancelling their appointment.")
+        raise Forbidden(REFUND_BY_CANCELLING)
     key = f"api:{idempotency_key or uuid.uuid4()}"
     row = await refund_payment(engines, payment_id, body.amount, body.reason, key, caller.actor)
     return render_payment(row)

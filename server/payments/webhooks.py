@@ -9,9 +9,10 @@ from __future__ import annotations
 import stripe
 
 from server import clock
+from server.audit.service import record_change
 from server.engines import Engines
 from server.payments.access import gateway_of
-from server.payments.errors import BadSignature
+from server.payments.errors import SIGNATURE_MISMATCH, BadSignature
 from server.payments.gateway import intent_of
 from server.payments.settle import settle
 from storage import payments as store
@@ -35,10 +36,15 @@ async def handle_webhook(engines: Engines, payload: bytes, signature: str | None
     try:
         event = gateway.verify_event(payload, signature or "")
     except (ValueError, stripe.SignatureVerificationError) as exc:
-        raise BadSignature("The Stripe-Signature header does not match this payload.") from exc
+        # Refused before any change: the audit middleware records the 400.
+        raise BadSignature(SIGNATURE_MISMATCH) from exc
     async with engines.pool.acquire() as con, con.transaction():
         if not await store.record_webhook_event(con, event.id, event.type, clock.now()):
             return False
+        payment = None
         if event.type in INTENT_EVENTS:
-            await settle(con, intent_of(event.data.object), STRIPE_ACTOR)
+            payment, _ = await settle(con, intent_of(event.data.object), STRIPE_ACTOR)
+        # The event (and what it settled) is applied only with its entry (fail closed: a 503
+        # makes Stripe deliver it again).
+        await record_change(con, resource_id=payment["id"] if payment is not None else event.id)
     return True

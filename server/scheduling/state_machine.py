@@ -1,10 +1,10 @@
 """The appointment state machine: the one place that says which action leads where.
 
-    held ──pay──▶ scheduled ──confirm──▶ confirmed
-      │              │  ▲ reschedule        │ reschedule (back to scheduled: the new time
-      │              │  └───────────────────┘  needs confirming again)
-      ├─cancel/expire▶ cancelled ◀──cancel── scheduled, confirmed
-    cancelled (an expired hold) ──retake──▶ scheduled (paid late, slot still free)
+    held ──pay──▶ confirmed (paid: PRODUCT-SPEC section 8, payment.completed confirms)
+    scheduled ──confirm──▶ confirmed
+    scheduled, confirmed ──reschedule──▶ scheduled (the new time needs confirming again)
+    held ──cancel/expire──▶ cancelled ◀──cancel── scheduled, confirmed
+    cancelled (an expired hold) ──retake──▶ confirmed (paid late, slot still free)
     scheduled, confirmed ──complete──▶ completed;  ──no_show──▶ no-show
 
 An expired hold becomes `cancelled` with cancelled_by = "system" (the contract's status list has
@@ -51,7 +51,7 @@ STATUSES: tuple[Status, ...] = (
 ACTIVE: tuple[Status, ...] = ("held", "scheduled", "confirmed")
 
 TRANSITIONS: dict[str, dict[str, Status]] = {
-    "held": {"pay": "scheduled", "cancel": "cancelled", "expire": "cancelled"},
+    "held": {"pay": "confirmed", "cancel": "cancelled", "expire": "cancelled"},
     "scheduled": {
         "confirm": "confirmed",
         "reschedule": "scheduled",
@@ -66,7 +66,7 @@ TRANSITIONS: dict[str, dict[str, Status]] = {
         "no_show": "no-show",
     },
     "completed": {},
-    "cancelled": {"retake": "scheduled"},
+    "cancelled": {"retake": "confirmed"},
     "no-show": {},
 }
 

@@ -117,7 +117,7 @@ async def transition(
 async def mark_hold_paid(
     pool: asyncpg.Pool, appointment_id: uuid.UUID, actor: str | None = None
 ) -> bool:
-    """For the payments domain: the held slot is paid, the appointment becomes scheduled.
+    """For the payments domain: the held slot is paid, the appointment becomes confirmed.
 
     Returns False for an unknown appointment; raises TransitionRefused when it is no longer held
     (e.g. the hold expired first: the payment must then be refunded).
@@ -137,7 +137,7 @@ async def retake_expired_hold(
     pool: asyncpg.Pool, appointment_id: uuid.UUID, actor: str | None = None
 ) -> None:
     """For the payments domain: a payment succeeded after the hold expired; take the slot
-    again as scheduled. Raises SlotTaken when another appointment holds the time now, and
+    again, confirmed. Raises SlotTaken when another appointment holds the time now, and
     TransitionRefused when the appointment is not an expired hold or has already started."""
     async with pool.acquire() as con:
         row = await store.fetch_appointment(con, appointment_id)

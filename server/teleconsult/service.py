@@ -51,7 +51,8 @@ from storage import teleconsult as store
 log = logging.getLogger(__name__)
 
 RESOURCE = "teleconsultation_session"
-# A held appointment is not paid yet; once paid it is scheduled (confirmed by the doctor or not).
+# A held appointment is not paid yet; once paid it is confirmed (an unpaid booking is scheduled,
+# confirmed by the doctor or not).
 OPENABLE_APPOINTMENT = frozenset({"scheduled", "confirmed"})
 # 192 random bits: a room id cannot be guessed, and says nothing about who meets.
 ROOM_ID_BYTES = 24

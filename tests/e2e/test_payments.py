@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from tests.e2e.helpers import CHANGEABLE_AFTER, first_slot_after, show_week_of, 
 VISA = "4242424242424242"
 DECLINED = "4000000000000341"
 THREE_D_SECURE = "4000002760003184"
+PAY = re.compile(r"^(Pay|Payer) ")
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +70,21 @@ async def enter_card(page: Page, number: str) -> None:
     await card.get_by_placeholder("exp_year").fill("34")
     await card.get_by_placeholder("cvc").fill("123")
     await card.get_by_placeholder("postal_code").fill("75011")
-    await page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    await page.get_by_role("button", name=PAY).click()
+
+
+async def run_out_holds(live: LiveServer, doctor: Doctor) -> None:
+    """The doctor's holds run out now (sooner than their real minutes)."""
+    con = await asyncpg.connect(live.database_url)
+    try:
+        await con.execute(
+            "UPDATE scheduling.appointments SET hold_expires_at = $1"
+            " WHERE status = 'held' AND doctor_id = $2",
+            clock.now(),
+            uuid.UUID(doctor.id),
+        )
+    finally:
+        await con.close()
 
 
 async def signed_in_patient(contexts: Contexts, patient: Patient) -> Page:
@@ -96,7 +112,7 @@ async def test_book_pay_and_the_doctor_sees_it_booked_live_with_an_invoice(
 
     await expect(page.get_by_role("heading", name="Your appointment is booked")).to_be_visible()
     await expect(page.locator(".payment-status")).to_contain_text("Paid")
-    await expect(row).to_contain_text("Scheduled")  # no reload: payment.completed → /agenda
+    await expect(row).to_contain_text("Confirmed")  # no reload: payment.completed → /agenda
     async with page.expect_download() as download:
         await page.get_by_role("button", name=re.compile("Download invoice")).click()
     saved = await (await download.value).path()
@@ -127,8 +143,31 @@ async def test_a_declined_card_says_so_in_plain_words_on_a_phone_and_another_car
     await expect(page.get_by_role("alert")).to_contain_text("Your bank declined this card")
     await page.screenshot(path=str(screenshots / "checkout-phone.png"), full_page=True)
     await page.locator(".card-element").get_by_placeholder("number").fill(VISA)
-    await page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    await page.get_by_role("button", name=PAY).click()
     await expect(page.get_by_role("heading", name="Your appointment is booked")).to_be_visible()
+
+
+async def test_a_declined_card_and_a_hold_that_ran_out_read_in_french(
+    contexts: Contexts, demo: Demo, live: LiveServer
+) -> None:
+    doctor = await demo.doctor("Francais")
+    patient = await demo.patient("Gil", "Francais")
+    slot = first_slot_after(await demo.slots(doctor, days=14), CHANGEABLE_AFTER)
+    page = await signed_in_patient(contexts, patient)
+    await choose_slot(page, doctor, slot["start"])
+    await page.get_by_label("Language").select_option("fr")
+    await expect(page.locator("html")).to_have_attribute("lang", "fr")
+
+    await enter_card(page, DECLINED)  # the 402's decline_code, in French
+
+    alert = page.get_by_role("alert")
+    await expect(alert).to_contain_text("Votre banque a refusé cette carte")
+    await expect(alert).not_to_contain_text("declined")
+    # The hold runs out on the server while the page still counts down: a 409 problem code.
+    await run_out_holds(live, doctor)
+    await page.locator(".card-element").get_by_placeholder("number").fill(VISA)
+    await page.get_by_role("button", name=PAY).click()
+    await expect(alert).to_contain_text("Cette réservation a pris fin")
 
 
 async def test_a_card_asking_for_3d_secure_pays_once_authenticated(
@@ -163,13 +202,6 @@ async def test_an_abandoned_payment_lets_the_hold_expire_and_the_slot_comes_back
     await expect(slot_button(watching, slot["start"])).to_have_count(0)  # held
     await page.close()  # the patient walks away without paying
     # The hold's time runs out (sooner than its real minutes): the sweeper releases it.
-    con = await asyncpg.connect(live.database_url)
-    try:
-        await con.execute(
-            "UPDATE scheduling.appointments SET hold_expires_at = $1 WHERE status = 'held'",
-            clock.now(),
-        )
-    finally:
-        await con.close()
+    await run_out_holds(live, doctor)
 
     await expect(slot_button(watching, slot["start"])).to_have_count(1)

@@ -16,23 +16,10 @@ import pytest
 
 from server.settings import Settings
 from tests.factories import Doctor, Patient, make_doctor, make_patient, make_user
+from tests.server.audit.helpers import accept_audit_rows, refuse_audit_rows
 from tests.server.scheduling.helpers import book, booked, doctor_with_availability, local
 
 CONFIRM = "POST /api/v1/appointments/{appointment_id}/confirm"
-
-
-async def _refuse(db: asyncpg.Connection) -> None:
-    """From now on the audit store refuses every row (as a full disk would)."""
-    await db.execute(
-        """CREATE OR REPLACE FUNCTION public.refuse_audit() RETURNS trigger
-           LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit store unavailable (test)'; END $$;
-           CREATE TRIGGER refuse_audit BEFORE INSERT ON audit.logs
-               FOR EACH ROW EXECUTE FUNCTION public.refuse_audit()"""
-    )
-
-
-async def _accept(db: asyncpg.Connection) -> None:
-    await db.execute("DROP TRIGGER refuse_audit ON audit.logs")
 
 
 def _unavailable(response: httpx.Response) -> None:
@@ -69,11 +56,11 @@ async def test_confirm_that_cannot_be_audited_changes_nothing(
     doctor, _, booking = appointment
     url = f"/api/v1/appointments/{booking['id']}/confirm"
     before = await _state(db)
-    await _refuse(db)
+    await refuse_audit_rows(db)
     _unavailable(await client.post(url, headers=doctor.user.headers))
     assert await _state(db) == before  # still scheduled, no event, no entry
 
-    await _accept(db)
+    await accept_audit_rows(db)
     confirmed = await client.post(url, headers=doctor.user.headers)
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
     [entry] = await db.fetch(
@@ -88,11 +75,11 @@ async def test_booking_that_cannot_be_audited_leaves_no_appointment(
     doctor = await doctor_with_availability(client, db, settings)
     patient = await make_patient(db, settings)
     before = await _state(db)
-    await _refuse(db)
+    await refuse_audit_rows(db)
     _unavailable(await book(client, patient, doctor, local(doctor, 2, "11:00")))
     assert await _state(db) == before
 
-    await _accept(db)
+    await accept_audit_rows(db)
     response = await book(client, patient, doctor, local(doctor, 2, "11:00"))
     assert response.status_code == 201  # the slot was never taken
     [entry] = await db.fetch(
@@ -107,12 +94,12 @@ async def test_admin_verification_that_cannot_be_audited_does_not_verify(
     admin = await make_user(db, settings, "admin")
     doctor = await make_doctor(db, settings, verified=False)
     url = f"/api/v1/admin/doctors/{doctor.id}/verify"
-    await _refuse(db)
+    await refuse_audit_rows(db)
     _unavailable(await client.post(url, headers=admin.headers))
     status = "SELECT verification_status FROM doctors.doctors WHERE id = $1"
     assert await db.fetchval(status, doctor.id) != "verified"
 
-    await _accept(db)
+    await accept_audit_rows(db)
     assert (await client.post(url, headers=admin.headers)).status_code == 200
     assert await db.fetchval(status, doctor.id) == "verified"
     assert await db.fetchval("SELECT count(*) FROM audit.logs") == 1
@@ -124,7 +111,7 @@ async def test_a_health_data_read_that_cannot_be_audited_returns_no_data(
     appointment: tuple[Doctor, Patient, dict[str, Any]],
 ) -> None:
     doctor, patient, booking = appointment
-    await _refuse(db)
+    await refuse_audit_rows(db)
     for who in (doctor.user, patient.user):
         response = await client.get(f"/api/v1/appointments/{booking['id']}", headers=who.headers)
         _unavailable(response)
@@ -152,6 +139,6 @@ async def test_unstorable_bodies_are_refused_and_audited_or_nothing(
     assert refused.status_code == 422
     outbox, entries, statuses = await _state(db)
     assert (outbox, statuses) == (before[0], before[2]) and entries == before[1] + 1
-    await _refuse(db)
+    await refuse_audit_rows(db)
     _unavailable(await client.post(url, content=body, headers=headers))
     assert await _state(db) == (outbox, entries, statuses)

@@ -51,7 +51,7 @@ async def test_a_payment_during_a_nats_outage_books_the_slot_once_nats_is_back(
                 )
                 assert unpublished > 0
                 await second.__aenter__()
-                await becomes(c, patient, held["id"], "scheduled")
+                await becomes(c, patient, held["id"], "confirmed")
     finally:
         await second.__aexit__(None, None, None)
     assert completed["payment_id"] == paid.json()["id"]

@@ -89,7 +89,7 @@ async def test_paying_the_fee_books_the_held_slot_through_payment_completed(
     assert payment["invoice_number"] and payment["client_secret"] is None
     intent = await stripe_intent(paying_settings.stripe_api_base or "", payment["transaction_id"])
     assert intent["amount"] == 4050 and intent["metadata"]["appointment_id"] == held["id"]
-    await becomes(paying, patient, held["id"], "scheduled")
+    await becomes(paying, patient, held["id"], "confirmed")
     [initiated] = await events_of(db, "payment.initiated")
     [completed] = await events_of(db, "payment.completed")
     assert completed["payment_id"] == payment["id"] == initiated["payment_id"]
@@ -129,7 +129,7 @@ async def test_a_declined_card_is_a_402_and_another_card_may_follow(
     assert await appointment_status(paying, patient, held["id"]) == "held"
     paid = await pay(paying, paying_settings, patient, held["id"])
     assert paid.status_code == 201 and paid.json()["status"] == "completed"
-    await becomes(paying, patient, held["id"], "scheduled")
+    await becomes(paying, patient, held["id"], "confirmed")
 
 
 async def three_d_secure_payment(
@@ -167,7 +167,7 @@ async def test_three_d_secure_waits_for_authentication_then_the_webhook_books_th
     )
 
     assert answer.status_code == 204, answer.text
-    await becomes(paying, patient, held["id"], "scheduled")
+    await becomes(paying, patient, held["id"], "confirmed")
     seen = await paying.get(f"{PAYMENTS}/{payment['id']}", headers=patient.user.headers)
     assert seen.json()["status"] == "completed"
 
@@ -187,7 +187,7 @@ async def test_a_payment_after_its_hold_expired_takes_the_slot_again_when_free(
         paying, paying_settings, "evt_late", "payment_intent.succeeded", payment["transaction_id"]
     )
 
-    await becomes(paying, patient, held["id"], "scheduled")
+    await becomes(paying, patient, held["id"], "confirmed")
     row = await db.fetchrow("SELECT status, amount_refunded FROM payments.payments")
     assert row is not None and (row["status"], row["amount_refunded"]) == ("completed", 0)
 

@@ -77,7 +77,7 @@ async def test_an_abandoned_3d_secure_attempt_is_cancelled_when_another_card_pay
     assert old.json()["status"] == "failed"
     intent = await stripe_intent(paying_settings.stripe_api_base or "", abandoned["transaction_id"])
     assert intent["status"] == "canceled"
-    await becomes(paying, patient, held["id"], "scheduled")
+    await becomes(paying, patient, held["id"], "confirmed")
 
 
 @pytest.fixture
@@ -168,4 +168,4 @@ async def test_an_attempt_lost_in_an_outage_that_goes_through_later_is_refunded(
     assert refund["amount"] == 4050
     kept = await paying.get(f"{PAYMENTS}/{paid.json()['id']}", headers=patient.user.headers)
     assert kept.json()["status"] == "completed"
-    await becomes(paying, patient, held["id"], "scheduled")
+    await becomes(paying, patient, held["id"], "confirmed")

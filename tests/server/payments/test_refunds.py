@@ -19,7 +19,7 @@ from tests.server.scheduling.helpers import events_of, move_to
 async def paid_appointment(paying: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings):  # type: ignore[no-untyped-def]
     doctor, patient, held = await held_slot(paying, db, settings, days=5)
     payment = (await pay(paying, settings, patient, held["id"])).json()
-    await becomes(paying, patient, held["id"], "scheduled")
+    await becomes(paying, patient, held["id"], "confirmed")
     return doctor, patient, held, payment
 
 

@@ -99,7 +99,7 @@ async def test_a_paid_hold_becomes_scheduled_and_cannot_expire_afterwards(
     assert await mark_hold_paid(pool, appointment_id, actor="payments") is True
 
     status = await db.fetchval("SELECT status FROM scheduling.appointments")
-    assert status == "scheduled"
+    assert status == "confirmed"  # paid: PRODUCT-SPEC section 8
     [slot_booked] = await events_of(db, "slot.booked")
     assert slot_booked["appointment_id"] == held["id"]
     assert await release_expired_holds(pool) == 0

@@ -11,7 +11,8 @@ export function errorMessage(error: unknown, t: Translate<CommonKeys>): string {
   if (error instanceof NetworkError) return t("networkError");
   if (error instanceof SocketRefusal) return error.code === "internal" ? t("serverError") : socketText(error.code, error.message);
   if (error instanceof ApiError) {
-    if (error.status >= 500) return t("serverError");
+    // A 503 says what is down (the payment provider, the audit trail) and that nothing changed.
+    if (error.status >= 500 && error.status !== 503) return t("serverError");
     // A refusal about one field (a booking "in the past") says most by that field's words.
     const fields = error.problem.errors ?? [];
     if (fields.length === 1 && fields[0]) return fieldText(fields[0]);

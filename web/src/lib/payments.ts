@@ -39,12 +39,17 @@ export interface CardElement {
   mount(target: HTMLElement): void;
   destroy(): void;
 }
+/** A Stripe.js error: `code` (e.g. incorrect_number, card_declined) and, for declines, the bank's
+ * `decline_code` (insufficient_funds, ...). Its `message` is English only: pages word the codes. */
+export interface StripeJsError {
+  code?: string;
+  decline_code?: string;
+  message?: string;
+}
 export interface StripeJs {
   elements(): { create(type: "card", options?: unknown): CardElement };
-  createToken(card: CardElement): Promise<{ token?: { id: string }; error?: { message?: string; code?: string } }>;
-  confirmCardPayment(
-    clientSecret: string,
-  ): Promise<{ paymentIntent?: { status: string }; error?: { message?: string; code?: string } }>;
+  createToken(card: CardElement): Promise<{ token?: { id: string }; error?: StripeJsError }>;
+  confirmCardPayment(clientSecret: string): Promise<{ paymentIntent?: { status: string }; error?: StripeJsError }>;
 }
 
 declare global {

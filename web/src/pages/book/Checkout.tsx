@@ -4,16 +4,47 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { Button } from "../../components/Button";
 import { Alert, Loading } from "../../components/Status";
 import { ApiError, NetworkError } from "../../lib/api";
+import { errorMessage } from "../../lib/errors";
 import { locale, useT } from "../../lib/i18n";
 import { formatMoney } from "../../lib/money";
 import { createPayment, getPayment, loadStripe, type CardElement, type Payment, type StripeJs } from "../../lib/payments";
 import type { Appointment } from "../../lib/types";
+import { common } from "../../lib/strings";
 import { strings } from "./strings";
 
 type Stage = "card" | "paying" | "authenticating" | "confirming";
 // After 3-D Secure the webhook settles the payment: look every half second, for a minute.
 const POLL_MS = 500;
 const POLL_TRIES = 120;
+
+type DeclineWords = Extract<keyof (typeof strings)["en"], `decline_${string}`>;
+// Stripe's card error and decline codes (Stripe.js, the 402's `decline_code`, a failed payment's
+// `failure_code`) → plain words; a bank's reason that is none of the patient's business (lost,
+// stolen, fraudulent) reads as a plain decline.
+const DECLINE_WORDS: Record<string, DeclineWords> = {
+  card_declined: "decline_card_declined",
+  generic_decline: "decline_card_declined",
+  do_not_honor: "decline_card_declined",
+  lost_card: "decline_card_declined",
+  stolen_card: "decline_card_declined",
+  pickup_card: "decline_card_declined",
+  fraudulent: "decline_card_declined",
+  insufficient_funds: "decline_insufficient_funds",
+  expired_card: "decline_expired_card",
+  incorrect_cvc: "decline_incorrect_cvc",
+  invalid_cvc: "decline_incorrect_cvc",
+  incomplete_cvc: "decline_incorrect_cvc",
+  incorrect_number: "decline_incorrect_number",
+  invalid_number: "decline_incorrect_number",
+  incomplete_number: "decline_incorrect_number",
+  invalid_expiry_month: "decline_invalid_expiry",
+  invalid_expiry_year: "decline_invalid_expiry",
+  incomplete_expiry: "decline_invalid_expiry",
+  card_not_supported: "decline_card_not_supported",
+  currency_not_supported: "decline_card_not_supported",
+  processing_error: "decline_processing_error",
+  payment_intent_authentication_failure: "decline_payment_intent_authentication_failure",
+};
 
 /** Seconds left until `until`, ticking every second (0 once past). */
 function useCountdown(until: string | null): number {
@@ -28,6 +59,7 @@ function useCountdown(until: string | null): number {
 
 export function Checkout({ appointment, onPaid }: { appointment: Appointment; onPaid: (payment: Payment) => void }) {
   const t = useT(strings);
+  const tc = useT(common);
   const mount = useRef<HTMLDivElement>(null);
   const [stripe, setStripe] = useState<StripeJs | null>(null);
   const [card, setCard] = useState<CardElement | null>(null);
@@ -51,9 +83,10 @@ export function Checkout({ appointment, onPaid }: { appointment: Appointment; on
     return () => element?.destroy();
   }, []);
 
-  const declined = (code: string | null | undefined): string => {
-    const key = `decline_${code ?? ""}`;
-    return key in strings.en ? t(key as keyof typeof strings.en) : t("decline_other");
+  /** Plain words for a card error or decline code; `fallback` for a code we do not word. */
+  const declined = (code: unknown, fallback: "decline_other" | "cardInvalid" = "decline_other"): string => {
+    const key = typeof code === "string" ? DECLINE_WORDS[code] : undefined;
+    return t(key ?? fallback);
   };
 
   const pay = async () => {
@@ -63,7 +96,7 @@ export function Checkout({ appointment, onPaid }: { appointment: Appointment; on
     try {
       const { token, error } = await stripe.createToken(card);
       if (!token) {
-        setProblem(error?.code === "card_declined" ? declined(error.code) : t("cardInvalid"));
+        setProblem(declined(error?.decline_code ?? error?.code, "cardInvalid"));
         return;
       }
       let payment = await createPayment({
@@ -77,7 +110,7 @@ export function Checkout({ appointment, onPaid }: { appointment: Appointment; on
         setStage("authenticating");
         const result = await stripe.confirmCardPayment(payment.client_secret);
         if (result.error || result.paymentIntent?.status === "requires_payment_method") {
-          setProblem(declined("payment_intent_authentication_failure"));
+          setProblem(declined(result.error?.decline_code ?? result.error?.code ?? "payment_intent_authentication_failure"));
           return;
         }
         setStage("confirming");
@@ -86,10 +119,10 @@ export function Checkout({ appointment, onPaid }: { appointment: Appointment; on
       if (payment.status === "completed") onPaid(payment);
       else setProblem(declined(payment.failure_code));
     } catch (error) {
-      if (error instanceof ApiError && error.status === 402) setProblem(declined(String(error.problem.decline_code)));
-      else if (error instanceof ApiError && error.status === 409) setProblem(error.problem.detail ?? t("expired"));
+      // A decline by its code; any other refusal (hold over, provider down...) by its problem code.
+      if (error instanceof ApiError && error.status === 402) setProblem(declined(error.problem.decline_code));
       else if (error instanceof NetworkError) setProblem(t("offline"));
-      else setProblem(t("decline_other"));
+      else setProblem(errorMessage(error, tc));
     } finally {
       setStage("card");
     }
