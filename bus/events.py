@@ -29,6 +29,8 @@ DOCTOR_DELETED = "doctor.deleted"
 DOCTOR_VERIFIED = "doctor.verified"
 DOCTOR_AVAILABILITY_UPDATED = "doctor.availability.updated"
 DOCTOR_REVIEWED = "doctor.reviewed"
+# notifications: an in-app notification was stored (every node pushes it to the user's sockets)
+NOTIFICATION_CREATED = "notification.created"
 # scheduling
 APPOINTMENT_CREATED = "appointment.created"
 APPOINTMENT_CONFIRMED = "appointment.confirmed"
@@ -43,7 +45,12 @@ SLOT_RELEASED = "slot.released"
 # teleconsultation
 TELECONSULTATION_STARTED = "teleconsultation.started"
 TELECONSULTATION_ENDED = "teleconsultation.ended"
-# later issues: payment.*, notification.*
+# payments
+PAYMENT_INITIATED = "payment.initiated"
+PAYMENT_COMPLETED = "payment.completed"
+PAYMENT_FAILED = "payment.failed"
+PAYMENT_REFUNDED = "payment.refunded"
+# later issues: notification.*
 
 ALL_TYPES: frozenset[str] = frozenset(
     value

@@ -26,6 +26,9 @@ from server.idempotency.openapi import install_idempotency_docs
 from server.idempotency.sweeper import run_idempotency_sweeper
 from server.metrics import Metrics
 from server.middleware import BodyGuardMiddleware, RequestContextMiddleware
+from server.notifications.consumer import run_notification_consumer
+from server.notifications.delivery import run_delivery_worker
+from server.notifications.reminders import run_reminder_worker
 from server.openapi import install_common_answers_docs
 from server.patients.routes import router as patients_router
 from server.problems import install_problem_handlers
@@ -64,6 +67,9 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     run_session_consumer,
     run_session_sweeper,
     run_idempotency_sweeper,
+    run_notification_consumer,
+    run_reminder_worker,
+    run_delivery_worker,
 ]
 
 

@@ -1,0 +1,129 @@
+"""Who an appointment's messages go to: both parties with their addresses and preferences.
+
+Read-only over the tables of auth, doctors, patients and scheduling (their owners write them).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.notify import Db
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user_id: uuid.UUID
+    role: str  # 'patient' or 'doctor'
+    name: str
+    email: str
+    phone: str | None  # E.164 (preferences first, else the patient profile's)
+    language: str
+    time_zone: str | None  # None: the doctor's
+    email_on: bool
+    sms_on: bool
+    in_app_on: bool
+
+
+@dataclass(frozen=True)
+class AppointmentContext:
+    id: uuid.UUID
+    doctor_id: uuid.UUID
+    start: datetime
+    end: datetime
+    status: str
+    visit_type: str
+    location: str
+    address: str
+    doctor_time_zone: str
+    reason: str | None
+    patient: Recipient | None  # None once the patient is erased
+    doctor: Recipient
+
+
+_PARTY = """
+    SELECT u.id, u.email, coalesce(np.language, 'en') AS language, np.time_zone,
+           coalesce(np.email, true) AS email_on, coalesce(np.sms, true) AS sms_on,
+           coalesce(np.in_app, true) AS in_app_on, np.phone
+    FROM auth.users u LEFT JOIN notify.preferences np ON np.user_id = u.id
+    WHERE u.id = $1 AND u.is_active"""
+
+
+async def _recipient(
+    db: Db, user_id: uuid.UUID | None, role: str, name: str, profile_phone: str | None
+) -> Recipient | None:
+    if user_id is None:
+        return None
+    row = await db.fetchrow(_PARTY, user_id)
+    if row is None:
+        return None
+    return Recipient(
+        user_id=row["id"],
+        role=role,
+        name=name,
+        email=row["email"],
+        phone=row["phone"] or profile_phone,
+        language=row["language"],
+        time_zone=row["time_zone"],
+        email_on=row["email_on"],
+        sms_on=row["sms_on"],
+        in_app_on=row["in_app_on"],
+    )
+
+
+async def appointment_context(db: Db, appointment_id: uuid.UUID) -> AppointmentContext | None:
+    row = await db.fetchrow(
+        """SELECT a.id, a.doctor_id, a.start_at, a.end_at, a.status, a.visit_type, a.location,
+                  a.reason_name, a.time_zone, a.doctor_user_id, a.patient_user_id,
+                  d.first_name AS d_first, d.last_name AS d_last, d.address_line, d.postcode,
+                  d.city, p.first_name AS p_first, p.last_name AS p_last, p.phone AS p_phone
+           FROM scheduling.appointment_details a
+           JOIN doctors.doctors d ON d.id = a.doctor_id
+           JOIN patients.patients p ON p.id = a.patient_id
+           WHERE a.id = $1""",
+        appointment_id,
+    )
+    if row is None:
+        return None
+    doctor = await _recipient(
+        db, row["doctor_user_id"], "doctor", f"Dr {row['d_first']} {row['d_last']}", None
+    )
+    assert doctor is not None  # doctors are never erased
+    patient = await _recipient(
+        db, row["patient_user_id"], "patient", f"{row['p_first']} {row['p_last']}", row["p_phone"]
+    )
+    address = ", ".join(
+        p for p in (row["address_line"], f"{row['postcode']} {row['city']}".strip()) if p
+    )
+    return AppointmentContext(
+        id=row["id"],
+        doctor_id=row["doctor_id"],
+        start=row["start_at"],
+        end=row["end_at"],
+        status=row["status"],
+        visit_type=row["visit_type"],
+        location=row["location"],
+        address=address,
+        doctor_time_zone=row["time_zone"],
+        reason=row["reason_name"],
+        patient=patient,
+        doctor=doctor,
+    )
+
+
+async def user_recipient(db: Db, user_id: uuid.UUID) -> Recipient | None:
+    """A user as a recipient of account messages (no appointment): e.g. an MFA code."""
+    row = await db.fetchrow(
+        """SELECT u.role, coalesce(p.first_name || ' ' || p.last_name,
+                                   'Dr ' || d.first_name || ' ' || d.last_name, u.email) AS name,
+                  p.phone
+           FROM auth.users u
+           LEFT JOIN patients.patients p ON p.user_id = u.id
+           LEFT JOIN doctors.doctors d ON d.user_id = u.id
+           WHERE u.id = $1""",
+        user_id,
+    )
+    if row is None:
+        return None
+    return await _recipient(db, user_id, row["role"], row["name"], row["phone"])
