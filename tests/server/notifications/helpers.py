@@ -35,7 +35,7 @@ async def insert_appointment(
     patient: Patient,
     start: datetime,
     status: str = "scheduled",
-    minutes: int = 30,
+    length: timedelta = timedelta(minutes=30),
 ) -> uuid.UUID:
     """An appointment made behind the scheduling API's back (setup of worker tests)."""
     appointment_id = uuid.uuid4()
@@ -47,7 +47,7 @@ async def insert_appointment(
         doctor.id,
         patient.id,
         start,
-        start + timedelta(minutes=minutes),
+        start + length,
         status,
     )
     return appointment_id

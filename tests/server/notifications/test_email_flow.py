@@ -74,7 +74,10 @@ async def test_booking_then_doctor_reschedule_update_one_calendar_event(
     assert len(mailbox.to(doctor.user.email)) == 1
     # Stable Message-IDs: one per stored message.
     rows = await message_rows(db, recipient=patient.user.email)
-    assert {f"<{r['id']}@markini>" for r in rows} == {confirmation["Message-ID"], moved["Message-ID"]}
+    assert {f"<{r['id']}@markini>" for r in rows} == {
+        confirmation["Message-ID"],
+        moved["Message-ID"],
+    }
     sent = await eventually(
         lambda: message_rows(db, recipient=patient.user.email, status="sent"),
         lambda found: len(found) == 2,
