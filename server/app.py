@@ -29,6 +29,7 @@ from server.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from server.notifications.consumer import run_notification_consumer
 from server.notifications.delivery import run_delivery_worker
 from server.notifications.reminders import run_reminder_worker
+from server.notifications.routes import router as notifications_router
 from server.openapi import install_common_answers_docs
 from server.patients.routes import router as patients_router
 from server.problems import install_problem_handlers
@@ -195,4 +196,5 @@ def _domain_routers() -> list[APIRouter]:
         appointments_router,
         search_router,
         teleconsult_router,
+        notifications_router,
     ]

@@ -20,6 +20,7 @@ import asyncpg
 
 from server import clock
 from server.engines import Engines
+from server.notifications.notifier import SECURITY_KINDS
 from server.notifications.outbox import send_auth_outbox
 from server.notifications.providers import (
     DeliveryFailed,
@@ -39,6 +40,11 @@ MAX_RETRY_S = 3600
 DEV_MAILBOX = "dev-mailbox"
 
 
+def _secret(message: Message) -> bool:
+    """Sign-in codes do not outlive their sending in the log (only their hash is kept)."""
+    return message.kind in SECURITY_KINDS
+
+
 def retry_delay(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, ... capped at an hour, after the `attempts`-th failure."""
     return timedelta(seconds=min(MAX_RETRY_S, FIRST_RETRY_S * 2 ** max(0, attempts - 1)))
@@ -52,7 +58,7 @@ async def _record_failure(
             "message failed",
             extra={"message_id": str(message.id), "channel": message.channel, "error": str(error)},
         )
-        await store.mark_failed(pool, message.id, str(error))
+        await store.mark_failed(pool, message.id, str(error), _secret(message))
     else:
         await store.mark_retry(pool, message.id, str(error), now + retry_delay(message.attempts))
 
@@ -66,7 +72,7 @@ async def send_due_messages(pool: asyncpg.Pool, providers: Providers, limit: int
         for message in claimed:
             if providers.for_channel(message.channel) is None:
                 await store.deliver_to_dev_mailbox(con, message, now)
-                await store.mark_sent(con, message.id, DEV_MAILBOX, now)
+                await store.mark_sent(con, message.id, DEV_MAILBOX, now, _secret(message))
             else:
                 external.append(message)
     for message in external:
@@ -77,7 +83,7 @@ async def send_due_messages(pool: asyncpg.Pool, providers: Providers, limit: int
         except DeliveryFailed as exc:
             await _record_failure(pool, message, exc, clock.now())
             continue
-        await store.mark_sent(pool, message.id, provider_id, clock.now())
+        await store.mark_sent(pool, message.id, provider_id, clock.now(), _secret(message))
     return len(claimed)
 
 

@@ -44,6 +44,7 @@ class Outgoing:
     calendar: str | None = None  # RFC 5545 text for the email
     reference: str | None = None  # SMS reminders: the code a reply names
     data: dict[str, Any] = field(default_factory=dict)  # the in-app notification's data
+    only: str | None = None  # one channel ("email", "sms") instead of all the accepted ones
 
 
 async def notify(con: asyncpg.Connection, out: Outgoing, now: datetime) -> list[str]:
@@ -53,7 +54,7 @@ async def notify(con: asyncpg.Connection, out: Outgoing, now: datetime) -> list[
     security = out.kind in SECURITY_KINDS
     key = f"{out.cause}:{person.user_id}"
     used: list[str] = []
-    if text.text and (person.email_on or security):
+    if text.text and (person.email_on or security) and out.only in (None, "email"):
         message = NewMessage(
             dedup_key=f"{key}:email",
             user_id=person.user_id,
@@ -68,7 +69,7 @@ async def notify(con: asyncpg.Connection, out: Outgoing, now: datetime) -> list[
         if await queue_message(con, message, now):
             used.append("email")
     wants_sms = out.kind in SMS_KINDS and (person.sms_on or security)
-    if text.sms and person.phone and wants_sms:
+    if text.sms and person.phone and wants_sms and out.only in (None, "sms"):
         message = NewMessage(
             dedup_key=f"{key}:sms",
             user_id=person.user_id,
@@ -82,7 +83,7 @@ async def notify(con: asyncpg.Connection, out: Outgoing, now: datetime) -> list[
         )
         if await queue_message(con, message, now):
             used.append("sms")
-    if text.title and person.in_app_on and not security:
+    if text.title and person.in_app_on and not security and out.only is None:
         created = NotificationCreated(
             id=uuid.uuid4(),
             user_id=person.user_id,

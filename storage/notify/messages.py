@@ -87,14 +87,23 @@ async def claim_due(con: asyncpg.Connection, now: datetime, limit: int) -> list[
     return [Message(**dict(r)) for r in rows]
 
 
-async def mark_sent(db: Db, message_id: uuid.UUID, provider_id: str | None, now: datetime) -> None:
+# What a security message's body (a sign-in code) becomes once handed over or given up.
+REDACTED = "(redacted after sending: it held a sign-in code)"
+
+
+async def mark_sent(
+    db: Db, message_id: uuid.UUID, provider_id: str | None, now: datetime, redact: bool = False
+) -> None:
     await db.execute(
         """UPDATE notify.messages SET status = 'sent', provider_id = $2, sent_at = $3,
-                                      last_error = NULL
+                                      last_error = NULL,
+                                      body = CASE WHEN $4 THEN $5 ELSE body END
            WHERE id = $1""",
         message_id,
         provider_id,
         now,
+        redact,
+        REDACTED,
     )
 
 
@@ -108,11 +117,15 @@ async def mark_retry(db: Db, message_id: uuid.UUID, error: str, retry_at: dateti
     )
 
 
-async def mark_failed(db: Db, message_id: uuid.UUID, error: str) -> None:
+async def mark_failed(db: Db, message_id: uuid.UUID, error: str, redact: bool = False) -> None:
     await db.execute(
-        "UPDATE notify.messages SET status = 'failed', last_error = $2 WHERE id = $1",
+        """UPDATE notify.messages SET status = 'failed', last_error = $2,
+                                      body = CASE WHEN $3 THEN $4 ELSE body END
+           WHERE id = $1""",
         message_id,
         error,
+        redact,
+        REDACTED,
     )
 
 
