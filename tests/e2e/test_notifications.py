@@ -1,0 +1,52 @@
+"""The bell in the browser: a doctor's cancellation rings the patient's bell live, and the
+notification is still there, read or not, after a reload; the settings and dev mailbox pages."""
+
+from __future__ import annotations
+
+from playwright.async_api import expect
+
+from tests.e2e.conftest import Contexts
+from tests.e2e.demo import Demo
+from tests.e2e.helpers import CHANGEABLE_AFTER, first_slot_after, sign_in
+
+
+async def test_the_bell_shows_a_live_notification_and_keeps_it_after_a_reload(
+    contexts: Contexts, demo: Demo
+) -> None:
+    doctor = await demo.doctor("Bell")
+    patient = await demo.patient("Bella")
+    page = await contexts.new_page(phone=True)
+    await sign_in(page, patient.account)
+    bell = page.get_by_role("button", name="Notifications, 0 unread")
+    await expect(bell).to_be_visible()
+
+    slot = first_slot_after(await demo.slots(doctor, days=14), CHANGEABLE_AFTER)
+    await demo.book(patient, doctor, slot)  # the patient's own booking: "Appointment booked"
+
+    await expect(page.get_by_role("button", name="Notifications, 1 unread")).to_be_visible()
+    await page.get_by_role("button", name="Notifications, 1 unread").click()
+    panel = page.get_by_role("region", name="Notifications")
+    await expect(panel.get_by_text("Appointment booked")).to_be_visible()
+    await expect(panel.get_by_text(doctor.name)).to_be_visible()
+
+    await page.reload()
+    await page.get_by_role("button", name="Notifications, 1 unread").click()
+    await page.get_by_role("button", name="Mark all as read").click()
+    await expect(page.get_by_role("button", name="Notifications, 0 unread")).to_be_visible()
+    await page.reload()
+    await expect(page.get_by_role("button", name="Notifications, 0 unread")).to_be_visible()
+
+
+async def test_settings_page_stores_the_mobile_in_e164_in_french(
+    contexts: Contexts, demo: Demo
+) -> None:
+    patient = await demo.patient("Réglages")
+    page = await contexts.new_page()
+    await sign_in(page, patient.account)
+    await page.get_by_label("Language").select_option("fr")
+    await page.goto("/settings/notifications")
+    await page.get_by_label("Langue des messages").select_option("fr")
+    await page.get_by_label("Mobile pour les SMS").fill("06 12 34 56 78")
+    await page.get_by_role("button", name="Enregistrer mes réglages").click()
+    await expect(page.get_by_text("Vos réglages sont enregistrés.")).to_be_visible()
+    await expect(page.get_by_label("Mobile pour les SMS")).to_have_value("+33612345678")
