@@ -47,7 +47,6 @@ def _settings(dsn: str) -> Settings:
 async def _seed(dsn: str, count: int, due: datetime) -> None:
     """`count` appointments in two hours (one patient each, 100 doctors with 1-minute visits)
     and one reminder each, due at `due`."""
-    per_doctor = -(-count // DOCTORS)
     async with open_pool(dsn, max_size=2) as pool:
         await pool.execute(
             """WITH users AS (
@@ -77,8 +76,8 @@ async def _seed(dsn: str, count: int, due: datetime) -> None:
                         INSERT INTO scheduling.appointments (id, doctor_id, patient_id, period,
                                                              visit_type, status, fee, currency)
                         SELECT gen_random_uuid(), d.id, p.id,
-                               tstzrange($1::timestamptz + (p.n / $3) * interval '1 minute',
-                                         $1::timestamptz + (p.n / $3 + 1) * interval '1 minute', '[)'),
+                               tstzrange($1::timestamptz + (p.n / $3) * interval '1 min',
+                                         $1::timestamptz + (p.n / $3 + 1) * interval '1 min'),
                                'in-person', 'scheduled', 3000, 'EUR'
                         FROM p JOIN d ON d.n = p.n % $3
                         RETURNING id, lower(period) AS start_at)
@@ -88,21 +87,23 @@ async def _seed(dsn: str, count: int, due: datetime) -> None:
             due,
             DOCTORS,
         )
-        assert per_doctor * DOCTORS >= count
 
 
 async def _worker(dsn: str, batch: int) -> None:
-    """One worker process: the server's reminder loop until nothing is due."""
+    """One worker process: says it is ready, waits for "go", then runs the server's reminder
+    loop until nothing is due (start-up is left out of the figures)."""
     settings = _settings(dsn)
     handled = 0
     async with open_pool(dsn, max_size=1) as pool, pool.acquire() as con:
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
+        await asyncio.to_thread(sys.stdin.readline)
         while n := await send_due_reminders(con, settings, batch):
             handled += n
     sys.stdout.write(f"{handled}\n")
 
 
 async def _run_workers(dsn: str, batch: int) -> tuple[float, list[int]]:
-    started = time.perf_counter()
     procs = [
         await asyncio.create_subprocess_exec(
             sys.executable,
@@ -111,10 +112,21 @@ async def _run_workers(dsn: str, batch: int) -> tuple[float, list[int]]:
             dsn,
             "--batch",
             str(batch),
+            stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
         for _ in range(WORKERS)
     ]
+    for proc in procs:
+        assert proc.stdout is not None
+        assert (await proc.stdout.readline()).strip() == b"ready"
+    async with open_pool(dsn, max_size=1) as pool:
+        await pool.execute("UPDATE notify.reminders SET due_at = now()")  # due as we say go
+    started = time.perf_counter()
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        await proc.stdin.drain()
     outputs = [await p.communicate() for p in procs]
     elapsed = time.perf_counter() - started
     return elapsed, [int(out.decode().strip() or 0) for out, _ in outputs]
@@ -152,22 +164,22 @@ async def run(count: int, batch: int) -> None:
     async with bench_database(migrated=True) as dsn:
         due = datetime.now(UTC)
         await _seed(dsn, count, due)
-        elapsed, handled = await _run_workers(dsn, batch)
+        _, handled = await _run_workers(dsn, batch)
         async with open_pool(dsn, max_size=1) as pool:
-            lags = [
-                (r["done_at"] - r["due_at"]).total_seconds()
-                for r in await pool.fetch(
-                    "SELECT due_at, done_at FROM notify.reminders WHERE status = 'sent'"
-                )
-            ]
+            rows = await pool.fetch(
+                "SELECT due_at, done_at FROM notify.reminders WHERE status = 'sent'"
+            )
             messages = await pool.fetchval("SELECT count(*) FROM notify.messages")
             duplicates = await pool.fetchval(
                 """SELECT count(*) FROM (SELECT appointment_id, channel FROM notify.messages
                    GROUP BY 1, 2 HAVING count(*) > 1) d"""
             )
+        lags = [(r["done_at"] - r["due_at"]).total_seconds() for r in rows]
+        # From "go" (the due instant) to the last reminder recorded: process exits left out.
+        elapsed = max(lags)
         sys.stdout.write(
             f"reminders: {count} due, {WORKERS} worker processes (batch {batch}): "
-            f"{sum(handled) / elapsed:,.0f} claimed and sent/s ({elapsed:.2f} s; "
+            f"{len(rows) / elapsed:,.0f} claimed and sent/s ({len(rows)} in {elapsed:.2f} s; "
             f"per worker {handled}); {messages} messages queued, {duplicates} duplicates\n"
             f"lag behind the due time: p50 {percentile(lags, 0.5):.2f} s, "
             f"p99 {percentile(lags, 0.99):.2f} s, max {max(lags):.2f} s\n"
@@ -176,7 +188,7 @@ async def run(count: int, batch: int) -> None:
         sys.stdout.write(
             f"anchor, bare claim + mark (no message) by {WORKERS} connections: "
             f"{count / bare:,.0f}/s ({bare:.2f} s); full reminders run at "
-            f"{(sum(handled) / elapsed) / (count / bare):.1%} of it\n"
+            f"{(len(rows) / elapsed) / (count / bare):.1%} of it\n"
         )
 
 
