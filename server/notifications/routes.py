@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 from urllib.parse import parse_qsl
 
@@ -16,6 +17,7 @@ from server.errors import Forbidden, NotFound
 from server.notifications import service
 from server.notifications.inbound import answer_sms
 from server.notifications.schemas import (
+    DeliveryLog,
     Mailbox,
     MarkRead,
     NotificationPage,
@@ -128,6 +130,21 @@ async def get_dev_mailbox(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Mailbox:
     return await service.dev_mailbox(pool, channel, limit)
+
+
+@router.get(
+    "/deliveries",
+    response_model=DeliveryLog,
+    summary="The delivery log of an appointment's messages (admins)",
+    description="Every email and SMS about the appointment: status, attempts, provider id.",
+    responses=problem_responses(_R, 401, 403, 422),
+)
+async def get_deliveries(
+    pool: PoolDep,
+    appointment_id: Annotated[uuid.UUID, Query()],
+    principal: Principal = Depends(_admin),
+) -> DeliveryLog:
+    return await service.delivery_log(pool, appointment_id)
 
 
 INBOUND_SMS_PATH = "/sms/inbound"

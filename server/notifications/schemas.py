@@ -109,5 +109,27 @@ class MailboxEntry(BaseModel):
     received_at: datetime
 
 
+class Delivery(BaseModel):
+    """One message of the delivery log: where it went, how often it was tried, what happened."""
+
+    id: uuid.UUID
+    kind: str
+    channel: Literal["email", "sms"]
+    recipient: str
+    status: Literal["queued", "sending", "sent", "failed", "unconfirmed"] = Field(
+        description="unconfirmed: the worker stopped between handing it over and recording it "
+        "(possibly sent; never sent again)."
+    )
+    attempts: int
+    provider_id: str | None = Field(description="SMTP Message-ID or Twilio message SID.")
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class DeliveryLog(BaseModel):
+    items: list[Delivery] = Field(description="Oldest first.")
+
+
 class Mailbox(BaseModel):
     items: list[MailboxEntry] = Field(description="Newest first.")

@@ -11,6 +11,8 @@ from server import clock
 from server.auth.principal import Principal
 from server.errors import Forbidden, NotFound
 from server.notifications.schemas import (
+    Delivery,
+    DeliveryLog,
     Mailbox,
     MailboxEntry,
     Notification,
@@ -92,6 +94,11 @@ async def save_reminder_settings(
     doctor_id = await _own_doctor(pool, principal)
     await reminder_store.set_offsets_of_doctor(pool, doctor_id, body.offsets_minutes, clock.now())
     return body
+
+
+async def delivery_log(pool: asyncpg.Pool, appointment_id: uuid.UUID) -> DeliveryLog:
+    rows = await message_store.delivery_log(pool, appointment_id)
+    return DeliveryLog(items=[Delivery(**dict(r)) for r in rows])
 
 
 async def dev_mailbox(pool: asyncpg.Pool, channel: str | None, limit: int) -> Mailbox:

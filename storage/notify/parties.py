@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from storage.notify import Db
 
@@ -42,60 +43,60 @@ class AppointmentContext:
     doctor: Recipient
 
 
+# A user's address and preferences as one JSON object, for a LATERAL join on the user's id.
 _PARTY = """
-    SELECT u.id, u.email, coalesce(np.language, 'en') AS language, np.time_zone,
-           coalesce(np.email, true) AS email_on, coalesce(np.sms, true) AS sms_on,
-           coalesce(np.in_app, true) AS in_app_on, np.phone
+    SELECT jsonb_build_object(
+               'id', u.id, 'email', u.email, 'language', coalesce(np.language, 'en'),
+               'time_zone', np.time_zone, 'email_on', coalesce(np.email, true),
+               'sms_on', coalesce(np.sms, true), 'in_app_on', coalesce(np.in_app, true),
+               'phone', np.phone) AS party
     FROM auth.users u LEFT JOIN notify.preferences np ON np.user_id = u.id
-    WHERE u.id = $1 AND u.is_active"""
+    WHERE u.id = {user} AND u.is_active"""
 
 
-async def _recipient(
-    db: Db, user_id: uuid.UUID | None, role: str, name: str, profile_phone: str | None
+def _recipient(
+    party: dict[str, Any] | None, role: str, name: str, profile_phone: str | None
 ) -> Recipient | None:
-    if user_id is None:
-        return None
-    row = await db.fetchrow(_PARTY, user_id)
-    if row is None:
+    if party is None:
         return None
     return Recipient(
-        user_id=row["id"],
+        user_id=uuid.UUID(str(party["id"])),
         role=role,
         name=name,
-        email=row["email"],
-        phone=row["phone"] or profile_phone,
-        language=row["language"],
-        time_zone=row["time_zone"],
-        email_on=row["email_on"],
-        sms_on=row["sms_on"],
-        in_app_on=row["in_app_on"],
+        email=party["email"],
+        phone=party["phone"] or profile_phone,
+        language=party["language"],
+        time_zone=party["time_zone"],
+        email_on=party["email_on"],
+        sms_on=party["sms_on"],
+        in_app_on=party["in_app_on"],
     )
 
 
 async def appointment_context(db: Db, appointment_id: uuid.UUID) -> AppointmentContext | None:
+    """The appointment and both parties, in one round trip."""
     row = await db.fetchrow(
-        """SELECT a.id, a.doctor_id, a.start_at, a.end_at, a.status, a.visit_type, a.location,
-                  a.reason_name, a.time_zone, a.doctor_user_id, a.patient_user_id,
-                  d.first_name AS d_first, d.last_name AS d_last, d.address_line, d.postcode,
-                  d.city, p.first_name AS p_first, p.last_name AS p_last, p.phone AS p_phone
-           FROM scheduling.appointment_details a
-           JOIN doctors.doctors d ON d.id = a.doctor_id
-           JOIN patients.patients p ON p.id = a.patient_id
-           WHERE a.id = $1""",
+        f"""SELECT a.id, a.doctor_id, a.start_at, a.end_at, a.status, a.visit_type, a.location,
+                   a.reason_name, a.time_zone, d.first_name AS d_first, d.last_name AS d_last,
+                   d.address_line, d.postcode, d.city, p.first_name AS p_first,
+                   p.last_name AS p_last, p.phone AS p_phone,
+                   dp.party AS doctor_party, pp.party AS patient_party
+            FROM scheduling.appointment_details a
+            JOIN doctors.doctors d ON d.id = a.doctor_id
+            JOIN patients.patients p ON p.id = a.patient_id
+            LEFT JOIN LATERAL ({_PARTY.format(user="a.doctor_user_id")}) dp ON true
+            LEFT JOIN LATERAL ({_PARTY.format(user="a.patient_user_id")}) pp ON true
+            WHERE a.id = $1""",
         appointment_id,
     )
     if row is None:
         return None
-    doctor = await _recipient(
-        db, row["doctor_user_id"], "doctor", f"Dr {row['d_first']} {row['d_last']}", None
-    )
+    doctor = _recipient(row["doctor_party"], "doctor", f"Dr {row['d_first']} {row['d_last']}", None)
     assert doctor is not None  # doctors are never erased
-    patient = await _recipient(
-        db, row["patient_user_id"], "patient", f"{row['p_first']} {row['p_last']}", row["p_phone"]
+    patient = _recipient(
+        row["patient_party"], "patient", f"{row['p_first']} {row['p_last']}", row["p_phone"]
     )
-    address = ", ".join(
-        p for p in (row["address_line"], f"{row['postcode']} {row['city']}".strip()) if p
-    )
+    town = f"{row['postcode']} {row['city']}".strip()
     return AppointmentContext(
         id=row["id"],
         doctor_id=row["doctor_id"],
@@ -104,7 +105,7 @@ async def appointment_context(db: Db, appointment_id: uuid.UUID) -> AppointmentC
         status=row["status"],
         visit_type=row["visit_type"],
         location=row["location"],
-        address=address,
+        address=", ".join(part for part in (row["address_line"], town) if part),
         doctor_time_zone=row["time_zone"],
         reason=row["reason_name"],
         patient=patient,
@@ -126,4 +127,5 @@ async def user_recipient(db: Db, user_id: uuid.UUID) -> Recipient | None:
     )
     if row is None:
         return None
-    return await _recipient(db, user_id, row["role"], row["name"], row["phone"])
+    party = await db.fetchval(_PARTY.format(user="$1"), user_id)
+    return _recipient(party, row["role"], row["name"], row["phone"])

@@ -13,7 +13,7 @@ from icalendar import Calendar
 from bus import events
 from bus.outbox import emit
 from server.settings import Settings
-from tests.factories import make_patient
+from tests.factories import make_patient, make_user
 from tests.server.notifications.conftest import Mailbox
 from tests.server.notifications.helpers import eventually, message_rows
 from tests.server.scheduling.helpers import booked, doctor_with_availability, local
@@ -83,6 +83,23 @@ async def test_booking_then_doctor_reschedule_update_one_calendar_event(
         lambda found: len(found) == 2,
     )
     assert {r["provider_id"] for r in sent} == {r["Message-ID"] for r in (confirmation, moved)}
+    admin = await make_user(db, settings, "admin")
+    log = await client.get(
+        "/api/v1/notifications/deliveries",
+        params={"appointment_id": appointment["id"]},
+        headers=admin.headers,
+    )
+    mine = [d for d in log.json()["items"] if d["recipient"] == patient.user.email]
+    assert [(d["kind"], d["status"], d["attempts"]) for d in mine] == [
+        ("appointment.confirmation", "sent", 1),
+        ("appointment.rescheduled", "sent", 1),
+    ]
+    refused = await client.get(
+        "/api/v1/notifications/deliveries",
+        params={"appointment_id": appointment["id"]},
+        headers=patient.user.headers,
+    )
+    assert refused.status_code == 403
 
 
 async def test_patient_cancel_tells_the_doctor_and_cancels_the_event(
