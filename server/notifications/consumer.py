@@ -1,4 +1,5 @@
-"""Durable consumer "notifications": appointment and payment events become messages.
+"""Durable consumer "notifications": appointment, payment and availability events become
+messages.
 
 Idempotent (bus.consumer.idempotent): the messages, the in-app notifications and the reminder
 plan of one event are written in the transaction that records the event as handled.
@@ -12,17 +13,20 @@ from bus.consumer import TransactionalHandler, idempotent, run_consumer
 from bus.events import Envelope
 from server.engines import Engines
 from server.notifications.appointments import APPOINTMENT_TYPES, apply_appointment_event
+from server.notifications.availability import AVAILABILITY_TYPES, apply_availability_event
 from server.notifications.payments import PAYMENT_TYPES, apply_payment_event
 from server.settings import Settings
 
 CONSUMER = "notifications"
-HANDLED = APPOINTMENT_TYPES | PAYMENT_TYPES
+HANDLED = APPOINTMENT_TYPES | PAYMENT_TYPES | AVAILABILITY_TYPES
 
 
 def handler_for(settings: Settings) -> TransactionalHandler:
     async def apply(con: asyncpg.Connection, envelope: Envelope) -> None:
         if envelope.type in PAYMENT_TYPES:
             await apply_payment_event(con, settings, envelope)
+        elif envelope.type in AVAILABILITY_TYPES:
+            await apply_availability_event(con, settings, envelope)
         else:
             await apply_appointment_event(con, settings, envelope)
 

@@ -129,3 +129,21 @@ async def user_recipient(db: Db, user_id: uuid.UUID) -> Recipient | None:
         return None
     party = await db.fetchval(_PARTY.format(user="$1"), user_id)
     return _recipient(party, row["role"], row["name"], row["phone"])
+
+
+async def favourite_patients(db: Db, doctor_id: uuid.UUID) -> tuple[str, list[Recipient]]:
+    """The doctor's name and the patients (still active) who keep the doctor as a favourite."""
+    name = await db.fetchval(
+        "SELECT 'Dr ' || first_name || ' ' || last_name FROM doctors.doctors WHERE id = $1",
+        doctor_id,
+    )
+    rows = await db.fetch(
+        f"""SELECT p.first_name || ' ' || p.last_name AS name, p.phone, party.party
+            FROM patients.favorite_doctors f
+            JOIN patients.patients p ON p.id = f.patient_id AND p.erased_at IS NULL
+            JOIN LATERAL ({_PARTY.format(user="p.user_id")}) party ON true
+            WHERE f.doctor_id = $1""",
+        doctor_id,
+    )
+    found = (_recipient(r["party"], "patient", r["name"], r["phone"]) for r in rows)
+    return str(name or ""), [r for r in found if r is not None]

@@ -16,7 +16,14 @@ from server.settings import Settings
 from tests.factories import make_patient, make_user
 from tests.server.notifications.conftest import Mailbox
 from tests.server.notifications.helpers import eventually, message_rows
-from tests.server.scheduling.helpers import booked, doctor_with_availability, local
+from tests.server.scheduling.helpers import (
+    availability,
+    booked,
+    doctor_with_availability,
+    every_day,
+    local,
+    put_availability,
+)
 
 
 def _calendar(message: EmailMessage) -> Calendar:
@@ -166,3 +173,31 @@ async def test_payment_completed_event_of_the_spec_shape_sends_a_receipt(
         await emit(db, events.PAYMENT_COMPLETED, f"payment:{payment['payment_id']}", payment)
     receipt = (await _emails(mailbox, patient.user.email, 2))[1]
     assert receipt["Subject"] == "Payment received: €40.50"
+
+
+async def test_favourite_doctors_new_times_reach_their_patients_once_a_day(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings, mailbox: Mailbox
+) -> None:
+    doctor = await doctor_with_availability(client, db, settings)
+    fan, stranger = await make_patient(db, settings), await make_patient(db, settings)
+    await db.execute(
+        "INSERT INTO patients.favorite_doctors (patient_id, doctor_id) VALUES ($1, $2)",
+        fan.id,
+        doctor.id,
+    )
+    for hours in ("09:00", "10:00"):
+        await put_availability(client, doctor, availability(every_day(start=hours)))
+    [told] = await _emails(mailbox, fan.user.email, 1)
+    assert told["Subject"] == "Dr Claire Lefèvre has new times to book"
+    bell = await eventually(
+        lambda: db.fetch("SELECT kind, data FROM notify.in_app WHERE user_id = $1", fan.user.id),
+        lambda rows: len(rows) == 1,
+    )
+    assert bell[0]["data"] == {"doctor_id": str(doctor.id)}
+    await eventually(
+        lambda: db.fetchval(
+            "SELECT count(*) FROM bus.handled_events WHERE consumer = 'notifications'"
+        ),
+        lambda handled: handled >= 3,  # the first publication and both updates
+    )
+    assert len(mailbox.to(fan.user.email)) == 1 and mailbox.to(stranger.user.email) == []
