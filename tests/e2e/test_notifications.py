@@ -3,11 +3,12 @@ notification is still there, read or not, after a reload; the settings and dev m
 
 from __future__ import annotations
 
+import asyncpg
 from playwright.async_api import expect
 
-from tests.e2e.conftest import Contexts
+from tests.e2e.conftest import Contexts, LiveServer
 from tests.e2e.demo import Demo
-from tests.e2e.helpers import CHANGEABLE_AFTER, first_slot_after, sign_in
+from tests.e2e.helpers import CHANGEABLE_AFTER, axe_violations, first_slot_after, sign_in
 
 
 async def test_the_bell_shows_a_live_notification_and_keeps_it_after_a_reload(
@@ -15,7 +16,7 @@ async def test_the_bell_shows_a_live_notification_and_keeps_it_after_a_reload(
 ) -> None:
     doctor = await demo.doctor("Bell")
     patient = await demo.patient("Bella")
-    page = await contexts.new_page(phone=True)
+    page = await contexts.new_page(phone=True, inject_scripts=True)
     await sign_in(page, patient.account)
     bell = page.get_by_role("button", name="Notifications, 0 unread")
     await expect(bell).to_be_visible()
@@ -28,6 +29,7 @@ async def test_the_bell_shows_a_live_notification_and_keeps_it_after_a_reload(
     panel = page.get_by_role("region", name="Notifications")
     await expect(panel.get_by_text("Appointment booked")).to_be_visible()
     await expect(panel.get_by_text(doctor.name)).to_be_visible()
+    assert await axe_violations(page) == []
 
     await page.reload()
     await page.get_by_role("button", name="Notifications, 1 unread").click()
@@ -41,7 +43,7 @@ async def test_settings_page_stores_the_mobile_in_e164_in_french(
     contexts: Contexts, demo: Demo
 ) -> None:
     patient = await demo.patient("Réglages")
-    page = await contexts.new_page()
+    page = await contexts.new_page(inject_scripts=True)
     await sign_in(page, patient.account)
     await page.get_by_label("Language").select_option("fr")
     await page.goto("/settings/notifications")
@@ -50,3 +52,24 @@ async def test_settings_page_stores_the_mobile_in_e164_in_french(
     await page.get_by_role("button", name="Enregistrer mes réglages").click()
     await expect(page.get_by_text("Vos réglages sont enregistrés.")).to_be_visible()
     await expect(page.get_by_label("Mobile pour les SMS")).to_have_value("+33612345678")
+    assert await axe_violations(page) == []
+
+
+async def test_the_dev_mailbox_page_shows_what_was_sent(
+    contexts: Contexts, demo: Demo, live: LiveServer
+) -> None:
+    doctor = await demo.doctor("Mailbox")
+    patient = await demo.patient("Mireille")
+    slot = first_slot_after(await demo.slots(doctor, days=14), CHANGEABLE_AFTER)
+    await demo.book(patient, doctor, slot)
+    admin, _ = await demo.account("patient", "Ada", "Admin")
+    con = await asyncpg.connect(live.database_url)
+    try:  # an admin who can sign in with a password (admins are made by the CLI, not sign-up)
+        await con.execute("UPDATE auth.users SET role = 'admin' WHERE email = $1", admin.email)
+    finally:
+        await con.close()
+    page = await contexts.new_page(phone=True)
+    await sign_in(page, admin)
+    await page.goto("/admin/dev-mailbox")
+    item = page.locator(".mailbox-item").filter(has_text=patient.account.email)
+    await expect(item.filter(has_text="is booked")).to_be_visible(timeout=20_000)
