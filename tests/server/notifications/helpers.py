@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
+import httpx
 
-from tests.factories import Doctor, Patient
+from server.settings import Settings
+from tests.factories import Doctor, Patient, make_patient
+from tests.server.scheduling.helpers import booked, doctor_with_availability, local
 
 T = TypeVar("T")
 
@@ -59,3 +63,25 @@ async def message_rows(db: asyncpg.Connection, **where: object) -> list[asyncpg.
         f"SELECT * FROM notify.messages WHERE {clauses} ORDER BY created_at, id", *where.values()
     )
     return rows
+
+
+@dataclass
+class Booking:
+    doctor: Doctor
+    patient: Patient
+    appointment: dict[str, Any]  # the API's answer
+    start: datetime
+
+
+async def booking(
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    settings: Settings,
+    days: int = 3,
+    at: str = "10:00",
+) -> Booking:
+    """A doctor with open hours and a new patient who booked `days` ahead at `at` (their zone)."""
+    doctor = await doctor_with_availability(client, db, settings)
+    patient = await make_patient(db, settings)
+    start = local(doctor, days, at)
+    return Booking(doctor, patient, await booked(client, patient, doctor, start), start)

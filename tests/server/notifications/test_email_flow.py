@@ -15,7 +15,7 @@ from bus.outbox import emit
 from server.settings import Settings
 from tests.factories import make_patient, make_user
 from tests.server.notifications.conftest import Mailbox
-from tests.server.notifications.helpers import eventually, message_rows
+from tests.server.notifications.helpers import booking, eventually, message_rows
 from tests.server.scheduling.helpers import (
     availability,
     booked,
@@ -112,9 +112,8 @@ async def test_booking_then_doctor_reschedule_update_one_calendar_event(
 async def test_patient_cancel_tells_the_doctor_and_cancels_the_event(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings, mailbox: Mailbox
 ) -> None:
-    doctor = await doctor_with_availability(client, db, settings)
-    patient = await make_patient(db, settings)
-    appointment = await booked(client, patient, doctor, local(doctor, 5, "09:00"))
+    made = await booking(client, db, settings, days=5, at="09:00")
+    doctor, patient, appointment = made.doctor, made.patient, made.appointment
     await _emails(mailbox, patient.user.email, 1)
     response = await client.post(
         f"/api/v1/appointments/{appointment['id']}/cancel",
@@ -156,9 +155,8 @@ async def test_french_patient_reads_french_in_their_own_zone_with_the_practice_t
 async def test_payment_completed_event_of_the_spec_shape_sends_a_receipt(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings, mailbox: Mailbox
 ) -> None:
-    doctor = await doctor_with_availability(client, db, settings)
-    patient = await make_patient(db, settings)
-    appointment = await booked(client, patient, doctor, local(doctor, 3, "10:00"))
+    made = await booking(client, db, settings)
+    doctor, patient, appointment = made.doctor, made.patient, made.appointment
     await _emails(mailbox, patient.user.email, 1)
     payment: dict[str, object] = {
         "payment_id": "8d3c4c1e-5f0e-4d61-9d0b-2b7e6a1f0c11",

@@ -16,8 +16,8 @@ from server.notifications.reminders import due_time, send_due_reminders
 from server.settings import Settings
 from storage.notify import reminders as store
 from tests.factories import make_doctor, make_patient
-from tests.server.notifications.helpers import eventually, insert_appointment, message_rows
-from tests.server.scheduling.helpers import booked, doctor_with_availability, local
+from tests.server.notifications.helpers import booking, eventually, insert_appointment, message_rows
+from tests.server.scheduling.helpers import local
 
 PARIS = "Europe/Paris"
 
@@ -49,10 +49,8 @@ async def _reminders(db: asyncpg.Connection, appointment_id: str) -> list[asyncp
 async def test_reminders_fire_at_their_instant_under_the_clock(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    doctor = await doctor_with_availability(client, db, settings)
-    patient = await make_patient(db, settings)
-    start = local(doctor, 3, "10:00")
-    appointment = await booked(client, patient, doctor, start)
+    made = await booking(client, db, settings)
+    doctor, appointment, start = made.doctor, made.appointment, made.start
     planned = await eventually(lambda: _reminders(db, appointment["id"]), lambda r: len(r) == 2)
     by_offset = {r["offset_minutes"]: r for r in planned}
     assert by_offset[1440]["due_at"] == due_time(start, doctor.time_zone, 1440)
@@ -77,10 +75,8 @@ async def test_reminders_fire_at_their_instant_under_the_clock(
 async def test_a_cancelled_appointment_sends_no_reminder(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    doctor = await doctor_with_availability(client, db, settings)
-    patient = await make_patient(db, settings)
-    start = local(doctor, 3, "10:00")
-    appointment = await booked(client, patient, doctor, start)
+    made = await booking(client, db, settings)
+    doctor, appointment, start = made.doctor, made.appointment, made.start
     await eventually(lambda: _reminders(db, appointment["id"]), lambda r: len(r) == 2)
     response = await client.post(
         f"/api/v1/appointments/{appointment['id']}/cancel", json={}, headers=doctor.user.headers
@@ -98,9 +94,8 @@ async def test_a_cancelled_appointment_sends_no_reminder(
 async def test_reschedule_moves_the_reminders(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    doctor = await doctor_with_availability(client, db, settings)
-    patient = await make_patient(db, settings)
-    appointment = await booked(client, patient, doctor, local(doctor, 3, "10:00"))
+    made = await booking(client, db, settings)
+    doctor, patient, appointment = made.doctor, made.patient, made.appointment
     await eventually(lambda: _reminders(db, appointment["id"]), lambda r: len(r) == 2)
     moved_to = local(doctor, 6, "15:00")
     response = await client.post(
