@@ -88,7 +88,8 @@ async def send_due_messages(pool: asyncpg.Pool, providers: Providers, limit: int
 
 
 async def recover_stale(pool: asyncpg.Pool, lease_s: int) -> None:
-    for message_id in await store.give_up_stale(pool, clock.now() - timedelta(seconds=lease_s)):
+    claimed_before = clock.now() - timedelta(seconds=lease_s)
+    for message_id in await store.give_up_stale(pool, claimed_before, sorted(SECURITY_KINDS)):
         log.warning("message possibly sent, not resent", extra={"message_id": str(message_id)})
 
 

@@ -26,7 +26,7 @@ from server.notifications.notifier import Outgoing, notify
 from server.notifications.phones import to_e164
 from server.scheduling.errors import TooLate
 from server.scheduling.transitions import apply_transition
-from storage.notify.messages import latest_sms_reminder
+from storage.notify.messages import latest_sms_reminder, record_sms_answer, sms_answer
 from storage.notify.parties import AppointmentContext, appointment_context
 
 log = logging.getLogger(__name__)
@@ -58,23 +58,32 @@ def _answer(kind: str, ctx: AppointmentContext | None, language: str, **extra: o
     return templating.render(kind, language, **context).sms
 
 
-async def answer_sms(engines: Engines, sender: str, body: str) -> str:
-    """Act on one inbound SMS; returns the text to send back."""
+async def answer_sms(engines: Engines, message_sid: str, sender: str, body: str) -> str:
+    """Act on one inbound SMS, once per Twilio MessageSid (a retried webhook gets the first
+    answer); returns the text to send back."""
+    known = await sms_answer(engines.pool, message_sid)
+    if known is not None:
+        return known
+    async with engines.pool.acquire() as con, con.transaction():
+        answer = await _act(engines, con, sender, body)
+        return await record_sms_answer(con, message_sid, answer, clock.now()) or answer
+
+
+async def _act(engines: Engines, con: asyncpg.Connection, sender: str, body: str) -> str:
     try:
         phone = to_e164(sender)
     except ValueError:
         return _answer("sms.help", None, "en", reference="1234")
     reply = parse_reply(body)
-    async with engines.pool.acquire() as con, con.transaction():
-        reminder = await latest_sms_reminder(con, phone, reply.reference)
-        ctx = await appointment_context(con, reminder["appointment_id"]) if reminder else None
-        language = ctx.patient.language if ctx and ctx.patient else "en"
-        if reply.action is None or ctx is None or ctx.patient is None:
-            return _answer("sms.help", ctx, language, reference=reply.reference or "1234")
-        if reply.action == "A":
-            return await _cancel(engines, con, ctx, language)
-        assert reminder is not None
-        return await _confirm(engines, con, ctx, language, reminder["id"])
+    reminder = await latest_sms_reminder(con, phone, reply.reference)
+    ctx = await appointment_context(con, reminder["appointment_id"]) if reminder else None
+    language = ctx.patient.language if ctx and ctx.patient else "en"
+    if reply.action is None or ctx is None or ctx.patient is None:
+        return _answer("sms.help", ctx, language, reference=reply.reference or "1234")
+    if reply.action == "A":
+        return await _cancel(engines, con, ctx, language)
+    assert reminder is not None
+    return await _confirm(engines, con, ctx, language, reminder["id"])
 
 
 async def _cancel(

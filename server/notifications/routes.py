@@ -181,7 +181,9 @@ async def inbound_sms(
     validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
     if not signature or not validator.validate(url, params, signature):
         raise Forbidden("The request is not signed by Twilio.")
-    text = await answer_sms(engines, params.get("From", ""), params.get("Body", ""))
+    text = await answer_sms(
+        engines, params.get("MessageSid", ""), params.get("From", ""), params.get("Body", "")
+    )
     twiml = MessagingResponse()
     twiml.message(text)
     return Response(str(twiml), media_type=_TWIML)

@@ -112,6 +112,14 @@ CREATE TABLE notify.otp_codes (
     attempts   int NOT NULL DEFAULT 0
 );
 
+-- Inbound SMS already answered, by Twilio's MessageSid: a retried webhook gets the same answer
+-- and acts once.
+CREATE TABLE notify.sms_replies (
+    message_sid text PRIMARY KEY,
+    answer      text NOT NULL,
+    received_at timestamptz NOT NULL
+);
+
 -- The auth outbox (password resets, ...) is sent by the same worker: recorded there too.
 ALTER TABLE notify.outbox ADD COLUMN attempts int NOT NULL DEFAULT 0;
 ALTER TABLE notify.outbox ADD COLUMN last_error text;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -129,14 +130,20 @@ async def mark_failed(db: Db, message_id: uuid.UUID, error: str, redact: bool = 
     )
 
 
-async def give_up_stale(db: Db, claimed_before: datetime) -> list[uuid.UUID]:
-    """'sending' rows whose worker vanished: possibly sent, so never sent again."""
+async def give_up_stale(
+    db: Db, claimed_before: datetime, secret_kinds: Sequence[str]
+) -> list[uuid.UUID]:
+    """'sending' rows whose worker vanished: possibly sent, so never sent again (the bodies of
+    `secret_kinds` are redacted as if sent)."""
     rows = await db.fetch(
         """UPDATE notify.messages
            SET status = 'unconfirmed',
-               last_error = 'worker stopped between handing over and recording: possibly sent'
+               last_error = 'worker stopped between handing over and recording: possibly sent',
+               body = CASE WHEN kind = ANY($2) THEN $3 ELSE body END
            WHERE status = 'sending' AND claimed_at < $1 RETURNING id""",
         claimed_before,
+        list(secret_kinds),
+        REDACTED,
     )
     return [r["id"] for r in rows]
 
@@ -203,3 +210,29 @@ async def next_sequence(con: asyncpg.Connection, appointment_id: uuid.UUID) -> i
         appointment_id,
     )
     return sequence
+
+
+async def sms_answer(db: Db, message_sid: str) -> str | None:
+    answer: str | None = await db.fetchval(
+        "SELECT answer FROM notify.sms_replies WHERE message_sid = $1", message_sid
+    )
+    return answer
+
+
+async def record_sms_answer(
+    con: asyncpg.Connection, message_sid: str, answer: str, now: datetime
+) -> str | None:
+    """Record the answer to an inbound SMS; returns the one recorded first (None when a racing
+    retry recorded it in the meantime, not yet visible)."""
+    first: str | None = await con.fetchval(
+        """WITH new AS (
+               INSERT INTO notify.sms_replies (message_sid, answer, received_at)
+               VALUES ($1, $2, $3) ON CONFLICT (message_sid) DO NOTHING RETURNING answer)
+           SELECT answer FROM new
+           UNION ALL SELECT answer FROM notify.sms_replies WHERE message_sid = $1
+           LIMIT 1""",
+        message_sid,
+        answer,
+        now,
+    )
+    return first

@@ -94,9 +94,11 @@ def _signed(settings: Settings, params: dict[str, str]) -> dict[str, str]:
     return {"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"}
 
 
-async def _reply(client: httpx.AsyncClient, settings: Settings, sender: str, body: str) -> str:
+async def _reply(
+    client: httpx.AsyncClient, settings: Settings, sender: str, body: str, sid: str | None = None
+) -> str:
     params = {
-        "MessageSid": "SM" + uuid.uuid4().hex,
+        "MessageSid": sid or "SM" + uuid.uuid4().hex,
         "AccountSid": ACCOUNT,
         "From": sender,
         "To": SENDER,
@@ -144,8 +146,11 @@ async def test_two_way_reminders_confirm_and_cancel_their_own_appointment_only(
     assert mock.sent[-1]["To"] == phone
     assert f"Reply C {new_ref} to confirm, A {new_ref} to cancel" in mock.sent[-1]["Body"]
 
-    answer = await _reply(client, settings, "06 12 34 56 78", f"a {old_ref}")
+    sid = "SM" + uuid.uuid4().hex
+    answer = await _reply(client, settings, "06 12 34 56 78", f"a {old_ref}", sid)
     assert "is cancelled" in answer
+    # Twilio retrying the same message gets the same answer, and nothing happens twice.
+    assert await _reply(client, settings, phone, f"a {old_ref}", sid) == answer
     statuses = dict(await db.fetch("SELECT id, status FROM scheduling.appointments"))
     assert statuses == {old: "cancelled", new: "scheduled"}
 
