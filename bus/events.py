@@ -29,8 +29,6 @@ DOCTOR_DELETED = "doctor.deleted"
 DOCTOR_VERIFIED = "doctor.verified"
 DOCTOR_AVAILABILITY_UPDATED = "doctor.availability.updated"
 DOCTOR_REVIEWED = "doctor.reviewed"
-# notifications: an in-app notification was stored (every node pushes it to the user's sockets)
-NOTIFICATION_CREATED = "notification.created"
 # scheduling
 APPOINTMENT_CREATED = "appointment.created"
 APPOINTMENT_CONFIRMED = "appointment.confirmed"

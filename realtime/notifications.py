@@ -1,7 +1,7 @@
 """/notifications: each signed-in user's in-app notifications (one room per user).
 
-The notifications domain stores a notification and emits `notification.created` in the same
-transaction; every node's fan-out consumer pushes it to its own sockets in the user's room.
+The notifications domain stores each notification, then pushes it through `SocketBell` (its
+LiveNotifications port) once the transaction has committed.
 """
 
 from __future__ import annotations
@@ -9,17 +9,14 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from bus import events
-from bus.events import Envelope
 from realtime.base import Channel
-from realtime.protocol import NOTIFICATION, NOTIFICATIONS_NS
+from realtime.protocol import NOTIFICATIONS_NS
 from realtime.protocol import Notification as NotificationModel
 from server.auth.principal import Principal
+from server.notifications.events import NotificationCreated
 
 if TYPE_CHECKING:
     from realtime.hub import Realtime
-
-NOTIFICATION_EVENTS = frozenset({events.NOTIFICATION_CREATED})
 
 
 def user_room(user_id: uuid.UUID) -> str:
@@ -34,15 +31,14 @@ class NotificationsChannel(Channel):
         await self.enter_room(sid, user_room(principal.user_id))
 
 
-async def publish_notification(hub: Realtime, envelope: Envelope) -> None:
-    data = dict(envelope.data)
-    user_id = uuid.UUID(str(data.pop("user_id")))
-    notification = NotificationModel.model_validate(data)
-    # Local sockets only: every node consumes the same event (see hub.py).
-    await hub.sio.emit(
-        NOTIFICATION,
-        notification.model_dump(mode="json"),
-        room=user_room(user_id),
-        namespace=NOTIFICATIONS_NS,
-        ignore_queue=True,
-    )
+class SocketBell:
+    """The LiveNotifications port (server/notifications/ports.py) on this node's Socket.IO
+    server: through the client manager (Redis with several nodes), so every node's sockets of
+    the user get it."""
+
+    def __init__(self, hub: Realtime) -> None:
+        self.hub = hub
+
+    async def push(self, notification: NotificationCreated) -> None:
+        data = notification.model_dump(exclude={"user_id"})
+        await self.hub.notify_user(notification.user_id, NotificationModel.model_validate(data))

@@ -13,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bus.relay import run_relay
 from realtime.hub import Realtime  # adapters: this module is the composition root
+from realtime.notifications import SocketBell
 from server.audit.middleware import AuditMiddleware
 from server.audit.routes import router as audit_router
 from server.auth.routes import router as auth_router
@@ -26,10 +27,9 @@ from server.idempotency.openapi import install_idempotency_docs
 from server.idempotency.sweeper import run_idempotency_sweeper
 from server.metrics import Metrics
 from server.middleware import BodyGuardMiddleware, RequestContextMiddleware
-from server.notifications.consumer import run_notification_consumer
-from server.notifications.delivery import run_delivery_worker
-from server.notifications.reminders import run_reminder_worker
+from server.notifications.ports import LiveNotifications
 from server.notifications.routes import router as notifications_router
+from server.notifications.workers import notification_workers
 from server.openapi import install_common_answers_docs
 from server.patients.routes import router as patients_router
 from server.problems import install_problem_handlers
@@ -68,9 +68,6 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     run_session_consumer,
     run_session_sweeper,
     run_idempotency_sweeper,
-    run_notification_consumer,
-    run_reminder_worker,
-    run_delivery_worker,
 ]
 
 
@@ -138,7 +135,15 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
         await stack.enter_async_context(realtime.running(engines))
         # live_calls: the teleconsultation domain's LiveCalls port (server/teleconsult/ports.py).
         live_calls: LiveCalls = SocketCalls(realtime)
-        return {"engines": engines, "realtime": realtime, "live_calls": live_calls}
+        # live_notifications: the notifications domain's port (server/notifications/ports.py).
+        live_notifications: LiveNotifications = SocketBell(realtime)
+        await stack.enter_async_context(notification_workers(engines, live_notifications))
+        return {
+            "engines": engines,
+            "realtime": realtime,
+            "live_calls": live_calls,
+            "live_notifications": live_notifications,
+        }
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:

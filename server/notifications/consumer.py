@@ -15,6 +15,7 @@ from server.engines import Engines
 from server.notifications.appointments import APPOINTMENT_TYPES, apply_appointment_event
 from server.notifications.availability import AVAILABILITY_TYPES, apply_availability_event
 from server.notifications.payments import PAYMENT_TYPES, apply_payment_event
+from server.notifications.ports import LiveNotifications, pushing
 from server.settings import Settings
 
 CONSUMER = "notifications"
@@ -33,6 +34,11 @@ def handler_for(settings: Settings) -> TransactionalHandler:
     return apply
 
 
-async def run_notification_consumer(engines: Engines) -> None:
-    handler = idempotent(engines.pool, CONSUMER, handler_for(engines.settings))
-    await run_consumer(engines.bus, CONSUMER, handler, HANDLED)
+async def run_notification_consumer(engines: Engines, live: LiveNotifications | None) -> None:
+    once = idempotent(engines.pool, CONSUMER, handler_for(engines.settings))
+
+    async def handle(envelope: Envelope) -> None:
+        async with pushing(live):  # live pushes after the handler's transaction commits
+            await once(envelope)
+
+    await run_consumer(engines.bus, CONSUMER, handle, HANDLED)

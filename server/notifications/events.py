@@ -1,6 +1,4 @@
-"""notification.created: a stored in-app notification, for every node to push to the user's
-sockets (realtime/notifications.py). Written to the bus outbox in the transaction that stores it.
-"""
+"""An in-app notification as stored and as pushed to the user's sockets (docs/realtime.md)."""
 
 from __future__ import annotations
 
@@ -8,12 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
-
-from bus import events
-from bus.events import register_payload
-from bus.outbox import emit
 
 
 class NotificationCreated(BaseModel):
@@ -26,10 +19,3 @@ class NotificationCreated(BaseModel):
     body: str = ""
     data: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime
-
-
-register_payload(events.NOTIFICATION_CREATED, NotificationCreated)
-
-
-async def emit_created(con: asyncpg.Connection, payload: NotificationCreated) -> None:
-    await emit(con, events.NOTIFICATION_CREATED, f"user:{payload.user_id}", payload)

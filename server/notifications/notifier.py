@@ -1,5 +1,6 @@
 """Turn "tell this person this" into rows: queued email/SMS in the delivery log and an in-app
-notification (pushed live through the bus), all in the caller's transaction.
+notification (pushed live once the caller's transaction commits, ports.py), all in the caller's
+transaction.
 
 Each row's dedup key names its cause (an event id, a reminder), the recipient and the channel:
 the same cause can never queue the same message twice.
@@ -15,7 +16,8 @@ from typing import Any
 import asyncpg
 
 from server.notifications import templating
-from server.notifications.events import NotificationCreated, emit_created
+from server.notifications.events import NotificationCreated
+from server.notifications.ports import to_push
 from storage.notify import inbox
 from storage.notify.messages import NewMessage, queue_message
 from storage.notify.parties import Recipient
@@ -108,6 +110,6 @@ async def notify(con: asyncpg.Connection, out: Outgoing, now: datetime) -> list[
             now,
         )
         if stored:
-            await emit_created(con, created)
+            to_push(created)
             used.append("in_app")
     return used

@@ -23,6 +23,7 @@ from server import clock
 from server.engines import Engines
 from server.notifications.context import template_context
 from server.notifications.notifier import Outgoing, notify
+from server.notifications.ports import LiveNotifications, pushing
 from server.settings import Settings
 from storage.notify import reminders as store
 from storage.notify.parties import appointment_context
@@ -98,14 +99,17 @@ async def send_due_reminders(con: asyncpg.Connection, settings: Settings, limit:
     return len(due)
 
 
-async def run_reminder_worker(engines: Engines) -> None:
+async def run_reminder_worker(engines: Engines, live: LiveNotifications | None) -> None:
     """Forever: send what is due, then wait for the next poll."""
     settings = engines.settings
     while True:
         try:
             async with engines.pool.acquire() as con:
-                while await send_due_reminders(con, settings, BATCH) == BATCH:
-                    pass
+                while True:
+                    async with pushing(live):
+                        claimed = await send_due_reminders(con, settings, BATCH)
+                    if claimed < BATCH:
+                        break
         except asyncio.CancelledError:
             raise
         except Exception:

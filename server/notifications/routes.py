@@ -16,6 +16,7 @@ from server.deps import EnginesDep, PoolDep
 from server.errors import Forbidden, NotFound
 from server.notifications import service
 from server.notifications.inbound import answer_sms
+from server.notifications.ports import LiveNotifications, get_live_notifications, pushing
 from server.notifications.schemas import (
     DeliveryLog,
     Mailbox,
@@ -171,6 +172,7 @@ _TWIML = "application/xml"
 async def inbound_sms(
     request: Request,
     engines: EnginesDep,
+    live: LiveNotifications | None = Depends(get_live_notifications),
     signature: Annotated[str | None, Header(alias="X-Twilio-Signature")] = None,
 ) -> Response:
     settings = engines.settings
@@ -181,9 +183,10 @@ async def inbound_sms(
     validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
     if not signature or not validator.validate(url, params, signature):
         raise Forbidden("The request is not signed by Twilio.")
-    text = await answer_sms(
-        engines, params.get("MessageSid", ""), params.get("From", ""), params.get("Body", "")
-    )
+    async with pushing(live):  # the doctor's bell rings once the answer is recorded
+        text = await answer_sms(
+            engines, params.get("MessageSid", ""), params.get("From", ""), params.get("Body", "")
+        )
     twiml = MessagingResponse()
     twiml.message(text)
     return Response(str(twiml), media_type=_TWIML)
