@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import datetime
+from email.utils import parseaddr
 
 import asyncpg
 
@@ -72,8 +74,8 @@ def _party_of_actor(ctx: AppointmentContext, envelope: Envelope) -> str:
     return "other"
 
 
-async def _invitation(
-    con: asyncpg.Connection,
+def _invitation(
+    settings: Settings,
     ctx: AppointmentContext,
     person: Recipient,
     sequence: int,
@@ -89,7 +91,7 @@ async def _invitation(
         summary=summary,
         location=ctx.location or ctx.address,
         description=f"Markini: {other.name if other else ''}",
-        organizer_email="no-reply@markini.test",
+        organizer_email=parseaddr(settings.mail_from)[1],
         attendee_email=person.email,
         cancelled=ctx.status == "cancelled",
         stamp=now,
@@ -116,9 +118,16 @@ async def apply_appointment_event(
         status != "scheduled" or await _announced(con, appointment_id)
     ):
         return  # only a hold that was paid is news; other updates (notes, reason) are not
-    ctx = await appointment_context(con, appointment_id)
-    if ctx is None:
+    current = await appointment_context(con, appointment_id)
+    if current is None:
         return
+    # The appointment as this event left it (a backlog may hold later changes already).
+    ctx = replace(
+        current,
+        start=datetime.fromisoformat(envelope.data["start"]),
+        end=datetime.fromisoformat(envelope.data["end"]),
+        status=str(status),
+    )
     now = clock.now()
     await _plan_reminders(con, settings, ctx, envelope.type, now)
     actor = _party_of_actor(ctx, envelope)
@@ -147,7 +156,7 @@ async def apply_appointment_event(
         invite = None
         if sequence is not None and person.role == "patient":
             subject = templating.render(kind, person.language, name=person.name, **context).subject
-            invite = await _invitation(con, ctx, person, sequence, subject, now)
+            invite = _invitation(settings, ctx, person, sequence, subject, now)
         await notify(
             con,
             Outgoing(cause, kind, person, context, appointment_id=ctx.id, calendar=invite),
