@@ -29,7 +29,8 @@ export function Bell() {
   const [open, setOpen] = useState(false);
   const panelId = useId();
   const signedIn = user.value !== null;
-  useEffect(() => (signedIn ? followBell() : undefined), [signedIn]);
+  const userId = user.value?.id;
+  useEffect(() => (userId ? followBell() : undefined), [userId]);
   if (!signedIn) return null;
   const { items, unread } = bell.value;
   const when = new Intl.DateTimeFormat(formatLocale(), { dateStyle: "medium", timeStyle: "short" });

@@ -74,6 +74,7 @@ export function followBell(): () => void {
   });
   return () => {
     socket.disconnect();
+    bell.value = { items: [], unread: 0, loaded: false }; // signed out: nothing of theirs stays
   };
 }
 
