@@ -45,7 +45,7 @@ async def test_settings_page_stores_the_mobile_in_e164_in_french(
     patient = await demo.patient("Réglages")
     page = await contexts.new_page(inject_scripts=True)
     await sign_in(page, patient.account)
-    await page.get_by_label("Language").select_option("fr")
+    await page.locator("header .lang select").select_option("fr")
     await page.goto("/settings/notifications")
     await page.get_by_label("Langue des messages").select_option("fr")
     await page.get_by_label("Mobile pour les SMS").fill("06 12 34 56 78")
