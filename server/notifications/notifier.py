@@ -17,6 +17,7 @@ import asyncpg
 
 from server.notifications import templating
 from server.notifications.events import NotificationCreated
+from server.notifications.phones import to_e164
 from server.notifications.ports import to_push
 from storage.notify import inbox
 from storage.notify.messages import NewMessage, queue_message
@@ -49,6 +50,14 @@ class Outgoing:
     only: str | None = None  # one channel ("email", "sms") instead of all the accepted ones
 
 
+def _e164(phone: str | None) -> str | None:
+    """The number in E.164, or None: a patient profile's number is free text."""
+    try:
+        return to_e164(phone) if phone else None
+    except ValueError:
+        return None
+
+
 async def notify(con: asyncpg.Connection, out: Outgoing, now: datetime) -> list[str]:
     """Queue the message on each channel the recipient accepts; returns the channels used."""
     person = out.recipient
@@ -71,13 +80,14 @@ async def notify(con: asyncpg.Connection, out: Outgoing, now: datetime) -> list[
         if await queue_message(con, message, now):
             used.append("email")
     wants_sms = out.kind in SMS_KINDS and (person.sms_on or security)
-    if text.sms and person.phone and wants_sms and out.only in (None, "sms"):
+    phone = _e164(person.phone)
+    if text.sms and phone and wants_sms and out.only in (None, "sms"):
         message = NewMessage(
             dedup_key=f"{key}:sms",
             user_id=person.user_id,
             kind=out.kind,
             channel="sms",
-            recipient=person.phone,
+            recipient=phone,
             subject=None,
             body=text.sms,
             appointment_id=out.appointment_id,
