@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from email.message import EmailMessage
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -146,10 +147,13 @@ async def test_french_patient_reads_french_in_their_own_zone_with_the_practice_t
            VALUES ($1, 'fr', 'America/Montreal')""",
         patient.user.id,
     )
-    await booked(client, patient, doctor, local(doctor, 3, "10:00"))
+    start = local(doctor, 3, "10:00")
+    await booked(client, patient, doctor, start)
     body = (await _emails(mailbox, patient.user.email, 1))[0].get_body(("plain",)).get_content()
     assert "Bonjour Jeanne" in body
-    assert "04:00 (10:00" in body and "au cabinet" in body
+    # 4 or 5 in the morning in Montreal, as the two zones' DST calendars have it that day.
+    montreal = start.astimezone(ZoneInfo("America/Montreal")).strftime("%H:%M")
+    assert f"{montreal} (10:00" in body and "au cabinet" in body
 
 
 async def test_payment_completed_event_of_the_spec_shape_sends_a_receipt(
