@@ -112,6 +112,12 @@ async def test_reschedule_moves_the_reminders(
         due_time(moved_to, doctor.time_zone, 1440),
         moved_to - timedelta(hours=1),
     ]
+    # The patient moved it: the doctor is told (and the patient's calendar follows).
+    told = await eventually(
+        lambda: message_rows(db, kind="appointment.rescheduled", channel="email"),
+        lambda found: len(found) == 2,
+    )
+    assert {r["recipient"] for r in told} == {doctor.user.email, made.patient.user.email}
 
 
 async def test_after_downtime_only_the_useful_reminder_goes(
