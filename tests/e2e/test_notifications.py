@@ -3,12 +3,31 @@ notification is still there, read or not, after a reload; the settings and dev m
 
 from __future__ import annotations
 
+import asyncio
+import re
+import time
+
 import asyncpg
+import pyotp
 from playwright.async_api import expect
 
 from tests.e2e.conftest import Contexts, LiveServer
 from tests.e2e.demo import Demo
 from tests.e2e.helpers import CHANGEABLE_AFTER, axe_violations, first_slot_after, sign_in
+
+
+async def _mailbox_body(con: asyncpg.Connection, recipient: str, kind: str) -> str:
+    """The body of the first such message in the dev mailbox, once the worker delivered it."""
+    for _ in range(400):
+        body: str | None = await con.fetchval(
+            "SELECT body FROM notify.dev_mailbox WHERE recipient = $1 AND kind = $2",
+            recipient,
+            kind,
+        )
+        if body:
+            return body
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no {kind} for {recipient} in the dev mailbox")
 
 
 async def test_the_bell_shows_a_live_notification_and_keeps_it_after_a_reload(
@@ -66,6 +85,7 @@ async def test_the_dev_mailbox_page_shows_what_was_sent(
     con = await asyncpg.connect(live.database_url)
     try:  # an admin who can sign in with a password (admins are made by the CLI, not sign-up)
         await con.execute("UPDATE auth.users SET role = 'admin' WHERE email = $1", admin.email)
+        await _mailbox_body(con, patient.account.email, "appointment.confirmation")
     finally:
         await con.close()
     page = await contexts.new_page(phone=True)
@@ -73,3 +93,35 @@ async def test_the_dev_mailbox_page_shows_what_was_sent(
     await page.goto("/admin/dev-mailbox")
     item = page.locator(".mailbox-item").filter(has_text=patient.account.email)
     await expect(item.filter(has_text="is booked")).to_be_visible(timeout=20_000)
+
+
+async def test_a_code_by_email_replaces_the_authenticator_at_sign_in(
+    contexts: Contexts, demo: Demo, live: LiveServer
+) -> None:
+    account, _ = await demo.account("patient", "Otto", "Code")
+    enrolment = await demo.http.post("/api/v1/auth/mfa/enroll", headers=account.headers)
+    secret = enrolment.json()["secret"]
+    confirmed = await demo.http.post(
+        "/api/v1/auth/mfa/confirm",
+        json={"code": pyotp.TOTP(secret).at(time.time() - 30)},
+        headers=account.headers,
+    )
+    assert confirmed.status_code == 200, confirmed.text
+
+    page = await contexts.new_page(phone=True)
+    await page.goto("/sign-in")
+    await page.get_by_label("Email").fill(account.email)
+    await page.get_by_label("Password").fill(account.password)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("button", name="Email me a code").click()
+    await expect(page.get_by_text("A code is on its way to your email")).to_be_visible()
+    con = await asyncpg.connect(live.database_url)
+    try:  # no SMTP server here: the code lands in the dev mailbox
+        body = await _mailbox_body(con, account.email, "mfa.code")
+    finally:
+        await con.close()
+    found = re.search(r"code is (\d{6})", body)
+    assert found is not None, body
+    await page.get_by_label("Verification code").fill(found.group(1))
+    await page.get_by_role("button", name="Verify").click()
+    await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
