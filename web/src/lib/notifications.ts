@@ -2,7 +2,8 @@
 // a practice's reminders and the admins' dev mailbox (docs/realtime.md, /api/v1/notifications).
 import { signal } from "@preact/signals";
 import type { Socket } from "socket.io-client";
-import { api } from "./api";
+import { api, buildUrl } from "./api";
+import { accessTokenSignal } from "./session";
 import { openSocket } from "./socket";
 
 export interface AppNotification {
@@ -54,16 +55,33 @@ function merge(items: AppNotification[], incoming: AppNotification[]): AppNotifi
   return [...byId.values()].sort((a, b) => b.created_at.localeCompare(a.created_at));
 }
 
+/** The stored page, with the token as it is: the bell never refreshes tokens (the page's own
+ * requests and sockets do; two refreshers racing could end the session). */
 export async function loadBell(): Promise<void> {
-  const page = await api<NotificationPage>("/notifications", { query: { limit: 20 } });
+  const token = accessTokenSignal.value;
+  if (!token) return;
+  const response = await fetch(buildUrl("/notifications", { limit: 20 }), {
+    headers: { Accept: "application/json", Authorization: `Bearer ${token}` },
+  });
+  if (!response.ok) throw new Error(`bell: ${response.status}`);
+  const page = (await response.json()) as NotificationPage;
   bell.value = { items: merge(bell.value.items, page.items), unread: page.unread_count, loaded: true };
 }
 
-/** Follow the user's /notifications room; reloads the stored page after each (re)connect so a
- * notification sent while offline shows up too. Returns the closer. */
+/** Follow the user's /notifications room; reloads the stored page at the first connect and
+ * after a lost connection, so a notification sent while offline shows up too (not after the
+ * server's routine close at a token's expiry: the socket is back at once). Returns the closer. */
 export function followBell(): () => void {
-  const socket: Socket = openSocket("/notifications");
-  socket.on("connect", () => void loadBell().catch(() => undefined));
+  const socket: Socket = openSocket("/notifications", { follower: true });
+  let behind = true;
+  socket.on("connect", () => {
+    if (!behind) return;
+    behind = false;
+    void loadBell().catch(() => (behind = true));
+  });
+  socket.on("disconnect", (reason) => {
+    if (reason !== "io server disconnect") behind = true;
+  });
   socket.on("notification", (n: AppNotification) => {
     const known = bell.value.items.some((item) => item.id === n.id);
     bell.value = {
