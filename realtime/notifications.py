@@ -1,15 +1,22 @@
 """/notifications: each signed-in user's in-app notifications (one room per user).
 
-The notifications domain sends with `Realtime.notify_user(user_id, Notification(...))`.
+The notifications domain stores each notification, then pushes it through `SocketBell` (its
+LiveNotifications port) once the transaction has committed.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from realtime.base import Channel
 from realtime.protocol import NOTIFICATIONS_NS
+from realtime.protocol import Notification as NotificationModel
 from server.auth.principal import Principal
+from server.notifications.events import NotificationCreated
+
+if TYPE_CHECKING:
+    from realtime.hub import Realtime
 
 
 def user_room(user_id: uuid.UUID) -> str:
@@ -22,3 +29,16 @@ class NotificationsChannel(Channel):
     async def on_connected(self, sid: str, principal: Principal | None) -> None:
         assert principal is not None  # anonymous sockets are refused before this
         await self.enter_room(sid, user_room(principal.user_id))
+
+
+class SocketBell:
+    """The LiveNotifications port (server/notifications/ports.py) on this node's Socket.IO
+    server: through the client manager (Redis with several nodes), so every node's sockets of
+    the user get it."""
+
+    def __init__(self, hub: Realtime) -> None:
+        self.hub = hub
+
+    async def push(self, notification: NotificationCreated) -> None:
+        data = notification.model_dump(exclude={"user_id"})
+        await self.hub.notify_user(notification.user_id, NotificationModel.model_validate(data))

@@ -13,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bus.relay import run_relay
 from realtime.hub import Realtime  # adapters: this module is the composition root
+from realtime.notifications import SocketBell
 from server.audit.middleware import AuditMiddleware
 from server.audit.routes import router as audit_router
 from server.audit.sealer import run_sealer
@@ -27,6 +28,9 @@ from server.idempotency.openapi import install_idempotency_docs
 from server.idempotency.sweeper import run_idempotency_sweeper
 from server.metrics import Metrics
 from server.middleware import BodyGuardMiddleware, RequestContextMiddleware, WebSocketShortcut
+from server.notifications.ports import LiveNotifications
+from server.notifications.routes import router as notifications_router
+from server.notifications.workers import notification_workers
 from server.openapi import install_common_answers_docs
 from server.patients.routes import router as patients_router
 from server.payments.consumer import run_payments_consumer
@@ -141,11 +145,15 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
         live_calls: LiveCalls = SocketCalls(realtime)
         # Pages may load Stripe.js (or localstripe's stand-in) from these origins only (CSP).
         pay_origins = engines.payments.page_origins if engines.payments else ()
+        # live_notifications: the notifications domain's port (server/notifications/ports.py).
+        live_notifications: LiveNotifications = SocketBell(realtime)
+        await stack.enter_async_context(notification_workers(engines, live_notifications))
         return {
             "engines": engines,
             "realtime": realtime,
             "live_calls": live_calls,
             "payment_origins": pay_origins,
+            "live_notifications": live_notifications,
         }
 
     @asynccontextmanager
@@ -207,4 +215,5 @@ def _domain_routers() -> list[APIRouter]:
         search_router,
         teleconsult_router,
         payments_router,
+        notifications_router,
     ]
