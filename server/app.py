@@ -13,6 +13,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bus.relay import run_relay
 from realtime.hub import Realtime  # adapters: this module is the composition root
+from server.admin.ports import LiveSessions
+from server.admin.routes import router as admin_router
 from server.audit.middleware import AuditMiddleware
 from server.audit.routes import router as audit_router
 from server.audit.sealer import run_sealer
@@ -133,7 +135,14 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
         await stack.enter_async_context(realtime.running(engines))
         # live_calls: the teleconsultation domain's LiveCalls port (server/teleconsult/ports.py).
         live_calls: LiveCalls = SocketCalls(realtime)
-        return {"engines": engines, "realtime": realtime, "live_calls": live_calls}
+        # live_sessions: the admin domain's LiveSessions port (server/admin/ports.py).
+        live_sessions: LiveSessions = realtime
+        return {
+            "engines": engines,
+            "realtime": realtime,
+            "live_calls": live_calls,
+            "live_sessions": live_sessions,
+        }
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
@@ -191,4 +200,5 @@ def _domain_routers() -> list[APIRouter]:
         appointments_router,
         search_router,
         teleconsult_router,
+        admin_router,
     ]

@@ -61,11 +61,13 @@ async def make_user(
         role,
     )
     session_id = await db.fetchval(
-        """INSERT INTO auth.sessions (user_id, token_hash, expires_at)
-           VALUES ($1, $2, $3) RETURNING id""",
+        """INSERT INTO auth.sessions (user_id, token_hash, expires_at, reauthenticated_at)
+           VALUES ($1, $2, $3, $4) RETURNING id""",
         user_id,
         hash_token(new_opaque_token()),
         clock.now() + timedelta(days=1),
+        # Admins as if they had just re-entered their password (server/auth/administration.py).
+        clock.now() if role == "admin" else None,
     )
     token = issue_access_token(settings, user_id, role, session_id)
     return User(user_id, email, role, token, session_id)
