@@ -23,6 +23,7 @@ from server.doctors.routes import admin_router as doctors_admin_router
 from server.doctors.routes import catalogue_router as specializations_router
 from server.doctors.routes import router as doctors_router
 from server.engines import Engines, open_engines
+from server.fhir.routes import router as fhir_router
 from server.graphql.routes import router as graphql_router
 from server.health import router as health_router
 from server.idempotency.middleware import IdempotencyMiddleware
@@ -203,4 +204,5 @@ def _domain_routers() -> list[APIRouter]:
         teleconsult_router,
         admin_router,
         graphql_router,
+        fhir_router,
     ]

@@ -16,7 +16,7 @@ from server.auth.principal import OptionalPrincipal, Principal
 from server.deps import EnginesDep
 from server.engines import Engines
 from server.errors import Unauthenticated
-from storage import graphql as store
+from storage import parties as store
 
 R = TypeVar("R")
 

@@ -1,7 +1,7 @@
-"""Batch reads behind the GraphQL data loaders: one statement per batch of ids.
+"""Batch reads of appointment parties (doctors, patients): one statement per batch of ids.
 
 Read-only across the owning domains' tables; callers decide who may see what (an appointment's
-parties see its doctor and patient, which is how the loaders are reached).
+parties see its doctor and patient; GraphQL loaders and FHIR Appointment specialties).
 """
 
 from __future__ import annotations
