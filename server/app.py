@@ -19,6 +19,8 @@ from server.audit.middleware import AuditMiddleware
 from server.audit.routes import router as audit_router
 from server.audit.sealer import run_sealer
 from server.auth.routes import router as auth_router
+from server.calendar_feeds.routes import feed_router as calendar_feed_router
+from server.calendar_feeds.routes import router as calendar_router
 from server.doctors.routes import admin_router as doctors_admin_router
 from server.doctors.routes import catalogue_router as specializations_router
 from server.doctors.routes import router as doctors_router
@@ -205,4 +207,6 @@ def _domain_routers() -> list[APIRouter]:
         admin_router,
         graphql_router,
         fhir_router,
+        calendar_router,
+        calendar_feed_router,
     ]

@@ -27,6 +27,7 @@ BACKEND_PREFIXES = (
     "/socket.io/",
     "/graphql",
     "/fhir/",
+    "/calendar/",
     "/metrics",
     "/healthz",
     "/readyz",
