@@ -26,6 +26,7 @@ from server.doctors.routes import catalogue_router as specializations_router
 from server.doctors.routes import router as doctors_router
 from server.engines import Engines, open_engines
 from server.fhir.routes import router as fhir_router
+from server.gdpr.routes import router as gdpr_router
 from server.graphql.routes import router as graphql_router
 from server.health import router as health_router
 from server.idempotency.middleware import IdempotencyMiddleware
@@ -209,4 +210,5 @@ def _domain_routers() -> list[APIRouter]:
         fhir_router,
         calendar_router,
         calendar_feed_router,
+        gdpr_router,
     ]

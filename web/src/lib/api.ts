@@ -142,6 +142,13 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   }
 }
 
+/** A binary download (e.g. the data export zip); refusals are ApiErrors as with `api`. */
+export async function apiBlob(path: string): Promise<Blob> {
+  const response = await exchange(path, {});
+  if (!response.ok) await parse(response);
+  return response.blob();
+}
+
 /** One request, with the silent refresh-and-retry of an expired access token. */
 async function exchange(path: string, options: RequestOptions): Promise<Response> {
   const useAuth = options.auth ?? true;
