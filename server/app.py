@@ -15,6 +15,7 @@ from bus.relay import run_relay
 from realtime.hub import Realtime  # adapters: this module is the composition root
 from server.admin.ports import LiveSessions
 from server.admin.routes import router as admin_router
+from server.analytics.routes import router as analytics_router
 from server.audit.middleware import AuditMiddleware
 from server.audit.routes import router as audit_router
 from server.audit.sealer import run_sealer
@@ -211,4 +212,5 @@ def _domain_routers() -> list[APIRouter]:
         calendar_router,
         calendar_feed_router,
         gdpr_router,
+        analytics_router,
     ]

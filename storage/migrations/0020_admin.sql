@@ -16,3 +16,12 @@ CREATE TABLE calendar.feeds (
     revoked_at  timestamptz
 );
 CREATE UNIQUE INDEX feeds_one_live_per_user ON calendar.feeds (user_id) WHERE revoked_at IS NULL;
+
+-- Analytics read the appointments by booking day and by visit day over indexes (no rollup
+-- tables): covering indexes keep each figure an index-only scan of the chosen range.
+CREATE INDEX appointments_created_cover ON scheduling.appointments (created_at)
+    INCLUDE (status, doctor_id, period);
+CREATE INDEX appointments_start_cover ON scheduling.appointments (lower(period))
+    INCLUDE (status, doctor_id, created_at);
+CREATE INDEX appointments_doctor_created ON scheduling.appointments (doctor_id, created_at)
+    INCLUDE (status);
