@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+from starlette.requests import HTTPConnection
 
 from bus.relay import outbox_lag
 from server import clock
@@ -125,7 +126,7 @@ async def verification_queue(pool: asyncpg.Pool, query: QueueQuery) -> Verificat
 
 
 async def verify_audit_chain(
-    pool: asyncpg.Pool, principal: Principal, request: Any
+    pool: asyncpg.Pool, principal: Principal, request: HTTPConnection
 ) -> ChainVerification:
     """The CLI's `markini audit verify`, for the admin page; the check itself is audited."""
     report = await verify_chain(pool)

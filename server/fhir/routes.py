@@ -18,7 +18,7 @@ from server.errors import MarkiniError
 from server.fhir import resources as fhir
 from server.fhir import service
 from server.fhir.service import AppointmentSearch, Reader
-from server.graphql.errors import problem_code
+from server.problem_codes import problem_code
 
 BASE = "/fhir/R4"
 FHIR_JSON = "application/fhir+json"

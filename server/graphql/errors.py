@@ -18,14 +18,9 @@ from pydantic import ValidationError
 from strawberry.extensions import SchemaExtension
 
 from server.errors import InvalidInput, MarkiniError
+from server.problem_codes import problem_code
 
 log = logging.getLogger(__name__)
-
-
-def problem_code(error: MarkiniError) -> str:
-    """The stable code of a problem: its own `code` when it has one, else its type's last part."""
-    code = getattr(error, "code", None)
-    return str(code) if code else error.type.rsplit("/", 1)[-1]
 
 
 def problem_extensions(error: MarkiniError) -> dict[str, Any]:
