@@ -37,6 +37,7 @@ from storage.pool import open_pool  # noqa: E402
 from tests.conftest import delete_stream  # noqa: E402
 from tests.factories import make_user  # noqa: E402
 
+CHUNK = 100_000
 DOCTORS = 2_000
 PATIENTS = 200_000
 CITIES = [
@@ -75,13 +76,15 @@ async def load(con: asyncpg.Connection, appointments: int) -> None:
     )
     slots = appointments // DOCTORS + 1
     step = timedelta(days=730) / slots
-    await con.execute(
-        """WITH d AS (SELECT array_agg(id ORDER BY id) AS ids FROM doctors.doctors),
+    for chunk_start in range(0, appointments, CHUNK):
+        chunk_end = min(chunk_start + CHUNK, appointments)
+        await con.execute(
+            """WITH d AS (SELECT array_agg(id ORDER BY id) AS ids FROM doctors.doctors),
                 p AS (SELECT array_agg(id ORDER BY id) AS ids FROM patients.patients),
                 raw AS (
                     SELECT g, $2::timestamptz + (g / $4) * $3::interval AS start_at,
                            hashint4(g) AS h
-                    FROM generate_series(0, $1 - 1) g)
+                    FROM generate_series($7::int, $1 - 1) g)
            INSERT INTO scheduling.appointments
                (id, doctor_id, patient_id, period, visit_type, status, fee, currency,
                 created_at, cancelled_by)
@@ -96,13 +99,14 @@ async def load(con: asyncpg.Connection, appointments: int) -> None:
                   start_at - (abs(h) % 720) * interval '1 hour',
                   CASE WHEN abs(h) % 100 < 12 THEN 'patient' END
            FROM raw, d, p""",
-        appointments,
-        now - timedelta(days=650),
-        step,
-        DOCTORS,
-        PATIENTS,
-        now,
-    )
+            chunk_end,
+            now - timedelta(days=650),
+            step,
+            DOCTORS,
+            PATIENTS,
+            now,
+            chunk_start,
+        )
     await con.execute("VACUUM ANALYZE")
 
 
@@ -119,16 +123,18 @@ async def timed(call: Callable[[], Awaitable[Any]], iterations: int) -> list[flo
 async def main(args: argparse.Namespace) -> None:
     out = sys.stdout.write
     async with bench_database(migrated=True, keep=args.keep) as dsn:
-        async with open_pool(dsn, 4) as pool:
-            started = time.perf_counter()
-            async with pool.acquire() as con:
-                await load(con, args.appointments)
-                admin = await make_user(con, settings_for(dsn), "admin")
-                doctor_user = await con.fetchval(
-                    "SELECT user_id FROM doctors.doctors ORDER BY id LIMIT 1"
-                )
-                count = await con.fetchval("SELECT count(*) FROM scheduling.appointments")
-            out(f"loaded {count:,} appointments in {time.perf_counter() - started:.0f} s\n")
+        started = time.perf_counter()
+        con = await asyncpg.connect(dsn)  # no statement timeout: the load takes minutes
+        try:
+            await load(con, args.appointments)
+            admin = await make_user(con, settings_for(dsn), "admin")
+            doctor_user = await con.fetchval(
+                "SELECT user_id FROM doctors.doctors ORDER BY id LIMIT 1"
+            )
+            count = await con.fetchval("SELECT count(*) FROM scheduling.appointments")
+        finally:
+            await con.close()
+        out(f"loaded {count:,} appointments in {time.perf_counter() - started:.0f} s\n")
         settings = settings_for(dsn)
         app = create_app(settings)
         async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager:

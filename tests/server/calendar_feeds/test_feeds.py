@@ -13,25 +13,12 @@ from icalendar import Calendar
 
 from server import clock
 from server.settings import Settings
-from tests.e2e.demo import OPEN_HOURS, REASONS
 from tests.factories import Doctor, Patient, make_appointment, make_doctor, make_patient, make_user
+from tests.server.fhir.test_fhir import open_every_day
 
 pytestmark = pytest.mark.engines
 
 API = "/api/v1/calendar-feed"
-
-
-async def _open(client: httpx.AsyncClient, doctor: Doctor) -> None:
-    availability = {
-        "rules": OPEN_HOURS,
-        "exceptions": [],
-        "reasons": REASONS,
-        "settings": {"min_notice_minutes": 0, "max_horizon_days": 60, "buffer_minutes": 0},
-    }
-    answer = await client.put(
-        f"/api/v1/doctors/{doctor.id}/availability", json=availability, headers=doctor.user.headers
-    )
-    assert answer.status_code == 200, answer.text
 
 
 async def _slots(client: httpx.AsyncClient, doctor: Doctor) -> list[dict[str, Any]]:
@@ -63,7 +50,7 @@ async def test_feeds_parse_carry_the_zone_and_change_after_a_reschedule(
 ) -> None:
     doctor = await make_doctor(db, settings, time_zone="America/New_York", last_name="Hart")
     patient = await make_patient(db, settings, first_name="Lina", last_name="Roy")
-    await _open(client, doctor)
+    await open_every_day(client, doctor)
     slots = await _slots(client, doctor)
     booked = await client.post(
         "/api/v1/appointments",

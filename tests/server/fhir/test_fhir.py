@@ -49,7 +49,8 @@ def valid(answer: httpx.Response, status: int = 200) -> dict[str, Any]:
     return body
 
 
-async def _open(client: httpx.AsyncClient, doctor: Doctor) -> None:
+async def open_every_day(client: httpx.AsyncClient, doctor: Doctor) -> None:
+    """The demo's hours (07:00-22:00 every day, 30-minute slots) through the API."""
     availability = {
         "rules": OPEN_HOURS,
         "exceptions": [],
@@ -66,7 +67,7 @@ async def test_metadata_practitioner_schedule_and_slots_validate(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
     doctor = await make_doctor(db, settings, specializations=["cardiology"])
-    await _open(client, doctor)
+    await open_every_day(client, doctor)
 
     metadata = valid(await client.get(f"{BASE}/metadata"))
     assert metadata["fhirVersion"] == "4.0.1"
