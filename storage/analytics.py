@@ -1,5 +1,8 @@
 """Analytics SQL over indexes (storage/migrations/0020_admin.sql): each figure reads the
-appointments of one time range, for the whole platform or one doctor (`doctor_id`)."""
+appointments of one time range, for the whole platform or one doctor (`doctor_id`).
+
+Call each function inside a transaction opened with `custom_plans`: a generic plan keeps
+"$4 IS NULL OR doctor_id = $4" and cannot use the doctor's index; a custom plan folds it."""
 
 from __future__ import annotations
 
@@ -7,6 +10,12 @@ import uuid
 from datetime import datetime
 
 import asyncpg
+
+
+async def custom_plans(con: asyncpg.Connection) -> None:
+    """Plan each statement for its own parameters, until the transaction ends."""
+    await con.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+
 
 # The payments domain (another branch) owns this table; revenue reads it once it exists.
 PAYMENTS_TABLE = "payments.payments"

@@ -64,7 +64,8 @@ def _every_day(first: date, last: date) -> list[date]:
 
 async def bookings_per_day(pool: asyncpg.Pool, scope: Scope) -> BookingsPerDay:
     start, end = _bounds(scope)
-    async with pool.acquire() as con:
+    async with pool.acquire() as con, con.transaction(readonly=True):
+        await store.custom_plans(con)
         rows = await store.bookings_per_day(con, start, end, scope.time_zone, scope.doctor_id)
     counts = {r["day"]: r["bookings"] for r in rows}
     days = [
@@ -79,7 +80,8 @@ def _rate(part: int, whole: int) -> float | None:
 
 async def outcomes(pool: asyncpg.Pool, scope: Scope) -> Outcomes:
     start, end = _bounds(scope)
-    async with pool.acquire() as con:
+    async with pool.acquire() as con, con.transaction(readonly=True):
+        await store.custom_plans(con)
         row = await store.outcomes(con, start, end, clock.now(), scope.doctor_id)
     return Outcomes(
         scope=scope,
@@ -94,7 +96,8 @@ async def outcomes(pool: asyncpg.Pool, scope: Scope) -> Outcomes:
 
 async def revenue_per_day(pool: asyncpg.Pool, scope: Scope) -> RevenuePerDay:
     start, end = _bounds(scope)
-    async with pool.acquire() as con:
+    async with pool.acquire() as con, con.transaction(readonly=True):
+        await store.custom_plans(con)
         rows = await store.revenue_per_day(con, start, end, scope.time_zone, scope.doctor_id)
     return RevenuePerDay(
         scope=scope,
@@ -108,7 +111,8 @@ async def busiest(pool: asyncpg.Pool, scope: Scope) -> Busiest:
     if scope.doctor_id is not None:
         raise Forbidden("The busiest specialties and cities are platform figures (admins).")
     start, end = _bounds(scope)
-    async with pool.acquire() as con:
+    async with pool.acquire() as con, con.transaction(readonly=True):
+        await store.custom_plans(con)
         specialties = await store.busiest_specialties(con, start, end, TOP)
         cities = await store.busiest_cities(con, start, end, TOP)
     return Busiest(
@@ -120,7 +124,8 @@ async def busiest(pool: asyncpg.Pool, scope: Scope) -> Busiest:
 
 async def lead_time(pool: asyncpg.Pool, scope: Scope) -> LeadTime:
     start, end = _bounds(scope)
-    async with pool.acquire() as con:
+    async with pool.acquire() as con, con.transaction(readonly=True):
+        await store.custom_plans(con)
         row = await store.lead_time(con, start, end, scope.doctor_id)
 
     def hours(value: float | None) -> float | None:
