@@ -125,14 +125,20 @@ async def _locked(con: asyncpg.Connection, user_id: uuid.UUID) -> store.UserReco
     return user
 
 
+async def ensure_recent_step_up(db: asyncpg.Connection | asyncpg.Pool, admin: Principal) -> None:
+    """StepUpRequired (403 `/problems/step-up-required`) unless `admin` re-entered their
+    password within STEP_UP_WINDOW on this session."""
+    at = await store.reauthenticated_at(db, admin.session_id)
+    if at is None or at < clock.now() - STEP_UP_WINDOW:
+        raise StepUpRequired(
+            "Enter your password again to continue (required every 5 minutes for health data)."
+        )
+
+
 async def require_recent_step_up(
     pool: PoolDep, principal: Principal = Depends(_ADMIN)
 ) -> Principal:
     """Dependency: an admin who re-entered their password within STEP_UP_WINDOW (else 403
     `/problems/step-up-required`: POST /api/v1/admin/step-up, then retry)."""
-    at = await store.reauthenticated_at(pool, principal.session_id)
-    if at is None or at < clock.now() - STEP_UP_WINDOW:
-        raise StepUpRequired(
-            "Enter your password again to continue (required every 5 minutes for health data)."
-        )
+    await ensure_recent_step_up(pool, principal)
     return principal

@@ -27,6 +27,7 @@ import asyncpg
 from starlette.requests import HTTPConnection
 
 from server.audit.service import record_access, record_change
+from server.auth.administration import ensure_recent_step_up
 from server.auth.principal import Principal
 from server.errors import Forbidden
 from server.patients.errors import PatientNotFound
@@ -117,6 +118,9 @@ async def resolve(
         raise PatientNotFound("No such patient.")
     if action not in ALLOWED[relation]:
         raise Forbidden("Your role does not allow this on a patient's record.")
+    if relation == "admin":
+        # Admins reach health data only with their password re-entered in the last 5 minutes.
+        await ensure_recent_step_up(con, principal)
     return PatientAccess(patient, relation, action)
 
 

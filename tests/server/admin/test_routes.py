@@ -205,3 +205,30 @@ async def test_health_reports_engines_lags_and_sockets(
     assert set(body["sockets"]) == {"/availability", "/agenda", "/notifications", "/consult"}
     assert body["outbox_pending"] >= 0 and body["audit_unsealed"] >= 0
     assert all(c["pending"] >= 0 for c in body["consumers"])
+
+
+async def test_an_admin_reads_health_data_only_after_a_recent_step_up(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings, admin: User
+) -> None:
+    patient = await make_patient(db, settings)
+    stale = clock.now() - timedelta(minutes=6)
+    await db.execute(
+        "UPDATE auth.sessions SET reauthenticated_at = $2 WHERE id = $1", admin.session_id, stale
+    )
+    for url in (
+        f"/api/v1/patients/{patient.id}",
+        f"/api/v1/patients/{patient.id}/medical-history",
+        f"/fhir/R4/Patient/{patient.id}",
+    ):
+        refused = await client.get(url, headers=admin.headers)
+        assert refused.status_code == 403, url
+        assert "step-up-required" in refused.text, url
+
+    await db.execute(
+        "UPDATE auth.sessions SET reauthenticated_at = $2 WHERE id = $1",
+        admin.session_id,
+        clock.now(),
+    )
+    assert (
+        await client.get(f"/api/v1/patients/{patient.id}", headers=admin.headers)
+    ).status_code == 200
