@@ -16,7 +16,7 @@ class LiveSessions(Protocol):
     async def end_sessions(self, session_ids: Iterable[uuid.UUID]) -> int:
         """Close this node's sockets of those (just revoked) sessions at once; how many.
 
-        Other nodes close theirs at their next session sweep (settings.socket_session_check_s).
+        Other nodes close theirs when the account's event reaches them (realtime/fanout.py).
         """
 
     def connected(self) -> dict[str, int]:

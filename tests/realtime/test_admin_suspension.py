@@ -34,3 +34,22 @@ async def test_suspension_ends_live_sockets_at_once(
     await probe.until(lambda: bool(probe.got(NOTIFICATIONS_NS, "disconnect")))
     assert probe.got(NOTIFICATIONS_NS, SESSION_ENDED) == [{"reason": "revoked"}]
     assert bystander.client.connected
+
+
+async def test_suspension_on_one_node_ends_the_sockets_on_another(
+    start_server: StartServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    # Two nodes of one deployment, no periodic sweep: the `user.suspended` event does it.
+    quiet = settings.model_copy(update={"socket_session_check_s": 3600})
+    here, there = await start_server(quiet), await start_server(quiet)
+    admin = await make_user(db, settings, "admin")
+    user = await make_user(db, settings, "patient")
+    probe = await connect(
+        there, [NOTIFICATIONS_NS], user.token, [(NOTIFICATIONS_NS, SESSION_ENDED)]
+    )
+
+    answer = await here.http.post(f"/api/v1/admin/users/{user.id}/suspend", headers=admin.headers)
+
+    assert answer.status_code == 200 and answer.json()["sockets_closed"] == 0
+    await probe.until(lambda: bool(probe.got(NOTIFICATIONS_NS, "disconnect")))
+    assert probe.got(NOTIFICATIONS_NS, SESSION_ENDED) == [{"reason": "revoked"}]
