@@ -212,8 +212,16 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return render_error(InvalidInput(FIELDS_INVALID, _field_errors(exc)))
 
 
+def _body_refused(exc: HTTPException) -> bool:
+    """FastAPI turns any failure of decoding a JSON body other than JSONDecodeError (invalid
+    UTF-8, nesting too deep for the decoder, ...) into a bare 400 HTTPException raised from it."""
+    return exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError)
+
+
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if _body_refused(exc):
+        return render_error(MalformedJson("The request body is not valid JSON."))
     detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
     if exc.status_code == 404:
         response = problem_response(404, NotFound.title, detail, code=NotFound.code)

@@ -24,17 +24,24 @@ async def baseline(client: httpx.AsyncClient, db: asyncpg.Connection) -> dict[st
     return await snapshot(db)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"email": "a@example.test", ', id="truncated"),
+        pytest.param(b"[" * 100_000, id="nested-too-deep"),  # RecursionError in the decoder
+        pytest.param(b'{"email": "\xff\xfe@example.test"}', id="invalid-utf8"),
+    ],
+)
 async def test_malformed_json_is_400(
-    client: httpx.AsyncClient, db: asyncpg.Connection, baseline: dict[str, object]
+    client: httpx.AsyncClient, db: asyncpg.Connection, baseline: dict[str, object], body: bytes
 ) -> None:
     for path in BODY_ENDPOINTS:
         response = await client.post(
-            f"{API}{path}",
-            content=b'{"email": "a@example.test", ',
-            headers={"content-type": "application/json"},
+            f"{API}{path}", content=body, headers={"content-type": "application/json"}
         )
         assert response.status_code == 400, path
         assert response.json()["type"] == "/problems/malformed-json"
+        assert response.json()["code"] == "malformed-json"
     assert await snapshot(db) == baseline
 
 
