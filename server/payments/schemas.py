@@ -6,13 +6,15 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 PaymentStatus = Literal["pending", "completed", "failed", "refunded"]
 NextAction = Literal["authenticate"]
 
 
 class PaymentCreate(BaseModel):
+    """Money is a strict integer of minor units: "1" or 1.0 is a 422, never coerced."""
+
     model_config = ConfigDict(extra="forbid")
 
     appointment_id: uuid.UUID
@@ -23,7 +25,7 @@ class PaymentCreate(BaseModel):
         description="The card as Stripe.js tokenised it: a token (tok_...), card or "
         "PaymentMethod id.",
     )
-    amount: int | None = Field(
+    amount: StrictInt | None = Field(
         default=None,
         ge=0,
         le=100_000_000,
@@ -38,7 +40,7 @@ class PaymentCreate(BaseModel):
 class RefundRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: int | None = Field(
+    amount: StrictInt | None = Field(
         default=None, gt=0, le=100_000_000, description="Minor units; default: all that is left."
     )
     reason: str = Field(default="requested", min_length=1, max_length=200)

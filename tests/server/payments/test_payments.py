@@ -115,6 +115,19 @@ async def test_an_amount_other_than_the_fee_is_a_422_and_charges_nothing(
     assert wrong_currency.status_code == 422
 
 
+async def test_an_amount_must_be_a_json_integer_not_a_string_nor_a_float(
+    paying: httpx.AsyncClient, db: asyncpg.Connection, paying_settings: Settings
+) -> None:
+    _, patient, held = await held_slot(paying, db, paying_settings)
+
+    for amount in ("4050", 4050.0, True):
+        response = await pay(paying, paying_settings, patient, held["id"], amount=amount)
+        assert response.status_code == 422, (amount, response.text)
+        [error] = response.json()["errors"]
+        assert error["field"] == "amount" and error["code"] == "int_type", error
+    assert await db.fetchval("SELECT count(*) FROM payments.payments") == 0
+
+
 async def test_a_declined_card_is_a_402_and_another_card_may_follow(
     paying: httpx.AsyncClient, db: asyncpg.Connection, paying_settings: Settings
 ) -> None:

@@ -109,3 +109,20 @@ async def test_partial_refunds_by_the_doctor_each_once_and_never_more_than_paid(
     )
     rest = await paying.post(url, json={}, headers=doctor.user.headers)
     assert rest.json()["status"] == "refunded" and rest.json()["amount_refunded"] == 4050
+
+
+async def test_a_refund_amount_must_be_a_json_integer(
+    paying: httpx.AsyncClient, db: asyncpg.Connection, paying_settings: Settings
+) -> None:
+    doctor, _, _, payment = await paid_appointment(paying, db, paying_settings)
+    url = f"{PAYMENTS}/{payment['id']}/refund"
+
+    for amount in ("1", 1.0, True):
+        response = await paying.post(url, json={"amount": amount}, headers=doctor.user.headers)
+        assert response.status_code == 422, (amount, response.text)
+        [error] = response.json()["errors"]
+        assert error["field"] == "amount" and error["code"] == "int_type", error
+    assert await db.fetchval("SELECT count(*) FROM payments.refunds") == 0
+    assert (
+        await stripe_refunds(paying_settings.stripe_api_base or "", payment["transaction_id"]) == []
+    )
