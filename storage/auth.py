@@ -129,12 +129,16 @@ async def insert_session(
     expires_at: datetime,
     ip_address: str | None,
     user_agent: str | None,
-) -> uuid.UUID:
-    """A session and its first refresh token, in one statement."""
-    session_id: uuid.UUID = await db.fetchval(
+    session_id: uuid.UUID | None = None,
+) -> uuid.UUID | None:
+    """A session (with `session_id`, else a random id) and its first refresh token, in one
+    statement; None, and nothing written, if a session with `session_id` exists already."""
+    inserted: uuid.UUID | None = await db.fetchval(
         """WITH s AS (
-               INSERT INTO auth.sessions (user_id, token_hash, expires_at, ip_address, user_agent)
-               VALUES ($1, $2, $3, $4, $5)
+               INSERT INTO auth.sessions
+                   (id, user_id, token_hash, expires_at, ip_address, user_agent)
+               VALUES (coalesce($6, gen_random_uuid()), $1, $2, $3, $4, $5)
+               ON CONFLICT (id) DO NOTHING
                RETURNING id)
            INSERT INTO auth.refresh_tokens (token_hash, session_id)
            SELECT $2, id FROM s RETURNING session_id""",
@@ -143,8 +147,15 @@ async def insert_session(
         expires_at,
         ip_address,
         user_agent,
+        session_id,
     )
-    return session_id
+    return inserted
+
+
+async def session_exists(db: Db, session_id: uuid.UUID) -> bool:
+    return bool(
+        await db.fetchval("SELECT EXISTS (SELECT 1 FROM auth.sessions WHERE id = $1)", session_id)
+    )
 
 
 async def refresh_token_for_update(

@@ -139,10 +139,17 @@ async def confirm(engines: Engines, principal: Principal, code: str) -> Recovery
 
 
 async def send_login_code(engines: Engines, body: SendMfaCodeRequest) -> None:
-    """Email or text a one-time code for the second sign-in step (MFA must be on)."""
-    user_id = decode_mfa_token(engines.settings, body.mfa_token)
-    user = await store.user_by_id(engines.pool, user_id) if user_id is not None else None
-    if user is None or not user.is_active or not user.mfa_enabled:
+    """Email or text a one-time code for the second sign-in step (MFA must be on, the
+    mfa_token not yet exchanged for a session)."""
+    step = decode_mfa_token(engines.settings, body.mfa_token)
+    user = await store.user_by_id(engines.pool, step.user_id) if step is not None else None
+    if (
+        step is None
+        or user is None
+        or not user.is_active
+        or not user.mfa_enabled
+        or await store.session_exists(engines.pool, step.session_id)
+    ):
         raise Unauthenticated("The sign-in step expired or is invalid; sign in again.")
     await otp.send_sign_in_code(engines, user.id, body.channel)
 
@@ -150,17 +157,24 @@ async def send_login_code(engines: Engines, body: SendMfaCodeRequest) -> None:
 async def verify_login(
     engines: Engines, body: VerifyMfaRequest, client: ClientInfo
 ) -> TokenResponse:
-    """Second sign-in step: the mfa_token from /login plus a TOTP or a recovery code."""
-    user_id = decode_mfa_token(engines.settings, body.mfa_token)
-    if user_id is None:
+    """Second sign-in step: the mfa_token from /login plus a TOTP, a recovery code or a code
+    sent by email/SMS. The mfa_token opens one session only: a second exchange is a 401."""
+    step = decode_mfa_token(engines.settings, body.mfa_token)
+    if step is None:
         raise Unauthenticated(MFA_STEP_EXPIRED)
+    user_id = step.user_id
     device = throttle.known_device(engines.settings, client.device_cookie, user_id)
     attempt = throttle.Attempt("mfa", str(user_id), client.ip_address or "unknown", device)
     await throttle.before_attempt(engines, attempt)
+    tokens: TokenResponse | None = None
     async with engines.pool.acquire() as con, con.transaction():
+        # The lock serialises the user's second steps: a token is checked and spent at once
+        # (and the session's primary key refuses a second one all the same).
         record = await store.mfa_secret_for_update(con, user_id)
+        spent = await store.session_exists(con, step.session_id)
         accepted = (
-            record is not None
+            not spent
+            and record is not None
             and record.confirmed
             and (
                 await _accept_code(engines, con, user_id, record, body.code)
@@ -169,13 +183,17 @@ async def verify_login(
                 )
             )
         )
+        user = await store.user_by_id(con, user_id) if accepted else None
+        if user is not None and user.is_active and user.mfa_enabled:
+            tokens = await sessions.start_session(con, engines, user, client, step.session_id)
+    if spent:
+        raise Unauthenticated(MFA_STEP_EXPIRED)
     if not accepted:
         await throttle.failed(engines, attempt)
         raise InvalidMfaCode(WRONG_CODE)
-    user = await store.user_by_id(engines.pool, user_id)
-    if user is None or not user.is_active or not user.mfa_enabled:
+    if tokens is None:
         raise Unauthenticated(MFA_STEP_EXPIRED)
-    return await sessions.open_session(engines, user, client)
+    return tokens
 
 
 async def disable(engines: Engines, principal: Principal, code: str) -> None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal, cast
 
+import asyncpg
+
 from server import clock
 from server.audit.service import record_change
 from server.auth.errors import REFRESH_INVALID, InvalidRefreshToken
@@ -44,20 +46,37 @@ def user_out(user: store.UserRecord) -> UserOut:
 async def open_session(
     engines: Engines, user: store.UserRecord, client: ClientInfo
 ) -> TokenResponse:
+    async with engines.pool.acquire() as con, con.transaction():
+        tokens = await start_session(con, engines, user, client)
+    assert tokens is not None, "a random session id is never taken"
+    return tokens
+
+
+async def start_session(
+    con: asyncpg.Connection,
+    engines: Engines,
+    user: store.UserRecord,
+    client: ClientInfo,
+    session_id: uuid.UUID | None = None,
+) -> TokenResponse | None:
+    """Open a session in the caller's transaction (with `session_id` if given); None if that
+    id is taken already (the single-use step that would have opened it was spent)."""
     settings = engines.settings
     refresh_token = new_opaque_token()
-    async with engines.pool.acquire() as con, con.transaction():
-        session_id = await store.insert_session(
-            con,
-            user.id,
-            hash_token(refresh_token),
-            clock.now() + timedelta(seconds=settings.refresh_token_ttl_s),
-            client.ip_address,
-            (client.user_agent or "")[:USER_AGENT_MAX] or None,
-        )
-        await record_change(con, resource_id=session_id)
-    log.info("session opened", extra={"user_id": str(user.id), "session_id": str(session_id)})
-    return _tokens(engines, user, session_id, refresh_token)
+    opened = await store.insert_session(
+        con,
+        user.id,
+        hash_token(refresh_token),
+        clock.now() + timedelta(seconds=settings.refresh_token_ttl_s),
+        client.ip_address,
+        (client.user_agent or "")[:USER_AGENT_MAX] or None,
+        session_id,
+    )
+    if opened is None:
+        return None
+    await record_change(con, resource_id=opened)
+    log.info("session opened", extra={"user_id": str(user.id), "session_id": str(opened)})
+    return _tokens(engines, user, opened, refresh_token)
 
 
 def _tokens(

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -65,24 +66,37 @@ def issue_mfa_token(settings: Settings, user_id: uuid.UUID) -> str:
         "aud": MFA_AUDIENCE,
         "iat": now,
         "exp": now + timedelta(seconds=MFA_TOKEN_TTL_S),
-        "jti": secrets.token_hex(8),
+        "jti": secrets.token_hex(16),
     }
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=JWT_ALGORITHM)
 
 
-def decode_mfa_token(settings: Settings, token: str) -> uuid.UUID | None:
-    """The user who passed the password step, or None if the token is invalid or expired."""
+@dataclass(frozen=True)
+class MfaStep:
+    """A valid mfa_token: who passed the password step, and the one session it may open."""
+
+    user_id: uuid.UUID
+    # Derived from the token's jti under the server secret: the session's primary key makes the
+    # token single use (a second exchange finds that id taken), with no table of spent tokens.
+    session_id: uuid.UUID
+
+
+def decode_mfa_token(settings: Settings, token: str) -> MfaStep | None:
+    """The password step `token` proves, or None if the token is invalid or expired."""
+    secret = settings.jwt_secret.get_secret_value()
     try:
         claims = jwt.decode(
             token,
-            settings.jwt_secret.get_secret_value(),
+            secret,
             algorithms=[JWT_ALGORITHM],
             audience=MFA_AUDIENCE,
-            options={"require": ["exp", "sub"]},
+            options={"require": ["exp", "sub", "jti"]},
         )
-        return uuid.UUID(claims["sub"])
+        user_id = uuid.UUID(claims["sub"])
     except (jwt.PyJWTError, ValueError, KeyError):
         return None
+    mac = hmac.new(secret.encode(), f"markini:mfa-session:{claims['jti']}".encode(), hashlib.sha256)
+    return MfaStep(user_id, uuid.UUID(bytes=mac.digest()[:16], version=4))
 
 
 def access_token_expiry(settings: Settings, token: str) -> datetime:

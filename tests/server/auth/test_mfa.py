@@ -122,6 +122,42 @@ async def test_racing_uses_of_one_recovery_code_succeed_once(client: httpx.Async
     assert sorted(r.status_code for r in responses) == [200, 401, 401, 401]
 
 
+async def test_an_mfa_token_opens_one_session_only(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    email, _, secret, codes = await enrolled(client)
+    mfa_token = (await login(client, email))["mfa_token"]
+    sessions = await db.fetchval("SELECT count(*) FROM auth.sessions")
+
+    assert (await verify(client, mfa_token, code_at(secret, 0))).status_code == 200
+    # Another valid factor with the spent token: a TOTP of the next step, a recovery code.
+    again = await verify(client, mfa_token, code_at(secret, 1))
+    assert again.status_code == 401 and again.json()["code"] == "mfa-step-expired", again.text
+    assert (await verify(client, mfa_token, codes[2])).status_code == 401
+    assert await db.fetchval("SELECT count(*) FROM auth.sessions") == sessions + 1
+    # Refused before any code is checked: the recovery code is still good for a new sign-in.
+    assert await db.fetchval("SELECT count(*) FROM auth.recovery_codes WHERE used_at IS NULL") == 10
+    fresh = (await login(client, email))["mfa_token"]
+    assert (await verify(client, fresh, codes[2])).status_code == 200
+
+
+async def test_racing_exchanges_of_one_mfa_token_open_one_session(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    email, _, secret, codes = await enrolled(client)
+    mfa_token = (await login(client, email))["mfa_token"]
+    sessions = await db.fetchval("SELECT count(*) FROM auth.sessions")
+
+    responses = await asyncio.gather(
+        verify(client, mfa_token, code_at(secret, 0)),
+        verify(client, mfa_token, codes[3]),
+        verify(client, mfa_token, codes[4]),
+    )
+
+    assert sorted(r.status_code for r in responses) == [200, 401, 401]
+    assert await db.fetchval("SELECT count(*) FROM auth.sessions") == sessions + 1
+
+
 async def test_expired_or_forged_mfa_token_is_refused(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
