@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from server.instants import Day
+
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
 
@@ -17,8 +19,8 @@ class RangeQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: Day | None = Field(None, alias="from")
+    to: Day | None = None
     tz: str = Field("UTC", max_length=64, description="IANA zone the days are cut in")
     doctor_id: uuid.UUID | None = Field(
         None, description="Admins: one doctor's figures. Doctors always get their own."

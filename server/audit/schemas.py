@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.instants import Instant
 
 MAX_PAGE = 200
 
@@ -23,10 +25,10 @@ class AuditQuery(BaseModel):
     action: str | None = Field(
         None, max_length=300, examples=["POST /api/v1/appointments", "medical_history.read"]
     )
-    occurred_from: AwareDatetime | None = Field(
+    occurred_from: Instant | None = Field(
         None, alias="from", description="Inclusive lower bound, ISO 8601 with offset"
     )
-    occurred_to: AwareDatetime | None = Field(
+    occurred_to: Instant | None = Field(
         None, alias="to", description="Exclusive upper bound, ISO 8601 with offset"
     )
     limit: int = Field(50, ge=1, le=MAX_PAGE)

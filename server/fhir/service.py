@@ -17,6 +17,7 @@ from server.doctors import service as doctors
 from server.engines import Engines
 from server.errors import InvalidInput, NotFound, Unauthenticated
 from server.fhir import resources as fhir
+from server.instants import BOUNDS, INSTANT_OUT_OF_RANGE, within_bounds
 from server.patients import service as patients
 from server.scheduling import service as scheduling
 from server.search.schemas import DoctorSearchParams
@@ -91,6 +92,11 @@ def date_bounds(values: Sequence[str], field: str) -> tuple[datetime | None, dat
         day_only = len(text) == 10
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
+        if not within_bounds(moment):
+            raise InvalidInput(
+                f"Search parameter `{field}`: out of range.",
+                [INSTANT_OUT_OF_RANGE.at(field, "query", **BOUNDS)],
+            )
         after = moment + (timedelta(days=1) if day_only else timedelta(seconds=1))
         if prefix in ("ge", "eq"):
             start = max(start, moment) if start else moment

@@ -18,6 +18,7 @@ from server.errors import Forbidden, InvalidInput
 from server.graphql.context import Context
 from server.graphql.errors import ProblemErrors, invalid_input
 from server.graphql.limits import QueryCostLimiter
+from server.graphql.ranges import instant_range
 from server.graphql.types import (
     MAX_LIST,
     Appointment,
@@ -122,6 +123,7 @@ class Query:
         to: dt.datetime | None = None,
     ) -> list[Appointment]:
         ctx = info.context
+        from_, to = instant_range(from_, to)
         caller = await resolve_caller(ctx.pool, ctx.principal)
         query = scheduling.ListQuery(from_, to, None, max(1, min(limit, MAX_LIST)), 0)
         if caller.patient_id is not None:

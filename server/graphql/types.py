@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from server import clock
 from server.graphql.context import Context
+from server.graphql.ranges import instant_range
 from server.patients.history import list_history
 from server.scheduling import service as scheduling
 from server.scheduling.schemas import AppointmentOut
@@ -83,6 +84,7 @@ class Doctor:
         to: dt.datetime | None = None,
     ) -> list[TimeSlot]:
         ctx = info.context
+        from_, to = instant_range(from_, to)
         start = from_ or clock.now()
         page = await scheduling.list_available_slots(
             ctx.pool,

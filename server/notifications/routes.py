@@ -7,13 +7,13 @@ from typing import Annotated, Literal
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
-from pydantic import AwareDatetime
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from server.auth.principal import CurrentPrincipal, Principal, require_role
 from server.deps import EnginesDep, PoolDep
 from server.errors import Forbidden, NotFound
+from server.instants import Instant
 from server.notifications import service
 from server.notifications.inbound import answer_sms
 from server.notifications.ports import LiveNotifications, get_live_notifications, pushing
@@ -49,7 +49,7 @@ _R: dict[int, str] = {
 async def list_notifications(
     principal: CurrentPrincipal,
     pool: PoolDep,
-    before: Annotated[AwareDatetime | None, Query(description="Older than this.")] = None,
+    before: Annotated[Instant | None, Query(description="Older than this.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = service.PAGE,
 ) -> NotificationPage:
     return await service.notifications_page(pool, principal, before, limit)

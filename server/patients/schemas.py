@@ -17,6 +17,7 @@ from pydantic import (
 
 from server import clock
 from server.errors import NOT_NULL, FieldCode
+from server.instants import Day
 from server.readonly import ReadOnly, non_null_in_schema, read_only_fields
 
 Gender = Literal["female", "male", "other", "undisclosed"]
@@ -37,7 +38,7 @@ def _past_date(value: date) -> date:
     return value
 
 
-PastDate = Annotated[date, AfterValidator(_past_date)]
+PastDate = Annotated[Day, AfterValidator(_past_date)]
 
 
 class Address(BaseModel):

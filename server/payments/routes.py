@@ -8,13 +8,13 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from pydantic import AwareDatetime
 
 from server.audit.service import AUDITED, record_access
 from server.auth.principal import CurrentPrincipal
 from server.deps import EnginesDep
 from server.doctors.schemas import UNKNOWN_ZONE
 from server.errors import FIELDS_INVALID, InvalidInput, NotFound
+from server.instants import Instant
 from server.payments import service
 from server.payments.access import gateway_of, visible_payment
 from server.payments.errors import NO_INVOICE
@@ -127,8 +127,8 @@ async def stripe_webhook(
 async def revenue(
     principal: CurrentPrincipal,
     engines: EnginesDep,
-    from_: AwareDatetime = Query(alias="from"),
-    to: AwareDatetime = Query(),
+    from_: Annotated[Instant, Query(alias="from")],
+    to: Instant,
     time_zone: str = Query("UTC", pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$"),
     doctor_id: uuid.UUID | None = None,
 ) -> RevenueReport:

@@ -6,9 +6,10 @@ import uuid
 from datetime import date, time
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from server.errors import FieldCode
+from server.instants import Day, Instant
 from server.readonly import ReadOnly
 from server.scheduling.model import (
     DEFAULT_BUFFER_MINUTES,
@@ -84,8 +85,8 @@ class DateExceptionIn(BaseModel):
 
     id: ReadOnly
     kind: ExceptionKind
-    start_date: date
-    end_date: date | None = Field(None, description="Inclusive; defaults to start_date.")
+    start_date: Day
+    end_date: Day | None = Field(None, description="Inclusive; defaults to start_date.")
     start: time | None = Field(
         None, description="With `end`: only this window of each day (it may cross midnight)."
     )
@@ -200,5 +201,5 @@ class PreviewRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     availability: AvailabilityIn
-    from_: AwareDatetime | None = Field(None, alias="from")
-    to: AwareDatetime | None = None
+    from_: Instant | None = Field(None, alias="from")
+    to: Instant | None = None

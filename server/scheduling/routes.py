@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from pydantic import AwareDatetime
 
 from server import clock
 from server.audit.service import AUDITED
@@ -17,6 +16,7 @@ from server.auth.principal import (
 )
 from server.deps import EnginesDep
 from server.errors import InvalidInput
+from server.instants import Instant
 from server.problems import problem_responses
 from server.scheduling import service
 from server.scheduling.errors import BAD_RANGE, TO_BEFORE_FROM
@@ -76,8 +76,8 @@ def _pick(*codes: int) -> dict[int | str, dict[str, Any]]:
 async def available_slots(
     *,
     doctor_id: uuid.UUID,
-    from_: AwareDatetime | None = Query(None, alias="from"),
-    to: AwareDatetime | None = None,
+    from_: Instant | None = Query(None, alias="from"),
+    to: Instant | None = None,
     type: VisitType | None = None,
     reason: uuid.UUID | None = Query(None, description="A visit reason id: its duration applies."),
     excluding_appointment_id: uuid.UUID | None = Query(
@@ -119,8 +119,8 @@ async def book(
 
 
 def _list_query(
-    from_: AwareDatetime | None = Query(None, alias="from", description="Starts at or after."),
-    to: AwareDatetime | None = Query(None, description="Starts before."),
+    from_: Instant | None = Query(None, alias="from", description="Starts at or after."),
+    to: Instant | None = Query(None, description="Starts before."),
     status: list[Status] | None = Query(None, description="Repeat to allow several."),
     limit: int = Query(20, ge=1, le=100),
     offset: int = Query(0, ge=0, le=100_000),

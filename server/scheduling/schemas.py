@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from server.errors import FieldCode
+from server.instants import Instant
 from server.scheduling.model import VisitType
 from server.scheduling.state_machine import Status
 
@@ -62,7 +63,7 @@ class BookingRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     doctor_id: uuid.UUID
-    start: AwareDatetime = Field(description="A free slot's start, with its UTC offset.")
+    start: Instant = Field(description="A free slot's start, with its UTC offset.")
     visit_type: VisitType
     reason_id: uuid.UUID | None = None
     notes: str = Field("", max_length=2000, description="For the doctor; encrypted at rest.")
@@ -74,7 +75,7 @@ class BookingRequest(BaseModel):
 class RescheduleRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: AwareDatetime
+    start: Instant
     visit_type: VisitType | None = Field(None, description="Defaults to the current visit type.")
     reason: str | None = Field(None, max_length=500, description="Why it moves (told the other).")
 

@@ -11,7 +11,7 @@ import httpx
 
 from server import clock
 from server.settings import Settings
-from tests.factories import Doctor, Patient, make_patient
+from tests.factories import Doctor, Patient, make_patient, make_user
 from tests.server.payments.helpers import (
     DECLINED,
     THREE_D_SECURE,
@@ -295,8 +295,6 @@ async def test_the_invoice_speaks_the_language_of_the_checkout(
 async def test_revenue_per_day_counts_what_was_taken_and_refunded(
     paying: httpx.AsyncClient, db: asyncpg.Connection, paying_settings: Settings
 ) -> None:
-    from tests.factories import make_user
-
     _, patient, held = await held_slot(paying, db, paying_settings)
     await pay(paying, paying_settings, patient, held["id"])
     admin = await make_user(db, paying_settings, "admin")
@@ -313,3 +311,19 @@ async def test_revenue_per_day_counts_what_was_taken_and_refunded(
     assert (day["payments"], day["gross"], day["net"]) == (1, 4050, 4050)
     refused = await paying.get(f"{PAYMENTS}/revenue", params=params, headers=patient.user.headers)
     assert refused.status_code == 403
+
+
+async def test_revenue_refuses_instants_out_of_range(
+    paying: httpx.AsyncClient, db: asyncpg.Connection, paying_settings: Settings
+) -> None:
+    admin = await make_user(db, paying_settings, "admin")
+    for low, high in [
+        ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"),
+        ("1899-12-31T23:59:59Z", "3000-01-01T00:00:00Z"),
+    ]:
+        answer = await paying.get(
+            f"{PAYMENTS}/revenue", params={"from": low, "to": high}, headers=admin.headers
+        )
+        assert answer.status_code == 422, answer.text
+        codes = {e["field"]: e["code"] for e in answer.json()["errors"]}
+        assert codes == {"query.from": "instant_out_of_range", "query.to": "instant_out_of_range"}
