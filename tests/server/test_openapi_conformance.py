@@ -4,6 +4,10 @@ patient, doctor and admin, and checks each answer against the document (status c
 type, body schema, headers, no 5xx). Every path also answers a documented 405 to the methods it
 does not declare.
 
+Dates and datetimes are drawn half from schemathesis' own strategy, half from the edges (years 1
+and 9999 with extreme offsets, just outside the documented bounds): the kind of input that
+overflows Python or PostgreSQL once the server adds an offset or a horizon.
+
 Hypothesis draws in a worker thread; each request runs on the test's event loop, where the app and
 its engines live (schemathesis' own ASGI transport would run the app on another loop). Budget:
 EXAMPLES per operation and generation mode, loopback only.
@@ -23,6 +27,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -33,6 +38,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.specs.openapi.formats import rfc3339_values
 
 from server.app import create_app
 from server.problems import PROBLEM_JSON
@@ -49,6 +55,19 @@ CHECKS = [
     response_schema_conformance,
     response_headers_conformance,
 ]
+EXTREME_DATES = ("0001-01-01", "9999-12-31", "1899-12-31", "3000-01-01", "1900-01-01")
+EXTREME_DATE_TIMES = (
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-12:00",
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59.999999Z",
+    "1899-12-31T23:59:59Z",
+    "3000-01-01T00:00:00+14:00",
+)
+schemathesis.openapi.format("date", rfc3339_values("full-date") | st.sampled_from(EXTREME_DATES))
+schemathesis.openapi.format(
+    "date-time", rfc3339_values("date-time") | st.sampled_from(EXTREME_DATE_TIMES)
+)
 # Run last: they end the caller's session or erase the caller, leaving the rest nothing to test.
 _LAST = ("/logout", "erase", "DELETE")
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
