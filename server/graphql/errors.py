@@ -17,10 +17,19 @@ from graphql import GraphQLError
 from pydantic import ValidationError
 from strawberry.extensions import SchemaExtension
 
-from server.errors import InvalidInput, MarkiniError
-from server.problem_codes import problem_code
+from server.errors import FIELDS_INVALID, FieldCode, InvalidInput, MarkiniError, Reason
+from server.problems import PYDANTIC_FIELD_CODES
 
 log = logging.getLogger(__name__)
+
+NOT_AN_ID = Reason("not-an-id", "`{field}` is not an id.")
+NOT_A_UUID = FieldCode("not_a_uuid", "not a UUID")
+REASON_TOO_LONG = Reason("reason-too-long", "The reason is too long.")
+# The REST 422 of an over-long string says pydantic's `string_too_long`; so does GraphQL.
+STRING_TOO_LONG = next(c for c in PYDANTIC_FIELD_CODES if c.code == "string_too_long")
+OWN_APPOINTMENTS_ROLE = Reason(
+    "own-appointments-role", "Only patients and doctors have appointments of their own."
+)
 
 
 def problem_extensions(error: MarkiniError) -> dict[str, Any]:
@@ -29,7 +38,7 @@ def problem_extensions(error: MarkiniError) -> dict[str, Any]:
         "type": error.type,
         "title": error.title,
         "status": error.status,
-        "code": problem_code(error),
+        "code": error.code,
         **extra,
     }
 
@@ -37,13 +46,14 @@ def problem_extensions(error: MarkiniError) -> dict[str, Any]:
 def invalid_input(exc: ValidationError, location: str = "input") -> InvalidInput:
     """A pydantic refusal of GraphQL input, as the REST 422 lists it."""
     return InvalidInput(
-        "Some fields are missing or invalid.",
+        FIELDS_INVALID,
         [
             {
                 "field": ".".join(str(p) for p in err["loc"]),
                 "location": location,
                 "message": err["msg"],
                 "code": err["type"],
+                "params": err.get("ctx", {}),
             }
             for err in exc.errors()
         ],

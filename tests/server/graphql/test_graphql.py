@@ -154,16 +154,17 @@ async def test_errors_carry_the_rest_problem_codes(
     query = "query($id: ID!) { appointment(id: $id) { id status } }"
 
     anonymous = await gql(client, None, query, id=str(appointment))
-    assert anonymous["errors"][0]["extensions"]["code"] == "unauthenticated"
+    assert anonymous["errors"][0]["extensions"]["code"] == "sign-in-required"
     assert anonymous["errors"][0]["extensions"]["status"] == 401
     hidden = await gql(client, stranger.user, query, id=str(appointment))
     extensions = hidden["errors"][0]["extensions"]
     assert (extensions["type"], extensions["status"]) == ("/problems/not-found", 404)
     # The same refusal through REST, for comparison.
     rest = await client.get(f"/api/v1/appointments/{appointment}", headers=stranger.user.headers)
-    assert rest.json()["type"] == extensions["type"]
+    assert (rest.json()["type"], rest.json()["code"]) == (extensions["type"], extensions["code"])
     bad = await gql(client, patient.user, query, id="not-a-uuid")
-    assert bad["errors"][0]["extensions"]["code"] == "invalid-input"
+    assert bad["errors"][0]["extensions"]["code"] == "not-an-id"
+    assert bad["errors"][0]["extensions"]["errors"][0]["code"] == "not_a_uuid"
     mine = await gql(client, patient.user, query, id=str(appointment))
     assert mine["data"]["appointment"] == {"id": str(appointment), "status": "SCHEDULED"}
     read = await db.fetchval(
@@ -230,6 +231,11 @@ async def test_book_appointment_refuses_bad_input_with_field_errors(
     assert missing["errors"][0]["extensions"]["status"] == 404
     long_notes = {**unknown, "notes": "x" * 3000}
     invalid = await gql(client, patient.user, mutation, input=long_notes)
-    assert invalid["errors"][0]["extensions"]["code"] == "invalid-input"
-    assert invalid["errors"][0]["extensions"]["errors"][0]["field"] == "notes"
+    assert invalid["errors"][0]["extensions"]["code"] == "fields-invalid"  # as the REST 422
+    [notes] = invalid["errors"][0]["extensions"]["errors"]
+    assert (notes["field"], notes["code"], notes["params"]) == (
+        "notes",
+        "string_too_long",
+        {"max_length": 2000},
+    )
     assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 0
