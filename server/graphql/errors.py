@@ -3,7 +3,7 @@
 A resolver raises the domain's MarkiniError exactly as the REST route would; this extension
 copies its problem (`type`, `title`, `status`, `code`, and members such as `errors` or
 `alternatives`) into the error's `extensions`. Unexpected exceptions are logged and masked
-("Internal error", code `internal`), as the REST 500 is.
+("Internal error", code `internal-error`), as the REST 500 is.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from strawberry.extensions import SchemaExtension
 
 from server.errors import FIELDS_INVALID, FieldCode, InvalidInput, MarkiniError, Reason
-from server.problems import PYDANTIC_FIELD_CODES
+from server.problems import INTERNAL_ERROR, PYDANTIC_FIELD_CODES
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,13 @@ NOT_A_UUID = FieldCode("not_a_uuid", "not a UUID")
 REASON_TOO_LONG = Reason("reason-too-long", "The reason is too long.")
 # The REST 422 of an over-long string says pydantic's `string_too_long`; so does GraphQL.
 STRING_TOO_LONG = next(c for c in PYDANTIC_FIELD_CODES if c.code == "string_too_long")
+# GraphQL's own refusals of a request: graphql-core's message says what is wrong.
+INVALID_QUERY = Reason("invalid-query", "The query is not valid for this schema.")
+QUERY_TOO_COSTLY = Reason(
+    "query-too-costly",
+    "The query costs {cost}, more than the {max_cost} allowed: ask for fewer items (`limit`) "
+    "or fewer nested lists.",
+)
 OWN_APPOINTMENTS_ROLE = Reason(
     "own-appointments-role", "Only patients and doctors have appointments of their own."
 )
@@ -72,7 +79,7 @@ class ProblemErrors(SchemaExtension):
     def _render(error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if original is None:  # syntax, validation, limits: a malformed request
-            extensions = {"code": "invalid-query", "status": 400, **(error.extensions or {})}
+            extensions = {"code": INVALID_QUERY.code, "status": 400, **(error.extensions or {})}
             return _with(error, error.message, extensions)
         if isinstance(original, ValidationError):
             original = invalid_input(original)
@@ -81,8 +88,13 @@ class ProblemErrors(SchemaExtension):
         log.error("graphql resolver failed", exc_info=original)
         return _with(
             error,
-            "Something went wrong on our side.",
-            {"type": "about:blank", "title": "Internal error", "status": 500, "code": "internal"},
+            INTERNAL_ERROR.english,
+            {
+                "type": "about:blank",
+                "title": "Internal error",
+                "status": 500,
+                "code": INTERNAL_ERROR.code,
+            },
         )
 
 
