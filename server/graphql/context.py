@@ -68,7 +68,7 @@ class Context(BaseContext):
 
     @property
     def principal(self) -> Principal:
-        """The signed-in caller; Unauthenticated (code `unauthenticated`) otherwise."""
+        """The signed-in caller; Unauthenticated (code `sign-in-required`) otherwise."""
         if self.principal_or_none is None:
             raise Unauthenticated(SIGN_IN)
         return self.principal_or_none
