@@ -35,8 +35,9 @@ if os.environ.get(NETNS_FLAG) != "1":
 
 JOIN_EARLY_S = 6 * 3600
 SESSION_API = "/api/v1/teleconsultation/session"
-# Socket.IO retries with a growing delay, up to 5 s between attempts.
-RECONNECT_MS = 15_000
+# Socket.IO retries with a growing delay, up to 5 s between attempts; an attempt made while
+# offline may hang until its 20 s connect timeout.
+RECONNECT_MS = 30_000
 SOCKET_IO = re.compile(r"/socket\.io/")
 
 
@@ -190,14 +191,21 @@ async def test_patient_and_doctor_meet_by_video_and_the_doctor_ends_it_for_both(
     await doctor_page.screenshot(path=str(screenshots / "consultation-desktop.png"), full_page=True)
     await patient_page.screenshot(path=str(screenshots / "consultation-phone.png"), full_page=True)
 
-    # The patient's connection to Markini drops (media keeps going peer to peer): explained,
-    # then the page comes back by itself and resumes the call on the same media link.
+    # The patient's network drops (offline, and its open sockets with it): explained; what the
+    # doctor writes meanwhile comes back from the stored chat; then the page comes back by
+    # itself, nobody presses anything, and the call resumes.
+    await patient_page.context.set_offline(True)
     await cutter.cut()
     await expect(status_of(patient_page)).to_contain_text("Connection to Markini lost")
+    await say(doctor_page, "Vous m'entendez toujours ?")
+    await patient_page.context.set_offline(False)
     cutter.restore()
     back = f"in the consultation with {doctor.name}"
     await expect(status_of(patient_page)).to_contain_text(back, timeout=RECONNECT_MS)
+    await expect(status_of(doctor_page)).to_contain_text("in the consultation with Jeanne Martin")
+    await expect(patient_page.locator(".messages")).to_contain_text("Vous m'entendez toujours ?")
     await plays(patient_page, patient_page.locator(".video-remote video"))
+    await plays(doctor_page, doctor_page.locator(".video-remote video"))
     await say(patient_page, "Je suis de retour.")
     await expect(doctor_page.locator(".messages")).to_contain_text("Je suis de retour.")
 

@@ -54,6 +54,9 @@ export interface CallState {
 const CLOSED = "/problems/consultation-closed";
 // A "disconnected" link often heals by itself; after this long the doctor restarts ICE.
 const UNSTABLE_GRACE_MS = 4_000;
+// A link still not connected this long after it went bad (the ICE restart did not help):
+// the patient asks for a new peer connection (call.join, resume false), nobody presses anything.
+const FRESH_LINK_MS = 10_000;
 
 /** call.join refused with `conflict`: the consultation ended meanwhile. */
 class ConsultationClosed extends Error {}
@@ -71,6 +74,7 @@ export class CallController {
   private link: PeerLink | null = null;
   private local: MediaStream | null = null;
   private unstableTimer: ReturnType<typeof setTimeout> | undefined;
+  private freshTimer: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
 
   constructor(
@@ -288,15 +292,31 @@ export class CallController {
     if (this.link !== link) return;
     this.set({ link: state });
     clearTimeout(this.unstableTimer);
-    if (this.state.role !== "doctor") return;
+    if (state === "connected") this.stopFreshTimer();
+    if (state !== "unstable" && state !== "failed") return;
+    if (this.state.role === "patient") return this.startFreshTimer(link);
     if (state === "failed") link.restartIce();
     if (state === "unstable") {
       this.unstableTimer = setTimeout(() => link.state === "unstable" && link.restartIce(), UNSTABLE_GRACE_MS);
     }
   }
 
+  private startFreshTimer(link: PeerLink): void {
+    if (this.freshTimer !== undefined) return; // counted from when the link first went bad
+    this.freshTimer = setTimeout(() => {
+      this.freshTimer = undefined;
+      if (this.link === link && link.state !== "connected") void this.reconnect();
+    }, FRESH_LINK_MS);
+  }
+
+  private stopFreshTimer(): void {
+    clearTimeout(this.freshTimer);
+    this.freshTimer = undefined;
+  }
+
   private dropLink(): void {
     clearTimeout(this.unstableTimer);
+    this.stopFreshTimer();
     this.link?.close();
     this.link = null;
     if (this.state.link !== null || this.state.remote !== null) this.set({ link: null, remote: null });
