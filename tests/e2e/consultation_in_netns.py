@@ -184,6 +184,21 @@ async def test_patient_and_doctor_meet_by_video_and_the_doctor_ends_it_for_both(
     await expect(doctor_page.get_by_text("Your camera is off")).to_be_attached()
     await doctor_page.get_by_role("button", name="Turn camera on").click()
 
+    # Both sides show the link's quality, theirs and the other's (getStats, via call.media).
+    await expect(patient_page.locator(".call-quality")).to_contain_text("Your connection: ")
+    peer_quality = doctor_page.locator(".call-quality")
+    await expect(peer_quality).to_contain_text("Jeanne Martin’s connection: ")
+    # Audio only by hand, told on both sides, then video again.
+    await patient_page.get_by_role("button", name="Audio only").click()
+    await expect(patient_page.locator(".call-link")).to_contain_text("Your video is paused")
+    await expect(doctor_page.locator(".call-link")).to_contain_text(
+        "Jeanne Martin switched to audio only."
+    )
+    await patient_page.get_by_role("button", name="Turn video back on").click()
+    await expect(doctor_page.locator(".call-audio-only")).to_have_count(0)
+    await expect(patient_page.locator(".call-audio-only")).to_have_count(0)
+    await plays(doctor_page, doctor_page.locator(".video-remote video"))
+
     for page in (patient_page, doctor_page):
         assert await axe_violations(page) == []
     width = await patient_page.evaluate("document.documentElement.scrollWidth")

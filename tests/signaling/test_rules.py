@@ -15,6 +15,7 @@ from signaling.protocol import (
     AGENDA_WAITING,
     CALL_ENDED,
     CALL_ICE,
+    CALL_MEDIA,
     CALL_OFFER,
     CALL_PEER_JOINED,
     CALL_PEER_LEFT,
@@ -40,6 +41,7 @@ CALL_EVENTS = [
     for e in (
         CALL_OFFER,
         CALL_ICE,
+        CALL_MEDIA,
         CALL_WAITING,
         CALL_PEER_JOINED,
         CALL_PEER_LEFT,
@@ -189,6 +191,24 @@ async def test_presence_news_alternate_when_a_second_device_replaces_the_first(
         ("patient", "replaced"),
         ("patient", "hangup"),
     ]
+
+
+async def test_media_news_reach_the_other_party_once_admitted(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    c = await consultation(live_server.http, db, settings)
+    doctor = await _in_call(live_server, connect, c, c.doctor.user)
+    patient = await _in_call(live_server, connect, c, c.patient.user)
+    ref = {"session_id": c.session_id}
+    paused = {"video": False, "reason": "weak_link", "quality": "poor"}
+    assert _code(await _ask(patient, "call.media", **ref, **paused)) == "forbidden"
+    assert (await _ask(doctor, "call.admit", **ref))["ok"]
+    assert (await _ask(patient, "call.media", **ref, **paused))["data"] == {"delivered": True}
+    await doctor.until(lambda: len(doctor.got(CONSULT_NS, CALL_MEDIA)) == 1)
+    assert doctor.got(CONSULT_NS, CALL_MEDIA)[0] == {**ref, "from": "patient", **paused}
+    for bad in ({"video": "maybe"}, {"video": True, "quality": "great"}, {"video": True, "x": 1}):
+        assert _code(await _ask(patient, "call.media", **ref, **bad)) == "invalid_payload"
+    assert patient.got(CONSULT_NS, CALL_MEDIA) == []
 
 
 async def test_ending_the_session_tells_both_sockets_and_closes_the_call(
