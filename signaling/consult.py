@@ -21,12 +21,15 @@ from signaling.protocol import (
     CALL_OFFER,
     CALL_RECORD,
     CALL_RECORD_STOP,
+    PRECHECK_PROBE,
     Admitted,
     CallJoined,
     CallJoinIn,
     DescriptionIn,
     IceIn,
     MediaIn,
+    ProbeAck,
+    ProbeIn,
     RecordingAnswer,
     Relayed,
     SessionRef,
@@ -72,6 +75,10 @@ async def _media(ctx: ConsultContext, data: Any) -> Relayed:
     return await calls.relay(ctx, request.session_id, CALL_MEDIA, body)
 
 
+async def _probe(ctx: ConsultContext, data: Any) -> ProbeAck:
+    return ProbeAck(bytes=len(ProbeIn.model_validate(data).pad))
+
+
 async def _hangup(ctx: ConsultContext, data: Any) -> dict[str, Any]:
     return await calls.hangup(ctx, SessionRef.model_validate(data).session_id)
 
@@ -95,6 +102,7 @@ SIGNALING = ConsultExtension(
         CALL_ANSWER: _answer,
         CALL_ICE: _ice,
         CALL_MEDIA: _media,
+        PRECHECK_PROBE: _probe,
         CALL_HANGUP: _hangup,
         CALL_RECORD: _record,
         CALL_RECORD_STOP: _record_stop,

@@ -154,6 +154,14 @@ async def test_patient_and_doctor_meet_by_video_and_the_doctor_ends_it_for_both(
     await plays(patient_page, patient_page.locator(".video-self video"))
     await patient_page.get_by_role("button", name="Enter the waiting room").click()
     await expect(status_of(patient_page)).to_contain_text("The doctor is not here yet")
+    # The pre-call check: microphone meter, test sound, network probe with a plain verdict.
+    await expect(patient_page.get_by_label("Microphone level")).to_be_visible()
+    await patient_page.get_by_role("button", name="Play a test sound").click()
+    await patient_page.get_by_role("button", name="Check my connection").click()
+    verdict = patient_page.locator(".precall-verdict")
+    await expect(verdict).to_contain_text("Good: your connection is ready for video.")
+    await expect(verdict).to_contain_text("Mbit/s")
+    assert await axe_violations(patient_page) == []
 
     # The doctor's agenda shows who waits, live; the doctor goes in and admits.
     waiting = doctor_page.locator(".waiting-room")
@@ -162,6 +170,9 @@ async def test_patient_and_doctor_meet_by_video_and_the_doctor_ends_it_for_both(
     await doctor_page.get_by_role("button", name="Open the consultation room").click()
     await expect(status_of(doctor_page)).to_contain_text("Jeanne Martin is in the waiting room")
     await expect(status_of(patient_page)).to_contain_text("The doctor is here")
+    await expect(doctor_page.locator(".precall-patient")).to_contain_text(
+        "Jeanne Martin’s pre-call check: Good"
+    )
     await doctor_page.get_by_role("button", name="Let Jeanne Martin in").click()
 
     # Video both ways, peer to peer.
@@ -266,8 +277,13 @@ async def test_a_refused_camera_is_explained_and_the_waiting_room_still_opens_in
     await expect(page.get_by_role("button", name="Turn on camera and microphone")).to_be_visible()
     await page.get_by_role("button", name="Enter the waiting room").click()
     await expect(status_of(page)).to_contain_text("The doctor is not here yet")
+    await page.get_by_role("button", name="Check my connection").click()
+    await expect(page.locator(".precall-verdict")).to_contain_text(
+        "Audio only advised. The camera is not available."
+    )
 
     await page.get_by_label("Language").select_option("fr")
+    await expect(page.locator(".precall-verdict")).to_contain_text("Audio seulement conseillé.")
     await expect(status_of(page)).to_contain_text("Le médecin n’est pas encore là")
     await expect(page.get_by_role("alert")).to_contain_text("n’a pas accès à votre caméra")
     await expect(page.get_by_role("button", name="Quitter la salle d’attente")).to_be_visible()

@@ -119,6 +119,11 @@ export class CallController {
     void this.step(() => this.look());
   }
 
+  /** The session's id once known (the patient's opens on entering the waiting room). */
+  get session(): string | null {
+    return this.sessionId;
+  }
+
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
