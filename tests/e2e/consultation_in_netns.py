@@ -156,12 +156,20 @@ async def test_patient_and_doctor_meet_by_video_and_the_doctor_ends_it_for_both(
     await expect(status_of(patient_page)).to_contain_text("The doctor is not here yet")
     # The pre-call check: microphone meter, test sound, network probe with a plain verdict.
     await expect(patient_page.get_by_label("Microphone level")).to_be_visible()
+    # Device pickers: choosing a camera restarts the preview with it.
+    camera = patient_page.get_by_label("Camera", exact=True)
+    await expect(camera.locator("option")).not_to_have_count(0)
+    chosen = await camera.locator("option").first.get_attribute("value")
+    await camera.select_option(chosen)
+    await plays(patient_page, patient_page.locator(".video-self video"))
     await patient_page.get_by_role("button", name="Play a test sound").click()
     await patient_page.get_by_role("button", name="Check my connection").click()
     verdict = patient_page.locator(".precall-verdict")
     await expect(verdict).to_contain_text("Good: your connection is ready for video.")
     await expect(verdict).to_contain_text("Mbit/s")
     assert await axe_violations(patient_page) == []
+    width = await patient_page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the waiting room scrolls sideways on a phone ({width}px wide)"
 
     # The doctor's agenda shows who waits, live; the doctor goes in and admits.
     waiting = doctor_page.locator(".waiting-room")

@@ -88,6 +88,8 @@ export function PrecallPanel({ socket, state, controller, media, name }: Props) 
   return (
     <section class="card precall" aria-labelledby="precall-title">
       <h2 id="precall-title">{t("precallTitle")}</h2>
+      <DevicePicker media={media} kind="video" label={t("camera")} />
+      <DevicePicker media={media} kind="audio" label={t("microphone")} />
       <p>
         <label for="mic-level">{t("micLevel")}</label>{" "}
         <meter id="mic-level" min={0} max={1} value={level} />
@@ -105,6 +107,25 @@ export function PrecallPanel({ socket, state, controller, media, name }: Props) 
       </p>
       {state.role === "doctor" && sessionId && state.peerPresent && <PatientCheck sessionId={sessionId} name={name} />}
     </section>
+  );
+}
+
+function DevicePicker({ media, kind, label }: { media: LocalMedia; kind: "audio" | "video"; label: string }) {
+  const listed = media.devices.filter((d) => d.kind === `${kind}input`);
+  if (listed.length === 0) return null;
+  const id = `device-${kind}`;
+  const inUse = media.stream?.getTracks().find((t) => t.kind === kind)?.getSettings().deviceId ?? "";
+  return (
+    <p class="field">
+      <label for={id}>{label}</label>{" "}
+      <select id={id} value={media.chosen[kind] || inUse} onChange={(e) => void media.choose(kind, e.currentTarget.value)}>
+        {listed.map((d, i) => (
+          <option key={d.deviceId} value={d.deviceId}>
+            {d.label || `${label} ${i + 1}`}
+          </option>
+        ))}
+      </select>
+    </p>
   );
 }
 
