@@ -12,13 +12,10 @@ from server.engines import Engines
 from server.teleconsult.access import call_role
 from server.teleconsult.errors import (
     ADMINS_NEVER_JOIN,
-    CONSULTATION_ENDED,
     NotAParty,
-    SessionClosed,
-    WrongParty,
 )
 from server.teleconsult.schemas import PrecheckIn, PrecheckList, PrecheckOut
-from server.teleconsult.service import session_and_parties
+from server.teleconsult.service import open_session_role, session_and_parties
 from storage import teleconsult as store
 
 
@@ -26,14 +23,7 @@ async def save(
     engines: Engines, principal: Principal, session_id: uuid.UUID, check: PrecheckIn
 ) -> PrecheckOut:
     """Keep the caller's latest check. 404 to non-parties, 403 to admins, 409 once ended."""
-    row, parties = await session_and_parties(engines.pool, session_id)
-    role = call_role(parties, principal.user_id)
-    if role is None:
-        if principal.is_admin:
-            raise WrongParty(ADMINS_NEVER_JOIN)
-        raise NotAParty()
-    if row["status"] not in ("scheduled", "active"):
-        raise SessionClosed(CONSULTATION_ENDED)
+    _, _, role = await open_session_role(engines.pool, principal, session_id, ADMINS_NEVER_JOIN)
     values = {**check.model_dump(), "checked_at": clock.now()}
     async with engines.pool.acquire() as con, con.transaction():
         saved = await store.save_precheck(con, session_id, principal.user_id, role, values)
