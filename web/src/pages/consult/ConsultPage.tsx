@@ -9,6 +9,7 @@ import { user } from "../../lib/session";
 import type { CallRole } from "../../lib/teleconsult";
 import { CallPanel } from "./CallPanel";
 import { ChatPanel } from "./ChatPanel";
+import { PrecallPanel } from "./PrecallPanel";
 import { counterpartOf } from "./counterpart";
 import { strings } from "./strings";
 import { useCall } from "./useCall";
@@ -57,6 +58,9 @@ export default function ConsultPage() {
           />
         ) : (
           <Loading />
+        )}
+        {call.state && call.controller && (phase === "lobby" || phase === "waiting" || (phase === "call" && !call.state.started)) && (
+          <PrecallPanel socket={socket} state={call.state} controller={call.controller} media={media} name={name} />
         )}
         <ChatPanel socket={socket} appointmentId={appointmentId} />
       </div>
