@@ -25,13 +25,16 @@ from bus.events import Envelope
 from bus.nats import Bus
 from realtime.agenda import AGENDA_EVENTS, publish_appointment
 from realtime.availability import AVAILABILITY_EVENTS, publish_change, slot_change
+from realtime.notifications import NOTIFIED_EVENTS, publish_notification
 
 if TYPE_CHECKING:
     from realtime.hub import Realtime
 
 log = logging.getLogger(__name__)
 
-FANOUT_EVENTS = AVAILABILITY_EVENTS | AGENDA_EVENTS  # plus the /consult extensions' bus_events
+FANOUT_EVENTS = (
+    AVAILABILITY_EVENTS | AGENDA_EVENTS | NOTIFIED_EVENTS
+)  # plus the /consult extensions' bus_events
 ACK_WAIT_S = 30
 # Long enough to ride out a network partition, short enough not to pile up dead nodes' consumers.
 INACTIVE_S = 3600
@@ -100,6 +103,8 @@ async def dispatch(hub: Realtime, envelope: Envelope) -> None:
             await publish_change(hub, slot_change(envelope))
         if envelope.type in AGENDA_EVENTS:
             await publish_appointment(hub, envelope)
+        if envelope.type in NOTIFIED_EVENTS:
+            await publish_notification(hub, envelope)
         for hook in hub.consult.bus_hooks.get(envelope.type, ()):
             await hook(hub, envelope)
     except asyncio.CancelledError:

@@ -44,6 +44,8 @@ from server.teleconsult.ports import LiveCalls
 from server.teleconsult.routes import router as teleconsult_router
 from server.teleconsult.sweeper import run_session_sweeper
 from server.textguard import TextGuardMiddleware
+from server.waitlist.consumer import run_waitlist_consumer
+from server.waitlist.routes import router as waitlist_router
 from server.web import mount_web
 from signaling.consult import SIGNALING
 from signaling.live import SocketCalls
@@ -69,6 +71,7 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     run_idempotency_sweeper,
     run_sealer,
     run_payments_consumer,
+    run_waitlist_consumer,
 ]
 
 
@@ -207,4 +210,5 @@ def _domain_routers() -> list[APIRouter]:
         search_router,
         teleconsult_router,
         payments_router,
+        waitlist_router,
     ]

@@ -30,6 +30,7 @@ from storage.scheduling.versions import bump_version, current_version
 
 APPOINTMENT_EVENT: dict[str, str] = {
     "pay": events.APPOINTMENT_UPDATED,
+    "claim": events.APPOINTMENT_UPDATED,
     "retake": events.APPOINTMENT_UPDATED,
     "confirm": events.APPOINTMENT_CONFIRMED,
     "cancel": events.APPOINTMENT_CANCELLED,
@@ -39,6 +40,7 @@ APPOINTMENT_EVENT: dict[str, str] = {
 }
 SLOT_EVENT: dict[str, str] = {
     "pay": events.SLOT_BOOKED,
+    "claim": events.SLOT_BOOKED,
     "retake": events.SLOT_BOOKED,
     "cancel": events.SLOT_RELEASED,
     "expire": events.SLOT_RELEASED,

@@ -1,0 +1,68 @@
+"""Waitlist request and answer bodies."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from server.scheduling.model import VisitType
+
+Weekday = Literal[1, 2, 3, 4, 5, 6, 7]
+
+
+class JoinRequest(BaseModel):
+    """Wait for an earlier slot with one doctor. Times of day and weekdays are the doctor's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    doctor_id: uuid.UUID
+    visit_type: VisitType
+    reason_id: uuid.UUID | None = None
+    earliest: AwareDatetime = Field(description="Offered slots start at or after this instant.")
+    latest: AwareDatetime = Field(description="Offered slots start before this instant.")
+    weekdays: list[Weekday] = Field(
+        default_factory=list, max_length=7, description="ISO weekdays (Monday 1); empty: any."
+    )
+    day_from: time | None = Field(None, description="Earliest time of day (doctor's zone).")
+    day_until: time | None = Field(None, description="Time of day slots start before.")
+    replaces_appointment_id: uuid.UUID | None = Field(
+        None,
+        description="Your upcoming appointment with this doctor to move when an earlier slot "
+        "is accepted (it is cancelled in the same transaction).",
+    )
+
+
+class OfferOut(BaseModel):
+    id: uuid.UUID
+    appointment_id: uuid.UUID = Field(description="The hold behind the offer.")
+    start: datetime
+    end: datetime
+    expires_at: datetime = Field(description="The slot passes to the next patient after this.")
+
+
+class EntryOut(BaseModel):
+    id: uuid.UUID
+    doctor_id: uuid.UUID
+    visit_type: VisitType
+    reason_id: uuid.UUID | None
+    earliest: datetime
+    latest: datetime
+    weekdays: list[int]
+    day_from: time | None
+    day_until: time | None
+    replaces_appointment_id: uuid.UUID | None
+    status: Literal["waiting", "offered"]
+    created_at: datetime
+    offer: OfferOut | None = Field(description="The open offer, when the entry has one.")
+
+
+class EntryList(BaseModel):
+    items: list[EntryOut]
+
+
+class WaitingCount(BaseModel):
+    doctor_id: uuid.UUID
+    waiting: int = Field(description="Patients waiting for an earlier slot with this doctor.")
