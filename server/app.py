@@ -34,6 +34,7 @@ from server.payments.routes import router as payments_router
 from server.problems import install_problem_handlers
 from server.scheduling.availability_routes import router as availability_router
 from server.scheduling.holds import run_hold_sweeper
+from server.scheduling.release import on_release
 from server.scheduling.routes import router as appointments_router
 from server.search.indexer import run_search_indexer
 from server.search.routes import router as search_router
@@ -45,6 +46,7 @@ from server.teleconsult.routes import router as teleconsult_router
 from server.teleconsult.sweeper import run_session_sweeper
 from server.textguard import TextGuardMiddleware
 from server.waitlist.consumer import run_waitlist_consumer
+from server.waitlist.offers import rehold
 from server.waitlist.routes import router as waitlist_router
 from server.web import mount_web
 from signaling.consult import SIGNALING
@@ -60,6 +62,9 @@ API_VERSION = "1.0.0"
 def _relay(engines: Engines) -> Coroutine[Any, Any, None]:
     return run_relay(engines.pool, engines.bus, engines.settings.outbox_poll_interval_s)
 
+
+# A freed slot goes to the first patient waiting for it, in the freeing transaction.
+on_release(rehold)
 
 # Every long-running task of a node; each domain that needs one adds it here.
 BACKGROUND_TASKS: list[BackgroundTask] = [

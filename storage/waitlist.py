@@ -94,15 +94,17 @@ async def waiting_count(con: asyncpg.Connection, doctor_id: uuid.UUID, now: date
     return count
 
 
-async def lock_slot(con: asyncpg.Connection, doctor_id: uuid.UUID, start: datetime) -> None:
-    """The per-slot lock scheduling.book_slot tries (migration 0014): while an offer is being
-    made, a booking of the slot is refused at once as taken."""
-    await con.execute(
-        """SELECT pg_advisory_xact_lock(hashtext($1::uuid::text),
-                                        floor(extract(epoch FROM $2::timestamptz) / 60)::int)""",
+async def try_lock_slot(con: asyncpg.Connection, doctor_id: uuid.UUID, start: datetime) -> bool:
+    """The per-slot lock scheduling.book_slot tries (migration 0014), until the transaction
+    ends; False when a booking of the slot holds it now (that booking is taking the slot)."""
+    taken: bool = await con.fetchval(
+        """SELECT pg_try_advisory_xact_lock(
+                      hashtext($1::uuid::text),
+                      floor(extract(epoch FROM $2::timestamptz) / 60)::int)""",
         doctor_id,
         start,
     )
+    return taken
 
 
 async def slot_is_busy(

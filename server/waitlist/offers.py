@@ -2,10 +2,13 @@
 
 An offer is a hold (scheduling.appointments, status `held`, hold_expires_at = the offer's end)
 made under the slot's lock (the one scheduling.book_slot tries, so a rush booking meanwhile is
-refused as taken): the public grid never shows the slot while it is offered, and the exclusion
-constraints forbid a second offer or booking of it. When the hold ends (declined, or lapsed and
-released by the hold sweeper), slot.released brings the slot back here and the next patient in
-line gets it; with nobody left the slot stays free, which the grid shows live.
+refused as taken), in the very transaction that frees the slot (a cancellation, a reschedule,
+an expired hold, a declined or lapsed offer: `rehold`, registered with
+server.scheduling.release): the public grid never shows the slot free while someone waits for
+it, and the exclusion constraints forbid a second offer or booking of it. With nobody waiting
+the slot is released (slot.released, live on the grid); the waitlist consumer tries released
+slots once more (someone may have joined meanwhile, or a booking held the slot's lock and
+failed).
 
 Fair order: entries in the order they joined (created_at, then id); an entry is offered a given
 slot once.
@@ -46,7 +49,10 @@ async def offer_freed_slot(con: asyncpg.Connection, freed: SlotChanged) -> Waitl
     the slot is taken again, past, or suits nobody."""
     now = clock.now()
     await store.lapse_offer_of(con, freed.appointment_id, now)
-    await store.lock_slot(con, freed.doctor_id, freed.start)
+    # Not waiting for the lock: whoever holds it is booking the slot (the scheduling side takes
+    # the doctor's version lock first and this lock second; a booking the other way round).
+    if not await store.try_lock_slot(con, freed.doctor_id, freed.start):
+        return None
     if await store.slot_is_busy(con, freed.doctor_id, freed.start, freed.end):
         return None
     entry = await store.first_waiting(
@@ -61,6 +67,12 @@ async def offer_freed_slot(con: asyncpg.Connection, freed: SlotChanged) -> Waitl
         # The patient took another time meanwhile, or the hours changed: the slot stays free.
         log.info("waitlist offer refused", extra={"entry_id": str(entry["id"])})
         return None
+
+
+async def rehold(con: asyncpg.Connection, freed: SlotChanged) -> bool:
+    """scheduling's re-holder (server.scheduling.release): offer the slot in the transaction
+    that frees it, so it never shows as free while someone waits for it."""
+    return await offer_freed_slot(con, freed) is not None
 
 
 async def _hold_for(

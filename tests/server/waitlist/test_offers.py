@@ -13,7 +13,13 @@ from server import clock
 from server.scheduling.service import release_expired_holds
 from server.settings import Settings
 from tests.factories import Doctor, make_patient
-from tests.server.scheduling.helpers import booked, doctor_with_availability, local, slot_starts
+from tests.server.scheduling.helpers import (
+    booked,
+    doctor_with_availability,
+    events_of,
+    local,
+    slot_starts,
+)
 from tests.server.waitlist.helpers import WAITLIST, entries, join, offer_for, settle
 
 
@@ -40,6 +46,8 @@ async def test_cancelled_slot_goes_to_the_first_waiting_and_accepting_books_it(
     assert datetime.fromisoformat(offer["start"]) == start
     assert [e["offer"] for e in await entries(client, second)] == [None]
     assert not await _grid_has(client, doctor, start)  # held for `first`, not public
+    # Offered in the cancelling transaction: the slot was never announced as free.
+    assert await events_of(db, "slot.released") == []
     accepted = await client.post(
         f"{WAITLIST}/offers/{offer['id']}/accept", headers=first.user.headers
     )
