@@ -11,8 +11,16 @@ from server.auth.principal import CurrentPrincipal
 from server.deps import EnginesDep
 from server.problems import problem_responses
 from server.scheduling.schemas import AppointmentOut
-from server.waitlist import service
-from server.waitlist.schemas import EntryList, EntryOut, JoinRequest, WaitingCount
+from server.waitlist import queue, service
+from server.waitlist.schemas import (
+    DelayIn,
+    DelayOut,
+    EntryList,
+    EntryOut,
+    JoinRequest,
+    QueueOut,
+    WaitingCount,
+)
 
 router = APIRouter(prefix="/api/v1/waitlist", tags=["waitlist"])
 
@@ -99,3 +107,27 @@ async def waiting_count(
     doctor_id: uuid.UUID, principal: CurrentPrincipal, engines: EnginesDep
 ) -> WaitingCount:
     return await service.waiting_for_doctor(engines, principal, doctor_id)
+
+
+@router.put(
+    "/doctors/{doctor_id}/running-late",
+    response_model=DelayOut,
+    summary="Say the doctor runs late today (the doctor themself or an admin)",
+    responses=_pick(401, 404, 422),
+)
+async def running_late(
+    doctor_id: uuid.UUID, body: DelayIn, principal: CurrentPrincipal, engines: EnginesDep
+) -> DelayOut:
+    return await queue.declare_running_late(engines, principal, doctor_id, body.minutes)
+
+
+@router.get(
+    "/appointments/{appointment_id}/queue",
+    response_model=QueueOut,
+    summary="Expected start and position in the doctor's day (its patient, doctor or an admin)",
+    responses=_pick(401, 404, 422),
+)
+async def appointment_queue(
+    appointment_id: uuid.UUID, principal: CurrentPrincipal, engines: EnginesDep
+) -> QueueOut:
+    return await queue.appointment_queue(engines, principal, appointment_id)

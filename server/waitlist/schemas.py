@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -66,3 +66,25 @@ class EntryList(BaseModel):
 class WaitingCount(BaseModel):
     doctor_id: uuid.UUID
     waiting: int = Field(description="Patients waiting for an earlier slot with this doctor.")
+
+
+class DelayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    minutes: int = Field(ge=0, le=480, description="How late the doctor runs today; 0 clears.")
+
+
+class DelayOut(BaseModel):
+    doctor_id: uuid.UUID
+    minutes: int
+    on_day: date = Field(description="The doctor's local day the delay is for.")
+
+
+class QueueOut(BaseModel):
+    appointment_id: uuid.UUID
+    position: int = Field(description="1: next (or being seen); counts the day's booked visits.")
+    declared_minutes: int = Field(description="What the doctor or front desk said today.")
+    inferred_minutes: int = Field(description="How far the visit in progress ran past its end.")
+    delay_minutes: int = Field(description="The larger of the two: what the estimate adds.")
+    start: datetime
+    expected_start: datetime

@@ -56,3 +56,12 @@ CREATE TABLE waitlist.practice_settings (
     doctor_id uuid PRIMARY KEY REFERENCES doctors.doctors (id) ON DELETE CASCADE,
     offer_minutes int NOT NULL DEFAULT 10 CHECK (offer_minutes BETWEEN 1 AND 1440)
 );
+
+-- "Running N minutes late", said by a doctor (or an admin for the front desk) for one day of
+-- the doctor's zone; patients' expected starts add the larger of it and the inferred overrun.
+CREATE TABLE waitlist.running_late (
+    doctor_id uuid PRIMARY KEY REFERENCES doctors.doctors (id) ON DELETE CASCADE,
+    minutes int NOT NULL CHECK (minutes BETWEEN 0 AND 480),
+    on_day date NOT NULL,
+    set_at timestamptz NOT NULL
+);
