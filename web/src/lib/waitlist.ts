@@ -48,3 +48,24 @@ export const acceptOffer = (offerId: string) =>
 
 export const declineOffer = (offerId: string) =>
   api<void>(`/waitlist/offers/${offerId}/decline`, { method: "POST", idempotencyKey: newIdempotencyKey() });
+
+/** Where an appointment stands in its doctor's day (running late, queue position). */
+export interface QueueStanding {
+  appointment_id: string;
+  position: number;
+  declared_minutes: number;
+  inferred_minutes: number;
+  delay_minutes: number;
+  start: string;
+  expected_start: string;
+}
+
+export const appointmentQueue = (appointmentId: string, signal?: AbortSignal) =>
+  api<QueueStanding>(`/waitlist/appointments/${appointmentId}/queue`, signal ? { signal } : {});
+
+export const declareRunningLate = (doctorId: string, minutes: number) =>
+  api<{ minutes: number }>(`/waitlist/doctors/${doctorId}/running-late`, {
+    method: "PUT",
+    body: { minutes },
+    idempotencyKey: newIdempotencyKey(),
+  });

@@ -1,0 +1,42 @@
+// Today's standing of an appointment: position in the doctor's queue and, when the doctor runs
+// late (said, or a visit running over), the expected start. Refreshed every 30 s.
+import { useEffect } from "preact/hooks";
+import { useAsync } from "../lib/hooks";
+import { defineStrings, useT } from "../lib/i18n";
+import { formatTime } from "../lib/time";
+import { appointmentQueue } from "../lib/waitlist";
+
+const strings = defineStrings({
+  en: {
+    position: "You are number {position} in the doctor’s queue today.",
+    late: "The doctor is running about {minutes} min late: expected start {time}.",
+  },
+  fr: {
+    position: "Vous êtes le numéro {position} dans la file du médecin aujourd’hui.",
+    late: "Le médecin a environ {minutes} min de retard : début prévu à {time}.",
+  },
+});
+
+const REFRESH_MS = 30_000;
+
+export function QueueBanner({ appointmentId }: { appointmentId: string }) {
+  const t = useT(strings);
+  const standing = useAsync((signal) => appointmentQueue(appointmentId, signal).catch(() => null), [appointmentId]);
+  const reload = standing.reload;
+  useEffect(() => {
+    const timer = setInterval(reload, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [reload]);
+  const data = standing.data;
+  if (!data) return null;
+  return (
+    <div class="alert alert-info queue-banner" role="status" data-testid="queue-banner">
+      <p>{t("position", { position: data.position })}</p>
+      {data.delay_minutes > 0 && (
+        <p>
+          <strong>{t("late", { minutes: data.delay_minutes, time: formatTime(data.expected_start) })}</strong>
+        </p>
+      )}
+    </div>
+  );
+}
