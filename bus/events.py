@@ -50,6 +50,7 @@ PAYMENT_FAILED = "payment.failed"
 PAYMENT_REFUNDED = "payment.refunded"
 # waitlist
 WAITLIST_OFFERED = "waitlist.offered"
+QUEUE_UPDATED = "queue.updated"
 # later issues: notification.*
 
 ALL_TYPES: frozenset[str] = frozenset(

@@ -13,7 +13,7 @@ from bus.events import Envelope
 from realtime.base import Channel
 from realtime.protocol import NOTIFICATIONS_NS, Notification
 from server.auth.principal import Principal
-from server.waitlist.events import WaitlistOffered
+from server.waitlist.events import QueueUpdated, WaitlistOffered
 
 if TYPE_CHECKING:
     from realtime.hub import Realtime
@@ -32,11 +32,25 @@ class NotificationsChannel(Channel):
 
 
 # Domain events this channel turns into in-app notifications (realtime/fanout.py).
-NOTIFIED_EVENTS = frozenset({events.WAITLIST_OFFERED})
+NOTIFIED_EVENTS = frozenset({events.WAITLIST_OFFERED, events.QUEUE_UPDATED})
 
 
 async def publish_notification(hub: Realtime, envelope: Envelope) -> None:
-    """waitlist.offered → a `notification` of kind "waitlist.offered" to the offered patient."""
+    """waitlist.offered → a `notification` of kind "waitlist.offered" to the offered patient;
+    queue.updated → one of kind "queue.updated" to each patient of that doctor's day."""
+    if envelope.type == events.QUEUE_UPDATED:
+        update = QueueUpdated.model_validate(envelope.data)
+        for user_id in update.patient_user_ids:
+            await hub.notify_user(
+                user_id,
+                Notification(
+                    kind=events.QUEUE_UPDATED,
+                    title="Your expected start changed",
+                    data={"doctor_id": str(update.doctor_id), "on_day": update.on_day.isoformat()},
+                    created_at=envelope.occurred_at,
+                ),
+            )
+        return
     offer = WaitlistOffered.model_validate(envelope.data)
     await hub.notify_user(
         offer.patient_user_id,

@@ -38,13 +38,14 @@ async def day_appointments(
     con: asyncpg.Connection, doctor_id: uuid.UUID, day_start: datetime, day_end: datetime
 ) -> list[asyncpg.Record]:
     """The doctor's booked (scheduled, confirmed) appointments starting in [day_start, day_end),
-    by start: `id`, `start_at`, `end_at`."""
+    by start: `id`, `start_at`, `end_at`, `patient_user_id`."""
     rows: list[asyncpg.Record] = await con.fetch(
-        """SELECT id, lower(period) AS start_at, upper(period) AS end_at
-           FROM scheduling.appointments
-           WHERE doctor_id = $1 AND status IN ('scheduled', 'confirmed')
-             AND lower(period) >= $2 AND lower(period) < $3
-           ORDER BY lower(period)""",
+        """SELECT a.id, lower(a.period) AS start_at, upper(a.period) AS end_at,
+                  p.user_id AS patient_user_id
+           FROM scheduling.appointments a JOIN patients.patients p ON p.id = a.patient_id
+           WHERE a.doctor_id = $1 AND a.status IN ('scheduled', 'confirmed')
+             AND lower(a.period) >= $2 AND lower(a.period) < $3
+           ORDER BY lower(a.period)""",
         doctor_id,
         day_start,
         day_end,

@@ -1,5 +1,6 @@
-"""Durable consumer "waitlist": each freed slot (slot.released: a cancellation, a reschedule, an
-expired hold or payment, a declined or lapsed offer) is offered to the next waiting patient.
+"""Durable consumer "waitlist": a slot released with nobody waiting then (server.waitlist.offers
+re-holds the others in the freeing transaction) is tried once more; and a visit completed,
+cancelled or missed sends queue.updated to the patients of that doctor's day.
 
 Idempotent (bus.consumer.idempotent): the offer commits with the event's handled mark, so a
 redelivery never offers a slot twice.
@@ -13,16 +14,25 @@ from bus import events
 from bus.consumer import Handler, idempotent, run_consumer
 from bus.events import Envelope
 from server.engines import Engines
-from server.scheduling.events import SlotChanged
+from server.scheduling.events import AppointmentChanged, SlotChanged
 from server.waitlist.offers import offer_freed_slot
+from server.waitlist.queue import announce_queue
 
 CONSUMER = "waitlist"
-HANDLED = frozenset({events.SLOT_RELEASED})
+# A visit of the day ended or went away: the later patients' standing changed.
+QUEUE_EVENTS = frozenset(
+    {events.APPOINTMENT_COMPLETED, events.APPOINTMENT_CANCELLED, events.APPOINTMENT_NO_SHOW}
+)
+HANDLED = frozenset({events.SLOT_RELEASED}) | QUEUE_EVENTS
 
 
 def handler_for(pool: asyncpg.Pool) -> Handler:
     async def apply_event(con: asyncpg.Connection, envelope: Envelope) -> None:
-        await offer_freed_slot(con, SlotChanged.model_validate(envelope.data))
+        if envelope.type in QUEUE_EVENTS:
+            ended = AppointmentChanged.model_validate(envelope.data)
+            await announce_queue(con, ended.doctor_id, ended.start, CONSUMER)
+        else:
+            await offer_freed_slot(con, SlotChanged.model_validate(envelope.data))
 
     return idempotent(pool, CONSUMER, apply_event)
 

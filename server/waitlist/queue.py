@@ -12,9 +12,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+import asyncpg
+
+from bus import events
+from bus.outbox import emit
 from server import clock
 from server.audit.service import record_change
 from server.auth.principal import Principal
@@ -22,6 +26,7 @@ from server.engines import Engines
 from server.errors import NO_SUCH_APPOINTMENT, NO_SUCH_DOCTOR, NotFound
 from server.scheduling.access import require_party, resolve_caller
 from server.scheduling.slots import zone_of
+from server.waitlist.events import QueueUpdated
 from server.waitlist.schemas import DelayOut, QueueOut
 from storage import queue as store
 from storage.scheduling.appointments import fetch_appointment
@@ -54,6 +59,30 @@ def estimate(
     return Estimate(ahead + 1, inferred, start + timedelta(minutes=delay))
 
 
+async def _day(
+    con: asyncpg.Connection, doctor_id: uuid.UUID, zone_name: str, local_day: date
+) -> list[asyncpg.Record]:
+    day_start = datetime.combine(local_day, datetime.min.time(), tzinfo=zone_of(zone_name))
+    return await store.day_appointments(con, doctor_id, day_start, day_start + timedelta(days=1))
+
+
+async def announce_queue(
+    con: asyncpg.Connection, doctor_id: uuid.UUID, at: datetime, actor: str | None
+) -> None:
+    """In the caller's transaction: queue.updated for the patients of the doctor's day of `at`
+    (nothing when that day has no booked visit left)."""
+    zone_name = await store.doctor_zone(con, doctor_id)
+    if zone_name is None:
+        return
+    local_day = at.astimezone(zone_of(zone_name)).date()
+    users = sorted(
+        {row["patient_user_id"] for row in await _day(con, doctor_id, zone_name, local_day)}
+    )
+    if users:
+        update = QueueUpdated(doctor_id=doctor_id, on_day=local_day, patient_user_ids=users)
+        await emit(con, events.QUEUE_UPDATED, f"doctor:{doctor_id}", update, actor=actor)
+
+
 async def appointment_queue(
     engines: Engines, principal: Principal, appointment_id: uuid.UUID
 ) -> QueueOut:
@@ -64,12 +93,8 @@ async def appointment_queue(
         row = await fetch_appointment(con, appointment_id)
         require_party(caller, row)
         assert row is not None
-        zone = zone_of(row["time_zone"])
-        local_day = row["start_at"].astimezone(zone).date()
-        day_start = datetime.combine(local_day, datetime.min.time(), tzinfo=zone)
-        day = await store.day_appointments(
-            con, row["doctor_id"], day_start, day_start + timedelta(days=1)
-        )
+        local_day = row["start_at"].astimezone(zone_of(row["time_zone"])).date()
+        day = await _day(con, row["doctor_id"], row["time_zone"], local_day)
         declared = await store.declared_delay(con, row["doctor_id"], local_day)
     if row["status"] not in ("scheduled", "confirmed"):
         raise NotFound(NO_SUCH_APPOINTMENT)  # nothing to wait for
@@ -98,5 +123,6 @@ async def declare_running_late(
         today = now.astimezone(zone_of(zone_name)).date()
         async with con.transaction():
             await store.declare_delay(con, doctor_id, minutes, today, now)
+            await announce_queue(con, doctor_id, now, str(principal.user_id))
             await record_change(con)
     return DelayOut(doctor_id=doctor_id, minutes=minutes, on_day=today)

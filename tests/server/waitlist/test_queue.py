@@ -15,7 +15,13 @@ from server import clock
 from server.settings import Settings
 from server.waitlist.queue import estimate
 from tests.factories import make_patient
-from tests.server.scheduling.helpers import booked, doctor_with_availability, local, move_to
+from tests.server.scheduling.helpers import (
+    booked,
+    doctor_with_availability,
+    events_of,
+    local,
+    move_to,
+)
 from tests.server.waitlist.helpers import WAITLIST
 
 
@@ -68,6 +74,9 @@ async def test_declared_delay_and_position_on_the_appointment(
         headers=doctor.user.headers,
     )
     assert late.status_code == 200, late.text
+    # Both patients of the day hear it live (a `notification` of kind queue.updated).
+    (announced,) = await events_of(db, "queue.updated")
+    assert set(announced["patient_user_ids"]) == {str(first.user.id), str(second.user.id)}
     after = (await client.get(url, headers=second.user.headers)).json()
     assert after["declared_minutes"] == 20
     start = datetime.fromisoformat(after["start"])

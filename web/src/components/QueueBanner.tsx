@@ -1,8 +1,10 @@
 // Today's standing of an appointment: position in the doctor's queue and, when the doctor runs
-// late (said, or a visit running over), the expected start. Refreshed every 30 s.
+// late (said, or a visit running over), the expected start. Re-read live when the server says
+// the day changed (`queue.updated` on /notifications), and every minute (an overrun grows).
 import { useEffect } from "preact/hooks";
 import { useAsync } from "../lib/hooks";
 import { defineStrings, useT } from "../lib/i18n";
+import { openSocket } from "../lib/socket";
 import { formatTime } from "../lib/time";
 import { appointmentQueue } from "../lib/waitlist";
 
@@ -17,7 +19,7 @@ const strings = defineStrings({
   },
 });
 
-const REFRESH_MS = 30_000;
+const REFRESH_MS = 60_000;
 
 export function QueueBanner({ appointmentId }: { appointmentId: string }) {
   const t = useT(strings);
@@ -25,7 +27,14 @@ export function QueueBanner({ appointmentId }: { appointmentId: string }) {
   const reload = standing.reload;
   useEffect(() => {
     const timer = setInterval(reload, REFRESH_MS);
-    return () => clearInterval(timer);
+    const socket = openSocket("/notifications");
+    socket.on("notification", (note: { kind: string }) => {
+      if (note.kind === "queue.updated") reload();
+    });
+    return () => {
+      clearInterval(timer);
+      socket.close();
+    };
   }, [reload]);
   const data = standing.data;
   if (!data) return null;
