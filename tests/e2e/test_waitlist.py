@@ -3,11 +3,14 @@ its countdown and books it, while a third person's live grid never shows the slo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import asyncpg
 from playwright.async_api import expect
 
-from tests.e2e.conftest import Contexts
+from tests.e2e.conftest import BROWSER_ZONE, Contexts, LiveServer
 from tests.e2e.demo import Demo
 from tests.e2e.helpers import CHANGEABLE_AFTER, first_slot_after, show_week_of, sign_in, slot_button
 
@@ -60,3 +63,46 @@ async def test_a_cancelled_slot_is_offered_live_and_never_shown_to_others(
     # The booking reached C's grid live (a held slot was never free there either).
     await expect(slot_button(page_c, slot["start"])).to_have_count(0)
     assert await page_c.evaluate("window.sawSlot") is False
+
+
+async def test_running_late_reaches_the_appointment_page_live(
+    contexts: Contexts, demo: Demo, live: LiveServer
+) -> None:
+    doctor = await demo.doctor("Late", time_zone=BROWSER_ZONE)
+    patient = await demo.patient("Dora")
+    slot = first_slot_after(await demo.slots(doctor, days=14), CHANGEABLE_AFTER)
+    booked = await demo.book(patient, doctor, slot)
+    # Later today (browser and doctor share the zone), whatever the hour: before midnight.
+    now = datetime.now(UTC)
+    zone = ZoneInfo(BROWSER_ZONE)
+    midnight = datetime.combine(
+        now.astimezone(zone).date() + timedelta(days=1), datetime.min.time(), zone
+    )
+    con = await asyncpg.connect(live.database_url)
+    try:
+        await con.execute(
+            """UPDATE scheduling.appointments
+               SET period = tstzrange($2::timestamptz,
+                                      $2::timestamptz + (upper(period) - lower(period)), '[)')
+               WHERE id = $1""",
+            uuid.UUID(booked["id"]),
+            now + (midnight - now) / 2,
+        )
+    finally:
+        await con.close()
+
+    page = await contexts.new_page()
+    await sign_in(page, patient.account)
+    await page.goto("/appointments")
+    banner = page.get_by_test_id("queue-banner")
+    await expect(banner).to_contain_text("You are number 1 in the doctor’s queue today.")
+    await expect(banner).not_to_contain_text("late")
+
+    said = await demo.http.put(
+        f"/api/v1/waitlist/doctors/{doctor.id}/running-late",
+        json={"minutes": 20},
+        headers=doctor.account.headers,
+    )
+    assert said.status_code == 200, said.text
+    # No reload: queue.updated arrives on /notifications and the banner re-reads.
+    await expect(banner).to_contain_text("running about 20 min late")
