@@ -18,6 +18,9 @@ ENVELOPE_VERSION = 1
 
 # auth
 USER_REGISTERED = "user.registered"
+USER_SUSPENDED = "user.suspended"
+USER_REACTIVATED = "user.reactivated"
+USER_ROLE_CHANGED = "user.role_changed"
 # patients
 PATIENT_CREATED = "patient.created"
 PATIENT_UPDATED = "patient.updated"

@@ -91,6 +91,13 @@ class SessionWatch:
         except Exception:  # the client left meanwhile
             log.debug("socket already gone", exc_info=True)
 
+    async def end_sessions(self, session_ids: set[uuid.UUID], reason: str) -> int:
+        """Close this node's sockets of those sessions at once (e.g. an account suspended)."""
+        doomed = [key for key, t in self._live.items() if t.session_id in session_ids]
+        for namespace, sid in doomed:
+            await self.end(namespace, sid, reason)
+        return len(doomed)
+
     async def sweep(self, engines: Engines) -> int:
         """Close sockets whose session is no longer live; return how many."""
         if not self._live:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from bus.consumer import run_consumer
-from bus.events import Envelope
+from bus.events import USER_ROLE_CHANGED, USER_SUSPENDED, Envelope
 from bus.nats import Bus
 from realtime.agenda import AGENDA_EVENTS, publish_appointment
 from realtime.availability import AVAILABILITY_EVENTS, publish_change, slot_change
@@ -32,9 +32,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FANOUT_EVENTS = (
-    AVAILABILITY_EVENTS | AGENDA_EVENTS | NOTIFIED_EVENTS
-)  # plus the /consult extensions' bus_events
+# An admin revoked an account's sessions: every node ends its sockets now, not at its next sweep.
+SESSION_EVENTS = frozenset({USER_SUSPENDED, USER_ROLE_CHANGED})
+# Plus the /consult extensions' bus_events.
+FANOUT_EVENTS = AVAILABILITY_EVENTS | AGENDA_EVENTS | SESSION_EVENTS | NOTIFIED_EVENTS
 ACK_WAIT_S = 30
 # Long enough to ride out a network partition, short enough not to pile up dead nodes' consumers.
 INACTIVE_S = 3600
@@ -105,6 +106,8 @@ async def dispatch(hub: Realtime, envelope: Envelope) -> None:
             await publish_appointment(hub, envelope)
         if envelope.type in NOTIFIED_EVENTS:
             await publish_notification(hub, envelope)
+        if envelope.type in SESSION_EVENTS:
+            await hub.sessions.sweep(hub.engines)
         for hook in hub.consult.bus_hooks.get(envelope.type, ()):
             await hook(hub, envelope)
     except asyncio.CancelledError:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -122,6 +122,19 @@ class Realtime:
         for connection in (getattr(manager, "pubsub", None), getattr(manager, "redis", None)):
             if connection is not None:
                 await connection.aclose()
+
+    async def end_sessions(self, session_ids: Iterable[uuid.UUID]) -> int:
+        """server.admin.ports.LiveSessions: close the sockets of just-revoked sessions."""
+        return await self.sessions.end_sessions(set(session_ids), "revoked")
+
+    def connected(self) -> dict[str, int]:
+        """server.admin.ports.LiveSessions: sockets connected to this node per namespace."""
+        rooms: dict[str, dict[Any, Any]] = getattr(self.sio.manager, "rooms", {})
+        namespaces = (ch.namespace for ch in self._channels())
+        return {ns: len(rooms.get(ns, {}).get(None, {})) for ns in namespaces}
+
+    def _channels(self) -> tuple[socketio.AsyncNamespace, ...]:
+        return (self.availability, self.agenda, self.notifications, self.consult)
 
     async def notify_agenda(
         self, doctor_id: uuid.UUID, event: str, payload: dict[str, Any]

@@ -13,20 +13,32 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bus.relay import run_relay
 from realtime.hub import Realtime  # adapters: this module is the composition root
+from realtime.notifications import SocketBell
+from server.admin.ports import LiveSessions
+from server.admin.routes import router as admin_router
+from server.analytics.routes import router as analytics_router
 from server.audit.middleware import AuditMiddleware
 from server.audit.routes import router as audit_router
 from server.audit.sealer import run_sealer
 from server.auth.routes import router as auth_router
+from server.calendar_feeds.routes import feed_router as calendar_feed_router
+from server.calendar_feeds.routes import router as calendar_router
 from server.doctors.routes import admin_router as doctors_admin_router
 from server.doctors.routes import catalogue_router as specializations_router
 from server.doctors.routes import router as doctors_router
 from server.engines import Engines, open_engines
+from server.fhir.routes import router as fhir_router
+from server.gdpr.routes import router as gdpr_router
+from server.graphql.routes import router as graphql_router
 from server.health import router as health_router
 from server.idempotency.middleware import IdempotencyMiddleware
 from server.idempotency.openapi import install_idempotency_docs
 from server.idempotency.sweeper import run_idempotency_sweeper
 from server.metrics import Metrics
 from server.middleware import BodyGuardMiddleware, RequestContextMiddleware, WebSocketShortcut
+from server.notifications.ports import LiveNotifications
+from server.notifications.routes import router as notifications_router
+from server.notifications.workers import notification_workers
 from server.openapi import install_common_answers_docs
 from server.patients.routes import router as patients_router
 from server.payments.consumer import run_payments_consumer
@@ -149,11 +161,18 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
         live_calls: LiveCalls = SocketCalls(realtime)
         # Pages may load Stripe.js (or localstripe's stand-in) from these origins only (CSP).
         pay_origins = engines.payments.page_origins if engines.payments else ()
+        # live_notifications: the notifications domain's port (server/notifications/ports.py).
+        live_notifications: LiveNotifications = SocketBell(realtime)
+        await stack.enter_async_context(notification_workers(engines, live_notifications))
+        # live_sessions: the admin domain's LiveSessions port (server/admin/ports.py).
+        live_sessions: LiveSessions = realtime
         return {
             "engines": engines,
             "realtime": realtime,
             "live_calls": live_calls,
             "payment_origins": pay_origins,
+            "live_notifications": live_notifications,
+            "live_sessions": live_sessions,
         }
 
     @asynccontextmanager
@@ -216,4 +235,12 @@ def _domain_routers() -> list[APIRouter]:
         teleconsult_router,
         payments_router,
         waitlist_router,
+        notifications_router,
+        admin_router,
+        graphql_router,
+        fhir_router,
+        calendar_router,
+        calendar_feed_router,
+        gdpr_router,
+        analytics_router,
     ]

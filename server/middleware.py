@@ -91,10 +91,16 @@ def replaying(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+# Provider webhooks that post forms, as their provider does (Twilio's inbound SMS).
+FORM_WEBHOOKS = frozenset({"/api/v1/notifications/sms/inbound"})
+
+
 def guards_body(method: str, path: str) -> bool:
     """Whether BodyGuardMiddleware may refuse this request's body as non-JSON (415); any body
     of these methods may be refused as too large (413)."""
-    return method.upper() in _BODY_METHODS and path.startswith("/api/")
+    return (
+        method.upper() in _BODY_METHODS and path.startswith("/api/") and path not in FORM_WEBHOOKS
+    )
 
 
 class BodyGuardMiddleware:

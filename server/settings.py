@@ -118,6 +118,28 @@ class Settings(BaseSettings):
     stun_urls: list[str] = []
     turn_credential_ttl_s: int = 3600
 
+    # Notifications (server/notifications). Email goes over SMTP when MARKINI_SMTP_URL is set
+    # (smtp://user:password@host:587 with STARTTLS when offered, smtps://... for implicit TLS),
+    # SMS through Twilio when the account SID, auth token and sender are set; otherwise both land
+    # in the dev mailbox (PostgreSQL, admin page). MARKINI_TWILIO_API_BASE points the SDK at
+    # another host (a local stand-in in tests).
+    smtp_url: SecretStr | None = None
+    mail_from: str = "Markini <no-reply@markini.test>"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None
+    twilio_api_base: str | None = None
+    # Workers look for due messages and reminders this often (and at once after each batch).
+    notify_poll_interval_s: float = 1.0
+    # A message left 'sending' this long lost its worker: it counts as possibly sent.
+    notify_send_lease_s: int = 120
+    # Default reminder offsets (minutes before the start); doctors set their own.
+    reminder_offsets_minutes: list[int] = [1440, 60]
+    # One-time MFA codes by email or SMS: lifetime, sends per user and wrong tries per code.
+    mfa_otp_ttl_s: int = 300
+    mfa_otp_rate_limit: str = "3/10 minutes"
+    mfa_otp_max_attempts: int = 5
+
     @model_validator(mode="after")
     def _secrets(self) -> Settings:
         """Refuse published or missing secrets in prod; generate and keep them in dev/test."""

@@ -22,7 +22,16 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
 # Paths the app never owns: a miss there is a real 404 (problem+json), never the app's HTML.
-BACKEND_PREFIXES = ("/api/", "/socket.io/", "/graphql", "/metrics", "/healthz", "/readyz")
+BACKEND_PREFIXES = (
+    "/api/",
+    "/socket.io/",
+    "/graphql",
+    "/fhir/",
+    "/calendar/",
+    "/metrics",
+    "/healthz",
+    "/readyz",
+)
 # Vite puts content-hashed files here: a name never changes meaning, so caches may keep it.
 HASHED_DIR = "assets/"
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")

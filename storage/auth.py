@@ -197,11 +197,56 @@ async def revoke_session(db: Db, session_id: uuid.UUID) -> bool:
     return status.endswith(" 1")
 
 
-async def revoke_user_sessions(db: Db, user_id: uuid.UUID) -> None:
-    await db.execute(
-        "UPDATE auth.sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+async def revoke_user_sessions(db: Db, user_id: uuid.UUID) -> list[uuid.UUID]:
+    """Revoke every live session of the user; the ids of those it revoked."""
+    rows = await db.fetch(
+        """UPDATE auth.sessions SET revoked_at = now()
+           WHERE user_id = $1 AND revoked_at IS NULL RETURNING id""",
         user_id,
     )
+    return [r["id"] for r in rows]
+
+
+async def set_user_active(db: Db, user_id: uuid.UUID, active: bool) -> UserRecord | None:
+    """Suspend (False) or reactivate (True); None when there is no such user."""
+    row = await db.fetchrow(
+        f"""UPDATE auth.users SET is_active = $2, updated_at = now() WHERE id = $1
+            RETURNING {_USER_COLUMNS}""",
+        user_id,
+        active,
+    )
+    return _user(row)
+
+
+async def set_user_role(db: Db, user_id: uuid.UUID, role: str) -> UserRecord | None:
+    row = await db.fetchrow(
+        f"""UPDATE auth.users SET role = $2, updated_at = now() WHERE id = $1
+            RETURNING {_USER_COLUMNS}""",
+        user_id,
+        role,
+    )
+    return _user(row)
+
+
+async def lock_user(db: Db, user_id: uuid.UUID) -> UserRecord | None:
+    """The user's row, locked until the caller's transaction ends."""
+    row = await db.fetchrow(
+        f"SELECT {_USER_COLUMNS} FROM auth.users WHERE id = $1 FOR UPDATE", user_id
+    )
+    return _user(row)
+
+
+async def mark_reauthenticated(db: Db, session_id: uuid.UUID, at: datetime) -> None:
+    await db.execute(
+        "UPDATE auth.sessions SET reauthenticated_at = $2 WHERE id = $1", session_id, at
+    )
+
+
+async def reauthenticated_at(db: Db, session_id: uuid.UUID) -> datetime | None:
+    at: datetime | None = await db.fetchval(
+        "SELECT reauthenticated_at FROM auth.sessions WHERE id = $1", session_id
+    )
+    return at
 
 
 # --- password resets ---------------------------------------------------------------------------

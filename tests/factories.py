@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -61,11 +61,13 @@ async def make_user(
         role,
     )
     session_id = await db.fetchval(
-        """INSERT INTO auth.sessions (user_id, token_hash, expires_at)
-           VALUES ($1, $2, $3) RETURNING id""",
+        """INSERT INTO auth.sessions (user_id, token_hash, expires_at, reauthenticated_at)
+           VALUES ($1, $2, $3, $4) RETURNING id""",
         user_id,
         hash_token(new_opaque_token()),
         clock.now() + timedelta(days=1),
+        # Admins as if they had just re-entered their password (server/auth/administration.py).
+        clock.now() if role == "admin" else None,
     )
     token = issue_access_token(settings, user_id, role, session_id)
     return User(user_id, email, role, token, session_id)
@@ -116,3 +118,39 @@ async def make_patient(db: asyncpg.Connection, settings: Settings, **fields: Any
         fields.get("phone", "+33600000000"),
     )
     return Patient(user, patient_id)
+
+
+async def make_appointment(
+    db: asyncpg.Connection,
+    doctor: Doctor,
+    patient: Patient,
+    start: datetime,
+    minutes: int = 30,
+    status: str = "scheduled",
+    **fields: Any,
+) -> uuid.UUID:
+    """An appointment row as booking would leave it (no event, no audit): for read-side tests."""
+    values: dict[str, Any] = {
+        "visit_type": "in-person",
+        "fee": 3000,
+        "currency": "EUR",
+        "created_at": start - timedelta(days=2),
+        **fields,
+    }
+    columns = ", ".join(values)
+    params = ", ".join(f"${i}" for i in range(6, len(values) + 6))
+    appointment_id: uuid.UUID = await db.fetchval(
+        f"""INSERT INTO scheduling.appointments
+                (id, doctor_id, patient_id, period, status, {columns})
+            VALUES (gen_random_uuid(), $1, $2,
+                    tstzrange($3::timestamptz, $3::timestamptz + make_interval(mins => $4)),
+                    $5, {params})
+            RETURNING id""",
+        doctor.id,
+        patient.id,
+        start,
+        minutes,
+        status,
+        *values.values(),
+    )
+    return appointment_id

@@ -27,6 +27,7 @@ CLOCK_SUITES = (
     "tests/server/scheduling",
     "tests/server/teleconsult",
     "tests/server/search",
+    "tests/server/notifications",
     "tests/realtime",
 )
 AWKWARD_INSTANTS = (

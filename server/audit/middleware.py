@@ -30,6 +30,8 @@ from storage.audit import NewAuditLog
 log = logging.getLogger(__name__)
 
 AUDITED_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# GraphQL's POSTs carry mutations (and queries): audited like the REST API's.
+AUDITED_PREFIXES = ("/api/", "/graphql")
 
 
 class AuditMiddleware:
@@ -40,7 +42,7 @@ class AuditMiddleware:
         if (
             scope["type"] != "http"
             or scope["method"] not in AUDITED_METHODS
-            or not scope["path"].startswith("/api/")
+            or not scope["path"].startswith(AUDITED_PREFIXES)
         ):
             await self.app(scope, receive, send)
             return

@@ -8,16 +8,16 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from server.audit import service
 from server.audit.schemas import AuditPage, AuditQuery
-from server.auth.principal import Principal, require_role
+from server.auth.administration import require_recent_step_up
+from server.auth.principal import Principal
 from server.deps import PoolDep
 from server.problems import problem_responses
 
 router = APIRouter(prefix="/api/v1/admin/audit", tags=["audit"])
-_admin = require_role("admin")
-
 _ERRORS: dict[int, str] = {
     401: "No valid access token",
-    403: "The caller is not an admin",
+    403: "The caller is not an admin, or has not re-entered their password in the last 5 "
+    "minutes (`/problems/step-up-required`: POST /api/v1/admin/step-up)",
     422: "A filter is malformed or unknown, or `from` is not before `to`",
 }
 
@@ -30,7 +30,8 @@ _ERRORS: dict[int, str] = {
         "Entries newest first, filtered by any combination of user, resource, action and "
         "time range (`from` inclusive, `to` exclusive). Keyset pagination: pass the page's "
         "`next_cursor` as `cursor` to get older entries; pages are stable while entries are "
-        "appended. This read is itself audited (action `audit.read`)."
+        "appended. This read is itself audited (action `audit.read`). The trail names who read "
+        "which patient's health data, so it needs a step-up (password within 5 minutes)."
     ),
     responses={**problem_responses(_ERRORS), **service.AUDITED},
 )
@@ -38,7 +39,7 @@ async def search_audit(
     *,
     request: Request,
     query: Annotated[AuditQuery, Query()],
-    principal: Principal = Depends(_admin),
+    principal: Principal = Depends(require_recent_step_up),
     pool: PoolDep,
 ) -> AuditPage:
     return await service.search_logs(pool, principal, query, request)

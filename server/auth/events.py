@@ -6,7 +6,13 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict
 
-from bus.events import USER_REGISTERED, register_payload
+from bus.events import (
+    USER_REACTIVATED,
+    USER_REGISTERED,
+    USER_ROLE_CHANGED,
+    USER_SUSPENDED,
+    register_payload,
+)
 from server.auth.principal import Role
 
 
@@ -20,6 +26,28 @@ class UserRegistered(BaseModel):
 
 
 register_payload(USER_REGISTERED, UserRegistered)
+
+
+class UserStatusChanged(BaseModel):
+    """An admin suspended or reactivated an account (`user.suspended`, `user.reactivated`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: uuid.UUID
+    reason: str | None = None
+
+
+class UserRoleChanged(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: uuid.UUID
+    old_role: Role
+    new_role: Role
+
+
+register_payload(USER_SUSPENDED, UserStatusChanged)
+register_payload(USER_REACTIVATED, UserStatusChanged)
+register_payload(USER_ROLE_CHANGED, UserRoleChanged)
 
 
 def user_subject(user_id: uuid.UUID) -> str:

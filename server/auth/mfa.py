@@ -1,4 +1,5 @@
-"""Two-factor authentication: TOTP enrolment, the second sign-in step, recovery codes.
+"""Two-factor authentication: TOTP enrolment, the second sign-in step, recovery codes, and
+one-time codes by email or SMS for that step (server/notifications/otp.py).
 
 The TOTP secret is stored encrypted (server.crypto, bound to the user id). A code is accepted in
 the current 30-second step or one either side (clock drift), and never twice: the step of the
@@ -28,12 +29,19 @@ from server.auth.errors import (
 )
 from server.auth.principal import Principal
 from server.auth.ratelimit import enforce
-from server.auth.schemas import MfaEnrolment, RecoveryCodes, TokenResponse, VerifyMfaRequest
+from server.auth.schemas import (
+    MfaEnrolment,
+    RecoveryCodes,
+    SendMfaCodeRequest,
+    TokenResponse,
+    VerifyMfaRequest,
+)
 from server.auth.sessions import ClientInfo
 from server.auth.tokens import decode_mfa_token, hash_token
 from server.crypto import FieldCipher
 from server.engines import Engines
 from server.errors import NO_SUCH_ACCOUNT, NotFound, Unauthenticated
+from server.notifications import otp
 from storage import auth as store
 
 log = logging.getLogger(__name__)
@@ -130,6 +138,15 @@ async def confirm(engines: Engines, principal: Principal, code: str) -> Recovery
     return RecoveryCodes(recovery_codes=codes)
 
 
+async def send_login_code(engines: Engines, body: SendMfaCodeRequest) -> None:
+    """Email or text a one-time code for the second sign-in step (MFA must be on)."""
+    user_id = decode_mfa_token(engines.settings, body.mfa_token)
+    user = await store.user_by_id(engines.pool, user_id) if user_id is not None else None
+    if user is None or not user.is_active or not user.mfa_enabled:
+        raise Unauthenticated("The sign-in step expired or is invalid; sign in again.")
+    await otp.send_sign_in_code(engines, user.id, body.channel)
+
+
 async def verify_login(
     engines: Engines, body: VerifyMfaRequest, client: ClientInfo
 ) -> TokenResponse:
@@ -145,7 +162,12 @@ async def verify_login(
         accepted = (
             record is not None
             and record.confirmed
-            and await _accept_code(engines, con, user_id, record, body.code)
+            and (
+                await _accept_code(engines, con, user_id, record, body.code)
+                or await otp.accept_sign_in_code(
+                    con, user_id, _normalise(body.code), engines.settings.mfa_otp_max_attempts
+                )
+            )
         )
     if not accepted:
         await throttle.failed(engines, attempt)

@@ -21,6 +21,7 @@ from server.auth.schemas import (
     RegisterRequest,
     RegisterResponse,
     ResetPasswordRequest,
+    SendMfaCodeRequest,
     TokenResponse,
     TokenValidity,
     UserOut,
@@ -107,6 +108,26 @@ async def login(
     if isinstance(result, TokenResponse):
         throttle.set_device_cookie(response, engines.settings, result.user.id)
     return result
+
+
+@router.post(
+    "/mfa/send-code",
+    status_code=202,
+    summary="Second sign-in step: send a one-time code by email or SMS",
+    description=(
+        "For an account with two-factor on: sends a 6-digit code (valid "
+        "`MARKINI_MFA_OTP_TTL_S`, 5 minutes; one use; a new one replaces it) to the account's "
+        "email or mobile; `/verify-mfa` accepts it like a TOTP. Limited per account "
+        "(`MARKINI_MFA_OTP_RATE_LIMIT`, 3 per 10 minutes). 409 when no mobile is on file."
+    ),
+    responses=problems(*_BODY, 401, 409, 429),
+)
+async def send_mfa_code(
+    body: SendMfaCodeRequest, response: Response, engines: EnginesDep
+) -> Accepted:
+    _no_store(response)
+    await mfa.send_login_code(engines, body)
+    return Accepted(detail=f"A sign-in code is on its way by {body.channel}.")
 
 
 @router.post(

@@ -75,6 +75,13 @@ class VerifyMfaRequest(_Body):
     code: OneTimeCode
 
 
+class SendMfaCodeRequest(_Body):
+    """Ask for a one-time sign-in code by email or SMS instead of opening the TOTP app."""
+
+    mfa_token: str = Field(min_length=1, max_length=2048)
+    channel: Literal["email", "sms"]
+
+
 class MfaCodeRequest(_Body):
     code: OneTimeCode
 

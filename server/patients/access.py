@@ -27,6 +27,7 @@ import asyncpg
 from starlette.requests import HTTPConnection
 
 from server.audit.service import record_access, record_change
+from server.auth.administration import ensure_recent_step_up
 from server.auth.principal import Principal
 from server.errors import NO_SUCH_PATIENT, Forbidden
 from server.patients.errors import RECORD_NOT_ALLOWED, PatientNotFound
@@ -117,6 +118,9 @@ async def resolve(
         raise PatientNotFound(NO_SUCH_PATIENT)
     if action not in ALLOWED[relation]:
         raise Forbidden(RECORD_NOT_ALLOWED)
+    if relation == "admin":
+        # Admins reach health data only with their password re-entered in the last 5 minutes.
+        await ensure_recent_step_up(con, principal)
     return PatientAccess(patient, relation, action)
 
 

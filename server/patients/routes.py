@@ -27,7 +27,8 @@ _patient = require_role("patient")
 
 _P: dict[int, str] = {
     401: "Not signed in (problem+json).",
-    403: "The caller may see this record but not do this with it.",
+    403: "The caller may see this record but not do this with it; or an admin has not "
+    "re-entered their password in the last 5 minutes (`/problems/step-up-required`).",
     404: "No such patient, or not visible to the caller (never leaked).",
     409: "This account already has a patient profile.",
     422: "Invalid field (problem+json lists each one).",

@@ -5,6 +5,7 @@ refreshes its token and connects again, or goes on signed out when the session i
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +21,9 @@ from tests.e2e.helpers import first_slot_after, show_week_of, sign_in, slot_butt
 
 TOKEN_TTL_S = 5
 SESSION_KEY = "markini.session"  # web/src/lib/session.ts
-REFUSAL_PREFIX = "44/availability,"  # Engine.IO message + Socket.IO CONNECT_ERROR, /availability
+# Engine.IO message + Socket.IO CONNECT_ERROR, then the namespace: /availability, or the bell's
+# /notifications, which may be refused first and refresh the token for both.
+REFUSAL = re.compile(r"^44/(availability|notifications),")
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +65,13 @@ async def _spoil_stored_tokens(page: Page, **fields: str) -> None:
 
 
 def _record_refusals(page: Page) -> list[dict[str, Any]]:
-    """The connect_error packets the server sends the page's /availability socket."""
+    """The connect_error packets the server sends the page's sockets."""
     refusals: list[dict[str, Any]] = []
 
     def frame(payload: str | bytes) -> None:
-        if isinstance(payload, str) and payload.startswith(REFUSAL_PREFIX):
-            refusals.append(json.loads(payload.removeprefix(REFUSAL_PREFIX)))
+        found = REFUSAL.match(payload) if isinstance(payload, str) else None
+        if found is not None:
+            refusals.append(json.loads(payload[found.end() :]))
 
     def opened(socket: WebSocket) -> None:
         socket.on("framereceived", frame)

@@ -33,7 +33,16 @@ async def test_cli_creates_an_admin_who_passes_admin_checks(
     await create_admin(settings, email.upper(), PASSWORD)
     tokens = await login(client, email)
     assert tokens["user"]["role"] == "admin" and tokens["user"]["is_verified"] is True
-    # require_role("admin") on a real admin route (the audit log) tells the roles apart.
+    # require_role("admin") on a real admin route (the audit log) tells the roles apart; the
+    # trail also needs the password re-entered (step-up) in the last 5 minutes.
+    stale = await client.get("/api/v1/admin/audit", headers=bearer(tokens))
+    assert stale.status_code == 403
+    assert stale.json()["type"] == "/problems/step-up-required"
+    wrong = {"password": PASSWORD + "x"}
+    step_up = "/api/v1/admin/step-up"
+    assert (await client.post(step_up, json=wrong, headers=bearer(tokens))).status_code == 401
+    granted = await client.post(step_up, json={"password": PASSWORD}, headers=bearer(tokens))
+    assert granted.status_code == 200, granted.text
     assert (await client.get("/api/v1/admin/audit", headers=bearer(tokens))).status_code == 200
     _, patient = await signed_up(client)
     refused = await client.get("/api/v1/admin/audit", headers=bearer(patient))

@@ -8,6 +8,7 @@ import { allows } from "../lib/routing";
 import { user } from "../lib/session";
 import { common } from "../lib/strings";
 import { routes } from "../routes";
+import { Bell } from "./Bell";
 import { Button } from "./Button";
 
 function Nav() {
@@ -97,6 +98,7 @@ export function Layout({ children, busy }: { children: ComponentChildren; busy: 
         <Nav />
         <div class="header-tools">
           <LanguageSwitch />
+          <Bell />
           <Account />
         </div>
       </header>

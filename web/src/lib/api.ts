@@ -159,7 +159,8 @@ async function exchange(path: string, options: RequestOptions): Promise<Response
   return response;
 }
 
-/** A binary answer (a PDF) with the same token handling as api(); ApiError on a problem. */
+/** A binary answer (an invoice PDF, the data export zip) with the same token handling as api();
+ * ApiError on a problem. */
 export async function apiBlob(path: string): Promise<Blob> {
   const response = await exchange(path, {});
   if (!response.ok) await parse<never>(response);

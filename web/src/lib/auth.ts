@@ -22,6 +22,11 @@ export async function signIn(email: string, password: string): Promise<SignInRes
   return { kind: "signed-in", tokens: answer };
 }
 
+/** Ask for a one-time sign-in code by email or SMS (instead of the authenticator app). */
+export async function sendMfaCode(mfaToken: string, channel: "email" | "sms"): Promise<void> {
+  await api("/auth/mfa/send-code", { method: "POST", auth: false, body: { mfa_token: mfaToken, channel } });
+}
+
 export async function verifyMfa(mfaToken: string, code: string): Promise<Tokens> {
   const tokens = await api<Tokens>("/auth/verify-mfa", {
     method: "POST",

@@ -41,6 +41,8 @@ const current = signal<Stored | null>(load());
 /** Set when a session ends without the user asking (expired, revoked): sign-in explains why. */
 export const sessionExpired = signal(false);
 export const user = computed(() => current.value?.user ?? null);
+/** The current access token (changes at each refresh); null when signed out. */
+export const accessTokenSignal = computed(() => current.value?.access ?? null);
 
 function store(next: Stored | null): void {
   current.value = next;

@@ -3,6 +3,7 @@ import { ErrorView, Loading } from "../../components/Status";
 import { useAsync, useDocumentTitle } from "../../lib/hooks";
 import { useT } from "../../lib/i18n";
 import { myPatientProfile } from "../../lib/patients";
+import { DataExport } from "./DataExport";
 import { History } from "./History";
 import { ProfileForm } from "./ProfileForm";
 import { strings } from "./strings";
@@ -20,6 +21,7 @@ export default function ProfilePage() {
         <ProfileForm profile={profile.data} />
         <History patientId={profile.data.id} />
       </div>
+      <DataExport />
     </div>
   );
 }

@@ -3,6 +3,10 @@ import { defineStrings } from "../../lib/i18n";
 export const strings = defineStrings({
   en: {
     title: "Profile and medical history",
+    exportTitle: "Your data",
+    exportText: "Download everything Markini holds about you: profile, medical history, appointments, payments, messages, and who accessed your records (a JSON file and a readable page, in a zip).",
+    exportButton: "Download my data",
+    exporting: "Preparing your data…",
     profile: "My details",
     firstName: "First name",
     lastName: "Last name",
@@ -33,6 +37,10 @@ export const strings = defineStrings({
   },
   fr: {
     title: "Profil et antécédents médicaux",
+    exportTitle: "Vos données",
+    exportText: "Téléchargez tout ce que Markini détient sur vous : profil, antécédents, rendez-vous, paiements, messages et qui a consulté votre dossier (un fichier JSON et une page lisible, dans un zip).",
+    exportButton: "Télécharger mes données",
+    exporting: "Préparation de vos données…",
     profile: "Mes informations",
     firstName: "Prénom",
     lastName: "Nom",

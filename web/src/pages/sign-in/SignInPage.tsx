@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { Button } from "../../components/Button";
 import { TextField } from "../../components/Field";
 import { Alert } from "../../components/Status";
-import { signIn, verifyMfa } from "../../lib/auth";
+import { sendMfaCode, signIn, verifyMfa } from "../../lib/auth";
 import { ApiError } from "../../lib/api";
 import { errorMessage } from "../../lib/errors";
 import { useDocumentTitle, useAction } from "../../lib/hooks";
@@ -31,6 +31,12 @@ export default function SignInPage() {
   });
   const mfa = useAction(async () => {
     await verifyMfa(mfaToken ?? "", code);
+  });
+  const [codeSent, setCodeSent] = useState<"email" | "sms" | null>(null);
+  const send = useAction(async (channel: "email" | "sms") => {
+    setCodeSent(null);
+    await sendMfaCode(mfaToken ?? "", channel);
+    setCodeSent(channel);
   });
 
   const failure = (error: unknown, unauthorised: string) =>
@@ -65,6 +71,17 @@ export default function SignInPage() {
             {t("back")}
           </Button>
         </form>
+        <p>{t("otherWay")}</p>
+        {send.error !== undefined && <Alert>{failure(send.error, t("mfaExpired"))}</Alert>}
+        {codeSent && <Alert tone="success">{t(codeSent === "sms" ? "codeSentSms" : "codeSentEmail")}</Alert>}
+        <div class="button-row">
+          <Button variant="secondary" busy={send.busy} busyLabel={t("sending")} onClick={() => void send.run("email")}>
+            {t("emailCode")}
+          </Button>
+          <Button variant="secondary" busy={send.busy} busyLabel={t("sending")} onClick={() => void send.run("sms")}>
+            {t("smsCode")}
+          </Button>
+        </div>
       </section>
     );
   }

@@ -1,0 +1,2 @@
+"""Admin domain: user administration, the doctor verification queue, audit chain checks and
+system health, built on the owning domains' services."""

@@ -1,0 +1,115 @@
+"""Analytics API shapes: the range every figure takes, and one answer per figure."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo, available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MAX_DAYS = 366
+DEFAULT_DAYS = 30
+
+
+class RangeQuery(BaseModel):
+    """Days [from, to] (inclusive) in `tz`; defaults: the 30 days up to today."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: date | None = Field(None, alias="from")
+    to: date | None = None
+    tz: str = Field("UTC", max_length=64, description="IANA zone the days are cut in")
+    doctor_id: uuid.UUID | None = Field(
+        None, description="Admins: one doctor's figures. Doctors always get their own."
+    )
+
+    @field_validator("tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        if value != "UTC" and value not in available_timezones():
+            raise ValueError("unknown IANA time zone")
+        return value
+
+    @model_validator(mode="after")
+    def _span(self) -> RangeQuery:
+        if self.from_ and self.to:
+            if self.to < self.from_:
+                raise ValueError("`to` must not be before `from`")
+            if (self.to - self.from_).days >= MAX_DAYS:
+                raise ValueError(f"at most {MAX_DAYS} days")
+        return self
+
+    def days(self, today: date) -> tuple[date, date]:
+        last = self.to or today
+        first = self.from_ or last - timedelta(days=DEFAULT_DAYS - 1)
+        if (last - first).days >= MAX_DAYS:
+            first = last - timedelta(days=MAX_DAYS - 1)
+        return first, last
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+
+class Scope(BaseModel):
+    first_day: date
+    last_day: date
+    time_zone: str
+    doctor_id: uuid.UUID | None = Field(description="null: the whole platform")
+
+
+class DayCount(BaseModel):
+    day: date
+    count: int
+
+
+class BookingsPerDay(BaseModel):
+    scope: Scope
+    days: list[DayCount] = Field(description="Every day of the range, zeros included")
+
+
+class Outcomes(BaseModel):
+    scope: Scope
+    appointments: int = Field(description="Due in the range")
+    cancelled: int
+    cancellation_rate: float | None = Field(description="cancelled / appointments")
+    past: int = Field(description="Due and already past, not cancelled")
+    no_show: int
+    no_show_rate: float | None = Field(description="no_show / past")
+
+
+class DayAmount(BaseModel):
+    day: date
+    currency: str
+    amount: int = Field(description="Minor units")
+
+
+class RevenuePerDay(BaseModel):
+    scope: Scope
+    days: list[DayAmount] = Field(description="Completed payments per day and currency")
+    source: str = Field(description="`payments` once payments exist, else `none`")
+
+
+class Ranked(BaseModel):
+    key: str
+    appointments: int
+
+
+class Busiest(BaseModel):
+    scope: Scope
+    specialties: list[Ranked]
+    cities: list[Ranked]
+
+
+class LeadTime(BaseModel):
+    scope: Scope
+    visits: int
+    mean_hours: float | None
+    median_hours: float | None
+    p90_hours: float | None
+
+
+class Connected(BaseModel):
+    sockets: dict[str, int] = Field(description="Sockets connected to this node per namespace")
+    total: int

@@ -1,0 +1,244 @@
+"""Our records as FHIR R4 resources (JSON dicts). Only the tests import `fhir.resources` to
+validate them; the mapping is plain data so the server has no dependency on a FHIR model."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from server.doctors.schemas import DoctorOut
+from server.patients.schemas import PatientOut
+from server.scheduling.schemas import AppointmentOut, SlotOut
+
+Resource = dict[str, Any]
+
+FHIR_VERSION = "4.0.1"
+SPECIALTY_SYSTEM = "urn:markini:specialty"
+LICENCE_SYSTEM = "urn:markini:licence"
+VISIT_TYPE_SYSTEM = "urn:markini:visit-type"
+PROBLEM_SYSTEM = "urn:markini:problem"
+
+# Our appointment states as FHIR Appointment.status (R4 value set appointmentstatus).
+APPOINTMENT_STATUS: Mapping[str, str] = {
+    "held": "pending",
+    "scheduled": "booked",
+    "confirmed": "booked",
+    "completed": "fulfilled",
+    "cancelled": "cancelled",
+    "no-show": "noshow",
+}
+# FHIR Patient.gender (administrative-gender) from ours.
+GENDER: Mapping[str, str] = {
+    "female": "female",
+    "male": "male",
+    "other": "other",
+    "undisclosed": "unknown",
+}
+
+
+def instant(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _specialties(codes: Iterable[str]) -> list[Resource]:
+    return [
+        {"coding": [{"system": SPECIALTY_SYSTEM, "code": code}], "text": code} for code in codes
+    ]
+
+
+def practitioner(doctor: DoctorOut) -> Resource:
+    return {
+        "resourceType": "Practitioner",
+        "id": str(doctor.id),
+        "active": doctor.verification_status == "verified",
+        "name": [
+            {
+                "use": "official",
+                "family": doctor.last_name,
+                "given": [doctor.first_name],
+                "prefix": ["Dr"],
+            }
+        ],
+        "address": [{"city": doctor.city, "use": "work"}] if doctor.city else [],
+        "qualification": [
+            {
+                "identifier": [{"system": LICENCE_SYSTEM, "value": doctor.license_number}],
+                "code": spec,
+            }
+            for spec in _specialties(doctor.specializations)
+        ],
+    }
+
+
+def patient(record: PatientOut) -> Resource:
+    resource: Resource = {
+        "resourceType": "Patient",
+        "id": str(record.id),
+        "active": True,
+        "name": [{"use": "official", "family": record.last_name, "given": [record.first_name]}],
+    }
+    if record.date_of_birth:
+        resource["birthDate"] = record.date_of_birth.isoformat()
+    if record.gender:
+        resource["gender"] = GENDER[record.gender]
+    if record.phone:
+        resource["telecom"] = [{"system": "phone", "value": record.phone, "use": "mobile"}]
+    return resource
+
+
+def schedule(doctor: DoctorOut) -> Resource:
+    """One Schedule per doctor (same id): the doctor's bookable time."""
+    return {
+        "resourceType": "Schedule",
+        "id": str(doctor.id),
+        "active": doctor.verification_status == "verified",
+        "specialty": _specialties(doctor.specializations),
+        "actor": [{"reference": f"Practitioner/{doctor.id}"}],
+        "comment": f"Times in {doctor.time_zone}",
+    }
+
+
+def slot_id(doctor_id: uuid.UUID, slot: SlotOut) -> str:
+    """`<doctor id>-<start, Unix seconds>-<i|t>` (in person / teleconsultation): FHIR ids are
+    at most 64 characters of [A-Za-z0-9-.]."""
+    kind = "t" if slot.visit_type == "teleconsultation" else "i"
+    return f"{doctor_id}-{int(slot.start.timestamp())}-{kind}"
+
+
+def slot(doctor_id: uuid.UUID, record: SlotOut, specialties: Sequence[str]) -> Resource:
+    return {
+        "resourceType": "Slot",
+        "id": slot_id(doctor_id, record),
+        "schedule": {"reference": f"Schedule/{doctor_id}"},
+        "status": "free",
+        "start": instant(record.start),
+        "end": instant(record.end),
+        "specialty": _specialties(specialties),
+        "appointmentType": {"coding": [{"system": VISIT_TYPE_SYSTEM, "code": record.visit_type}]},
+    }
+
+
+def appointment(record: AppointmentOut, specialties: Sequence[str]) -> Resource:
+    resource: Resource = {
+        "resourceType": "Appointment",
+        "id": str(record.id),
+        "status": APPOINTMENT_STATUS[record.status],
+        "start": instant(record.start),
+        "end": instant(record.end),
+        "minutesDuration": int((record.end - record.start).total_seconds() // 60),
+        "created": instant(record.created_at),
+        "specialty": _specialties(specialties),
+        "appointmentType": {"coding": [{"system": VISIT_TYPE_SYSTEM, "code": record.visit_type}]},
+        "participant": [
+            {
+                "actor": {"reference": f"Practitioner/{record.doctor_id}"},
+                "required": "required",
+                "status": "accepted",
+            },
+            {
+                "actor": {"reference": f"Patient/{record.patient_id}"},
+                "required": "required",
+                "status": "accepted",
+            },
+        ],
+    }
+    if record.reason_name:
+        resource["serviceType"] = [{"text": record.reason_name}]
+    if record.cancellation_reason:
+        resource["cancelationReason"] = {"text": record.cancellation_reason}
+    return resource
+
+
+def bundle(base: str, self_url: str, resources: Sequence[Resource]) -> Resource:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(resources),
+        "link": [{"relation": "self", "url": self_url}],
+        "entry": [
+            {
+                "fullUrl": f"{base}/{r['resourceType']}/{r['id']}",
+                "resource": r,
+                "search": {"mode": "match"},
+            }
+            for r in resources
+        ],
+    }
+
+
+def operation_outcome(status: int, code: str, problem: str, detail: str) -> Resource:
+    """A refusal as FHIR clients read it; `details` carries the REST problem's code."""
+    issue_code = {
+        400: "invalid",
+        401: "login",
+        403: "forbidden",
+        404: "not-found",
+        409: "conflict",
+        422: "invalid",
+        429: "throttled",
+    }.get(status, "exception")
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": "error",
+                "code": issue_code,
+                "details": {"coding": [{"system": PROBLEM_SYSTEM, "code": problem}], "text": code},
+                "diagnostics": detail,
+            }
+        ],
+    }
+
+
+SEARCH_PARAMS: Mapping[str, Sequence[tuple[str, str, str]]] = {
+    "Practitioner": [("_id", "token", "Practitioner id")],
+    "Patient": [("_id", "token", "Patient id")],
+    "Schedule": [("actor", "reference", "Practitioner/<id>")],
+    "Slot": [
+        ("schedule", "reference", "Schedule/<id> (required)"),
+        ("start", "date", "ge/lt bounds, at most 31 days"),
+    ],
+    "Appointment": [
+        ("practitioner", "reference", "Practitioner/<id> (or patient)"),
+        ("patient", "reference", "Patient/<id> (or practitioner)"),
+        ("date", "date", "eq/ge/gt/le/lt, repeatable"),
+        ("status", "token", "FHIR appointmentstatus codes, comma-separated"),
+        ("specialty", "token", f"{SPECIALTY_SYSTEM} code"),
+        ("_count", "number", "at most 100"),
+    ],
+}
+
+
+def capability_statement(base: str, published: datetime) -> Resource:
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": instant(published),
+        "publisher": "Markini",
+        "kind": "instance",
+        "implementation": {"description": "Markini FHIR R4 read API", "url": base},
+        "fhirVersion": FHIR_VERSION,
+        "format": ["json"],
+        "rest": [
+            {
+                "mode": "server",
+                "security": {
+                    "description": "Bearer access tokens from /api/v1/auth/login; the same "
+                    "authorization as the REST API; every read of health data is audited."
+                },
+                "resource": [
+                    {
+                        "type": kind,
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "searchParam": [
+                            {"name": name, "type": kind_, "documentation": doc}
+                            for name, kind_, doc in params
+                        ],
+                    }
+                    for kind, params in SEARCH_PARAMS.items()
+                ],
+            }
+        ],
+    }

@@ -1,0 +1,47 @@
+"""Durable consumer "notifications": appointment, payment and availability events become
+messages.
+
+Idempotent (bus.consumer.idempotent): the messages, the in-app notifications and the reminder
+plan of one event are written in the transaction that records the event as handled.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from bus.consumer import TransactionalHandler, idempotent, run_consumer
+from bus.events import Envelope
+from server.engines import Engines
+from server.notifications.appointments import APPOINTMENT_TYPES, apply_appointment_event
+from server.notifications.availability import AVAILABILITY_TYPES, apply_availability_event
+from server.notifications.payments import PAYMENT_TYPES, apply_payment_event
+from server.notifications.ports import LiveNotifications, pushing
+from server.notifications.waitlist import WAITLIST_TYPES, apply_waitlist_event
+from server.settings import Settings
+
+CONSUMER = "notifications"
+HANDLED = APPOINTMENT_TYPES | PAYMENT_TYPES | AVAILABILITY_TYPES | WAITLIST_TYPES
+
+
+def handler_for(settings: Settings) -> TransactionalHandler:
+    async def apply(con: asyncpg.Connection, envelope: Envelope) -> None:
+        if envelope.type in PAYMENT_TYPES:
+            await apply_payment_event(con, settings, envelope)
+        elif envelope.type in AVAILABILITY_TYPES:
+            await apply_availability_event(con, settings, envelope)
+        elif envelope.type in WAITLIST_TYPES:
+            await apply_waitlist_event(con, settings, envelope)
+        else:
+            await apply_appointment_event(con, settings, envelope)
+
+    return apply
+
+
+async def run_notification_consumer(engines: Engines, live: LiveNotifications | None) -> None:
+    once = idempotent(engines.pool, CONSUMER, handler_for(engines.settings))
+
+    async def handle(envelope: Envelope) -> None:
+        async with pushing(live):  # live pushes after the handler's transaction commits
+            await once(envelope)
+
+    await run_consumer(engines.bus, CONSUMER, handle, HANDLED)

@@ -1,0 +1,141 @@
+"""Two-way SMS: a patient answers a reminder with "C 4821" (confirm) or "A 4821" (cancel).
+
+The reference names the reminder, so a reply to an old reminder acts on that reminder's
+appointment only; a bare "C" or "A" acts on the latest reminder sent to the number. Cancelling
+follows the patients' rules (the scheduling state machine's `refusal`: the cut-off before the
+start); confirming tells the doctor the patient will come (the doctor's own "confirm" is a
+different step of the state machine). The answer goes back as TwiML, i.e. by SMS.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import asyncpg
+
+from server import clock
+from server.engines import Engines
+from server.errors import MarkiniError
+from server.notifications import templating
+from server.notifications.context import template_context
+from server.notifications.notifier import Outgoing, notify
+from server.notifications.phones import to_e164
+from server.scheduling.errors import TooLate
+from server.scheduling.transitions import apply_transition
+from storage.notify.messages import latest_sms_reminder, record_sms_answer, sms_answer
+from storage.notify.parties import AppointmentContext, appointment_context
+
+log = logging.getLogger(__name__)
+
+REPLY = re.compile(r"^\s*(?P<action>[CcAa])\b\W*(?P<reference>\d{4})?\s*$")
+SMS_CANCEL_REASON = "Cancelled by SMS reply"
+
+
+@dataclass(frozen=True)
+class SmsReply:
+    action: str | None  # "C", "A", or None: not understood
+    reference: str | None
+
+
+def parse_reply(body: str) -> SmsReply:
+    found = REPLY.match(body)
+    if found is None:
+        return SmsReply(None, None)
+    return SmsReply(found["action"].upper(), found["reference"])
+
+
+def _answer(kind: str, ctx: AppointmentContext | None, language: str, **extra: object) -> str:
+    context: dict[str, object] = {"name": "", "other": "", "when": "", "link": "", **extra}
+    if ctx is not None and ctx.patient is not None:
+        when = templating.when(
+            ctx.start, ctx.patient.time_zone or ctx.doctor_time_zone, ctx.patient.language
+        )
+        context.update(other=ctx.doctor.name, when=when)
+    return templating.render(kind, language, **context).sms
+
+
+async def answer_sms(engines: Engines, message_sid: str, sender: str, body: str) -> str:
+    """Act on one inbound SMS, once per Twilio MessageSid (a retried webhook gets the first
+    answer); returns the text to send back."""
+    known = await sms_answer(engines.pool, message_sid)
+    if known is not None:
+        return known
+    async with engines.pool.acquire() as con, con.transaction():
+        answer = await _act(engines, con, sender, body)
+        return await record_sms_answer(con, message_sid, answer, clock.now()) or answer
+
+
+async def _act(engines: Engines, con: asyncpg.Connection, sender: str, body: str) -> str:
+    try:
+        phone = to_e164(sender)
+    except ValueError:
+        return _answer("sms.help", None, "en", reference="1234")
+    reply = parse_reply(body)
+    reminder = await latest_sms_reminder(con, phone, reply.reference)
+    ctx = await appointment_context(con, reminder["appointment_id"]) if reminder else None
+    language = ctx.patient.language if ctx and ctx.patient else "en"
+    if reply.action is None or ctx is None or ctx.patient is None:
+        return _answer("sms.help", ctx, language, reference=reply.reference or "1234")
+    if reply.action == "A":
+        return await _cancel(engines, con, ctx, language)
+    assert reminder is not None
+    return await _confirm(engines, con, ctx, language, reminder["id"])
+
+
+async def _cancel(
+    engines: Engines, con: asyncpg.Connection, ctx: AppointmentContext, language: str
+) -> str:
+    assert ctx.patient is not None
+    hours = engines.settings.patient_cancel_cutoff_h
+    try:
+        async with con.transaction():  # a refusal leaves nothing behind
+            await apply_transition(
+                con,
+                ctx.id,
+                ctx.doctor_id,
+                "cancel",
+                actor=str(ctx.patient.user_id),
+                party="patient",
+                reason=SMS_CANCEL_REASON,
+                cutoff=timedelta(hours=hours),
+            )
+    except TooLate:
+        return _answer("sms.refused", ctx, language, hours=hours, link=_link(engines))
+    except MarkiniError:  # not active any more (cancelled, past)
+        return _answer("sms.refused", ctx, language, hours=None, link=_link(engines))
+    log.info("appointment cancelled by SMS", extra={"appointment_id": str(ctx.id)})
+    return _answer("sms.cancelled", ctx, language)
+
+
+async def _confirm(
+    engines: Engines,
+    con: asyncpg.Connection,
+    ctx: AppointmentContext,
+    language: str,
+    reminder_id: uuid.UUID,
+) -> str:
+    if ctx.status not in ("scheduled", "confirmed") or ctx.start <= clock.now():
+        return _answer("sms.refused", ctx, language, hours=None, link=_link(engines))
+    doctor = ctx.doctor
+    context = template_context(engines.settings, ctx, doctor)
+    # One attendance notice per reminder, however often the patient answers it.
+    await notify(
+        con,
+        Outgoing(
+            f"attendance:{reminder_id}",
+            "appointment.attendance",
+            doctor,
+            context,
+            appointment_id=ctx.id,
+        ),
+        clock.now(),
+    )
+    return _answer("sms.confirmed", ctx, language)
+
+
+def _link(engines: Engines) -> str:
+    return f"{engines.settings.public_url.rstrip('/')}/appointments"

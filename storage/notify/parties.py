@@ -1,0 +1,159 @@
+"""Who an appointment's messages go to: both parties with their addresses and preferences.
+
+Read-only over the tables of auth, doctors, patients and scheduling (their owners write them).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.notify import Db
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user_id: uuid.UUID
+    role: str  # 'patient' or 'doctor'
+    name: str
+    email: str
+    phone: str | None  # E.164 (preferences first, else the patient profile's)
+    language: str
+    time_zone: str | None  # None: the doctor's
+    email_on: bool
+    sms_on: bool
+    in_app_on: bool
+
+
+@dataclass(frozen=True)
+class AppointmentContext:
+    id: uuid.UUID
+    doctor_id: uuid.UUID
+    start: datetime
+    end: datetime
+    status: str
+    visit_type: str
+    location: str
+    address: str
+    doctor_time_zone: str
+    reason: str | None
+    patient: Recipient | None  # None once the patient is erased
+    doctor: Recipient
+
+
+# A user's address and preferences as one JSON object, for a LATERAL join on the user's id.
+_PARTY = """
+    SELECT jsonb_build_object(
+               'id', u.id, 'email', u.email, 'language', coalesce(np.language, 'en'),
+               'time_zone', np.time_zone, 'email_on', coalesce(np.email, true),
+               'sms_on', coalesce(np.sms, true), 'in_app_on', coalesce(np.in_app, true),
+               'phone', np.phone) AS party
+    FROM auth.users u LEFT JOIN notify.preferences np ON np.user_id = u.id
+    WHERE u.id = {user} AND u.is_active"""
+
+
+def _recipient(
+    party: dict[str, Any] | None, role: str, name: str, profile_phone: str | None
+) -> Recipient | None:
+    if party is None:
+        return None
+    return Recipient(
+        user_id=uuid.UUID(str(party["id"])),
+        role=role,
+        name=name,
+        email=party["email"],
+        phone=party["phone"] or profile_phone,
+        language=party["language"],
+        time_zone=party["time_zone"],
+        email_on=party["email_on"],
+        sms_on=party["sms_on"],
+        in_app_on=party["in_app_on"],
+    )
+
+
+async def appointment_context(db: Db, appointment_id: uuid.UUID) -> AppointmentContext | None:
+    """The appointment and both parties, in one round trip."""
+    row = await db.fetchrow(
+        f"""SELECT a.id, a.doctor_id, a.start_at, a.end_at, a.status, a.visit_type, a.location,
+                   a.reason_name, a.time_zone, d.first_name AS d_first, d.last_name AS d_last,
+                   d.address_line, d.postcode, d.city, p.first_name AS p_first,
+                   p.last_name AS p_last, p.phone AS p_phone,
+                   dp.party AS doctor_party, pp.party AS patient_party
+            FROM scheduling.appointment_details a
+            JOIN doctors.doctors d ON d.id = a.doctor_id
+            JOIN patients.patients p ON p.id = a.patient_id
+            LEFT JOIN LATERAL ({_PARTY.format(user="a.doctor_user_id")}) dp ON true
+            LEFT JOIN LATERAL ({_PARTY.format(user="a.patient_user_id")}) pp ON true
+            WHERE a.id = $1""",
+        appointment_id,
+    )
+    if row is None:
+        return None
+    doctor = _recipient(row["doctor_party"], "doctor", f"Dr {row['d_first']} {row['d_last']}", None)
+    assert doctor is not None  # doctors are never erased
+    patient = _recipient(
+        row["patient_party"], "patient", f"{row['p_first']} {row['p_last']}", row["p_phone"]
+    )
+    town = f"{row['postcode']} {row['city']}".strip()
+    return AppointmentContext(
+        id=row["id"],
+        doctor_id=row["doctor_id"],
+        start=row["start_at"],
+        end=row["end_at"],
+        status=row["status"],
+        visit_type=row["visit_type"],
+        location=row["location"],
+        address=", ".join(part for part in (row["address_line"], town) if part),
+        doctor_time_zone=row["time_zone"],
+        reason=row["reason_name"],
+        patient=patient,
+        doctor=doctor,
+    )
+
+
+async def user_recipient(db: Db, user_id: uuid.UUID) -> Recipient | None:
+    """A user as a recipient of account messages (no appointment): e.g. an MFA code."""
+    row = await db.fetchrow(
+        """SELECT u.role, coalesce(p.first_name || ' ' || p.last_name,
+                                   'Dr ' || d.first_name || ' ' || d.last_name, u.email) AS name,
+                  p.phone
+           FROM auth.users u
+           LEFT JOIN patients.patients p ON p.user_id = u.id
+           LEFT JOIN doctors.doctors d ON d.user_id = u.id
+           WHERE u.id = $1""",
+        user_id,
+    )
+    if row is None:
+        return None
+    party = await db.fetchval(_PARTY.format(user="$1"), user_id)
+    return _recipient(party, row["role"], row["name"], row["phone"])
+
+
+async def favourite_patients(db: Db, doctor_id: uuid.UUID) -> tuple[str, list[Recipient]]:
+    """The doctor's name and the patients (still active) who keep the doctor as a favourite."""
+    name = await db.fetchval(
+        "SELECT 'Dr ' || first_name || ' ' || last_name FROM doctors.doctors WHERE id = $1",
+        doctor_id,
+    )
+    rows = await db.fetch(
+        f"""SELECT p.first_name || ' ' || p.last_name AS name, p.phone, party.party
+            FROM patients.favorite_doctors f
+            JOIN patients.patients p ON p.id = f.patient_id AND p.erased_at IS NULL
+            JOIN LATERAL ({_PARTY.format(user="p.user_id")}) party ON true
+            WHERE f.doctor_id = $1""",
+        doctor_id,
+    )
+    found = (_recipient(r["party"], "patient", r["name"], r["phone"]) for r in rows)
+    return str(name or ""), [r for r in found if r is not None]
+
+
+async def doctor_name_and_zone(db: Db, doctor_id: uuid.UUID) -> tuple[str, str]:
+    """("Dr First Last", the practice's IANA zone); ("", "UTC") for an unknown doctor."""
+    row = await db.fetchrow(
+        "SELECT 'Dr ' || first_name || ' ' || last_name AS name, time_zone"
+        " FROM doctors.doctors WHERE id = $1",
+        doctor_id,
+    )
+    return (str(row["name"]), str(row["time_zone"])) if row else ("", "UTC")

@@ -1,0 +1,35 @@
+// GraphiQL at /graphiql.html, bundled from npm (no CDN): queries /graphql with the signed-in
+// user's access token, so what it shows is exactly what that user may see.
+import { createGraphiQLFetcher } from "@graphiql/toolkit";
+import { GraphiQL } from "graphiql";
+import "graphiql/graphiql.css";
+import { createElement } from "react";
+import { createRoot } from "react-dom/client";
+import { session } from "../lib/session";
+import "./graphiql.css";
+
+const fetcher = createGraphiQLFetcher({
+  url: "/graphql",
+  fetch: async (input, init) => {
+    const token = await session.accessToken();
+    const headers = new Headers(init?.headers);
+    if (token) headers.set("Authorization", `Bearer ${token}`);
+    return fetch(input, { ...init, headers });
+  },
+});
+
+const EXAMPLE = `# Your next appointments, with their doctor and patient (one SQL batch each).
+{
+  myAppointments(limit: 10) {
+    id
+    date
+    startTime
+    status
+    doctor { firstName lastName specialization }
+    patient { firstName lastName }
+  }
+}
+`;
+
+const host = document.getElementById("graphiql");
+if (host) createRoot(host).render(createElement(GraphiQL, { fetcher, defaultQuery: EXAMPLE }));

@@ -1,0 +1,8 @@
+import { lazy } from "preact-iso";
+import { definePage } from "../../lib/routing";
+
+export const route = definePage({
+  path: "/admin/audit",
+  access: "admin",
+  component: lazy(() => import("./AuditPage")),
+});
