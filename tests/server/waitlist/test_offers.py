@@ -4,6 +4,7 @@ accepted atomically, declined or lapsed on to the next patient, and freed when n
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -133,3 +134,32 @@ async def test_window_and_preferences_decide_who_is_offered(
 
     assert (await offer_for(client, anytime))["appointment_id"]
     assert [e["offer"] for e in await entries(client, afternoons)] == [None]
+
+
+async def test_the_offer_reaches_the_bell_and_the_inbox(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await doctor_with_availability(client, db, settings)
+    waiter, canceller = [await make_patient(db, settings) for _ in range(2)]
+    taken = await booked(client, canceller, doctor, local(doctor, 4, "14:00"))
+    await join(client, waiter, doctor)
+    await client.delete(f"/api/v1/appointments/{taken['id']}", headers=canceller.user.headers)
+    offer = await offer_for(client, waiter)
+
+    for _ in range(400):  # the notifications consumer runs after the relay
+        bell = await db.fetchrow(
+            "SELECT title, data FROM notify.in_app WHERE user_id = $1 AND kind = $2",
+            waiter.user.id,
+            "waitlist.offered",
+        )
+        email = await db.fetchval(
+            "SELECT subject FROM notify.messages WHERE user_id = $1 AND kind = $2",
+            waiter.user.id,
+            "waitlist.offered",
+        )
+        if bell is not None and email is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert bell is not None and bell["title"] == "An earlier slot is held for you"
+    assert bell["data"]["offer_id"] == offer["id"]
+    assert email is not None and email.startswith("A slot with Dr ")
