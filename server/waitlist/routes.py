@@ -11,13 +11,14 @@ from server.auth.principal import CurrentPrincipal
 from server.deps import EnginesDep
 from server.problems import problem_responses
 from server.scheduling.schemas import AppointmentOut
-from server.waitlist import queue, service
+from server.waitlist import queue, reliability, service
 from server.waitlist.schemas import (
     DelayIn,
     DelayOut,
     EntryList,
     EntryOut,
     JoinRequest,
+    PracticeReliability,
     QueueOut,
     WaitingCount,
 )
@@ -131,3 +132,15 @@ async def appointment_queue(
     appointment_id: uuid.UUID, principal: CurrentPrincipal, engines: EnginesDep
 ) -> QueueOut:
     return await queue.appointment_queue(engines, principal, appointment_id)
+
+
+@router.get(
+    "/doctors/{doctor_id}/reliability",
+    response_model=PracticeReliability,
+    summary="Late cancellations and no-shows of the practice, per patient (doctor or admin)",
+    responses=_pick(401, 404, 422),
+)
+async def practice_reliability(
+    doctor_id: uuid.UUID, principal: CurrentPrincipal, engines: EnginesDep
+) -> PracticeReliability:
+    return await reliability.practice_reliability(engines, principal, doctor_id)

@@ -88,3 +88,17 @@ class QueueOut(BaseModel):
     delay_minutes: int = Field(description="The larger of the two: what the estimate adds.")
     start: datetime
     expected_start: datetime
+
+
+class PatientReliability(BaseModel):
+    patient_id: uuid.UUID
+    name: str
+    late_cancellations: int = Field(description="Cancelled by the patient after the cut-off.")
+    no_shows: int
+
+
+class PracticeReliability(BaseModel):
+    doctor_id: uuid.UUID
+    late_cancellations: int
+    no_shows: int
+    patients: list[PatientReliability] = Field(description="Patients with any, most first.")
