@@ -1,5 +1,5 @@
-// The doctor's waitlist and running-late controls: how many wait for an earlier slot, and
-// "running N min late" for today (patients see it on their appointment and in the waiting room).
+// The doctor's waitlist and running-late controls: how many wait for an earlier slot, the
+// practice's late cancellations and no-shows, and "running N min late" for today (patients see it on their appointment and in the waiting room).
 import { useState } from "preact/hooks";
 import { Button } from "../../components/Button";
 import { TextField } from "../../components/Field";
@@ -13,6 +13,7 @@ const strings = defineStrings({
   en: {
     title: "Today",
     waiting: "Patients on your waitlist: {count}",
+    reliability: "Late cancellations: {late} · No-shows: {missed}",
     late: "Running late (minutes)",
     lateHint: "0 when on time. Your patients of the day see their expected start.",
     save: "Tell my patients",
@@ -21,6 +22,7 @@ const strings = defineStrings({
   fr: {
     title: "Aujourd’hui",
     waiting: "Patients sur votre liste d’attente : {count}",
+    reliability: "Annulations tardives : {late} · Absences : {missed}",
     late: "Retard (minutes)",
     lateHint: "0 si vous êtes à l’heure. Vos patients du jour voient leur heure de début prévue.",
     save: "Prévenir mes patients",
@@ -36,6 +38,13 @@ export function DoctorControls({ doctorId }: { doctorId: string }) {
     (signal) => api<{ waiting: number }>(`/waitlist/doctors/${doctorId}/count`, { signal }),
     [doctorId],
   );
+  const figures = useAsync(
+    (signal) =>
+      api<{ late_cancellations: number; no_shows: number }>(`/waitlist/doctors/${doctorId}/reliability`, {
+        signal,
+      }),
+    [doctorId],
+  );
   const save = useAction(async () => {
     const said = await declareRunningLate(doctorId, Number(minutes));
     setSaved(said.minutes);
@@ -44,6 +53,9 @@ export function DoctorControls({ doctorId }: { doctorId: string }) {
     <section class="card" aria-labelledby="controls-title">
       <h2 id="controls-title">{t("title")}</h2>
       {count.data && <p>{t("waiting", { count: count.data.waiting })}</p>}
+      {figures.data && (
+        <p>{t("reliability", { late: figures.data.late_cancellations, missed: figures.data.no_shows })}</p>
+      )}
       <form
         onSubmit={(event) => {
           event.preventDefault();
