@@ -13,6 +13,7 @@ import { PrecallPanel } from "./PrecallPanel";
 import { counterpartOf } from "./counterpart";
 import { strings } from "./strings";
 import { useCall } from "./useCall";
+import { QueueBanner } from "../../components/QueueBanner";
 import { useConsultSocket } from "./useConsultSocket";
 import { useLocalMedia } from "./useLocalMedia";
 import "./consult.css";
@@ -46,6 +47,7 @@ export default function ConsultPage() {
       <div>
         <h1>{t("title")}</h1>
         {other.data && <p class="muted">{t("with", { name: other.data.name })}</p>}
+        {role === "patient" && !ended && <QueueBanner appointmentId={appointmentId} />}
       </div>
       <div class="consult-layout">
         {call.state && call.controller && known ? (
