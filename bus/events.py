@@ -51,6 +51,9 @@ PAYMENT_INITIATED = "payment.initiated"
 PAYMENT_COMPLETED = "payment.completed"
 PAYMENT_FAILED = "payment.failed"
 PAYMENT_REFUNDED = "payment.refunded"
+# waitlist
+WAITLIST_OFFERED = "waitlist.offered"
+QUEUE_UPDATED = "queue.updated"
 # later issues: notification.*
 
 ALL_TYPES: frozenset[str] = frozenset(

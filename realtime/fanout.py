@@ -25,6 +25,7 @@ from bus.events import USER_ROLE_CHANGED, USER_SUSPENDED, Envelope
 from bus.nats import Bus
 from realtime.agenda import AGENDA_EVENTS, publish_appointment
 from realtime.availability import AVAILABILITY_EVENTS, publish_change, slot_change
+from realtime.notifications import NOTIFIED_EVENTS, publish_notification
 
 if TYPE_CHECKING:
     from realtime.hub import Realtime
@@ -33,7 +34,8 @@ log = logging.getLogger(__name__)
 
 # An admin revoked an account's sessions: every node ends its sockets now, not at its next sweep.
 SESSION_EVENTS = frozenset({USER_SUSPENDED, USER_ROLE_CHANGED})
-FANOUT_EVENTS = AVAILABILITY_EVENTS | AGENDA_EVENTS | SESSION_EVENTS  # + /consult bus_events
+# Plus the /consult extensions' bus_events.
+FANOUT_EVENTS = AVAILABILITY_EVENTS | AGENDA_EVENTS | SESSION_EVENTS | NOTIFIED_EVENTS
 ACK_WAIT_S = 30
 # Long enough to ride out a network partition, short enough not to pile up dead nodes' consumers.
 INACTIVE_S = 3600
@@ -102,6 +104,8 @@ async def dispatch(hub: Realtime, envelope: Envelope) -> None:
             await publish_change(hub, slot_change(envelope))
         if envelope.type in AGENDA_EVENTS:
             await publish_appointment(hub, envelope)
+        if envelope.type in NOTIFIED_EVENTS:
+            await publish_notification(hub, envelope)
         if envelope.type in SESSION_EVENTS:
             await hub.sessions.sweep(hub.engines)
         for hook in hub.consult.bus_hooks.get(envelope.type, ()):

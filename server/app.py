@@ -46,6 +46,7 @@ from server.payments.routes import router as payments_router
 from server.problems import install_problem_handlers
 from server.scheduling.availability_routes import router as availability_router
 from server.scheduling.holds import run_hold_sweeper
+from server.scheduling.release import on_release
 from server.scheduling.routes import router as appointments_router
 from server.search.indexer import run_search_indexer
 from server.search.routes import router as search_router
@@ -56,6 +57,9 @@ from server.teleconsult.ports import LiveCalls
 from server.teleconsult.routes import router as teleconsult_router
 from server.teleconsult.sweeper import run_session_sweeper
 from server.textguard import TextGuardMiddleware
+from server.waitlist.consumer import run_waitlist_consumer
+from server.waitlist.offers import rehold
+from server.waitlist.routes import router as waitlist_router
 from server.web import mount_web
 from signaling.consult import SIGNALING
 from signaling.live import SocketCalls
@@ -71,6 +75,9 @@ def _relay(engines: Engines) -> Coroutine[Any, Any, None]:
     return run_relay(engines.pool, engines.bus, engines.settings.outbox_poll_interval_s)
 
 
+# A freed slot goes to the first patient waiting for it, in the freeing transaction.
+on_release(rehold)
+
 # Every long-running task of a node; each domain that needs one adds it here.
 BACKGROUND_TASKS: list[BackgroundTask] = [
     _relay,
@@ -81,6 +88,7 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     run_idempotency_sweeper,
     run_sealer,
     run_payments_consumer,
+    run_waitlist_consumer,
 ]
 
 
@@ -226,6 +234,7 @@ def _domain_routers() -> list[APIRouter]:
         search_router,
         teleconsult_router,
         payments_router,
+        waitlist_router,
         notifications_router,
         admin_router,
         graphql_router,

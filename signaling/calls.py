@@ -125,6 +125,11 @@ async def join(ctx: ConsultContext, request: CallJoinIn) -> CallJoined:
     admitted = role == "doctor" or started
     peer_sid = present.get(other(role))
     if peer_sid is not None:
+        if replaced is not None:
+            # The other party saw the replaced socket arrive: it sees it go before the new one
+            # arrives, so that presence news always alternate (joined, left, joined...).
+            gone = {"session_id": session_id, "role": role, "reason": "replaced"}
+            await emit_to(ctx.hub, peer_sid, CALL_PEER_LEFT, gone)
         if admitted:
             news = {"session_id": session_id, "role": role, "resume": request.resume}
             await emit_to(ctx.hub, peer_sid, CALL_PEER_JOINED, news)

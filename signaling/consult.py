@@ -17,14 +17,19 @@ from signaling.protocol import (
     CALL_HANGUP,
     CALL_ICE,
     CALL_JOIN,
+    CALL_MEDIA,
     CALL_OFFER,
     CALL_RECORD,
     CALL_RECORD_STOP,
+    PRECHECK_PROBE,
     Admitted,
     CallJoined,
     CallJoinIn,
     DescriptionIn,
     IceIn,
+    MediaIn,
+    ProbeAck,
+    ProbeIn,
     RecordingAnswer,
     Relayed,
     SessionRef,
@@ -64,6 +69,16 @@ async def _ice(ctx: ConsultContext, data: Any) -> Relayed:
     return await calls.relay(ctx, request.session_id, CALL_ICE, {"candidate": candidate})
 
 
+async def _media(ctx: ConsultContext, data: Any) -> Relayed:
+    request = MediaIn.model_validate(data)
+    body = request.model_dump(mode="json", exclude={"session_id"})
+    return await calls.relay(ctx, request.session_id, CALL_MEDIA, body)
+
+
+async def _probe(ctx: ConsultContext, data: Any) -> ProbeAck:
+    return ProbeAck(bytes=len(ProbeIn.model_validate(data).pad))
+
+
 async def _hangup(ctx: ConsultContext, data: Any) -> dict[str, Any]:
     return await calls.hangup(ctx, SessionRef.model_validate(data).session_id)
 
@@ -86,6 +101,8 @@ SIGNALING = ConsultExtension(
         CALL_OFFER: _offer,
         CALL_ANSWER: _answer,
         CALL_ICE: _ice,
+        CALL_MEDIA: _media,
+        PRECHECK_PROBE: _probe,
         CALL_HANGUP: _hangup,
         CALL_RECORD: _record,
         CALL_RECORD_STOP: _record_stop,

@@ -26,6 +26,13 @@ CALL_OFFER = "call.offer"
 CALL_ANSWER = "call.answer"
 CALL_ICE = "call.ice"
 CALL_HANGUP = "call.hangup"
+# What a party sends of its own media and link: video paused (by hand or for a weak link), and
+# the connection quality it measures (getStats); relayed to the other party as is, plus `from`.
+CALL_MEDIA = "call.media"
+# The waiting room's network check: acknowledged at once with the bytes received, so the page
+# measures the round trip (small probes) and its upload throughput (padded ones) to the server.
+PRECHECK_PROBE = "precheck.probe"
+MAX_PROBE_CHARS = 48_000  # under the 64 kB frame cap
 # Recording (both parties consented): offer to the server's recorder, answer in the ack.
 CALL_RECORD = "call.record"
 CALL_RECORD_STOP = "call.record_stop"
@@ -85,6 +92,24 @@ class Candidate(BaseModel):
 class IceIn(_In):
     session_id: uuid.UUID
     candidate: Candidate | None  # null: end of candidates
+
+
+class ProbeIn(_In):
+    pad: str = Field(default="", max_length=MAX_PROBE_CHARS)
+
+
+class ProbeAck(BaseModel):
+    bytes: int  # characters of `pad` received
+
+
+Quality = Literal["good", "fair", "poor"]
+
+
+class MediaIn(_In):
+    session_id: uuid.UUID
+    video: bool  # false: this party's video is paused (audio only)
+    reason: Literal["manual", "weak_link"] | None = None  # why video is paused (null: sending)
+    quality: Quality | None = None  # null: not measured yet
 
 
 class PeerState(BaseModel):

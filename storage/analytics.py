@@ -17,10 +17,6 @@ async def custom_plans(con: asyncpg.Connection) -> None:
     await con.execute("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
-# The payments domain (another branch) owns this table; revenue reads it once it exists.
-PAYMENTS_TABLE = "payments.payments"
-
-
 async def bookings_per_day(
     con: asyncpg.Connection, start: datetime, end: datetime, zone: str, doctor_id: uuid.UUID | None
 ) -> list[asyncpg.Record]:
@@ -124,25 +120,3 @@ async def lead_time(
         doctor_id,
     )
     return record
-
-
-async def revenue_per_day(
-    con: asyncpg.Connection, start: datetime, end: datetime, zone: str, doctor_id: uuid.UUID | None
-) -> list[asyncpg.Record]:
-    """(day, currency, amount in minor units) of completed payments per local day; nothing
-    until the payments domain's table exists (the seam: columns as in the product spec)."""
-    if await con.fetchval("SELECT to_regclass($1)", PAYMENTS_TABLE) is None:
-        return []
-    records: list[asyncpg.Record] = await con.fetch(
-        f"""SELECT (created_at AT TIME ZONE $3)::date AS day, currency,
-                   sum(amount)::bigint AS amount
-            FROM {PAYMENTS_TABLE}
-            WHERE status = 'completed' AND created_at >= $1 AND created_at < $2
-              AND ($4::uuid IS NULL OR doctor_id = $4)
-            GROUP BY 1, 2 ORDER BY 1, 2""",
-        start,
-        end,
-        zone,
-        doctor_id,
-    )
-    return records

@@ -1,15 +1,11 @@
 """What a patient's data export reads beyond the owning domains' services: their chat
-messages, the audit entries about their records, and (once the payments domain lands) their
-payments."""
+messages, the audit entries about their records, their payments and their notifications."""
 
 from __future__ import annotations
 
 import uuid
 
 import asyncpg
-
-# The payments domain (another branch) owns this table; its columns follow the product spec.
-PAYMENTS_TABLE = "payments.payments"
 
 
 async def messages_of(
@@ -41,12 +37,31 @@ async def accesses_to(
 
 
 async def payments_of(con: asyncpg.Connection, patient_id: uuid.UUID) -> list[asyncpg.Record]:
-    """The patient's payments; none until the payments domain's table exists (the seam)."""
-    if await con.fetchval("SELECT to_regclass($1)", PAYMENTS_TABLE) is None:
-        return []
+    """The patient's payments, oldest first: amounts in minor units, `amount_refunded` so far,
+    status (`pending`, `completed`, `failed`, `refunded` = in full), invoice number if any."""
     records: list[asyncpg.Record] = await con.fetch(
-        f"""SELECT id, appointment_id, amount, currency, status, created_at
-            FROM {PAYMENTS_TABLE} WHERE patient_id = $1 ORDER BY created_at""",
+        """SELECT p.id, p.appointment_id, p.amount, p.amount_refunded, p.currency, p.status,
+                  p.payment_method, i.invoice_number, p.created_at, p.completed_at
+           FROM payments.payments p LEFT JOIN payments.invoices i ON i.payment_id = p.id
+           WHERE p.patient_id = $1 ORDER BY p.created_at, p.id""",
         patient_id,
     )
     return records
+
+
+async def notifications_of(
+    con: asyncpg.Connection, user_id: uuid.UUID
+) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+    """The user's email/SMS messages (what was sent where, and whether it went) and in-app
+    notifications, oldest first."""
+    sent: list[asyncpg.Record] = await con.fetch(
+        """SELECT kind, channel, recipient, subject, body, status, created_at, sent_at
+           FROM notify.messages WHERE user_id = $1 ORDER BY created_at, id""",
+        user_id,
+    )
+    in_app: list[asyncpg.Record] = await con.fetch(
+        """SELECT kind, title, body, created_at, read_at
+           FROM notify.in_app WHERE user_id = $1 ORDER BY created_at, id""",
+        user_id,
+    )
+    return sent, in_app

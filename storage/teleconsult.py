@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import asyncpg
 
@@ -220,6 +220,44 @@ async def call_state(con: Executor, session_id: uuid.UUID) -> list[asyncpg.Recor
            FROM teleconsult.sessions s
            LEFT JOIN teleconsult.presence p ON p.session_id = s.id
            WHERE s.id = $1""",
+        session_id,
+    )
+    return rows
+
+
+_PRECHECK = "role, verdict, camera, microphone, rtt_ms, throughput_kbps, checked_at"
+
+
+async def save_precheck(
+    con: Executor, session_id: uuid.UUID, user_id: uuid.UUID, role: str, check: dict[str, Any]
+) -> asyncpg.Record:
+    """Keep a party's latest pre-call check (`check`: verdict, camera, microphone, rtt_ms,
+    throughput_kbps, checked_at)."""
+    row: asyncpg.Record = await con.fetchrow(
+        f"""INSERT INTO teleconsult.precall_checks
+              (session_id, role, user_id, verdict, camera, microphone, rtt_ms, throughput_kbps,
+               checked_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            ON CONFLICT (session_id, role) DO UPDATE SET
+              user_id = $3, verdict = $4, camera = $5, microphone = $6, rtt_ms = $7,
+              throughput_kbps = $8, checked_at = $9
+            RETURNING {_PRECHECK}""",
+        session_id,
+        role,
+        user_id,
+        check["verdict"],
+        check["camera"],
+        check["microphone"],
+        check["rtt_ms"],
+        check["throughput_kbps"],
+        check["checked_at"],
+    )
+    return row
+
+
+async def prechecks_of(con: Executor, session_id: uuid.UUID) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await con.fetch(
+        f"SELECT {_PRECHECK} FROM teleconsult.precall_checks WHERE session_id = $1 ORDER BY role",
         session_id,
     )
     return rows

@@ -15,6 +15,7 @@ from starlette.requests import HTTPConnection
 
 from bus.relay import outbox_lag
 from server import clock
+from server.admin.errors import BAD_CURSOR, UNKNOWN_CURSOR
 from server.admin.ports import LiveSessions
 from server.admin.schemas import (
     AdminUser,
@@ -59,10 +60,7 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         micros, row_id = cursor.split(".")
         return _EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(hex=row_id)
     except (ValueError, OverflowError) as exc:
-        raise InvalidInput(
-            "The cursor is not one this API gave.",
-            [{"field": "cursor", "location": "query", "message": "unknown cursor"}],
-        ) from exc
+        raise InvalidInput(BAD_CURSOR, [UNKNOWN_CURSOR.at("cursor", "query")]) from exc
 
 
 async def search_users(pool: asyncpg.Pool, query: UserQuery) -> UsersPage:

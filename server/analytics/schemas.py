@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from server.analytics.errors import TO_NOT_BEFORE_FROM
+from server.doctors.schemas import UNKNOWN_ZONE
 from server.instants import Day
+from server.scheduling.errors import RANGE_OVER_MAX
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
@@ -30,16 +33,16 @@ class RangeQuery(BaseModel):
     @classmethod
     def _zone(cls, value: str) -> str:
         if value != "UTC" and value not in available_timezones():
-            raise ValueError("unknown IANA time zone")
+            raise UNKNOWN_ZONE.error()
         return value
 
     @model_validator(mode="after")
     def _span(self) -> RangeQuery:
         if self.from_ and self.to:
             if self.to < self.from_:
-                raise ValueError("`to` must not be before `from`")
+                raise TO_NOT_BEFORE_FROM.error()
             if (self.to - self.from_).days >= MAX_DAYS:
-                raise ValueError(f"at most {MAX_DAYS} days")
+                raise RANGE_OVER_MAX.error(days=MAX_DAYS)
         return self
 
     def days(self, today: date) -> tuple[date, date]:
@@ -89,8 +92,11 @@ class DayAmount(BaseModel):
 
 class RevenuePerDay(BaseModel):
     scope: Scope
-    days: list[DayAmount] = Field(description="Completed payments per day and currency")
-    source: str = Field(description="`payments` once payments exist, else `none`")
+    days: list[DayAmount] = Field(
+        description="Payments taken per local day (of their completion) and currency, net of "
+        "refunds, as GET /api/v1/payments/revenue counts them"
+    )
+    source: str = Field(description="`payments` when a payment was taken in the range, else `none`")
 
 
 class Ranked(BaseModel):

@@ -13,6 +13,7 @@ import asyncpg
 
 from server import clock
 from server.admin.ports import LiveSessions
+from server.analytics.errors import ANALYTICS_ROLES, OWN_FIGURES, PLATFORM_FIGURES
 from server.analytics.schemas import (
     BookingsPerDay,
     Busiest,
@@ -30,6 +31,7 @@ from server.auth.principal import Principal
 from server.errors import Forbidden
 from server.scheduling.access import resolve_caller
 from storage import analytics as store
+from storage import payments as payments_store
 
 TOP = 10
 
@@ -43,10 +45,10 @@ async def scope_of(pool: asyncpg.Pool, principal: Principal, query: RangeQuery) 
     elif principal.role == "doctor":
         caller = await resolve_caller(pool, principal)
         if caller.doctor_id is None or query.doctor_id not in (None, caller.doctor_id):
-            raise Forbidden("Doctors see their own figures only.")
+            raise Forbidden(OWN_FIGURES)
         doctor_id = caller.doctor_id
     else:
-        raise Forbidden("Analytics are for doctors and admins.")
+        raise Forbidden(ANALYTICS_ROLES)
     return Scope(first_day=first, last_day=last, time_zone=query.tz, doctor_id=doctor_id)
 
 
@@ -98,10 +100,12 @@ async def revenue_per_day(pool: asyncpg.Pool, scope: Scope) -> RevenuePerDay:
     start, end = _bounds(scope)
     async with pool.acquire() as con, con.transaction(readonly=True):
         await store.custom_plans(con)
-        rows = await store.revenue_per_day(con, start, end, scope.time_zone, scope.doctor_id)
+        rows = await payments_store.revenue_per_day(
+            con, start, end, scope.time_zone, scope.doctor_id
+        )
     return RevenuePerDay(
         scope=scope,
-        days=[DayAmount(day=r["day"], currency=r["currency"], amount=r["amount"]) for r in rows],
+        days=[DayAmount(day=r["day"], currency=r["currency"], amount=r["net"]) for r in rows],
         source="payments" if rows else "none",
     )
 
@@ -109,7 +113,7 @@ async def revenue_per_day(pool: asyncpg.Pool, scope: Scope) -> RevenuePerDay:
 async def busiest(pool: asyncpg.Pool, scope: Scope) -> Busiest:
     """Platform-wide only: a doctor's own specialties and city are no ranking."""
     if scope.doctor_id is not None:
-        raise Forbidden("The busiest specialties and cities are platform figures (admins).")
+        raise Forbidden(PLATFORM_FIGURES)
     start, end = _bounds(scope)
     async with pool.acquire() as con, con.transaction(readonly=True):
         await store.custom_plans(con)

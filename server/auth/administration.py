@@ -18,11 +18,12 @@ from bus.events import USER_REACTIVATED, USER_ROLE_CHANGED, USER_SUSPENDED
 from bus.outbox import emit
 from server import clock
 from server.audit.service import record_change
+from server.auth.errors import OWN_ROLE, SELF_SUSPEND, WRONG_PASSWORD
 from server.auth.events import UserRoleChanged, UserStatusChanged, user_subject
 from server.auth.passwords import verify_password
 from server.auth.principal import Principal, Role, require_role
 from server.deps import PoolDep
-from server.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from server.errors import NO_SUCH_ACCOUNT, Conflict, Forbidden, NotFound, Unauthenticated
 from storage import auth as store
 
 # Admin actions on health data need a password re-entered within this window (OWASP ASVS 4.0
@@ -44,7 +45,7 @@ async def suspend(
     Raises NotFound, Conflict (an admin suspending themself).
     """
     if user_id == admin.user_id:
-        raise Conflict("You cannot suspend your own account.")
+        raise Conflict(SELF_SUSPEND)
     async with pool.acquire() as con, con.transaction():
         await _locked(con, user_id)
         user = await store.set_user_active(con, user_id, False)
@@ -84,7 +85,7 @@ async def change_role(
     """Give the account `role`; its sessions are revoked so every client signs in again with
     the new role (sockets joined rooms under the old one). Raises NotFound, Conflict."""
     if user_id == admin.user_id:
-        raise Conflict("You cannot change your own role.")
+        raise Conflict(OWN_ROLE)
     async with pool.acquire() as con, con.transaction():
         before = await _locked(con, user_id)
         if before.role == role:
@@ -110,7 +111,7 @@ async def step_up(pool: asyncpg.Pool, principal: Principal, password: str) -> da
     """
     user = await store.user_by_id(pool, principal.user_id)
     if user is None or not await verify_password(user.password_hash, password):
-        raise Unauthenticated("The password is not correct.")
+        raise Unauthenticated(WRONG_PASSWORD)
     now = clock.now()
     async with pool.acquire() as con, con.transaction():
         await store.mark_reauthenticated(con, principal.session_id, now)
@@ -121,7 +122,7 @@ async def step_up(pool: asyncpg.Pool, principal: Principal, password: str) -> da
 async def _locked(con: asyncpg.Connection, user_id: uuid.UUID) -> store.UserRecord:
     user = await store.lock_user(con, user_id)
     if user is None:
-        raise NotFound("No such account.")
+        raise NotFound(NO_SUCH_ACCOUNT)
     return user
 
 
@@ -130,9 +131,7 @@ async def ensure_recent_step_up(db: asyncpg.Connection | asyncpg.Pool, admin: Pr
     password within STEP_UP_WINDOW on this session."""
     at = await store.reauthenticated_at(db, admin.session_id)
     if at is None or at < clock.now() - STEP_UP_WINDOW:
-        raise StepUpRequired(
-            "Enter your password again to continue (required every 5 minutes for health data)."
-        )
+        raise StepUpRequired()  # its code, `step-up-required`, says what to do
 
 
 async def require_recent_step_up(

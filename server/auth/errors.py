@@ -70,6 +70,9 @@ REFRESH_INVALID = Reason(
 )
 PROFILE_ROLE = Reason("profile-role", "Only {role}s (or admins) create {role} profiles.")
 OWN_PROFILE = Reason("own-profile", "A {role} creates their own profile only.")
+SELF_SUSPEND = Reason("self-suspend", "You cannot suspend your own account.")
+OWN_ROLE = Reason("own-role", "You cannot change your own role.")
+WRONG_PASSWORD = Reason("wrong-password", "The password is not correct.")
 NAME_ACCOUNT = Reason("name-the-account", "Admins must name the {role} account (user_id).")
 
 # Field errors of sign-up, password changes and profile creation.

@@ -18,6 +18,7 @@ from server import clock
 from server.audit.service import record_access, record_change
 from server.auth.principal import Principal, Role
 from server.auth.tokens import hash_token, new_opaque_token
+from server.calendar_feeds.errors import ADMINS_NO_FEED, NO_FEED_LINK, NO_SUCH_CALENDAR
 from server.calendar_feeds.ics import FeedItem, calendar
 from server.calendar_feeds.schemas import FeedCreated, FeedState
 from server.engines import Engines
@@ -36,7 +37,7 @@ MAX_EVENTS = 2000
 async def create_feed(pool: asyncpg.Pool, principal: Principal) -> FeedCreated:
     """A new secret link; the previous one stops working. Patients and doctors only."""
     if principal.role == "admin":
-        raise Forbidden("Admins have no appointments to subscribe to.")
+        raise Forbidden(ADMINS_NO_FEED)
     token = new_opaque_token()
     now = clock.now()
     async with pool.acquire() as con, con.transaction():
@@ -48,7 +49,7 @@ async def create_feed(pool: asyncpg.Pool, principal: Principal) -> FeedCreated:
 async def revoke_feed(pool: asyncpg.Pool, principal: Principal) -> None:
     async with pool.acquire() as con, con.transaction():
         if not await store.revoke_feed(con, principal.user_id, clock.now()):
-            raise NotFound("You have no calendar link.")
+            raise NotFound(NO_FEED_LINK)
         await record_change(con)
 
 
@@ -63,7 +64,7 @@ async def render_feed(engines: Engines, token: str, request: HTTPConnection) -> 
     async with engines.pool.acquire() as con:
         feed = await store.feed_owner(con, hash_token(token))
     if feed is None:
-        raise NotFound("No such calendar.")
+        raise NotFound(NO_SUCH_CALENDAR)
     role: Role = feed["role"]
     # The feed acts as its owner; its id stands in for a session id in the audit trail.
     owner = Principal(feed["user_id"], role, feed["id"])
@@ -83,7 +84,7 @@ async def render_feed(engines: Engines, token: str, request: HTTPConnection) -> 
         ]
         name = "Markini appointments"
     else:
-        raise NotFound("No such calendar.")
+        raise NotFound(NO_SUCH_CALENDAR)
     await record_access(
         engines.pool,
         principal=owner,

@@ -18,7 +18,6 @@ from server.errors import MarkiniError
 from server.fhir import resources as fhir
 from server.fhir import service
 from server.fhir.service import AppointmentSearch, Reader
-from server.problem_codes import problem_code
 
 BASE = "/fhir/R4"
 FHIR_JSON = "application/fhir+json"
@@ -38,9 +37,7 @@ class FhirRoute(APIRoute):
             try:
                 return await handler(request)
             except MarkiniError as error:
-                outcome = fhir.operation_outcome(
-                    error.status, problem_code(error), error.type, error.detail
-                )
+                outcome = fhir.operation_outcome(error.status, error.code, error.type, error.detail)
                 return fhir_response(outcome, error.status)
 
         return handle

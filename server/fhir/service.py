@@ -15,8 +15,18 @@ from server.audit.service import record_access
 from server.auth.principal import Principal
 from server.doctors import service as doctors
 from server.engines import Engines
-from server.errors import InvalidInput, NotFound, Unauthenticated
+from server.errors import SIGN_IN, FieldCode, InvalidInput, NotFound, Unauthenticated
 from server.fhir import resources as fhir
+from server.fhir.errors import (
+    BAD_SEARCH,
+    EMPTY_RANGE,
+    NO_SUCH_RESOURCE,
+    NOT_A_DATE,
+    PRACTITIONER_OR_PATIENT,
+    SLOT_NOT_OFFERED,
+    UNKNOWN_STATUS,
+    WINDOW_TOO_LONG,
+)
 from server.instants import BOUNDS, INSTANT_OUT_OF_RANGE, within_bounds
 from server.patients import service as patients
 from server.scheduling import service as scheduling
@@ -55,7 +65,7 @@ class Reader:
 
     def required(self) -> Principal:
         if self.principal is None:
-            raise Unauthenticated("Sign in to continue.")
+            raise Unauthenticated(SIGN_IN)
         return self.principal
 
 
@@ -63,7 +73,7 @@ def parse_id(value: str, kind: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError as exc:
-        raise NotFound(f"No such {kind}.") from exc
+        raise NotFound(NO_SUCH_RESOURCE, params={"kind": kind}) from exc
 
 
 def reference(value: str, kind: str) -> uuid.UUID:
@@ -72,11 +82,8 @@ def reference(value: str, kind: str) -> uuid.UUID:
     return parse_id(value.removeprefix(prefix), kind)
 
 
-def _bad(field: str, message: str) -> InvalidInput:
-    return InvalidInput(
-        f"Search parameter `{field}`: {message}.",
-        [{"field": field, "location": "query", "message": message}],
-    )
+def _bad(field: str, why: FieldCode, **params: str | int) -> InvalidInput:
+    return InvalidInput(BAD_SEARCH, [why.at(field, "query", **params)], params={"field": field})
 
 
 def date_bounds(values: Sequence[str], field: str) -> tuple[datetime | None, datetime | None]:
@@ -88,15 +95,12 @@ def date_bounds(values: Sequence[str], field: str) -> tuple[datetime | None, dat
         try:
             moment = datetime.fromisoformat(text)
         except ValueError as exc:
-            raise _bad(field, "not a date") from exc
+            raise _bad(field, NOT_A_DATE) from exc
         day_only = len(text) == 10
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         if not within_bounds(moment):
-            raise InvalidInput(
-                f"Search parameter `{field}`: out of range.",
-                [INSTANT_OUT_OF_RANGE.at(field, "query", **BOUNDS)],
-            )
+            raise _bad(field, INSTANT_OUT_OF_RANGE, **BOUNDS)
         after = moment + (timedelta(days=1) if day_only else timedelta(seconds=1))
         if prefix in ("ge", "eq"):
             start = max(start, moment) if start else moment
@@ -107,7 +111,7 @@ def date_bounds(values: Sequence[str], field: str) -> tuple[datetime | None, dat
         if prefix == "lt":
             end = min(end, moment) if end else moment
     if start and end and end <= start:
-        raise _bad(field, "the range is empty")
+        raise _bad(field, EMPTY_RANGE)
     return start, end
 
 
@@ -157,7 +161,7 @@ async def search_slots(
     start = start or clock.now()
     end = end or start + DEFAULT_SLOT_WINDOW
     if end - start > MAX_SLOT_WINDOW:
-        raise _bad("start", "at most 31 days at a time")
+        raise _bad("start", WINDOW_TOO_LONG, days=MAX_SLOT_WINDOW.days)
     return await _slots(reader, doctor_id, start, end)
 
 
@@ -166,7 +170,7 @@ async def read_slot(reader: Reader, raw_id: str) -> fhir.Resource:
         doctor, seconds, _ = raw_id.rsplit("-", 2)
         start = datetime.fromtimestamp(int(seconds), UTC)
     except (ValueError, OverflowError, OSError) as exc:
-        raise NotFound("No such Slot.") from exc
+        raise NotFound(NO_SUCH_RESOURCE, params={"kind": "Slot"}) from exc
     doctor_id = parse_id(doctor, "Slot")
     found = [
         s
@@ -174,7 +178,7 @@ async def read_slot(reader: Reader, raw_id: str) -> fhir.Resource:
         if s["id"] == raw_id
     ]
     if not found:
-        raise NotFound("No such Slot (taken, past or never offered).")
+        raise NotFound(SLOT_NOT_OFFERED)
     return found[0]
 
 
@@ -217,7 +221,7 @@ async def search_appointments(reader: Reader, search: AppointmentSearch) -> list
         codes = search.status.split(",")
         unknown = [c for c in codes if c not in OUR_STATUSES]
         if unknown:
-            raise _bad("status", f"unknown code {unknown[0]}")
+            raise _bad("status", UNKNOWN_STATUS, code=unknown[0])
         statuses = [ours for code in codes for ours in OUR_STATUSES[code]]
     query = scheduling.ListQuery(start, end, statuses, min(search.count, MAX_COUNT), 0)
     if search.practitioner:
@@ -231,7 +235,7 @@ async def search_appointments(reader: Reader, search: AppointmentSearch) -> list
             reader.engines, principal, patient_id, query, reader.request
         )
     else:
-        raise _bad("practitioner", "give practitioner or patient")
+        raise _bad("practitioner", PRACTITIONER_OR_PATIENT)
     specialties = await _specialties({a.doctor_id for a in page.items}, reader)
     await reader.audit("Appointment", None, f"{search}")
     return [

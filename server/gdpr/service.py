@@ -15,6 +15,7 @@ import zipfile
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from starlette.requests import HTTPConnection
 
 from server import clock
@@ -79,6 +80,7 @@ async def export_data(
         resources = [str(profile.id), *(str(i) for i in appointment_ids)]
         accesses = await store.accesses_to(con, resources, MAX_ACCESSES)
         payments = await store.payments_of(con, profile.id)
+        sent, in_app = await store.notifications_of(con, me)
     data = {
         "format": FORMAT,
         "generated_at": clock.now().isoformat(),
@@ -119,13 +121,11 @@ async def export_data(
             }
             for a in appointments
         ],
-        "payments": [
-            {
-                k: (v.isoformat() if isinstance(v, datetime) else str(v) if v is not None else None)
-                for k, v in dict(p).items()
-            }
-            for p in payments
-        ],
+        "payments": [_plain(p) for p in payments],
+        "notifications": {
+            "sent": [_plain(m) for m in sent],
+            "in_app": [_plain(n) for n in in_app],
+        },
         "messages": [
             {
                 "appointment_id": str(m["appointment_id"]),
@@ -167,3 +167,11 @@ async def export_archive(engines: Engines, principal: Principal, request: HTTPCo
         archive.writestr("export.json", json.dumps(data, ensure_ascii=False, indent=2))
         archive.writestr("summary.html", summary_html(data))
     return buffer.getvalue()
+
+
+def _plain(row: asyncpg.Record) -> dict[str, Any]:
+    """A row as JSON values: instants ISO 8601, ids text, amounts and text as they are."""
+    return {
+        k: v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, uuid.UUID) else v
+        for k, v in dict(row).items()
+    }

@@ -20,9 +20,13 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+_SENT_COLUMNS = ("created_at", "channel", "recipient", "subject", "body", "status")
+
+
 def summary_html(data: dict[str, Any]) -> str:
     profile = data["profile"]
     name = f"{profile['first_name']} {profile['last_name']}"
+    notifications = data["notifications"]
     sections = [
         "<h2>Profile</h2>",
         _table(
@@ -60,10 +64,26 @@ def summary_html(data: dict[str, Any]) -> str:
         ),
         "<h2>Payments</h2>",
         _table(
-            ["Date", "Amount", "Currency", "Status"],
+            ["Date", "Amount", "Refunded", "Currency", "Status", "Invoice"],
             [
-                (p.get("created_at"), p.get("amount"), p.get("currency"), p.get("status"))
+                (
+                    p["created_at"],
+                    p["amount"],
+                    p["amount_refunded"],
+                    p["currency"],
+                    p["status"],
+                    p["invoice_number"],
+                )
                 for p in data["payments"]
+            ],
+        ),
+        "<h2>Notifications sent to you</h2>",
+        _table(
+            ["Date", "Channel", "To", "Subject", "Message", "Status"],
+            [tuple(m[k] for k in _SENT_COLUMNS) for m in notifications["sent"]]
+            + [
+                (n["created_at"], "in-app", "", n["title"], n["body"], n["read_at"] and "read")
+                for n in notifications["in_app"]
             ],
         ),
         "<h2>Messages</h2>",

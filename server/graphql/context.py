@@ -15,7 +15,7 @@ from strawberry.fastapi import BaseContext
 from server.auth.principal import OptionalPrincipal, Principal
 from server.deps import EnginesDep
 from server.engines import Engines
-from server.errors import Unauthenticated
+from server.errors import SIGN_IN, Unauthenticated
 from storage import parties as store
 
 R = TypeVar("R")
@@ -68,9 +68,9 @@ class Context(BaseContext):
 
     @property
     def principal(self) -> Principal:
-        """The signed-in caller; Unauthenticated (code `unauthenticated`) otherwise."""
+        """The signed-in caller; Unauthenticated (code `sign-in-required`) otherwise."""
         if self.principal_or_none is None:
-            raise Unauthenticated("Sign in to continue.")
+            raise Unauthenticated(SIGN_IN)
         return self.principal_or_none
 
 

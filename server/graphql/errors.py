@@ -3,7 +3,7 @@
 A resolver raises the domain's MarkiniError exactly as the REST route would; this extension
 copies its problem (`type`, `title`, `status`, `code`, and members such as `errors` or
 `alternatives`) into the error's `extensions`. Unexpected exceptions are logged and masked
-("Internal error", code `internal`), as the REST 500 is.
+("Internal error", code `internal-error`), as the REST 500 is.
 """
 
 from __future__ import annotations
@@ -17,10 +17,26 @@ from graphql import GraphQLError
 from pydantic import ValidationError
 from strawberry.extensions import SchemaExtension
 
-from server.errors import InvalidInput, MarkiniError
-from server.problem_codes import problem_code
+from server.errors import FIELDS_INVALID, FieldCode, InvalidInput, MarkiniError, Reason
+from server.problems import INTERNAL_ERROR, PYDANTIC_FIELD_CODES
 
 log = logging.getLogger(__name__)
+
+NOT_AN_ID = Reason("not-an-id", "`{field}` is not an id.")
+NOT_A_UUID = FieldCode("not_a_uuid", "not a UUID")
+REASON_TOO_LONG = Reason("reason-too-long", "The reason is too long.")
+# The REST 422 of an over-long string says pydantic's `string_too_long`; so does GraphQL.
+STRING_TOO_LONG = next(c for c in PYDANTIC_FIELD_CODES if c.code == "string_too_long")
+# GraphQL's own refusals of a request: graphql-core's message says what is wrong.
+INVALID_QUERY = Reason("invalid-query", "The query is not valid for this schema.")
+QUERY_TOO_COSTLY = Reason(
+    "query-too-costly",
+    "The query costs {cost}, more than the {max_cost} allowed: ask for fewer items (`limit`) "
+    "or fewer nested lists.",
+)
+OWN_APPOINTMENTS_ROLE = Reason(
+    "own-appointments-role", "Only patients and doctors have appointments of their own."
+)
 
 
 def problem_extensions(error: MarkiniError) -> dict[str, Any]:
@@ -29,7 +45,7 @@ def problem_extensions(error: MarkiniError) -> dict[str, Any]:
         "type": error.type,
         "title": error.title,
         "status": error.status,
-        "code": problem_code(error),
+        "code": error.code,
         **extra,
     }
 
@@ -37,13 +53,14 @@ def problem_extensions(error: MarkiniError) -> dict[str, Any]:
 def invalid_input(exc: ValidationError, location: str = "input") -> InvalidInput:
     """A pydantic refusal of GraphQL input, as the REST 422 lists it."""
     return InvalidInput(
-        "Some fields are missing or invalid.",
+        FIELDS_INVALID,
         [
             {
                 "field": ".".join(str(p) for p in err["loc"]),
                 "location": location,
                 "message": err["msg"],
                 "code": err["type"],
+                "params": err.get("ctx", {}),
             }
             for err in exc.errors()
         ],
@@ -62,7 +79,7 @@ class ProblemErrors(SchemaExtension):
     def _render(error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if original is None:  # syntax, validation, limits: a malformed request
-            extensions = {"code": "invalid-query", "status": 400, **(error.extensions or {})}
+            extensions = {"code": INVALID_QUERY.code, "status": 400, **(error.extensions or {})}
             return _with(error, error.message, extensions)
         if isinstance(original, ValidationError):
             original = invalid_input(original)
@@ -71,8 +88,13 @@ class ProblemErrors(SchemaExtension):
         log.error("graphql resolver failed", exc_info=original)
         return _with(
             error,
-            "Something went wrong on our side.",
-            {"type": "about:blank", "title": "Internal error", "status": 500, "code": "internal"},
+            INTERNAL_ERROR.english,
+            {
+                "type": "about:blank",
+                "title": "Internal error",
+                "status": 500,
+                "code": INTERNAL_ERROR.code,
+            },
         )
 
 

@@ -20,6 +20,8 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from server.graphql.errors import QUERY_TOO_COSTLY
+
 MAX_COST = 5_000
 DEFAULT_LIST = 50
 # Fields whose children repeat once per item (list fields); others count once.
@@ -82,10 +84,15 @@ class QueryCostLimiter(SchemaExtension):
                     continue
                 cost = selection_cost(operation.selection_set, fragments, variables)
                 if cost > MAX_COST:
+                    params = {"cost": cost, "max_cost": MAX_COST}
                     raise GraphQLError(
-                        f"The query costs {cost}, more than the {MAX_COST} allowed: ask for "
-                        "fewer items (`limit`) or fewer nested lists.",
+                        QUERY_TOO_COSTLY.text(params),
                         operation,
-                        extensions={"code": "query-too-costly", "status": 400, "cost": cost},
+                        extensions={
+                            "code": QUERY_TOO_COSTLY.code,
+                            "status": 400,
+                            "params": params,
+                            "cost": cost,
+                        },
                     )
         yield

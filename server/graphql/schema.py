@@ -16,7 +16,15 @@ from strawberry.types import Info
 from server.doctors import service as doctors
 from server.errors import Forbidden, InvalidInput
 from server.graphql.context import Context
-from server.graphql.errors import ProblemErrors, invalid_input
+from server.graphql.errors import (
+    NOT_A_UUID,
+    NOT_AN_ID,
+    OWN_APPOINTMENTS_ROLE,
+    REASON_TOO_LONG,
+    STRING_TOO_LONG,
+    ProblemErrors,
+    invalid_input,
+)
 from server.graphql.limits import QueryCostLimiter
 from server.graphql.ranges import instant_range
 from server.graphql.types import (
@@ -34,6 +42,7 @@ from server.search.schemas import DoctorSearchParams
 from server.search.service import search_doctors
 
 MAX_DEPTH = 6
+MAX_REASON = 500
 
 
 def _uuid(value: strawberry.ID, field: str) -> uuid.UUID:
@@ -41,8 +50,7 @@ def _uuid(value: strawberry.ID, field: str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError as exc:
         raise InvalidInput(
-            f"`{field}` is not an id.",
-            [{"field": field, "location": "arguments", "message": "not a UUID"}],
+            NOT_AN_ID, [NOT_A_UUID.at(field, "arguments")], params={"field": field}
         ) from exc
 
 
@@ -135,7 +143,7 @@ class Query:
                 ctx.engines, ctx.principal, caller.doctor_id, query, ctx.http
             )
         else:
-            raise Forbidden("Only patients and doctors have appointments of their own.")
+            raise Forbidden(OWN_APPOINTMENTS_ROLE)
         return [Appointment.from_out(a) for a in page.items]
 
 
@@ -166,10 +174,10 @@ class Mutation:
         self, info: Info[Context, None], id: strawberry.ID, reason: str | None = None
     ) -> Appointment:
         ctx = info.context
-        if reason is not None and len(reason) > 500:
+        if reason is not None and len(reason) > MAX_REASON:
             raise InvalidInput(
-                "The reason is too long.",
-                [{"field": "reason", "location": "arguments", "message": "at most 500 characters"}],
+                REASON_TOO_LONG,
+                [STRING_TOO_LONG.at("reason", "arguments", max_length=MAX_REASON)],
             )
         out = await scheduling.transition(
             ctx.engines, ctx.principal, _uuid(id, "id"), "cancel", reason

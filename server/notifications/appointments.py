@@ -56,6 +56,8 @@ DOCTOR_KIND = {
     events.APPOINTMENT_CANCELLED: "appointment.cancelled",
     events.APPOINTMENT_RESCHEDULED: "appointment.rescheduled",
 }
+# Statuses of an active appointment: an update into one of them, unannounced, is the booking.
+BOOKED = frozenset({"scheduled", "confirmed"})
 # Events after which the patient's calendar must hold (or drop) the event.
 INVITING = frozenset(
     {events.APPOINTMENT_CREATED, events.APPOINTMENT_UPDATED, events.APPOINTMENT_RESCHEDULED}
@@ -115,9 +117,11 @@ async def apply_appointment_event(
     if status == "held" or envelope.data.get("reason") == HOLD_EXPIRED:
         return  # a hold is not a booking yet; an expired one was never announced
     if envelope.type == events.APPOINTMENT_UPDATED and (
-        status != "scheduled" or await _announced(con, appointment_id)
+        status not in BOOKED or await _announced(con, appointment_id)
     ):
-        return  # only a hold that was paid is news; other updates (notes, reason) are not
+        # Only an appointment becoming active unannounced is news: a paid hold or a late
+        # payment's retake ("confirmed"); other updates (notes, reason) are not.
+        return
     current = await appointment_context(con, appointment_id)
     if current is None:
         return
@@ -162,7 +166,8 @@ async def apply_appointment_event(
             Outgoing(cause, kind, person, context, appointment_id=ctx.id, calendar=invite),
             now,
         )
-    if envelope.type == events.APPOINTMENT_CONFIRMED and ctx.visit_type == "teleconsultation":
+    # A paid hold is confirmed by its payment: its update carries the link as a confirm would.
+    if ctx.status == "confirmed" and ctx.visit_type == "teleconsultation":
         await send_teleconsultation_link(con, settings, ctx, cause, now)
 
 

@@ -16,10 +16,11 @@ from server.notifications.appointments import APPOINTMENT_TYPES, apply_appointme
 from server.notifications.availability import AVAILABILITY_TYPES, apply_availability_event
 from server.notifications.payments import PAYMENT_TYPES, apply_payment_event
 from server.notifications.ports import LiveNotifications, pushing
+from server.notifications.waitlist import WAITLIST_TYPES, apply_waitlist_event
 from server.settings import Settings
 
 CONSUMER = "notifications"
-HANDLED = APPOINTMENT_TYPES | PAYMENT_TYPES | AVAILABILITY_TYPES
+HANDLED = APPOINTMENT_TYPES | PAYMENT_TYPES | AVAILABILITY_TYPES | WAITLIST_TYPES
 
 
 def handler_for(settings: Settings) -> TransactionalHandler:
@@ -28,6 +29,8 @@ def handler_for(settings: Settings) -> TransactionalHandler:
             await apply_payment_event(con, settings, envelope)
         elif envelope.type in AVAILABILITY_TYPES:
             await apply_availability_event(con, settings, envelope)
+        elif envelope.type in WAITLIST_TYPES:
+            await apply_waitlist_event(con, settings, envelope)
         else:
             await apply_appointment_event(con, settings, envelope)
 

@@ -30,6 +30,7 @@ SMS_KINDS = frozenset(
         "appointment.cancelled",
         "appointment.rescheduled",
         "teleconsultation.link",
+        "waitlist.offered",
         "mfa.code",
     }
 )

@@ -5,11 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from server.doctors.schemas import TimeZone
+from server.errors import FieldCode
 from server.notifications.phones import to_e164
+
+INVALID_PHONE = FieldCode(
+    "invalid_phone_number", "not a valid mobile number (e.g. +33 6 12 34 56 78)"
+)
 
 MAX_REMINDERS = 4
 MIN_OFFSET_MINUTES = 5
@@ -55,7 +60,7 @@ class Preferences(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     language: Literal["en", "fr"] = "en"
-    time_zone: str | None = Field(
+    time_zone: TimeZone | None = Field(
         None, description="IANA zone for times in messages; null: the doctor's zone."
     )
     phone: str | None = Field(
@@ -67,19 +72,15 @@ class Preferences(BaseModel):
     sms: bool = True
     in_app: bool = True
 
-    @field_validator("time_zone")
-    @classmethod
-    def _zone(cls, value: str | None) -> str | None:
-        if value is not None and value not in available_timezones():
-            raise ValueError("not an IANA time zone")
-        if value is not None:
-            ZoneInfo(value)
-        return value
-
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        return to_e164(value) if value else None
+        if not value:
+            return None
+        try:
+            return to_e164(value)
+        except ValueError:
+            raise INVALID_PHONE.error() from None
 
 
 class ReminderSettings(BaseModel):

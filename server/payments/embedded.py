@@ -37,6 +37,12 @@ import socket, sys
 from aiohttp import web
 from localstripe import resources, server
 resources.Store.dump_to_disk = lambda self: None
+# Stripe declines its decline test cards (4000000000000002 ...) on charge too; localstripe
+# only when they are attached to a customer.
+charging_is_declined = resources.PaymentMethod._charging_is_declined
+resources.PaymentMethod._charging_is_declined = (
+    lambda self: charging_is_declined(self) or resources.PaymentMethod._attaching_is_declined(self)
+)
 sock = socket.socket()
 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 sock.bind(("127.0.0.1", int(sys.argv[1])))

@@ -61,6 +61,7 @@ from server.scheduling.events import (
     slot_payload,
 )
 from server.scheduling.model import Availability, Slot, VisitReason, VisitType
+from server.scheduling.release import release_slot
 from server.scheduling.schemas import AppointmentOut, BookingRequest, RescheduleRequest
 from server.scheduling.slots import (
     grid_slot,
@@ -347,8 +348,8 @@ async def reschedule_appointment(
                 assert row is not None
                 previous = (old["start_at"], old["end_at"])
                 released = slot_payload(old, version, *previous)
-                await emit_slot(con, events.SLOT_RELEASED, released, caller.actor)
                 await emit_slot(con, events.SLOT_BOOKED, slot_payload(row, version), caller.actor)
+                await release_slot(con, released, caller.actor)
                 await emit_appointment(
                     con,
                     events.APPOINTMENT_RESCHEDULED,

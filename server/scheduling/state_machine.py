@@ -1,6 +1,7 @@
 """The appointment state machine: the one place that says which action leads where.
 
     held ──pay──▶ confirmed (paid: PRODUCT-SPEC section 8, payment.completed confirms)
+    held ──claim──▶ scheduled (a waitlist offer accepted, nothing to pay first)
     scheduled ──confirm──▶ confirmed
     scheduled, confirmed ──reschedule──▶ scheduled (the new time needs confirming again)
     held ──cancel/expire──▶ cancelled ◀──cancel── scheduled, confirmed
@@ -34,7 +35,15 @@ from server.scheduling.errors import (
 
 Status = Literal["held", "scheduled", "confirmed", "completed", "cancelled", "no-show"]
 Action = Literal[
-    "pay", "confirm", "cancel", "expire", "retake", "reschedule", "complete", "no_show"
+    "pay",
+    "claim",
+    "confirm",
+    "cancel",
+    "expire",
+    "retake",
+    "reschedule",
+    "complete",
+    "no_show",
 ]
 Party = Literal["patient", "doctor", "admin"]
 # Why an action is not open to this caller now.
@@ -51,7 +60,12 @@ STATUSES: tuple[Status, ...] = (
 ACTIVE: tuple[Status, ...] = ("held", "scheduled", "confirmed")
 
 TRANSITIONS: dict[str, dict[str, Status]] = {
-    "held": {"pay": "confirmed", "cancel": "cancelled", "expire": "cancelled"},
+    "held": {
+        "pay": "confirmed",
+        "claim": "scheduled",
+        "cancel": "cancelled",
+        "expire": "cancelled",
+    },
     "scheduled": {
         "confirm": "confirmed",
         "reschedule": "scheduled",
@@ -72,7 +86,7 @@ TRANSITIONS: dict[str, dict[str, Status]] = {
 
 # Actions only other domains or the system perform (payments, the sweeper); never offered to
 # API callers as allowed_transitions.
-_INTERNAL: frozenset[str] = frozenset({"pay", "expire", "retake"})
+_INTERNAL: frozenset[str] = frozenset({"pay", "claim", "expire", "retake"})
 OFFERED: tuple[Action, ...] = ("confirm", "reschedule", "cancel", "complete", "no_show")
 
 # Who may ask for which action on an appointment they take part in.
@@ -175,6 +189,7 @@ def is_active(status: str) -> bool:
 
 _PAST: dict[Action, str] = {
     "pay": "paid",
+    "claim": "claimed",
     "confirm": "confirmed",
     "cancel": "cancelled",
     "expire": "expired",

@@ -22,6 +22,7 @@ from server.scheduling.access import require_party, resolve_caller
 from server.scheduling.appointments import render_appointment
 from server.scheduling.errors import NOT_AN_EXPIRED_HOLD, SlotTaken, TransitionRefused
 from server.scheduling.events import appointment_payload, emit_appointment, emit_slot, slot_payload
+from server.scheduling.release import release_slot
 from server.scheduling.schemas import AppointmentOut
 from server.scheduling.state_machine import Action, Party, check_transition
 from storage.errors import ConstraintViolation
@@ -30,6 +31,7 @@ from storage.scheduling.versions import bump_version, current_version
 
 APPOINTMENT_EVENT: dict[str, str] = {
     "pay": events.APPOINTMENT_UPDATED,
+    "claim": events.APPOINTMENT_UPDATED,
     "retake": events.APPOINTMENT_UPDATED,
     "confirm": events.APPOINTMENT_CONFIRMED,
     "cancel": events.APPOINTMENT_CANCELLED,
@@ -39,6 +41,7 @@ APPOINTMENT_EVENT: dict[str, str] = {
 }
 SLOT_EVENT: dict[str, str] = {
     "pay": events.SLOT_BOOKED,
+    "claim": events.SLOT_BOOKED,
     "retake": events.SLOT_BOOKED,
     "cancel": events.SLOT_RELEASED,
     "expire": events.SLOT_RELEASED,
@@ -75,7 +78,10 @@ async def apply_transition(
         version = await current_version(con, doctor_id)
     else:
         assert slot_event is not None
-        await emit_slot(con, slot_event, slot_payload(row, version), actor)
+        if slot_event == events.SLOT_RELEASED:
+            await release_slot(con, slot_payload(row, version), actor)
+        else:
+            await emit_slot(con, slot_event, slot_payload(row, version), actor)
     payload = appointment_payload(
         row, version, reason=HOLD_EXPIRED if action == "expire" else reason
     )

@@ -15,19 +15,14 @@ from server.audit.service import record_change
 from server.auth.principal import Principal
 from server.engines import Engines
 from server.errors import NotFound
-from server.teleconsult.access import call_role
 from server.teleconsult.errors import (
-    CONSULTATION_ENDED,
     NO_SUCH_CONSULTATION,
     NO_SUCH_RECORDING,
     PARTIES_CONSENT,
-    NotAParty,
-    SessionClosed,
-    WrongParty,
 )
 from server.teleconsult.ports import LiveCalls
 from server.teleconsult.schemas import RecordingFile, RecordingList, SessionOut
-from server.teleconsult.service import render, session_and_parties, visible_session
+from server.teleconsult.service import open_session_role, render, visible_session
 from storage import teleconsult as store
 
 # Names the recorder writes; anything else (e.g. "../x") is not a recording.
@@ -38,14 +33,7 @@ async def set_consent(
     engines: Engines, live: LiveCalls, principal: Principal, session_id: uuid.UUID, consent: bool
 ) -> SessionOut:
     """A party gives or withdraws its own consent; withdrawing stops any recording."""
-    row, parties = await session_and_parties(engines.pool, session_id)
-    role = call_role(parties, principal.user_id)
-    if role is None:
-        if principal.is_admin:
-            raise WrongParty(PARTIES_CONSENT)
-        raise NotAParty()
-    if row["status"] not in ("scheduled", "active"):
-        raise SessionClosed(CONSULTATION_ENDED)
+    _, parties, role = await open_session_role(engines.pool, principal, session_id, PARTIES_CONSENT)
     async with engines.pool.acquire() as con, con.transaction():
         updated = await store.record_consent(con, session_id, role, consent, clock.now())
         if updated is not None:

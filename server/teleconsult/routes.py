@@ -12,11 +12,14 @@ from server.audit.service import AUDITED
 from server.auth.principal import CurrentPrincipal
 from server.deps import EnginesDep
 from server.problems import problem_responses
-from server.teleconsult import recording, service
+from server.teleconsult import precheck, recording, service
 from server.teleconsult.ports import LiveCalls, get_live_calls
 from server.teleconsult.schemas import (
     ConsentIn,
     JoinOut,
+    PrecheckIn,
+    PrecheckList,
+    PrecheckOut,
     RecordingList,
     SessionCreate,
     SessionEnd,
@@ -148,6 +151,30 @@ async def end_session(
     live: LiveCalls = Depends(get_live_calls),
 ) -> SessionOut:
     return await service.end_session(engines, live, principal, session_id, body or SessionEnd())
+
+
+@router.put(
+    "/session/{session_id}/precheck",
+    response_model=PrecheckOut,
+    summary="Keep your pre-call check (devices, round trip, throughput, verdict) on the session",
+    responses=_pick(401, 403, 404, 409, 422),
+)
+async def save_precheck(
+    session_id: uuid.UUID, body: PrecheckIn, principal: CurrentPrincipal, engines: EnginesDep
+) -> PrecheckOut:
+    return await precheck.save(engines, principal, session_id, body)
+
+
+@router.get(
+    "/session/{session_id}/precheck",
+    response_model=PrecheckList,
+    summary="Both parties' latest pre-call checks (the doctor reads the patient's)",
+    responses=_pick(401, 404),
+)
+async def read_prechecks(
+    session_id: uuid.UUID, principal: CurrentPrincipal, engines: EnginesDep
+) -> PrecheckList:
+    return await precheck.read(engines, principal, session_id)
 
 
 @router.post(

@@ -110,3 +110,35 @@ class RecordingList(BaseModel):
 
     session_id: uuid.UUID
     files: list[RecordingFile]
+
+
+DeviceState = Literal["ok", "denied", "missing", "error"]
+
+
+class PrecheckIn(BaseModel):
+    """What a party's waiting-room check found (docs/realtime.md, "Pre-call check")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: Literal["good", "audio_only", "cannot_connect"] = Field(
+        description="good; audio_only: audio only advised; cannot_connect: try another network."
+    )
+    camera: DeviceState
+    microphone: DeviceState
+    rtt_ms: int | None = Field(
+        default=None, ge=0, le=600_000, description="Median WebSocket round trip; null: none."
+    )
+    throughput_kbps: int | None = Field(
+        default=None, ge=0, le=10_000_000, description="Upload to the server over the socket."
+    )
+
+
+class PrecheckOut(PrecheckIn):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["patient", "doctor"]
+    checked_at: datetime
+
+
+class PrecheckList(BaseModel):
+    checks: list[PrecheckOut] = Field(description="Each party's latest check (at most two).")

@@ -21,13 +21,21 @@ from server import clock
 from server.audit.service import record_access, record_change
 from server.auth.principal import Principal
 from server.engines import Engines
-from server.errors import NO_SUCH_APPOINTMENT, MarkiniError, NotFound
+from server.errors import NO_SUCH_APPOINTMENT, MarkiniError, NotFound, Reason
 from server.scheduling.service import Parties, appointment_parties
 from server.settings import Settings
-from server.teleconsult.access import call_role, check_join, check_window, join_window, polite
+from server.teleconsult.access import (
+    CallRole,
+    call_role,
+    check_join,
+    check_window,
+    join_window,
+    polite,
+)
 from server.teleconsult.errors import (
     ADMINS_NEVER_JOIN,
     APPOINTMENT_CLOSED,
+    CONSULTATION_ENDED,
     IN_PERSON_VISIT,
     NO_SUCH_CONSULTATION,
     NotAParty,
@@ -129,6 +137,22 @@ async def session_and_parties(
     if row is None or parties is None:
         raise NotFound(NO_SUCH_CONSULTATION)
     return row, parties
+
+
+async def open_session_role(
+    pool: asyncpg.Pool, principal: Principal, session_id: uuid.UUID, admin_refusal: Reason
+) -> tuple[asyncpg.Record, Parties, CallRole]:
+    """The session, its parties and the caller's role, for a party acting on an open session:
+    404 to anyone else, 403 (`admin_refusal`) to admins, 409 once it has ended."""
+    row, parties = await session_and_parties(pool, session_id)
+    role = call_role(parties, principal.user_id)
+    if role is None:
+        if principal.is_admin:
+            raise WrongParty(admin_refusal)
+        raise NotAParty()
+    if row["status"] not in ("scheduled", "active"):
+        raise SessionClosed(CONSULTATION_ENDED)
+    return row, parties, role
 
 
 async def visible_session(

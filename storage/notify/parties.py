@@ -147,3 +147,13 @@ async def favourite_patients(db: Db, doctor_id: uuid.UUID) -> tuple[str, list[Re
     )
     found = (_recipient(r["party"], "patient", r["name"], r["phone"]) for r in rows)
     return str(name or ""), [r for r in found if r is not None]
+
+
+async def doctor_name_and_zone(db: Db, doctor_id: uuid.UUID) -> tuple[str, str]:
+    """("Dr First Last", the practice's IANA zone); ("", "UTC") for an unknown doctor."""
+    row = await db.fetchrow(
+        "SELECT 'Dr ' || first_name || ' ' || last_name AS name, time_zone"
+        " FROM doctors.doctors WHERE id = $1",
+        doctor_id,
+    )
+    return (str(row["name"]), str(row["time_zone"])) if row else ("", "UTC")

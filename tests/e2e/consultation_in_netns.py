@@ -35,8 +35,9 @@ if os.environ.get(NETNS_FLAG) != "1":
 
 JOIN_EARLY_S = 6 * 3600
 SESSION_API = "/api/v1/teleconsultation/session"
-# Socket.IO retries with a growing delay, up to 5 s between attempts.
-RECONNECT_MS = 15_000
+# Socket.IO retries with a growing delay, up to 5 s between attempts; an attempt made while
+# offline may hang until its 20 s connect timeout.
+RECONNECT_MS = 30_000
 SOCKET_IO = re.compile(r"/socket\.io/")
 
 
@@ -153,6 +154,22 @@ async def test_patient_and_doctor_meet_by_video_and_the_doctor_ends_it_for_both(
     await plays(patient_page, patient_page.locator(".video-self video"))
     await patient_page.get_by_role("button", name="Enter the waiting room").click()
     await expect(status_of(patient_page)).to_contain_text("The doctor is not here yet")
+    # The pre-call check: microphone meter, test sound, network probe with a plain verdict.
+    await expect(patient_page.get_by_label("Microphone level")).to_be_visible()
+    # Device pickers: choosing a camera restarts the preview with it.
+    camera = patient_page.get_by_label("Camera", exact=True)
+    await expect(camera.locator("option")).not_to_have_count(0)
+    chosen = await camera.locator("option").first.get_attribute("value")
+    await camera.select_option(chosen)
+    await plays(patient_page, patient_page.locator(".video-self video"))
+    await patient_page.get_by_role("button", name="Play a test sound").click()
+    await patient_page.get_by_role("button", name="Check my connection").click()
+    verdict = patient_page.locator(".precall-verdict")
+    await expect(verdict).to_contain_text("Good: your connection is ready for video.")
+    await expect(verdict).to_contain_text("Mbit/s")
+    assert await axe_violations(patient_page) == []
+    width = await patient_page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the waiting room scrolls sideways on a phone ({width}px wide)"
 
     # The doctor's agenda shows who waits, live; the doctor goes in and admits.
     waiting = doctor_page.locator(".waiting-room")
@@ -161,6 +178,9 @@ async def test_patient_and_doctor_meet_by_video_and_the_doctor_ends_it_for_both(
     await doctor_page.get_by_role("button", name="Open the consultation room").click()
     await expect(status_of(doctor_page)).to_contain_text("Jeanne Martin is in the waiting room")
     await expect(status_of(patient_page)).to_contain_text("The doctor is here")
+    await expect(doctor_page.locator(".precall-patient")).to_contain_text(
+        "Jeanne Martin’s pre-call check: Good"
+    )
     await doctor_page.get_by_role("button", name="Let Jeanne Martin in").click()
 
     # Video both ways, peer to peer.
@@ -183,6 +203,21 @@ async def test_patient_and_doctor_meet_by_video_and_the_doctor_ends_it_for_both(
     await expect(doctor_page.get_by_text("Your camera is off")).to_be_attached()
     await doctor_page.get_by_role("button", name="Turn camera on").click()
 
+    # Both sides show the link's quality, theirs and the other's (getStats, via call.media).
+    await expect(patient_page.locator(".call-quality")).to_contain_text("Your connection: ")
+    peer_quality = doctor_page.locator(".call-quality")
+    await expect(peer_quality).to_contain_text("Jeanne Martin’s connection: ")
+    # Audio only by hand, told on both sides, then video again.
+    await patient_page.get_by_role("button", name="Audio only").click()
+    await expect(patient_page.locator(".call-link")).to_contain_text("Your video is paused")
+    await expect(doctor_page.locator(".call-link")).to_contain_text(
+        "Jeanne Martin switched to audio only."
+    )
+    await patient_page.get_by_role("button", name="Turn video back on").click()
+    await expect(doctor_page.locator(".call-audio-only")).to_have_count(0)
+    await expect(patient_page.locator(".call-audio-only")).to_have_count(0)
+    await plays(doctor_page, doctor_page.locator(".video-remote video"))
+
     for page in (patient_page, doctor_page):
         assert await axe_violations(page) == []
     width = await patient_page.evaluate("document.documentElement.scrollWidth")
@@ -190,14 +225,21 @@ async def test_patient_and_doctor_meet_by_video_and_the_doctor_ends_it_for_both(
     await doctor_page.screenshot(path=str(screenshots / "consultation-desktop.png"), full_page=True)
     await patient_page.screenshot(path=str(screenshots / "consultation-phone.png"), full_page=True)
 
-    # The patient's connection to Markini drops (media keeps going peer to peer): explained,
-    # then the page comes back by itself and resumes the call on the same media link.
+    # The patient's network drops (offline, and its open sockets with it): explained; what the
+    # doctor writes meanwhile comes back from the stored chat; then the page comes back by
+    # itself, nobody presses anything, and the call resumes.
+    await patient_page.context.set_offline(True)
     await cutter.cut()
     await expect(status_of(patient_page)).to_contain_text("Connection to Markini lost")
+    await say(doctor_page, "Vous m'entendez toujours ?")
+    await patient_page.context.set_offline(False)
     cutter.restore()
     back = f"in the consultation with {doctor.name}"
     await expect(status_of(patient_page)).to_contain_text(back, timeout=RECONNECT_MS)
+    await expect(status_of(doctor_page)).to_contain_text("in the consultation with Jeanne Martin")
+    await expect(patient_page.locator(".messages")).to_contain_text("Vous m'entendez toujours ?")
     await plays(patient_page, patient_page.locator(".video-remote video"))
+    await plays(doctor_page, doctor_page.locator(".video-remote video"))
     await say(patient_page, "Je suis de retour.")
     await expect(doctor_page.locator(".messages")).to_contain_text("Je suis de retour.")
 
@@ -243,8 +285,13 @@ async def test_a_refused_camera_is_explained_and_the_waiting_room_still_opens_in
     await expect(page.get_by_role("button", name="Turn on camera and microphone")).to_be_visible()
     await page.get_by_role("button", name="Enter the waiting room").click()
     await expect(status_of(page)).to_contain_text("The doctor is not here yet")
+    await page.get_by_role("button", name="Check my connection").click()
+    await expect(page.locator(".precall-verdict")).to_contain_text(
+        "Audio only advised. The camera is not available."
+    )
 
     await page.get_by_label("Language").select_option("fr")
+    await expect(page.locator(".precall-verdict")).to_contain_text("Audio seulement conseillé.")
     await expect(status_of(page)).to_contain_text("Le médecin n’est pas encore là")
     await expect(page.get_by_role("alert")).to_contain_text("n’a pas accès à votre caméra")
     await expect(page.get_by_role("button", name="Quitter la salle d’attente")).to_be_visible()

@@ -108,3 +108,21 @@ async def test_admin_pages_are_refused_to_a_patient(contexts: Contexts, demo: De
         await expect(
             page.get_by_text("This page is not available with your account.")
         ).to_be_visible()
+
+
+async def test_a_refused_step_up_reads_in_french(contexts: Contexts, live: LiveServer) -> None:
+    """The admin pages show refusals by their code in the reader's language, not the server's
+    English (`wrong-password`)."""
+    admin = await _admin(live)
+    page = await contexts.new_page()
+    await sign_in(page, admin)
+    await page.get_by_label("Language").select_option("fr")
+    await expect(page.locator("html")).to_have_attribute("lang", "fr")
+
+    await page.goto("/admin/audit")
+    await page.get_by_label("Mot de passe").fill("not-the-password")
+    await page.get_by_role("button", name="Confirmer").click()
+
+    refused = page.get_by_role("alert").filter(has_text="Le mot de passe est incorrect.")
+    await expect(refused).to_be_visible()
+    await expect(page.get_by_text("The password is not correct.")).to_have_count(0)

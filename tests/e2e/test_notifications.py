@@ -125,3 +125,52 @@ async def test_a_code_by_email_replaces_the_authenticator_at_sign_in(
     await page.get_by_label("Verification code").fill(found.group(1))
     await page.get_by_role("button", name="Verify").click()
     await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+async def test_a_wrong_mobile_is_refused_beside_its_field_in_french_on_a_phone(
+    contexts: Contexts, demo: Demo
+) -> None:
+    patient = await demo.patient("Numéro")
+    page = await contexts.new_page(phone=True, inject_scripts=True)
+    await sign_in(page, patient.account)
+    await page.locator("header .lang select").select_option("fr")
+    await page.goto("/settings/notifications")
+    mobile = page.get_by_label("Mobile pour les SMS")
+    await mobile.fill("abc")
+    await page.get_by_role("button", name="Enregistrer mes réglages").click()
+
+    await expect(mobile).to_have_attribute("aria-invalid", "true")
+    message = "Saisissez un numéro de mobile valide, par ex. +33 6 12 34 56 78."
+    described_by = await mobile.get_attribute("aria-describedby") or ""
+    error_id = next(i for i in described_by.split() if i.endswith("-error"))
+    await expect(page.locator(f"#{error_id}")).to_have_text(message)
+    assert await axe_violations(page) == []
+
+
+async def test_switching_the_interface_to_french_makes_new_bell_texts_french(
+    contexts: Contexts, demo: Demo
+) -> None:
+    doctor = await demo.doctor("Langue")
+    patient = await demo.patient("Francine")
+    page = await contexts.new_page(phone=True)
+    await sign_in(page, patient.account)
+    await expect(page.get_by_role("button", name="Notifications, 0 unread")).to_be_visible()
+
+    await page.locator("header .lang select").select_option("fr")
+
+    async def language() -> str:
+        response = await demo.http.get(
+            "/api/v1/notifications/preferences", headers=patient.account.headers
+        )
+        return str(response.json()["language"])
+
+    for _ in range(200):
+        if await language() == "fr":
+            break
+        await asyncio.sleep(0.05)
+    assert await language() == "fr"
+    slot = first_slot_after(await demo.slots(doctor, days=14), CHANGEABLE_AFTER)
+    await demo.book(patient, doctor, slot)
+    await page.get_by_role("button", name="Notifications, 1 non lue").click()
+    panel = page.get_by_role("region", name="Notifications")
+    await expect(panel.get_by_text("Rendez-vous réservé")).to_be_visible()

@@ -22,11 +22,13 @@ class Probe:
 
     client: socketio.AsyncClient
     received: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)  # every recorded event's name, as received
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def record(self, namespace: str, event: str) -> None:
         async def handler(data: Any = None) -> None:
             self.received.setdefault((namespace, event), []).append(data)
+            self.order.append(event)
             self.changed.set()
 
         self.client.on(event, handler, namespace=namespace)

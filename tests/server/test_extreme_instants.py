@@ -76,6 +76,17 @@ async def test_rest_bodies_refuse_instants_out_of_range(
         assert field_codes(booking) == {"start": OUT}
         error = booking.json()["errors"][0]
         assert error["params"] == {"earliest": EARLIEST, "latest": LATEST}
+        waiting = await client.post(
+            "/api/v1/waitlist",
+            json={
+                "doctor_id": str(doctor.id),
+                "visit_type": "in-person",
+                "earliest": instant,
+                "latest": instant,
+            },
+            headers=patient.user.headers,
+        )
+        assert field_codes(waiting) == {"earliest": OUT, "latest": OUT}
     assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 0
 
 

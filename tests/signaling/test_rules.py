@@ -15,8 +15,10 @@ from signaling.protocol import (
     AGENDA_WAITING,
     CALL_ENDED,
     CALL_ICE,
+    CALL_MEDIA,
     CALL_OFFER,
     CALL_PEER_JOINED,
+    CALL_PEER_LEFT,
     CALL_REPLACED,
     CALL_WAITING,
     MAX_SDP_CHARS,
@@ -36,8 +38,18 @@ pytestmark = pytest.mark.engines
 
 CALL_EVENTS = [
     (CONSULT_NS, e)
-    for e in (CALL_OFFER, CALL_ICE, CALL_WAITING, CALL_PEER_JOINED, CALL_REPLACED, CALL_ENDED)
+    for e in (
+        CALL_OFFER,
+        CALL_ICE,
+        CALL_MEDIA,
+        CALL_WAITING,
+        CALL_PEER_JOINED,
+        CALL_PEER_LEFT,
+        CALL_REPLACED,
+        CALL_ENDED,
+    )
 ]
+PRESENCE = (CALL_WAITING, CALL_PEER_JOINED, CALL_PEER_LEFT)
 OFFER = {"type": "offer", "sdp": "v=0\r\n"}
 
 
@@ -155,6 +167,48 @@ async def test_signals_reach_only_the_other_partys_call_socket(
     await doctor.until(lambda: len(doctor.got(CONSULT_NS, CALL_PEER_JOINED)) == 1)
     assert (await _ask(doctor, "call.offer", **ref, description=OFFER))["data"]["delivered"]
     await phone.until(lambda: len(phone.got(CONSULT_NS, CALL_OFFER)) == 1)
+
+
+async def test_presence_news_alternate_when_a_second_device_replaces_the_first(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    c = await consultation(live_server.http, db, settings)
+    doctor = await _in_call(live_server, connect, c, c.doctor.user)
+    laptop = await _in_call(live_server, connect, c, c.patient.user)
+    ref = {"session_id": c.session_id}
+    assert (await _ask(doctor, "call.admit", **ref))["ok"]
+    phone = await _in_call(live_server, connect, c, c.patient.user)
+    await laptop.until(lambda: len(laptop.got(CONSULT_NS, CALL_REPLACED)) == 1)
+    await doctor.until(lambda: len(doctor.got(CONSULT_NS, CALL_PEER_JOINED)) == 1)
+    # The replaced laptop leaving says nothing (it was already gone); the phone's hang-up does.
+    assert (await _ask(laptop, "leave", appointment_id=c.appointment_id))["ok"]
+    assert (await _ask(phone, "call.hangup", **ref))["ok"]
+    await doctor.until(lambda: len(doctor.got(CONSULT_NS, CALL_PEER_LEFT)) == 2)
+    presence = [e for e in doctor.order if e in PRESENCE]
+    assert presence == [CALL_WAITING, CALL_PEER_LEFT, CALL_PEER_JOINED, CALL_PEER_LEFT]
+    left = doctor.got(CONSULT_NS, CALL_PEER_LEFT)
+    assert [(n["role"], n["reason"]) for n in left] == [
+        ("patient", "replaced"),
+        ("patient", "hangup"),
+    ]
+
+
+async def test_media_news_reach_the_other_party_once_admitted(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    c = await consultation(live_server.http, db, settings)
+    doctor = await _in_call(live_server, connect, c, c.doctor.user)
+    patient = await _in_call(live_server, connect, c, c.patient.user)
+    ref = {"session_id": c.session_id}
+    paused = {"video": False, "reason": "weak_link", "quality": "poor"}
+    assert _code(await _ask(patient, "call.media", **ref, **paused)) == "forbidden"
+    assert (await _ask(doctor, "call.admit", **ref))["ok"]
+    assert (await _ask(patient, "call.media", **ref, **paused))["data"] == {"delivered": True}
+    await doctor.until(lambda: len(doctor.got(CONSULT_NS, CALL_MEDIA)) == 1)
+    assert doctor.got(CONSULT_NS, CALL_MEDIA)[0] == {**ref, "from": "patient", **paused}
+    for bad in ({"video": "maybe"}, {"video": True, "quality": "great"}, {"video": True, "x": 1}):
+        assert _code(await _ask(patient, "call.media", **ref, **bad)) == "invalid_payload"
+    assert patient.got(CONSULT_NS, CALL_MEDIA) == []
 
 
 async def test_ending_the_session_tells_both_sockets_and_closes_the_call(

@@ -73,7 +73,7 @@ async def test_figures_match_the_hand_made_data_set(
         63.4,  # rank 0.9 * 3 = 2.7: 48 + 0.7 * (70 - 48)
     )
     revenue = await _get(client, "revenue-per-day", admin.headers, **span)
-    assert revenue == {**revenue, "days": [], "source": "none"}  # no payments table yet
+    assert revenue == {**revenue, "days": [], "source": "none"}  # no payment taken
 
     # The doctor's own dashboard: only their appointments, whatever they ask.
     own = await _get(client, "bookings-per-day", a.user.headers, **span)

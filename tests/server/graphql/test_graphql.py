@@ -116,12 +116,14 @@ async def test_fifty_appointments_with_their_parties_run_a_bounded_number_of_sta
     assert len(items) == 50 and len(few["data"]["myAppointments"]) == 5
     assert {i["patient"]["firstName"] for i in items} == {f"P{i}" for i in range(50)}
     assert {i["doctor"]["id"] for i in items} == {str(doctor.id)}
-    # One statement per loader batch, whatever the number of appointments: 50 patients cost
-    # what 5 do, and the whole request stays under a small constant.
-    assert many_count == few_count, "\n---\n".join(statements.seen)
+    # One statement per loader batch, whatever the number of appointments: 50 patients are
+    # read in one batch, as 5 are. (The totals are not compared: the session's briefly cached
+    # role and tasks the request starts may add a statement or two to either window.)
     patient_batches = [q for q in statements.seen if "FROM patients.patients WHERE id = ANY" in q]
     assert len(patient_batches) == 1
-    assert many_count <= 8, statements.seen
+    per_patient = [q for q in statements.seen if "FROM patients.patients WHERE id = $1" in q]
+    assert not per_patient, per_patient
+    assert many_count <= few_count + 6, statements.seen
 
 
 async def test_a_patient_sees_doctors_through_one_batch_and_only_their_own(
@@ -141,7 +143,8 @@ async def test_a_patient_sees_doctors_through_one_batch_and_only_their_own(
     assert {i["doctor"]["lastName"] for i in items} == {f"D{i}" for i in range(20)}
     assert {i["patient"]["id"] for i in items} == {str(patient.id)}
     assert len([q for q in statements.seen if "FROM doctors.doctors WHERE id = ANY" in q]) == 1
-    assert count <= 8, statements.seen
+    assert not [q for q in statements.seen if "FROM doctors.doctors WHERE id = $1" in q]
+    assert count <= 16, statements.seen
 
 
 async def test_errors_carry_the_rest_problem_codes(
@@ -154,16 +157,17 @@ async def test_errors_carry_the_rest_problem_codes(
     query = "query($id: ID!) { appointment(id: $id) { id status } }"
 
     anonymous = await gql(client, None, query, id=str(appointment))
-    assert anonymous["errors"][0]["extensions"]["code"] == "unauthenticated"
+    assert anonymous["errors"][0]["extensions"]["code"] == "sign-in-required"
     assert anonymous["errors"][0]["extensions"]["status"] == 401
     hidden = await gql(client, stranger.user, query, id=str(appointment))
     extensions = hidden["errors"][0]["extensions"]
     assert (extensions["type"], extensions["status"]) == ("/problems/not-found", 404)
     # The same refusal through REST, for comparison.
     rest = await client.get(f"/api/v1/appointments/{appointment}", headers=stranger.user.headers)
-    assert rest.json()["type"] == extensions["type"]
+    assert (rest.json()["type"], rest.json()["code"]) == (extensions["type"], extensions["code"])
     bad = await gql(client, patient.user, query, id="not-a-uuid")
-    assert bad["errors"][0]["extensions"]["code"] == "invalid-input"
+    assert bad["errors"][0]["extensions"]["code"] == "not-an-id"
+    assert bad["errors"][0]["extensions"]["errors"][0]["code"] == "not_a_uuid"
     mine = await gql(client, patient.user, query, id=str(appointment))
     assert mine["data"]["appointment"] == {"id": str(appointment), "status": "SCHEDULED"}
     read = await db.fetchval(
@@ -230,6 +234,11 @@ async def test_book_appointment_refuses_bad_input_with_field_errors(
     assert missing["errors"][0]["extensions"]["status"] == 404
     long_notes = {**unknown, "notes": "x" * 3000}
     invalid = await gql(client, patient.user, mutation, input=long_notes)
-    assert invalid["errors"][0]["extensions"]["code"] == "invalid-input"
-    assert invalid["errors"][0]["extensions"]["errors"][0]["field"] == "notes"
+    assert invalid["errors"][0]["extensions"]["code"] == "fields-invalid"  # as the REST 422
+    [notes] = invalid["errors"][0]["extensions"]["errors"]
+    assert (notes["field"], notes["code"], notes["params"]) == (
+        "notes",
+        "string_too_long",
+        {"max_length": 2000},
+    )
     assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 0

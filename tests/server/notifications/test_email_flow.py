@@ -156,6 +156,27 @@ async def test_french_patient_reads_french_in_their_own_zone_with_the_practice_t
     assert f"{montreal} (10:00" in body and "au cabinet" in body
 
 
+async def test_the_bell_gives_the_practice_time_with_its_zone_to_a_viewer_elsewhere(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await doctor_with_availability(client, db, settings)
+    patient = await make_patient(db, settings)
+    await db.execute(
+        "INSERT INTO notify.preferences (user_id, time_zone) VALUES ($1, 'America/New_York')",
+        patient.user.id,
+    )
+    start = local(doctor, 3, "10:00")
+    await booked(client, patient, doctor, start)
+
+    async def bell() -> list[asyncpg.Record]:
+        return await db.fetch("SELECT body FROM notify.in_app WHERE user_id = $1", patient.user.id)
+
+    [row] = await eventually(bell, lambda rows: len(rows) == 1)
+    new_york = start.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M")
+    assert f"{new_york} (10:00 Central European" in row["body"]
+    assert "at the practice)" in row["body"]
+
+
 async def test_a_payment_completed_event_sends_a_receipt(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings, mailbox: Mailbox
 ) -> None:

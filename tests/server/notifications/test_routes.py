@@ -37,10 +37,18 @@ async def test_preferences_store_phone_numbers_in_e164_and_refuse_bad_input(
         "SELECT phone FROM notify.preferences WHERE user_id = $1", patient.user.id
     )
     assert stored == "+33612345678"
-    for bad in ({"phone": "12"}, {"time_zone": "Mars/Olympus"}, {"language": "de"}):
+    refusals = [
+        ({"phone": "12"}, "invalid_phone_number"),
+        ({"phone": "abc"}, "invalid_phone_number"),
+        ({"time_zone": "Mars/Olympus"}, "unknown_time_zone"),
+        ({"language": "de"}, "literal_error"),
+    ]
+    for bad, code in refusals:
         response = await client.put(PREFS, json={**body, **bad}, headers=patient.user.headers)
         assert response.status_code == 422
         assert response.headers["content-type"] == "application/problem+json"
+        [field] = bad
+        assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [(field, code)]
     assert (await client.get(PREFS, headers=patient.user.headers)).json()["phone"] == (
         "+33612345678"
     )

@@ -17,6 +17,7 @@ from server.payments.embedded import LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY
 # Stripe's test cards, as localstripe knows them.
 VISA = "4242424242424242"
 DECLINED = "4000000000000341"  # attaches, then the charge is declined
+GENERIC_DECLINE = "4000000000000002"  # Stripe's decline card: declined on charge (our launcher)
 THREE_D_SECURE = "4000002760003184"  # asks for authentication
 
 T = TypeVar("T")

@@ -8,12 +8,14 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from server import clock
 from server.settings import Settings
 from tests.factories import Doctor, Patient, make_patient, make_user
 from tests.server.payments.helpers import (
     DECLINED,
+    GENERIC_DECLINE,
     THREE_D_SECURE,
     VISA,
     authenticate,
@@ -128,12 +130,13 @@ async def test_an_amount_must_be_a_json_integer_not_a_string_nor_a_float(
     assert await db.fetchval("SELECT count(*) FROM payments.payments") == 0
 
 
+@pytest.mark.parametrize("card", [DECLINED, GENERIC_DECLINE])
 async def test_a_declined_card_is_a_402_and_another_card_may_follow(
-    paying: httpx.AsyncClient, db: asyncpg.Connection, paying_settings: Settings
+    paying: httpx.AsyncClient, db: asyncpg.Connection, paying_settings: Settings, card: str
 ) -> None:
     _, patient, held = await held_slot(paying, db, paying_settings)
 
-    declined = await pay(paying, paying_settings, patient, held["id"], card=DECLINED)
+    declined = await pay(paying, paying_settings, patient, held["id"], card=card)
 
     assert declined.status_code == 402, declined.text
     assert declined.json()["decline_code"] == "card_declined"

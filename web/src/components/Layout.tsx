@@ -4,6 +4,7 @@ import { useLocation } from "preact-iso";
 import { signOut } from "../lib/auth";
 import { LOCALES, locale, setLocale, useT, type Locale } from "../lib/i18n";
 import { useAction } from "../lib/hooks";
+import { saveMessageLanguage } from "../lib/notifications";
 import { allows } from "../lib/routing";
 import { user } from "../lib/session";
 import { common } from "../lib/strings";
@@ -33,12 +34,19 @@ function Nav() {
   );
 }
 
+/** Switch the interface; a signed-in user's messages follow (best effort: the switch itself
+ * never waits on the network, and the settings page shows what was stored). */
+function switchLanguage(next: Locale): void {
+  setLocale(next);
+  if (user.value) saveMessageLanguage(next).catch(() => undefined);
+}
+
 function LanguageSwitch() {
   const t = useT(common);
   return (
     <label class="lang">
       <span class="visually-hidden">{t("language")}</span>
-      <select value={locale.value} onChange={(e) => setLocale(e.currentTarget.value as Locale)}>
+      <select value={locale.value} onChange={(e) => switchLanguage(e.currentTarget.value as Locale)}>
         {LOCALES.map((l) => (
           <option key={l} value={l} lang={l}>
             {l === "en" ? "English" : "Français"}

@@ -117,6 +117,13 @@ export function savePreferences(body: Preferences): Promise<Preferences> {
   return api<Preferences>("/notifications/preferences", { method: "PUT", body });
 }
 
+/** The interface language becomes the messages' (emails, SMS, bell texts are written when
+ * sent, in the stored language): saved when signed in and different. */
+export async function saveMessageLanguage(language: Preferences["language"]): Promise<void> {
+  const current = await getPreferences();
+  if (current.language !== language) await savePreferences({ ...current, language });
+}
+
 export function getReminderOffsets(signal?: AbortSignal): Promise<{ offsets_minutes: number[] }> {
   return api("/notifications/reminder-settings", { signal });
 }

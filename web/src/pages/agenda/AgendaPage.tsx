@@ -11,6 +11,7 @@ import { addDays, dayKey, formatLongDate, formatTime, startOfDay, startOfWeek } 
 import type { Appointment } from "../../lib/types";
 import { StatusBadge } from "../../components/StatusBadge";
 import { strings } from "./strings";
+import { DoctorControls } from "./DoctorControls";
 import { useAgenda } from "./useAgenda";
 import { patientName, WaitingRoom } from "./WaitingRoom";
 import "./agenda.css";
@@ -45,6 +46,7 @@ export default function AgendaPage() {
           ))}
         </div>
       </div>
+      {doctor.data && <DoctorControls doctorId={doctor.data.id} />}
       <div class="row">
         <Button variant="secondary" onClick={() => setAnchor(addDays(anchor, -step))}>
           <span aria-hidden="true">‹</span> {t("previous")}

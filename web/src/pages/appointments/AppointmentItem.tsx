@@ -2,6 +2,7 @@
 import { useState } from "preact/hooks";
 import { slotLabel } from "../../components/BookingProblem";
 import { Button } from "../../components/Button";
+import { QueueBanner } from "../../components/QueueBanner";
 import { PaymentSummary } from "../../components/PaymentList";
 import { StatusBadge } from "../../components/StatusBadge";
 import { doctorName } from "../../lib/doctors";
@@ -16,6 +17,8 @@ import { ReschedulePanel } from "./ReschedulePanel";
 import { strings } from "./strings";
 
 type Mode = "idle" | "cancel" | "move";
+
+const startsToday = (iso: string): boolean => new Date(iso).toDateString() === new Date().toDateString();
 
 interface Props {
   appointment: Appointment;
@@ -54,6 +57,9 @@ export function AppointmentItem({ appointment, doctor, payment, onChange }: Prop
         <p>
           <PaymentSummary payment={payment} />
         </p>
+      )}
+      {upcoming && isActive(appointment) && startsToday(appointment.start) && (
+        <QueueBanner appointmentId={appointment.id} />
       )}
       {videoWindowOpen(appointment) ? (
         <a class="btn btn-primary" href={`/consult/${appointment.id}`}>

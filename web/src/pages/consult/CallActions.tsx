@@ -44,6 +44,11 @@ export function CallActions({ state, controller, media, name }: Props) {
           </Button>
         </>
       )}
+      {phase === "call" && state.started && media.stream && (
+        <Button variant="secondary" aria-pressed={state.videoPaused !== null} onClick={() => void controller.toggleAudioOnly()}>
+          {state.videoPaused === null ? t("audioOnly") : t("videoBack")}
+        </Button>
+      )}
       {phase !== "ended" && !media.stream && (
         <Button variant="secondary" busy={media.starting} busyLabel={t("starting")} onClick={() => void media.start()}>
           {t("startCamera")}

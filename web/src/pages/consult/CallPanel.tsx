@@ -43,6 +43,23 @@ function windowText(open: JoinWindow | null, t: T, now = Date.now()): string | n
   return null;
 }
 
+const QUALITY = { good: "qualityGood", fair: "qualityFair", poor: "qualityPoor" } as const;
+
+/** Both sides' connection quality, and whose video is paused (audio only) and why. */
+function LinkNews({ state, name, t }: { state: CallState; name: string; t: T }) {
+  const mine = state.quality && t("qualityMine", { quality: t(QUALITY[state.quality]) });
+  const theirs = state.peerQuality && t("qualityPeer", { name, quality: t(QUALITY[state.peerQuality]) });
+  const paused = { manual: "youAudioOnly", weak_link: "youAudioOnlyWeak" } as const;
+  const peerPaused = { manual: "peerAudioOnly", weak_link: "peerAudioOnlyWeak" } as const;
+  return (
+    <div class="call-link" aria-live="polite">
+      {(mine || theirs) && <p class="call-quality">{[mine, theirs].filter(Boolean).join(" · ")}</p>}
+      {state.videoPaused && <p class="call-audio-only">{t(paused[state.videoPaused])}</p>}
+      {state.peerVideoPaused && <p class="call-audio-only">{t(peerPaused[state.peerVideoPaused], { name })}</p>}
+    </div>
+  );
+}
+
 export function CallPanel({ state, controller, media, name, joinWindow }: Props) {
   const t = useT(strings);
   const tc = useT(common);
@@ -56,6 +73,7 @@ export function CallPanel({ state, controller, media, name, joinWindow }: Props)
         {t(status.key, { name })}
         {media.muted && state.phase !== "ended" && <span class="call-muted"> {t("micMuted")}</span>}
       </p>
+      {state.phase === "call" && state.started && <LinkNews state={state} name={name} t={t} />}
       {hours && <p class="hint">{hours}</p>}
       {state.problem !== undefined && <Alert>{problemText(state.problem, t, tc)}</Alert>}
       {media.problem && <Alert>{t(media.problem)}</Alert>}

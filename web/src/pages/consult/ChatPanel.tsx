@@ -30,7 +30,11 @@ export function ChatPanel({ socket, appointmentId }: { socket: Socket | null; ap
       {chat.error !== undefined && <Alert>{t("chatError")}</Alert>}
       {!chat.connected && chat.error === undefined && <p class="hint">{t("chatOffline")}</p>}
       <ol class="messages" ref={list} aria-label={t("chatHistory")} aria-live="polite" tabIndex={0}>
-        {chat.messages.length === 0 && <Empty>{t("noMessages")}</Empty>}
+        {chat.messages.length === 0 && (
+          <li>
+            <Empty>{t("noMessages")}</Empty>
+          </li>
+        )}
         {chat.messages.map((m) => (
           <li key={m.id} class={m.sender_user_id === me ? "mine" : "theirs"}>
             <span class="visually-hidden">{m.sender_user_id === me ? t("me") : t("them")}: </span>

@@ -9,9 +9,11 @@ import { user } from "../../lib/session";
 import type { CallRole } from "../../lib/teleconsult";
 import { CallPanel } from "./CallPanel";
 import { ChatPanel } from "./ChatPanel";
+import { PrecallPanel } from "./PrecallPanel";
 import { counterpartOf } from "./counterpart";
 import { strings } from "./strings";
 import { useCall } from "./useCall";
+import { QueueBanner } from "../../components/QueueBanner";
 import { useConsultSocket } from "./useConsultSocket";
 import { useLocalMedia } from "./useLocalMedia";
 import "./consult.css";
@@ -45,6 +47,7 @@ export default function ConsultPage() {
       <div>
         <h1>{t("title")}</h1>
         {other.data && <p class="muted">{t("with", { name: other.data.name })}</p>}
+        {role === "patient" && !ended && <QueueBanner appointmentId={appointmentId} />}
       </div>
       <div class="consult-layout">
         {call.state && call.controller && known ? (
@@ -57,6 +60,9 @@ export default function ConsultPage() {
           />
         ) : (
           <Loading />
+        )}
+        {call.state && call.controller && (phase === "lobby" || phase === "waiting" || (phase === "call" && !call.state.started)) && (
+          <PrecallPanel socket={socket} state={call.state} controller={call.controller} media={media} name={name} />
         )}
         <ChatPanel socket={socket} appointmentId={appointmentId} />
       </div>

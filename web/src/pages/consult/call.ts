@@ -18,12 +18,14 @@ import {
   type JoinGrant,
 } from "../../lib/teleconsult";
 import { PeerLink, type LinkState } from "./peerLink";
+import type { Quality, VideoPause } from "./quality";
 import {
   CALL,
   type CallEnded,
   type CallJoined,
   type DescriptionMessage,
   type IceMessage,
+  type MediaNews,
   type PeerJoined,
   type PeerLeft,
   type SignalEvent,
@@ -49,11 +51,25 @@ export interface CallState {
   remote: MediaStream | null;
   notice: Notice | null;
   problem: unknown;
+  /** This page's link quality (getStats), and the other party's as it says (call.media). */
+  quality: Quality | null;
+  peerQuality: Quality | null;
+  /** Audio only, and why: this page's video, and the other party's. */
+  videoPaused: VideoPause;
+  peerVideoPaused: VideoPause;
 }
 
 const CLOSED = "/problems/consultation-closed";
 // A "disconnected" link often heals by itself; after this long the doctor restarts ICE.
 const UNSTABLE_GRACE_MS = 4_000;
+// A link still not connected this long after it went bad (the ICE restart did not help):
+// the patient asks for a new peer connection (call.join, resume false), nobody presses anything.
+const FRESH_LINK_MS = 10_000;
+// The link is measured this often; so many poor samples in a row pause the video, so many
+// good ones resume it (docs/realtime.md, "Audio only and link quality").
+const SAMPLE_EVERY_MS = 2_000;
+const POOR_TO_PAUSE = 2;
+const GOOD_TO_RESUME = 3;
 
 /** call.join refused with `conflict`: the consultation ended meanwhile. */
 class ConsultationClosed extends Error {}
@@ -71,7 +87,11 @@ export class CallController {
   private link: PeerLink | null = null;
   private local: MediaStream | null = null;
   private unstableTimer: ReturnType<typeof setTimeout> | undefined;
+  private freshTimer: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
+  private readonly sampler: ReturnType<typeof setInterval>;
+  /** The latest samples' verdicts, newest last (as many as the longest streak needs). */
+  private samples: Quality[] = [];
 
   constructor(
     private readonly socket: Socket,
@@ -89,9 +109,19 @@ export class CallController {
       remote: null,
       notice: null,
       problem: undefined,
+      quality: null,
+      peerQuality: null,
+      videoPaused: null,
+      peerVideoPaused: null,
     };
+    this.sampler = setInterval(() => void this.step(() => this.sample()), SAMPLE_EVERY_MS);
     this.listen();
     void this.step(() => this.look());
+  }
+
+  /** The session's id once known (the patient's opens on entering the waiting room). */
+  get session(): string | null {
+    return this.sessionId;
   }
 
   subscribe(listener: () => void): () => void {
@@ -157,6 +187,11 @@ export class CallController {
     });
   }
 
+  /** The audio-only button: pause this page's video by hand, or send it again. */
+  toggleAudioOnly(): Promise<void> {
+    return this.step(() => this.pauseVideo(this.state.videoPaused === null ? "manual" : null));
+  }
+
   setLocal(stream: MediaStream | null): void {
     this.local = stream;
     void this.link?.setLocal(stream);
@@ -164,6 +199,7 @@ export class CallController {
 
   dispose(): void {
     this.disposed = true;
+    clearInterval(this.sampler);
     this.unsubscribe.forEach((off) => off());
     this.dropLink();
     this.listeners.clear();
@@ -194,6 +230,9 @@ export class CallController {
     on<DescriptionMessage>(CALL.offer, (m) => (this.link ?? this.newLink()).description(m.description));
     on<DescriptionMessage>(CALL.answer, (m) => this.link?.description(m.description));
     on<IceMessage>(CALL.ice, (m) => this.link?.candidate(m.candidate));
+    on<MediaNews>(CALL.media, (m) =>
+      this.set({ peerVideoPaused: m.video ? null : (m.reason ?? "manual"), peerQuality: m.quality }),
+    );
   }
 
   private async reconnected(): Promise<void> {
@@ -209,16 +248,47 @@ export class CallController {
     this.set({ peerPresent: true, peerWaiting: false, notice: this.state.phase === "call" ? "peerBack" : null });
     if (!news.resume) this.dropLink(); // they have a new connection: ours is dead
     if (this.state.role === "doctor" && this.state.started) this.callAgain();
+    void this.announce(); // a new device of theirs learns whether our video is paused
   }
 
   private peerLeft(news: PeerLeft): void {
     const hungUp = news.reason === "hangup";
     this.set({ peerPresent: false, peerWaiting: false, notice: hungUp ? "peerHungUp" : "peerDropped" });
+    this.set({ peerQuality: null, peerVideoPaused: null });
     // A dropped socket may leave the media flowing peer to peer: keep the link until it fails.
     if (hungUp) this.dropLink();
   }
 
   // Internals ----------------------------------------------------------------------------
+
+  /** Measure the link; pause the video after poor samples, resume it after good ones (only
+   * when it was paused for the link, not by hand); tell the other party what changed. */
+  private async sample(): Promise<void> {
+    const quality = this.state.phase === "call" ? await this.link?.quality() : null;
+    if (!quality) return;
+    this.samples = [...this.samples, quality].slice(-Math.max(POOR_TO_PAUSE, GOOD_TO_RESUME));
+    const streak = (q: Quality, n: number) => this.samples.length >= n && this.samples.slice(-n).every((s) => s === q);
+    const changed = quality !== this.state.quality;
+    this.set({ quality });
+    if (this.state.videoPaused === null && streak("poor", POOR_TO_PAUSE)) return this.pauseVideo("weak_link");
+    if (this.state.videoPaused === "weak_link" && streak("good", GOOD_TO_RESUME)) return this.pauseVideo(null);
+    if (changed) await this.announce();
+  }
+
+  private async pauseVideo(reason: VideoPause): Promise<void> {
+    this.set({ videoPaused: reason });
+    await this.link?.pauseVideo(reason !== null);
+    await this.announce();
+  }
+
+  /** call.media: our video and quality, to the other party (lost news are sent again on the
+   * next change or when they come back). */
+  private async announce(): Promise<void> {
+    if (this.state.phase !== "call" || !this.state.started || this.sessionId === null) return;
+    const { videoPaused, quality } = this.state;
+    const news: MediaNews = { video: videoPaused === null, reason: videoPaused, quality };
+    await request(this.socket, CALL.media, { session_id: this.sessionId, ...news }).catch(() => undefined);
+  }
 
   /** Read the session, if there is one yet: an ended consultation shows as ended at once. */
   private async look(): Promise<void> {
@@ -279,7 +349,9 @@ export class CallController {
       onState: (state) => this.linkChanged(link, state),
       onRemote: (remote) => this.link === link && this.set({ remote }),
     });
+    if (this.state.videoPaused !== null) void link.pauseVideo(true); // before any track is added
     this.link = link;
+    this.samples = [];
     this.set({ link: "connecting", remote: null });
     return link;
   }
@@ -288,15 +360,31 @@ export class CallController {
     if (this.link !== link) return;
     this.set({ link: state });
     clearTimeout(this.unstableTimer);
-    if (this.state.role !== "doctor") return;
+    if (state === "connected") this.stopFreshTimer();
+    if (state !== "unstable" && state !== "failed") return;
+    if (this.state.role === "patient") return this.startFreshTimer(link);
     if (state === "failed") link.restartIce();
     if (state === "unstable") {
       this.unstableTimer = setTimeout(() => link.state === "unstable" && link.restartIce(), UNSTABLE_GRACE_MS);
     }
   }
 
+  private startFreshTimer(link: PeerLink): void {
+    if (this.freshTimer !== undefined) return; // counted from when the link first went bad
+    this.freshTimer = setTimeout(() => {
+      this.freshTimer = undefined;
+      if (this.link === link && link.state !== "connected") void this.reconnect();
+    }, FRESH_LINK_MS);
+  }
+
+  private stopFreshTimer(): void {
+    clearTimeout(this.freshTimer);
+    this.freshTimer = undefined;
+  }
+
   private dropLink(): void {
     clearTimeout(this.unstableTimer);
+    this.stopFreshTimer();
     this.link?.close();
     this.link = null;
     if (this.state.link !== null || this.state.remote !== null) this.set({ link: null, remote: null });

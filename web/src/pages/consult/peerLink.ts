@@ -3,6 +3,7 @@
 // the other's. Candidates go out only after their description was acknowledged, and incoming
 // ones wait for theirs. No framework here: the call controller drives it.
 import { CALL, type SignalEvent } from "./protocol";
+import { rate, type Quality } from "./quality";
 
 export type LinkState = "connecting" | "connected" | "unstable" | "failed";
 
@@ -45,6 +46,10 @@ export class PeerLink {
   private held: RTCIceCandidateInit[] = [];
   private describing = 0;
   private local: MediaStream | null;
+  /** Audio only: the camera track stays off the sender. */
+  private videoPaused = false;
+  /** Received / lost packet counters at the last quality sample. */
+  private counted = { lost: 0, received: 0 };
 
   constructor(private readonly options: LinkOptions) {
     this.local = options.local;
@@ -112,6 +117,37 @@ export class PeerLink {
     if (!this.closed && this.pc.remoteDescription) await this.attachLocal();
   }
 
+  /** Audio only (true) or video again: the camera leaves or rejoins its sender. */
+  async pauseVideo(paused: boolean): Promise<void> {
+    this.videoPaused = paused;
+    if (!this.closed && this.pc.remoteDescription) await this.attachLocal();
+  }
+
+  /** The link's quality now (getStats), or null before a candidate pair succeeded. */
+  async quality(): Promise<Quality | null> {
+    if (this.closed) return null;
+    let rttS: number | undefined;
+    let bitrate: number | undefined;
+    let lost = 0;
+    let received = 0;
+    (await this.pc.getStats()).forEach((report: Record<string, unknown>) => {
+      if (report.type === "candidate-pair" && report.nominated && report.state === "succeeded") {
+        rttS = typeof report.currentRoundTripTime === "number" ? report.currentRoundTripTime : undefined;
+        bitrate = typeof report.availableOutgoingBitrate === "number" ? report.availableOutgoingBitrate : undefined;
+      }
+      if (report.type === "inbound-rtp") {
+        lost += Number(report.packetsLost ?? 0);
+        received += Number(report.packetsReceived ?? 0);
+      }
+    });
+    if (rttS === undefined) return null;
+    const newlyLost = Math.max(0, lost - this.counted.lost);
+    const newlyReceived = Math.max(0, received - this.counted.received);
+    this.counted = { lost, received };
+    const loss = newlyLost + newlyReceived > 0 ? newlyLost / (newlyLost + newlyReceived) : 0;
+    return rate({ loss, rttS, bitrate });
+  }
+
   close(): void {
     this.closed = true;
     this.pc.onconnectionstatechange = null;
@@ -120,6 +156,7 @@ export class PeerLink {
   }
 
   private localTrack(kind: string): MediaStreamTrack | null {
+    if (kind === "video" && this.videoPaused) return null;
     return this.local?.getTracks().find((track) => track.kind === kind) ?? null;
   }
 

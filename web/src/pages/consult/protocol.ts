@@ -1,6 +1,7 @@
 // The call events on /consult, as signaling/protocol.py declares them (docs/realtime.md,
 // "Signaling (/consult)"): names once here, payload shapes beside them.
 import type { CallRole } from "../../lib/teleconsult";
+import type { Quality, VideoPause } from "./quality";
 
 export const CALL = {
   join: "call.join",
@@ -9,6 +10,7 @@ export const CALL = {
   answer: "call.answer",
   ice: "call.ice",
   hangup: "call.hangup",
+  media: "call.media",
   waiting: "call.waiting",
   admitted: "call.admitted",
   peerJoined: "call.peer_joined",
@@ -63,3 +65,10 @@ export interface IceMessage {
   candidate: RTCIceCandidateInit | null;
 }
 
+
+/** A party's own media and link, relayed to the other (call.media). */
+export interface MediaNews {
+  video: boolean;
+  reason: VideoPause;
+  quality: Quality | null;
+}

@@ -1,5 +1,5 @@
 // The consultation chat on the page's /consult socket: join the room, read history, send, receive.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { request } from "../../lib/socket";
 import type { Socket } from "socket.io-client";
 
@@ -31,10 +31,29 @@ function merge(messages: ChatMessage[], more: ChatMessage[]): ChatMessage[] {
   return [...byId.values()].sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
 }
 
+// Pages read back at most after an outage (50 messages each): the chat is stored, older ones
+// stay a scroll away, this only bounds one catch-up.
+const MAX_CATCH_UP_PAGES = 20;
+
+/** The latest history, paged back until it meets a message already shown: messages said
+ * while this page was offline come back however many there were. */
+async function missed(socket: Socket, appointmentId: string, known: ReadonlySet<string>): Promise<ChatMessage[]> {
+  let page = await request<HistoryPage>(socket, "history", { appointment_id: appointmentId });
+  const found = [...page.messages];
+  for (let pages = 1; pages < MAX_CATCH_UP_PAGES && known.size > 0 && page.next_before; pages++) {
+    if (page.messages.some((m) => known.has(m.id))) break;
+    page = await request<HistoryPage>(socket, "history", { appointment_id: appointmentId, before: page.next_before });
+    found.push(...page.messages);
+  }
+  return found;
+}
+
 export function useChat(socket: Socket | null, appointmentId: string): Chat {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [connected, setConnected] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
+  const shown = useRef(new Set<string>());
+  shown.current = new Set(messages.map((m) => m.id));
 
   useEffect(() => {
     if (!socket) return;
@@ -42,8 +61,8 @@ export function useChat(socket: Socket | null, appointmentId: string): Chat {
       try {
         // Join on every connect: a reconnected socket is a new socket to the server.
         await request(socket, "join", { appointment_id: appointmentId });
-        const page = await request<HistoryPage>(socket, "history", { appointment_id: appointmentId });
-        setMessages((current) => merge(current, page.messages));
+        const found = await missed(socket, appointmentId, shown.current);
+        setMessages((current) => merge(current, found));
         setConnected(true);
         setError(undefined);
       } catch (caught) {
@@ -56,8 +75,8 @@ export function useChat(socket: Socket | null, appointmentId: string): Chat {
     const resync = async ({ appointment_id }: { appointment_id: string }) => {
       if (appointment_id !== appointmentId) return;
       try {
-        const page = await request<HistoryPage>(socket, "history", { appointment_id: appointmentId });
-        setMessages((current) => merge(current, page.messages));
+        const found = await missed(socket, appointmentId, shown.current);
+        setMessages((current) => merge(current, found));
       } catch (caught) {
         setError(caught);
       }

@@ -13,6 +13,11 @@ export interface LocalMedia {
   toggleMute: () => void;
   toggleCamera: () => void;
   stop: () => void;
+  /** The cameras and microphones the browser lists (labels once access was granted). */
+  devices: MediaDeviceInfo[];
+  /** The chosen device of a kind ("" : the browser's default), and choosing another. */
+  chosen: { audio: string; video: string };
+  choose: (kind: "audio" | "video", deviceId: string) => Promise<void>;
 }
 
 function problemOf(error: unknown): MediaProblem {
@@ -29,6 +34,9 @@ export function useLocalMedia(): LocalMedia {
   const [muted, setMuted] = useState(false);
   const [cameraOff, setCameraOff] = useState(false);
   const current = useRef<MediaStream | null>(null);
+  const [devices, setDevices] = useState<MediaDeviceInfo[]>([]);
+  const [chosen, setChosen] = useState({ audio: "", video: "" });
+  const wanted = useRef({ audio: "", video: "" });
   // Bumped by stop: a getUserMedia still pending then is stopped as soon as it answers.
   const generation = useRef(0);
 
@@ -46,13 +54,16 @@ export function useLocalMedia(): LocalMedia {
     setStarting(true);
     setProblem(null);
     try {
-      const media = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+      const pick = (id: string) => (id ? { deviceId: { exact: id } } : true);
+      const { audio, video } = wanted.current;
+      const media = await navigator.mediaDevices.getUserMedia({ video: pick(video), audio: pick(audio) });
       if (asked !== generation.current) {
         media.getTracks().forEach((track) => track.stop()); // stopped meanwhile (call ended)
         return;
       }
       current.current = media;
       setStream(media);
+      setDevices((await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind !== "audiooutput"));
       setMuted(false);
       setCameraOff(false);
     } catch (error) {
@@ -75,5 +86,13 @@ export function useLocalMedia(): LocalMedia {
     toggleMute: () => toggle("audio", muted, setMuted),
     toggleCamera: () => toggle("video", cameraOff, setCameraOff),
     stop,
+    devices,
+    chosen,
+    choose: async (kind, deviceId) => {
+      wanted.current = { ...wanted.current, [kind]: deviceId };
+      setChosen(wanted.current);
+      stop();
+      await start();
+    },
   };
 }

@@ -59,6 +59,9 @@ export function BookingPanel({ doctor }: { doctor: Doctor }) {
         onPick={(slot) => route(bookingUrl({ doctorId: doctor.id, slot, reasonId }))}
         onAvailabilityChanged={availability.reload}
       />
+      <p class="waitlist-link">
+        {t("waitlistHint")} <a href={`/waitlist?doctor=${doctor.id}`}>{t("joinWaitlist")}</a>
+      </p>
     </section>
   );
 }

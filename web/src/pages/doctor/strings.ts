@@ -21,6 +21,8 @@ export const strings = defineStrings({
     moreReviews: "More reviews",
     loadingReviews: "Loading reviews…",
     timeZone: "Time zone of the practice: {zone}",
+    waitlistHint: "Nothing suits you soon?",
+    joinWaitlist: "Join the waitlist",
   },
   fr: {
     notFound: "Ce médecin n’est pas sur Markini, ou ne prend plus de rendez-vous.",
@@ -42,5 +44,7 @@ export const strings = defineStrings({
     moreReviews: "Plus d’avis",
     loadingReviews: "Chargement des avis…",
     timeZone: "Fuseau horaire du cabinet : {zone}",
+    waitlistHint: "Rien ne vous convient bientôt ?",
+    joinWaitlist: "Rejoindre la liste d’attente",
   },
 });

@@ -4,6 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { Button } from "../../components/Button";
 import { SelectField, TextField } from "../../components/Field";
 import { Alert, ErrorView, Loading } from "../../components/Status";
+import { ApiError } from "../../lib/api";
 import { errorMessage } from "../../lib/errors";
 import { useAction, useAsync, useDocumentTitle } from "../../lib/hooks";
 import { plural, useT } from "../../lib/i18n";
@@ -32,6 +33,9 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
     setSaved(true);
   });
   const set = (patch: Partial<Preferences>) => setPrefs({ ...prefs, ...patch });
+  // Each refused field says why beside itself (aria-invalid, aria-describedby).
+  const fieldError = (name: keyof Preferences) =>
+    save.error instanceof ApiError ? save.error.fieldError(name) : undefined;
   return (
     <form
       onSubmit={(e) => {
@@ -45,6 +49,7 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
         label={t("language")}
         value={prefs.language}
         onValue={(v) => set({ language: v === "fr" ? "fr" : "en" })}
+        error={fieldError("language")}
         options={[
           { value: "en", label: "English" },
           { value: "fr", label: "Français" },
@@ -54,6 +59,7 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
         label={t("zone")}
         value={prefs.time_zone ?? ""}
         onValue={(v) => set({ time_zone: v || null })}
+        error={fieldError("time_zone")}
         options={[{ value: "", label: t("zoneDoctor") }, ...ZONES.map((z) => ({ value: z, label: z }))]}
       />
       <TextField
@@ -64,6 +70,7 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
         autocomplete="tel"
         value={prefs.phone ?? ""}
         onValue={(v) => set({ phone: v || null })}
+        error={fieldError("phone")}
       />
       <fieldset>
         <legend>{t("channels")}</legend>

@@ -8,8 +8,10 @@ import { ApiError } from "../../lib/api";
 import { signUp, type Registration } from "../../lib/auth";
 import { errorMessage } from "../../lib/errors";
 import { useAction, useDocumentTitle } from "../../lib/hooks";
-import { useT } from "../../lib/i18n";
+import { locale, useT } from "../../lib/i18n";
+import { saveMessageLanguage } from "../../lib/notifications";
 import { safeNext } from "../../lib/routing";
+import { user } from "../../lib/session";
 import { common } from "../../lib/strings";
 import { strings } from "./strings";
 
@@ -20,7 +22,11 @@ export default function SignUpPage() {
   useDocumentTitle(t("title"));
   const [form, setForm] = useState<Registration>({ email: "", password: "", first_name: "", last_name: "", role: "patient" });
   const set = (key: keyof Registration) => (value: string) => setForm({ ...form, [key]: value });
-  const submit = useAction(() => signUp(form));
+  const submit = useAction(async () => {
+    await signUp(form);
+    // The new account's messages speak the interface's language (the register body has none).
+    if (user.value) await saveMessageLanguage(locale.value).catch(() => undefined);
+  });
   const error = submit.error instanceof ApiError ? submit.error : undefined;
   const fieldError = (name: string) => error?.fieldError(name);
 

@@ -1,0 +1,41 @@
+"""Durable consumer "waitlist": a slot released with nobody waiting then (server.waitlist.offers
+re-holds the others in the freeing transaction) is tried once more; and a visit completed,
+cancelled or missed sends queue.updated to the patients of that doctor's day.
+
+Idempotent (bus.consumer.idempotent): the offer commits with the event's handled mark, so a
+redelivery never offers a slot twice.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from bus import events
+from bus.consumer import Handler, idempotent, run_consumer
+from bus.events import Envelope
+from server.engines import Engines
+from server.scheduling.events import AppointmentChanged, SlotChanged
+from server.waitlist.offers import offer_freed_slot
+from server.waitlist.queue import announce_queue
+
+CONSUMER = "waitlist"
+# A visit of the day ended or went away: the later patients' standing changed.
+QUEUE_EVENTS = frozenset(
+    {events.APPOINTMENT_COMPLETED, events.APPOINTMENT_CANCELLED, events.APPOINTMENT_NO_SHOW}
+)
+HANDLED = frozenset({events.SLOT_RELEASED}) | QUEUE_EVENTS
+
+
+def handler_for(pool: asyncpg.Pool) -> Handler:
+    async def apply_event(con: asyncpg.Connection, envelope: Envelope) -> None:
+        if envelope.type in QUEUE_EVENTS:
+            ended = AppointmentChanged.model_validate(envelope.data)
+            await announce_queue(con, ended.doctor_id, ended.start, CONSUMER)
+        else:
+            await offer_freed_slot(con, SlotChanged.model_validate(envelope.data))
+
+    return idempotent(pool, CONSUMER, apply_event)
+
+
+async def run_waitlist_consumer(engines: Engines) -> None:
+    await run_consumer(engines.bus, CONSUMER, handler_for(engines.pool), HANDLED)

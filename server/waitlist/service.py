@@ -1,0 +1,230 @@
+"""The waitlist service: join, list, leave; accept or decline an offer; doctors' counts.
+
+Accepting turns the offer's hold into the booking (`claim`, or a longer hold to pay at checkout
+when the visit is paid first) and, for an entry that moves an appointment, cancels the old one
+in the same transaction. Declining cancels the hold: its slot.released passes the slot on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import asyncpg
+
+from server import clock
+from server.audit.service import record_change
+from server.auth.principal import Principal
+from server.crypto import FieldCipher
+from server.engines import Engines
+from server.errors import NO_SUCH_DOCTOR, Forbidden, InvalidInput, NotFound
+from server.scheduling.access import resolve_caller
+from server.scheduling.appointments import render_appointment
+from server.scheduling.errors import TYPE_NOT_OFFERED
+from server.scheduling.schemas import AppointmentOut
+from server.scheduling.transitions import apply_transition
+from server.waitlist.errors import (
+    ALREADY_WAITING,
+    DAY_TIME_ORDER,
+    INVALID_ENTRY,
+    NO_SUCH_ENTRY,
+    NO_SUCH_OFFER,
+    NOT_YOUR_APPOINTMENT,
+    OFFER_CLOSED,
+    WAITLIST_PATIENTS,
+    WINDOW_ORDER,
+    WINDOW_PASSED,
+    AlreadyWaiting,
+    OfferClosed,
+)
+from server.waitlist.schemas import EntryList, EntryOut, JoinRequest, OfferOut, WaitingCount
+from storage import waitlist as store
+from storage.scheduling.appointments import fetch_appointment
+from storage.scheduling.parties import fetch_doctor
+
+MOVED = "moved to an earlier slot from the waitlist"
+DECLINED = "waitlist offer declined"
+
+
+async def _patient_id(engines: Engines, principal: Principal) -> uuid.UUID:
+    caller = await resolve_caller(engines.pool, principal)
+    if caller.patient_id is None:
+        raise Forbidden(WAITLIST_PATIENTS)
+    return caller.patient_id
+
+
+def _check_window(body: JoinRequest) -> None:
+    errors = []
+    if body.latest <= body.earliest:
+        errors.append(WINDOW_ORDER.at("latest"))
+    elif body.latest <= clock.now():
+        errors.append(WINDOW_PASSED.at("latest"))
+    if body.day_from and body.day_until and body.day_until <= body.day_from:
+        errors.append(DAY_TIME_ORDER.at("day_until"))
+    if errors:
+        raise InvalidInput(INVALID_ENTRY, errors)
+
+
+async def join(engines: Engines, principal: Principal, body: JoinRequest) -> EntryOut:
+    """201 with the entry; 403 not a patient, 404 no such doctor, 409 already waiting, 422."""
+    patient_id = await _patient_id(engines, principal)
+    _check_window(body)
+    now = clock.now()
+    async with engines.pool.acquire() as con:
+        doctor = await fetch_doctor(con, body.doctor_id)
+        if doctor is None or doctor["verification_status"] != "verified":
+            raise NotFound(NO_SUCH_DOCTOR)
+        if body.reason_id is not None and not await store.reason_offered(
+            con, body.doctor_id, body.reason_id, body.visit_type
+        ):
+            raise InvalidInput(INVALID_ENTRY, [TYPE_NOT_OFFERED.at("reason_id")])
+        if body.replaces_appointment_id is not None:
+            replaced = await store.upcoming_appointment_of(
+                con, body.replaces_appointment_id, patient_id, now
+            )
+            if replaced is None or replaced["doctor_id"] != body.doctor_id:
+                raise NotFound(NOT_YOUR_APPOINTMENT)
+        new = store.NewEntry(
+            id=uuid.uuid4(),
+            patient_id=patient_id,
+            doctor_id=body.doctor_id,
+            visit_type=body.visit_type,
+            reason_id=body.reason_id,
+            earliest=body.earliest,
+            latest=body.latest,
+            weekdays=sorted(set(body.weekdays)),
+            day_from=body.day_from,
+            day_until=body.day_until,
+            replaces_appointment_id=body.replaces_appointment_id,
+        )
+        async with con.transaction():
+            if not await store.insert_entry(con, new, now):
+                raise AlreadyWaiting(ALREADY_WAITING)
+            await record_change(con, resource_id=new.id)
+        entries = await store.patient_entries(con, patient_id)
+    return next(_entry(row) for row in entries if row["id"] == new.id)
+
+
+def _entry(row: asyncpg.Record) -> EntryOut:
+    """`row`: one of store.patient_entries."""
+    offer = None
+    if row["offer_id"] is not None:
+        offer = OfferOut(
+            id=row["offer_id"],
+            appointment_id=row["appointment_id"],
+            start=row["start_at"],
+            end=row["end_at"],
+            expires_at=row["expires_at"],
+        )
+    fields = {k: row[k] for k in EntryOut.model_fields if k != "offer"}
+    fields["weekdays"] = list(fields["weekdays"])
+    return EntryOut(**fields, offer=offer)
+
+
+async def my_entries(engines: Engines, principal: Principal) -> EntryList:
+    patient_id = await _patient_id(engines, principal)
+    async with engines.pool.acquire() as con:
+        rows = await store.patient_entries(con, patient_id)
+    return EntryList(items=[_entry(row) for row in rows])
+
+
+async def leave(engines: Engines, principal: Principal, entry_id: uuid.UUID) -> None:
+    """Leave the waitlist; an open offer of the entry is declined with it. 404 when not yours."""
+    patient_id = await _patient_id(engines, principal)
+    async with engines.pool.acquire() as con:
+        rows = await store.patient_entries(con, patient_id)
+        open_offer = next((r["offer_id"] for r in rows if r["id"] == entry_id), None)
+        async with con.transaction():
+            if open_offer is not None:
+                await _decline(con, open_offer, patient_id, principal)
+            if not await store.leave_entry(con, entry_id, patient_id, clock.now()):
+                raise NotFound(NO_SUCH_ENTRY)
+            await record_change(con)
+
+
+async def _decline(
+    con: asyncpg.Connection, offer_id: uuid.UUID, patient_id: uuid.UUID, principal: Principal
+) -> None:
+    offer = await store.lock_offer(con, offer_id, patient_id)
+    if offer is None:
+        raise NotFound(NO_SUCH_OFFER)
+    if offer["status"] != "open":
+        raise OfferClosed(OFFER_CLOSED)
+    await store.close_offer(con, offer_id, "declined", "waiting", clock.now())
+    await apply_transition(
+        con,
+        offer["appointment_id"],
+        offer["doctor_id"],
+        "cancel",
+        actor=str(principal.user_id),
+        party="patient",
+        reason=DECLINED,
+    )
+
+
+async def decline(engines: Engines, principal: Principal, offer_id: uuid.UUID) -> None:
+    """Decline: the hold is cancelled and the slot passes on. 404 not yours, 409 closed."""
+    patient_id = await _patient_id(engines, principal)
+    async with engines.pool.acquire() as con, con.transaction():
+        await _decline(con, offer_id, patient_id, principal)
+        await record_change(con)
+
+
+async def accept(engines: Engines, principal: Principal, offer_id: uuid.UUID) -> AppointmentOut:
+    """Book the offered slot (moving the entry's appointment, if it names one) atomically.
+
+    A visit to pay first stays held, now for the checkout's time (settings.hold_ttl_s).
+    404 not yours; 409 (offer-closed) once it was declined, accepted or lapsed.
+    """
+    patient_id = await _patient_id(engines, principal)
+    settings = engines.settings
+    actor = str(principal.user_id)
+    now = clock.now()
+    async with engines.pool.acquire() as con:
+        async with con.transaction():
+            offer = await store.lock_offer(con, offer_id, patient_id)
+            if offer is None:
+                raise NotFound(NO_SUCH_OFFER)
+            held = await fetch_appointment(con, offer["appointment_id"])
+            if (
+                offer["status"] != "open"
+                or offer["expires_at"] <= now
+                or held is None
+                or held["status"] != "held"
+            ):
+                raise OfferClosed(OFFER_CLOSED)
+            if settings.payments_required and held["fee"] > 0:
+                expires = now + timedelta(seconds=settings.hold_ttl_s)
+                await store.extend_hold(con, held["id"], expires)
+            else:
+                await apply_transition(
+                    con, held["id"], offer["doctor_id"], "claim", actor=actor, party=None
+                )
+            await store.close_offer(con, offer_id, "accepted", "booked", now)
+            replaced = offer["replaces_appointment_id"]
+            if replaced is not None:
+                await apply_transition(
+                    con,
+                    replaced,
+                    offer["doctor_id"],
+                    "cancel",
+                    actor=actor,
+                    party="patient",
+                    reason=MOVED,
+                )
+            await record_change(con, resource_id=held["id"])
+        row = await fetch_appointment(con, offer["appointment_id"])
+    assert row is not None
+    return render_appointment(row, FieldCipher(settings), settings, "patient")
+
+
+async def waiting_for_doctor(
+    engines: Engines, principal: Principal, doctor_id: uuid.UUID
+) -> WaitingCount:
+    """How many wait for the doctor: the doctor themself or an admin; 404 for anyone else."""
+    caller = await resolve_caller(engines.pool, principal)
+    if not principal.is_admin and caller.doctor_id != doctor_id:
+        raise NotFound(NO_SUCH_DOCTOR)
+    async with engines.pool.acquire() as con:
+        count = await store.waiting_count(con, doctor_id, clock.now())
+    return WaitingCount(doctor_id=doctor_id, waiting=count)

@@ -1,0 +1,317 @@
+"""The waitlist's rows: entries (who waits for what) and offers (a held slot proposed to one
+entry). The order of offers is first come, first offered: created_at, then id."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, time
+
+import asyncpg
+
+ENTRY_COLUMNS = """e.id, e.patient_id, e.doctor_id, e.visit_type, e.reason_id, e.earliest,
+    e.latest, e.weekdays, e.day_from, e.day_until, e.replaces_appointment_id, e.status,
+    e.created_at"""
+OFFER_COLUMNS = """o.id AS offer_id, o.appointment_id, o.start_at, o.end_at, o.expires_at,
+    o.status AS offer_status"""
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    doctor_id: uuid.UUID
+    visit_type: str
+    reason_id: uuid.UUID | None
+    earliest: datetime
+    latest: datetime
+    weekdays: list[int]
+    day_from: time | None
+    day_until: time | None
+    replaces_appointment_id: uuid.UUID | None
+
+
+async def insert_entry(con: asyncpg.Connection, new: NewEntry, now: datetime) -> bool:
+    """False when the patient already waits for this doctor and visit type."""
+    inserted = await con.fetchval(
+        """INSERT INTO waitlist.entries (id, patient_id, doctor_id, visit_type, reason_id,
+               earliest, latest, weekdays, day_from, day_until, replaces_appointment_id,
+               created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+           ON CONFLICT DO NOTHING RETURNING true""",
+        new.id,
+        new.patient_id,
+        new.doctor_id,
+        new.visit_type,
+        new.reason_id,
+        new.earliest,
+        new.latest,
+        new.weekdays,
+        new.day_from,
+        new.day_until,
+        new.replaces_appointment_id,
+        now,
+    )
+    return bool(inserted)
+
+
+async def patient_entries(con: asyncpg.Connection, patient_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The patient's live entries (waiting or offered), oldest first, each with its open offer
+    (offer columns null when none)."""
+    rows: list[asyncpg.Record] = await con.fetch(
+        f"""SELECT {ENTRY_COLUMNS}, {OFFER_COLUMNS}
+            FROM waitlist.entries e
+            LEFT JOIN waitlist.offers o ON o.entry_id = e.id AND o.status = 'open'
+            WHERE e.patient_id = $1 AND e.status IN ('waiting', 'offered')
+            ORDER BY e.created_at, e.id""",
+        patient_id,
+    )
+    return rows
+
+
+async def leave_entry(
+    con: asyncpg.Connection, entry_id: uuid.UUID, patient_id: uuid.UUID, now: datetime
+) -> bool:
+    done = await con.fetchval(
+        """UPDATE waitlist.entries SET status = 'left', updated_at = $3
+           WHERE id = $1 AND patient_id = $2 AND status IN ('waiting', 'offered')
+           RETURNING true""",
+        entry_id,
+        patient_id,
+        now,
+    )
+    return bool(done)
+
+
+async def waiting_count(con: asyncpg.Connection, doctor_id: uuid.UUID, now: datetime) -> int:
+    """Entries still waiting (or holding an offer) whose window has not passed."""
+    count: int = await con.fetchval(
+        """SELECT count(*) FROM waitlist.entries
+           WHERE doctor_id = $1 AND status IN ('waiting', 'offered') AND latest > $2""",
+        doctor_id,
+        now,
+    )
+    return count
+
+
+async def try_lock_slot(con: asyncpg.Connection, doctor_id: uuid.UUID, start: datetime) -> bool:
+    """The per-slot lock scheduling.book_slot tries (migration 0014), until the transaction
+    ends; False when a booking of the slot holds it now (that booking is taking the slot)."""
+    taken: bool = await con.fetchval(
+        """SELECT pg_try_advisory_xact_lock(
+                      hashtext($1::uuid::text),
+                      floor(extract(epoch FROM $2::timestamptz) / 60)::int)""",
+        doctor_id,
+        start,
+    )
+    return taken
+
+
+async def slot_is_busy(
+    con: asyncpg.Connection, doctor_id: uuid.UUID, start: datetime, end: datetime
+) -> bool:
+    busy: bool = await con.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM scheduling.appointments a
+                          WHERE a.doctor_id = $1 AND a.period && tstzrange($2, $3, '[)')
+                            AND a.status IN ('held', 'scheduled', 'confirmed'))""",
+        doctor_id,
+        start,
+        end,
+    )
+    return busy
+
+
+async def first_waiting(
+    con: asyncpg.Connection,
+    doctor_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    visit_type: str,
+    now: datetime,
+) -> asyncpg.Record | None:
+    """The first waiting entry (fair order) the slot [start, end) suits: same doctor and visit
+    type, inside its window, weekday and time of day (the doctor's zone), earlier than the
+    appointment it would replace, the patient free then, never offered this slot before.
+    Locked (SKIP LOCKED: an entry another offer is being made to is passed over)."""
+    row: asyncpg.Record | None = await con.fetchrow(
+        f"""SELECT {ENTRY_COLUMNS}, d.time_zone, p.user_id AS patient_user_id
+            FROM waitlist.entries e
+            JOIN doctors.doctors d ON d.id = e.doctor_id
+            JOIN patients.patients p ON p.id = e.patient_id AND p.erased_at IS NULL
+            WHERE e.doctor_id = $1 AND e.status = 'waiting' AND e.visit_type = $4
+              AND $2 >= e.earliest AND $2 < e.latest AND $2 > $5
+              AND (cardinality(e.weekdays) = 0
+                   OR extract(isodow FROM $2 AT TIME ZONE d.time_zone)::smallint = ANY (e.weekdays))
+              AND (e.day_from IS NULL OR ($2 AT TIME ZONE d.time_zone)::time >= e.day_from)
+              AND (e.day_until IS NULL OR ($2 AT TIME ZONE d.time_zone)::time < e.day_until)
+              AND (e.replaces_appointment_id IS NULL OR EXISTS (
+                    SELECT 1 FROM scheduling.appointments r
+                    WHERE r.id = e.replaces_appointment_id AND lower(r.period) > $2
+                      AND r.status IN ('scheduled', 'confirmed')))
+              AND NOT EXISTS (
+                    SELECT 1 FROM scheduling.appointments b
+                    WHERE b.patient_id = e.patient_id AND b.period && tstzrange($2, $3, '[)')
+                      AND b.status IN ('held', 'scheduled', 'confirmed')
+                      AND b.id IS DISTINCT FROM e.replaces_appointment_id)
+              AND NOT EXISTS (
+                    SELECT 1 FROM waitlist.offers o WHERE o.entry_id = e.id AND o.start_at = $2)
+            ORDER BY e.created_at, e.id
+            LIMIT 1
+            FOR UPDATE OF e SKIP LOCKED""",
+        doctor_id,
+        start,
+        end,
+        visit_type,
+        now,
+    )
+    return row
+
+
+async def offer_context(
+    con: asyncpg.Connection, doctor_id: uuid.UUID, reason_id: uuid.UUID | None
+) -> asyncpg.Record:
+    """The fee (the reason's own when it has one), currency, rules stamp, buffer (minutes) and
+    offer length (minutes) of the doctor."""
+    row: asyncpg.Record = await con.fetchrow(
+        """SELECT coalesce(r.fee_override, d.consultation_fee) AS fee, d.currency, v.rules_stamp,
+                  coalesce(s.buffer_minutes, 0) AS buffer_minutes,
+                  coalesce(w.offer_minutes, 10) AS offer_minutes
+           FROM doctors.doctors d
+           LEFT JOIN scheduling.availability_versions v ON v.doctor_id = d.id
+           LEFT JOIN scheduling.doctor_settings s ON s.doctor_id = d.id
+           LEFT JOIN waitlist.practice_settings w ON w.doctor_id = d.id
+           LEFT JOIN scheduling.visit_reasons r ON r.id = $2 AND r.doctor_id = d.id
+           WHERE d.id = $1""",
+        doctor_id,
+        reason_id,
+    )
+    return row
+
+
+async def insert_offer(
+    con: asyncpg.Connection,
+    offer_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    appointment_id: uuid.UUID,
+    doctor_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    visit_type: str,
+    expires_at: datetime,
+    now: datetime,
+) -> None:
+    await con.execute(
+        """INSERT INTO waitlist.offers (id, entry_id, appointment_id, doctor_id, start_at,
+               end_at, visit_type, expires_at, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+        offer_id,
+        entry_id,
+        appointment_id,
+        doctor_id,
+        start,
+        end,
+        visit_type,
+        expires_at,
+        now,
+    )
+    await con.execute(
+        "UPDATE waitlist.entries SET status = 'offered', updated_at = $2 WHERE id = $1",
+        entry_id,
+        now,
+    )
+
+
+async def lock_offer(
+    con: asyncpg.Connection, offer_id: uuid.UUID, patient_id: uuid.UUID
+) -> asyncpg.Record | None:
+    """The patient's offer, locked, with its entry's replaced appointment; None when not theirs."""
+    row: asyncpg.Record | None = await con.fetchrow(
+        """SELECT o.id, o.entry_id, o.appointment_id, o.doctor_id, o.start_at, o.expires_at,
+                  o.status, e.replaces_appointment_id
+           FROM waitlist.offers o JOIN waitlist.entries e ON e.id = o.entry_id
+           WHERE o.id = $1 AND e.patient_id = $2
+           FOR UPDATE OF o, e""",
+        offer_id,
+        patient_id,
+    )
+    return row
+
+
+async def close_offer(
+    con: asyncpg.Connection, offer_id: uuid.UUID, status: str, entry_status: str, now: datetime
+) -> None:
+    """Close an open offer as `status`; its entry becomes `entry_status` (unless it was left)."""
+    await con.execute(
+        """WITH closed AS (
+               UPDATE waitlist.offers SET status = $2 WHERE id = $1 AND status = 'open'
+               RETURNING entry_id)
+           UPDATE waitlist.entries SET status = $3, updated_at = $4
+           WHERE id IN (SELECT entry_id FROM closed) AND status = 'offered'""",
+        offer_id,
+        status,
+        entry_status,
+        now,
+    )
+
+
+async def lapse_offer_of(con: asyncpg.Connection, appointment_id: uuid.UUID, now: datetime) -> bool:
+    """The hold behind an open offer is gone (expired or cancelled): the offer lapsed and its
+    entry waits again. False when `appointment_id` held no open offer."""
+    offer_id: uuid.UUID | None = await con.fetchval(
+        "SELECT id FROM waitlist.offers WHERE appointment_id = $1 AND status = 'open'",
+        appointment_id,
+    )
+    if offer_id is None:
+        return False
+    await close_offer(con, offer_id, "lapsed", "waiting", now)
+    return True
+
+
+async def extend_hold(
+    con: asyncpg.Connection, appointment_id: uuid.UUID, expires_at: datetime
+) -> None:
+    """An accepted offer still to be paid: the hold lasts for the checkout now."""
+    await con.execute(
+        """UPDATE scheduling.appointments SET hold_expires_at = $2, updated_at = now()
+           WHERE id = $1 AND status = 'held'""",
+        appointment_id,
+        expires_at,
+    )
+
+
+async def reason_offered(
+    con: asyncpg.Connection, doctor_id: uuid.UUID, reason_id: uuid.UUID, visit_type: str
+) -> bool:
+    """The doctor offers this (not archived) reason for `visit_type`."""
+    found: bool = await con.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM scheduling.visit_reasons
+                          WHERE id = $1 AND doctor_id = $2 AND archived_at IS NULL
+                            AND $3 = ANY (visit_types))""",
+        reason_id,
+        doctor_id,
+        visit_type,
+    )
+    return found
+
+
+async def upcoming_appointment_of(
+    con: asyncpg.Connection, appointment_id: uuid.UUID, patient_id: uuid.UUID, now: datetime
+) -> asyncpg.Record | None:
+    """The patient's scheduled or confirmed appointment that has not started, else None."""
+    row: asyncpg.Record | None = await con.fetchrow(
+        """SELECT id, doctor_id, lower(period) AS start_at FROM scheduling.appointments
+           WHERE id = $1 AND patient_id = $2 AND status IN ('scheduled', 'confirmed')
+             AND lower(period) > $3""",
+        appointment_id,
+        patient_id,
+        now,
+    )
+    return row
+
+
+async def slot_location(con: asyncpg.Connection, appointment_id: uuid.UUID) -> str:
+    """Where the appointment that freed a slot was to take place."""
+    location: str = await con.fetchval(
+        "SELECT location FROM scheduling.appointments WHERE id = $1", appointment_id
+    )
+    return location

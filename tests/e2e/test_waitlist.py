@@ -1,0 +1,108 @@
+"""The waitlist in the browser: patient A waits, patient B cancels, A gets the live offer with
+its countdown and books it, while a third person's live grid never shows the slot free."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from playwright.async_api import expect
+
+from tests.e2e.conftest import BROWSER_ZONE, Contexts, LiveServer
+from tests.e2e.demo import Demo
+from tests.e2e.helpers import CHANGEABLE_AFTER, first_slot_after, show_week_of, sign_in, slot_button
+
+# Marks the page once the slot's button ever appears in its grid (checked on every DOM change).
+WATCH = """start => {
+    window.sawSlot = false;
+    const look = () => { if (document.querySelector(`button.slot[data-start="${start}"]`))
+                           window.sawSlot = true; };
+    new MutationObserver(look).observe(document.body, {childList: true, subtree: true});
+    look();
+}"""
+
+
+async def test_a_cancelled_slot_is_offered_live_and_never_shown_to_others(
+    contexts: Contexts, demo: Demo
+) -> None:
+    doctor = await demo.doctor("Waitlist")
+    waiter, canceller, watcher = (
+        await demo.patient("Ada"),
+        await demo.patient("Ben"),
+        await demo.patient("Cleo"),
+    )
+    slot = first_slot_after(await demo.slots(doctor, days=14), CHANGEABLE_AFTER)
+    taken = await demo.book(canceller, doctor, slot)
+
+    page_a = await contexts.new_page()
+    await sign_in(page_a, waiter.account)
+    await page_a.goto(f"/doctors/{doctor.id}")
+    await page_a.get_by_role("link", name="Join the waitlist").click()
+    await page_a.get_by_role("button", name="Join the waitlist").click()
+    await expect(page_a.get_by_text("You are on the waitlist.")).to_be_visible()
+
+    page_c = await contexts.new_page()
+    await sign_in(page_c, watcher.account)
+    await page_c.goto(f"/doctors/{doctor.id}")
+    await show_week_of(page_c, slot["start"])
+    await expect(page_c.get_by_text("Live: slots update")).to_be_visible()
+    utc = datetime.fromisoformat(slot["start"]).astimezone(UTC)
+    await page_c.evaluate(WATCH, utc.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+
+    await demo.cancel(canceller, taken["id"])
+
+    # A never reloads: the offer arrives over /notifications, held with a countdown.
+    offer = page_a.get_by_test_id("offer")
+    await expect(offer).to_contain_text("A slot is held for you")
+    await expect(offer.get_by_role("timer")).to_contain_text("Held for")
+    await offer.get_by_role("button", name="Book this slot").click()
+    await expect(page_a.get_by_text("Booked. See it in your appointments.")).to_be_visible()
+
+    # The booking reached C's grid live (a held slot was never free there either).
+    await expect(slot_button(page_c, slot["start"])).to_have_count(0)
+    assert await page_c.evaluate("window.sawSlot") is False
+
+
+async def test_running_late_reaches_the_appointment_page_live(
+    contexts: Contexts, demo: Demo, live: LiveServer
+) -> None:
+    doctor = await demo.doctor("Late", time_zone=BROWSER_ZONE)
+    patient = await demo.patient("Dora")
+    slot = first_slot_after(await demo.slots(doctor, days=14), CHANGEABLE_AFTER)
+    booked = await demo.book(patient, doctor, slot)
+    # Later today (browser and doctor share the zone), whatever the hour: before midnight.
+    now = datetime.now(UTC)
+    zone = ZoneInfo(BROWSER_ZONE)
+    midnight = datetime.combine(
+        now.astimezone(zone).date() + timedelta(days=1), datetime.min.time(), zone
+    )
+    con = await asyncpg.connect(live.database_url)
+    try:
+        await con.execute(
+            """UPDATE scheduling.appointments
+               SET period = tstzrange($2::timestamptz,
+                                      $2::timestamptz + (upper(period) - lower(period)), '[)')
+               WHERE id = $1""",
+            uuid.UUID(booked["id"]),
+            now + (midnight - now) / 2,
+        )
+    finally:
+        await con.close()
+
+    page = await contexts.new_page()
+    await sign_in(page, patient.account)
+    await page.goto("/appointments")
+    banner = page.get_by_test_id("queue-banner")
+    await expect(banner).to_contain_text("You are number 1 in the doctor’s queue today.")
+    await expect(banner).not_to_contain_text("late")
+
+    said = await demo.http.put(
+        f"/api/v1/waitlist/doctors/{doctor.id}/running-late",
+        json={"minutes": 20},
+        headers=doctor.account.headers,
+    )
+    assert said.status_code == 200, said.text
+    # No reload: queue.updated arrives on /notifications and the banner re-reads.
+    await expect(banner).to_contain_text("running about 20 min late")

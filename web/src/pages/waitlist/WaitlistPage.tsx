@@ -1,0 +1,183 @@
+// The patient's waitlist: join for a doctor (?doctor=<id>), see each entry, and answer an offer
+// (a slot held for a few minutes, with a countdown) live: the /notifications socket says when
+// one arrives.
+import { useLocation } from "preact-iso";
+import { useEffect, useState } from "preact/hooks";
+import { Button } from "../../components/Button";
+import { SelectField, TextField } from "../../components/Field";
+import { Alert, Empty, ErrorView, Loading } from "../../components/Status";
+import { useAction, useAsync, useDocumentTitle } from "../../lib/hooks";
+import { useT } from "../../lib/i18n";
+import { openSocket } from "../../lib/socket";
+import { common } from "../../lib/strings";
+import { formatDateTime, formatDay } from "../../lib/time";
+import type { VisitType } from "../../lib/types";
+import {
+  acceptOffer,
+  declineOffer,
+  joinWaitlist,
+  leaveWaitlist,
+  myWaitlist,
+  type Offer,
+  type WaitlistEntry,
+} from "../../lib/waitlist";
+import { strings } from "./strings";
+
+function useNow(): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  return now;
+}
+
+function OfferPanel({ offer, onDone }: { offer: Offer; onDone: (booked: boolean) => void }) {
+  const t = useT(strings);
+  const now = useNow();
+  const left = Math.max(0, Math.floor((Date.parse(offer.expires_at) - now) / 1000));
+  const accept = useAction(async () => {
+    await acceptOffer(offer.id);
+    onDone(true);
+  });
+  const decline = useAction(async () => {
+    await declineOffer(offer.id);
+    onDone(false);
+  });
+  const clock = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+  return (
+    <div class="card offer" data-testid="offer">
+      <p>
+        <strong>{t("offerTitle", { start: formatDateTime(offer.start) })}</strong>
+      </p>
+      <p role="timer" aria-live="off">
+        {t("countdown", { left: clock })}
+      </p>
+      {(accept.error || decline.error) && <ErrorView error={accept.error ?? decline.error} />}
+      <Button onClick={() => void accept.run()} busy={accept.busy} busyLabel={t("accepting")} disabled={left === 0}>
+        {t("accept")}
+      </Button>{" "}
+      <Button variant="secondary" onClick={() => void decline.run()} busy={decline.busy}>
+        {t("decline")}
+      </Button>
+    </div>
+  );
+}
+
+function EntryItem({ entry, onChange }: { entry: WaitlistEntry; onChange: (booked: boolean) => void }) {
+  const t = useT(strings);
+  const leave = useAction(async () => {
+    await leaveWaitlist(entry.id);
+    onChange(false);
+  });
+  return (
+    <li class="card">
+      <p>{t("waitingUntil", { until: formatDay(entry.latest) })}</p>
+      {entry.offer && <OfferPanel offer={entry.offer} onDone={onChange} />}
+      {leave.error !== undefined && <ErrorView error={leave.error} />}
+      <Button variant="link" onClick={() => void leave.run()} busy={leave.busy}>
+        {t("leave")}
+      </Button>
+    </li>
+  );
+}
+
+function JoinForm({ doctorId, onJoined }: { doctorId: string; onJoined: () => void }) {
+  const t = useT(strings);
+  const tc = useT(common);
+  const [visitType, setVisitType] = useState<VisitType>("in-person");
+  const [until, setUntil] = useState(new Date(Date.now() + 14 * 86_400_000).toISOString().slice(0, 10));
+  const [fromTime, setFromTime] = useState("");
+  const join = useAction(async () => {
+    await joinWaitlist({
+      doctor_id: doctorId,
+      visit_type: visitType,
+      earliest: new Date().toISOString(),
+      latest: new Date(`${until}T23:59:59`).toISOString(),
+      ...(fromTime ? { day_from: fromTime } : {}),
+    });
+    onJoined();
+  });
+  return (
+    <form
+      class="card"
+      aria-labelledby="join-title"
+      onSubmit={(event) => {
+        event.preventDefault();
+        void join.run();
+      }}
+    >
+      <h2 id="join-title">{t("joinTitle")}</h2>
+      <p class="hint">{t("joinHint")}</p>
+      <SelectField
+        label={t("visitType")}
+        name="visit_type"
+        value={visitType}
+        onValue={(v) => setVisitType(v as VisitType)}
+        options={[
+          { value: "in-person", label: tc("inPerson") },
+          { value: "teleconsultation", label: tc("teleconsultation") },
+        ]}
+      />
+      <TextField label={t("until")} type="date" name="until" value={until} onValue={setUntil} required />
+      <TextField label={t("fromTime")} type="time" name="day_from" value={fromTime} onValue={setFromTime} />
+      {join.error !== undefined && <ErrorView error={join.error} />}
+      <Button type="submit" busy={join.busy} busyLabel={t("joining")}>
+        {t("join")}
+      </Button>
+    </form>
+  );
+}
+
+export default function WaitlistPage() {
+  const t = useT(strings);
+  useDocumentTitle(t("title"));
+  const { query } = useLocation();
+  const entries = useAsync((signal) => myWaitlist(signal), []);
+  const [booked, setBooked] = useState(false);
+  const [joined, setJoined] = useState(false);
+  const reload = entries.reload;
+  useEffect(() => {
+    const socket = openSocket("/notifications");
+    socket.on("notification", (note: { kind: string }) => {
+      if (note.kind === "waitlist.offered") reload();
+    });
+    return () => void socket.close();
+  }, []);
+
+  return (
+    <section class="page" aria-labelledby="waitlist-title">
+      <h1 id="waitlist-title">{t("title")}</h1>
+      {booked && (
+        <Alert tone="success">
+          {t("booked")} <a href="/appointments">{t("myAppointments")}</a>
+        </Alert>
+      )}
+      {joined && <Alert tone="success">{t("joined")}</Alert>}
+      {query.doctor && !joined && (
+        <JoinForm
+          doctorId={query.doctor}
+          onJoined={() => {
+            setJoined(true);
+            reload();
+          }}
+        />
+      )}
+      {entries.loading && !entries.data && <Loading />}
+      {entries.error !== undefined && <ErrorView error={entries.error} onRetry={reload} />}
+      {entries.data?.length === 0 && <Empty>{t("empty")}</Empty>}
+      <ul class="plain-list">
+        {entries.data?.map((entry) => (
+          <EntryItem
+            key={entry.id}
+            entry={entry}
+            onChange={(wasBooked) => {
+              setBooked(wasBooked);
+              reload();
+            }}
+          />
+        ))}
+      </ul>
+    </section>
+  );
+}
