@@ -6,7 +6,7 @@ import uuid
 from datetime import date, time
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator
 
 from server.errors import FieldCode
 from server.instants import Day, Instant
@@ -108,7 +108,9 @@ class VisitReasonIn(BaseModel):
     name: str = Field(min_length=1, max_length=120)
     duration_minutes: Minutes
     visit_types: list[VisitType] = Field(min_length=1, max_length=2)
-    fee_override: int | None = Field(None, ge=0, le=10_000_000, description="Minor units.")
+    fee_override: StrictInt | None = Field(
+        None, ge=0, le=10_000_000, description='Minor units (a JSON integer: "5000" is a 422).'
+    )
     new_patients_allowed: bool = True
 
 

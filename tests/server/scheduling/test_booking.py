@@ -207,6 +207,22 @@ async def test_booking_roles_doctors_cannot_book_admins_book_for_a_patient(
     assert by_admin.json()["patient_id"] == str(patient.id)
 
 
+async def test_a_reason_fee_must_be_a_json_integer(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await make_doctor(db, settings)
+    for fee in ("5000", 5000.0):
+        reason = {"name": "Long", "duration_minutes": 60, "visit_types": ["in-person"]}
+        response = await client.put(
+            f"/api/v1/doctors/{doctor.id}/availability",
+            json=availability(reasons=[{**reason, "fee_override": fee}]),
+            headers=doctor.user.headers,
+        )
+        assert response.status_code == 422, response.text
+        codes = {e["field"]: e["code"] for e in response.json()["errors"]}
+        assert codes == {"reasons.0.fee_override": "int_type"}, codes
+
+
 async def test_reasons_set_duration_fee_and_can_close_to_new_patients(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
