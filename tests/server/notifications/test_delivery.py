@@ -119,5 +119,10 @@ async def test_password_reset_waiting_in_the_auth_outbox_is_sent_over_smtp(
 
     [reset] = await eventually(sent, lambda found: len(found) == 1)
     assert "/reset-password?token=" in reset.get_body(("plain",)).get_content()
-    row = await db.fetchrow("SELECT sent_at, attempts FROM notify.outbox")
-    assert row is not None and row["sent_at"] is not None and row["attempts"] == 1
+
+    async def outbox_row() -> asyncpg.Record | None:
+        return await db.fetchrow("SELECT sent_at, attempts FROM notify.outbox")
+
+    # The SMTP server has the message before the worker records it as sent: wait for the record.
+    row = await eventually(outbox_row, lambda r: r is not None and r["sent_at"] is not None)
+    assert row is not None and row["attempts"] == 1
