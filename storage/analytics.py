@@ -60,15 +60,20 @@ async def outcomes(
     return record
 
 
+# Visits due in [$1, $2), not cancelled, counted per doctor: what the busiest figures group.
+_PER_DOCTOR = """WITH per_doctor AS (
+               SELECT doctor_id, count(*) AS n FROM scheduling.appointments
+               WHERE lower(period) >= $1 AND lower(period) < $2 AND status <> 'cancelled'
+               GROUP BY doctor_id)"""
+
+
 async def busiest_specialties(
     con: asyncpg.Connection, start: datetime, end: datetime, limit: int
 ) -> list[asyncpg.Record]:
     """(code, appointments): visits due in [start, end), not cancelled, per doctor specialty."""
     records: list[asyncpg.Record] = await con.fetch(
-        """WITH per_doctor AS (
-               SELECT doctor_id, count(*) AS n FROM scheduling.appointments
-               WHERE lower(period) >= $1 AND lower(period) < $2 AND status <> 'cancelled'
-               GROUP BY doctor_id)
+        _PER_DOCTOR
+        + """
            SELECT s.code, sum(p.n)::int AS appointments
            FROM per_doctor p JOIN doctors.doctors d ON d.id = p.doctor_id
            CROSS JOIN LATERAL unnest(d.specializations) AS s(code)
@@ -85,10 +90,8 @@ async def busiest_cities(
 ) -> list[asyncpg.Record]:
     """(city, appointments): visits due in [start, end), not cancelled, per doctor city."""
     records: list[asyncpg.Record] = await con.fetch(
-        """WITH per_doctor AS (
-               SELECT doctor_id, count(*) AS n FROM scheduling.appointments
-               WHERE lower(period) >= $1 AND lower(period) < $2 AND status <> 'cancelled'
-               GROUP BY doctor_id)
+        _PER_DOCTOR
+        + """
            SELECT d.city, sum(p.n)::int AS appointments
            FROM per_doctor p JOIN doctors.doctors d ON d.id = p.doctor_id
            WHERE d.city <> ''
