@@ -30,6 +30,7 @@ CLOCK_SUITES = (
     "tests/server/notifications",
     "tests/realtime",
 )
+WORKERS = 4  # pytest-xdist workers for the whole suite (each test ~1-12 PostgreSQL connections)
 AWKWARD_INSTANTS = (
     "2027-01-09T23:50:00+01:00",  # Saturday 23:50 Europe/Paris
     "2027-03-28T01:30:00+01:00",  # Paris springs forward at 02:00
@@ -80,9 +81,13 @@ def cmd_test(args: argparse.Namespace) -> None:
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")
     run(BIN / "lint-imports")  # the layers of pyproject.toml's [tool.importlinter]
-    run(BIN / "pytest", *args.pytest_args)
-    if not args.pytest_args:  # the whole suite ran at the real now: now the awkward instants
-        run_at_awkward_instants(AWKWARD_INSTANTS)
+    if args.pytest_args:
+        run(BIN / "pytest", *args.pytest_args)
+        return
+    # The whole suite on pytest-xdist workers: most tests wait on engines, sockets and browsers,
+    # and each has its own database and stream. Then the awkward instants.
+    run(BIN / "pytest", "-n", str(WORKERS), env={**os.environ, "MARKINI_DB_POOL_MAX": "6"})
+    run_at_awkward_instants(AWKWARD_INSTANTS)
 
 
 def cmd_test_times(args: argparse.Namespace) -> None:

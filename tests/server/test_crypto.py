@@ -81,6 +81,8 @@ def test_same_key_id_with_another_key_fails_loudly() -> None:
         f"k1:{base64.b64encode(os.urandom(16)).decode()}",  # AES-128: refused
         f"k1:{key()},k1:{key()}",
     ],
+    # Stable ids: pytest-xdist workers must collect the same names for these random keys.
+    ids=["empty", "no-key", "no-material", "not-base64", "aes-128", "duplicate-id"],
 )
 def test_bad_key_specs_are_refused(spec: str) -> None:
     with pytest.raises(ValueError):
