@@ -49,16 +49,18 @@ async def offer_freed_slot(con: asyncpg.Connection, freed: SlotChanged) -> Waitl
     the slot is taken again, past, or suits nobody."""
     now = clock.now()
     await store.lapse_offer_of(con, freed.appointment_id, now)
+    # Whom it suits first: with nobody waiting the slot's lock stays free, else a patient booking
+    # the released slot right then would be refused as if it were taken.
+    entry = await store.first_waiting(
+        con, freed.doctor_id, freed.start, freed.end, freed.visit_type, now
+    )
+    if entry is None:
+        return None
     # Not waiting for the lock: whoever holds it is booking the slot (the scheduling side takes
     # the doctor's version lock first and this lock second; a booking the other way round).
     if not await store.try_lock_slot(con, freed.doctor_id, freed.start):
         return None
     if await store.slot_is_busy(con, freed.doctor_id, freed.start, freed.end):
-        return None
-    entry = await store.first_waiting(
-        con, freed.doctor_id, freed.start, freed.end, freed.visit_type, now
-    )
-    if entry is None:
         return None
     try:
         async with con.transaction():  # a savepoint: a refused hold undoes only itself

@@ -11,8 +11,11 @@ import asyncpg
 import httpx
 
 from server import clock
+from server.scheduling.events import SlotChanged
 from server.scheduling.service import release_expired_holds
 from server.settings import Settings
+from server.waitlist.offers import offer_freed_slot
+from storage.waitlist import try_lock_slot
 from tests.factories import Doctor, make_patient
 from tests.server.scheduling.helpers import (
     booked,
@@ -163,3 +166,30 @@ async def test_the_offer_reaches_the_bell_and_the_inbox(
     assert bell is not None and bell["title"] == "An earlier slot is held for you"
     assert bell["data"]["offer_id"] == offer["id"]
     assert email is not None and email.startswith("A slot with Dr ")
+
+
+async def test_a_freed_slot_nobody_waits_for_leaves_its_lock_to_bookings(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """The waitlist looks at every released slot (in the freeing transaction, then again from
+    its consumer); with nobody waiting it must not take the slot's lock, or a patient booking
+    the slot just then is refused as if it were taken (seen as a 409 on a free slot)."""
+    doctor = await doctor_with_availability(client, db, settings)
+    patient = await make_patient(db, settings)
+    start = local(doctor, 2, "10:00")
+    slot = await booked(client, patient, doctor, start)
+    freed = SlotChanged(
+        doctor_id=doctor.id,
+        appointment_id=slot["id"],
+        start=start,
+        end=start + timedelta(minutes=30),
+        visit_type="in-person",
+        availability_version=0,
+    )
+    con = await asyncpg.connect(settings.database_url)
+    try:
+        async with con.transaction():
+            assert await offer_freed_slot(con, freed) is None
+            assert await try_lock_slot(db, doctor.id, start)  # nobody holds it
+    finally:
+        await con.close()
