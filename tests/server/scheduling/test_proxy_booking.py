@@ -11,6 +11,7 @@ import httpx
 
 from server.scheduling import service
 from server.settings import Settings
+from storage.notify.parties import appointment_context
 from tests.factories import Patient, make_patient
 from tests.server.patients.test_relatives import add
 from tests.server.scheduling.helpers import book, doctor_with_availability, local
@@ -57,6 +58,9 @@ async def test_a_parent_books_for_a_child_and_the_doctor_sees_who_booked(
     assert [a["id"] for a in mine.json()["items"]] == [booked["id"]]
     parties = await service.appointment_parties(pool, uuid.UUID(booked["id"]))
     assert parties is not None and parties.patient_user_id == parent.user.id
+    told = await appointment_context(db, uuid.UUID(booked["id"]))
+    assert told is not None and told.patient is not None
+    assert told.patient.user_id == parent.user.id  # reminders go to the parent's address
     [audit] = await db.fetch(AUDIT, "relative_appointment.book")
     assert audit["user_id"] == parent.user.id and audit["resource_id"] == lea["id"]
     assert audit["request_payload"]["appointment_id"] == booked["id"]
