@@ -8,7 +8,14 @@ from playwright.async_api import expect
 
 from tests.e2e.conftest import Contexts
 from tests.e2e.demo import Demo
-from tests.e2e.helpers import CHANGEABLE_AFTER, first_slot_after, show_week_of, sign_in, slot_button
+from tests.e2e.helpers import (
+    CHANGEABLE_AFTER,
+    axe_violations,
+    first_slot_after,
+    show_week_of,
+    sign_in,
+    slot_button,
+)
 
 
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
@@ -57,3 +64,29 @@ async def test_a_parent_books_for_a_child_and_the_doctor_sees_who_booked(
     await doctor_page.goto(f"/agenda/appointments/{appointment['id']}")
     await expect(doctor_page.get_by_text("Booked by Claire Martin (parent)")).to_be_visible()
     assert contexts.page_errors == []
+
+
+async def test_my_relatives_in_french_on_a_phone_is_accessible(
+    contexts: Contexts, demo: Demo
+) -> None:
+    parent = await demo.patient("Odile", "Roux")
+    page = await contexts.new_page(phone=True, inject_scripts=True)
+    await sign_in(page, parent.account)
+    await page.goto("/relatives")
+    await expect(page.get_by_role("heading", name="My relatives", exact=True)).to_be_visible()
+    await page.get_by_label("Language").select_option("fr")
+    await expect(page.locator("html")).to_have_attribute("lang", "fr")
+    await expect(page.get_by_role("heading", name="Mes proches", exact=True)).to_be_visible()
+    form = page.get_by_role("form", name="Ajouter un proche")
+    await form.get_by_label("Prénom").fill("Jean")
+    await form.get_by_label("Nom", exact=True).fill("Roux")
+    await form.get_by_label("Date de naissance").fill("1948-04-02")
+    await form.get_by_label("C’est mon/ma…").select_option("FTH")
+    await form.get_by_label("La personne a donné son accord (majeur)").check()
+    await form.get_by_label("Je confirme que ce consentement a été donné", exact=False).check()
+    await form.get_by_role("button", name="Enregistrer").click()
+    card = page.get_by_role("listitem", name="Jean Roux")
+    await expect(card).to_contain_text("Père")
+    assert await axe_violations(page) == []
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the page scrolls sideways on a phone ({width}px wide)"
