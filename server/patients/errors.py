@@ -37,3 +37,6 @@ HISTORY_NOT_SHARED = Reason(
     "This relative's medical history is not shared with you (ask them to allow it).",
 )
 NO_SUCH_RELATIVE = Reason("no-such-relative", "No such relative among those you manage.")
+CONSENT_MISFIT = Reason(
+    "consent-misfit", "The consent basis does not fit the relative's age (see `errors`)."
+)

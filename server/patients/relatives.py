@@ -18,9 +18,10 @@ from bus.events import PATIENT_CREATED, PATIENT_DELETED, PATIENT_UPDATED
 from server import clock
 from server.audit.service import record_change
 from server.auth.principal import Principal
-from server.patients.errors import NO_SUCH_RELATIVE, PatientNotFound
+from server.errors import InvalidInput
+from server.patients.errors import CONSENT_MISFIT, NO_SUCH_RELATIVE, PatientNotFound
 from server.patients.events import emit_changed
-from server.patients.schemas import RelativeCreate, RelativeOut, RelativeUpdate, check_consent
+from server.patients.schemas import RelativeCreate, RelativeOut, RelativeUpdate, consent_misfit
 from storage import patients as patient_store
 from storage import relatives as store
 
@@ -94,7 +95,12 @@ async def add_relative(
 async def update_relative(
     pool: asyncpg.Pool, principal: Principal, relative_id: uuid.UUID, body: RelativeUpdate
 ) -> RelativeOut:
-    changes = body.model_dump(exclude_unset=True)
+    # A null name or relationship keeps the value; a null birth date or gender clears it.
+    changes = {
+        k: v
+        for k, v in body.model_dump(exclude_unset=True).items()
+        if v is not None or k in {"date_of_birth", "gender"}
+    }
     async with pool.acquire() as con, con.transaction():
         link = await _link(con, principal, relative_id)
         profile_keys = {"first_name", "last_name", "date_of_birth", "gender"}
@@ -108,7 +114,9 @@ async def update_relative(
             await emit_changed(con, PATIENT_UPDATED, relative_id, actor=str(principal.user_id))
         basis = changes.get("consent_basis") or link["consent_basis"]
         born = changes["date_of_birth"] if "date_of_birth" in changes else link["date_of_birth"]
-        check_consent(basis, born)
+        misfit = consent_misfit(basis, born)
+        if misfit is not None:
+            raise InvalidInput(CONSENT_MISFIT, [misfit.at("consent_basis")])
         reconsented = "consent_basis" in changes
         await store.update_link(
             con,

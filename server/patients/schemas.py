@@ -203,15 +203,17 @@ def _age(born: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def check_consent(basis: ConsentBasis, born: date | None) -> None:
-    """A minor is booked for under their guardian's consent; an adult under their own."""
+def consent_misfit(basis: ConsentBasis, born: date | None) -> FieldCode | None:
+    """A minor is booked for under their guardian's consent, an adult under their own: the
+    field code when `basis` does not fit the age, None when it does (or the age is unknown)."""
     if born is None:
-        return
+        return None
     minor = _age(born) < ADULT_AGE
     if basis == "legal_guardian" and not minor:
-        raise GUARDIAN_FOR_MINORS.error()
+        return GUARDIAN_FOR_MINORS
     if basis == "self" and minor:
-        raise MINOR_NEEDS_GUARDIAN.error()
+        return MINOR_NEEDS_GUARDIAN
+    return None
 
 
 class RelativeCreate(BaseModel):
@@ -234,7 +236,9 @@ class RelativeCreate(BaseModel):
     def _consented(self) -> RelativeCreate:
         if not self.consent_given:
             raise CONSENT_REQUIRED.error()
-        check_consent(self.consent_basis, self.date_of_birth)
+        misfit = consent_misfit(self.consent_basis, self.date_of_birth)
+        if misfit is not None:
+            raise misfit.error()
         return self
 
 

@@ -117,6 +117,20 @@ async def test_the_history_is_shown_to_the_proxy_only_when_shared(
         f"{URL}/{mother['id']}", json={"can_view_history": True}, headers=parent.user.headers
     )
     assert shared.status_code == 200 and shared.json()["can_view_history"] is True
+    misfit = await client.put(
+        f"{URL}/{mother['id']}",
+        json={"consent_basis": "legal_guardian", "consent_given": True},
+        headers=parent.user.headers,
+    )
+    assert misfit.status_code == 422 and misfit.json()["code"] == "consent-misfit"
+    assert [e["code"] for e in misfit.json()["errors"]] == ["guardian_for_minors_only"]
+    kept = await client.put(
+        f"{URL}/{mother['id']}",
+        json={"first_name": None, "date_of_birth": None},
+        headers=parent.user.headers,
+    )
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["first_name"] == "Léa" and kept.json()["date_of_birth"] is None
     written = await client.post(
         history, json={"condition": "Hypertension"}, headers=parent.user.headers
     )
