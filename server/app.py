@@ -40,6 +40,7 @@ from server.notifications.ports import LiveNotifications
 from server.notifications.routes import router as notifications_router
 from server.notifications.workers import notification_workers
 from server.openapi import install_common_answers_docs
+from server.patients.relatives_routes import router as relatives_router
 from server.patients.routes import router as patients_router
 from server.payments.consumer import run_payments_consumer
 from server.payments.routes import router as payments_router
@@ -229,6 +230,7 @@ def _domain_routers() -> list[APIRouter]:
         specializations_router,
         doctors_admin_router,
         patients_router,
+        relatives_router,
         availability_router,
         appointments_router,
         search_router,

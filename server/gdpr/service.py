@@ -24,6 +24,7 @@ from server.auth.principal import Principal
 from server.crypto import FieldCipher
 from server.engines import Engines
 from server.gdpr.summary import summary_html
+from server.patients import relatives
 from server.patients import service as patients
 from server.patients.history import list_history
 from server.scheduling import service as scheduling
@@ -35,6 +36,7 @@ FORMAT = "markini-export/1"
 PAGE = 200
 MAX_APPOINTMENTS = 100_000
 MAX_ACCESSES = 100_000
+MAX_SHARED_HISTORY = 200  # the history route's own page limit
 
 
 def _who(user_id: uuid.UUID | None, role: str | None, me: uuid.UUID) -> str:
@@ -81,6 +83,7 @@ async def export_data(
         accesses = await store.accesses_to(con, resources, MAX_ACCESSES)
         payments = await store.payments_of(con, profile.id)
         sent, in_app = await store.notifications_of(con, me)
+    managed = await _relatives(engines, principal, request, doctors)
     data = {
         "format": FORMAT,
         "generated_at": clock.now().isoformat(),
@@ -121,6 +124,7 @@ async def export_data(
             }
             for a in appointments
         ],
+        "relatives": managed,
         "payments": [_plain(p) for p in payments],
         "notifications": {
             "sent": [_plain(m) for m in sent],
@@ -167,6 +171,73 @@ async def export_archive(engines: Engines, principal: Principal, request: HTTPCo
         archive.writestr("export.json", json.dumps(data, ensure_ascii=False, indent=2))
         archive.writestr("summary.html", summary_html(data))
     return buffer.getvalue()
+
+
+async def _relatives(
+    engines: Engines,
+    principal: Principal,
+    request: HTTPConnection,
+    doctors: dict[uuid.UUID, str],
+) -> list[dict[str, Any]]:
+    """The relatives the caller manages (issue #24): their profile, the link's consent and the
+    appointments, through the same services (and audit) as the REST routes; their medical
+    history only when they share it. Nobody else's data."""
+    managed = []
+    for relative in await relatives.list_relatives(engines.pool, principal):
+        listing = await scheduling.list_for_patient(
+            engines,
+            principal,
+            relative.id,
+            scheduling.ListQuery(None, None, None, MAX_APPOINTMENTS, 0),
+            request,
+        )
+        missing = list({a.doctor_id for a in listing.items} - doctors.keys())
+        if missing:
+            async with engines.pool.acquire() as con:
+                for r in await parties.doctors_by_ids(con, missing):
+                    doctors[r["id"]] = f"Dr {r['first_name']} {r['last_name']}"
+        history = []
+        if relative.can_view_history:
+            page = await list_history(
+                engines.pool,
+                engines.settings,
+                principal,
+                relative.id,
+                MAX_SHARED_HISTORY,
+                0,
+                request,
+            )
+            history = [
+                {
+                    "condition": e.condition,
+                    "diagnosis_date": e.diagnosis_date.isoformat() if e.diagnosis_date else None,
+                    "notes": e.notes,
+                    "created_at": e.created_at.isoformat(),
+                }
+                for e in page.items
+            ]
+        managed.append(
+            {
+                "profile": relative.model_dump(mode="json"),
+                "medical_history": history,
+                "appointments": [
+                    {
+                        "id": str(a.id),
+                        "doctor": {"id": str(a.doctor_id), "name": doctors[a.doctor_id]},
+                        "start": a.start.isoformat(),
+                        "end": a.end.isoformat(),
+                        "visit_type": a.visit_type,
+                        "status": a.status,
+                        "reason": a.reason_name,
+                        "booked_by": "you"
+                        if a.booked_by and a.booked_by.id == principal.user_id
+                        else "someone else",
+                    }
+                    for a in listing.items
+                ],
+            }
+        )
+    return managed
 
 
 def _plain(row: asyncpg.Record) -> dict[str, Any]:

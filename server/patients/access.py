@@ -7,6 +7,9 @@ Relations to a patient record:
   medical history. Never edits the profile, erases it or sees favorites.
 - admin: reads and edits the profile, reads the history and favorites, erases (GDPR requests).
   Admins never write medical history (they are not clinicians).
+- proxy: an account managing this relative (patients.relatives, issue #24): reads and edits the
+  profile and favorites; the medical history only when the link has can_view_history
+  ("proxy_history"), else 403 history-not-shared. Erasure goes through /api/v1/me/relatives.
 Anyone else gets 404, exactly as for a patient that does not exist (existence is not leaked);
 a caller who may see the record but not do this action with it gets 403.
 
@@ -30,8 +33,9 @@ from server.audit.service import record_access, record_change
 from server.auth.administration import ensure_recent_step_up
 from server.auth.principal import Principal
 from server.errors import NO_SUCH_PATIENT, Forbidden
-from server.patients.errors import RECORD_NOT_ALLOWED, PatientNotFound
+from server.patients.errors import HISTORY_NOT_SHARED, RECORD_NOT_ALLOWED, PatientNotFound
 from storage import patients as store
+from storage import relatives as relatives_store
 
 Action = Literal[
     "profile.read",
@@ -42,7 +46,7 @@ Action = Literal[
     "favorites.read",
     "favorites.write",
 ]
-Relation = Literal["self", "doctor", "admin"]
+Relation = Literal["self", "doctor", "admin", "proxy", "proxy_history"]
 
 ALLOWED: dict[Relation, frozenset[Action]] = {
     "self": frozenset(
@@ -59,6 +63,17 @@ ALLOWED: dict[Relation, frozenset[Action]] = {
     "doctor": frozenset({"profile.read", "history.read", "history.write"}),
     "admin": frozenset(
         {"profile.read", "profile.update", "profile.erase", "history.read", "favorites.read"}
+    ),
+    "proxy": frozenset({"profile.read", "profile.update", "favorites.read", "favorites.write"}),
+    "proxy_history": frozenset(
+        {
+            "profile.read",
+            "profile.update",
+            "favorites.read",
+            "favorites.write",
+            "history.read",
+            "history.write",
+        }
     ),
 }
 
@@ -101,6 +116,10 @@ async def _relation(
         con, principal.user_id, patient["id"]
     ):
         return "doctor"
+    if principal.role == "patient":
+        link = await relatives_store.active_link(con, principal.user_id, patient["id"])
+        if link is not None:
+            return "proxy_history" if link["can_view_history"] else "proxy"
     return None
 
 
@@ -117,6 +136,8 @@ async def resolve(
     if patient is None or relation is None:
         raise PatientNotFound(NO_SUCH_PATIENT)
     if action not in ALLOWED[relation]:
+        if relation == "proxy" and action.startswith("history."):
+            raise Forbidden(HISTORY_NOT_SHARED)
         raise Forbidden(RECORD_NOT_ALLOWED)
     if relation == "admin":
         # Admins reach health data only with their password re-entered in the last 5 minutes.

@@ -32,3 +32,11 @@ RECORD_NOT_ALLOWED = Reason(
     "record-not-allowed", "Your role does not allow this on a patient's record."
 )
 HISTORY_UNREADABLE = Reason("history-unreadable", "A medical history entry cannot be decrypted.")
+HISTORY_NOT_SHARED = Reason(
+    "history-not-shared",
+    "This relative's medical history is not shared with you (ask them to allow it).",
+)
+NO_SUCH_RELATIVE = Reason("no-such-relative", "No such relative among those you manage.")
+CONSENT_MISFIT = Reason(
+    "consent-misfit", "The consent basis does not fit the relative's age (see `errors`)."
+)

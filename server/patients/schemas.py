@@ -160,3 +160,123 @@ class FavoriteDoctor(BaseModel):
     rating: float
     total_reviews: int
     favorited_at: datetime
+
+
+# Family and proxy booking (issue #24). What the relative is to the proxy: FHIR RelatedPerson
+# relationship codes from v3-RoleCode (child, son, daughter, step child, father, mother, parent,
+# grandparent, grandchild, sibling, spouse, husband, wife, domestic partner, family member,
+# guardian, next of kin); migration 0023 checks the same list.
+Relationship = Literal[
+    "CHILD",
+    "SON",
+    "DAU",
+    "STPCHLD",
+    "FTH",
+    "MTH",
+    "PRN",
+    "GRPRN",
+    "GRNDCHILD",
+    "SIB",
+    "SPS",
+    "HUSB",
+    "WIFE",
+    "DOMPART",
+    "FAMMEMB",
+    "GUARD",
+    "NOK",
+]
+# `self`: the adult relative agreed to be managed; `legal_guardian`: the proxy is a minor's.
+ConsentBasis = Literal["self", "legal_guardian"]
+ADULT_AGE = 18
+
+CONSENT_REQUIRED = FieldCode("consent_required", "the relative's consent must be given")
+GUARDIAN_FOR_MINORS = FieldCode(
+    "guardian_for_minors_only", "a legal guardian consents for a minor only (under 18)"
+)
+MINOR_NEEDS_GUARDIAN = FieldCode(
+    "minor_needs_guardian", "a minor's consent is given by their legal guardian"
+)
+
+
+def _age(born: date) -> int:
+    today = clock.now().date()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def consent_misfit(basis: ConsentBasis, born: date | None) -> FieldCode | None:
+    """A minor is booked for under their guardian's consent, an adult under their own: the
+    field code when `basis` does not fit the age, None when it does (or the age is unknown)."""
+    if born is None:
+        return None
+    minor = _age(born) < ADULT_AGE
+    if basis == "legal_guardian" and not minor:
+        return GUARDIAN_FOR_MINORS
+    if basis == "self" and minor:
+        return MINOR_NEEDS_GUARDIAN
+    return None
+
+
+class RelativeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: Name
+    last_name: Name
+    date_of_birth: PastDate | None = None
+    gender: Gender | None = None
+    relationship: Relationship = Field(description="What the relative is to you (v3-RoleCode).")
+    consent_basis: ConsentBasis = Field(
+        description="`self`: the adult relative agreed; `legal_guardian`: you are the minor's."
+    )
+    consent_given: bool = Field(description="Must be true: the consent was given, now.")
+    can_view_history: bool = Field(
+        False, description="The relative lets you see their medical history."
+    )
+
+    @model_validator(mode="after")
+    def _consented(self) -> RelativeCreate:
+        if not self.consent_given:
+            raise CONSENT_REQUIRED.error()
+        misfit = consent_misfit(self.consent_basis, self.date_of_birth)
+        if misfit is not None:
+            raise misfit.error()
+        return self
+
+
+class RelativeUpdate(BaseModel):
+    """Omitted fields are kept; a new consent basis needs consent_given true again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: Name | None = None
+    last_name: Name | None = None
+    date_of_birth: PastDate | None = None
+    gender: Gender | None = None
+    relationship: Relationship | None = None
+    consent_basis: ConsentBasis | None = None
+    consent_given: bool | None = None
+    can_view_history: bool | None = None
+
+    @model_validator(mode="after")
+    def _reconsented(self) -> RelativeUpdate:
+        if self.consent_basis is not None and self.consent_given is not True:
+            raise CONSENT_REQUIRED.error()
+        return self
+
+
+class Consent(BaseModel):
+    basis: ConsentBasis
+    at: datetime
+    by: uuid.UUID = Field(description="The user who recorded it.")
+
+
+class RelativeOut(BaseModel):
+    id: uuid.UUID = Field(description="The relative's patient id (book with it as patient_id).")
+    first_name: str
+    last_name: str
+    date_of_birth: date | None
+    gender: Gender | None
+    relationship: Relationship
+    consent: Consent
+    can_view_history: bool
+    has_own_login: bool
+    linked_at: datetime

@@ -10,16 +10,18 @@ import asyncpg
 from starlette.requests import HTTPConnection
 
 from bus.events import PATIENT_CREATED, PATIENT_DELETED, PATIENT_UPDATED
+from server import clock
 from server.audit.service import record_change
 from server.auth import service as auth_service
 from server.auth.principal import Principal
-from server.patients import access
+from server.patients import access, relatives
 from server.patients.errors import NO_PROFILE_YET, PROFILE_ALREADY, PatientExists, PatientNotFound
 from server.patients.events import emit_changed
 from server.patients.schemas import PatientCreate, PatientOut, PatientUpdate
 from server.readonly import check_identity
 from storage import doctors as doctor_store
 from storage import patients as store
+from storage import relatives as relatives_store
 from storage.errors import ConstraintViolation
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,12 @@ async def erase_patient(
         pool, principal, patient_id, "profile.erase", request, for_update=True, always_audited=True
     ) as (con, grant):
         user_id = grant.patient["user_id"]
+        if user_id is not None:
+            # Relatives this account managed: links revoked, those nobody else looks after erased.
+            await relatives.release_all(con, principal, user_id)
+        else:
+            # A relative erased on its own (by an admin): nobody manages it any more.
+            await relatives_store.revoke_all_for_relative(con, patient_id, clock.now())
         await store.erase_patient(con, patient_id)
         await doctor_store.clear_review_comments(con, patient_id)
         if user_id is not None:

@@ -14,7 +14,11 @@ from server.auth.principal import Principal
 from server.errors import NO_SUCH_APPOINTMENT, NO_SUCH_DOCTOR, Forbidden, NotFound
 from server.scheduling.errors import EDIT_AVAILABILITY, ONLY_DOCTOR
 from server.scheduling.state_machine import ACTION_PARTIES, Party
-from storage.scheduling.parties import doctor_id_for_user, fetch_doctor, patient_id_for_user
+from storage.scheduling.parties import (
+    doctor_id_for_user,
+    fetch_doctor,
+    patient_and_relatives_for_user,
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,8 @@ class Caller:
     principal: Principal
     patient_id: uuid.UUID | None
     doctor_id: uuid.UUID | None
+    # The relatives the caller manages (a proxy acts as the patient for them, issue #24).
+    relative_ids: frozenset[uuid.UUID] = frozenset()
 
     @property
     def actor(self) -> str:
@@ -30,17 +36,29 @@ class Caller:
 
 async def resolve_caller(con: asyncpg.Connection | asyncpg.Pool, principal: Principal) -> Caller:
     patient_id = doctor_id = None
+    relatives: list[uuid.UUID] = []
     if principal.role == "patient":
-        patient_id = await patient_id_for_user(con, principal.user_id)
+        patient_id, relatives = await patient_and_relatives_for_user(con, principal.user_id)
     elif principal.role == "doctor":
         doctor_id = await doctor_id_for_user(con, principal.user_id)
-    return Caller(principal, patient_id, doctor_id)
+    return Caller(principal, patient_id, doctor_id, frozenset(relatives))
+
+
+def acts_as_proxy(caller: Caller, appointment: asyncpg.Record) -> bool:
+    """The caller is the appointment's patient through a proxy link, not in person."""
+    return (
+        not caller.principal.is_admin
+        and appointment["patient_id"] != caller.patient_id
+        and appointment["patient_id"] in caller.relative_ids
+    )
 
 
 def party_of(caller: Caller, appointment: asyncpg.Record) -> Party | None:
     if caller.principal.is_admin:
         return "admin"
     if caller.patient_id is not None and caller.patient_id == appointment["patient_id"]:
+        return "patient"
+    if appointment["patient_id"] in caller.relative_ids:
         return "patient"
     if caller.doctor_id is not None and caller.doctor_id == appointment["doctor_id"]:
         return "doctor"

@@ -23,7 +23,14 @@ from server.errors import (
     InvalidInput,
     NotFound,
 )
-from server.scheduling.access import Caller, party_of, require_action, require_party, resolve_caller
+from server.scheduling.access import (
+    Caller,
+    acts_as_proxy,
+    party_of,
+    require_action,
+    require_party,
+    resolve_caller,
+)
 from server.scheduling.errors import (
     NOT_EDITABLE,
     OWN_AGENDA,
@@ -34,11 +41,13 @@ from server.scheduling.errors import (
     TransitionRefused,
 )
 from server.scheduling.events import appointment_payload, emit_appointment
+from server.scheduling.proxy import record_proxy_action
 from server.scheduling.schemas import (
     AgendaPatient,
     AppointmentOut,
     AppointmentPage,
     AppointmentUpdate,
+    BookedBy,
     Parties,
 )
 from server.scheduling.slots import load_availability, zone_of
@@ -134,6 +143,19 @@ def render_appointment(
         join_opens_at=opens.astimezone(zone) if opens else None,
         join_closes_at=closes.astimezone(zone) if closes else None,
         patient=agenda_patient(row, now.astimezone(zone).date()) if with_patient else None,
+        booked_by=booked_by(row),
+    )
+
+
+def booked_by(row: asyncpg.Record) -> BookedBy | None:
+    """The proxy who booked, from appointment_details' booked_by_* (migration 0023)."""
+    user_id = row.get("booked_by_user_id")
+    if user_id is None:
+        return None
+    return BookedBy(
+        id=user_id,
+        name=row["booked_by_name"] or "",
+        relationship=row["booked_by_relationship"],
     )
 
 
@@ -208,6 +230,8 @@ async def update_appointment(
             await emit_appointment(
                 con, events.APPOINTMENT_UPDATED, appointment_payload(row, version), caller.actor
             )
+            if acts_as_proxy(caller, row):
+                await record_proxy_action(con, principal, "update", row["patient_id"], row["id"])
             await record_change(con)
     return render_appointment(row, cipher, engines.settings, party)
 
@@ -247,6 +271,9 @@ async def list_for_patient(
                 raise NotFound(NO_SUCH_PATIENT)
         elif caller.doctor_id is not None:
             doctor_filter = caller.doctor_id
+        elif patient_id in caller.relative_ids and caller.patient_id != patient_id:
+            # A proxy reads a relative's appointments: audited, naming the relative.
+            await _audit_read(engines, principal, "relative_appointments.list", resource, request)
         elif caller.patient_id != patient_id:
             await _audit_read(engines, principal, "appointments.list", resource, request, 403)
             raise Forbidden(OWN_APPOINTMENTS)

@@ -28,7 +28,7 @@ from server.auth.principal import Principal
 from server.crypto import EncryptedField, FieldCipher
 from server.engines import Engines
 from server.errors import NO_SUCH_DOCTOR, FieldCode, Forbidden, InvalidInput, NotFound
-from server.scheduling.access import require_party, resolve_caller
+from server.scheduling.access import acts_as_proxy, require_party, resolve_caller
 from server.scheduling.appointments import encrypt_notes, render_appointment
 from server.scheduling.errors import (
     BEYOND_HORIZON,
@@ -61,8 +61,9 @@ from server.scheduling.events import (
     slot_payload,
 )
 from server.scheduling.model import Availability, Slot, VisitReason, VisitType
+from server.scheduling.proxy import record_proxy_action
 from server.scheduling.release import release_slot
-from server.scheduling.schemas import AppointmentOut, BookingRequest, RescheduleRequest
+from server.scheduling.schemas import AppointmentOut, BookedBy, BookingRequest, RescheduleRequest
 from server.scheduling.slots import (
     grid_slot,
     kept_reason,
@@ -75,6 +76,7 @@ from server.scheduling.slots import (
 from server.scheduling.state_machine import Party, check_transition
 from server.settings import Settings
 from storage.errors import ConstraintViolation, StaleRead
+from storage.relatives import booking_link
 from storage.scheduling import appointments as store
 from storage.scheduling.booking import book_slot, booking_context
 from storage.scheduling.parties import fetch_doctor
@@ -103,6 +105,19 @@ def _booking_patient(
     if requested is not None and requested != found:
         raise Forbidden(BOOK_FOR_SELF)
     return found
+
+
+async def _proxy_link(
+    con: asyncpg.Connection, principal: Principal, requested: uuid.UUID | None
+) -> asyncpg.Record | None:
+    """A patient naming a patient_id books for a relative they manage (issue #24): the one
+    extra check a proxy booking costs. None: book as usual (for oneself, or as admin)."""
+    if principal.is_admin or principal.role != "patient" or requested is None:
+        return None
+    link = await booking_link(con, principal.user_id, requested)
+    if link is None:
+        raise Forbidden(BOOK_FOR_SELF)
+    return link if link["relationship"] is not None else None
 
 
 def bookable_slot(
@@ -172,15 +187,22 @@ async def book_appointment(
     appointment_id = uuid.uuid4()
     notes = encrypt_notes(cipher, appointment_id, body.notes)
     async with engines.pool.acquire() as con:
+        link = await _proxy_link(con, principal, body.patient_id)
+        proxied = body.patient_id if link is not None else None
         for _attempt in range(_STALE_RETRIES):
             context = await booking_context(
                 con,
                 body.doctor_id,
                 body.start,
                 patient_user_id=None if principal.is_admin else principal.user_id,
-                patient_id=body.patient_id if principal.is_admin else None,
+                patient_id=body.patient_id if principal.is_admin else proxied,
             )
-            patient_id = _booking_patient(principal, body.patient_id, context["patient_id"])
+            if proxied is not None:
+                patient_id = context["patient_id"]
+                if patient_id is None:  # erased meanwhile
+                    raise Forbidden(BOOK_FOR_SELF)
+            else:
+                patient_id = _booking_patient(principal, body.patient_id, context["patient_id"])
             if context["id"] is None or context["verification_status"] != "verified":
                 raise NotFound(NO_SUCH_DOCTOR)
             try:
@@ -200,7 +222,7 @@ async def book_appointment(
                     now,
                 )
                 try:
-                    row = await _book(con, new, availability, principal)
+                    row = await _book(con, new, availability, principal, proxied is not None)
                 except StaleRead:  # the doctor changed the hours meanwhile: check them again
                     continue
             except (SlotTaken, SlotUnavailable) as exc:
@@ -214,7 +236,14 @@ async def book_appointment(
                 )
                 raise
             party: Party = "admin" if principal.is_admin else "patient"
-            return render_appointment(row, cipher, settings, party)
+            booked = render_appointment(row, cipher, settings, party)
+            if link is not None:  # book_slot's row has no booked_by_* (migration 0023)
+                booked.booked_by = BookedBy(
+                    id=principal.user_id,
+                    name=link["proxy_name"] or "",
+                    relationship=link["relationship"],
+                )
+            return booked
     changing = SlotUnavailable(HOURS_CHANGING)
     changing.extra["alternatives"] = []
     raise changing
@@ -268,8 +297,10 @@ async def _book(
     new: store.NewAppointment,
     availability: Availability,
     principal: Principal,
+    by_proxy: bool = False,
 ) -> asyncpg.Record:
-    """Write `new` and its slot.held / slot.booked and appointment.created events at once."""
+    """Write `new` and its slot.held / slot.booked and appointment.created events at once;
+    `by_proxy`: the caller books for a relative (audited as such, booked_by read back)."""
     actor = str(principal.user_id)
     planned = {
         "id": new.id,
@@ -297,6 +328,8 @@ async def _book(
                 availability.settings.buffer,
                 [e.model_dump(mode="json") for e in outbox],
             )
+            if by_proxy:
+                await record_proxy_action(con, principal, "book", new.patient_id, new.id)
             await record_change(con, resource_id=new.id)
             return row
 
@@ -356,6 +389,10 @@ async def reschedule_appointment(
                     appointment_payload(row, version, previous=previous, reason=body.reason),
                     caller.actor,
                 )
+                if acts_as_proxy(caller, old):
+                    await record_proxy_action(
+                        con, principal, "reschedule", old["patient_id"], appointment_id
+                    )
                 await record_change(con)
         except (SlotTaken, SlotUnavailable) as exc:
             exc.extra["alternatives"] = await nearest_free_slots(

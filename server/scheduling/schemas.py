@@ -68,7 +68,9 @@ class BookingRequest(BaseModel):
     reason_id: uuid.UUID | None = None
     notes: str = Field("", max_length=2000, description="For the doctor; encrypted at rest.")
     patient_id: uuid.UUID | None = Field(
-        None, description="Admins book for this patient; patients book for themselves."
+        None,
+        description="Admins book for this patient; patients book for themselves or for a "
+        "relative they manage (GET /api/v1/me/relatives).",
     )
 
 
@@ -115,6 +117,17 @@ class AgendaPatient(BaseModel):
         description="No completed appointment with this doctor before this one."
     )
     erased: bool = Field(description="The patient's data was erased (GDPR): the name is a stub.")
+
+
+class BookedBy(BaseModel):
+    """A proxy who booked for a relative (issue #24): the appointment's patient is the relative."""
+
+    id: uuid.UUID = Field(description="The proxy's user id.")
+    name: str
+    relationship: str = Field(
+        description="What the patient is to the proxy: a FHIR v3-RoleCode (CHILD, MTH, FTH, PRN, "
+        "SPS, GRPRN...)."
+    )
 
 
 class AppointmentOut(BaseModel):
@@ -166,6 +179,11 @@ class AppointmentOut(BaseModel):
         default=None,
         description="In a doctor's agenda (GET /doctor/{doctor_id}) only: what the doctor may "
         "see of the patient; null elsewhere.",
+    )
+    booked_by: BookedBy | None = Field(
+        default=None,
+        description="Who booked it for the patient when a proxy (a parent, a child...) did; "
+        "null when the patient booked themself (or an admin did).",
     )
 
 

@@ -18,10 +18,11 @@ from server.auth.principal import Principal
 from server.crypto import FieldCipher
 from server.engines import Engines
 from server.errors import NO_SUCH_APPOINTMENT, NotFound
-from server.scheduling.access import require_party, resolve_caller
+from server.scheduling.access import acts_as_proxy, require_party, resolve_caller
 from server.scheduling.appointments import render_appointment
 from server.scheduling.errors import NOT_AN_EXPIRED_HOLD, SlotTaken, TransitionRefused
 from server.scheduling.events import appointment_payload, emit_appointment, emit_slot, slot_payload
+from server.scheduling.proxy import record_proxy_action
 from server.scheduling.release import release_slot
 from server.scheduling.schemas import AppointmentOut
 from server.scheduling.state_machine import Action, Party, check_transition
@@ -114,6 +115,10 @@ async def transition(
                 cutoff=timedelta(hours=engines.settings.patient_cancel_cutoff_h),
             )
             if row is not None:
+                if acts_as_proxy(caller, current):
+                    await record_proxy_action(
+                        con, principal, action, current["patient_id"], appointment_id
+                    )
                 await record_change(con)
     if row is None:
         raise NotFound(NO_SUCH_APPOINTMENT)

@@ -38,6 +38,22 @@ async def patient_id_for_user(
     return patient_id
 
 
+async def patient_and_relatives_for_user(
+    con: asyncpg.Connection | asyncpg.Pool, user_id: uuid.UUID
+) -> tuple[uuid.UUID | None, list[uuid.UUID]]:
+    """The user's own patient id and the relatives they manage (patients.relatives, migration
+    0023), in the one statement patient_id_for_user costs."""
+    row = await con.fetchrow(
+        """SELECT (SELECT id FROM patients.patients WHERE user_id = $1 AND erased_at IS NULL)
+                      AS patient_id,
+                  ARRAY(SELECT l.relative_id FROM patients.relatives l
+                        WHERE l.proxy_user_id = $1 AND l.revoked_at IS NULL) AS relative_ids""",
+        user_id,
+    )
+    assert row is not None
+    return row["patient_id"], list(row["relative_ids"])
+
+
 async def patient_exists(con: asyncpg.Connection | asyncpg.Pool, patient_id: uuid.UUID) -> bool:
     found = await con.fetchval(
         "SELECT true FROM patients.patients WHERE id = $1 AND erased_at IS NULL", patient_id

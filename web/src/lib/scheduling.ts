@@ -63,6 +63,8 @@ export interface Booking {
   visit_type: VisitType;
   reason_id?: string;
   notes?: string;
+  /** A relative the caller manages (GET /me/relatives); omitted: for the caller. */
+  patient_id?: string;
 }
 
 // State changes take the Idempotency-Key of the user's action (newIdempotencyKey() on press):

@@ -100,6 +100,15 @@ export interface Appointment {
   join_closes_at: string | null;
   /** In a doctor's agenda only: what the doctor may see of the patient (null elsewhere). */
   patient?: AgendaPatient | null;
+  /** A proxy (a parent, a child...) who booked for the patient; null when they booked themself. */
+  booked_by?: BookedBy | null;
+}
+
+export interface BookedBy {
+  id: string;
+  name: string;
+  /** What the patient is to the proxy (FHIR v3-RoleCode: CHILD, MTH, FTH, PRN, SPS, GRPRN...). */
+  relationship: string;
 }
 
 export interface AgendaPatient {

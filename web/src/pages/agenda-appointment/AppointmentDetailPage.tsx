@@ -11,6 +11,7 @@ import { useAction, useAsync, useDocumentTitle } from "../../lib/hooks";
 import { doctorPayments } from "../../lib/payments";
 import { errorMessage } from "../../lib/errors";
 import { useT } from "../../lib/i18n";
+import { bookedByStrings, bookedByText } from "../../lib/relatives";
 import { getPatient, medicalHistory } from "../../lib/patients";
 import { cancelAppointment, getAppointment, transition, videoWindowOpen, type DoctorAction } from "../../lib/scheduling";
 import { common } from "../../lib/strings";
@@ -42,6 +43,7 @@ export default function AppointmentDetailPage() {
     [loaded.data?.id],
   );
   const [notice, setNotice] = useState("");
+  const tb = useT(bookedByStrings);
   // Each press makes one Idempotency-Key, reused by the client's automatic retries of it.
   const act = useAction(async (run: (idempotencyKey: string) => Promise<Appointment>) => {
     const updated = await run(newIdempotencyKey());
@@ -82,6 +84,7 @@ export default function AppointmentDetailPage() {
           <dt>{t("notes")}</dt>
           <dd>{a.notes || t("noNotes")}</dd>
         </dl>
+        {a.booked_by && <p class="booked-by">{bookedByText(a.booked_by, tb)}</p>}
         <div aria-live="polite">{notice && <Alert tone="success">{notice}</Alert>}</div>
         {act.error !== undefined && <Alert>{errorMessage(act.error, tc)}</Alert>}
         <div class="actions">

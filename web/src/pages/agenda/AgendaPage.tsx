@@ -14,6 +14,7 @@ import { strings } from "./strings";
 import { DoctorControls } from "./DoctorControls";
 import { useAgenda } from "./useAgenda";
 import { patientName, WaitingRoom } from "./WaitingRoom";
+import { bookedByStrings, bookedByText } from "../../lib/relatives";
 import "./agenda.css";
 
 type View = "day" | "week";
@@ -111,8 +112,10 @@ interface RowProps {
 function AgendaRow({ appointment, waiting, fresh }: RowProps) {
   const t = useT(strings);
   const tc = useT(common);
+  const tb = useT(bookedByStrings);
   const patient = appointment.patient;
   const name = patientName(appointment) ?? t("patient");
+  const bookedBy = bookedByText(appointment.booked_by, tb);
   return (
     <li class={`card agenda-row ${fresh ? "fresh" : ""}`}>
       <span class="agenda-time">
@@ -121,6 +124,7 @@ function AgendaRow({ appointment, waiting, fresh }: RowProps) {
       <span class="agenda-who">
         <a href={`/agenda/appointments/${appointment.id}`}>{name}</a>
         {appointment.reason_name && <span class="muted"> · {appointment.reason_name}</span>}
+        {bookedBy && <span class="muted agenda-booked-by"> · {bookedBy}</span>}
         {patient && (patient.age !== null || patient.phone) && (
           <span class="muted agenda-patient">
             {patient.age !== null && ` · ${t("age", { age: patient.age })}`}

@@ -24,11 +24,13 @@ interface Props {
   appointment: Appointment;
   doctor: Doctor | undefined;
   payment?: Payment | undefined;
+  /** A relative's appointment (the caller books for them): the relative's name. */
+  forName?: string | undefined;
   /** The appointment changed; `notice` says so in words (it may move to the other tab). */
   onChange: (updated: Appointment, notice: string) => void;
 }
 
-export function AppointmentItem({ appointment, doctor, payment, onChange }: Props) {
+export function AppointmentItem({ appointment, doctor, payment, forName, onChange }: Props) {
   const t = useT(strings);
   const tc = useT(common);
   const [mode, setMode] = useState<Mode>("idle");
@@ -48,6 +50,7 @@ export function AppointmentItem({ appointment, doctor, payment, onChange }: Prop
         </h3>
         <StatusBadge status={appointment.status} />
       </div>
+      {forName && <p class="for-relative">{t("forRelative", { name: forName })}</p>}
       <p>
         <strong>{slotLabel(appointment, appointment.time_zone)}</strong> ·{" "}
         {appointment.visit_type === "teleconsultation" ? tc("teleconsultation") : tc("inPerson")}

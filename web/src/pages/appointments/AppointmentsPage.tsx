@@ -5,6 +5,7 @@ import { doctorsById } from "../../lib/doctors";
 import { useAsync, useDocumentTitle } from "../../lib/hooks";
 import { useT } from "../../lib/i18n";
 import { myPatientProfile } from "../../lib/patients";
+import { myRelatives } from "../../lib/relatives";
 import { patientPayments, type Payment } from "../../lib/payments";
 import { CANCEL_CUTOFF_HOURS, isActive, patientAppointments } from "../../lib/scheduling";
 import type { Appointment } from "../../lib/types";
@@ -18,9 +19,13 @@ export default function AppointmentsPage() {
   const t = useT(strings);
   useDocumentTitle(t("title"));
   const [tab, setTab] = useState<Tab>("upcoming");
+  // The patient's own appointments and those of the relatives they manage (issue #24).
+  const [names, setNames] = useState<Map<string, string>>(new Map());
   const list = useAsync(async (signal) => {
-    const me = await myPatientProfile();
-    return (await patientAppointments(me.id, signal)).items;
+    const [me, relatives] = await Promise.all([myPatientProfile(), myRelatives().catch(() => [])]);
+    setNames(new Map(relatives.map((r) => [r.id, `${r.first_name} ${r.last_name}`])));
+    const pages = await Promise.all([me.id, ...relatives.map((r) => r.id)].map((id) => patientAppointments(id, signal)));
+    return pages.flatMap((page) => page.items);
   }, []);
   const [items, setItems] = useState<Appointment[]>([]);
   useEffect(() => setItems(list.data ?? []), [list.data]);
@@ -81,6 +86,7 @@ export default function AppointmentsPage() {
               appointment={appointment}
               doctor={doctors.data?.get(appointment.doctor_id)}
               payment={payments.data?.get(appointment.id)}
+              forName={names.get(appointment.patient_id)}
               onChange={replace}
             />
           ))}

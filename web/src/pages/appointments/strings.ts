@@ -2,6 +2,7 @@ import { defineStrings } from "../../lib/i18n";
 
 export const strings = defineStrings({
   en: {
+    forRelative: "For {name}",
     title: "My appointments",
     upcoming: "Upcoming",
     past: "Past and cancelled",
@@ -30,6 +31,7 @@ export const strings = defineStrings({
     tooLate: "Online changes closed on {time}. To cancel or move it, call the practice.",
   },
   fr: {
+    forRelative: "Pour {name}",
     title: "Mes rendez-vous",
     upcoming: "À venir",
     past: "Passés et annulés",

@@ -14,6 +14,8 @@ import { common } from "../../lib/strings";
 import { useSessionDraft } from "../../lib/drafts";
 import { downloadInvoice, type Payment } from "../../lib/payments";
 import type { Appointment, Doctor, Slot } from "../../lib/types";
+import { myRelatives } from "../../lib/relatives";
+import { SelectField } from "../../components/Field";
 import { Checkout } from "./Checkout";
 import { strings } from "./strings";
 import { choiceFromQuery, type BookingChoice } from "./url";
@@ -52,6 +54,10 @@ function Confirm({ initial }: { initial: BookingChoice }) {
   const insideCutoff =
     cutoff.data != null && Date.parse(slot.start) - Date.now() < cutoff.data * 3_600_000;
   const reason = reasons.data?.find((r) => r.id === initial.reasonId);
+  // Family and proxy booking: the patient may book for a relative they manage.
+  const relatives = useAsync(() => myRelatives().catch(() => []), []);
+  const [patientId, setPatientId] = useState(new URLSearchParams(window.location.search).get("for") ?? "");
+  const forWhom = relatives.data?.find((r) => r.id === patientId);
   // One Idempotency-Key per press: a retry of this press books once; a new press is a new action.
   const submit = useAction(async () => {
     const booking = {
@@ -60,6 +66,7 @@ function Confirm({ initial }: { initial: BookingChoice }) {
       visit_type: slot.visit_type,
       ...(initial.reasonId ? { reason_id: initial.reasonId } : {}),
       ...(notes.trim() ? { notes: notes.trim() } : {}),
+      ...(forWhom ? { patient_id: forWhom.id } : {}),
     };
     const appointment = await book(booking, newIdempotencyKey());
     clearNotes();
@@ -71,13 +78,19 @@ function Confirm({ initial }: { initial: BookingChoice }) {
   const d = doctor.data;
   // A paid slot is held while the patient pays; the checkout books it.
   if (booked?.status === "held" && !paid) return <Checkout appointment={booked} onPaid={setPaid} />;
-  if (booked) return <Done doctor={d} appointment={booked} payment={paid} />;
+  if (booked) return <Done doctor={d} appointment={booked} payment={paid} forName={forWhom?.first_name} />;
 
   const fee = reason?.fee_override ?? d.consultation_fee;
   return (
     <section class="card narrow booking-confirm" aria-labelledby="confirm-title">
       <h1 id="confirm-title">{t("title")}</h1>
       <dl class="summary">
+        {forWhom && (
+          <>
+            <dt>{t("bookingFor")}</dt>
+            <dd>{`${forWhom.first_name} ${forWhom.last_name}`}</dd>
+          </>
+        )}
         <dt>{t("with")}</dt>
         <dd>{doctorName(d)}</dd>
         <dt>{t("when")}</dt>
@@ -120,6 +133,18 @@ function Confirm({ initial }: { initial: BookingChoice }) {
           void submit.run();
         }}
       >
+        {(relatives.data?.length ?? 0) > 0 && (
+          <SelectField
+            label={t("bookingFor")}
+            name="booking-for"
+            value={forWhom ? forWhom.id : ""}
+            onValue={setPatientId}
+            options={[
+              { value: "", label: t("myself") },
+              ...(relatives.data ?? []).map((r) => ({ value: r.id, label: `${r.first_name} ${r.last_name}` })),
+            ]}
+          />
+        )}
         <div class="field">
           <label for="booking-notes">{t("notes")}</label>
           <p class="hint" id="booking-notes-hint">
@@ -143,7 +168,17 @@ function Confirm({ initial }: { initial: BookingChoice }) {
   );
 }
 
-function Done({ doctor, appointment, payment }: { doctor: Doctor; appointment: Appointment; payment: Payment | null }) {
+function Done({
+  doctor,
+  appointment,
+  payment,
+  forName,
+}: {
+  doctor: Doctor;
+  appointment: Appointment;
+  payment: Payment | null;
+  forName?: string | undefined;
+}) {
   const t = useT(strings);
   const invoice = useAction(() => (payment ? downloadInvoice(payment) : Promise.resolve()));
   return (
@@ -153,6 +188,7 @@ function Done({ doctor, appointment, payment }: { doctor: Doctor; appointment: A
           {t("doneTitle")}
         </h1>
         <p>{t("done", { doctor: doctorName(doctor), when: slotLabel(appointment, appointment.time_zone) })}</p>
+        {forName && <p>{t("forRelative", { name: forName })}</p>}
       </Alert>
       {payment && (
         <p class="payment-status" data-status={payment.status}>

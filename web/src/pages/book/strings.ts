@@ -3,6 +3,9 @@ import { defineStrings } from "../../lib/i18n";
 export const strings = defineStrings({
   en: {
     title: "Confirm your appointment",
+    bookingFor: "Booking for",
+    myself: "Myself",
+    forRelative: "For {name}",
     with: "With",
     when: "When",
     visit: "Visit",
@@ -47,6 +50,9 @@ export const strings = defineStrings({
   },
   fr: {
     title: "Confirmez votre rendez-vous",
+    bookingFor: "Rendez-vous pour",
+    myself: "Moi-même",
+    forRelative: "Pour {name}",
     with: "Avec",
     when: "Quand",
     visit: "Consultation",

@@ -1,0 +1,173 @@
+"""Family and proxy booking (issue #24): an account manages relatives' patient profiles.
+
+A relative made here is a patient profile without a login, linked to the proxy account with the
+consent on record (who consented, when, on what basis) and whether the proxy may see the medical
+history. The proxy then books, moves and cancels for them (server.scheduling: the appointment's
+patient is the relative, created_by the proxy) and reaches their profile through
+server.patients.access ("proxy" relation). Every change here is audited in its transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import asyncpg
+
+from bus.events import PATIENT_CREATED, PATIENT_DELETED, PATIENT_UPDATED
+from server import clock
+from server.audit.service import record_change
+from server.auth.principal import Principal
+from server.errors import InvalidInput
+from server.patients.errors import CONSENT_MISFIT, NO_SUCH_RELATIVE, PatientNotFound
+from server.patients.events import emit_changed
+from server.patients.schemas import RelativeCreate, RelativeOut, RelativeUpdate, consent_misfit
+from storage import patients as patient_store
+from storage import relatives as store
+
+log = logging.getLogger(__name__)
+
+
+def to_out(row: asyncpg.Record) -> RelativeOut:
+    return RelativeOut(
+        id=row["relative_id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        date_of_birth=row["date_of_birth"],
+        gender=row["gender"],
+        relationship=row["relationship"],
+        consent={"basis": row["consent_basis"], "at": row["consent_at"], "by": row["consent_by"]},
+        can_view_history=row["can_view_history"],
+        has_own_login=row["user_id"] is not None,
+        linked_at=row["linked_at"],
+    )
+
+
+async def list_relatives(pool: asyncpg.Pool, principal: Principal) -> list[RelativeOut]:
+    async with pool.acquire() as con:
+        rows = await store.list_relatives(con, principal.user_id)
+    return [to_out(r) for r in rows]
+
+
+async def _link(
+    con: asyncpg.Connection, principal: Principal, relative_id: uuid.UUID
+) -> asyncpg.Record:
+    row = await store.active_link(con, principal.user_id, relative_id, for_update=True)
+    if row is None:  # someone else's relative, or nobody's: the same 404
+        raise PatientNotFound(NO_SUCH_RELATIVE)
+    return row
+
+
+async def get_relative(
+    pool: asyncpg.Pool, principal: Principal, relative_id: uuid.UUID
+) -> RelativeOut:
+    async with pool.acquire() as con:
+        row = await store.active_link(con, principal.user_id, relative_id)
+    if row is None:
+        raise PatientNotFound(NO_SUCH_RELATIVE)
+    return to_out(row)
+
+
+async def add_relative(
+    pool: asyncpg.Pool, principal: Principal, body: RelativeCreate
+) -> RelativeOut:
+    async with pool.acquire() as con, con.transaction():
+        relative_id = await store.insert_relative(
+            con,
+            proxy_user_id=principal.user_id,
+            first_name=body.first_name,
+            last_name=body.last_name,
+            date_of_birth=body.date_of_birth,
+            gender=body.gender,
+            relationship=body.relationship,
+            consent_basis=body.consent_basis,
+            can_view_history=body.can_view_history,
+            now=clock.now(),
+        )
+        await emit_changed(con, PATIENT_CREATED, relative_id, actor=str(principal.user_id))
+        row = await store.active_link(con, principal.user_id, relative_id)
+        await record_change(con, resource_id=relative_id)
+    assert row is not None
+    log.info("relative added", extra={"relative_id": str(relative_id)})
+    return to_out(row)
+
+
+async def update_relative(
+    pool: asyncpg.Pool, principal: Principal, relative_id: uuid.UUID, body: RelativeUpdate
+) -> RelativeOut:
+    # A null name or relationship keeps the value; a null birth date or gender clears it.
+    changes = {
+        k: v
+        for k, v in body.model_dump(exclude_unset=True).items()
+        if v is not None or k in {"date_of_birth", "gender"}
+    }
+    async with pool.acquire() as con, con.transaction():
+        link = await _link(con, principal, relative_id)
+        profile_keys = {"first_name", "last_name", "date_of_birth", "gender"}
+        if changes.keys() & profile_keys and link["user_id"] is None:
+            # A relative with their own login edits their own profile; else the proxy does.
+            patient = await patient_store.get_patient(con, relative_id, for_update=True)
+            assert patient is not None
+            fields = {k: patient[k] for k in patient_store.PatientFields.__annotations__}
+            fields |= {k: v for k, v in changes.items() if k in profile_keys}
+            await patient_store.update_patient(con, relative_id, fields)  # type: ignore[arg-type]
+            await emit_changed(con, PATIENT_UPDATED, relative_id, actor=str(principal.user_id))
+        basis = changes.get("consent_basis") or link["consent_basis"]
+        born = changes["date_of_birth"] if "date_of_birth" in changes else link["date_of_birth"]
+        misfit = consent_misfit(basis, born)
+        if misfit is not None:
+            raise InvalidInput(CONSENT_MISFIT, [misfit.at("consent_basis")])
+        reconsented = "consent_basis" in changes
+        await store.update_link(
+            con,
+            link["link_id"],
+            relationship=changes.get("relationship") or link["relationship"],
+            consent_basis=basis,
+            can_view_history=link["can_view_history"]
+            if body.can_view_history is None
+            else body.can_view_history,
+            consent_at=clock.now() if reconsented else link["consent_at"],
+            consent_by=principal.user_id if reconsented else link["consent_by"],
+        )
+        row = await store.active_link(con, principal.user_id, relative_id)
+        await record_change(con, resource_id=relative_id)
+    assert row is not None
+    return to_out(row)
+
+
+async def remove_relative(pool: asyncpg.Pool, principal: Principal, relative_id: uuid.UUID) -> bool:
+    """The link goes (kept revoked, so past bookings still say who booked); a relative nobody
+    else looks after (no own login, no other proxy) is erased like a GDPR erasure. True then."""
+    async with pool.acquire() as con, con.transaction():
+        link = await _link(con, principal, relative_id)
+        erased = await release_relative(con, principal, link["link_id"], relative_id)
+        await record_change(con, resource_id=relative_id)
+    return erased
+
+
+async def release_relative(
+    con: asyncpg.Connection, principal: Principal, link_id: uuid.UUID, relative_id: uuid.UUID
+) -> bool:
+    """In the caller's transaction: revoke one link and erase the relative if now alone."""
+    now = clock.now()
+    await store.revoke_link(con, link_id, now)
+    if await store.other_carers(con, relative_id, principal.user_id):
+        return False
+    await patient_store.erase_patient(con, relative_id)
+    await emit_changed(con, PATIENT_DELETED, relative_id, actor=str(principal.user_id))
+    log.info("relative erased", extra={"relative_id": str(relative_id)})
+    return True
+
+
+async def release_all(
+    con: asyncpg.Connection, principal: Principal, proxy_user_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """The proxy's account is erased: every link revoked; relatives nobody else looks after are
+    erased too. Returns the erased relatives' ids (in the caller's transaction)."""
+    erased = []
+    for relative_id in await store.revoke_all_for_proxy(con, proxy_user_id, clock.now()):
+        if not await store.other_carers(con, relative_id, proxy_user_id):
+            await patient_store.erase_patient(con, relative_id)
+            await emit_changed(con, PATIENT_DELETED, relative_id, actor=str(principal.user_id))
+            erased.append(relative_id)
+    return erased
