@@ -84,7 +84,9 @@ async def test_a_party_invites_and_the_link_works_once_with_every_step_audited(
     assert _code(await client.post(f"{INVITE_API}/preview", json={"token": token})) == (
         "invite-used"
     )
-    listed = await client.get(f"{SESSION_API}/{c.session_id}/invites", headers=c.doctor.user.headers)
+    listed = await client.get(
+        f"{SESSION_API}/{c.session_id}/invites", headers=c.doctor.user.headers
+    )
     assert [i["status"] for i in listed.json()["invites"]] == ["waiting"]
     assert "token" not in listed.json()["invites"][0]
 
