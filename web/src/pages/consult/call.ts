@@ -18,7 +18,7 @@ import {
   type JoinGrant,
 } from "../../lib/teleconsult";
 import { PeerLink, type LinkState } from "./peerLink";
-import type { Quality, VideoPause } from "./quality";
+import { nextPause, type Quality, type VideoPause } from "./quality";
 import {
   CALL,
   type CallEnded,
@@ -68,8 +68,6 @@ const FRESH_LINK_MS = 10_000;
 // The link is measured this often; so many poor samples in a row pause the video, so many
 // good ones resume it (docs/realtime.md, "Audio only and link quality").
 const SAMPLE_EVERY_MS = 2_000;
-const POOR_TO_PAUSE = 2;
-const GOOD_TO_RESUME = 3;
 
 /** call.join refused with `conflict`: the consultation ended meanwhile. */
 class ConsultationClosed extends Error {}
@@ -266,12 +264,11 @@ export class CallController {
   private async sample(): Promise<void> {
     const quality = this.state.phase === "call" ? await this.link?.quality() : null;
     if (!quality) return;
-    this.samples = [...this.samples, quality].slice(-Math.max(POOR_TO_PAUSE, GOOD_TO_RESUME));
-    const streak = (q: Quality, n: number) => this.samples.length >= n && this.samples.slice(-n).every((s) => s === q);
+    const next = nextPause({ paused: this.state.videoPaused, recent: this.samples }, quality);
+    this.samples = next.recent;
     const changed = quality !== this.state.quality;
     this.set({ quality });
-    if (this.state.videoPaused === null && streak("poor", POOR_TO_PAUSE)) return this.pauseVideo("weak_link");
-    if (this.state.videoPaused === "weak_link" && streak("good", GOOD_TO_RESUME)) return this.pauseVideo(null);
+    if (next.paused !== this.state.videoPaused) return this.pauseVideo(next.paused);
     if (changed) await this.announce();
   }
 
