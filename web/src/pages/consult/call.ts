@@ -122,6 +122,18 @@ export class CallController {
     return this.sessionId;
   }
 
+  /** The grant's ICE servers (for the third participant's link), once joined. */
+  get rtcConfig(): RTCConfiguration | null {
+    return this.grant ? rtcConfiguration(this.grant) : null;
+  }
+
+  get localStream(): MediaStream | null {
+    return this.local;
+  }
+
+  /** Told what each call.join answered (the third participant's part: guests.ts). */
+  onJoined: ((joined: CallJoined) => void) | null = null;
+
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -206,8 +218,8 @@ export class CallController {
   // Server events ------------------------------------------------------------------------
 
   private listen(): void {
-    const on = <T>(event: string, handle: (data: T) => void | Promise<void>) => {
-      const listener = (data: T) => void this.step(() => handle(data));
+    const on = <T>(event: string, handle: (data: T) => unknown) => {
+      const listener = (data: T) => void this.step(async () => void (await handle(data)));
       this.socket.on(event, listener);
       this.unsubscribe.push(() => this.socket.off(event, listener));
     };
@@ -215,8 +227,10 @@ export class CallController {
     on("disconnect", () => this.set({ online: false }));
     on(CALL.waiting, () => this.set({ peerPresent: true, peerWaiting: true }));
     on(CALL.admitted, () => this.set({ phase: "call", started: true }));
-    on<PeerJoined>(CALL.peerJoined, (news) => this.peerJoined(news));
-    on<PeerLeft>(CALL.peerLeft, (news) => this.peerLeft(news));
+    // News and signals of the third participant are GuestsController's (guests.ts).
+    const party = (news: { role?: string; from?: string }) => news.role !== "guest" && news.from !== "guest";
+    on<PeerJoined>(CALL.peerJoined, (news) => party(news) && this.peerJoined(news));
+    on<PeerLeft>(CALL.peerLeft, (news) => party(news) && this.peerLeft(news));
     on(CALL.replaced, () => {
       this.dropLink();
       this.set({ phase: "left", notice: "replaced" });
@@ -225,11 +239,11 @@ export class CallController {
     on<CallEnded>(CALL.ended, (news) => {
       if (news.appointment_id === this.appointmentId) this.finish();
     });
-    on<DescriptionMessage>(CALL.offer, (m) => (this.link ?? this.newLink()).description(m.description));
-    on<DescriptionMessage>(CALL.answer, (m) => this.link?.description(m.description));
-    on<IceMessage>(CALL.ice, (m) => this.link?.candidate(m.candidate));
+    on<DescriptionMessage>(CALL.offer, (m) => party(m) && (this.link ?? this.newLink()).description(m.description));
+    on<DescriptionMessage>(CALL.answer, (m) => party(m) && this.link?.description(m.description));
+    on<IceMessage>(CALL.ice, (m) => party(m) && this.link?.candidate(m.candidate));
     on<MediaNews>(CALL.media, (m) =>
-      this.set({ peerVideoPaused: m.video ? null : (m.reason ?? "manual"), peerQuality: m.quality }),
+      party(m) && this.set({ peerVideoPaused: m.video ? null : (m.reason ?? "manual"), peerQuality: m.quality }),
     );
   }
 
@@ -313,6 +327,7 @@ export class CallController {
       },
     );
     if (!resume) this.dropLink();
+    this.onJoined?.(joined);
     this.set({
       phase: joined.admitted ? "call" : "waiting",
       started: joined.status === "active",
