@@ -152,7 +152,7 @@ async def use_invite(
         await record_access(
             engines.pool,
             principal=principal,
-            action="consultation.invite_refused",
+            action="consultation.invite_use_refused",
             resource_type=INVITE_RESOURCE,
             resource_id=None,
             status=exc.status,

@@ -113,7 +113,7 @@ async def test_a_party_invites_and_the_link_works_once_with_every_step_audited(
     )
     assert [(r["action"], r["response_status"]) for r in accesses] == [
         ("consultation.invite_used", 200),
-        ("consultation.invite_refused", 409),
+        ("consultation.invite_use_refused", 409),
     ]
 
 
@@ -144,6 +144,15 @@ async def test_a_revoked_link_is_refused_and_a_used_one_cannot_be_revoked(
     assert (await client.delete(url, headers=c.doctor.user.headers)).json()["status"] == "revoked"
     refused = await _use(client, first["token"])
     assert refused.status_code == 409 and _code(refused) == "invite-revoked"
+    revocations = await db.fetch(
+        """SELECT user_id, resource_id, response_status FROM audit.logs WHERE action =
+           'DELETE /api/v1/teleconsultation/session/{session_id}/invites/{invite_id}'
+           ORDER BY append_id"""
+    )
+    assert [(r["user_id"], r["response_status"]) for r in revocations] == [
+        (c.patient.user.id, 200),
+        (c.doctor.user.id, 200),
+    ]
 
     second = (await _invite(client, c.session_id, c.doctor.user.headers)).json()
     assert (await _use(client, second["token"])).status_code == 200
