@@ -38,7 +38,7 @@ from signaling.protocol import (
     PeerState,
     Seat,
 )
-from signaling.rooms import emit_to
+from signaling.rooms import emit_to, guest_room
 from signaling.seats import Call
 from storage import consult_invites as invites
 from storage import teleconsult as store
@@ -131,6 +131,7 @@ async def join(ctx: ConsultContext, guest: GuestClaims, request: CallJoinIn) -> 
     # Known to the socket (its on_leave hook runs when it drops), but not in the room: chat and
     # room news reach the invitee only once admitted (its chat `join` enters the room).
     ctx.joined[parties.appointment_id] = parties
+    await ctx.channel.enter_room(ctx.sid, guest_room(parties.appointment_id))  # call.ended only
     async with pool.acquire() as con:
         replaced = await store.claim_presence(con, session["id"], "guest", invite["id"], ctx.sid)
         present = {r["role"]: r["sid"] for r in await store.presence_of(con, session["id"])}

@@ -17,6 +17,7 @@ from server.settings import Settings
 from signaling.protocol import (
     CALL_ADMITTED,
     CALL_ANSWER,
+    CALL_ENDED,
     CALL_GUEST_WAITING,
     CALL_ICE,
     CALL_OFFER,
@@ -244,6 +245,17 @@ async def test_the_doctor_refuses_the_invitee_who_cannot_come_back(
     assert nobody["error"]["code"] == "conflict"
     status = await db.fetchval("SELECT status FROM teleconsult.invites")
     assert status == "refused"
+    # A second invitee, still waiting, hears the end of the consultation.
+    waiting_token = await _guest_token(live_server, c, c.patient.user.headers)
+    waiting = await _guest(live_server, waiting_token, guests)
+    waiting.record(CONSULT_NS, CALL_ENDED)
+    assert (await waiting.call(CONSULT_NS, "call.join", {"join_token": waiting_token}))["ok"]
+    end = await live_server.http.post(
+        f"{SESSION_API}/{c.session_id}/end", headers=c.doctor.user.headers
+    )
+    assert end.status_code == 200
+    await waiting.until(lambda: len(_got(waiting, CALL_ENDED)) == 1)
+    assert _got(waiting, CALL_ENDED)[0]["session_id"] == c.session_id
     actions = await db.fetch(
         """SELECT action, response_status FROM audit.logs
            WHERE action IN ('consultation.invite_refused', 'consultation.guest_join_refused')
