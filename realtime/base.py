@@ -74,13 +74,8 @@ class Channel(socketio.AsyncNamespace):  # type: ignore[misc]
         """Forget per-socket state."""
 
     async def _connect(self, sid: str, auth: object) -> None:
-        token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            principal: Principal | None = None
-            if token is not None or not self.allow_anonymous:
-                principal = await self.hub.sessions.authenticate(
-                    self.hub.engines, self.path, sid, token
-                )
+            principal = await self.connect_principal(sid, auth)
             self.principals[sid] = principal
             await self.on_connected(sid, principal)
         except socketio.exceptions.ConnectionRefusedError:
@@ -89,6 +84,14 @@ class Channel(socketio.AsyncNamespace):  # type: ignore[misc]
             await self._disconnect(sid)
             body = error_for(exc)["error"]
             raise refuse(body["code"], body["message"]) from exc
+
+    async def connect_principal(self, sid: str, auth: object) -> Principal | None:
+        """Who connects: the access token's principal (None if anonymous sockets are allowed
+        and none was sent). A namespace may accept other credentials (/consult: guests)."""
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if token is None and self.allow_anonymous:
+            return None
+        return await self.hub.sessions.authenticate(self.hub.engines, self.path, sid, token)
 
     async def _disconnect(self, sid: str) -> None:
         self.hub.sessions.forget(self.path, sid)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -31,6 +32,7 @@ from realtime.protocol import (
 from server.audit.service import record_access
 from server.scheduling.service import appointment_parties
 from storage import chat as store
+from storage import consult_invites as invites
 
 if TYPE_CHECKING:
     from realtime.consult import ConsultContext
@@ -40,10 +42,30 @@ log = logging.getLogger(__name__)
 _RATE = parse(CHAT_RATE_LIMIT)
 
 
+async def _guest_since(ctx: ConsultContext, appointment_id: uuid.UUID) -> datetime:
+    """An invitee's chat starts at its admission: before it, and for any other appointment,
+    the answer is the stranger's (docs/realtime.md, "Third participant")."""
+    assert ctx.guest is not None
+    invite = await invites.invite_by_id(ctx.hub.engines.pool, ctx.guest.invite_id)
+    if (
+        invite is None
+        or ctx.guest.appointment_id != appointment_id
+        or invite["status"] != "admitted"
+        or invite["decided_at"] is None
+    ):
+        raise SocketError("not_found", "No such appointment among yours.")
+    since: datetime = invite["decided_at"]
+    return since
+
+
 async def join(ctx: ConsultContext, request: JoinIn) -> HistoryPage:
     pool = ctx.hub.engines.pool
     parties = await appointment_parties(pool, request.appointment_id)
     user = ctx.principal.user_id
+    if ctx.guest is not None and parties is not None:
+        since = await _guest_since(ctx, request.appointment_id)
+        await ctx.enter(parties)
+        return await _page(ctx, request.appointment_id, None, HISTORY_PAGE, since)
     if parties is None or user not in (parties.patient_user_id, parties.doctor_user_id):
         status = 404 if parties is None else 403
         await _audit(ctx, request.appointment_id, "consultation_chat.join_refused", status)
@@ -58,6 +80,8 @@ async def join(ctx: ConsultContext, request: JoinIn) -> HistoryPage:
 async def send(ctx: ConsultContext, request: MessageIn) -> ChatMessage:
     appointment_id = request.appointment_id
     ctx.require_joined(appointment_id)
+    if ctx.guest is not None:
+        await _guest_since(ctx, appointment_id)
     if not request.body.strip():
         raise SocketError("invalid_payload", "The message is empty.")
     if len(request.body) > MAX_MESSAGE_CHARS:
@@ -84,13 +108,14 @@ async def send(ctx: ConsultContext, request: MessageIn) -> ChatMessage:
 
 async def history(ctx: ConsultContext, request: HistoryIn) -> HistoryPage:
     ctx.require_joined(request.appointment_id)
+    since = await _guest_since(ctx, request.appointment_id) if ctx.guest is not None else None
     before_seq = None
     if request.before is not None:
         async with ctx.hub.engines.pool.acquire() as con:
             before_seq = await store.message_seq(con, request.appointment_id, request.before)
         if before_seq is None:
             raise SocketError("not_found", "No such message in this conversation.")
-    return await _page(ctx, request.appointment_id, before_seq, request.limit)
+    return await _page(ctx, request.appointment_id, before_seq, request.limit, since)
 
 
 async def read(ctx: ConsultContext, request: ReadIn) -> ReadReceipt:
@@ -100,6 +125,8 @@ async def read(ctx: ConsultContext, request: ReadIn) -> ReadReceipt:
         if row is None:
             raise SocketError("not_found", "No such message to you.")
         ctx.require_joined(row["appointment_id"])
+        if ctx.guest is not None:  # receipts are the parties' (the patient's notifications)
+            raise SocketError("not_found", "No such message to you.")
         first = await store.mark_read(con, request.message_id)
     receipt = ReadReceipt(
         appointment_id=row["appointment_id"],
@@ -113,10 +140,16 @@ async def read(ctx: ConsultContext, request: ReadIn) -> ReadReceipt:
 
 
 async def _page(
-    ctx: ConsultContext, appointment_id: uuid.UUID, before_seq: int | None, limit: int
+    ctx: ConsultContext,
+    appointment_id: uuid.UUID,
+    before_seq: int | None,
+    limit: int,
+    since: datetime | None = None,
 ) -> HistoryPage:
     async with ctx.hub.engines.pool.acquire() as con:
         rows = await store.list_messages(con, appointment_id, before_seq, limit + 1)
+    if since is not None:  # an invitee: nothing said before its admission
+        rows = [r for r in rows if r["created_at"] >= since]
     more = len(rows) > limit
     rows = rows[:limit]
     return HistoryPage(

@@ -39,6 +39,7 @@ from realtime.protocol import (
 )
 from server.auth.principal import Principal
 from server.scheduling.service import Parties
+from server.teleconsult.guests import GuestClaims, decode_guest_token
 
 if TYPE_CHECKING:
     from realtime.hub import Realtime
@@ -59,6 +60,7 @@ class ConsultContext:
     sid: str
     principal: Principal
     joined: dict[uuid.UUID, Parties]  # this socket's rooms (mutated by join / leave)
+    guest: GuestClaims | None = None  # an invitee's socket (auth {guest_token}), else None
 
     def require_joined(self, appointment_id: uuid.UUID) -> Parties:
         parties = self.joined.get(appointment_id)
@@ -109,10 +111,22 @@ class ConsultChannel(Channel):
                     raise ValueError(f"/consult event {event!r} is already taken")
                 self._extra[event] = handler
         self._joined: dict[str, dict[uuid.UUID, Parties]] = {}
+        self._guests: dict[str, GuestClaims] = {}
 
     def context(self, sid: str) -> ConsultContext:
         joined = self._joined.setdefault(sid, {})
-        return ConsultContext(self.hub, self, sid, self.principal(sid), joined)
+        principal = self.principal(sid)
+        return ConsultContext(self.hub, self, sid, principal, joined, self._guests.get(sid))
+
+    async def connect_principal(self, sid: str, auth: object) -> Principal | None:
+        """An access token, or an invitee's guest token (docs/realtime.md, "Third
+        participant"): a guest's socket may only enter its own call (signaling/guests.py)."""
+        guest_token = auth.get("guest_token") if isinstance(auth, dict) else None
+        if not isinstance(guest_token, str):
+            return await super().connect_principal(sid, auth)
+        claims = decode_guest_token(self.hub.engines.settings, guest_token)
+        self._guests[sid] = claims
+        return claims.principal()
 
     def handler_for(self, event: str) -> Handler | None:
         extra = self._extra.get(event)
@@ -177,3 +191,4 @@ class ConsultChannel(Channel):
             for appointment_id in list(joined):
                 await self.leave(ctx, appointment_id, socket_gone=True)
         self._joined.pop(sid, None)
+        self._guests.pop(sid, None)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +21,11 @@ from server import clock
 from server.audit.service import record_access
 from server.errors import MarkiniError
 from server.scheduling.service import agenda_view, appointment_parties
-from server.teleconsult.access import CallRole, check_join, polite
+from server.teleconsult.access import check_join, polite
 from server.teleconsult.service import RESOURCE, start_session
 from server.teleconsult.tokens import decode_join_token
+from signaling import guests
+from signaling.guests import Seat
 from signaling.protocol import (
     AGENDA_WAITING,
     CALL_ADMITTED,
@@ -42,6 +43,7 @@ from signaling.protocol import (
 )
 from signaling.recorder import recorders_of
 from signaling.rooms import emit_to
+from signaling.seats import Call, other
 from storage import teleconsult as store
 
 if TYPE_CHECKING:
@@ -53,23 +55,6 @@ log = logging.getLogger(__name__)
 # candidates; a client far above this is looping or flooding the other party.
 SIGNAL_RATE_LIMIT = "300/10 seconds"
 _RATE = parse(SIGNAL_RATE_LIMIT)
-
-
-def other(role: CallRole) -> CallRole:
-    return "doctor" if role == "patient" else "patient"
-
-
-@dataclass(frozen=True)
-class Call:
-    """A session's state as one socket sees it."""
-
-    session_id: uuid.UUID
-    appointment_id: uuid.UUID
-    doctor_id: uuid.UUID
-    status: str
-    started: bool
-    me: CallRole
-    peer_sid: str | None
 
 
 async def current_call(ctx: ConsultContext, session_id: uuid.UUID) -> Call:
@@ -87,12 +72,15 @@ async def current_call(ctx: ConsultContext, session_id: uuid.UUID) -> Call:
         first["doctor_id"],
         first["status"],
         first["started_at"] is not None,
-        me,
-        sids.get(other(me)),
+        me,  # presence roles are seats
+        sids.get(other(me)) if me != "guest" else None,
+        sids,
     )
 
 
 async def join(ctx: ConsultContext, request: CallJoinIn) -> CallJoined:
+    if ctx.guest is not None:
+        return await guests.join(ctx, ctx.guest, request)
     engines = ctx.hub.engines
     claims = decode_join_token(engines.settings, request.join_token)
     row = await store.session_by_id(engines.pool, claims.session_id)
@@ -135,10 +123,20 @@ async def join(ctx: ConsultContext, request: CallJoinIn) -> CallJoined:
             await emit_to(ctx.hub, peer_sid, CALL_PEER_JOINED, news)
         else:
             await emit_to(ctx.hub, peer_sid, CALL_WAITING, _waiting_payload(session_id, ctx))
+    call = Call(
+        row["id"],
+        row["appointment_id"],
+        row["doctor_id"],
+        row["status"],
+        started,
+        role,
+        peer_sid,
+        present,
+    )
+    guest = await guests.on_party_joined(
+        ctx, call, replaced, admitted=admitted, resume=request.resume
+    )
     if not admitted:
-        call = Call(
-            row["id"], row["appointment_id"], row["doctor_id"], row["status"], False, role, peer_sid
-        )
         await _agenda(ctx, call, parties.patient_id, waiting=True)
     return CallJoined(
         session_id=row["id"],
@@ -152,6 +150,7 @@ async def join(ctx: ConsultContext, request: CallJoinIn) -> CallJoined:
             present=peer_sid is not None,
             waiting=role == "doctor" and peer_sid is not None and not started,
         ),
+        guest=guest,
     )
 
 
@@ -177,19 +176,32 @@ async def admit(ctx: ConsultContext, session_id: uuid.UUID) -> Admitted:
     )
 
 
-async def relay(ctx: ConsultContext, session_id: uuid.UUID, event: str, body: Any) -> Relayed:
-    """Pass one signaling message to the other party's socket, once admission happened."""
+async def relay(
+    ctx: ConsultContext,
+    session_id: uuid.UUID,
+    event: str,
+    body: Any,
+    to: Seat | None = None,
+) -> Relayed:
+    """Pass one signaling message to another seat's socket: the other party by default, or
+    `to` (a three-way call: each pair has its own connection), once admission happened."""
     call = await current_call(ctx, session_id)
     limiter = ctx.hub.engines.limiter
     if not await limiter.hit(_RATE, "signal", str(ctx.principal.user_id)):
         raise SocketError("rate_limited", f"Too many signaling messages ({SIGNAL_RATE_LIMIT}).")
-    if not call.started:
-        who = "Wait for the doctor to admit you." if call.me == "patient" else "Admit first."
-        raise SocketError("forbidden", f"The call has not started: {who}")
-    if call.peer_sid is None:
+    if call.me == "guest" or to == "guest":
+        target = await guests.relay_target(ctx, call, to)
+    else:
+        if to is not None and to != other(call.me):
+            raise SocketError("invalid_payload", "`to` names another seat of the call.")
+        if not call.started:
+            who = "Wait for the doctor to admit you." if call.me == "patient" else "Admit first."
+            raise SocketError("forbidden", f"The call has not started: {who}")
+        target = call.peer_sid
+    if target is None:
         return Relayed(delivered=False)
     payload = {"session_id": str(session_id), "from": call.me, **body}
-    await emit_to(ctx.hub, call.peer_sid, event, payload)
+    await emit_to(ctx.hub, target, event, payload)
     return Relayed(delivered=True)
 
 
@@ -215,10 +227,14 @@ async def _leave_call(ctx: ConsultContext, call: Call, reason: LeftReason) -> No
     pool = ctx.hub.engines.pool
     if await store.release_presence(pool, call.session_id, ctx.sid) is None:
         return
+    if call.me == "guest":
+        await guests.on_guest_left(ctx, call, reason)
+        return
     await recorders_of(ctx.hub).stop(call.session_id, call.me, ctx.sid)
     if call.peer_sid is not None:
         news = {"session_id": str(call.session_id), "role": call.me, "reason": reason}
         await emit_to(ctx.hub, call.peer_sid, CALL_PEER_LEFT, news)
+    await guests.on_party_left(ctx, call, reason)
     if call.me == "patient" and not call.started:
         parties = ctx.joined.get(call.appointment_id) or await appointment_parties(
             pool, call.appointment_id

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 from bus import events
 from realtime.acks import SocketError
 from realtime.consult import ConsultExtension
-from signaling import calls, recording, rooms
+from signaling import calls, guests, recording, rooms
 from signaling.protocol import (
     CALL_ADMIT,
+    CALL_ADMIT_GUEST,
     CALL_ANSWER,
     CALL_HANGUP,
     CALL_ICE,
@@ -21,11 +22,13 @@ from signaling.protocol import (
     CALL_OFFER,
     CALL_RECORD,
     CALL_RECORD_STOP,
+    CALL_REFUSE_GUEST,
     PRECHECK_PROBE,
     Admitted,
     CallJoined,
     CallJoinIn,
     DescriptionIn,
+    GuestState,
     IceIn,
     MediaIn,
     ProbeAck,
@@ -52,7 +55,7 @@ async def _description(ctx: ConsultContext, data: Any, kind: str, event: str) ->
     if request.description.type != kind:
         raise SocketError("invalid_payload", f"{event} carries a description of type {kind!r}.")
     body = {"description": request.description.model_dump()}
-    return await calls.relay(ctx, request.session_id, event, body)
+    return await calls.relay(ctx, request.session_id, event, body, request.to)
 
 
 async def _offer(ctx: ConsultContext, data: Any) -> Relayed:
@@ -66,13 +69,24 @@ async def _answer(ctx: ConsultContext, data: Any) -> Relayed:
 async def _ice(ctx: ConsultContext, data: Any) -> Relayed:
     request = IceIn.model_validate(data)
     candidate = request.candidate.model_dump() if request.candidate else None
-    return await calls.relay(ctx, request.session_id, CALL_ICE, {"candidate": candidate})
+    body = {"candidate": candidate}
+    return await calls.relay(ctx, request.session_id, CALL_ICE, body, request.to)
 
 
 async def _media(ctx: ConsultContext, data: Any) -> Relayed:
     request = MediaIn.model_validate(data)
-    body = request.model_dump(mode="json", exclude={"session_id"})
-    return await calls.relay(ctx, request.session_id, CALL_MEDIA, body)
+    body = request.model_dump(mode="json", exclude={"session_id", "to"})
+    return await calls.relay(ctx, request.session_id, CALL_MEDIA, body, request.to)
+
+
+async def _admit_guest(ctx: ConsultContext, data: Any) -> GuestState:
+    session_id = SessionRef.model_validate(data).session_id
+    return await guests.admit(ctx, await calls.current_call(ctx, session_id))
+
+
+async def _refuse_guest(ctx: ConsultContext, data: Any) -> dict[str, Any]:
+    session_id = SessionRef.model_validate(data).session_id
+    return await guests.refuse(ctx, await calls.current_call(ctx, session_id))
 
 
 async def _probe(ctx: ConsultContext, data: Any) -> ProbeAck:
@@ -98,6 +112,8 @@ SIGNALING = ConsultExtension(
     handlers={
         CALL_JOIN: _join,
         CALL_ADMIT: _admit,
+        CALL_ADMIT_GUEST: _admit_guest,
+        CALL_REFUSE_GUEST: _refuse_guest,
         CALL_OFFER: _offer,
         CALL_ANSWER: _answer,
         CALL_ICE: _ice,

@@ -98,6 +98,7 @@ class CallPeer:
         self._making_offer = False
         self.recording_pc: RTCPeerConnection | None = None
         self.offer_on_admit = False  # offer as soon as admitted (to exercise glare)
+        self.recoveries = 0  # new connections made because ICE failed (see _recover)
 
     # Public surface -----------------------------------------------------------------------
 
@@ -242,7 +243,10 @@ class CallPeer:
             self.media.note()
 
     async def _handle(self, event: str, data: Any) -> None:
-        if event == CALL_ADMITTED and self.offer_on_admit:
+        if event == "_ice_failed":
+            if data is self.pc:  # not a connection replaced meanwhile
+                await self._recover()
+        elif event == CALL_ADMITTED and self.offer_on_admit:
             await self._offer()
         elif event == "_start" or (
             event == CALL_PEER_JOINED and not data["resume"] and self.role == "doctor"
@@ -268,6 +272,13 @@ class CallPeer:
         await self._close_pc()
         pc = RTCPeerConnection(RTCConfiguration(iceServers=self._ice_servers))
         self.pc, self.media.frames = pc, {}
+
+        @pc.on("connectionstatechange")
+        def on_state() -> None:
+            # aiortc reports a dead ICE path (consent expired, transport gone) by closing the
+            # connection itself, or as failed; a connection we close is no longer self.pc.
+            if pc.connectionState in ("failed", "closed") and pc is self.pc:
+                self._inbox.put_nowait(("_ice_failed", pc))
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
@@ -334,6 +345,15 @@ class CallPeer:
         await pc.setLocalDescription(await pc.createAnswer())
         await self._send_description(CALL_ANSWER, pc)
         await self._flush_candidates()
+
+    async def _recover(self) -> None:
+        """ICE failed with both sockets up. A browser restarts ICE (an offer with new ICE
+        credentials on the same connection); aiortc cannot (createOffer takes no iceRestart,
+        and a connection keeps its ICE credentials), so this side takes the fallback at once: a
+        new connection and a new offer. The other side answers it on a fresh connection (new
+        ICE ufrag: _on_offer), whichever side failed first; a collision resolves as any glare."""
+        self.recoveries += 1
+        await self._offer()
 
     async def renegotiate(self, track: MediaStreamTrack) -> None:
         """Add a track to the running call: a new offer on the same connection, same ICE."""

@@ -15,9 +15,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.scheduling.schemas import AgendaPatient
-from server.teleconsult.access import CallRole
 
-LeftReason = Literal["hangup", "left", "replaced", "ended"]
+LeftReason = Literal["hangup", "left", "replaced", "ended", "refused"]
+# A call's seats: its two parties and at most one invited third participant (the guest).
+Seat = Literal["patient", "doctor", "guest"]
+GuestRole = Literal["carer", "interpreter", "clinician"]
 
 # Client -> server (each acknowledged `{ok, data}` / `{ok: false, error}`, like all of /consult).
 CALL_JOIN = "call.join"
@@ -37,6 +39,11 @@ MAX_PROBE_CHARS = 48_000  # under the 64 kB frame cap
 CALL_RECORD = "call.record"
 CALL_RECORD_STOP = "call.record_stop"
 
+# The third participant (docs/realtime.md, "Third participant"): the doctor admits or refuses
+# the invitee waiting in the waiting room.
+CALL_ADMIT_GUEST = "call.admit_guest"
+CALL_REFUSE_GUEST = "call.refuse_guest"
+
 # Server -> client. call.offer / call.answer / call.ice are also relayed under their own names.
 CALL_WAITING = "call.waiting"  # to the doctor: the patient is in the waiting room
 CALL_ADMITTED = "call.admitted"  # to the patient: the doctor let you in
@@ -44,6 +51,8 @@ CALL_PEER_JOINED = "call.peer_joined"
 CALL_PEER_LEFT = "call.peer_left"
 CALL_REPLACED = "call.replaced"  # to a socket another socket of the same party replaced
 CALL_ENDED = "call.ended"
+CALL_GUEST_WAITING = "call.guest_waiting"  # to the doctor: the invitee is in the waiting room
+CALL_REFUSED = "call.refused"  # to the invitee: the doctor refused them
 
 # On /agenda (Realtime.notify_agenda): who waits in the doctor's waiting rooms.
 AGENDA_WAITING = "teleconsultation.waiting"
@@ -76,6 +85,7 @@ class Description(_In):
 class DescriptionIn(_In):
     session_id: uuid.UUID
     description: Description
+    to: Seat | None = None  # default: the other party; a three-way call names the seat
 
 
 class Candidate(BaseModel):
@@ -92,6 +102,7 @@ class Candidate(BaseModel):
 class IceIn(_In):
     session_id: uuid.UUID
     candidate: Candidate | None  # null: end of candidates
+    to: Seat | None = None
 
 
 class ProbeIn(_In):
@@ -110,22 +121,34 @@ class MediaIn(_In):
     video: bool  # false: this party's video is paused (audio only)
     reason: Literal["manual", "weak_link"] | None = None  # why video is paused (null: sending)
     quality: Quality | None = None  # null: not measured yet
+    to: Seat | None = None
 
 
 class PeerState(BaseModel):
-    role: CallRole
+    role: Seat
     present: bool
     waiting: bool  # present but not yet admitted (patients only)
+
+
+class GuestState(BaseModel):
+    """The call's invited third participant, as the parties (and the invitee) see it."""
+
+    invite_id: uuid.UUID
+    display_name: str
+    role: GuestRole
+    status: Literal["waiting", "admitted"]
+    present: bool
 
 
 class CallJoined(BaseModel):
     session_id: uuid.UUID
     appointment_id: uuid.UUID
-    role: CallRole
+    role: Seat
     polite: bool
     admitted: bool  # false: wait for call.admitted
     status: str
-    peer: PeerState
+    peer: PeerState  # the other party (for the guest: the doctor)
+    guest: GuestState | None = None  # the third participant, if one is waiting or in the call
 
 
 class Relayed(BaseModel):

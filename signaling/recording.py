@@ -7,6 +7,7 @@ import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from realtime.acks import SocketError
 from server.audit.service import record_access
 from server.teleconsult.errors import RecordingRefused
 from server.teleconsult.service import RESOURCE
@@ -25,6 +26,8 @@ RECORDING_API = "/api/v1/teleconsultation/session/{session_id}/recording"
 
 async def record(ctx: ConsultContext, session_id: uuid.UUID, offer: Description) -> RecordingAnswer:
     call = await current_call(ctx, session_id)
+    if call.me == "guest":
+        raise SocketError("forbidden", "Only the patient and the doctor record their media.")
     pool = ctx.hub.engines.pool
     row = await store.session_by_id(pool, session_id)
     if row is None or call.status != "active":
@@ -50,5 +53,7 @@ async def record(ctx: ConsultContext, session_id: uuid.UUID, offer: Description)
 
 async def record_stop(ctx: ConsultContext, session_id: uuid.UUID) -> dict[str, Any]:
     call = await current_call(ctx, session_id)
+    if call.me == "guest":
+        return {"session_id": str(session_id), "stopped": False}
     stopped = await recorders_of(ctx.hub).stop(session_id, call.me, ctx.sid)
     return {"session_id": str(session_id), "stopped": stopped}

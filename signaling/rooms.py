@@ -17,6 +17,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def guest_room(appointment_id: uuid.UUID) -> str:
+    """An invitee's socket from its call.join on: it hears the end even while waiting (the
+    consultation room, with the chat, opens to it only once admitted)."""
+    return f"consult-guest:{appointment_id}"
+
+
 async def emit_to(hub: Realtime, sid: str, event: str, payload: dict[str, Any]) -> None:
     # A socket is also a room named by its sid, so this reaches it whichever node holds it.
     await hub.sio.emit(event, payload, to=sid, namespace=CONSULT_NS)
@@ -26,9 +32,8 @@ async def announce_ended(hub: Realtime, appointment_id: uuid.UUID, payload: dict
     """Tell every socket in the consultation room (both parties, in the call or only on its
     page: a patient who left the call must stop the camera and see the end) on every node."""
     try:
-        await hub.sio.emit(
-            CALL_ENDED, payload, room=consult_room(appointment_id), namespace=CONSULT_NS
-        )
+        for room in (consult_room(appointment_id), guest_room(appointment_id)):
+            await hub.sio.emit(CALL_ENDED, payload, room=room, namespace=CONSULT_NS)
     except Exception:  # the end itself is committed: a fan-out failure must not undo the answer
         log.warning("could not announce the end of a call", exc_info=True)
 
@@ -53,10 +58,7 @@ async def publish_system_end(hub: Realtime, envelope: Envelope) -> None:
     if envelope.data.get("ended_by") is not None:
         return
     appointment_id = uuid.UUID(str(envelope.data["appointment_id"]))
-    await hub.sio.emit(
-        CALL_ENDED,
-        ended_news(envelope),
-        room=consult_room(appointment_id),
-        namespace=CONSULT_NS,
-        ignore_queue=True,
-    )
+    for room in (consult_room(appointment_id), guest_room(appointment_id)):
+        await hub.sio.emit(
+            CALL_ENDED, ended_news(envelope), room=room, namespace=CONSULT_NS, ignore_queue=True
+        )

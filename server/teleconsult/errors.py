@@ -65,3 +65,19 @@ JOIN_TOKEN_INVALID = Reason(
     "join-token-invalid",
     "The join token is invalid or expired; ask for a new one (GET .../token).",
 )
+
+
+class InviteUnusable(Conflict):
+    """A third participant's link that was used, revoked, or whose consultation has ended."""
+
+    title = "Invitation link not usable"
+    type = "/problems/invite-unusable"
+
+
+NO_SUCH_INVITE = Reason("no-such-invite", "No such invitation link.")
+INVITE_USED = Reason("invite-used", "This invitation link was used already.")
+INVITE_REVOKED = Reason("invite-revoked", "This invitation link was withdrawn.")
+INVITE_EXPIRED = Reason("invite-expired", "This invitation link expired with its consultation.")
+INVITE_ONE_GUEST = Reason(
+    "invite-one-guest", "This consultation already has its third participant."
+)

@@ -9,13 +9,20 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
 
 from server.audit.service import AUDITED
-from server.auth.principal import CurrentPrincipal
+from server.auth.principal import CurrentPrincipal, OptionalPrincipal
 from server.deps import EnginesDep
 from server.problems import problem_responses
-from server.teleconsult import precheck, recording, service
+from server.teleconsult import invites, precheck, recording, service
 from server.teleconsult.ports import LiveCalls, get_live_calls
 from server.teleconsult.schemas import (
     ConsentIn,
+    GuestIn,
+    GuestOut,
+    InviteCreated,
+    InviteList,
+    InviteOut,
+    InvitePreview,
+    InviteTokenIn,
     JoinOut,
     PrecheckIn,
     PrecheckList,
@@ -223,3 +230,81 @@ async def recording_file(
 ) -> FileResponse:
     path = await recording.recording_file(engines, principal, session_id, name, request)
     return FileResponse(path, media_type="video/webm", filename=name)
+
+
+_I: dict[int, str] = {
+    **_R,
+    404: "No such invitation link (or session), or the caller is not a party.",
+    409: (
+        "The link was used (`invite-used`), withdrawn (`invite-revoked`) or expired with its "
+        "consultation (`invite-expired`)."
+    ),
+}
+
+
+@router.post(
+    "/session/{session_id}/invites",
+    response_model=InviteCreated,
+    status_code=201,
+    summary="Invite a third participant: a single-use link for this session (either party)",
+    responses=problem_responses(_I, 401, 403, 404, 409),
+)
+async def create_invite(
+    session_id: uuid.UUID, response: Response, principal: CurrentPrincipal, engines: EnginesDep
+) -> InviteCreated:
+    response.headers["Cache-Control"] = "no-store"
+    return await invites.create_invite(engines, principal, session_id)
+
+
+@router.get(
+    "/session/{session_id}/invites",
+    response_model=InviteList,
+    summary="The session's invitations and their state (either party)",
+    responses=problem_responses(_I, 401, 403, 404, 409),
+)
+async def list_invites(
+    session_id: uuid.UUID, principal: CurrentPrincipal, engines: EnginesDep
+) -> InviteList:
+    return InviteList(invites=await invites.list_invites(engines, principal, session_id))
+
+
+@router.delete(
+    "/session/{session_id}/invites/{invite_id}",
+    response_model=InviteOut,
+    summary="Withdraw an invitation link not used yet (either party; again changes nothing)",
+    responses=problem_responses(_I, 401, 403, 404, 409),
+)
+async def revoke_invite(
+    session_id: uuid.UUID, invite_id: uuid.UUID, principal: CurrentPrincipal, engines: EnginesDep
+) -> InviteOut:
+    return await invites.revoke_invite(engines, principal, session_id, invite_id)
+
+
+@router.post(
+    "/invite/preview",
+    response_model=InvitePreview,
+    summary="What an invitation link shows before use: the doctor's name and the time (no sign-in)",
+    responses=problem_responses(_I, 404, 409, 422),
+)
+async def preview_invite(body: InviteTokenIn, engines: EnginesDep) -> InvitePreview:
+    return await invites.preview(engines, body.token)
+
+
+@router.post(
+    "/invite/use",
+    response_model=GuestOut,
+    summary=(
+        "Use an invitation link (signed in or not): spends it and returns a guest token for "
+        "/consult; the doctor then admits or refuses the invitee"
+    ),
+    responses=problem_responses(_I, 403, 404, 409, 422),
+)
+async def use_invite(
+    body: GuestIn,
+    request: Request,
+    response: Response,
+    principal: OptionalPrincipal,
+    engines: EnginesDep,
+) -> GuestOut:
+    response.headers["Cache-Control"] = "no-store"
+    return await invites.use_invite(engines, principal, body.token, body, request)

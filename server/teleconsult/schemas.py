@@ -142,3 +142,66 @@ class PrecheckOut(PrecheckIn):
 
 class PrecheckList(BaseModel):
     checks: list[PrecheckOut] = Field(description="Each party's latest check (at most two).")
+
+
+GuestRole = Literal["carer", "interpreter", "clinician"]
+InviteStatus = Literal["pending", "waiting", "admitted", "refused", "revoked"]
+
+
+class InviteOut(BaseModel):
+    """A third participant's invitation (docs/realtime.md, "Third participant")."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    status: InviteStatus
+    created_at: datetime
+    display_name: str | None = Field(description="Given by the invitee when using the link.")
+    guest_role: GuestRole | None
+    used_at: datetime | None
+    decided_at: datetime | None = Field(description="Admitted, refused or revoked at.")
+
+
+class InviteCreated(InviteOut):
+    token: str = Field(description="The single-use link's secret: shown in this answer only.")
+    path: str = Field(description="The web app's page for the link, e.g. /invite/{token}.")
+
+
+class InviteList(BaseModel):
+    invites: list[InviteOut]
+
+
+class InvitePreview(BaseModel):
+    """All an invitee reads of the consultation before and after entering: the doctor's name
+    and the time."""
+
+    doctor_name: str
+    start: datetime
+    end: datetime
+    join_opens_at: datetime
+    join_closes_at: datetime
+
+
+class InviteTokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=200, description="The link's secret.")
+
+
+class GuestIn(InviteTokenIn):
+    display_name: str = Field(min_length=1, max_length=80)
+    role: GuestRole
+
+
+class GuestOut(BaseModel):
+    invite_id: uuid.UUID
+    session_id: uuid.UUID
+    appointment_id: uuid.UUID = Field(description="Names the consultation room on /consult.")
+    guest_token: str = Field(
+        description="Connect /consult with auth {guest_token}, then call.join with it."
+    )
+    expires_at: datetime
+    display_name: str
+    role: GuestRole
+    doctor_name: str
+    start: datetime
+    ice_servers: list[IceServer]

@@ -383,3 +383,63 @@ async def test_the_end_reaches_a_patient_who_left_the_call_and_stops_their_camer
     await expect(patient_page.get_by_role("button", name="Enter the waiting room")).to_have_count(0)
     await expect(patient_page.get_by_role("link", name="Back to my appointments")).to_be_visible()
     assert await patient_page.evaluate("liveTracks()") == 0
+
+
+async def test_an_invited_interpreter_joins_a_three_way_call_and_its_chat(
+    contexts: Contexts, demo: Demo
+) -> None:
+    """docs/realtime.md, "Third participant": the patient invites, the invitee (no account)
+    waits, the doctor admits; video both ways on every pair of the mesh; the same chat."""
+    doctor = await demo.doctor("Trois", "Voies", hours=TELE_HOURS, time_zone="UTC")
+    patient = await demo.patient("Nadia", "Haddad")
+    appointment_id = await _confirmed_teleconsultation(demo, doctor, patient)
+    patient_page = await contexts.new_page(phone=True)
+    await sign_in(patient_page, patient.account)
+    await patient_page.goto(f"/consult/{appointment_id}")
+    await patient_page.get_by_role("button", name="Enter the waiting room").click()
+    doctor_page = await contexts.new_page()
+    await sign_in(doctor_page, doctor.account)
+    await doctor_page.goto(f"/consult/{appointment_id}")
+    await doctor_page.get_by_role("button", name="Open the consultation room").click()
+    await doctor_page.get_by_role("button", name="Let Nadia Haddad in").click()
+    await plays(patient_page, patient_page.locator(".video-remote video"))
+    await say(patient_page, "Avant l'interprète : mes antécédents")
+
+    await patient_page.get_by_role("button", name="Invite a third participant").click()
+    link = await patient_page.get_by_label("Invitation link").input_value()
+    assert "/invite/" in link
+
+    guest_page = await contexts.new_page(phone=True, inject_scripts=True)  # nobody signed in
+    await guest_page.goto(link[link.index("/invite/") :])
+    await expect(guest_page.get_by_text(f"Consultation with {doctor.name} at")).to_be_visible()
+    await guest_page.get_by_label("Your name").fill("Amina")
+    await guest_page.get_by_label("You are joining as").select_option("interpreter")
+    await guest_page.get_by_role("button", name="Enter the waiting room").click()
+    await expect(status_of(guest_page)).to_contain_text("You are in the waiting room")
+    await expect(doctor_page.locator(".guest-waiting")).to_contain_text(
+        "Amina (interpreter) is waiting to join."
+    )
+    await expect(patient_page.locator(".guest-waiting")).to_have_count(0)
+    await doctor_page.get_by_role("button", name="Let Amina in").click()
+
+    await expect(status_of(guest_page)).to_contain_text(
+        f"You are in the consultation with {doctor.name}"
+    )
+    await plays(guest_page, guest_page.locator(".video-doctor video"))
+    await plays(guest_page, guest_page.locator(".video-patient video"))
+    await plays(doctor_page, doctor_page.locator(".video-guest video"))
+    await plays(patient_page, patient_page.locator(".video-guest video"))
+    await plays(doctor_page, doctor_page.locator(".video-remote:not(.video-guest) video"))
+    await expect(patient_page.locator(".guest-in")).to_contain_text("Amina (interpreter)")
+
+    # The same chat, from the admission on; nothing said before, nothing of the patient.
+    await say(guest_page, "Bonjour, je suis l'interprète.")
+    await expect(doctor_page.locator(".messages")).to_contain_text("je suis l'interprète.")
+    await expect(patient_page.locator(".messages")).to_contain_text("je suis l'interprète.")
+    await say(doctor_page, "Merci Amina.")
+    await expect(guest_page.locator(".messages")).to_contain_text("Merci Amina.")
+    text = await guest_page.locator("main").inner_text()
+    assert "antécédents" not in text and "Nadia" not in text and "Haddad" not in text
+    width = await guest_page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the invitee's page scrolls sideways on a phone ({width}px wide)"
+    assert await axe_violations(guest_page) == []

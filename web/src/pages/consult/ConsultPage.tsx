@@ -9,6 +9,7 @@ import { user } from "../../lib/session";
 import type { CallRole } from "../../lib/teleconsult";
 import { CallPanel } from "./CallPanel";
 import { ChatPanel } from "./ChatPanel";
+import { GuestPanel, useGuests } from "./GuestPanel";
 import { PrecallPanel } from "./PrecallPanel";
 import { counterpartOf } from "./counterpart";
 import { strings } from "./strings";
@@ -27,6 +28,7 @@ export default function ConsultPage() {
   const socket = useConsultSocket();
   const media = useLocalMedia();
   const call = useCall(socket, appointmentId, role, media.stream);
+  const guests = useGuests(socket, call.controller, media.stream);
   const other = useAsync((signal) => counterpartOf(appointmentId, role, signal), [appointmentId, role]);
   const name = other.data?.name ?? t("someone");
   const phase = call.state?.phase;
@@ -63,6 +65,9 @@ export default function ConsultPage() {
         )}
         {call.state && call.controller && (phase === "lobby" || phase === "waiting" || (phase === "call" && !call.state.started)) && (
           <PrecallPanel socket={socket} state={call.state} controller={call.controller} media={media} name={name} />
+        )}
+        {call.state && guests.controller && guests.state && (
+          <GuestPanel role={role} call={call.state} controller={guests.controller} state={guests.state} />
         )}
         <ChatPanel socket={socket} appointmentId={appointmentId} />
       </div>

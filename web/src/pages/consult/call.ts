@@ -18,7 +18,7 @@ import {
   type JoinGrant,
 } from "../../lib/teleconsult";
 import { PeerLink, type LinkState } from "./peerLink";
-import type { Quality, VideoPause } from "./quality";
+import { nextPause, type Quality, type VideoPause } from "./quality";
 import {
   CALL,
   type CallEnded,
@@ -68,8 +68,6 @@ const FRESH_LINK_MS = 10_000;
 // The link is measured this often; so many poor samples in a row pause the video, so many
 // good ones resume it (docs/realtime.md, "Audio only and link quality").
 const SAMPLE_EVERY_MS = 2_000;
-const POOR_TO_PAUSE = 2;
-const GOOD_TO_RESUME = 3;
 
 /** call.join refused with `conflict`: the consultation ended meanwhile. */
 class ConsultationClosed extends Error {}
@@ -123,6 +121,18 @@ export class CallController {
   get session(): string | null {
     return this.sessionId;
   }
+
+  /** The grant's ICE servers (for the third participant's link), once joined. */
+  get rtcConfig(): RTCConfiguration | null {
+    return this.grant ? rtcConfiguration(this.grant) : null;
+  }
+
+  get localStream(): MediaStream | null {
+    return this.local;
+  }
+
+  /** Told what each call.join answered (the third participant's part: guests.ts). */
+  onJoined: ((joined: CallJoined) => void) | null = null;
 
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -208,8 +218,8 @@ export class CallController {
   // Server events ------------------------------------------------------------------------
 
   private listen(): void {
-    const on = <T>(event: string, handle: (data: T) => void | Promise<void>) => {
-      const listener = (data: T) => void this.step(() => handle(data));
+    const on = <T>(event: string, handle: (data: T) => unknown) => {
+      const listener = (data: T) => void this.step(async () => void (await handle(data)));
       this.socket.on(event, listener);
       this.unsubscribe.push(() => this.socket.off(event, listener));
     };
@@ -217,8 +227,10 @@ export class CallController {
     on("disconnect", () => this.set({ online: false }));
     on(CALL.waiting, () => this.set({ peerPresent: true, peerWaiting: true }));
     on(CALL.admitted, () => this.set({ phase: "call", started: true }));
-    on<PeerJoined>(CALL.peerJoined, (news) => this.peerJoined(news));
-    on<PeerLeft>(CALL.peerLeft, (news) => this.peerLeft(news));
+    // News and signals of the third participant are GuestsController's (guests.ts).
+    const party = (news: { role?: string; from?: string }) => news.role !== "guest" && news.from !== "guest";
+    on<PeerJoined>(CALL.peerJoined, (news) => party(news) && this.peerJoined(news));
+    on<PeerLeft>(CALL.peerLeft, (news) => party(news) && this.peerLeft(news));
     on(CALL.replaced, () => {
       this.dropLink();
       this.set({ phase: "left", notice: "replaced" });
@@ -227,11 +239,11 @@ export class CallController {
     on<CallEnded>(CALL.ended, (news) => {
       if (news.appointment_id === this.appointmentId) this.finish();
     });
-    on<DescriptionMessage>(CALL.offer, (m) => (this.link ?? this.newLink()).description(m.description));
-    on<DescriptionMessage>(CALL.answer, (m) => this.link?.description(m.description));
-    on<IceMessage>(CALL.ice, (m) => this.link?.candidate(m.candidate));
+    on<DescriptionMessage>(CALL.offer, (m) => party(m) && (this.link ?? this.newLink()).description(m.description));
+    on<DescriptionMessage>(CALL.answer, (m) => party(m) && this.link?.description(m.description));
+    on<IceMessage>(CALL.ice, (m) => party(m) && this.link?.candidate(m.candidate));
     on<MediaNews>(CALL.media, (m) =>
-      this.set({ peerVideoPaused: m.video ? null : (m.reason ?? "manual"), peerQuality: m.quality }),
+      party(m) && this.set({ peerVideoPaused: m.video ? null : (m.reason ?? "manual"), peerQuality: m.quality }),
     );
   }
 
@@ -266,12 +278,11 @@ export class CallController {
   private async sample(): Promise<void> {
     const quality = this.state.phase === "call" ? await this.link?.quality() : null;
     if (!quality) return;
-    this.samples = [...this.samples, quality].slice(-Math.max(POOR_TO_PAUSE, GOOD_TO_RESUME));
-    const streak = (q: Quality, n: number) => this.samples.length >= n && this.samples.slice(-n).every((s) => s === q);
+    const next = nextPause({ paused: this.state.videoPaused, recent: this.samples }, quality);
+    this.samples = next.recent;
     const changed = quality !== this.state.quality;
     this.set({ quality });
-    if (this.state.videoPaused === null && streak("poor", POOR_TO_PAUSE)) return this.pauseVideo("weak_link");
-    if (this.state.videoPaused === "weak_link" && streak("good", GOOD_TO_RESUME)) return this.pauseVideo(null);
+    if (next.paused !== this.state.videoPaused) return this.pauseVideo(next.paused);
     if (changed) await this.announce();
   }
 
@@ -316,6 +327,7 @@ export class CallController {
       },
     );
     if (!resume) this.dropLink();
+    this.onJoined?.(joined);
     this.set({
       phase: joined.admitted ? "call" : "waiting",
       started: joined.status === "active",

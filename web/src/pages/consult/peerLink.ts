@@ -3,7 +3,7 @@
 // the other's. Candidates go out only after their description was acknowledged, and incoming
 // ones wait for theirs. No framework here: the call controller drives it.
 import { CALL, type SignalEvent } from "./protocol";
-import { rate, type Quality } from "./quality";
+import { rate, sampleOf, type Quality } from "./quality";
 
 export type LinkState = "connecting" | "connected" | "unstable" | "failed";
 
@@ -126,26 +126,12 @@ export class PeerLink {
   /** The link's quality now (getStats), or null before a candidate pair succeeded. */
   async quality(): Promise<Quality | null> {
     if (this.closed) return null;
-    let rttS: number | undefined;
-    let bitrate: number | undefined;
-    let lost = 0;
-    let received = 0;
-    (await this.pc.getStats()).forEach((report: Record<string, unknown>) => {
-      if (report.type === "candidate-pair" && report.nominated && report.state === "succeeded") {
-        rttS = typeof report.currentRoundTripTime === "number" ? report.currentRoundTripTime : undefined;
-        bitrate = typeof report.availableOutgoingBitrate === "number" ? report.availableOutgoingBitrate : undefined;
-      }
-      if (report.type === "inbound-rtp") {
-        lost += Number(report.packetsLost ?? 0);
-        received += Number(report.packetsReceived ?? 0);
-      }
-    });
-    if (rttS === undefined) return null;
-    const newlyLost = Math.max(0, lost - this.counted.lost);
-    const newlyReceived = Math.max(0, received - this.counted.received);
-    this.counted = { lost, received };
-    const loss = newlyLost + newlyReceived > 0 ? newlyLost / (newlyLost + newlyReceived) : 0;
-    return rate({ loss, rttS, bitrate });
+    const reports: Record<string, unknown>[] = [];
+    (await this.pc.getStats()).forEach((report: Record<string, unknown>) => reports.push(report));
+    const measured = sampleOf(reports, this.counted);
+    if (measured === null) return null;
+    this.counted = measured.counted;
+    return rate(measured.sample);
   }
 
   close(): void {

@@ -19,6 +19,14 @@ export const CALL = {
   ended: "call.ended",
 } as const;
 
+/** The third participant (docs/realtime.md, "Third participant"). */
+export const GUEST = {
+  admit: "call.admit_guest",
+  refuse: "call.refuse_guest",
+  waiting: "call.guest_waiting",
+  refused: "call.refused",
+} as const;
+
 /** What a peer sends towards the other party (relayed as is, plus `from`). */
 export type SignalEvent = typeof CALL.offer | typeof CALL.answer | typeof CALL.ice;
 
@@ -36,6 +44,8 @@ export interface CallJoined {
   admitted: boolean;
   status: string;
   peer: PeerState;
+  /** The third participant, waiting or in the call (null: none). */
+  guest?: { invite_id: string; display_name: string; role: "carer" | "interpreter" | "clinician"; status: "waiting" | "admitted"; present: boolean } | null;
 }
 
 export interface PeerJoined {
@@ -58,16 +68,19 @@ export interface CallEnded {
 }
 
 export interface DescriptionMessage {
+  from?: string;
   description: RTCSessionDescriptionInit;
 }
 
 export interface IceMessage {
+  from?: string;
   candidate: RTCIceCandidateInit | null;
 }
 
 
 /** A party's own media and link, relayed to the other (call.media). */
 export interface MediaNews {
+  from?: string;
   video: boolean;
   reason: VideoPause;
   quality: Quality | null;
