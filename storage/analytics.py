@@ -123,3 +123,244 @@ async def lead_time(
         doctor_id,
     )
     return record
+
+
+# Rollups (storage/migrations/0026_analytics_rollups.sql): platform-wide figures per UTC day
+# (visits) and per UTC quarter hour (bookings), each row the SQL over its appointments.
+
+QUARTER = "15 minutes"
+_ORIGIN = "2000-01-01 00:00:00+00"
+# Rebuilds take it exclusively, refreshes shared: a refresh never interleaves with a rebuild.
+_ALL_ROLLUPS_LOCK = 0x616E616C  # "anal"
+# The UTC days of [$1, $2), both UTC midnights.
+_DAYS = "day >= ($1 AT TIME ZONE 'UTC')::date AND day < ($2 AT TIME ZONE 'UTC')::date"
+
+
+async def lock_days(con: asyncpg.Connection, days: list[datetime]) -> None:
+    """Serialise refreshes of the same days (taken in order: no deadlock); until commit."""
+    await con.execute("SELECT pg_advisory_xact_lock_shared($1)", _ALL_ROLLUPS_LOCK)
+    for day in sorted(set(days)):
+        await con.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended('analytics:' || $1::text, 0))",
+            day.isoformat(),
+        )
+
+
+async def lock_all(con: asyncpg.Connection) -> None:
+    await con.execute("SELECT pg_advisory_xact_lock($1)", _ALL_ROLLUPS_LOCK)
+
+
+async def refresh_visits(con: asyncpg.Connection, start: datetime, end: datetime) -> None:
+    """Recompute the visit rollups of the UTC days in [start, end) (both UTC midnights)."""
+    for table in ("visits_daily", "visits_daily_city", "visits_daily_specialty", "lead_daily"):
+        await con.execute(
+            f"""DELETE FROM analytics.{table} WHERE {_DAYS}""",
+            start,
+            end,
+        )
+    day = "(lower(a.period) AT TIME ZONE 'UTC')::date"
+    due = "lower(a.period) >= $1 AND lower(a.period) < $2"
+    await con.execute(
+        f"""INSERT INTO analytics.visits_daily (day, total, cancelled, held, no_show)
+            SELECT {day}, count(*), count(*) FILTER (WHERE a.status = 'cancelled'),
+                   count(*) FILTER (WHERE a.status = 'held'),
+                   count(*) FILTER (WHERE a.status = 'no-show')
+            FROM scheduling.appointments a WHERE {due} GROUP BY 1""",
+        start,
+        end,
+    )
+    await con.execute(
+        f"""INSERT INTO analytics.visits_daily_city (day, city, visits)
+            SELECT {day}, d.city, count(*)
+            FROM scheduling.appointments a JOIN doctors.doctors d ON d.id = a.doctor_id
+            WHERE {due} AND a.status <> 'cancelled' AND d.city <> '' GROUP BY 1, 2""",
+        start,
+        end,
+    )
+    await con.execute(
+        f"""INSERT INTO analytics.visits_daily_specialty (day, code, visits)
+            SELECT {day}, s.code, count(*)
+            FROM scheduling.appointments a JOIN doctors.doctors d ON d.id = a.doctor_id
+            CROSS JOIN LATERAL unnest(d.specializations) AS s(code)
+            WHERE {due} AND a.status <> 'cancelled' GROUP BY 1, 2""",
+        start,
+        end,
+    )
+    await con.execute(
+        f"""INSERT INTO analytics.lead_daily (day, seconds, visits)
+            SELECT {day}, extract(epoch FROM lower(a.period) - a.created_at), count(*)
+            FROM scheduling.appointments a
+            WHERE {due} AND a.status <> 'cancelled' GROUP BY 1, 2""",
+        start,
+        end,
+    )
+
+
+async def refresh_bookings(con: asyncpg.Connection, start: datetime, end: datetime) -> None:
+    """Recompute the booking buckets in [start, end) (both on quarter hours)."""
+    await con.execute(
+        "DELETE FROM analytics.bookings_quarter WHERE bucket >= $1 AND bucket < $2", start, end
+    )
+    await con.execute(
+        f"""INSERT INTO analytics.bookings_quarter (bucket, bookings)
+            SELECT date_bin('{QUARTER}', created_at, '{_ORIGIN}'), count(*)
+            FROM scheduling.appointments WHERE created_at >= $1 AND created_at < $2
+            GROUP BY 1""",
+        start,
+        end,
+    )
+
+
+async def appointment_instants(
+    con: asyncpg.Connection, appointment_id: uuid.UUID
+) -> asyncpg.Record | None:
+    """(start, created_at) of one appointment: the day and the bucket it counts in."""
+    record: asyncpg.Record | None = await con.fetchrow(
+        """SELECT lower(period) AS start, created_at FROM scheduling.appointments
+           WHERE id = $1""",
+        appointment_id,
+    )
+    return record
+
+
+async def doctor_visit_days(con: asyncpg.Connection, doctor_id: uuid.UUID) -> list[datetime]:
+    """The UTC midnights of the days the doctor has appointments due."""
+    rows = await con.fetch(
+        """SELECT DISTINCT date_trunc('day', lower(period), 'UTC') AS day
+           FROM scheduling.appointments WHERE doctor_id = $1""",
+        doctor_id,
+    )
+    return [r["day"] for r in rows]
+
+
+async def extent(con: asyncpg.Connection) -> asyncpg.Record:
+    """The earliest and latest instants the rollups cover (nulls when there is no appointment)."""
+    record: asyncpg.Record = await con.fetchrow(
+        """SELECT least(min(lower(period)), min(created_at)) AS first,
+                  greatest(max(lower(period)), max(created_at)) AS last
+           FROM scheduling.appointments"""
+    )
+    return record
+
+
+async def rolled_bookings(
+    con: asyncpg.Connection, start: datetime, end: datetime, zone: str
+) -> list[asyncpg.Record]:
+    """(day, bookings) per local day of `zone` from the buckets in [start, end)."""
+    records: list[asyncpg.Record] = await con.fetch(
+        """SELECT (bucket AT TIME ZONE $3)::date AS day, sum(bookings)::int AS bookings
+           FROM analytics.bookings_quarter WHERE bucket >= $1 AND bucket < $2
+           GROUP BY 1 ORDER BY 1""",
+        start,
+        end,
+        zone,
+    )
+    return records
+
+
+async def rolled_outcomes(
+    con: asyncpg.Connection, first: datetime, end: datetime
+) -> asyncpg.Record:
+    """Sums over the UTC days in [first, end): total, cancelled, held, no_show."""
+    record: asyncpg.Record = await con.fetchrow(
+        """SELECT coalesce(sum(total), 0)::int AS total,
+                  coalesce(sum(cancelled), 0)::int AS cancelled,
+                  coalesce(sum(held), 0)::int AS held,
+                  coalesce(sum(no_show), 0)::int AS no_show
+           FROM analytics.visits_daily WHERE """
+        + _DAYS,
+        first,
+        end,
+    )
+    return record
+
+
+async def rolled_busiest(
+    con: asyncpg.Connection, first: datetime, end: datetime
+) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+    """(key, appointments) per specialty and per city over the UTC days in [first, end)."""
+    days = _DAYS
+    specialties = await con.fetch(
+        f"""SELECT code AS key, sum(visits)::int AS appointments
+            FROM analytics.visits_daily_specialty WHERE {days} GROUP BY 1""",
+        first,
+        end,
+    )
+    cities = await con.fetch(
+        f"""SELECT city AS key, sum(visits)::int AS appointments
+            FROM analytics.visits_daily_city WHERE {days} GROUP BY 1""",
+        first,
+        end,
+    )
+    return list(specialties), list(cities)
+
+
+async def rolled_lead(
+    con: asyncpg.Connection, first: datetime, end: datetime
+) -> list[asyncpg.Record]:
+    """(seconds, hours, visits) of the visits due on the UTC days in [first, end), not
+    cancelled."""
+    records: list[asyncpg.Record] = await con.fetch(
+        """SELECT seconds, seconds / 3600.0 AS hours, sum(visits)::int AS visits
+           FROM analytics.lead_daily WHERE """
+        + _DAYS
+        + " GROUP BY 1",
+        first,
+        end,
+    )
+    return records
+
+
+async def busiest_keys(
+    con: asyncpg.Connection, start: datetime, end: datetime
+) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+    """Every (key, appointments) per specialty and per city of the visits due in [start, end),
+    not cancelled, from the rows (what the rollups hold per day)."""
+    specialties = await con.fetch(
+        _PER_DOCTOR
+        + """
+           SELECT s.code AS key, sum(p.n)::int AS appointments
+           FROM per_doctor p JOIN doctors.doctors d ON d.id = p.doctor_id
+           CROSS JOIN LATERAL unnest(d.specializations) AS s(code) GROUP BY 1""",
+        start,
+        end,
+    )
+    cities = await con.fetch(
+        _PER_DOCTOR
+        + """
+           SELECT d.city AS key, sum(p.n)::int AS appointments
+           FROM per_doctor p JOIN doctors.doctors d ON d.id = p.doctor_id
+           WHERE d.city <> '' GROUP BY 1""",
+        start,
+        end,
+    )
+    return list(specialties), list(cities)
+
+
+async def lead_seconds(
+    con: asyncpg.Connection, start: datetime, end: datetime
+) -> list[asyncpg.Record]:
+    """(seconds, hours, visits) of the visits due in [start, end), not cancelled, from the rows."""
+    records: list[asyncpg.Record] = await con.fetch(
+        """SELECT extract(epoch FROM lower(period) - created_at) AS seconds,
+                  extract(epoch FROM lower(period) - created_at) / 3600.0 AS hours,
+                  count(*)::int AS visits
+           FROM scheduling.appointments
+           WHERE lower(period) >= $1 AND lower(period) < $2 AND status <> 'cancelled'
+           GROUP BY 1""",
+        start,
+        end,
+    )
+    return records
+
+
+async def top(con: asyncpg.Connection, counts: dict[str, int], limit: int) -> list[asyncpg.Record]:
+    """(key, appointments) ranked as the SQL figures rank them (the database's collation)."""
+    records: list[asyncpg.Record] = await con.fetch(
+        """SELECT key, appointments FROM unnest($1::text[], $2::int[]) AS t(key, appointments)
+           WHERE appointments > 0 ORDER BY 2 DESC, 1 LIMIT $3""",
+        list(counts),
+        list(counts.values()),
+        limit,
+    )
+    return records

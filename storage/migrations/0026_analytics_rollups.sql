@@ -1,0 +1,47 @@
+-- Analytics rollups (issue #23): platform-wide figures per UTC day (visits) and per UTC quarter
+-- hour (bookings), so a year of figures reads a few thousand rows instead of the appointments.
+-- Each row is the SQL over the appointments of its day or quarter hour, recomputed whole by the
+-- "analytics" consumer (server/analytics/rollups.py) on each appointment event: a redelivery
+-- recomputes the same row, and bus.handled_events skips it anyway. `markini analytics rebuild`
+-- recomputes them all. A quarter hour cuts the days of every zone (offsets are multiples of 15
+-- minutes), so bookings per local day read whole buckets.
+CREATE SCHEMA IF NOT EXISTS analytics;
+
+-- Appointments booked (created) in [bucket, bucket + 15 minutes); empty buckets have no row.
+CREATE TABLE analytics.bookings_quarter (
+    bucket   timestamptz PRIMARY KEY,
+    bookings int NOT NULL CHECK (bookings > 0)
+);
+
+-- Appointments due (lower(period)) on a UTC day, by status family.
+CREATE TABLE analytics.visits_daily (
+    day       date PRIMARY KEY,
+    total     int NOT NULL,
+    cancelled int NOT NULL,
+    held      int NOT NULL,
+    no_show   int NOT NULL
+);
+
+-- Visits due (not cancelled) on a UTC day per doctor city ('' excluded) and per specialty of
+-- the doctor (as the doctor's profile says now: a profile change recomputes the doctor's days).
+CREATE TABLE analytics.visits_daily_city (
+    day    date NOT NULL,
+    city   text NOT NULL,
+    visits int NOT NULL,
+    PRIMARY KEY (day, city)
+);
+CREATE TABLE analytics.visits_daily_specialty (
+    day    date NOT NULL,
+    code   text NOT NULL,
+    visits int NOT NULL,
+    PRIMARY KEY (day, code)
+);
+
+-- Lead times (seconds from booking to visit) of the visits due on a UTC day, not cancelled,
+-- with how many visits had each: exact mean, median and 90th percentile over any range of days.
+CREATE TABLE analytics.lead_daily (
+    day     date NOT NULL,
+    seconds numeric NOT NULL,
+    visits  int NOT NULL,
+    PRIMARY KEY (day, seconds)
+);
