@@ -7,7 +7,7 @@ Call each function inside a transaction opened with `custom_plans`: a generic pl
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import asyncpg
 
@@ -137,12 +137,13 @@ _DAYS = "day >= ($1 AT TIME ZONE 'UTC')::date AND day < ($2 AT TIME ZONE 'UTC'):
 
 
 async def lock_days(con: asyncpg.Connection, days: list[datetime]) -> None:
-    """Serialise refreshes of the same days (taken in order: no deadlock); until commit."""
+    """Serialise refreshes of the same days and months (all taken in one order: no deadlock);
+    until commit."""
     await con.execute("SELECT pg_advisory_xact_lock_shared($1)", _ALL_ROLLUPS_LOCK)
-    for day in sorted(set(days)):
+    keys = {f"day:{d:%Y-%m-%d}" for d in days} | {f"month:{d:%Y-%m}" for d in days}
+    for key in sorted(keys):
         await con.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended('analytics:' || $1::text, 0))",
-            day.isoformat(),
+            "SELECT pg_advisory_xact_lock(hashtextextended('analytics:' || $1::text, 0))", key
         )
 
 
@@ -152,7 +153,18 @@ async def lock_all(con: asyncpg.Connection) -> None:
 
 async def refresh_visits(con: asyncpg.Connection, start: datetime, end: datetime) -> None:
     """Recompute the visit rollups of the UTC days in [start, end) (both UTC midnights)."""
-    for table in ("visits_daily", "visits_daily_city", "visits_daily_specialty", "lead_daily"):
+    # lead_monthly follows lead_daily: the month loses the days' old rows, gains their new ones.
+    await con.execute(
+        f"""WITH old AS (
+                DELETE FROM analytics.lead_daily WHERE {_DAYS}
+                RETURNING date_trunc('month', day)::date AS month, seconds, visits)
+            INSERT INTO analytics.lead_monthly AS m (month, seconds, visits)
+            SELECT month, seconds, -sum(visits) FROM old GROUP BY 1, 2 ORDER BY 1, 2
+            ON CONFLICT (month, seconds) DO UPDATE SET visits = m.visits + EXCLUDED.visits""",
+        start,
+        end,
+    )
+    for table in ("visits_daily", "visits_daily_city", "visits_daily_specialty"):
         await con.execute(
             f"""DELETE FROM analytics.{table} WHERE {_DAYS}""",
             start,
@@ -187,10 +199,22 @@ async def refresh_visits(con: asyncpg.Connection, start: datetime, end: datetime
         end,
     )
     await con.execute(
-        f"""INSERT INTO analytics.lead_daily (day, seconds, visits)
-            SELECT {day}, extract(epoch FROM lower(a.period) - a.created_at), count(*)
-            FROM scheduling.appointments a
-            WHERE {due} AND a.status <> 'cancelled' GROUP BY 1, 2""",
+        f"""WITH new AS (
+                INSERT INTO analytics.lead_daily (day, seconds, visits)
+                SELECT {day}, extract(epoch FROM lower(a.period) - a.created_at), count(*)
+                FROM scheduling.appointments a
+                WHERE {due} AND a.status <> 'cancelled' GROUP BY 1, 2
+                RETURNING date_trunc('month', day)::date AS month, seconds, visits)
+            INSERT INTO analytics.lead_monthly AS m (month, seconds, visits)
+            SELECT month, seconds, sum(visits) FROM new GROUP BY 1, 2 ORDER BY 1, 2
+            ON CONFLICT (month, seconds) DO UPDATE SET visits = m.visits + EXCLUDED.visits""",
+        start,
+        end,
+    )
+    await con.execute(
+        """DELETE FROM analytics.lead_monthly
+           WHERE visits = 0 AND month >= date_trunc('month', $1 AT TIME ZONE 'UTC')::date
+             AND month < ($2 AT TIME ZONE 'UTC')::date""",
         start,
         end,
     )
@@ -275,66 +299,35 @@ async def rolled_outcomes(
     return record
 
 
-async def rolled_busiest(
-    con: asyncpg.Connection, first: datetime, end: datetime
-) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
-    """(key, appointments) per specialty and per city over the UTC days in [first, end)."""
-    days = _DAYS
-    specialties = await con.fetch(
-        f"""SELECT code AS key, sum(visits)::int AS appointments
-            FROM analytics.visits_daily_specialty WHERE {days} GROUP BY 1""",
-        first,
-        end,
-    )
-    cities = await con.fetch(
-        f"""SELECT city AS key, sum(visits)::int AS appointments
-            FROM analytics.visits_daily_city WHERE {days} GROUP BY 1""",
-        first,
-        end,
-    )
-    return list(specialties), list(cities)
-
-
 async def rolled_lead(
     con: asyncpg.Connection, first: datetime, end: datetime
 ) -> list[asyncpg.Record]:
     """(seconds, hours, visits) of the visits due on the UTC days in [first, end), not
-    cancelled."""
+    cancelled: the whole months from lead_monthly, the days around them from lead_daily."""
+    first_day, end_day = first.date(), end.date()
+    months_from = first_day if first_day.day == 1 else _next_month(first_day)
+    months_to = end_day.replace(day=1)
+    if months_from >= months_to:
+        months_from = months_to = first_day
     records: list[asyncpg.Record] = await con.fetch(
-        """SELECT seconds, seconds / 3600.0 AS hours, sum(visits)::int AS visits
-           FROM analytics.lead_daily WHERE """
-        + _DAYS
-        + " GROUP BY 1",
-        first,
-        end,
+        """SELECT seconds, seconds / 3600.0 AS hours, sum(visits)::int AS visits FROM (
+               SELECT seconds, visits FROM analytics.lead_monthly
+               WHERE month >= $3 AND month < $4
+               UNION ALL
+               SELECT seconds, visits FROM analytics.lead_daily WHERE day >= $1 AND day < $3
+               UNION ALL
+               SELECT seconds, visits FROM analytics.lead_daily WHERE day >= $4 AND day < $2
+           ) AS t GROUP BY 1""",
+        first_day,
+        end_day,
+        months_from,
+        months_to,
     )
     return records
 
 
-async def busiest_keys(
-    con: asyncpg.Connection, start: datetime, end: datetime
-) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
-    """Every (key, appointments) per specialty and per city of the visits due in [start, end),
-    not cancelled, from the rows (what the rollups hold per day)."""
-    specialties = await con.fetch(
-        _PER_DOCTOR
-        + """
-           SELECT s.code AS key, sum(p.n)::int AS appointments
-           FROM per_doctor p JOIN doctors.doctors d ON d.id = p.doctor_id
-           CROSS JOIN LATERAL unnest(d.specializations) AS s(code) GROUP BY 1""",
-        start,
-        end,
-    )
-    cities = await con.fetch(
-        _PER_DOCTOR
-        + """
-           SELECT d.city AS key, sum(p.n)::int AS appointments
-           FROM per_doctor p JOIN doctors.doctors d ON d.id = p.doctor_id
-           WHERE d.city <> '' GROUP BY 1""",
-        start,
-        end,
-    )
-    return list(specialties), list(cities)
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
 async def lead_seconds(
@@ -354,13 +347,53 @@ async def lead_seconds(
     return records
 
 
-async def top(con: asyncpg.Connection, counts: dict[str, int], limit: int) -> list[asyncpg.Record]:
-    """(key, appointments) ranked as the SQL figures rank them (the database's collation)."""
-    records: list[asyncpg.Record] = await con.fetch(
-        """SELECT key, appointments FROM unnest($1::text[], $2::int[]) AS t(key, appointments)
-           WHERE appointments > 0 ORDER BY 2 DESC, 1 LIMIT $3""",
-        list(counts),
-        list(counts.values()),
+# The busiest figures over rolled days [$1, $2) plus live ranges [$3[i], $4[i]), ranked.
+_BUSIEST = """WITH per_doctor AS (
+               SELECT a.doctor_id, count(*) AS n
+               FROM unnest($3::timestamptz[], $4::timestamptz[]) AS r(s, e)
+               JOIN scheduling.appointments a ON lower(a.period) >= r.s AND lower(a.period) < r.e
+               WHERE a.status <> 'cancelled' GROUP BY 1),
+           counts AS ({live} UNION ALL {rolled})
+           SELECT key, sum(n)::int AS appointments FROM counts
+           GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $5"""
+
+
+async def busiest_rolled(
+    con: asyncpg.Connection,
+    first: date,
+    end: date,
+    live: list[tuple[datetime, datetime]],
+    limit: int,
+) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+    """(key, appointments) per specialty and per city, ranked as busiest_specialties and
+    busiest_cities rank them: the rolled UTC days [first, end) and the rows of `live`."""
+    starts, ends = [a for a, _ in live], [b for _, b in live]
+    specialties = await con.fetch(
+        _BUSIEST.format(
+            live="""SELECT s.code AS key, sum(p.n) AS n
+                    FROM per_doctor p JOIN doctors.doctors d ON d.id = p.doctor_id
+                    CROSS JOIN LATERAL unnest(d.specializations) AS s(code) GROUP BY 1""",
+            rolled="""SELECT code, sum(visits) FROM analytics.visits_daily_specialty
+                      WHERE day >= $1 AND day < $2 GROUP BY 1""",
+        ),
+        first,
+        end,
+        starts,
+        ends,
         limit,
     )
-    return records
+    cities = await con.fetch(
+        _BUSIEST.format(
+            live="""SELECT d.city AS key, sum(p.n) AS n
+                    FROM per_doctor p JOIN doctors.doctors d ON d.id = p.doctor_id
+                    WHERE d.city <> '' GROUP BY 1""",
+            rolled="""SELECT city, sum(visits) FROM analytics.visits_daily_city
+                      WHERE day >= $1 AND day < $2 GROUP BY 1""",
+        ),
+        first,
+        end,
+        starts,
+        ends,
+        limit,
+    )
+    return list(specialties), list(cities)

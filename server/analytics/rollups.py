@@ -121,7 +121,7 @@ async def rebuild(con: asyncpg.Connection) -> int:
         await con.execute(
             """TRUNCATE analytics.bookings_quarter, analytics.visits_daily,
                         analytics.visits_daily_city, analytics.visits_daily_specialty,
-                        analytics.lead_daily"""
+                        analytics.lead_daily, analytics.lead_monthly"""
         )
         await store.refresh_visits(con, first, last)
         await store.refresh_bookings(con, first, last)

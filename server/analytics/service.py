@@ -142,18 +142,13 @@ async def busiest(pool: asyncpg.Pool, scope: Scope) -> Busiest:
     if scope.doctor_id is not None:
         raise Forbidden(PLATFORM_FIGURES)
     start, end = _bounds(scope)
-    per_specialty: dict[str, int] = {}
-    per_city: dict[str, int] = {}
+    cut = _days(scope, start, end)
+    first, last = cut.rolled or (start, start)
     async with pool.acquire() as con, con.transaction(readonly=True):
         await store.custom_plans(con)
-        cut = _days(scope, start, end)
-        parts = [await store.rolled_busiest(con, *cut.rolled)] if cut.rolled else []
-        parts += [await store.busiest_keys(con, a, b) for a, b in cut.live]
-        for specialty_rows, city_rows in parts:
-            _add(per_specialty, {r["key"]: r["appointments"] for r in specialty_rows})
-            _add(per_city, {r["key"]: r["appointments"] for r in city_rows})
-        specialties = await store.top(con, per_specialty, TOP)
-        cities = await store.top(con, per_city, TOP)
+        specialties, cities = await store.busiest_rolled(
+            con, first.date(), last.date(), cut.live, TOP
+        )
     return Busiest(
         scope=scope,
         specialties=[Ranked(key=r["key"], appointments=r["appointments"]) for r in specialties],

@@ -45,3 +45,12 @@ CREATE TABLE analytics.lead_daily (
     visits  int NOT NULL,
     PRIMARY KEY (day, seconds)
 );
+
+-- The same per UTC calendar month, kept with lead_daily in the same statements (the month is
+-- locked meanwhile): a year of lead times reads twelve months of them, not 365 days.
+CREATE TABLE analytics.lead_monthly (
+    month   date NOT NULL,
+    seconds numeric NOT NULL,
+    visits  int NOT NULL,
+    PRIMARY KEY (month, seconds)
+);
