@@ -132,6 +132,8 @@ QUARTER = "15 minutes"
 _ORIGIN = "2000-01-01 00:00:00+00"
 # Rebuilds take it exclusively, refreshes shared: a refresh never interleaves with a rebuild.
 _ALL_ROLLUPS_LOCK = 0x616E616C  # "anal"
+# Booking to visit, in microseconds (exact: timestamptz counts microseconds).
+_MICROS = "(extract(epoch FROM lower(a.period) - a.created_at) * 1000000)::bigint"
 # The UTC days of [$1, $2), both UTC midnights.
 _DAYS = "day >= ($1 AT TIME ZONE 'UTC')::date AND day < ($2 AT TIME ZONE 'UTC')::date"
 
@@ -157,10 +159,10 @@ async def refresh_visits(con: asyncpg.Connection, start: datetime, end: datetime
     await con.execute(
         f"""WITH old AS (
                 DELETE FROM analytics.lead_daily WHERE {_DAYS}
-                RETURNING date_trunc('month', day)::date AS month, seconds, visits)
-            INSERT INTO analytics.lead_monthly AS m (month, seconds, visits)
-            SELECT month, seconds, -sum(visits) FROM old GROUP BY 1, 2 ORDER BY 1, 2
-            ON CONFLICT (month, seconds) DO UPDATE SET visits = m.visits + EXCLUDED.visits""",
+                RETURNING date_trunc('month', day)::date AS month, micros, visits)
+            INSERT INTO analytics.lead_monthly AS m (month, micros, visits)
+            SELECT month, micros, -sum(visits) FROM old GROUP BY 1, 2 ORDER BY 1, 2
+            ON CONFLICT (month, micros) DO UPDATE SET visits = m.visits + EXCLUDED.visits""",
         start,
         end,
     )
@@ -200,14 +202,14 @@ async def refresh_visits(con: asyncpg.Connection, start: datetime, end: datetime
     )
     await con.execute(
         f"""WITH new AS (
-                INSERT INTO analytics.lead_daily (day, seconds, visits)
-                SELECT {day}, extract(epoch FROM lower(a.period) - a.created_at), count(*)
+                INSERT INTO analytics.lead_daily (day, micros, visits)
+                SELECT {day}, {_MICROS}, count(*)
                 FROM scheduling.appointments a
                 WHERE {due} AND a.status <> 'cancelled' GROUP BY 1, 2
-                RETURNING date_trunc('month', day)::date AS month, seconds, visits)
-            INSERT INTO analytics.lead_monthly AS m (month, seconds, visits)
-            SELECT month, seconds, sum(visits) FROM new GROUP BY 1, 2 ORDER BY 1, 2
-            ON CONFLICT (month, seconds) DO UPDATE SET visits = m.visits + EXCLUDED.visits""",
+                RETURNING date_trunc('month', day)::date AS month, micros, visits)
+            INSERT INTO analytics.lead_monthly AS m (month, micros, visits)
+            SELECT month, micros, sum(visits) FROM new GROUP BY 1, 2 ORDER BY 1, 2
+            ON CONFLICT (month, micros) DO UPDATE SET visits = m.visits + EXCLUDED.visits""",
         start,
         end,
     )
@@ -302,21 +304,21 @@ async def rolled_outcomes(
 async def rolled_lead(
     con: asyncpg.Connection, first: datetime, end: datetime
 ) -> list[asyncpg.Record]:
-    """(seconds, hours, visits) of the visits due on the UTC days in [first, end), not
-    cancelled: the whole months from lead_monthly, the days around them from lead_daily."""
+    """(micros, visits) of the visits due on the UTC days in [first, end), not cancelled: the
+    whole months from lead_monthly, the days around them from lead_daily."""
     first_day, end_day = first.date(), end.date()
     months_from = first_day if first_day.day == 1 else _next_month(first_day)
     months_to = end_day.replace(day=1)
     if months_from >= months_to:
         months_from = months_to = first_day
     records: list[asyncpg.Record] = await con.fetch(
-        """SELECT seconds, seconds / 3600.0 AS hours, sum(visits)::int AS visits FROM (
-               SELECT seconds, visits FROM analytics.lead_monthly
+        """SELECT micros, sum(visits)::int AS visits FROM (
+               SELECT micros, visits FROM analytics.lead_monthly
                WHERE month >= $3 AND month < $4
                UNION ALL
-               SELECT seconds, visits FROM analytics.lead_daily WHERE day >= $1 AND day < $3
+               SELECT micros, visits FROM analytics.lead_daily WHERE day >= $1 AND day < $3
                UNION ALL
-               SELECT seconds, visits FROM analytics.lead_daily WHERE day >= $4 AND day < $2
+               SELECT micros, visits FROM analytics.lead_daily WHERE day >= $4 AND day < $2
            ) AS t GROUP BY 1""",
         first_day,
         end_day,
@@ -330,17 +332,15 @@ def _next_month(day: date) -> date:
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
-async def lead_seconds(
+async def lead_micros(
     con: asyncpg.Connection, start: datetime, end: datetime
 ) -> list[asyncpg.Record]:
-    """(seconds, hours, visits) of the visits due in [start, end), not cancelled, from the rows."""
+    """(micros, visits) of the visits due in [start, end), not cancelled, from the rows."""
     records: list[asyncpg.Record] = await con.fetch(
-        """SELECT extract(epoch FROM lower(period) - created_at) AS seconds,
-                  extract(epoch FROM lower(period) - created_at) / 3600.0 AS hours,
-                  count(*)::int AS visits
-           FROM scheduling.appointments
-           WHERE lower(period) >= $1 AND lower(period) < $2 AND status <> 'cancelled'
-           GROUP BY 1""",
+        f"""SELECT {_MICROS} AS micros, count(*)::int AS visits
+            FROM scheduling.appointments a
+            WHERE lower(a.period) >= $1 AND lower(a.period) < $2 AND a.status <> 'cancelled'
+            GROUP BY 1""",
         start,
         end,
     )

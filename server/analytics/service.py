@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from fractions import Fraction
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,7 @@ from storage import analytics as store
 from storage import payments as payments_store
 
 TOP = 10
+_MICROS_PER_HOUR = 3_600_000_000
 _K = TypeVar("_K")
 
 
@@ -174,16 +175,15 @@ async def lead_time(pool: asyncpg.Pool, scope: Scope) -> LeadTime:
                 p90_hours=hours(row["p90_hours"]),
             )
         cut = _days(scope, start, end)
-        leads: dict[Decimal, tuple[Decimal, int]] = {}
+        leads: dict[int, int] = {}
         parts = [await store.rolled_lead(con, *cut.rolled)] if cut.rolled else []
-        parts += [await store.lead_seconds(con, a, b) for a, b in cut.live]
+        parts += [await store.lead_micros(con, a, b) for a, b in cut.live]
         for rows in parts:
-            for r in rows:
-                seen = leads.get(r["seconds"], (r["hours"], 0))[1]
-                leads[r["seconds"]] = (r["hours"], seen + r["visits"])
-    distribution = [leads[k] for k in sorted(leads)]
-    visits = sum(n for _, n in distribution)
-    mean = float(sum(h * n for h, n in distribution) / visits) if visits else None
+            _add(leads, {r["micros"]: r["visits"] for r in rows})
+    distribution = sorted(leads.items())
+    visits = sum(leads.values())
+    total = sum(micros * n for micros, n in distribution)
+    mean = float(Fraction(total, visits * _MICROS_PER_HOUR)) if visits else None
     return LeadTime(
         scope=scope,
         visits=visits,
@@ -193,9 +193,10 @@ async def lead_time(pool: asyncpg.Pool, scope: Scope) -> LeadTime:
     )
 
 
-def percentile_cont(distribution: list[tuple[Decimal, int]], fraction: float) -> float | None:
-    """PostgreSQL's percentile_cont over the sorted (value, how many) pairs: the value at rank
-    fraction * (n - 1), interpolated between its neighbours (float8 arithmetic, same order)."""
+def percentile_cont(distribution: list[tuple[int, int]], fraction: float) -> float | None:
+    """PostgreSQL's percentile_cont over the sorted (microseconds, how many) pairs, in hours:
+    the value at rank fraction * (n - 1), interpolated between its neighbours, in float8 as
+    PostgreSQL does it (each value the double nearest to its exact number of hours)."""
     n = sum(count for _, count in distribution)
     if n == 0:
         return None
@@ -203,9 +204,9 @@ def percentile_cont(distribution: list[tuple[Decimal, int]], fraction: float) ->
     low, high = math.floor(rank), math.ceil(rank)
 
     def at(position: int) -> float:
-        for value, count in distribution:
+        for micros, count in distribution:
             if position < count:
-                return float(value)
+                return micros / _MICROS_PER_HOUR  # correctly rounded, as numeric -> float8
             position -= count
         raise IndexError(position)
 

@@ -37,20 +37,21 @@ CREATE TABLE analytics.visits_daily_specialty (
     PRIMARY KEY (day, code)
 );
 
--- Lead times (seconds from booking to visit) of the visits due on a UTC day, not cancelled,
--- with how many visits had each: exact mean, median and 90th percentile over any range of days.
+-- Lead times (microseconds from booking to visit, exact) of the visits due on a UTC day, not
+-- cancelled, with how many visits had each: exact mean, median and 90th percentile over any
+-- range of days.
 CREATE TABLE analytics.lead_daily (
-    day     date NOT NULL,
-    seconds numeric NOT NULL,
-    visits  int NOT NULL,
-    PRIMARY KEY (day, seconds)
+    day    date NOT NULL,
+    micros bigint NOT NULL,
+    visits int NOT NULL,
+    PRIMARY KEY (day, micros)
 );
 
 -- The same per UTC calendar month, kept with lead_daily in the same statements (the month is
 -- locked meanwhile): a year of lead times reads twelve months of them, not 365 days.
 CREATE TABLE analytics.lead_monthly (
-    month   date NOT NULL,
-    seconds numeric NOT NULL,
-    visits  int NOT NULL,
-    PRIMARY KEY (month, seconds)
+    month  date NOT NULL,
+    micros bigint NOT NULL,
+    visits int NOT NULL,
+    PRIMARY KEY (month, micros)
 );
