@@ -137,7 +137,7 @@ async def test_an_admin_reads_an_appointment_after_entering_the_password_again(
     patient = await demo.patient("Inès", "Etape")
     booked = await demo.book(patient, doctor, (await demo.slots(doctor))[0])
     admin = await _admin(live)
-    page = await contexts.new_page(phone=True)
+    page = await contexts.new_page(phone=True, inject_scripts=True)
     await sign_in(page, admin)
 
     await page.goto(f"/agenda/appointments/{booked['id']}")
