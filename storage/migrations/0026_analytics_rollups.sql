@@ -55,3 +55,29 @@ CREATE TABLE analytics.lead_monthly (
     visits int NOT NULL,
     PRIMARY KEY (month, micros)
 );
+
+-- Existing appointments, rolled up once here (what `markini analytics rebuild` does), so the
+-- figures are right from the first start after this migration.
+INSERT INTO analytics.bookings_quarter (bucket, bookings)
+SELECT date_bin('15 minutes', created_at, '2000-01-01 00:00:00+00'), count(*)
+FROM scheduling.appointments GROUP BY 1;
+INSERT INTO analytics.visits_daily (day, total, cancelled, held, no_show)
+SELECT (lower(period) AT TIME ZONE 'UTC')::date, count(*),
+       count(*) FILTER (WHERE status = 'cancelled'), count(*) FILTER (WHERE status = 'held'),
+       count(*) FILTER (WHERE status = 'no-show')
+FROM scheduling.appointments GROUP BY 1;
+INSERT INTO analytics.visits_daily_city (day, city, visits)
+SELECT (lower(a.period) AT TIME ZONE 'UTC')::date, d.city, count(*)
+FROM scheduling.appointments a JOIN doctors.doctors d ON d.id = a.doctor_id
+WHERE a.status <> 'cancelled' AND d.city <> '' GROUP BY 1, 2;
+INSERT INTO analytics.visits_daily_specialty (day, code, visits)
+SELECT (lower(a.period) AT TIME ZONE 'UTC')::date, s.code, count(*)
+FROM scheduling.appointments a JOIN doctors.doctors d ON d.id = a.doctor_id
+CROSS JOIN LATERAL unnest(d.specializations) AS s(code)
+WHERE a.status <> 'cancelled' GROUP BY 1, 2;
+INSERT INTO analytics.lead_daily (day, micros, visits)
+SELECT (lower(a.period) AT TIME ZONE 'UTC')::date,
+       (extract(epoch FROM lower(a.period) - a.created_at) * 1000000)::bigint, count(*)
+FROM scheduling.appointments a WHERE a.status <> 'cancelled' GROUP BY 1, 2;
+INSERT INTO analytics.lead_monthly (month, micros, visits)
+SELECT date_trunc('month', day)::date, micros, sum(visits) FROM analytics.lead_daily GROUP BY 1, 2;
