@@ -2,7 +2,10 @@
 measured in the same run (a `SELECT 1` round trip on the pool, and GET /healthz through the
 app), for the default 30-day range and for a full year (issue #23).
 
-The figures are SQL over covering indexes (storage/analytics.py, migration 0020), no rollups.
+Platform figures read the rollups (server/analytics/rollups.py, migration 0026) built by
+`markini analytics rebuild` after the load (timed), plus the rows of today and partial days;
+each is printed beside "rows:" the SQL over the appointments the endpoints ran before the
+rollups (storage/analytics.py, migration 0020), measured in the same run.
 Data: 2,000 doctors in 16 cities over the specialization catalogue, 200,000 patients, 1,000,000
 appointments spread over the past 650 and the next 80 days (status by age: completed, no-show,
 cancelled in the past; scheduled, cancelled ahead), booked 0 to 30 days before their visit.
@@ -19,7 +22,8 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +35,10 @@ from asgi_lifespan import LifespanManager  # noqa: E402
 
 from bench.common import NATS_URL, bench_database, ms  # noqa: E402
 from server import clock  # noqa: E402
+from server.analytics.rollups import rebuild  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.settings import Settings  # noqa: E402
+from storage import analytics as store  # noqa: E402
 from storage.pool import open_pool  # noqa: E402
 from tests.conftest import delete_stream  # noqa: E402
 from tests.factories import make_user  # noqa: E402
@@ -127,6 +133,9 @@ async def main(args: argparse.Namespace) -> None:
         con = await asyncpg.connect(dsn)  # no statement timeout: the load takes minutes
         try:
             await load(con, args.appointments)
+            rebuild_started = time.perf_counter()
+            await rebuild(con)
+            rebuilt = time.perf_counter() - rebuild_started
             admin = await make_user(con, settings_for(dsn), "admin")
             doctor_user = await con.fetchval(
                 "SELECT user_id FROM doctors.doctors ORDER BY id LIMIT 1"
@@ -134,7 +143,8 @@ async def main(args: argparse.Namespace) -> None:
             count = await con.fetchval("SELECT count(*) FROM scheduling.appointments")
         finally:
             await con.close()
-        out(f"loaded {count:,} appointments in {time.perf_counter() - started:.0f} s\n")
+        out(f"loaded {count:,} appointments in {time.perf_counter() - started:.0f} s")
+        out(f" (rollups rebuilt in {rebuilt:.1f} s)\n")
         settings = settings_for(dsn)
         app = create_app(settings)
         async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager:
@@ -170,7 +180,46 @@ async def main(args: argparse.Namespace) -> None:
 
                             samples = await timed(call, args.iterations)
                             out(f"{f'{who} {path} ({span})':<46}{ms(samples)}\n")
+                            rows = ROWS.get(path) if who == "admin" else None
+                            if rows is not None:
+                                before = await _rows_timed(dsn, rows, params, args.iterations)
+                                out(f"{f'  rows: {path} ({span})':<46}{ms(before)}\n")
         await delete_stream(NATS_URL, settings.nats_stream)
+
+
+async def _busiest_rows(con: asyncpg.Connection, start: Any, end: Any, _: str) -> None:
+    await store.busiest_specialties(con, start, end, 10)
+    await store.busiest_cities(con, start, end, 10)
+
+
+# The platform figures as the endpoints computed them before the rollups: SQL over the rows.
+ROWS: dict[str, Callable[[asyncpg.Connection, Any, Any, str], Awaitable[Any]]] = {
+    "bookings-per-day": lambda con, a, b, tz: store.bookings_per_day(con, a, b, tz, None),
+    "outcomes": lambda con, a, b, _: store.outcomes(con, a, b, clock.now(), None),
+    "busiest": _busiest_rows,
+    "lead-time": lambda con, a, b, _: store.lead_time(con, a, b, None),
+}
+
+
+async def _rows_timed(
+    dsn: str,
+    figure: Callable[[asyncpg.Connection, Any, Any, str], Awaitable[Any]],
+    params: dict[str, str],
+    iterations: int,
+) -> list[float]:
+    today = clock.now().date()
+    last = date.fromisoformat(params["to"]) if "to" in params else today
+    first = date.fromisoformat(params["from"]) if "from" in params else last - timedelta(days=29)
+    start = datetime.combine(first, dtime(), UTC)
+    end = datetime.combine(last + timedelta(days=1), dtime(), UTC)
+    async with open_pool(dsn, 2) as pool:
+
+        async def call() -> None:
+            async with pool.acquire() as con, con.transaction(readonly=True):
+                await store.custom_plans(con)
+                await figure(con, start, end, "UTC")
+
+        return await timed(call, iterations)
 
 
 PLATFORM = ["bookings-per-day", "outcomes", "revenue-per-day", "busiest", "lead-time", "connected"]

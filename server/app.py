@@ -16,6 +16,7 @@ from realtime.hub import Realtime  # adapters: this module is the composition ro
 from realtime.notifications import SocketBell
 from server.admin.ports import LiveSessions
 from server.admin.routes import router as admin_router
+from server.analytics.rollups import run_analytics_consumer
 from server.analytics.routes import router as analytics_router
 from server.audit.middleware import AuditMiddleware
 from server.audit.routes import router as audit_router
@@ -90,6 +91,7 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     run_sealer,
     run_payments_consumer,
     run_waitlist_consumer,
+    run_analytics_consumer,
 ]
 
 

@@ -1,4 +1,4 @@
-"""`markini` command line: serve, migrate, seed, create-admin, audit verify."""
+"""`markini` command line: serve, migrate, seed, create-admin, audit verify, analytics rebuild."""
 
 from __future__ import annotations
 
@@ -176,6 +176,19 @@ def cmd_search_reindex(settings: Settings, _: argparse.Namespace) -> None:
     _run(settings, job)
 
 
+def cmd_analytics_rebuild(settings: Settings, _: argparse.Namespace) -> None:
+    """Recompute the analytics rollups from the appointments (after a bulk load or a restore);
+    the consumer "analytics" keeps them from then on."""
+    from server.analytics.rollups import rebuild
+
+    async def job(engines: Engines) -> None:
+        async with engines.pool.acquire() as con:
+            days = await rebuild(con)
+        log.info("analytics rollups rebuilt", extra={"days": days})
+
+    _run(settings, job)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="markini", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -201,6 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search.add_parser("reindex", help="rebuild the search index").set_defaults(
         func=cmd_search_reindex
+    )
+    analytics = sub.add_parser("analytics", help="analytics tools").add_subparsers(
+        dest="analytics_command", required=True
+    )
+    analytics.add_parser("rebuild", help="rebuild the analytics rollups").set_defaults(
+        func=cmd_analytics_rebuild
     )
     return parser
 

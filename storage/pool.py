@@ -15,6 +15,13 @@ async def _init_connection(con: asyncpg.Connection) -> None:
         await con.set_type_codec(
             typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog", format="text"
         )
+    # asyncpg has no built-in codec for these: the first statement using one on a connection
+    # would first introspect it (3 more statements: jit off, the typeinfo query, jit back).
+    # Done here once per connection, so a request's statements do not depend on which pool
+    # connection it got (tests/server/graphql counts them exactly).
+    await con.fetchrow(
+        "SELECT NULL::uuid[] AS ids, NULL::tstzrange AS period, NULL::timestamptz[] AS instants"
+    )
 
 
 @asynccontextmanager

@@ -112,6 +112,14 @@ def bundle_sizes() -> tuple[int, int]:
     return raw, packed
 
 
+def first_load(page: str = "index.html") -> set[Path]:
+    """The files a page of web/dist fetches before anything runs: its scripts, module
+    preloads and stylesheets (dynamically imported chunks come later, on demand)."""
+    html = (DIST / page).read_text(encoding="utf-8")
+    found = re.findall(r'(?:src|href)="/(assets/[^"]+\.(?:js|css))"', html)
+    return {DIST / name for name in found}
+
+
 def build(force: bool = False) -> None:
     if not force and not is_stale():
         log.info("web/dist is up to date")
@@ -127,6 +135,8 @@ def build(force: bool = False) -> None:
         (DIST / "index.html").touch()  # the freshness mark is_stale() compares against
     raw, packed = bundle_sizes()
     log.info("web bundle: %.1f kB, %.1f kB gzip (JS + CSS + HTML)", raw / 1000, packed / 1000)
+    app = sum(path.stat().st_size for path in first_load())
+    log.info("app first load: %.1f kB (the GraphiQL IDE is a lazy chunk)", app / 1000)
 
 
 def main() -> None:

@@ -1,18 +1,23 @@
 """Analytics rules: who sees which figures, the range in UTC instants, and the figures.
 
-Figures are SQL over indexes (storage/analytics.py), not rollups: bench/analytics.py measures
-each endpoint on 1 million appointments.
+Platform figures read the rollups for the whole UTC days before today and the rows for the rest
+(server/analytics/rollups.py); a doctor's own figures read the rows (storage/analytics.py, over
+that doctor's index range). bench/analytics.py measures each endpoint on 1 million appointments.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+import math
+from datetime import UTC, date, datetime, time, timedelta
+from fractions import Fraction
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from server import clock
 from server.admin.ports import LiveSessions
+from server.analytics import rollups
 from server.analytics.errors import ANALYTICS_ROLES, OWN_FIGURES, PLATFORM_FIGURES
 from server.analytics.schemas import (
     BookingsPerDay,
@@ -34,6 +39,8 @@ from storage import analytics as store
 from storage import payments as payments_store
 
 TOP = 10
+_MICROS_PER_HOUR = 3_600_000_000
+_K = TypeVar("_K")
 
 
 async def scope_of(pool: asyncpg.Pool, principal: Principal, query: RangeQuery) -> Scope:
@@ -66,10 +73,20 @@ def _every_day(first: date, last: date) -> list[date]:
 
 async def bookings_per_day(pool: asyncpg.Pool, scope: Scope) -> BookingsPerDay:
     start, end = _bounds(scope)
+    counts: dict[date, int] = {}
     async with pool.acquire() as con, con.transaction(readonly=True):
         await store.custom_plans(con)
-        rows = await store.bookings_per_day(con, start, end, scope.time_zone, scope.doctor_id)
-    counts = {r["day"]: r["bookings"] for r in rows}
+        pieces = [(start, end)]
+        if scope.doctor_id is None and rollups.on_quarter(start) and rollups.on_quarter(end):
+            # Whole quarter hours: each bucket lies in one local day of any zone.
+            cut = rollups.split(start, end, _today(), rollups.QUARTER)
+            pieces = cut.live
+            if cut.rolled:
+                rolled = await store.rolled_bookings(con, *cut.rolled, scope.time_zone)
+                _add(counts, {r["day"]: r["bookings"] for r in rolled})
+        for a, b in pieces:
+            rows = await store.bookings_per_day(con, a, b, scope.time_zone, scope.doctor_id)
+            _add(counts, {r["day"]: r["bookings"] for r in rows})
     days = [
         DayCount(day=d, count=counts.get(d, 0)) for d in _every_day(scope.first_day, scope.last_day)
     ]
@@ -82,17 +99,28 @@ def _rate(part: int, whole: int) -> float | None:
 
 async def outcomes(pool: asyncpg.Pool, scope: Scope) -> Outcomes:
     start, end = _bounds(scope)
+    now = clock.now()
+    total = cancelled = past = no_show = 0
     async with pool.acquire() as con, con.transaction(readonly=True):
         await store.custom_plans(con)
-        row = await store.outcomes(con, start, end, clock.now(), scope.doctor_id)
+        cut = _days(scope, start, end)
+        if cut.rolled:
+            # Days before today: every visit not cancelled nor held is past.
+            r = await store.rolled_outcomes(con, *cut.rolled)
+            total, cancelled, no_show = r["total"], r["cancelled"], r["no_show"]
+            past = r["total"] - r["cancelled"] - r["held"]
+        for a, b in cut.live:
+            row = await store.outcomes(con, a, b, now, scope.doctor_id)
+            total, cancelled = total + row["total"], cancelled + row["cancelled"]
+            past, no_show = past + row["past"], no_show + row["no_show"]
     return Outcomes(
         scope=scope,
-        appointments=row["total"],
-        cancelled=row["cancelled"],
-        cancellation_rate=_rate(row["cancelled"], row["total"]),
-        past=row["past"],
-        no_show=row["no_show"],
-        no_show_rate=_rate(row["no_show"], row["past"]),
+        appointments=total,
+        cancelled=cancelled,
+        cancellation_rate=_rate(cancelled, total),
+        past=past,
+        no_show=no_show,
+        no_show_rate=_rate(no_show, past),
     )
 
 
@@ -115,33 +143,94 @@ async def busiest(pool: asyncpg.Pool, scope: Scope) -> Busiest:
     if scope.doctor_id is not None:
         raise Forbidden(PLATFORM_FIGURES)
     start, end = _bounds(scope)
+    cut = _days(scope, start, end)
+    first, last = cut.rolled or (start, start)
     async with pool.acquire() as con, con.transaction(readonly=True):
         await store.custom_plans(con)
-        specialties = await store.busiest_specialties(con, start, end, TOP)
-        cities = await store.busiest_cities(con, start, end, TOP)
+        specialties, cities = await store.busiest_rolled(
+            con, first.date(), last.date(), cut.live, TOP
+        )
     return Busiest(
         scope=scope,
-        specialties=[Ranked(key=r["code"], appointments=r["appointments"]) for r in specialties],
-        cities=[Ranked(key=r["city"], appointments=r["appointments"]) for r in cities],
+        specialties=[Ranked(key=r["key"], appointments=r["appointments"]) for r in specialties],
+        cities=[Ranked(key=r["key"], appointments=r["appointments"]) for r in cities],
     )
 
 
 async def lead_time(pool: asyncpg.Pool, scope: Scope) -> LeadTime:
     start, end = _bounds(scope)
-    async with pool.acquire() as con, con.transaction(readonly=True):
-        await store.custom_plans(con)
-        row = await store.lead_time(con, start, end, scope.doctor_id)
 
     def hours(value: float | None) -> float | None:
         return round(value, 2) if value is not None else None
 
+    async with pool.acquire() as con, con.transaction(readonly=True):
+        await store.custom_plans(con)
+        if scope.doctor_id is not None:
+            row = await store.lead_time(con, start, end, scope.doctor_id)
+            return LeadTime(
+                scope=scope,
+                visits=row["visits"],
+                mean_hours=hours(row["mean_hours"]),
+                median_hours=hours(row["median_hours"]),
+                p90_hours=hours(row["p90_hours"]),
+            )
+        cut = _days(scope, start, end)
+        leads: dict[int, int] = {}
+        parts = [await store.rolled_lead(con, *cut.rolled)] if cut.rolled else []
+        parts += [await store.lead_micros(con, a, b) for a, b in cut.live]
+        for rows in parts:
+            _add(leads, {r["micros"]: r["visits"] for r in rows})
+    distribution = sorted(leads.items())
+    visits = sum(leads.values())
+    total = sum(micros * n for micros, n in distribution)
+    mean = float(Fraction(total, visits * _MICROS_PER_HOUR)) if visits else None
     return LeadTime(
         scope=scope,
-        visits=row["visits"],
-        mean_hours=hours(row["mean_hours"]),
-        median_hours=hours(row["median_hours"]),
-        p90_hours=hours(row["p90_hours"]),
+        visits=visits,
+        mean_hours=hours(mean),
+        median_hours=hours(percentile_cont(distribution, 0.5)),
+        p90_hours=hours(percentile_cont(distribution, 0.9)),
     )
+
+
+def percentile_cont(distribution: list[tuple[int, int]], fraction: float) -> float | None:
+    """PostgreSQL's percentile_cont over the sorted (microseconds, how many) pairs, in hours:
+    the value at rank fraction * (n - 1), interpolated between its neighbours, in float8 as
+    PostgreSQL does it (each value the double nearest to its exact number of hours)."""
+    n = sum(count for _, count in distribution)
+    if n == 0:
+        return None
+    rank = fraction * (n - 1)
+    low, high = math.floor(rank), math.ceil(rank)
+
+    def at(position: int) -> float:
+        for micros, count in distribution:
+            if position < count:
+                return micros / _MICROS_PER_HOUR  # correctly rounded, as numeric -> float8
+            position -= count
+        raise IndexError(position)
+
+    first = at(low)
+    if high == low:
+        return first
+    second = at(high)
+    return first + (rank - low) * (second - first)
+
+
+def _today() -> datetime:
+    return rollups.day_of(clock.now())
+
+
+def _days(scope: Scope, start: datetime, end: datetime) -> rollups.Split:
+    """Platform figures: the rolled-up UTC days and the live rest; a doctor's: all live."""
+    if scope.doctor_id is not None:
+        return rollups.Split(None, [(start, end)])
+    return rollups.split(start.astimezone(UTC), end.astimezone(UTC), _today(), rollups.DAY)
+
+
+def _add(into: dict[_K, int], counts: dict[_K, int]) -> None:
+    for key, count in counts.items():
+        into[key] = into.get(key, 0) + count
 
 
 def connected(live: LiveSessions) -> Connected:

@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection
 from bus import events
 from server import clock
 from server.audit.service import record_access, record_change
+from server.auth.administration import StepUpRequired, ensure_recent_step_up
 from server.auth.principal import Principal
 from server.crypto import EncryptedField, FieldCipher
 from server.engines import Engines
@@ -159,6 +160,25 @@ def booked_by(row: asyncpg.Record) -> BookedBy | None:
     )
 
 
+async def _admin_step_up(
+    engines: Engines,
+    principal: Principal,
+    action: str | None = None,
+    resource: tuple[str, uuid.UUID] | None = None,
+    request: HTTPConnection | None = None,
+) -> None:
+    """Appointments are health data: an admin reads them only with their password re-entered
+    within the step-up window (403 `/problems/step-up-required`, the refusal audited)."""
+    if not principal.is_admin:
+        return
+    try:
+        await ensure_recent_step_up(engines.pool, principal)
+    except StepUpRequired:
+        if action is not None and resource is not None:
+            await _audit_read(engines, principal, action, resource, request, 403)
+        raise
+
+
 async def _audit_read(
     engines: Engines,
     principal: Principal,
@@ -191,8 +211,12 @@ async def get_appointment(
         row = await store.fetch_appointment(con, appointment_id)
     try:
         party = require_party(caller, row)
+        await _admin_step_up(engines, principal)
     except NotFound:
         await _audit_read(engines, principal, "appointment.read", resource, request, 404)
+        raise
+    except StepUpRequired:
+        await _audit_read(engines, principal, "appointment.read", resource, request, 403)
         raise
     assert row is not None
     await _audit_read(engines, principal, "appointment.read", resource, request)
@@ -269,6 +293,7 @@ async def list_for_patient(
         if principal.is_admin:
             if not await patient_exists(con, patient_id):
                 raise NotFound(NO_SUCH_PATIENT)
+            await _admin_step_up(engines, principal, "appointments.list", resource, request)
         elif caller.doctor_id is not None:
             doctor_filter = caller.doctor_id
         elif patient_id in caller.relative_ids and caller.patient_id != patient_id:
@@ -296,6 +321,7 @@ async def list_for_doctor(
         if principal.is_admin:
             if await fetch_doctor(con, doctor_id) is None:
                 raise NotFound(NO_SUCH_DOCTOR)
+            await _admin_step_up(engines, principal, "agenda.list", resource, request)
         elif caller.doctor_id != doctor_id:
             await _audit_read(engines, principal, "agenda.list", resource, request, 403)
             raise Forbidden(OWN_AGENDA)

@@ -126,3 +126,25 @@ async def test_a_refused_step_up_reads_in_french(contexts: Contexts, live: LiveS
     refused = page.get_by_role("alert").filter(has_text="Le mot de passe est incorrect.")
     await expect(refused).to_be_visible()
     await expect(page.get_by_text("The password is not correct.")).to_have_count(0)
+
+
+async def test_an_admin_reads_an_appointment_after_entering_the_password_again(
+    contexts: Contexts, demo: Demo, live: LiveServer
+) -> None:
+    """Appointments are health data: a fresh admin session (no step-up yet) is asked for the
+    password on the appointment's page, then sees it."""
+    doctor = await demo.doctor("Claire")
+    patient = await demo.patient("Inès", "Etape")
+    booked = await demo.book(patient, doctor, (await demo.slots(doctor))[0])
+    admin = await _admin(live)
+    page = await contexts.new_page(phone=True, inject_scripts=True)
+    await sign_in(page, admin)
+
+    await page.goto(f"/agenda/appointments/{booked['id']}")
+    prompt = page.get_by_role("form", name="Confirm it is you")
+    await expect(prompt).to_be_visible()
+    await _no_serious_violations(page)
+    await prompt.get_by_label("Password").fill(PASSWORD)
+    await prompt.get_by_role("button", name="Confirm").click()
+    await expect(page.locator("#appointment-title")).to_contain_text("Appointment")
+    await expect(prompt).to_have_count(0)

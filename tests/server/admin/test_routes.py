@@ -11,7 +11,7 @@ import pytest
 
 from server import clock
 from server.settings import Settings
-from tests.factories import User, make_doctor, make_patient, make_user
+from tests.factories import User, make_appointment, make_doctor, make_patient, make_user
 
 pytestmark = pytest.mark.engines
 
@@ -211,24 +211,52 @@ async def test_an_admin_reads_health_data_only_after_a_recent_step_up(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings, admin: User
 ) -> None:
     patient = await make_patient(db, settings)
+    doctor = await make_doctor(db, settings)
+    visit = await make_appointment(db, doctor, patient, clock.now() + timedelta(days=2))
     stale = clock.now() - timedelta(minutes=6)
     await db.execute(
         "UPDATE auth.sessions SET reauthenticated_at = $2 WHERE id = $1", admin.session_id, stale
     )
+    # Appointments are health data too (who sees which doctor, when, why): every admin read of
+    # them, through REST, FHIR or GraphQL, asks for the step-up.
     for url in (
         f"/api/v1/patients/{patient.id}",
         f"/api/v1/patients/{patient.id}/medical-history",
         f"/fhir/R4/Patient/{patient.id}",
+        f"/api/v1/appointments/{visit}",
+        f"/api/v1/appointments/patient/{patient.id}",
+        f"/api/v1/appointments/doctor/{doctor.id}",
+        f"/fhir/R4/Appointment/{visit}",
+        f"/fhir/R4/Appointment?patient=Patient/{patient.id}",
+        f"/fhir/R4/Appointment?practitioner=Practitioner/{doctor.id}",
     ):
         refused = await client.get(url, headers=admin.headers)
         assert refused.status_code == 403, url
         assert "step-up-required" in refused.text, url
+    for query in (
+        f'{{ appointment(id: "{visit}") {{ id }} }}',
+        f'{{ patient(id: "{patient.id}") {{ id }} }}',
+        f'{{ doctor(id: "{doctor.id}") {{ appointments {{ id }} }} }}',
+    ):
+        answer = await client.post("/graphql", json={"query": query}, headers=admin.headers)
+        assert "step-up-required" in answer.text, query
+    refusals = await db.fetchval(
+        """SELECT count(*) FROM audit.logs
+           WHERE user_id = $1 AND response_status = 403 AND action IN ('appointment.read',
+                 'appointments.list', 'agenda.list')""",
+        admin.id,
+    )
+    assert refusals >= 3
 
     await db.execute(
         "UPDATE auth.sessions SET reauthenticated_at = $2 WHERE id = $1",
         admin.session_id,
         clock.now(),
     )
-    assert (
-        await client.get(f"/api/v1/patients/{patient.id}", headers=admin.headers)
-    ).status_code == 200
+    for url in (
+        f"/api/v1/patients/{patient.id}",
+        f"/api/v1/appointments/{visit}",
+        f"/api/v1/appointments/doctor/{doctor.id}",
+        f"/fhir/R4/Appointment/{visit}",
+    ):
+        assert (await client.get(url, headers=admin.headers)).status_code == 200, url

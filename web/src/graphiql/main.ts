@@ -1,35 +1,15 @@
-// GraphiQL at /graphiql.html, bundled from npm (no CDN): queries /graphql with the signed-in
-// user's access token, so what it shows is exactly what that user may see.
-import { createGraphiQLFetcher } from "@graphiql/toolkit";
-import { GraphiQL } from "graphiql";
-import "graphiql/graphiql.css";
-import { createElement } from "react";
-import { createRoot } from "react-dom/client";
-import { session } from "../lib/session";
+// GraphiQL at /graphiql.html: this entry is a few hundred bytes; the IDE (GraphiQL, React,
+// CodeMirror, their CSS: about 1.2 MB) is a dynamically imported chunk, fetched only when this
+// page opens, so no other page's bundle carries or preloads it.
 import "./graphiql.css";
 
-const fetcher = createGraphiQLFetcher({
-  url: "/graphql",
-  fetch: async (input, init) => {
-    const token = await session.accessToken();
-    const headers = new Headers(init?.headers);
-    if (token) headers.set("Authorization", `Bearer ${token}`);
-    return fetch(input, { ...init, headers });
-  },
-});
-
-const EXAMPLE = `# Your next appointments, with their doctor and patient (one SQL batch each).
-{
-  myAppointments(limit: 10) {
-    id
-    date
-    startTime
-    status
-    doctor { firstName lastName specialization }
-    patient { firstName lastName }
-  }
-}
-`;
-
 const host = document.getElementById("graphiql");
-if (host) createRoot(host).render(createElement(GraphiQL, { fetcher, defaultQuery: EXAMPLE }));
+if (host) {
+  host.setAttribute("aria-busy", "true");
+  import("./ide")
+    .then(({ mount }) => mount(host))
+    .catch(() => {
+      host.textContent = "GraphiQL could not load; reload the page. / Rechargez la page.";
+    })
+    .finally(() => host.removeAttribute("aria-busy"));
+}

@@ -2,6 +2,7 @@
 import { useRoute } from "preact-iso";
 import { useEffect, useState } from "preact/hooks";
 import { slotLabel } from "../../components/BookingProblem";
+import { StepUpPrompt } from "../../components/AdminFrame";
 import { Button } from "../../components/Button";
 import { Alert, Empty, ErrorView, Loading } from "../../components/Status";
 import { PaymentSummary } from "../../components/PaymentList";
@@ -9,7 +10,8 @@ import { StatusBadge } from "../../components/StatusBadge";
 import { newIdempotencyKey } from "../../lib/api";
 import { useAction, useAsync, useDocumentTitle } from "../../lib/hooks";
 import { doctorPayments } from "../../lib/payments";
-import { errorMessage } from "../../lib/errors";
+import { STEP_UP_REQUIRED } from "../../lib/admin";
+import { errorMessage, isProblem } from "../../lib/errors";
 import { useT } from "../../lib/i18n";
 import { bookedByStrings, bookedByText } from "../../lib/relatives";
 import { getPatient, medicalHistory } from "../../lib/patients";
@@ -52,6 +54,14 @@ export default function AppointmentDetailPage() {
   });
 
   if (loaded.loading) return <Loading />;
+  // An admin's step-up is older than 5 minutes: appointments are health data, ask again.
+  if (isProblem(loaded.error, STEP_UP_REQUIRED))
+    return (
+      <div class="page">
+        <h1>{t("title")}</h1>
+        <StepUpPrompt onDone={loaded.reload} />
+      </div>
+    );
   if (!appointment) return <ErrorView error={loaded.error} onRetry={loaded.reload} />;
   const a = appointment;
   const allowed = (name: string) => a.allowed_transitions.includes(name);

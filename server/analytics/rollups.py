@@ -1,0 +1,128 @@
+"""Analytics rollups: platform figures per UTC day and quarter hour, kept by the durable consumer
+"analytics" from the appointment and slot events, rebuilt by `markini analytics rebuild`.
+
+Each rollup row is recomputed whole from the appointments of its day (or quarter hour) when an
+event touches it, never incremented: the row is the SQL over the rows whatever the order or the
+number of deliveries, so redeliveries and races cannot drift it (exactly-once effect). The
+event id is recorded in bus.handled_events in the same transaction (bus.consumer.idempotent), so
+a redelivery is skipped anyway. Days are locked (advisory, in order) while recomputed, and each
+statement runs after the lock: it reads what every earlier transaction committed.
+
+Reads (server/analytics/service.py) take the rollups for the whole UTC days before today, and
+the rows for the rest (the range's partial first and last days, today, the future): what is
+still changing is read live, so a figure equals the SQL over the rows once the consumer caught
+up (milliseconds after a change). Doctors' own figures are read from the rows (one doctor's
+index range is small).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from bus import events
+from bus.consumer import Handler, idempotent, run_consumer
+from bus.events import Envelope
+from server import clock
+from server.engines import Engines
+from server.scheduling.events import APPOINTMENT_EVENTS, SLOT_EVENTS
+from storage import analytics as store
+
+CONSUMER = "analytics"
+DAY = timedelta(days=1)
+QUARTER = timedelta(minutes=15)
+HANDLED = frozenset(APPOINTMENT_EVENTS) | frozenset(SLOT_EVENTS) | {events.DOCTOR_UPDATED}
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def day_of(instant: datetime) -> datetime:
+    """The UTC midnight starting the instant's UTC day."""
+    at = instant.astimezone(UTC)
+    return datetime(at.year, at.month, at.day, tzinfo=UTC)
+
+
+def quarter_of(instant: datetime) -> datetime:
+    return _EPOCH + ((instant - _EPOCH) // QUARTER) * QUARTER
+
+
+def on_quarter(instant: datetime) -> bool:
+    return (instant - _EPOCH) % QUARTER == timedelta(0)
+
+
+@dataclass(frozen=True)
+class Split:
+    """[start, end) cut into whole rolled-up units [rolled_start, rolled_end) and live pieces."""
+
+    rolled: tuple[datetime, datetime] | None
+    live: list[tuple[datetime, datetime]]
+
+
+def split(start: datetime, end: datetime, today: datetime, unit: timedelta) -> Split:
+    """Rolled: the whole units (UTC days or quarter hours) of [start, end) before `today` (a UTC
+    midnight); live: the rest."""
+    first = _EPOCH + -((_EPOCH - start) // unit) * unit  # the first unit boundary >= start
+    last = min(_EPOCH + ((end - _EPOCH) // unit) * unit, today)
+    if first >= last:
+        return Split(None, [(start, end)])
+    live = [(a, b) for a, b in ((start, first), (last, end)) if a < b]
+    return Split((first, last), live)
+
+
+async def refresh_for(
+    con: asyncpg.Connection, starts: list[datetime], booked: datetime | None
+) -> None:
+    """Recompute the visit days of `starts` and the booking bucket of `booked`."""
+    days = [day_of(s) for s in starts]
+    await store.lock_days(con, days + ([day_of(booked)] if booked else []))
+    for day in sorted(set(days)):
+        await store.refresh_visits(con, day, day + DAY)
+    if booked is not None:
+        bucket = quarter_of(booked)
+        await store.refresh_bookings(con, bucket, bucket + QUARTER)
+
+
+async def apply_event(con: asyncpg.Connection, envelope: Envelope) -> None:
+    data = envelope.data
+    if envelope.type == events.DOCTOR_UPDATED:
+        # The doctor's city or specialties may have changed: their days count elsewhere now.
+        doctor_id = uuid.UUID(str(data["doctor_id"]))
+        await refresh_for(con, await store.doctor_visit_days(con, doctor_id), None)
+        return
+    row = await store.appointment_instants(con, uuid.UUID(str(data["appointment_id"])))
+    starts = [datetime.fromisoformat(str(data["start"]))]
+    if data.get("previous_start"):
+        starts.append(datetime.fromisoformat(str(data["previous_start"])))
+    if row is not None:
+        starts.append(row["start"])
+    await refresh_for(con, starts, row["created_at"] if row is not None else None)
+
+
+def handler_for(pool: asyncpg.Pool) -> Handler:
+    return idempotent(pool, CONSUMER, apply_event)
+
+
+async def run_analytics_consumer(engines: Engines) -> None:
+    await run_consumer(engines.bus, CONSUMER, handler_for(engines.pool), HANDLED)
+
+
+async def rebuild(con: asyncpg.Connection) -> int:
+    """Recompute every rollup from the appointments, in one transaction (refreshes wait);
+    returns how many UTC days it covers."""
+    async with con.transaction():
+        await store.lock_all(con)
+        span = await store.extent(con)
+        if span["first"] is None:
+            first = last = day_of(clock.now())
+        else:
+            first, last = day_of(span["first"]), day_of(span["last"]) + DAY
+        await con.execute(
+            """TRUNCATE analytics.bookings_quarter, analytics.visits_daily,
+                        analytics.visits_daily_city, analytics.visits_daily_specialty,
+                        analytics.lead_daily, analytics.lead_monthly"""
+        )
+        await store.refresh_visits(con, first, last)
+        await store.refresh_bookings(con, first, last)
+    return (last - first) // DAY
