@@ -20,6 +20,7 @@ from server.engines import Engines
 from server.errors import NO_SUCH_APPOINTMENT, NotFound
 from server.scheduling.access import require_party, resolve_caller
 from server.scheduling.appointments import render_appointment
+from server.scheduling.cancellation import require_cancel_reason
 from server.scheduling.errors import NOT_AN_EXPIRED_HOLD, SlotTaken, TransitionRefused
 from server.scheduling.events import appointment_payload, emit_appointment, emit_slot, slot_payload
 from server.scheduling.release import release_slot
@@ -102,6 +103,8 @@ async def transition(
         current = await store.fetch_appointment(con, appointment_id)
         party = require_party(caller, current)
         assert current is not None
+        if action == "cancel" and party == "patient" and current["status"] != "held":
+            await require_cancel_reason(con, appointment_id, reason)
         async with con.transaction():
             row = await apply_transition(
                 con,
