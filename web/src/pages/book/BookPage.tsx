@@ -15,6 +15,7 @@ import { useSessionDraft } from "../../lib/drafts";
 import { downloadInvoice, type Payment } from "../../lib/payments";
 import type { Appointment, Doctor, Slot } from "../../lib/types";
 import { Checkout } from "./Checkout";
+import { PolicyNote } from "./PolicyNote";
 import { strings } from "./strings";
 import { choiceFromQuery, type BookingChoice } from "./url";
 import "./book.css";
@@ -102,6 +103,7 @@ function Confirm({ initial }: { initial: BookingChoice }) {
         )}
       </dl>
       {slot.visit_type === "teleconsultation" && <p class="hint">{t("video")}</p>}
+      <PolicyNote doctorId={d.id} reasonId={initial.reasonId || null} />
       {insideCutoff && (
         <Alert tone="warning">{t("insideCutoff", { hours: cutoff.data ?? 0 })}</Alert>
       )}
