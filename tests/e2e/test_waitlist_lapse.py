@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import asyncpg
 import pytest
@@ -119,3 +120,60 @@ async def test_search_offers_the_waitlist_when_nothing_is_free_soon(
     await page.get_by_role("link", name=WAIT_ANY).click()
     await expect(page.get_by_text("You are already on this waitlist.")).to_be_visible()
     await expect(page.get_by_role("button", name="Join the waitlist")).to_have_count(0)
+
+
+async def test_the_policy_shows_before_booking_and_the_cancel_dialog_asks_why_when_late(
+    contexts: Contexts, demo: Demo
+) -> None:
+    doctor = await demo.doctor("Policy")
+    reason = {
+        "name": "Bilan",
+        "duration_minutes": 30,
+        "visit_types": ["in-person"],
+        "refund_cutoff_hours": 72,
+        "late_refund_percent": 25,
+        "cancel_reason_required": "late",
+    }
+    saved = await demo.http.get(f"/api/v1/doctors/{doctor.id}/availability")
+    body = {k: saved.json()[k] for k in ("rules", "exceptions", "settings")}
+    put = await demo.http.put(
+        f"/api/v1/doctors/{doctor.id}/availability",
+        json={**body, "reasons": [reason]},
+        headers=doctor.account.headers,
+    )
+    assert put.status_code == 200, put.text
+    reason_id = put.json()["reasons"][0]["id"]
+    patient = await demo.patient("Flo")
+    # Inside the 72 h cut-off, outside the 24 h online one: a late cancellation.
+    slot = first_slot_after(
+        await demo.slots(doctor, days=14), CHANGEABLE_AFTER + timedelta(hours=1)
+    )
+    assert datetime.fromisoformat(slot["start"]) < datetime.now(UTC) + timedelta(hours=72)
+
+    page = await contexts.new_page()
+    await sign_in(page, patient.account)
+    query = urlencode(
+        {
+            "doctor": doctor.id,
+            "start": slot["start"],
+            "end": slot["end"],
+            "visit": "in-person",
+            "reason": reason_id,
+        }
+    )
+    await page.goto(f"/book?{query}")
+    policy = page.get_by_test_id("cancellation-policy")
+    await expect(policy).to_contain_text("Cancel free of charge until 72 hours before the visit.")
+    await expect(policy).to_contain_text("A late cancellation asks you why.")
+    await page.get_by_role("button", name="Confirm the appointment").click()
+    await expect(page.get_by_text("Your appointment is booked")).to_be_visible()
+
+    await page.goto("/appointments")
+    await page.get_by_role("button", name="Cancel").first.click()
+    dialog = page.get_by_role("form", name="Cancel this appointment?")
+    await expect(dialog.get_by_test_id("cancel-policy")).to_have_attribute("data-late", "true")
+    why = dialog.get_by_label("Reason (required by this practice, shared with the doctor)")
+    await expect(why).to_have_attribute("required", "")
+    await why.fill("Fièvre")
+    await dialog.get_by_role("button", name="Yes, cancel it").click()
+    await expect(page.get_by_text("The appointment is cancelled.")).to_be_visible()
