@@ -68,10 +68,16 @@ async def apply_transition(
     row = await store.fetch_appointment(con, appointment_id)
     if status is None or row is None:
         return None
-    target = check_transition(action, party, status, row["start_at"], clock.now(), cutoff)
+    now = clock.now()
+    target = check_transition(action, party, status, row["start_at"], now, cutoff)
     cancelled_by = ("system" if action == "expire" else party) if target == "cancelled" else None
     await store.set_status(
-        con, appointment_id, target, cancelled_by, HOLD_EXPIRED if action == "expire" else reason
+        con,
+        appointment_id,
+        target,
+        cancelled_by,
+        HOLD_EXPIRED if action == "expire" else reason,
+        at=now,
     )
     row = await store.fetch_appointment(con, appointment_id)
     assert row is not None
