@@ -19,6 +19,8 @@ const strings = defineStrings({
     lateHint: "0 when on time. Your patients of the day see their expected start.",
     save: "Tell my patients",
     saved: "Your patients now see a {minutes} min delay.",
+    perPatient: "Per patient",
+    patientFigures: "{name}: {late} late cancellations, {missed} no-shows",
     settingsTitle: "Waitlist and no-shows",
     offerMinutes: "Offer held for (minutes)",
     offerHint: "How long a freed slot stays held for the patient offered it: 2 to 60.",
@@ -35,6 +37,8 @@ const strings = defineStrings({
     lateHint: "0 si vous êtes à l’heure. Vos patients du jour voient leur heure de début prévue.",
     save: "Prévenir mes patients",
     saved: "Vos patients voient maintenant un retard de {minutes} min.",
+    perPatient: "Par patient",
+    patientFigures: "{name} : {late} annulations tardives, {missed} absences",
     settingsTitle: "Liste d’attente et absences",
     offerMinutes: "Créneau proposé réservé pendant (minutes)",
     offerHint: "Durée pendant laquelle un créneau libéré reste réservé au patient à qui il est proposé : 2 à 60.",
@@ -55,7 +59,11 @@ export function DoctorControls({ doctorId }: { doctorId: string }) {
   );
   const figures = useAsync(
     (signal) =>
-      api<{ late_cancellations: number; no_shows: number }>(`/waitlist/doctors/${doctorId}/reliability`, {
+      api<{
+        late_cancellations: number;
+        no_shows: number;
+        patients: { patient_id: string; name: string; late_cancellations: number; no_shows: number }[];
+      }>(`/waitlist/doctors/${doctorId}/reliability`, {
         signal,
       }),
     [doctorId],
@@ -70,6 +78,18 @@ export function DoctorControls({ doctorId }: { doctorId: string }) {
       {count.data && <p>{t("waiting", { count: count.data.waiting })}</p>}
       {figures.data && (
         <p>{t("reliability", { late: figures.data.late_cancellations, missed: figures.data.no_shows })}</p>
+      )}
+      {figures.data && figures.data.patients.length > 0 && (
+        <details>
+          <summary>{t("perPatient")}</summary>
+          <ul class="plain-list" data-testid="reliability-patients">
+            {figures.data.patients.slice(0, 20).map((p) => (
+              <li key={p.patient_id}>
+                {t("patientFigures", { name: p.name, late: p.late_cancellations, missed: p.no_shows })}
+              </li>
+            ))}
+          </ul>
+        </details>
       )}
       <form
         onSubmit={(event) => {
