@@ -46,7 +46,8 @@ async def _lapse(pool: asyncpg.Pool, offer_owner: Page) -> None:
         """UPDATE scheduling.appointments a SET hold_expires_at = now() - interval '1 second'
            FROM waitlist.offers o WHERE o.appointment_id = a.id AND o.status = 'open'"""
     )
-    assert await release_expired_holds(pool) == 1
+    # The server's own sweeper may get there first (every 5 s): either pass releases it once.
+    await release_expired_holds(pool)
 
 
 async def test_an_unanswered_offer_passes_to_the_next_then_back_to_the_grid(
