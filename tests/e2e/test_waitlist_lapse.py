@@ -39,12 +39,14 @@ async def _join(page: Page, patient: Patient, doctor_id: str) -> None:
     await expect(page.get_by_text("You are on the waitlist.")).to_be_visible()
 
 
-async def _lapse(pool: asyncpg.Pool, offer_owner: Page) -> None:
+async def _lapse(pool: asyncpg.Pool, offer_owner: Page, doctor_id: str) -> None:
     """End the open offer's hold now and sweep: the offer lapses as if its time ran out."""
     await expect(offer_owner.get_by_test_id("offer")).to_be_visible()
     await pool.execute(
         """UPDATE scheduling.appointments a SET hold_expires_at = now() - interval '1 second'
-           FROM waitlist.offers o WHERE o.appointment_id = a.id AND o.status = 'open'"""
+           FROM waitlist.offers o
+           WHERE o.appointment_id = a.id AND o.status = 'open' AND o.doctor_id = $1""",
+        uuid.UUID(doctor_id),
     )
     # The server's own sweeper may get there first (every 5 s): either pass releases it once.
     await release_expired_holds(pool)
@@ -72,12 +74,12 @@ async def test_an_unanswered_offer_passes_to_the_next_then_back_to_the_grid(
     await expect(page_b.get_by_test_id("offer")).to_have_count(0)
     await expect(slot_button(page_w, slot["start"])).to_have_count(0)
 
-    await _lapse(pool, page_a)
+    await _lapse(pool, page_a, doctor.id)
     # B never reloads: the passed-on offer arrives over /notifications.
     await expect(page_b.get_by_test_id("offer")).to_contain_text("A slot is held for you")
     await expect(slot_button(page_w, slot["start"])).to_have_count(0)
 
-    await _lapse(pool, page_b)
+    await _lapse(pool, page_b, doctor.id)
     # Nobody left: the slot is released and the third person's grid shows it again, live.
     await expect(slot_button(page_w, slot["start"])).to_have_count(1)
     offers = await pool.fetch(
