@@ -3,10 +3,14 @@ for the doctor, through a real uvicorn server: the cancel request, the offer mad
 cancelling transaction (the first waiting patient it suits, fair order), the outbox relay, NATS,
 the node's fan-out and the `notification` on the offered patient's /notifications socket.
 
+With `--area N` (default 1,000), N more patients wait for any doctor of the specialty elsewhere
+(half by city, half within a radius of Lyon): entries the matching query must pass over.
+
 Anchor, same run: the cancel request's own round trip (request sent → HTTP answer), which the
 offer's delivery includes.
 
-Usage: .venv/bin/python bench/waitlist.py [--waiting 1000] [--rounds 60] [--json PATH]
+Usage: .venv/bin/python bench/waitlist.py [--waiting 1000] [--area 1000] [--rounds 60]
+[--json PATH]
 (database and NATS: see bench/common.py)
 """
 
@@ -34,7 +38,7 @@ from bench.common import (  # noqa: E402
 from bench.rt_client import RawSocket  # noqa: E402
 
 
-async def bench(waiting: int, rounds: int, args: argparse.Namespace) -> None:
+async def bench(waiting: int, area: int, rounds: int, args: argparse.Namespace) -> None:
     async with bench_env(clients=50) as env:
         doctor = await env.doctor()
         answer = await env.http.put(
@@ -58,6 +62,18 @@ async def bench(waiting: int, rounds: int, args: argparse.Namespace) -> None:
             )
             assert joined.status_code == 201, joined.text
             waiters.append(patient)
+        elsewhere = {**window, "doctor_id": None, "specialty": "general-practice"}
+        for i in range(area):
+            place = (
+                {"city": "Lyon"}
+                if i % 2
+                else {"near": {"latitude": 45.76, "longitude": 4.84, "radius_km": 20}}
+            )
+            patient = await env.patient()
+            joined = await env.http.post(
+                "/api/v1/waitlist", json={**elsewhere, **place}, headers=patient.user.headers
+            )
+            assert joined.status_code == 201, joined.text
         canceller = await env.patient()
         slots = await env.http.get(
             "/api/v1/appointments/slots/available",
@@ -111,7 +127,7 @@ async def bench(waiting: int, rounds: int, args: argparse.Namespace) -> None:
                 await sock.close()
 
     sys.stdout.write(
-        f"waiting patients: {waiting}, rounds: {len(delivered)}\n"
+        f"waiting patients: {waiting} (+{area} elsewhere), rounds: {len(delivered)}\n"
         f"cancellation → offer delivered on the socket: {ms(delivered)}\n"
         f"anchor, the cancel request's round trip:      {ms(cancel_rtt)}\n"
     )
@@ -136,10 +152,11 @@ async def bench(waiting: int, rounds: int, args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--waiting", type=int, default=1000)
+    parser.add_argument("--area", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=60)
     add_json_arg(parser)
     args = parser.parse_args()
-    asyncio.run(bench(args.waiting, args.rounds, args))
+    asyncio.run(bench(args.waiting, args.area, args.rounds, args))
 
 
 if __name__ == "__main__":

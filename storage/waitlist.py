@@ -11,16 +11,19 @@ import asyncpg
 
 ENTRY_COLUMNS = """e.id, e.patient_id, e.doctor_id, e.visit_type, e.reason_id, e.earliest,
     e.latest, e.weekdays, e.day_from, e.day_until, e.replaces_appointment_id, e.status,
-    e.created_at"""
+    e.created_at, e.specialty, e.city, e.latitude, e.longitude, e.radius_km"""
 OFFER_COLUMNS = """o.id AS offer_id, o.appointment_id, o.start_at, o.end_at, o.expires_at,
-    o.status AS offer_status"""
+    o.status AS offer_status, o.doctor_id AS offer_doctor_id"""
 
 
 @dataclass(frozen=True)
 class NewEntry:
+    """For one doctor (`doctor_id`), or for any doctor of `specialty` in `city` or within
+    `radius_km` of (`latitude`, `longitude`)."""
+
     id: uuid.UUID
     patient_id: uuid.UUID
-    doctor_id: uuid.UUID
+    doctor_id: uuid.UUID | None
     visit_type: str
     reason_id: uuid.UUID | None
     earliest: datetime
@@ -29,15 +32,21 @@ class NewEntry:
     day_from: time | None
     day_until: time | None
     replaces_appointment_id: uuid.UUID | None
+    specialty: str | None = None
+    city: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    radius_km: float | None = None
 
 
 async def insert_entry(con: asyncpg.Connection, new: NewEntry, now: datetime) -> bool:
-    """False when the patient already waits for this doctor and visit type."""
+    """False when the patient already waits for this doctor (or specialty) and visit type."""
     inserted = await con.fetchval(
         """INSERT INTO waitlist.entries (id, patient_id, doctor_id, visit_type, reason_id,
                earliest, latest, weekdays, day_from, day_until, replaces_appointment_id,
-               created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+               created_at, updated_at, specialty, city, latitude, longitude, radius_km)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16,
+                   $17)
            ON CONFLICT DO NOTHING RETURNING true""",
         new.id,
         new.patient_id,
@@ -51,6 +60,11 @@ async def insert_entry(con: asyncpg.Connection, new: NewEntry, now: datetime) ->
         new.day_until,
         new.replaces_appointment_id,
         now,
+        new.specialty,
+        new.city,
+        new.latitude,
+        new.longitude,
+        new.radius_km,
     )
     return bool(inserted)
 
@@ -121,6 +135,17 @@ async def slot_is_busy(
     return busy
 
 
+# An entry suits a slot of doctor `d` when it names `d`, or names none and waits for one of
+# `d`'s specialties in `d`'s city (case aside) or within its radius of `d`.
+SUITS_DOCTOR = """(e.doctor_id = d.id
+    OR (e.doctor_id IS NULL AND e.specialty = ANY (d.specializations)
+        AND ((e.city IS NOT NULL AND lower(e.city) = lower(d.city))
+             OR (e.radius_km IS NOT NULL AND d.latitude IS NOT NULL AND d.longitude IS NOT NULL
+                 AND earth_distance(ll_to_earth(e.latitude, e.longitude),
+                                    ll_to_earth(d.latitude, d.longitude))
+                     <= e.radius_km * 1000))))"""
+
+
 async def first_waiting(
     con: asyncpg.Connection,
     doctor_id: uuid.UUID,
@@ -129,16 +154,17 @@ async def first_waiting(
     visit_type: str,
     now: datetime,
 ) -> asyncpg.Record | None:
-    """The first waiting entry (fair order) the slot [start, end) suits: same doctor and visit
-    type, inside its window, weekday and time of day (the doctor's zone), earlier than the
-    appointment it would replace, the patient free then, never offered this slot before.
+    """The first waiting entry (fair order over the doctor's own entries and the specialty's
+    area entries alike: created_at, then id) the slot [start, end) of the doctor suits: same
+    visit type, inside its window, weekday and time of day (the doctor's zone), earlier than
+    the appointment it would replace, the patient free then, never offered this slot before.
     Locked (SKIP LOCKED: an entry another offer is being made to is passed over)."""
     row: asyncpg.Record | None = await con.fetchrow(
         f"""SELECT {ENTRY_COLUMNS}, d.time_zone, p.user_id AS patient_user_id
-            FROM waitlist.entries e
-            JOIN doctors.doctors d ON d.id = e.doctor_id
+            FROM doctors.doctors d
+            JOIN waitlist.entries e ON {SUITS_DOCTOR}
             JOIN patients.patients p ON p.id = e.patient_id AND p.erased_at IS NULL
-            WHERE e.doctor_id = $1 AND e.status = 'waiting' AND e.visit_type = $4
+            WHERE d.id = $1 AND e.status = 'waiting' AND e.visit_type = $4
               AND $2 >= e.earliest AND $2 < e.latest AND $2 > $5
               AND (cardinality(e.weekdays) = 0
                    OR extract(isodow FROM $2 AT TIME ZONE d.time_zone)::smallint = ANY (e.weekdays))
@@ -154,7 +180,8 @@ async def first_waiting(
                       AND b.status IN ('held', 'scheduled', 'confirmed')
                       AND b.id IS DISTINCT FROM e.replaces_appointment_id)
               AND NOT EXISTS (
-                    SELECT 1 FROM waitlist.offers o WHERE o.entry_id = e.id AND o.start_at = $2)
+                    SELECT 1 FROM waitlist.offers o
+                    WHERE o.entry_id = e.id AND o.doctor_id = $1 AND o.start_at = $2)
             ORDER BY e.created_at, e.id
             LIMIT 1
             FOR UPDATE OF e SKIP LOCKED""",
@@ -165,6 +192,23 @@ async def first_waiting(
         now,
     )
     return row
+
+
+async def waiting_window(
+    con: asyncpg.Connection, doctor_id: uuid.UUID, now: datetime
+) -> tuple[datetime, datetime] | None:
+    """The span of start instants the waiting entries the doctor suits still accept (from now
+    on), or None when nobody waits for them."""
+    row = await con.fetchrow(
+        f"""SELECT greatest(min(e.earliest), $2) AS lo, max(e.latest) AS hi
+            FROM doctors.doctors d JOIN waitlist.entries e ON {SUITS_DOCTOR}
+            WHERE d.id = $1 AND e.status = 'waiting' AND e.latest > $2""",
+        doctor_id,
+        now,
+    )
+    if row is None or row["hi"] is None:
+        return None
+    return row["lo"], row["hi"]
 
 
 async def offer_context(
@@ -315,3 +359,64 @@ async def slot_location(con: asyncpg.Connection, appointment_id: uuid.UUID) -> s
         "SELECT location FROM scheduling.appointments WHERE id = $1", appointment_id
     )
     return location
+
+
+async def practice_settings(con: asyncpg.Connection, doctor_id: uuid.UUID) -> asyncpg.Record:
+    """`offer_minutes` (default 10) and `prepay_no_show_threshold` (null: never) of the
+    practice."""
+    row: asyncpg.Record = await con.fetchrow(
+        """SELECT coalesce(w.offer_minutes, 10) AS offer_minutes, w.prepay_no_show_threshold
+           FROM (SELECT 1) AS one
+           LEFT JOIN waitlist.practice_settings w ON w.doctor_id = $1""",
+        doctor_id,
+    )
+    return row
+
+
+async def save_practice_settings(
+    con: asyncpg.Connection, doctor_id: uuid.UUID, offer_minutes: int, threshold: int | None
+) -> None:
+    await con.execute(
+        """INSERT INTO waitlist.practice_settings (doctor_id, offer_minutes,
+               prepay_no_show_threshold)
+           VALUES ($1, $2, $3)
+           ON CONFLICT (doctor_id) DO UPDATE
+           SET offer_minutes = EXCLUDED.offer_minutes,
+               prepay_no_show_threshold = EXCLUDED.prepay_no_show_threshold""",
+        doctor_id,
+        offer_minutes,
+        threshold,
+    )
+
+
+async def prepay_required(
+    con: asyncpg.Connection, doctor_id: uuid.UUID, patient_id: uuid.UUID
+) -> bool:
+    """The patient's no-shows with the practice reached its prepayment threshold."""
+    required: bool = await con.fetchval(
+        """SELECT coalesce(w.prepay_no_show_threshold <= (
+                      SELECT count(*) FROM scheduling.appointments a
+                      WHERE a.doctor_id = $1 AND a.patient_id = $2 AND a.status = 'no-show'),
+                  false)
+           FROM (SELECT 1) AS one
+           LEFT JOIN waitlist.practice_settings w ON w.doctor_id = $1""",
+        doctor_id,
+        patient_id,
+    )
+    return required
+
+
+async def reason_pays_at_visit(con: asyncpg.Connection, reason_id: uuid.UUID | None) -> bool:
+    if reason_id is None:
+        return False
+    found: bool | None = await con.fetchval(
+        "SELECT pay_at_visit FROM scheduling.visit_reasons WHERE id = $1", reason_id
+    )
+    return bool(found)
+
+
+async def specialty_exists(con: asyncpg.Connection, code: str) -> bool:
+    found: bool = await con.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM doctors.specializations WHERE code = $1)", code
+    )
+    return found

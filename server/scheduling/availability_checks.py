@@ -188,6 +188,10 @@ def check_availability(body: AvailabilityIn, own_reason_ids: set[uuid.UUID]) -> 
                 tuple(r.visit_types),
                 r.fee_override,
                 r.new_patients_allowed,
+                r.refund_cutoff_hours,
+                r.late_refund_percent,
+                r.cancel_reason_required,
+                r.pay_at_visit,
             )
             for r in body.reasons
         ),

@@ -15,6 +15,7 @@ from server.scheduling.model import (
     DEFAULT_BUFFER_MINUTES,
     DEFAULT_MAX_HORIZON_DAYS,
     DEFAULT_MIN_NOTICE_MINUTES,
+    CancelReasonRequired,
     ExceptionKind,
     VisitType,
 )
@@ -112,6 +113,20 @@ class VisitReasonIn(BaseModel):
         None, ge=0, le=10_000_000, description='Minor units (a JSON integer: "5000" is a 422).'
     )
     new_patients_allowed: bool = True
+    refund_cutoff_hours: StrictInt = Field(
+        48, ge=0, le=720, description="Cancelling later than this before the visit is late."
+    )
+    late_refund_percent: StrictInt = Field(
+        50, ge=0, le=100, description="Share of a paid fee refunded to a late cancellation."
+    )
+    cancel_reason_required: CancelReasonRequired = Field(
+        "never", description="When a patient must say why they cancel: never, late, always."
+    )
+    pay_at_visit: bool = Field(
+        False,
+        description="Paid at the visit even with online payment on (unless the practice's "
+        "no-show threshold asks this patient to pay first).",
+    )
 
 
 class SchedulingSettingsIn(BaseModel):
@@ -177,6 +192,10 @@ class VisitReasonOut(BaseModel):
     visit_types: list[VisitType]
     fee_override: int | None
     new_patients_allowed: bool
+    refund_cutoff_hours: int
+    late_refund_percent: int
+    cancel_reason_required: CancelReasonRequired
+    pay_at_visit: bool
 
 
 class SchedulingSettingsOut(BaseModel):

@@ -273,7 +273,10 @@ def _new_appointment(
     fee = doctor["consultation_fee"]
     if reason is not None and reason.fee_override is not None:
         fee = reason.fee_override
-    held = settings.payments_required and fee > 0
+    # A pay-at-visit reason books at once, unless the practice asks this patient to pay first
+    # (no-show threshold, issue #22): then it is held for the checkout like any paid visit.
+    pays_first = reason is None or not reason.pay_at_visit or bool(doctor["prepay_required"])
+    held = settings.payments_required and fee > 0 and pays_first
     return store.NewAppointment(
         id=appointment_id,
         doctor_id=doctor["id"],

@@ -132,3 +132,9 @@ REASON_WRONG_LENGTH = FieldCode(
 TO_BEFORE_FROM = FieldCode("to_before_from", "must be after from")
 RANGE_OVER_MAX = FieldCode("range_over_max", "range longer than {days} days")
 UNKNOWN_TYPE = FieldCode("unknown_visit_type", "unknown")
+
+# Cancellation policy (issue #22): a visit reason may ask the patient why they cancel.
+CANCEL_REASON_REQUIRED = FieldCode(
+    "cancel-reason-required", "This visit's cancellation policy asks why you cancel."
+)
+INVALID_CANCELLATION = Reason("invalid-cancellation", "The cancellation is invalid.")

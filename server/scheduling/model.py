@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 VisitType = Literal["in-person", "teleconsultation"]
 VISIT_TYPES: tuple[VisitType, ...] = ("in-person", "teleconsultation")
 ExceptionKind = Literal["time-off", "extra-hours"]
+CancelReasonRequired = Literal["never", "late", "always"]
 
 # Defaults when a doctor never saved settings: two hours lets the practice prepare, twelve weeks
 # is how far ahead most practices publish their agenda.
@@ -55,6 +56,11 @@ class VisitReason:
     visit_types: tuple[VisitType, ...]
     fee_override: int | None = None
     new_patients_allowed: bool = True
+    # Cancellation policy (issue #22; the payments domain's defaults, migrations 0016, 0025).
+    refund_cutoff_hours: int = 48
+    late_refund_percent: int = 50
+    cancel_reason_required: CancelReasonRequired = "never"
+    pay_at_visit: bool = False
 
 
 @dataclass(frozen=True)

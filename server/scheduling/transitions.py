@@ -20,6 +20,7 @@ from server.engines import Engines
 from server.errors import NO_SUCH_APPOINTMENT, NotFound
 from server.scheduling.access import acts_as_proxy, require_party, resolve_caller
 from server.scheduling.appointments import render_appointment
+from server.scheduling.cancellation import require_cancel_reason
 from server.scheduling.errors import NOT_AN_EXPIRED_HOLD, SlotTaken, TransitionRefused
 from server.scheduling.events import appointment_payload, emit_appointment, emit_slot, slot_payload
 from server.scheduling.proxy import record_proxy_action
@@ -68,10 +69,16 @@ async def apply_transition(
     row = await store.fetch_appointment(con, appointment_id)
     if status is None or row is None:
         return None
-    target = check_transition(action, party, status, row["start_at"], clock.now(), cutoff)
+    now = clock.now()
+    target = check_transition(action, party, status, row["start_at"], now, cutoff)
     cancelled_by = ("system" if action == "expire" else party) if target == "cancelled" else None
     await store.set_status(
-        con, appointment_id, target, cancelled_by, HOLD_EXPIRED if action == "expire" else reason
+        con,
+        appointment_id,
+        target,
+        cancelled_by,
+        HOLD_EXPIRED if action == "expire" else reason,
+        at=now,
     )
     row = await store.fetch_appointment(con, appointment_id)
     assert row is not None
@@ -103,6 +110,8 @@ async def transition(
         current = await store.fetch_appointment(con, appointment_id)
         party = require_party(caller, current)
         assert current is not None
+        if action == "cancel" and party == "patient" and current["status"] != "held":
+            await require_cancel_reason(con, appointment_id, reason)
         async with con.transaction():
             row = await apply_transition(
                 con,

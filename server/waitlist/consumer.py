@@ -1,5 +1,6 @@
 """Durable consumer "waitlist": a slot released with nobody waiting then (server.waitlist.offers
-re-holds the others in the freeing transaction) is tried once more; and a visit completed,
+re-holds the others in the freeing transaction) is tried once more; hours a doctor added
+(doctor.availability.updated) are offered to the patients waiting for them; and a visit completed,
 cancelled or missed sends queue.updated to the patients of that doctor's day.
 
 Idempotent (bus.consumer.idempotent): the offer commits with the event's handled mark, so a
@@ -14,8 +15,8 @@ from bus import events
 from bus.consumer import Handler, idempotent, run_consumer
 from bus.events import Envelope
 from server.engines import Engines
-from server.scheduling.events import AppointmentChanged, SlotChanged
-from server.waitlist.offers import offer_freed_slot
+from server.scheduling.events import AppointmentChanged, AvailabilityUpdated, SlotChanged
+from server.waitlist.offers import offer_added_hours, offer_freed_slot
 from server.waitlist.queue import announce_queue
 
 CONSUMER = "waitlist"
@@ -23,7 +24,7 @@ CONSUMER = "waitlist"
 QUEUE_EVENTS = frozenset(
     {events.APPOINTMENT_COMPLETED, events.APPOINTMENT_CANCELLED, events.APPOINTMENT_NO_SHOW}
 )
-HANDLED = frozenset({events.SLOT_RELEASED}) | QUEUE_EVENTS
+HANDLED = frozenset({events.SLOT_RELEASED, events.DOCTOR_AVAILABILITY_UPDATED}) | QUEUE_EVENTS
 
 
 def handler_for(pool: asyncpg.Pool) -> Handler:
@@ -31,6 +32,9 @@ def handler_for(pool: asyncpg.Pool) -> Handler:
         if envelope.type in QUEUE_EVENTS:
             ended = AppointmentChanged.model_validate(envelope.data)
             await announce_queue(con, ended.doctor_id, ended.start, CONSUMER)
+        elif envelope.type == events.DOCTOR_AVAILABILITY_UPDATED:
+            changed = AvailabilityUpdated.model_validate(envelope.data)
+            await offer_added_hours(con, changed.doctor_id)
         else:
             await offer_freed_slot(con, SlotChanged.model_validate(envelope.data))
 

@@ -17,6 +17,13 @@ NOT_YOUR_APPOINTMENT = Reason(
 WINDOW_ORDER = FieldCode("window-order", "`latest` must come after `earliest`.")
 WINDOW_PASSED = FieldCode("window-passed", "The window has already passed.")
 DAY_TIME_ORDER = FieldCode("day-time-order", "`day_until` must come after `day_from`.")
+WAITLIST_TARGET = FieldCode(
+    "waitlist-target", "Give a doctor_id, or a specialty with a city or a point and radius."
+)
+UNKNOWN_SPECIALTY = FieldCode("unknown-specialty", "No such specialty.")
+DOCTOR_ONLY_FIELD = FieldCode(
+    "doctor-entry-only", "Only an entry for one doctor names a reason or an appointment to move."
+)
 INVALID_ENTRY = Reason("invalid-waitlist-entry", "The waitlist entry is invalid.")
 
 

@@ -10,14 +10,20 @@ the slot is released (slot.released, live on the grid); the waitlist consumer tr
 slots once more (someone may have joined meanwhile, or a booking held the slot's lock and
 failed).
 
-Fair order: entries in the order they joined (created_at, then id); an entry is offered a given
-slot once.
+Hours a doctor adds (new working hours, a removed exception: doctor.availability.updated) are
+offered too, by the waitlist consumer: each free slot of the new grid inside a waiting entry's
+window, in time order, through the same path.
+
+Fair order: entries in the order they joined (created_at, then id), whether they wait for the
+doctor or for any doctor of the specialty in the doctor's city or radius
+(storage.waitlist.first_waiting); an entry is offered a given slot of a doctor once.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -32,15 +38,28 @@ from server.scheduling.events import (
     slot_event,
     slot_payload,
 )
+from server.scheduling.slots import free_slots, load_availability
 from server.waitlist.events import WaitlistOffered
 from storage import waitlist as store
 from storage.errors import ConstraintViolation, StaleRead
 from storage.scheduling.appointments import NewAppointment
 from storage.scheduling.booking import book_slot
+from storage.scheduling.parties import fetch_doctor
 
 log = logging.getLogger(__name__)
 
 ACTOR = "waitlist"
+# Added hours: at most this many slots are tried per change (each may become an offer).
+ADDED_SLOTS_TRIED = 200
+
+
+@dataclass(frozen=True)
+class OpenSlot:
+    doctor_id: uuid.UUID
+    start: datetime
+    end: datetime
+    visit_type: str
+    location: str
 
 
 async def offer_freed_slot(con: asyncpg.Connection, freed: SlotChanged) -> WaitlistOffered | None:
@@ -49,6 +68,16 @@ async def offer_freed_slot(con: asyncpg.Connection, freed: SlotChanged) -> Waitl
     the slot is taken again, past, or suits nobody."""
     now = clock.now()
     await store.lapse_offer_of(con, freed.appointment_id, now)
+    location = await store.slot_location(con, freed.appointment_id)
+    slot = OpenSlot(freed.doctor_id, freed.start, freed.end, freed.visit_type, location)
+    return await offer_slot(con, slot, now)
+
+
+async def offer_slot(
+    con: asyncpg.Connection, freed: OpenSlot, now: datetime
+) -> WaitlistOffered | None:
+    """Hold a free slot for the first waiting entry it suits (a savepoint); None when the slot
+    is being booked, busy, past, or suits nobody."""
     # Whom it suits first: with nobody waiting the slot's lock stays free, else a patient booking
     # the released slot right then would be refused as if it were taken.
     entry = await store.first_waiting(
@@ -77,10 +106,36 @@ async def rehold(con: asyncpg.Connection, freed: SlotChanged) -> bool:
     return await offer_freed_slot(con, freed) is not None
 
 
+async def offer_added_hours(con: asyncpg.Connection, doctor_id: uuid.UUID) -> int:
+    """The doctor's availability changed: offer the free slots waiting entries accept, earliest
+    first, until nobody suited is left. Returns how many offers were made."""
+    now = clock.now()
+    window = await store.waiting_window(con, doctor_id, now)
+    doctor = await fetch_doctor(con, doctor_id)
+    if window is None or doctor is None or doctor["verification_status"] != "verified":
+        return 0
+    availability = await load_availability(con, doctor)
+    start, end = window
+    end = min(end, now + availability.settings.horizon)
+    if end <= start:
+        return 0
+    made = 0
+    slots = sorted(await free_slots(con, availability, start, end, now), key=lambda s: s.start)
+    for slot in slots[:ADDED_SLOTS_TRIED]:
+        open_slot = OpenSlot(doctor_id, slot.start, slot.end, slot.visit_type, slot.location)
+        if await offer_slot(con, open_slot, now) is not None:
+            made += 1
+        elif await store.waiting_window(con, doctor_id, now) is None:
+            break
+    return made
+
+
 async def _hold_for(
-    con: asyncpg.Connection, entry: asyncpg.Record, freed: SlotChanged, now: datetime
+    con: asyncpg.Connection, entry: asyncpg.Record, freed: OpenSlot, now: datetime
 ) -> WaitlistOffered:
-    context = await store.offer_context(con, freed.doctor_id, entry["reason_id"])
+    # An area entry names no reason (reasons are a doctor's own).
+    reason_id = entry["reason_id"] if entry["doctor_id"] == freed.doctor_id else None
+    context = await store.offer_context(con, freed.doctor_id, reason_id)
     expires_at = now + timedelta(minutes=context["offer_minutes"])
     new = NewAppointment(
         id=uuid.uuid4(),
@@ -90,8 +145,8 @@ async def _hold_for(
         end=freed.end,
         visit_type=freed.visit_type,
         status="held",
-        reason_id=entry["reason_id"],
-        location=await store.slot_location(con, freed.appointment_id),
+        reason_id=reason_id,
+        location=freed.location,
         notes=None,
         fee=context["fee"],
         currency=context["currency"],

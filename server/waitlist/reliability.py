@@ -11,6 +11,7 @@ from server.engines import Engines
 from server.errors import NO_SUCH_DOCTOR, NotFound
 from server.scheduling.access import resolve_caller
 from server.waitlist.schemas import PatientReliability, PracticeReliability
+from storage.payments import DEFAULT_CUTOFF_HOURS
 from storage.reliability import practice_figures
 
 
@@ -20,7 +21,8 @@ async def practice_reliability(
     caller = await resolve_caller(engines.pool, principal)
     if not principal.is_admin and caller.doctor_id != doctor_id:
         raise NotFound(NO_SUCH_DOCTOR)
-    default_cutoff = timedelta(hours=engines.settings.patient_cancel_cutoff_h)
+    # A visit without a reason has the payments domain's default policy, as its quote says.
+    default_cutoff = timedelta(hours=DEFAULT_CUTOFF_HOURS)
     async with engines.pool.acquire() as con:
         rows = await practice_figures(con, doctor_id, default_cutoff)
     patients = [

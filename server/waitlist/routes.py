@@ -7,18 +7,22 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from server.auth.principal import CurrentPrincipal
+from server.auth.principal import CurrentPrincipal, OptionalPrincipal
 from server.deps import EnginesDep
 from server.problems import problem_responses
 from server.scheduling.schemas import AppointmentOut
-from server.waitlist import queue, reliability, service
+from server.waitlist import policy, queue, reliability, service
 from server.waitlist.schemas import (
+    CancellationPolicy,
+    CancellationQuote,
     DelayIn,
     DelayOut,
     EntryList,
     EntryOut,
     JoinRequest,
     PracticeReliability,
+    PracticeSettings,
+    PracticeSettingsOut,
     QueueOut,
     WaitingCount,
 )
@@ -144,3 +148,54 @@ async def practice_reliability(
     doctor_id: uuid.UUID, principal: CurrentPrincipal, engines: EnginesDep
 ) -> PracticeReliability:
     return await reliability.practice_reliability(engines, principal, doctor_id)
+
+
+@router.get(
+    "/doctors/{doctor_id}/settings",
+    response_model=PracticeSettingsOut,
+    summary="The practice's offer hold time and prepayment threshold (doctor or admin)",
+    responses=_pick(401, 404, 422),
+)
+async def practice_settings(
+    doctor_id: uuid.UUID, principal: CurrentPrincipal, engines: EnginesDep
+) -> PracticeSettingsOut:
+    return await policy.read_settings(engines, principal, doctor_id)
+
+
+@router.put(
+    "/doctors/{doctor_id}/settings",
+    response_model=PracticeSettingsOut,
+    summary="Set the offer hold time (2..60 min) and prepayment threshold (doctor or admin)",
+    responses=_pick(401, 404, 422),
+)
+async def save_practice_settings(
+    doctor_id: uuid.UUID, body: PracticeSettings, principal: CurrentPrincipal, engines: EnginesDep
+) -> PracticeSettingsOut:
+    return await policy.save_settings(engines, principal, doctor_id, body)
+
+
+@router.get(
+    "/doctors/{doctor_id}/cancellation-policy",
+    response_model=CancellationPolicy,
+    summary="A visit reason's cancellation policy, shown before booking (public)",
+    responses=_pick(404, 422),
+)
+async def cancellation_policy(
+    doctor_id: uuid.UUID,
+    principal: OptionalPrincipal,
+    engines: EnginesDep,
+    reason_id: uuid.UUID | None = None,
+) -> CancellationPolicy:
+    return await policy.cancellation_policy(engines, principal, doctor_id, reason_id)
+
+
+@router.get(
+    "/appointments/{appointment_id}/cancellation",
+    response_model=CancellationQuote,
+    summary="What cancelling now means: late or not, the refund, whether a reason is asked",
+    responses=_pick(401, 404, 422),
+)
+async def cancellation_quote(
+    appointment_id: uuid.UUID, principal: CurrentPrincipal, engines: EnginesDep
+) -> CancellationQuote:
+    return await policy.cancellation_quote(engines, principal, appointment_id)

@@ -9,17 +9,31 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.instants import Instant
-from server.scheduling.model import VisitType
+from server.scheduling.model import CancelReasonRequired, VisitType
 
 Weekday = Literal[1, 2, 3, 4, 5, 6, 7]
 
 
+class Near(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    radius_km: float = Field(gt=0, le=500)
+
+
 class JoinRequest(BaseModel):
-    """Wait for an earlier slot with one doctor. Times of day and weekdays are the doctor's."""
+    """Wait for an earlier slot with one doctor (`doctor_id`), or with any doctor of a
+    `specialty` in a `city` or `near` a point. Times of day and weekdays are the doctor's."""
 
     model_config = ConfigDict(extra="forbid")
 
-    doctor_id: uuid.UUID
+    doctor_id: uuid.UUID | None = None
+    specialty: str | None = Field(
+        None, min_length=1, max_length=80, description="A specialization code (any doctor)."
+    )
+    city: str | None = Field(None, min_length=1, max_length=120)
+    near: Near | None = None
     visit_type: VisitType
     reason_id: uuid.UUID | None = None
     earliest: Instant = Field(description="Offered slots start at or after this instant.")
@@ -38,6 +52,7 @@ class JoinRequest(BaseModel):
 
 class OfferOut(BaseModel):
     id: uuid.UUID
+    doctor_id: uuid.UUID = Field(description="The doctor whose slot is offered.")
     appointment_id: uuid.UUID = Field(description="The hold behind the offer.")
     start: datetime
     end: datetime
@@ -46,7 +61,10 @@ class OfferOut(BaseModel):
 
 class EntryOut(BaseModel):
     id: uuid.UUID
-    doctor_id: uuid.UUID
+    doctor_id: uuid.UUID | None = Field(description="Null for a specialty entry.")
+    specialty: str | None
+    city: str | None
+    near: Near | None
     visit_type: VisitType
     reason_id: uuid.UUID | None
     earliest: datetime
@@ -103,3 +121,54 @@ class PracticeReliability(BaseModel):
     late_cancellations: int
     no_shows: int
     patients: list[PatientReliability] = Field(description="Patients with any, most first.")
+
+
+class PracticeSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    offer_minutes: int = Field(
+        10, ge=2, le=60, description="How long a waitlist offer is held for the patient."
+    )
+    prepay_no_show_threshold: int | None = Field(
+        None,
+        ge=1,
+        le=100,
+        description="Patients with at least this many no-shows pay when booking; null: never.",
+    )
+
+
+class PracticeSettingsOut(PracticeSettings):
+    doctor_id: uuid.UUID
+
+
+class CancellationPolicy(BaseModel):
+    """A visit reason's cancellation policy (the doctor's defaults without a reason)."""
+
+    doctor_id: uuid.UUID
+    reason_id: uuid.UUID | None
+    refund_cutoff_hours: int = Field(description="Cancelling later than this is late.")
+    late_refund_percent: int = Field(description="Share of the fee refunded when late.")
+    reason_required: CancelReasonRequired = Field(
+        description="When a patient must say why they cancel."
+    )
+    online_cancel_cutoff_hours: int = Field(
+        description="Patients cannot cancel online later than this before the visit."
+    )
+    pay_at_visit: bool
+    prepay_required: bool = Field(
+        description="The caller (a patient) must pay when booking: no-show threshold reached."
+    )
+
+
+class CancellationQuote(BaseModel):
+    """What cancelling the appointment now means for its patient."""
+
+    appointment_id: uuid.UUID
+    late: bool = Field(description="After the refund cut-off.")
+    reason_required: bool
+    refund_cutoff_at: datetime
+    refund_cutoff_hours: int
+    late_refund_percent: int
+    paid: int = Field(description="Paid online (minor units); 0 when nothing was paid.")
+    refund: int = Field(description="What cancelling now refunds (minor units).")
+    currency: str

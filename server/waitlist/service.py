@@ -26,18 +26,28 @@ from server.scheduling.transitions import apply_transition
 from server.waitlist.errors import (
     ALREADY_WAITING,
     DAY_TIME_ORDER,
+    DOCTOR_ONLY_FIELD,
     INVALID_ENTRY,
     NO_SUCH_ENTRY,
     NO_SUCH_OFFER,
     NOT_YOUR_APPOINTMENT,
     OFFER_CLOSED,
+    UNKNOWN_SPECIALTY,
     WAITLIST_PATIENTS,
+    WAITLIST_TARGET,
     WINDOW_ORDER,
     WINDOW_PASSED,
     AlreadyWaiting,
     OfferClosed,
 )
-from server.waitlist.schemas import EntryList, EntryOut, JoinRequest, OfferOut, WaitingCount
+from server.waitlist.schemas import (
+    EntryList,
+    EntryOut,
+    JoinRequest,
+    Near,
+    OfferOut,
+    WaitingCount,
+)
 from storage import waitlist as store
 from storage.scheduling.appointments import fetch_appointment
 from storage.scheduling.parties import fetch_doctor
@@ -61,6 +71,14 @@ def _check_window(body: JoinRequest) -> None:
         errors.append(WINDOW_PASSED.at("latest"))
     if body.day_from and body.day_until and body.day_until <= body.day_from:
         errors.append(DAY_TIME_ORDER.at("day_until"))
+    area = body.specialty is not None
+    if area == (body.doctor_id is not None) or (area and not (body.city or body.near)):
+        errors.append(WAITLIST_TARGET.at("doctor_id" if not area else "city"))
+    elif area:
+        if body.reason_id is not None:
+            errors.append(DOCTOR_ONLY_FIELD.at("reason_id"))
+        if body.replaces_appointment_id is not None:
+            errors.append(DOCTOR_ONLY_FIELD.at("replaces_appointment_id"))
     if errors:
         raise InvalidInput(INVALID_ENTRY, errors)
 
@@ -71,11 +89,18 @@ async def join(engines: Engines, principal: Principal, body: JoinRequest) -> Ent
     _check_window(body)
     now = clock.now()
     async with engines.pool.acquire() as con:
-        doctor = await fetch_doctor(con, body.doctor_id)
-        if doctor is None or doctor["verification_status"] != "verified":
-            raise NotFound(NO_SUCH_DOCTOR)
-        if body.reason_id is not None and not await store.reason_offered(
-            con, body.doctor_id, body.reason_id, body.visit_type
+        if body.doctor_id is None:
+            assert body.specialty is not None
+            if not await store.specialty_exists(con, body.specialty):
+                raise InvalidInput(INVALID_ENTRY, [UNKNOWN_SPECIALTY.at("specialty")])
+        else:
+            doctor = await fetch_doctor(con, body.doctor_id)
+            if doctor is None or doctor["verification_status"] != "verified":
+                raise NotFound(NO_SUCH_DOCTOR)
+        if (
+            body.doctor_id is not None
+            and body.reason_id is not None
+            and not await store.reason_offered(con, body.doctor_id, body.reason_id, body.visit_type)
         ):
             raise InvalidInput(INVALID_ENTRY, [TYPE_NOT_OFFERED.at("reason_id")])
         if body.replaces_appointment_id is not None:
@@ -96,6 +121,11 @@ async def join(engines: Engines, principal: Principal, body: JoinRequest) -> Ent
             day_from=body.day_from,
             day_until=body.day_until,
             replaces_appointment_id=body.replaces_appointment_id,
+            specialty=body.specialty,
+            city=body.city.strip() if body.city else None,
+            latitude=body.near.latitude if body.near else None,
+            longitude=body.near.longitude if body.near else None,
+            radius_km=body.near.radius_km if body.near else None,
         )
         async with con.transaction():
             if not await store.insert_entry(con, new, now):
@@ -111,14 +141,20 @@ def _entry(row: asyncpg.Record) -> EntryOut:
     if row["offer_id"] is not None:
         offer = OfferOut(
             id=row["offer_id"],
+            doctor_id=row["offer_doctor_id"],
             appointment_id=row["appointment_id"],
             start=row["start_at"],
             end=row["end_at"],
             expires_at=row["expires_at"],
         )
-    fields = {k: row[k] for k in EntryOut.model_fields if k != "offer"}
+    fields = {k: row[k] for k in EntryOut.model_fields if k not in ("offer", "near")}
     fields["weekdays"] = list(fields["weekdays"])
-    return EntryOut(**fields, offer=offer)
+    near = None
+    if row["radius_km"] is not None:
+        near = Near(
+            latitude=row["latitude"], longitude=row["longitude"], radius_km=row["radius_km"]
+        )
+    return EntryOut(**fields, near=near, offer=offer)
 
 
 async def my_entries(engines: Engines, principal: Principal) -> EntryList:
@@ -193,7 +229,7 @@ async def accept(engines: Engines, principal: Principal, offer_id: uuid.UUID) ->
                 or held["status"] != "held"
             ):
                 raise OfferClosed(OFFER_CLOSED)
-            if settings.payments_required and held["fee"] > 0:
+            if settings.payments_required and held["fee"] > 0 and await _pays_first(con, held):
                 expires = now + timedelta(seconds=settings.hold_ttl_s)
                 await store.extend_hold(con, held["id"], expires)
             else:
@@ -216,6 +252,14 @@ async def accept(engines: Engines, principal: Principal, offer_id: uuid.UUID) ->
         row = await fetch_appointment(con, offer["appointment_id"])
     assert row is not None
     return render_appointment(row, FieldCipher(settings), settings, "patient")
+
+
+async def _pays_first(con: asyncpg.Connection, held: asyncpg.Record) -> bool:
+    """Paid online now, unless the reason is paid at the visit and the patient is below the
+    practice's no-show threshold."""
+    if not await store.reason_pays_at_visit(con, held["reason_id"]):
+        return True
+    return await store.prepay_required(con, held["doctor_id"], held["patient_id"])
 
 
 async def waiting_for_doctor(

@@ -111,9 +111,12 @@ async def set_status(
     status: str,
     cancelled_by: str | None = None,
     cancellation_reason: str | None = None,
+    at: datetime | None = None,
 ) -> None:
     """Raises ConstraintViolation when the new status makes the appointment overlap another
-    (only an expired hold taken again can: every other change keeps or frees its time)."""
+    (only an expired hold taken again can: every other change keeps or frees its time). `at`:
+    the deciding clock's instant, recorded as cancelled_at (a late cancellation is judged by
+    it); the database's now() without one."""
     try:
         await con.execute(
             """UPDATE scheduling.appointments
@@ -123,12 +126,14 @@ async def set_status(
                    cancelled_by = CASE WHEN $2 = 'cancelled' THEN coalesce($3, cancelled_by) END,
                    cancellation_reason = CASE WHEN $2 = 'cancelled'
                                               THEN coalesce($4, cancellation_reason) END,
-                   cancelled_at = CASE WHEN $2 = 'cancelled' THEN now() END
+                   cancelled_at = CASE WHEN $2 = 'cancelled'
+                                       THEN coalesce($5::timestamptz, now()) END
                WHERE id = $1""",
             appointment_id,
             status,
             cancelled_by,
             cancellation_reason,
+            at,
         )
     except (asyncpg.ExclusionViolationError, asyncpg.DeadlockDetectedError) as exc:
         raise overlap_refused(exc) from exc

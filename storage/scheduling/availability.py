@@ -38,6 +38,10 @@ REASON_KEYS = (
     "visit_types",
     "fee_override",
     "new_patients_allowed",
+    "refund_cutoff_hours",
+    "late_refund_percent",
+    "cancel_reason_required",
+    "pay_at_visit",
 )
 
 
@@ -66,7 +70,9 @@ async def fetch_availability(
               FROM scheduling.date_exceptions
               WHERE doctor_id = $1 AND ($2::date IS NULL OR end_date >= $2)) AS exceptions,
              (SELECT array_agg(ROW(id, name, duration_minutes, visit_types, fee_override,
-                                   new_patients_allowed) ORDER BY position, name)
+                                   new_patients_allowed, refund_cutoff_hours,
+                                   late_refund_percent, cancel_reason_required, pay_at_visit)
+                               ORDER BY position, name)
               FROM scheduling.visit_reasons
               WHERE doctor_id = $1 AND archived_at IS NULL) AS reasons,
              s.min_notice_minutes, s.max_horizon_days, s.buffer_minutes, v.rules_stamp
@@ -155,12 +161,17 @@ async def save_reasons(
     await con.executemany(
         """INSERT INTO scheduling.visit_reasons
                (id, doctor_id, name, duration_minutes, visit_types, fee_override,
-                new_patients_allowed, position)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                new_patients_allowed, position, refund_cutoff_hours, late_refund_percent,
+                cancel_reason_required, pay_at_visit)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
            ON CONFLICT (id) DO UPDATE SET
                name = EXCLUDED.name, duration_minutes = EXCLUDED.duration_minutes,
                visit_types = EXCLUDED.visit_types, fee_override = EXCLUDED.fee_override,
                new_patients_allowed = EXCLUDED.new_patients_allowed,
+               refund_cutoff_hours = EXCLUDED.refund_cutoff_hours,
+               late_refund_percent = EXCLUDED.late_refund_percent,
+               cancel_reason_required = EXCLUDED.cancel_reason_required,
+               pay_at_visit = EXCLUDED.pay_at_visit,
                position = EXCLUDED.position, archived_at = NULL
            WHERE scheduling.visit_reasons.doctor_id = EXCLUDED.doctor_id""",
         [
@@ -173,6 +184,10 @@ async def save_reasons(
                 r["fee_override"],
                 r["new_patients_allowed"],
                 position,
+                r["refund_cutoff_hours"],
+                r["late_refund_percent"],
+                r["cancel_reason_required"],
+                r["pay_at_visit"],
             )
             for position, r in enumerate(reasons)
         ],

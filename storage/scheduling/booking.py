@@ -25,8 +25,9 @@ async def booking_context(
     """One row: the doctor's columns of parties.fetch_doctor (all null when no such doctor),
     `patient_id` (the patient `patient_id` names, else the one of user `patient_user_id`; null
     when none or erased), `rules_stamp` (null before the doctor's first slot change), `taken`
-    (an active appointment of the doctor covers `start`) and `seen_before` (the patient has a
-    completed appointment with the doctor)."""
+    (an active appointment of the doctor covers `start`), `seen_before` (the patient has a
+    completed appointment with the doctor) and `prepay_required` (the patient's no-shows with
+    the doctor reached the practice's prepayment threshold, waitlist.practice_settings)."""
     row: asyncpg.Record = await con.fetchrow(
         """SELECT d.id, d.user_id, d.time_zone, d.verification_status, d.consultation_fee,
                   d.currency, d.accepts_new_patients, pt.id AS patient_id, v.rules_stamp,
@@ -35,7 +36,14 @@ async def booking_context(
                             AND a.status IN ('held', 'scheduled', 'confirmed')) AS taken,
                   EXISTS (SELECT 1 FROM scheduling.appointments h
                           WHERE h.doctor_id = $1 AND h.patient_id = pt.id
-                            AND h.status = 'completed') AS seen_before
+                            AND h.status = 'completed') AS seen_before,
+                  coalesce((SELECT w.prepay_no_show_threshold <= (
+                                SELECT count(*) FROM scheduling.appointments n
+                                WHERE n.doctor_id = $1 AND n.patient_id = pt.id
+                                  AND n.status = 'no-show')
+                            FROM waitlist.practice_settings w
+                            WHERE w.doctor_id = $1 AND w.prepay_no_show_threshold IS NOT NULL),
+                           false) AS prepay_required
            FROM (SELECT 1) AS one
            LEFT JOIN doctors.doctors d ON d.id = $1
            LEFT JOIN scheduling.availability_versions v ON v.doctor_id = $1

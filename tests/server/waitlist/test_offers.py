@@ -110,7 +110,7 @@ async def test_accepting_moves_the_appointment_the_entry_names(
     doctor = await doctor_with_availability(client, db, settings)
     mover, canceller = [await make_patient(db, settings) for _ in range(2)]
     later = await booked(client, mover, doctor, local(doctor, 6, "09:00"))
-    earlier = await booked(client, canceller, doctor, local(doctor, 1, "15:00"))
+    earlier = await booked(client, canceller, doctor, local(doctor, 2, "15:00"))
     await join(client, mover, doctor, replaces_appointment_id=later["id"])
     await client.delete(f"/api/v1/appointments/{earlier['id']}", headers=canceller.user.headers)
 

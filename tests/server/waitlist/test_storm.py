@@ -1,4 +1,5 @@
-"""A storm of cancellations, bookings, accepts and declines on a few slots at once: never two
+"""A storm of cancellations, bookings, accepts and declines on a few slots at once, with patients
+waiting for the doctor, for the specialty in the city and within a radius alike: never two
 open offers of one slot, never an offer of a slot someone booked, every offer's hold belongs to
 its patient, and every closed offer's hold ended the way the offer did."""
 
@@ -44,8 +45,11 @@ async def test_storm_keeps_the_invariants(
     taken = [await booked(client, p, doctor, s) for p, s in zip(holders, starts, strict=True)]
     waiters = [await make_patient(db, settings) for _ in range(WAITERS)]
     grabbers = [await make_patient(db, settings) for _ in range(GRABBERS)]
-    for waiter in waiters:
-        await join(client, waiter, doctor)
+    area = {"doctor_id": None, "specialty": "general-practice"}
+    near = {"latitude": 48.86, "longitude": 2.37, "radius_km": 10}
+    for i, waiter in enumerate(waiters):
+        kind = [{}, {**area, "city": "Paris"}, {**area, "near": near}][i % 3]
+        await join(client, waiter, doctor, **kind)
 
     async def cancel(patient: Patient, appointment: dict[str, object]) -> None:
         await client.delete(
@@ -68,12 +72,15 @@ async def test_storm_keeps_the_invariants(
 
     offers = await db.fetch(
         """SELECT o.status, o.start_at, o.entry_id, e.patient_id AS waiter, e.status AS entry,
+                  CASE WHEN e.doctor_id IS NULL THEN 'area' ELSE 'doctor' END AS kind,
                   a.patient_id AS holder, a.status AS held, lower(a.period) AS held_at
            FROM waitlist.offers o
            JOIN waitlist.entries e ON e.id = o.entry_id
            JOIN scheduling.appointments a ON a.id = o.appointment_id"""
     )
     assert any(o["status"] != "open" for o in offers), "no offer was answered in the storm"
+    kinds = {o["kind"] for o in offers}
+    assert "doctor" in kinds and "area" in kinds, kinds
     for offer in offers:
         assert offer["holder"] == offer["waiter"] and offer["held_at"] == offer["start_at"]
         expected = {"open": "held", "accepted": "scheduled"}.get(offer["status"], "cancelled")

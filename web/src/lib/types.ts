@@ -151,6 +151,11 @@ export interface VisitReason {
   visit_types: VisitType[];
   fee_override: number | null;
   new_patients_allowed: boolean;
+  // Cancellation policy (issue #22); optional in drafts, the server's defaults apply.
+  refund_cutoff_hours?: number;
+  late_refund_percent?: number;
+  cancel_reason_required?: "never" | "late" | "always";
+  pay_at_visit?: boolean;
 }
 
 export interface SchedulingSettings {

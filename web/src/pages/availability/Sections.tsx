@@ -180,7 +180,7 @@ function FeeField({ minor, currency, error, onMinor }: { minor: number | null; c
   );
 }
 
-const REASON_FIELDS = ["name", "duration_minutes", "fee_override"] as const;
+const REASON_FIELDS = ["name", "duration_minutes", "fee_override", "refund_cutoff_hours", "late_refund_percent"] as const;
 
 export function ReasonsSection({ reasons, currency, problems, onChange }: { reasons: VisitReason[]; currency: string; problems: Problems; onChange: Setter<VisitReason[]> }) {
   const t = useT(strings);
@@ -218,6 +218,22 @@ export function ReasonsSection({ reasons, currency, problems, onChange }: { reas
             <label class="check">
               <input type="checkbox" checked={r.new_patients_allowed} onChange={(e) => set({ new_patients_allowed: e.currentTarget.checked })} />
               {t("newPatients")}
+            </label>
+            <TextField label={t("refundCutoff")} type="number" min={0} max={720} value={String(r.refund_cutoff_hours ?? 48)} onValue={(v) => set({ refund_cutoff_hours: num(v) })} error={errors.at("refund_cutoff_hours")} />
+            <TextField label={t("lateRefund")} type="number" min={0} max={100} value={String(r.late_refund_percent ?? 50)} onValue={(v) => set({ late_refund_percent: num(v) })} error={errors.at("late_refund_percent")} />
+            <SelectField
+              label={t("cancelReason")}
+              value={r.cancel_reason_required ?? "never"}
+              onValue={(v) => set({ cancel_reason_required: v as "never" | "late" | "always" })}
+              options={[
+                { value: "never", label: t("reasonNever") },
+                { value: "late", label: t("reasonLate") },
+                { value: "always", label: t("reasonAlways") },
+              ]}
+            />
+            <label class="check">
+              <input type="checkbox" checked={r.pay_at_visit ?? false} onChange={(e) => set({ pay_at_visit: e.currentTarget.checked })} />
+              {t("payAtVisit")}
             </label>
             <Button variant="link" onClick={() => onChange(reasons.filter((_, j) => j !== i))}>
               {t("remove")}

@@ -97,6 +97,10 @@ export const newReason = (): VisitReason => ({
   visit_types: ["in-person"],
   fee_override: null,
   new_patients_allowed: true,
+  refund_cutoff_hours: 48,
+  late_refund_percent: 50,
+  cancel_reason_required: "never",
+  pay_at_visit: false,
 });
 
 /** The request body: drop nulls the API treats as "not given" and ids of new reasons. */

@@ -17,6 +17,7 @@ import type { Appointment, Doctor, Slot } from "../../lib/types";
 import { myRelatives } from "../../lib/relatives";
 import { SelectField } from "../../components/Field";
 import { Checkout } from "./Checkout";
+import { PolicyNote } from "./PolicyNote";
 import { strings } from "./strings";
 import { choiceFromQuery, type BookingChoice } from "./url";
 import "./book.css";
@@ -115,6 +116,7 @@ function Confirm({ initial }: { initial: BookingChoice }) {
         )}
       </dl>
       {slot.visit_type === "teleconsultation" && <p class="hint">{t("video")}</p>}
+      <PolicyNote doctorId={d.id} reasonId={initial.reasonId || null} />
       {insideCutoff && (
         <Alert tone="warning">{t("insideCutoff", { hours: cutoff.data ?? 0 })}</Alert>
       )}

@@ -8,6 +8,11 @@ import { formatDateTimeInZone } from "../../lib/time";
 import type { DoctorHit } from "./search";
 import { strings } from "./strings";
 
+// Nothing free within a week: the card offers the waitlist instead.
+const SOON_MS = 7 * 86_400_000;
+
+export const nothingSoon = (next: string | null): boolean => next === null || Date.parse(next) - Date.now() > SOON_MS;
+
 export function DoctorCard({ hit }: { hit: DoctorHit }) {
   const t = useT(strings);
   const name = doctorName(hit);
@@ -41,6 +46,11 @@ export function DoctorCard({ hit }: { hit: DoctorHit }) {
         </li>
         {hit.visit_types.includes("teleconsultation") && <li class="badge">{t("video")}</li>}
       </ul>
+      {nothingSoon(hit.next_available) && (
+        <a class="waitlist-link" href={`/waitlist?doctor=${hit.id}`}>
+          {t("waitlist")}
+        </a>
+      )}
     </li>
   );
 }

@@ -6,7 +6,7 @@ import { Empty, ErrorView, Loading } from "../../components/Status";
 import { specializations } from "../../lib/doctors";
 import { useAsync, useDocumentTitle } from "../../lib/hooks";
 import { locale, plural, useT } from "../../lib/i18n";
-import { DoctorCard } from "./DoctorCard";
+import { DoctorCard, nothingSoon } from "./DoctorCard";
 import { Filters } from "./Filters";
 import { SearchBox } from "./SearchBox";
 import {
@@ -75,6 +75,14 @@ export default function HomePage() {
           {results.loading && !results.data && <Loading label={t("searching")} />}
           {results.error !== undefined && <ErrorView error={results.error} onRetry={results.reload} />}
           {results.data && total === 0 && <Empty>{t("none")}</Empty>}
+          {results.data && filters.specialty && filters.city && hits.every((h) => nothingSoon(h.next_available)) && (
+            <p class="waitlist-link">
+              {t("nothingSoon")}{" "}
+              <a href={`/waitlist?specialty=${encodeURIComponent(filters.specialty)}&city=${encodeURIComponent(filters.city)}`}>
+                {t("waitAny")}
+              </a>
+            </p>
+          )}
           <ul class="plain-list results-list">
             {hits.map((hit) => (
               <DoctorCard key={hit.id} hit={hit} />

@@ -3,6 +3,9 @@ import { defineStrings } from "../../lib/i18n";
 export const strings = defineStrings({
   en: {
     title: "Find a doctor",
+    waitlist: "Nothing free soon: join the waitlist",
+    nothingSoon: "Nothing free soon here?",
+    waitAny: "Wait for the first free slot with any of these doctors",
     intro: "Search by name, specialty or city, then book a free slot.",
     searchLabel: "Doctor, specialty or city",
     searchPlaceholder: "e.g. cardiologist, Dr Martin, Lyon",
@@ -54,6 +57,9 @@ export const strings = defineStrings({
   },
   fr: {
     title: "Trouver un médecin",
+    waitlist: "Rien de libre bientôt : rejoindre la liste d’attente",
+    nothingSoon: "Rien de libre bientôt ici ?",
+    waitAny: "Attendre le premier créneau libre chez l’un de ces médecins",
     intro: "Cherchez par nom, spécialité ou ville, puis réservez un créneau libre.",
     searchLabel: "Médecin, spécialité ou ville",
     searchPlaceholder: "ex. cardiologue, Dr Martin, Lyon",

@@ -1,4 +1,5 @@
-// The patient's waitlist: join for a doctor (?doctor=<id>), see each entry, and answer an offer
+// The patient's waitlist: join for a doctor (?doctor=<id>) or for any doctor of a specialty in a
+// city (?specialty=<code>&city=<name>, from search), see each entry, and answer an offer
 // (a slot held for a few minutes, with a countdown) live: the /notifications socket says when
 // one arrives.
 import { useLocation } from "preact-iso";
@@ -72,7 +73,12 @@ function EntryItem({ entry, onChange }: { entry: WaitlistEntry; onChange: (booke
   });
   return (
     <li class="card">
-      <p>{t("waitingUntil", { until: formatDay(entry.latest) })}</p>
+      <p>
+        {entry.doctor_id === null && (
+          <strong>{t("anyDoctor", { specialty: entry.specialty ?? "", place: entry.city ?? t("nearby") })} </strong>
+        )}
+        {t("waitingUntil", { until: formatDay(entry.latest) })}
+      </p>
       {entry.offer && <OfferPanel offer={entry.offer} onDone={onChange} />}
       {leave.error !== undefined && <ErrorView error={leave.error} />}
       <Button variant="link" onClick={() => void leave.run()} busy={leave.busy}>
@@ -82,7 +88,13 @@ function EntryItem({ entry, onChange }: { entry: WaitlistEntry; onChange: (booke
   );
 }
 
-function JoinForm({ doctorId, onJoined }: { doctorId: string; onJoined: () => void }) {
+interface Target {
+  doctor_id?: string;
+  specialty?: string;
+  city?: string;
+}
+
+function JoinForm({ target, onJoined }: { target: Target; onJoined: () => void }) {
   const t = useT(strings);
   const tc = useT(common);
   const [visitType, setVisitType] = useState<VisitType>("in-person");
@@ -90,7 +102,7 @@ function JoinForm({ doctorId, onJoined }: { doctorId: string; onJoined: () => vo
   const [fromTime, setFromTime] = useState("");
   const join = useAction(async () => {
     await joinWaitlist({
-      doctor_id: doctorId,
+      ...target,
       visit_type: visitType,
       earliest: new Date().toISOString(),
       latest: new Date(`${until}T23:59:59`).toISOString(),
@@ -107,7 +119,9 @@ function JoinForm({ doctorId, onJoined }: { doctorId: string; onJoined: () => vo
         void join.run();
       }}
     >
-      <h2 id="join-title">{t("joinTitle")}</h2>
+      <h2 id="join-title">
+        {target.specialty ? t("joinAreaTitle", { specialty: target.specialty, place: target.city ?? "" }) : t("joinTitle")}
+      </h2>
       <p class="hint">{t("joinHint")}</p>
       <SelectField
         label={t("visitType")}
@@ -137,6 +151,19 @@ export default function WaitlistPage() {
   const [booked, setBooked] = useState(false);
   const [joined, setJoined] = useState(false);
   const reload = entries.reload;
+  const target: Target | null = query.doctor
+    ? { doctor_id: query.doctor }
+    : query.specialty && query.city
+      ? { specialty: query.specialty, city: query.city }
+      : null;
+  // Already waiting there: no second form (the server would say already-waiting).
+  const already =
+    target !== null &&
+    (entries.data ?? []).some((e) =>
+      target.doctor_id
+        ? e.doctor_id === target.doctor_id
+        : e.doctor_id === null && e.specialty === target.specialty,
+    );
   useEffect(() => {
     const socket = openSocket("/notifications");
     socket.on("notification", (note: { kind: string }) => {
@@ -154,9 +181,10 @@ export default function WaitlistPage() {
         </Alert>
       )}
       {joined && <Alert tone="success">{t("joined")}</Alert>}
-      {query.doctor && !joined && (
+      {target && already && <Alert tone="info">{t("already")}</Alert>}
+      {target && !already && !joined && entries.data && (
         <JoinForm
-          doctorId={query.doctor}
+          target={target}
           onJoined={() => {
             setJoined(true);
             reload();

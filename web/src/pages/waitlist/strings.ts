@@ -21,6 +21,10 @@ export const strings = defineStrings({
     leave: "Leave the waitlist",
     booked: "Booked. See it in your appointments.",
     myAppointments: "My appointments",
+    joinAreaTitle: "Wait for any {specialty} doctor in {place}",
+    anyDoctor: "Any {specialty} doctor · {place}.",
+    nearby: "nearby",
+    already: "You are already on this waitlist.",
   },
   fr: {
     title: "Ma liste d’attente",
@@ -42,5 +46,9 @@ export const strings = defineStrings({
     leave: "Quitter la liste d’attente",
     booked: "Réservé. Retrouvez-le dans vos rendez-vous.",
     myAppointments: "Mes rendez-vous",
+    joinAreaTitle: "Attendre n’importe quel médecin ({specialty}) à {place}",
+    anyDoctor: "N’importe quel médecin ({specialty}) · {place}.",
+    nearby: "à proximité",
+    already: "Vous êtes déjà sur cette liste d’attente.",
   },
 });

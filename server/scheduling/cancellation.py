@@ -1,0 +1,42 @@
+"""The cancellation policy's rules (issue #22): when a patient's cancellation is late (after
+the visit reason's refund cut-off) and when it must give a reason."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from server import clock
+from server.errors import InvalidInput
+from server.scheduling.errors import CANCEL_REASON_REQUIRED, INVALID_CANCELLATION
+from storage.cancellation import appointment_policy
+
+
+def cutoff_at(policy: Mapping[str, Any]) -> datetime:
+    """`policy`: a storage.cancellation.appointment_policy row."""
+    start: datetime = policy["start_at"]
+    return start - timedelta(hours=policy["refund_cutoff_hours"])
+
+
+def is_late(policy: Mapping[str, Any], at: datetime) -> bool:
+    return at > cutoff_at(policy)
+
+
+def reason_required(policy: Mapping[str, Any], at: datetime) -> bool:
+    required = policy["cancel_reason_required"]
+    return required == "always" or (required == "late" and is_late(policy, at))
+
+
+async def require_cancel_reason(
+    con: asyncpg.Connection, appointment_id: Any, reason: str | None
+) -> None:
+    """A patient cancels: 422 (`cancel-reason-required` at `reason`) when the policy asks why
+    and no reason is given. Read only then: cancelling with a reason costs nothing more."""
+    if reason is not None and reason.strip():
+        return
+    policy = await appointment_policy(con, appointment_id)
+    if policy is not None and reason_required(policy, clock.now()):
+        raise InvalidInput(INVALID_CANCELLATION, [CANCEL_REASON_REQUIRED.at("reason")])
