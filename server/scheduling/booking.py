@@ -7,13 +7,14 @@ reach the outbox in version order. The exclusion constraints stay the real guard
 
 A booking takes two round trips after the session check: one statement reads what it needs
 (storage.scheduling.booking.booking_context), the availability comes from memory under its stamp,
-the grid checks run here, and one autocommit statement books (scheduling.book_slot): version
-lock, stamp and free checks, insert, events. The lock is held for that statement and its commit
+the grid checks run here, and one autocommit statement books (scheduling.book_slot_audited): version
+lock, stamp and free checks, insert, events, the request's audit entry. The lock is held for that statement and its commit
 only; a rush's losers fail on the function's cheap free check, or before it on `taken`.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +24,12 @@ import asyncpg
 
 from bus import events
 from server import clock
-from server.audit.service import record_change
+from server.audit.service import (
+    AuditUnavailable,
+    change_entry,
+    change_recorded,
+    record_change,
+)
 from server.auth.principal import Principal
 from server.crypto import EncryptedField, FieldCipher
 from server.engines import Engines
@@ -74,11 +80,13 @@ from server.scheduling.slots import (
 )
 from server.scheduling.state_machine import Party, check_transition
 from server.settings import Settings
-from storage.errors import ConstraintViolation, StaleRead
+from storage.errors import AuditNotWritten, ConstraintViolation, StaleRead
 from storage.scheduling import appointments as store
 from storage.scheduling.booking import book_slot, booking_context
 from storage.scheduling.parties import fetch_doctor
 from storage.scheduling.versions import bump_version
+
+log = logging.getLogger(__name__)
 
 
 def _field_error(field: str, code: FieldCode, **params: str | int) -> InvalidInput:
@@ -287,18 +295,24 @@ async def _book(
         slot_event(slot_type, slot_payload(planned, 0), actor),
         appointment_event(events.APPOINTMENT_CREATED, appointment_payload(planned, 0), actor),
     ]
-    # The audit entry commits with the booking (one transaction), never after it.
+    # The audit entry commits with the booking (one autocommit statement), never after it.
+    audit = change_entry(resource_id=new.id)
     with overlaps_refused():
-        async with con.transaction():
+        try:
             row = await book_slot(
                 con,
                 new,
                 availability.stamp,
                 availability.settings.buffer,
                 [e.model_dump(mode="json") for e in outbox],
+                audit,
             )
-            await record_change(con, resource_id=new.id)
-            return row
+        except AuditNotWritten as exc:
+            log.exception("audit entry not written: booking refused")
+            raise AuditUnavailable() from exc
+    if audit is not None:
+        change_recorded(audit)
+    return row
 
 
 async def reschedule_appointment(
