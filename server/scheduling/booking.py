@@ -188,11 +188,11 @@ async def book_appointment(
         taken = await asyncio.shield(leader)
         if taken is not None:
             lost = SlotTaken(SLOT_JUST_TAKEN)
-            async with engines.pool.acquire() as con:
-                lost.extra["alternatives"] = await nearest_free_slots(
-                    con, taken, body.start, body.visit_type, body.reason_id,
-                    stamp=taken["rules_stamp"],
-                )  # fmt: skip
+            # The pool, not a connection: the rush waits for one answer holding none.
+            lost.extra["alternatives"] = await nearest_free_slots(
+                engines.pool, taken, body.start, body.visit_type, body.reason_id,
+                stamp=taken["rules_stamp"],
+            )  # fmt: skip
             raise lost
     outcome: asyncio.Future[asyncpg.Record | None] = asyncio.get_running_loop().create_future()
     _booking_now.setdefault(key, outcome)

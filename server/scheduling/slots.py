@@ -235,7 +235,7 @@ def slots_among(
 
 
 async def free_slots(
-    con: asyncpg.Connection,
+    con: asyncpg.Connection | asyncpg.Pool,
     availability: Availability,
     start: datetime,
     end: datetime,
@@ -430,7 +430,7 @@ async def next_available_slot(
 
 
 async def nearest_free_slots(
-    con: asyncpg.Connection,
+    con: asyncpg.Connection | asyncpg.Pool,
     doctor: asyncpg.Record,
     target: datetime,
     visit_type: VisitType,
@@ -444,8 +444,10 @@ async def nearest_free_slots(
     `stamp` as for load_availability.
 
     Runs on the caller's connection (after its transaction rolled back): taking a second pool
-    connection per request could exhaust the pool under a booking rush. Looks six hours around
-    the target first, which nearly always suffices, then two days, then half a month. The losers
+    connection per request could exhaust the pool under a booking rush. Given the pool, it
+    takes a connection per statement, none while it waits for another's answer. Looks six
+    hours around the target first, which nearly always suffices, then two days, then half a
+    month. The losers
     of a rush for one slot ask the same question at once: the first computes, the others wait
     for its answer (computed after they lost, so as fresh as their own would be).
     """
@@ -474,7 +476,7 @@ _alternatives_running: dict[tuple[object, ...], asyncio.Future[list[dict[str, An
 
 
 async def _nearest_free_slots(
-    con: asyncpg.Connection,
+    con: asyncpg.Connection | asyncpg.Pool,
     doctor: asyncpg.Record,
     target: datetime,
     visit_type: VisitType,
