@@ -214,7 +214,8 @@ class _GridDays:
         return found
 
 
-_grid_days = _GridDays(16384)
+# ~70 doctor-months of 15-minute slots, at most ~20 MB (a slot is ~170 bytes with its instants).
+_grid_days = _GridDays(2048)
 
 
 def slots_among(
