@@ -3,11 +3,12 @@ the latency of a 200-way race for one slot, through a real uvicorn server.
 
 A booking is: token + session check, one read of the doctor, patient, availability stamp and
 slot (the availability itself from memory under that stamp), the grid checks, then one autocommit
-statement (scheduling.book_slot: per-doctor version bump under its row lock, free check, the
-INSERT under two exclusion constraints, two outbox events), and the audit entry of the audit
-middleware. The raw INSERT is one autocommit statement. A third rate books through the booking
+statement (scheduling.book_slot_audited: per-slot try-lock, per-doctor version bump under its row
+lock, free check, the INSERT under two exclusion constraints, two outbox events, the request's
+audit entry). The raw INSERT is one autocommit statement. A third rate books through the booking
 service in this process (no HTTP, session check or audit), to tell the booking's own cost from
-the audit chain's, which serialises every audited request.
+the HTTP stack's. In the race, the losers on the node wait for the first booking of the slot
+(single-flight) and get their 409 without a booking attempt of their own.
 
 Usage: .venv/bin/python bench/booking.py [--bookings 600] [--doctors 30] [--clients 20]
        [--json PATH]   (PATH gets the figures and their anchor as JSON)

@@ -19,6 +19,17 @@ def get_pool(request: Request) -> asyncpg.Pool:
     return get_engines(request).pool
 
 
+# As dependencies, async though they never wait: FastAPI runs a plain `def` dependency in a
+# worker thread, a thread hop (and a wait for one of anyio's 40 tokens under a rush) on every
+# request.
+async def engines_dependency(request: Request) -> Engines:
+    return get_engines(request)
+
+
+async def pool_dependency(request: Request) -> asyncpg.Pool:
+    return get_engines(request).pool
+
+
 # Route parameters: `engines: EnginesDep`, `pool: PoolDep`.
-EnginesDep = Annotated[Engines, Depends(get_engines)]
-PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
+EnginesDep = Annotated[Engines, Depends(engines_dependency)]
+PoolDep = Annotated[asyncpg.Pool, Depends(pool_dependency)]

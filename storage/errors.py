@@ -21,3 +21,8 @@ class StaleRead(Exception):
     def __init__(self, what: str) -> None:
         super().__init__(what)
         self.what = what
+
+
+class AuditNotWritten(Exception):
+    """A statement that writes a change with its audit entry could not write the entry (SQLSTATE
+    MKA01): nothing was changed."""

@@ -24,10 +24,24 @@ async def _init_connection(con: asyncpg.Connection) -> None:
     )
 
 
+async def _keep_session(con: asyncpg.Connection) -> None:
+    """On release, after asyncpg rolled back a transaction left open: nothing more. asyncpg's
+    default sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on every release,
+    a round trip the request waits for (a third of a booking's). The application leaves no
+    session state behind: settings are SET LOCAL, cursors live in transactions, and whoever takes
+    a session advisory lock (the sweepers) unlocks it before release; a LISTEN left behind
+    (bus/relay.py's, at shutdown) only brings notifications nobody listens to."""
+
+
 @asynccontextmanager
 async def open_pool(dsn: str, max_size: int = 20) -> AsyncIterator[asyncpg.Pool]:
     pool = await asyncpg.create_pool(
-        dsn, min_size=1, max_size=max_size, init=_init_connection, command_timeout=30
+        dsn,
+        min_size=1,
+        max_size=max_size,
+        init=_init_connection,
+        reset=_keep_session,
+        command_timeout=30,
     )
     try:
         yield pool

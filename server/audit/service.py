@@ -96,14 +96,33 @@ async def record_change(
     did not have in its path (e.g. the id a POST created). Outside an audited request (demo
     seeding, background tasks) there is no request to record: returns False, writes nothing.
     """
+    entry = change_entry(resource_id=resource_id, status=status)
+    if entry is None:
+        return False
+    await append(con, entry)
+    change_recorded(entry)
+    return True
+
+
+def change_entry(
+    *, resource_id: object | None = None, status: int | None = None
+) -> store.NewAuditLog | None:
+    """The entry record_change would write, for a store function that writes it in the same
+    statement as the change (e.g. scheduling.book_slot_audited); None outside an audited
+    request. Once that statement succeeded, call `change_recorded(entry)`."""
     audited = AUDITED_REQUEST.get()
     if audited is None:
-        return False
+        return None
     if status is None:
         status = getattr(audited.scope.get("route"), "status_code", None) or 200
-    await append(con, audited.entry(status, clock.now(), resource_id))
-    audited.recorded_status = status
-    return True
+    return audited.entry(status, clock.now(), resource_id)
+
+
+def change_recorded(entry: store.NewAuditLog) -> None:
+    """`entry` (from change_entry) committed with its change: the middleware writes no other."""
+    audited = AUDITED_REQUEST.get()
+    if audited is not None:
+        audited.recorded_status = entry.response_status
 
 
 async def record_access(

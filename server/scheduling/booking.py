@@ -7,13 +7,16 @@ reach the outbox in version order. The exclusion constraints stay the real guard
 
 A booking takes two round trips after the session check: one statement reads what it needs
 (storage.scheduling.booking.booking_context), the availability comes from memory under its stamp,
-the grid checks run here, and one autocommit statement books (scheduling.book_slot): version
-lock, stamp and free checks, insert, events. The lock is held for that statement and its commit
-only; a rush's losers fail on the function's cheap free check, or before it on `taken`.
+the grid checks run here, and one autocommit statement books (scheduling.book_slot_audited):
+version lock, stamp and free checks, insert, events, the request's audit entry. The lock is held
+for that statement and its commit only; a rush's losers fail on the function's cheap free check,
+or before it on `taken`, or, on one node, on the outcome of the booking already running there.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +26,12 @@ import asyncpg
 
 from bus import events
 from server import clock
-from server.audit.service import record_change
+from server.audit.service import (
+    AuditUnavailable,
+    change_entry,
+    change_recorded,
+    record_change,
+)
 from server.auth.principal import Principal
 from server.crypto import EncryptedField, FieldCipher
 from server.engines import Engines
@@ -75,12 +83,14 @@ from server.scheduling.slots import (
 )
 from server.scheduling.state_machine import Party, check_transition
 from server.settings import Settings
-from storage.errors import ConstraintViolation, StaleRead
+from storage.errors import AuditNotWritten, ConstraintViolation, StaleRead
 from storage.relatives import booking_link
 from storage.scheduling import appointments as store
 from storage.scheduling.booking import book_slot, booking_context
 from storage.scheduling.parties import fetch_doctor
 from storage.scheduling.versions import bump_version
+
+log = logging.getLogger(__name__)
 
 
 def _field_error(field: str, code: FieldCode, **params: str | int) -> InvalidInput:
@@ -182,6 +192,43 @@ def overlaps_refused() -> Iterator[None]:
 async def book_appointment(
     engines: Engines, principal: Principal, body: BookingRequest
 ) -> AppointmentOut:
+    """Book `body`'s slot. A rush for one slot on this node is single-flight: while one booking
+    of the slot runs, the patients asking for it too wait for its outcome instead of racing it
+    to the database; once it took the slot (or found it taken) they get the 409 at once, with
+    the alternatives it is computing, else (refused for its own reasons: notice, its patient
+    busy, ...) each books as usual. Across nodes the database decides, as before."""
+    key = (body.doctor_id, body.start)
+    leader = _booking_now.get(key)
+    if leader is not None and principal.role == "patient":
+        taken = await asyncio.shield(leader)
+        if taken is not None:
+            lost = SlotTaken(SLOT_JUST_TAKEN)
+            # The pool, not a connection: the rush waits for one answer holding none.
+            lost.extra["alternatives"] = await nearest_free_slots(
+                engines.pool, taken, body.start, body.visit_type, body.reason_id,
+                stamp=taken["rules_stamp"],
+            )  # fmt: skip
+            raise lost
+    outcome: asyncio.Future[asyncpg.Record | None] = asyncio.get_running_loop().create_future()
+    _booking_now.setdefault(key, outcome)
+    seen: list[asyncpg.Record] = []
+    try:
+        return await _book_appointment(engines, principal, body, seen)
+    finally:
+        outcome.set_result(seen[0] if seen else None)
+        if _booking_now.get(key) is outcome:
+            del _booking_now[key]
+
+
+# The bookings running on this node by (doctor, start): each resolves to the booking context
+# once the slot is known to be taken (booked by it or by another), else None.
+_booking_now: dict[tuple[uuid.UUID, datetime], asyncio.Future[asyncpg.Record | None]] = {}
+
+
+async def _book_appointment(
+    engines: Engines, principal: Principal, body: BookingRequest, taken: list[asyncpg.Record]
+) -> AppointmentOut:
+    """The booking itself; `taken` gets the booking context once the slot is known taken."""
     settings, cipher = engines.settings, FieldCipher(engines.settings)
     now = clock.now()
     appointment_id = uuid.uuid4()
@@ -225,7 +272,10 @@ async def book_appointment(
                     row = await _book(con, new, availability, principal, proxied is not None)
                 except StaleRead:  # the doctor changed the hours meanwhile: check them again
                     continue
+                taken.append(context)
             except (SlotTaken, SlotUnavailable) as exc:
+                if isinstance(exc, SlotTaken):
+                    taken.append(context)
                 exc.extra["alternatives"] = await nearest_free_slots(
                     con,
                     context,
@@ -321,20 +371,25 @@ async def _book(
         slot_event(slot_type, slot_payload(planned, 0), actor),
         appointment_event(events.APPOINTMENT_CREATED, appointment_payload(planned, 0), actor),
     ]
-    # The audit entry commits with the booking (one transaction), never after it.
+    # The audit entry commits with the booking (one autocommit statement), never after it; a
+    # proxy's booking adds its own entry, so it takes a transaction.
+    audit = change_entry(resource_id=new.id)
+    events_json = [e.model_dump(mode="json") for e in outbox]
+    stamp, buffer = availability.stamp, availability.settings.buffer
     with overlaps_refused():
-        async with con.transaction():
-            row = await book_slot(
-                con,
-                new,
-                availability.stamp,
-                availability.settings.buffer,
-                [e.model_dump(mode="json") for e in outbox],
-            )
+        try:
             if by_proxy:
-                await record_proxy_action(con, principal, "book", new.patient_id, new.id)
-            await record_change(con, resource_id=new.id)
-            return row
+                async with con.transaction():
+                    row = await book_slot(con, new, stamp, buffer, events_json, audit)
+                    await record_proxy_action(con, principal, "book", new.patient_id, new.id)
+            else:
+                row = await book_slot(con, new, stamp, buffer, events_json, audit)
+        except AuditNotWritten as exc:
+            log.exception("audit entry not written: booking refused")
+            raise AuditUnavailable() from exc
+    if audit is not None:
+        change_recorded(audit)
+    return row
 
 
 async def reschedule_appointment(

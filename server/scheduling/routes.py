@@ -118,7 +118,7 @@ async def book(
     return await service.book_appointment(engines, principal, body)
 
 
-def _list_query(
+async def _list_query(
     from_: Instant | None = Query(None, alias="from", description="Starts at or after."),
     to: Instant | None = Query(None, description="Starts before."),
     status: list[Status] | None = Query(None, description="Repeat to allow several."),

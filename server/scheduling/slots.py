@@ -8,7 +8,7 @@ import uuid
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import accumulate
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,7 +36,7 @@ from server.scheduling.errors import (
     UNKNOWN_TYPE,
     UNKNOWN_VISIT_TYPE,
 )
-from server.scheduling.grid import candidate_slots
+from server.scheduling.grid import ONE_DAY, candidate_slots, day_slots
 from server.scheduling.model import (
     VISIT_TYPES,
     Availability,
@@ -166,9 +166,56 @@ def _candidates(
     if latest <= earliest:
         return []
     length = length_minutes or (reason.duration_minutes if reason else None)
-    return candidate_slots(
-        availability, earliest, latest, length, visit_types_for(visit_type, reason)
-    )
+    types = visit_types_for(visit_type, reason)
+    if availability.stamp is None:  # a proposal: nothing names it, nothing to remember
+        return candidate_slots(availability, earliest, latest, length, types)
+    zone = availability.zone
+    day, last = earliest.astimezone(zone).date(), latest.astimezone(zone).date()
+    found: list[Slot] = []
+    while day <= last:
+        found += _grid_days.day(availability, day, length, types)
+        day += ONE_DAY
+    # Days are whole local days in order, so the range's slots are one run of them.
+    first = bisect_left(found, earliest, key=_slot_start)
+    return found[first : bisect_left(found, latest, lo=first, key=_slot_start)]
+
+
+def _slot_start(slot: Slot) -> datetime:
+    return slot.start
+
+
+class _GridDays:
+    """Grid slots of one local day (grid.day_slots) by (doctor, rules stamp, zone, day, length,
+    visit types), least recently used dropped first: a month's page assembles ~30 remembered
+    days instead of generating ~1,300 slots (two thirds of a page's CPU). Never stale, like
+    _AvailabilityCache: the stamp names the stored content the grid comes from."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[object, ...], list[Slot]] = OrderedDict()
+
+    def day(
+        self,
+        availability: Availability,
+        day: date,
+        length: int | None,
+        types: tuple[VisitType, ...],
+    ) -> list[Slot]:
+        key = (availability.doctor_id, availability.stamp, availability.zone.key, day, length,
+               types)  # fmt: skip
+        found = self._entries.get(key)
+        if found is None:
+            found = day_slots(availability, day, length, types)
+            self._entries[key] = found
+            if len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(key)
+        return found
+
+
+# ~70 doctor-months of 15-minute slots, at most ~20 MB (a slot is ~170 bytes with its instants).
+_grid_days = _GridDays(2048)
 
 
 def slots_among(
@@ -189,7 +236,7 @@ def slots_among(
 
 
 async def free_slots(
-    con: asyncpg.Connection,
+    con: asyncpg.Connection | asyncpg.Pool,
     availability: Availability,
     start: datetime,
     end: datetime,
@@ -384,7 +431,7 @@ async def next_available_slot(
 
 
 async def nearest_free_slots(
-    con: asyncpg.Connection,
+    con: asyncpg.Connection | asyncpg.Pool,
     doctor: asyncpg.Record,
     target: datetime,
     visit_type: VisitType,
@@ -398,8 +445,10 @@ async def nearest_free_slots(
     `stamp` as for load_availability.
 
     Runs on the caller's connection (after its transaction rolled back): taking a second pool
-    connection per request could exhaust the pool under a booking rush. Looks six hours around
-    the target first, which nearly always suffices, then two days, then half a month. The losers
+    connection per request could exhaust the pool under a booking rush. Given the pool, it
+    takes a connection per statement, none while it waits for another's answer. Looks six
+    hours around the target first, which nearly always suffices, then two days, then half a
+    month. The losers
     of a rush for one slot ask the same question at once: the first computes, the others wait
     for its answer (computed after they lost, so as fresh as their own would be).
     """
@@ -428,7 +477,7 @@ _alternatives_running: dict[tuple[object, ...], asyncio.Future[list[dict[str, An
 
 
 async def _nearest_free_slots(
-    con: asyncpg.Connection,
+    con: asyncpg.Connection | asyncpg.Pool,
     doctor: asyncpg.Record,
     target: datetime,
     visit_type: VisitType,

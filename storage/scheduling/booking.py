@@ -1,5 +1,6 @@
-"""The booking fast path: everything a booking reads in one statement, and the booking itself in
-one more (scheduling.book_slot, migration 0014), so a booking costs two round trips."""
+"""The booking fast path: everything a booking reads in one statement, and the booking itself with
+its audit entry in one more (scheduling.book_slot_audited, migrations 0014 and 0027), so a booking
+costs two round trips."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 
 import asyncpg
 
-from storage.errors import StaleRead
+from storage.audit import NewAuditLog
+from storage.errors import AuditNotWritten, StaleRead
 from storage.scheduling.appointments import NewAppointment, overlap_refused
 
 
@@ -65,18 +67,22 @@ async def book_slot(
     rules_stamp: uuid.UUID | None,
     buffer: timedelta,
     events: Sequence[dict[str, Any]],
+    audit: NewAuditLog | None = None,
 ) -> asyncpg.Record:
-    """Book in one autocommit statement (see scheduling.book_slot): the appointment as
+    """Book in one autocommit statement (see scheduling.book_slot), with `audit` written by the
+    same statement (unsealed, like storage.audit.insert_log) when given: the appointment as
     scheduling.appointment_details shows it plus `availability_version`, the doctor's new
     version, which the function also writes into each event's `data.availability_version`.
 
     `events` are outbox rows as JSON (bus.events.Envelope), written in this order. Raises
-    ConstraintViolation (the slot or its buffer is taken, or the patient is busy then) or
-    StaleRead (the availability changed since `rules_stamp` was read: read it again)."""
+    ConstraintViolation (the slot or its buffer is taken, or the patient is busy then),
+    StaleRead (the availability changed since `rules_stamp` was read: read it again) or
+    AuditNotWritten (nothing booked)."""
     try:
         row: asyncpg.Record = await con.fetchrow(
-            """SELECT * FROM scheduling.book_slot($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-                                                  $12, $13, $14, $15, $16, $17)""",
+            """SELECT * FROM scheduling.book_slot_audited($1, $2, $3, $4, $5, $6, $7, $8, $9,
+                                                          $10, $11, $12, $13, $14, $15, $16,
+                                                          $17, $18)""",
             new.id,
             new.doctor_id,
             new.patient_id,
@@ -94,9 +100,38 @@ async def book_slot(
             rules_stamp,
             buffer,
             list(events),
+            None if audit is None else _audit_json(audit),
         )
     except asyncpg.SerializationError as exc:
         raise StaleRead("scheduling.availability_versions.rules_stamp") from exc
     except (asyncpg.ExclusionViolationError, asyncpg.DeadlockDetectedError) as exc:
         raise overlap_refused(exc) from exc
+    except asyncpg.PostgresError as exc:
+        if exc.sqlstate == AUDIT_NOT_WRITTEN:
+            raise AuditNotWritten(str(exc)) from exc
+        raise
+    return row
+
+
+# scheduling.book_slot_audited's refusal when the audit entry cannot be written (migration 0027).
+AUDIT_NOT_WRITTEN = "MKA01"
+
+
+def _audit_json(entry: NewAuditLog) -> dict[str, Any]:
+    """`entry` as scheduling.book_slot_audited reads it: audit.logs columns by name; no
+    request_payload key when there is none (a SQL null, as insert_log writes it)."""
+    row: dict[str, Any] = {
+        "occurred_at": entry.occurred_at.isoformat(),
+        "user_id": str(entry.user_id) if entry.user_id is not None else None,
+        "role": entry.role,
+        "action": entry.action,
+        "resource_type": entry.resource_type,
+        "resource_id": entry.resource_id,
+        "ip_address": entry.ip_address,
+        "user_agent": entry.user_agent,
+        "request_id": entry.request_id,
+        "response_status": entry.response_status,
+    }
+    if entry.request_payload is not None:
+        row["request_payload"] = entry.request_payload
     return row

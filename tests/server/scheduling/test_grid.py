@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from server.scheduling import slots as slot_service
 from server.scheduling.grid import candidate_slots, day_slots, local_instant
 from server.scheduling.model import Availability, DateException, Slot, WeeklyRule
 from server.scheduling.slots import without_busy
@@ -143,3 +144,34 @@ def test_window_edges_in_the_spring_gap_move_to_its_end_and_repeated_times_are_t
     repeated = day_slots(_every_day(PARIS, "02:30", "03:00"), fall)
     assert [s.start.astimezone(PARIS).isoformat()[11:] for s in repeated] == ["02:30:00+02:00"]
     assert repeated[0].end - repeated[0].start == timedelta(minutes=30)
+
+
+@pytest.mark.parametrize("zone,spring,fall", DST_SUNDAYS)
+def test_pages_assembled_from_remembered_days_equal_the_grid_of_the_range(
+    zone: ZoneInfo, spring: date, fall: date
+) -> None:
+    """server.scheduling.slots remembers each local day's grid under the rules stamp: any range
+    (cut mid-day, across midnight windows and DST nights) gets exactly the range's grid."""
+    rules = (
+        WeeklyRule(1, time(22, 30), time(2, 0), 30, "in-person"),  # across midnight
+        *(WeeklyRule(day, time(1, 0), time(4, 0), 20, "teleconsultation") for day in range(1, 8)),
+        *(WeeklyRule(day, time(9, 0), time(12, 0), 15, "in-person") for day in range(1, 8)),
+    )
+    day_off = fall - timedelta(days=2)
+    off = DateException("time-off", day_off, day_off, time(10), time(11))
+    availability = Availability(uuid.uuid4(), zone, rules, (off,), stamp=uuid.uuid4())
+    seen = 0
+    for sunday in (spring, fall):
+        base = datetime.combine(sunday - timedelta(days=3), time(10, 7), tzinfo=zone)
+        for hours in (1, 17, 30, 24 * 6 + 5):
+            start, end = base.astimezone(UTC), (base + timedelta(hours=hours)).astimezone(UTC)
+            now = start - timedelta(days=1)  # notice and horizon leave the range whole
+            for visit_type in (None, "in-person", "teleconsultation"):
+                for _ in range(2):  # computed, then remembered
+                    page = slot_service._candidates(
+                        availability, start, end, now, visit_type, None, None
+                    )
+                    types = slot_service.visit_types_for(visit_type, None)
+                    assert page == candidate_slots(availability, start, end, None, types)
+                    seen += len(page)
+    assert seen > 1000

@@ -3,6 +3,7 @@ asyncpg's query logger on a one-connection pool, whatever the range and the cach
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from types import SimpleNamespace
@@ -87,7 +88,7 @@ async def test_a_slots_page_takes_at_most_three_statements_whatever_the_range(
     assert counts == [2, 1, 1, 1]
 
 
-async def test_a_booking_takes_one_read_and_one_transaction_and_a_loser_one_more_read(
+async def test_a_booking_takes_one_read_and_one_statement_and_a_loser_one_more_read(
     client: httpx.AsyncClient,
     db: asyncpg.Connection,
     settings: Settings,
@@ -109,11 +110,45 @@ async def test_a_booking_takes_one_read_and_one_transaction_and_a_loser_one_more
 
     await book_appointment(engines, principal(winner), body())
     sent = wire.clear()
-    # The context read, the availability (cold cache), then the booking function in one
-    # transaction with the request's audit entry (none here: no HTTP request to record).
-    assert len(sent) == 5
-    assert "scheduling.book_slot" in sent[-2]
+    # The context read, the availability (cold cache), then the booking function: one
+    # autocommit statement that also writes the request's audit entry (none here: no HTTP
+    # request to record), no BEGIN / COMMIT round trips.
+    assert len(sent) == 3
+    assert "scheduling.book_slot_audited" in sent[-1]
     with pytest.raises(SlotTaken):
         await book_appointment(engines, principal(loser), body())
     # The context read says taken; the alternatives take one busy read (cache warm).
     assert len(wire.clear()) == 2
+
+
+async def test_a_rush_for_one_slot_sends_one_booking_statement_from_one_node(
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    settings: Settings,
+    wire: Wire,
+) -> None:
+    """The patients rushing for a slot on one node wait for the booking already running there:
+    one booking statement, the others refused without a context read or a booking attempt."""
+    doctor = await doctor_with_availability(client, db, settings, availability())
+    engines = cast(Engines, SimpleNamespace(settings=settings, pool=wire.pool))
+    start = local(doctor, 2, "10:00")
+    patients = [await make_patient(db, settings) for _ in range(10)]
+    body = BookingRequest.model_validate(
+        {"doctor_id": str(doctor.id), "start": start.isoformat(), "visit_type": "in-person"}
+    )
+
+    async def one(patient: Patient) -> str:
+        who = Principal(patient.user.id, "patient", patient.user.session_id)
+        try:
+            await book_appointment(engines, who, body)
+        except SlotTaken as exc:
+            assert len(exc.extra["alternatives"]) == 5
+            return "taken"
+        return "booked"
+
+    outcomes = await asyncio.gather(*(one(p) for p in patients))
+    assert sorted(outcomes) == ["booked"] + ["taken"] * 9
+    sent = wire.clear()
+    assert sum("book_slot_audited" in q for q in sent) == 1
+    assert sum("AS seen_before" in q for q in sent) == 1  # one context read
+    assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 1
