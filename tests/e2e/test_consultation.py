@@ -9,6 +9,7 @@ reach there: tests/conftest.py starts the embedded engines instead.
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -26,6 +27,14 @@ ON_CI = os.environ.get("CI") == "true"
 TIMEOUT_S = 300
 # `$0` is the Python to run; `lo` comes up before anything listens on it.
 IN_NAMESPACE = 'ip link set lo up && exec "$0" -m pytest "$@"'
+# The browser tests dealt into shards, each its own namespace (and engines), so that
+# pytest-xdist workers share them out.
+SHARDS = 2
+_INNER_TESTS = sorted(
+    node.name
+    for node in ast.parse(INNER.read_text()).body
+    if isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef) and node.name.startswith("test_")
+)
 
 
 def _namespaces_work() -> bool:
@@ -35,7 +44,10 @@ def _namespaces_work() -> bool:
     return subprocess.run(probe, capture_output=True).returncode == 0
 
 
-def test_patient_and_doctor_hold_a_video_consultation_in_two_browsers(web_dist: Path) -> None:
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_patient_and_doctor_hold_a_video_consultation_in_two_browsers(
+    shard: int, web_dist: Path
+) -> None:
     if not _namespaces_work():
         reason = "needs `unshare --net` and `ip` (root, util-linux, iproute2)"
         if ON_CI:
@@ -51,7 +63,7 @@ def test_patient_and_doctor_hold_a_video_consultation_in_two_browsers(web_dist: 
         "-c",
         IN_NAMESPACE,
         sys.executable,
-        str(INNER.relative_to(ROOT)),
+        *(f"{INNER.relative_to(ROOT)}::{name}" for name in _INNER_TESTS[shard::SHARDS]),
         "-q",
         "-p",
         "no:cacheprovider",
