@@ -8,7 +8,9 @@ sampleOf -> rate -> nextPause, as CallState.sample does every 2 s.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -70,11 +72,25 @@ class Feed:
         return _report(rtt=rtt, lost=self.lost, received=self.received, bitrate=bitrate)
 
 
+def _node() -> tuple[str, dict[str, str]]:
+    """The node the web build uses (PATH's when recent enough, else the wheel's), and its env."""
+    spec = importlib.util.spec_from_file_location("build_web", ROOT / "tools" / "build_web.py")
+    assert spec is not None and spec.loader is not None
+    build_web = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_web)
+    _, env = build_web.node_environment()
+    node = shutil.which("node", path=env["PATH"])
+    assert node is not None, "tools/build_web.py found no node"
+    return node, env
+
+
 @pytest.fixture(scope="module")
 def quality_js(web_dist: Path) -> str:
+    node, env = _node()
     done = subprocess.run(
-        ["node", "-e", TRANSPILE, str(QUALITY)],
+        [node, "-e", TRANSPILE, str(QUALITY)],
         cwd=ROOT / "web",
+        env=env,
         capture_output=True,
         text=True,
         check=True,
