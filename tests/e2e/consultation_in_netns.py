@@ -290,7 +290,7 @@ async def test_a_refused_camera_is_explained_and_the_waiting_room_still_opens_in
         "Audio only advised. The camera is not available."
     )
 
-    await page.get_by_label("Language").select_option("fr")
+    await page.locator("header .lang select").select_option("fr")
     await expect(page.locator(".precall-verdict")).to_contain_text("Audio seulement conseillé.")
     await expect(status_of(page)).to_contain_text("Le médecin n’est pas encore là")
     await expect(page.get_by_role("alert")).to_contain_text("n’a pas accès à votre caméra")

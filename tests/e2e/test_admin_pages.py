@@ -116,7 +116,7 @@ async def test_a_refused_step_up_reads_in_french(contexts: Contexts, live: LiveS
     admin = await _admin(live)
     page = await contexts.new_page()
     await sign_in(page, admin)
-    await page.get_by_label("Language").select_option("fr")
+    await page.locator("header .lang select").select_option("fr")
     await expect(page.locator("html")).to_have_attribute("lang", "fr")
 
     await page.goto("/admin/audit")

@@ -69,7 +69,7 @@ async def test_the_doctor_page_speaks_french_once_chosen(contexts: Contexts, dem
     doctor = await demo.doctor("Langue")
     page = await contexts.new_page()
     await page.goto(f"/doctors/{doctor.id}")
-    await page.get_by_label("Language").select_option("fr")
+    await page.locator("header .lang select").select_option("fr")
 
     await expect(page.get_by_role("heading", name="Prendre rendez-vous")).to_be_visible()
     await expect(page.get_by_label("Type de consultation")).to_be_visible()

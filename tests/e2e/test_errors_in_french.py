@@ -34,7 +34,7 @@ async def live(
 
 
 async def in_french(page: Page) -> None:
-    await page.get_by_label("Language").select_option("fr")
+    await page.locator("header .lang select").select_option("fr")
     await expect(page.locator("html")).to_have_attribute("lang", "fr")
 
 

@@ -74,7 +74,7 @@ async def test_my_relatives_in_french_on_a_phone_is_accessible(
     await sign_in(page, parent.account)
     await page.goto("/relatives")
     await expect(page.get_by_role("heading", name="My relatives", exact=True)).to_be_visible()
-    await page.get_by_label("Language").select_option("fr")
+    await page.locator("header .lang select").select_option("fr")
     await expect(page.locator("html")).to_have_attribute("lang", "fr")
     await expect(page.get_by_role("heading", name="Mes proches", exact=True)).to_be_visible()
     form = page.get_by_role("form", name="Ajouter un proche")

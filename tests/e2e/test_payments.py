@@ -155,7 +155,7 @@ async def test_a_declined_card_and_a_hold_that_ran_out_read_in_french(
     slot = first_slot_after(await demo.slots(doctor, days=14), CHANGEABLE_AFTER)
     page = await signed_in_patient(contexts, patient)
     await choose_slot(page, doctor, slot["start"])
-    await page.get_by_label("Language").select_option("fr")
+    await page.locator("header .lang select").select_option("fr")
     await expect(page.locator("html")).to_have_attribute("lang", "fr")
 
     await enter_card(page, DECLINED)  # the 402's decline_code, in French
