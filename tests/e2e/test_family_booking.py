@@ -90,3 +90,26 @@ async def test_my_relatives_in_french_on_a_phone_is_accessible(
     assert await axe_violations(page) == []
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the page scrolls sideways on a phone ({width}px wide)"
+
+
+async def test_a_birth_date_stays_on_its_day_west_of_utc(contexts: Contexts, demo: Demo) -> None:
+    """A date of birth is a calendar day: a parent in New York sees 4 May, not 3 May (it was
+    read as UTC midnight); on a phone the two consent bases sit on lines of their own."""
+    parent = await demo.patient("Nora", "West")
+    page = await contexts.new_page(phone=True, zone="America/New_York")
+    await sign_in(page, parent.account)
+    await page.goto("/relatives")
+    form = page.get_by_role("form", name="Add a relative")
+    await form.get_by_label("First name").fill("Iris")
+    await form.get_by_label("Last name").fill("West")
+    await form.get_by_label("Date of birth").fill("2018-05-04")
+    guardian = form.get_by_label("I am their legal guardian (a minor)")
+    adult = form.get_by_label("They agreed themselves (an adult)")
+    guardian_box, adult_box = await guardian.bounding_box(), await adult.bounding_box()
+    assert guardian_box and adult_box and adult_box["y"] > guardian_box["y"] + 5, (
+        "the two consent bases share a line"
+    )
+    await form.get_by_label("I confirm this consent was given", exact=False).check()
+    await form.get_by_role("button", name="Save").click()
+    card = page.get_by_role("listitem", name="Iris West")
+    await expect(card).to_contain_text("Friday, 4 May 2018")
