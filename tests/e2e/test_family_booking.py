@@ -113,3 +113,51 @@ async def test_a_birth_date_stays_on_its_day_west_of_utc(contexts: Contexts, dem
     await form.get_by_role("button", name="Save").click()
     card = page.get_by_role("listitem", name="Iris West")
     await expect(card).to_contain_text("Friday, 4 May 2018")
+
+
+async def test_their_appointments_lists_only_that_relatives(contexts: Contexts, demo: Demo) -> None:
+    """ "Their appointments" on My relatives shows that relative's appointments only (the link
+    used to open the whole list), with a way back to everyone's."""
+    doctor = await demo.doctor("Filtre")
+    parent = await demo.patient("Paul", "Filtre")
+    first, second = (await demo.slots(doctor, days=14))[:2]
+    await demo.book(parent, doctor, first)
+    added = await demo.http.post(
+        "/api/v1/me/relatives",
+        json={
+            "first_name": "Emma",
+            "last_name": "Filtre",
+            "date_of_birth": "2019-02-03",
+            "relationship": "CHILD",
+            "consent_basis": "legal_guardian",
+            "consent_given": True,
+            "can_view_history": False,
+        },
+        headers=parent.account.headers,
+    )
+    assert added.status_code == 201, added.text
+    booked = await demo.http.post(
+        "/api/v1/appointments",
+        json={
+            "doctor_id": doctor.id,
+            "start": second["start"],
+            "visit_type": second["visit_type"],
+            "patient_id": added.json()["id"],
+        },
+        headers=parent.account.headers,
+    )
+    assert booked.status_code == 201, booked.text
+
+    page = await contexts.new_page(phone=True)
+    await sign_in(page, parent.account)
+    await page.goto("/relatives")
+    await (
+        page.get_by_role("listitem", name="Emma Filtre")
+        .get_by_role("link", name="Their appointments")
+        .click()
+    )
+    await expect(page.get_by_test_id("only-for")).to_contain_text("Emma Filtre")
+    await expect(page.locator("li.appointment")).to_have_count(1)
+    await expect(page.locator("li.appointment")).to_contain_text("For Emma Filtre")
+    await page.get_by_role("link", name="Show everyone’s").click()
+    await expect(page.locator("li.appointment")).to_have_count(2)
