@@ -132,6 +132,12 @@ async def test_an_area_waitlist_in_french_names_the_specialty_and_says_joined_on
     await expect(page.get_by_text("N’importe quel médecin (Cardiologie) · Paris.")).to_be_visible()
     await expect(page.get_by_text("cardiology")).to_have_count(0)
 
+    # The same specialty in another city is another waitlist: its form is offered.
+    await page.goto("/waitlist?specialty=cardiology&city=Lyon")
+    await expect(
+        page.get_by_role("heading", name="Attendre n’importe quel médecin (Cardiologie) à Lyon")
+    ).to_be_visible()
+
     await page.goto(f"/waitlist?doctor={doctor.id}")
     await page.get_by_role("button", name="Rejoindre la liste d’attente").click()
     await expect(page.get_by_text(f"Dr {doctor.first_name} {doctor.last_name}.")).to_be_visible()

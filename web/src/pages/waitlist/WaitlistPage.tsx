@@ -195,7 +195,7 @@ export default function WaitlistPage() {
     (entries.data ?? []).some((e) =>
       target.doctor_id
         ? e.doctor_id === target.doctor_id
-        : e.doctor_id === null && e.specialty === target.specialty,
+        : e.doctor_id === null && e.specialty === target.specialty && e.city === target.city,
     );
   useEffect(() => {
     const socket = openSocket("/notifications");
