@@ -57,7 +57,7 @@ async def test_a_cancelled_slot_is_offered_live_and_never_shown_to_others(
     offer = page_a.get_by_test_id("offer")
     # The offer names the doctor (an area entry's offer may come from any of them).
     await expect(offer).to_contain_text(
-        f"Dr {doctor.first_name} {doctor.last_name} holds a slot for you"
+        f"A slot is held for you with Dr {doctor.first_name} {doctor.last_name}"
     )
     await expect(offer.get_by_role("timer")).to_contain_text("Held for")
     await offer.get_by_role("button", name="Book this slot").click()

@@ -26,7 +26,7 @@ export const strings = defineStrings({
     nearby: "nearby",
     already: "You are already on this waitlist.",
     withDoctor: "{doctor}.",
-    offerWith: "{doctor} holds a slot for you: {start}",
+    offerWith: "A slot is held for you with {doctor}: {start}",
   },
   fr: {
     title: "Ma liste d’attente",
@@ -53,6 +53,6 @@ export const strings = defineStrings({
     nearby: "à proximité",
     already: "Vous êtes déjà sur cette liste d’attente.",
     withDoctor: "{doctor}.",
-    offerWith: "{doctor} vous réserve un créneau : {start}",
+    offerWith: "Un créneau vous est réservé avec {doctor} : {start}",
   },
 });
