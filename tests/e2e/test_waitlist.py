@@ -141,3 +141,28 @@ async def test_an_area_waitlist_in_french_names_the_specialty_and_says_joined_on
     await page.goto(f"/waitlist?doctor={doctor.id}")
     await page.get_by_role("button", name="Rejoindre la liste d’attente").click()
     await expect(page.get_by_text(f"Dr {doctor.first_name} {doctor.last_name}.")).to_be_visible()
+
+
+async def test_the_doctor_reads_each_patients_figures_in_the_right_number(
+    contexts: Contexts, demo: Demo, live: LiveServer
+) -> None:
+    """Per patient: "1 no-show", "0 late cancellations" (never "1 no-shows"), in French too."""
+    doctor = await demo.doctor("Fiable")
+    patient = await demo.patient("Rémi", "Absent")
+    booked = await demo.book(patient, doctor, (await demo.slots(doctor))[0])
+    con = await asyncpg.connect(live.database_url)
+    try:
+        await con.execute(
+            "UPDATE scheduling.appointments SET status = 'no-show' WHERE id = $1",
+            uuid.UUID(booked["id"]),
+        )
+    finally:
+        await con.close()
+    page = await contexts.new_page(phone=True)
+    await sign_in(page, doctor.account)
+    await page.goto("/agenda")
+    await page.get_by_text("Per patient").click()
+    figures = page.get_by_test_id("reliability-patients")
+    await expect(figures).to_contain_text("Rémi Absent: 0 late cancellations, 1 no-show")
+    await page.get_by_label("Language").select_option("fr")
+    await expect(figures).to_contain_text("Rémi Absent : 0 annulation tardive, 1 absence")
