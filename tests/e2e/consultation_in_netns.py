@@ -411,7 +411,10 @@ async def test_an_invited_interpreter_joins_a_three_way_call_and_its_chat(
 
     guest_page = await contexts.new_page(phone=True, inject_scripts=True)  # nobody signed in
     await guest_page.goto(link[link.index("/invite/") :])
-    await expect(guest_page.get_by_text(f"Consultation with {doctor.name} at")).to_be_visible()
+    # The day too, not only the time: a link may be opened days before.
+    await expect(
+        guest_page.get_by_text(re.compile(f"Consultation with {doctor.name} on \\w+day, .+ at "))
+    ).to_be_visible()
     await guest_page.get_by_label("Your name").fill("Amina")
     await guest_page.get_by_label("You are joining as").select_option("interpreter")
     await guest_page.get_by_role("button", name="Enter the waiting room").click()

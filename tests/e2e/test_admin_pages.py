@@ -120,12 +120,19 @@ async def test_a_refused_step_up_reads_in_french(contexts: Contexts, live: LiveS
     await expect(page.locator("html")).to_have_attribute("lang", "fr")
 
     await page.goto("/admin/audit")
+    sent: list[str] = []
+    page.on(
+        "request",
+        lambda r: sent.append(r.url) if "/auth/" in r.url or "/step-up" in r.url else None,
+    )
     await page.get_by_label("Mot de passe").fill("not-the-password")
     await page.get_by_role("button", name="Confirmer").click()
 
     refused = page.get_by_role("alert").filter(has_text="Le mot de passe est incorrect.")
     await expect(refused).to_be_visible()
     await expect(page.get_by_text("The password is not correct.")).to_have_count(0)
+    # A wrong password is not about the access token: no refresh, and not sent a second time.
+    assert [url.split("/api/v1")[-1] for url in sent] == ["/admin/step-up"]
 
 
 async def test_an_admin_reads_an_appointment_after_entering_the_password_again(

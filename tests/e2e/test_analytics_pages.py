@@ -45,3 +45,33 @@ async def test_charts_render_with_data(
     await own.goto("/stats")
     await _bookings_chart_has_data(own)
     await expect(own.get_by_text("Busiest specialties")).to_have_count(0)
+
+
+async def test_the_figures_read_in_french(contexts: Contexts, demo: Demo, live: LiveServer) -> None:
+    """French numbers (a decimal comma), specialty names rather than their codes, and the
+    connections count in the right number."""
+    doctor = await demo.doctor("Chiffres", specialty="cardiology")
+    patient = await demo.patient("Félix", "Chiffre")
+    await demo.book(patient, doctor, (await demo.slots(doctor))[0])
+    admin = await _admin(live)
+    page = await contexts.new_page(phone=True)
+    await sign_in(page, admin)
+    await page.goto("/admin/analytics")
+    await page.get_by_label("Language").select_option("fr")
+    rates = page.locator(
+        "section", has=page.get_by_role("heading", name="Issue des consultations prévues")
+    )
+    await expect(rates).to_contain_text("Taux d’annulation")
+    assert not re.search(r"\d\.\d", await rates.inner_text()), "a decimal point in French"
+    lead = page.locator(
+        "section", has=page.get_by_role("heading", name="Délai entre réservation et consultation")
+    )
+    assert not re.search(r"\d\.\d", await lead.inner_text()), "a decimal point in French"
+    specialties = page.locator("figure.chart", has_text="Spécialités les plus demandées")
+    await specialties.get_by_text("Afficher les données en tableau").click()
+    await expect(specialties.locator("tbody th", has_text="Cardiologie")).to_have_count(1)
+    await expect(specialties.locator("tbody th", has_text="cardiology")).to_have_count(0)
+    await expect(page.get_by_text(re.compile(r"^1 connexions"))).to_have_count(0)
+    revenue = page.locator("figure.chart", has_text="Chiffre d’affaires par jour")
+    if await revenue.count():
+        await expect(revenue.locator("tbody th", has_text=re.compile(r"\beur\b"))).to_have_count(0)

@@ -90,3 +90,74 @@ async def test_my_relatives_in_french_on_a_phone_is_accessible(
     assert await axe_violations(page) == []
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the page scrolls sideways on a phone ({width}px wide)"
+
+
+async def test_a_birth_date_stays_on_its_day_west_of_utc(contexts: Contexts, demo: Demo) -> None:
+    """A date of birth is a calendar day: a parent in New York sees 4 May, not 3 May (it was
+    read as UTC midnight); on a phone the two consent bases sit on lines of their own."""
+    parent = await demo.patient("Nora", "West")
+    page = await contexts.new_page(phone=True, zone="America/New_York")
+    await sign_in(page, parent.account)
+    await page.goto("/relatives")
+    form = page.get_by_role("form", name="Add a relative")
+    await form.get_by_label("First name").fill("Iris")
+    await form.get_by_label("Last name").fill("West")
+    await form.get_by_label("Date of birth").fill("2018-05-04")
+    guardian = form.get_by_label("I am their legal guardian (a minor)")
+    adult = form.get_by_label("They agreed themselves (an adult)")
+    guardian_box, adult_box = await guardian.bounding_box(), await adult.bounding_box()
+    assert guardian_box and adult_box and adult_box["y"] > guardian_box["y"] + 5, (
+        "the two consent bases share a line"
+    )
+    await form.get_by_label("I confirm this consent was given", exact=False).check()
+    await form.get_by_role("button", name="Save").click()
+    card = page.get_by_role("listitem", name="Iris West")
+    await expect(card).to_contain_text("Friday, 4 May 2018")
+
+
+async def test_their_appointments_lists_only_that_relatives(contexts: Contexts, demo: Demo) -> None:
+    """ "Their appointments" on My relatives shows that relative's appointments only (the link
+    used to open the whole list), with a way back to everyone's."""
+    doctor = await demo.doctor("Filtre")
+    parent = await demo.patient("Paul", "Filtre")
+    first, second = (await demo.slots(doctor, days=14))[:2]
+    await demo.book(parent, doctor, first)
+    added = await demo.http.post(
+        "/api/v1/me/relatives",
+        json={
+            "first_name": "Emma",
+            "last_name": "Filtre",
+            "date_of_birth": "2019-02-03",
+            "relationship": "CHILD",
+            "consent_basis": "legal_guardian",
+            "consent_given": True,
+            "can_view_history": False,
+        },
+        headers=parent.account.headers,
+    )
+    assert added.status_code == 201, added.text
+    booked = await demo.http.post(
+        "/api/v1/appointments",
+        json={
+            "doctor_id": doctor.id,
+            "start": second["start"],
+            "visit_type": second["visit_type"],
+            "patient_id": added.json()["id"],
+        },
+        headers=parent.account.headers,
+    )
+    assert booked.status_code == 201, booked.text
+
+    page = await contexts.new_page(phone=True)
+    await sign_in(page, parent.account)
+    await page.goto("/relatives")
+    await (
+        page.get_by_role("listitem", name="Emma Filtre")
+        .get_by_role("link", name="Their appointments")
+        .click()
+    )
+    await expect(page.get_by_test_id("only-for")).to_contain_text("Emma Filtre")
+    await expect(page.locator("li.appointment")).to_have_count(1)
+    await expect(page.locator("li.appointment")).to_contain_text("For Emma Filtre")
+    await page.get_by_role("link", name="Show everyone’s").click()
+    await expect(page.locator("li.appointment")).to_have_count(2)

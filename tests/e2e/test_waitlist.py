@@ -55,7 +55,10 @@ async def test_a_cancelled_slot_is_offered_live_and_never_shown_to_others(
 
     # A never reloads: the offer arrives over /notifications, held with a countdown.
     offer = page_a.get_by_test_id("offer")
-    await expect(offer).to_contain_text("A slot is held for you")
+    # The offer names the doctor (an area entry's offer may come from any of them).
+    await expect(offer).to_contain_text(
+        f"A slot is held for you with Dr {doctor.first_name} {doctor.last_name}"
+    )
     await expect(offer.get_by_role("timer")).to_contain_text("Held for")
     await offer.get_by_role("button", name="Book this slot").click()
     await expect(page_a.get_by_text("Booked. See it in your appointments.")).to_be_visible()
@@ -106,3 +109,60 @@ async def test_running_late_reaches_the_appointment_page_live(
     assert said.status_code == 200, said.text
     # No reload: queue.updated arrives on /notifications and the banner re-reads.
     await expect(banner).to_contain_text("running about 20 min late")
+
+
+async def test_an_area_waitlist_in_french_names_the_specialty_and_says_joined_once(
+    contexts: Contexts, demo: Demo
+) -> None:
+    """From search (specialty + city) in French: the specialty by its French name, never its
+    code; after joining, one confirmation (not also "already on this waitlist"); a doctor's
+    entry names the doctor."""
+    doctor = await demo.doctor("Zoé", specialty="cardiology", city="Paris")
+    patient = await demo.patient("Lou", "Zone")
+    page = await contexts.new_page(phone=True)
+    await sign_in(page, patient.account)
+    await page.get_by_label("Language").select_option("fr")
+    await page.goto("/waitlist?specialty=cardiology&city=Paris")
+    await expect(
+        page.get_by_role("heading", name="Attendre n’importe quel médecin (Cardiologie) à Paris")
+    ).to_be_visible()
+    await page.get_by_role("button", name="Rejoindre la liste d’attente").click()
+    await expect(page.get_by_text("Vous êtes sur la liste d’attente.")).to_be_visible()
+    await expect(page.get_by_text("Vous êtes déjà sur cette liste d’attente.")).to_have_count(0)
+    await expect(page.get_by_text("N’importe quel médecin (Cardiologie) · Paris.")).to_be_visible()
+    await expect(page.get_by_text("cardiology")).to_have_count(0)
+
+    # The same specialty in another city is another waitlist: its form is offered.
+    await page.goto("/waitlist?specialty=cardiology&city=Lyon")
+    await expect(
+        page.get_by_role("heading", name="Attendre n’importe quel médecin (Cardiologie) à Lyon")
+    ).to_be_visible()
+
+    await page.goto(f"/waitlist?doctor={doctor.id}")
+    await page.get_by_role("button", name="Rejoindre la liste d’attente").click()
+    await expect(page.get_by_text(f"Dr {doctor.first_name} {doctor.last_name}.")).to_be_visible()
+
+
+async def test_the_doctor_reads_each_patients_figures_in_the_right_number(
+    contexts: Contexts, demo: Demo, live: LiveServer
+) -> None:
+    """Per patient: "1 no-show", "0 late cancellations" (never "1 no-shows"), in French too."""
+    doctor = await demo.doctor("Fiable")
+    patient = await demo.patient("Rémi", "Absent")
+    booked = await demo.book(patient, doctor, (await demo.slots(doctor))[0])
+    con = await asyncpg.connect(live.database_url)
+    try:
+        await con.execute(
+            "UPDATE scheduling.appointments SET status = 'no-show' WHERE id = $1",
+            uuid.UUID(booked["id"]),
+        )
+    finally:
+        await con.close()
+    page = await contexts.new_page(phone=True)
+    await sign_in(page, doctor.account)
+    await page.goto("/agenda")
+    await page.get_by_text("Per patient").click()
+    figures = page.get_by_test_id("reliability-patients")
+    await expect(figures).to_contain_text("Rémi Absent: 0 late cancellations, 1 no-show")
+    await page.get_by_label("Language").select_option("fr")
+    await expect(figures).to_contain_text("Rémi Absent : 0 annulation tardive, 1 absence")

@@ -310,3 +310,42 @@ async def test_a_guest_token_opens_only_its_own_call(
     assert late["error"]["code"] == "conflict"
     assert uuid.UUID(first.session_id)
     assert isinstance(httpx.Response, type)
+
+
+async def test_an_admitted_invitee_comes_back_with_its_guest_token_and_keeps_the_seat(
+    live_server: LiveServer,
+    connect: ConnectProbe,
+    db: asyncpg.Connection,
+    settings: Settings,
+    guests: list[Probe],
+) -> None:
+    """docs/realtime.md "Leaving and coming back": the same guest token joins again, admitted;
+    meanwhile the seat stays held (another link: invite-one-guest)."""
+    c = await consultation(live_server.http, db, settings)
+    doctor, _patient = await _in_call(live_server, connect, c)
+    token = await _guest_token(live_server, c, c.doctor.user.headers)
+    first = await _guest(live_server, token, guests)
+    assert (await first.call(CONSULT_NS, "call.join", {"join_token": token}))["ok"]
+    admitted = await doctor.call(CONSULT_NS, "call.admit_guest", {"session_id": c.session_id})
+    assert admitted["ok"], admitted
+    await first.client.disconnect()
+    await doctor.until(lambda: any(e.get("role") == "guest" for e in _got(doctor, CALL_PEER_LEFT)))
+
+    invite = await live_server.http.post(
+        f"{SESSION_API}/{c.session_id}/invites", headers=c.patient.user.headers
+    )
+    used = await live_server.http.post(
+        "/api/v1/teleconsultation/invite/use",
+        json={"token": invite.json()["token"], "display_name": "Noé", "role": "carer"},
+    )
+    assert used.status_code == 409 and used.json()["code"] == "invite-one-guest", used.text
+
+    again = await _guest(live_server, token, guests)
+    back = await again.call(CONSULT_NS, "call.join", {"join_token": token, "resume": True})
+    assert back["ok"] and back["data"]["admitted"] is True, back
+    await doctor.until(
+        lambda: any(
+            e.get("role") == "guest" and e.get("resume") is True
+            for e in _got(doctor, CALL_PEER_JOINED)
+        )
+    )

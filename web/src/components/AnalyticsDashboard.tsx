@@ -5,7 +5,8 @@ import { Chart } from "./Chart";
 import { TextField } from "./Field";
 import { bookingsPerDay, busiest, connected, leadTime, outcomes, revenuePerDay } from "../lib/analytics";
 import { useAsync } from "../lib/hooks";
-import { defineStrings, useT } from "../lib/i18n";
+import { defineStrings, formatLocale, plural, useT } from "../lib/i18n";
+import { specializations, specialtyName } from "../lib/doctors";
 import { formatDay } from "../lib/time";
 
 const strings = defineStrings({
@@ -25,7 +26,8 @@ const strings = defineStrings({
     cities: "Busiest cities",
     visits: "Visits",
     connected: "Connected now",
-    connectedText: "{total} live connections on this server",
+    connectedText_one: "{count} live connection on this server",
+    connectedText_other: "{count} live connections on this server",
     table: "Show the data as a table",
     none: "—",
   },
@@ -45,7 +47,8 @@ const strings = defineStrings({
     cities: "Villes les plus actives",
     visits: "Consultations",
     connected: "Connectés maintenant",
-    connectedText: "{total} connexions en direct sur ce serveur",
+    connectedText_one: "{count} connexion en direct sur ce serveur",
+    connectedText_other: "{count} connexions en direct sur ce serveur",
     table: "Afficher les données en tableau",
     none: "—",
   },
@@ -53,7 +56,9 @@ const strings = defineStrings({
 
 const BLUE = "#2f6fd1";
 const GREEN = "#1a7f37";
-const isoDay = (d: Date) => d.toISOString().slice(0, 10);
+// The viewer's calendar day (not UTC's: just after midnight in Paris, UTC is still yesterday).
+const isoDay = (d: Date) =>
+  `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 
 export function AnalyticsDashboard({ own }: { own: boolean }) {
   const t = useT(strings);
@@ -74,7 +79,12 @@ export function AnalyticsDashboard({ own }: { own: boolean }) {
       ]),
     [from, to],
   );
-  const pct = (rate: number | null) => (rate === null ? t("none") : `${(rate * 100).toFixed(1)} %`);
+  // Numbers in the reader's language: "5,6 %" and "244,2" in French.
+  const pct = (rate: number | null) =>
+    rate === null ? t("none") : new Intl.NumberFormat(formatLocale(), { style: "percent", maximumFractionDigits: 1 }).format(rate);
+  const hours = (value: number | null) =>
+    value === null ? t("none") : new Intl.NumberFormat(formatLocale(), { maximumFractionDigits: 1 }).format(value);
+  const specialties = useAsync(() => specializations().catch(() => []), []);
   const data = figures.data;
   const bookingChart = useMemo(
     () =>
@@ -84,6 +94,8 @@ export function AnalyticsDashboard({ own }: { own: boolean }) {
       },
     [data],
   );
+  // Currency codes as people write them (EUR, not the API's "eur"), named once when only one.
+  const revenueCurrencies = [...new Set((data?.[2].days ?? []).map((d) => d.currency.toUpperCase()))];
   return (
     <div class="page analytics">
       <section class="card admin-filters" aria-label={`${t("from")} / ${t("to")}`}>
@@ -103,8 +115,18 @@ export function AnalyticsDashboard({ own }: { own: boolean }) {
                 title={t("revenue")}
                 kind="line"
                 tableCaption={t("table")}
-                labels={data[2].days.map((d) => `${formatDay(`${d.day}T12:00:00`)} ${d.currency}`)}
-                series={[{ label: t("revenue"), values: data[2].days.map((d) => d.amount / 100), color: GREEN }]}
+                labels={data[2].days.map((d) =>
+                  revenueCurrencies.length > 1
+                    ? `${formatDay(`${d.day}T12:00:00`)} ${d.currency.toUpperCase()}`
+                    : formatDay(`${d.day}T12:00:00`),
+                )}
+                series={[
+                  {
+                    label: `${t("revenue")} (${revenueCurrencies.join(", ")})`,
+                    values: data[2].days.map((d) => d.amount / 100),
+                    color: GREEN,
+                  },
+                ]}
               />
             ) : (
               <>
@@ -123,9 +145,9 @@ export function AnalyticsDashboard({ own }: { own: boolean }) {
             <p>
               {t("leadText", {
                 visits: data[3].visits,
-                mean: data[3].mean_hours ?? t("none"),
-                median: data[3].median_hours ?? t("none"),
-                p90: data[3].p90_hours ?? t("none"),
+                mean: hours(data[3].mean_hours),
+                median: hours(data[3].median_hours),
+                p90: hours(data[3].p90_hours),
               })}
             </p>
           </section>
@@ -136,7 +158,7 @@ export function AnalyticsDashboard({ own }: { own: boolean }) {
                   title={t("specialties")}
                   kind="bars"
                   tableCaption={t("table")}
-                  labels={data[4].specialties.map((s) => s.key)}
+                  labels={data[4].specialties.map((s) => specialtyName(specialties.data, s.key))}
                   series={[{ label: t("visits"), values: data[4].specialties.map((s) => s.appointments), color: BLUE }]}
                 />
               </section>
@@ -154,7 +176,7 @@ export function AnalyticsDashboard({ own }: { own: boolean }) {
           {data[5] && (
             <section class="card" aria-labelledby="connected-title">
               <h2 id="connected-title">{t("connected")}</h2>
-              <p>{t("connectedText", { total: data[5].total })}</p>
+              <p>{plural(t, "connectedText", data[5].total)}</p>
               <ul class="plain-list">
                 {Object.entries(data[5].sockets).map(([ns, n]) => (
                   <li key={ns}>

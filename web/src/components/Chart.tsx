@@ -20,6 +20,8 @@ export function Chart({ title, labels, series, kind, tableCaption }: ChartProps)
     const el = host.current;
     if (!el) return;
     const xs = labels.map((_, i) => i);
+    const longest = Math.max(0, ...labels.map((l) => l.length));
+    const slanted = kind === "bars" && longest * 7 * labels.length > el.clientWidth;
     const paths = kind === "bars" ? uPlot.paths.bars!({ size: [0.7, 40] }) : undefined;
     const plot = new uPlot(
       {
@@ -28,7 +30,10 @@ export function Chart({ title, labels, series, kind, tableCaption }: ChartProps)
         legend: { show: series.length > 1 },
         scales: { x: { time: false } },
         axes: [
-          { values: (_, ticks) => ticks.map((t) => labels[t] ?? "") },
+          // Long category names (specialties, cities) are slanted: level, they overlap.
+          slanted
+            ? { values: (_, ticks) => ticks.map((t) => labels[t] ?? ""), rotate: -35, size: Math.min(30 + longest * 5, 110) }
+            : { values: (_, ticks) => ticks.map((t) => labels[t] ?? "") },
           { size: 48 },
         ],
         series: [

@@ -150,13 +150,23 @@ async function exchange(path: string, options: RequestOptions): Promise<Response
   const useAuth = options.auth ?? true;
   const token = useAuth ? await session.accessToken() : null;
   let response = await send(path, options, token);
-  if (response.status === 401 && token) {
+  if (response.status === 401 && token && !(await refusedForItsOwnCredential(response))) {
     // Expired or revoked access token: refresh once, then give up and send the user to sign in.
     const fresh = await session.refresh(token);
     if (fresh) response = await send(path, options, fresh);
     else session.expire();
   }
   return response;
+}
+
+// 401s about a credential the request itself carries (the admin's password again), not about
+// the access token: refreshing and sending it again would only repeat the refusal (and count
+// one more failed attempt).
+const OWN_CREDENTIAL_CODES = new Set(["wrong-password"]);
+
+async function refusedForItsOwnCredential(response: Response): Promise<boolean> {
+  const problem = (await response.clone().json().catch(() => ({}))) as Problem;
+  return typeof problem.code === "string" && OWN_CREDENTIAL_CODES.has(problem.code);
 }
 
 /** A binary answer (an invoice PDF, the data export zip) with the same token handling as api();

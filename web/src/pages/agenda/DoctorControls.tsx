@@ -7,7 +7,7 @@ import { TextField } from "../../components/Field";
 import { Alert, ErrorView } from "../../components/Status";
 import { api } from "../../lib/api";
 import { useAction, useAsync } from "../../lib/hooks";
-import { defineStrings, useT } from "../../lib/i18n";
+import { defineStrings, plural, useT } from "../../lib/i18n";
 import { declareRunningLate, practiceSettings, savePracticeSettings } from "../../lib/waitlist";
 
 const strings = defineStrings({
@@ -20,7 +20,11 @@ const strings = defineStrings({
     save: "Tell my patients",
     saved: "Your patients now see a {minutes} min delay.",
     perPatient: "Per patient",
-    patientFigures: "{name}: {late} late cancellations, {missed} no-shows",
+    patientFigures: "{name}: {late}, {missed}",
+    lateCount_one: "{count} late cancellation",
+    lateCount_other: "{count} late cancellations",
+    missedCount_one: "{count} no-show",
+    missedCount_other: "{count} no-shows",
     settingsTitle: "Waitlist and no-shows",
     offerMinutes: "Offer held for (minutes)",
     offerHint: "How long a freed slot stays held for the patient offered it: 2 to 60.",
@@ -38,7 +42,11 @@ const strings = defineStrings({
     save: "Prévenir mes patients",
     saved: "Vos patients voient maintenant un retard de {minutes} min.",
     perPatient: "Par patient",
-    patientFigures: "{name} : {late} annulations tardives, {missed} absences",
+    patientFigures: "{name} : {late}, {missed}",
+    lateCount_one: "{count} annulation tardive",
+    lateCount_other: "{count} annulations tardives",
+    missedCount_one: "{count} absence",
+    missedCount_other: "{count} absences",
     settingsTitle: "Liste d’attente et absences",
     offerMinutes: "Créneau proposé réservé pendant (minutes)",
     offerHint: "Durée pendant laquelle un créneau libéré reste réservé au patient à qui il est proposé : 2 à 60.",
@@ -85,7 +93,11 @@ export function DoctorControls({ doctorId }: { doctorId: string }) {
           <ul class="plain-list" data-testid="reliability-patients">
             {figures.data.patients.slice(0, 20).map((p) => (
               <li key={p.patient_id}>
-                {t("patientFigures", { name: p.name, late: p.late_cancellations, missed: p.no_shows })}
+                {t("patientFigures", {
+                  name: p.name,
+                  late: plural(t, "lateCount", p.late_cancellations),
+                  missed: plural(t, "missedCount", p.no_shows),
+                })}
               </li>
             ))}
           </ul>

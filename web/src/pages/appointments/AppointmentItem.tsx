@@ -61,7 +61,8 @@ export function AppointmentItem({ appointment, doctor, payment, forName, onChang
           <PaymentSummary payment={payment} />
         </p>
       )}
-      {upcoming && isActive(appointment) && startsToday(appointment.start) && (
+      {/* A held slot (checkout under way) has no place in the queue yet: the server says 404. */}
+      {upcoming && (appointment.status === "scheduled" || appointment.status === "confirmed") && startsToday(appointment.start) && (
         <QueueBanner appointmentId={appointment.id} />
       )}
       {videoWindowOpen(appointment) ? (

@@ -1,4 +1,5 @@
 // The patient's appointments: upcoming first, then past and cancelled, with the cancel policy.
+import { useLocation } from "preact-iso";
 import { useEffect, useState } from "preact/hooks";
 import { Alert, Empty, ErrorView, Loading } from "../../components/Status";
 import { doctorsById } from "../../lib/doctors";
@@ -19,6 +20,8 @@ export default function AppointmentsPage() {
   const t = useT(strings);
   useDocumentTitle(t("title"));
   const [tab, setTab] = useState<Tab>("upcoming");
+  // "Their appointments" on My relatives links here with ?for=<relative id>: that person's only.
+  const forId = useLocation().query.for ?? "";
   // The patient's own appointments and those of the relatives they manage (issue #24).
   const [names, setNames] = useState<Map<string, string>>(new Map());
   const list = useAsync(async (signal) => {
@@ -39,11 +42,13 @@ export default function AppointmentsPage() {
   }, []);
   const doctors = useAsync(() => doctorsById(items.map((a) => a.doctor_id)), [items.map((a) => a.doctor_id).join()]);
 
+  const forName = names.get(forId);
+  const listed = forName ? items.filter((a) => a.patient_id === forId) : items;
   const now = Date.now();
-  const upcoming = items
+  const upcoming = listed
     .filter((a) => isActive(a) && Date.parse(a.end) > now)
     .sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
-  const past = items.filter((a) => !upcoming.includes(a)).sort((a, b) => Date.parse(b.start) - Date.parse(a.start));
+  const past = listed.filter((a) => !upcoming.includes(a)).sort((a, b) => Date.parse(b.start) - Date.parse(a.start));
   const shown = tab === "upcoming" ? upcoming : past;
   const [notice, setNotice] = useState("");
   const replace = (updated: Appointment, message: string) => {
@@ -55,6 +60,11 @@ export default function AppointmentsPage() {
     <section class="page" aria-labelledby="appointments-title">
       <h1 id="appointments-title">{t("title")}</h1>
       <p class="hint">{t("policy", { hours: CANCEL_CUTOFF_HOURS })}</p>
+      {forName && (
+        <p class="for-relative" data-testid="only-for">
+          {t("onlyFor", { name: forName })} <a href="/appointments">{t("everyone")}</a>
+        </p>
+      )}
       <div aria-live="polite">{notice && <Alert tone="success">{notice}</Alert>}</div>
       <div class="tabs" role="tablist" aria-label={t("title")}>
         {(["upcoming", "past"] as const).map((name) => (

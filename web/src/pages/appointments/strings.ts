@@ -3,6 +3,8 @@ import { defineStrings } from "../../lib/i18n";
 export const strings = defineStrings({
   en: {
     forRelative: "For {name}",
+    onlyFor: "Only the appointments of {name}.",
+    everyone: "Show everyone’s",
     title: "My appointments",
     upcoming: "Upcoming",
     past: "Past and cancelled",
@@ -32,6 +34,8 @@ export const strings = defineStrings({
   },
   fr: {
     forRelative: "Pour {name}",
+    onlyFor: "Seulement les rendez-vous de {name}.",
+    everyone: "Afficher ceux de tout le monde",
     title: "Mes rendez-vous",
     upcoming: "À venir",
     past: "Passés et annulés",

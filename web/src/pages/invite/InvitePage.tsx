@@ -9,7 +9,7 @@ import { errorMessage } from "../../lib/errors";
 import { useDocumentTitle } from "../../lib/hooks";
 import { useT } from "../../lib/i18n";
 import { common } from "../../lib/strings";
-import { formatTime } from "../../lib/time";
+import { formatLongDate, formatTime } from "../../lib/time";
 import { guestStrings } from "../consult/guestStrings";
 import { useLocalMedia } from "../consult/useLocalMedia";
 import { VideoTile } from "../consult/VideoTile";
@@ -90,7 +90,7 @@ export default function InvitePage() {
   return (
     <div class="page consult invite">
       <h1>{t("inviteTitle")}</h1>
-      {preview && <p class="muted">{t("inviteWith", { doctor: preview.doctor_name, time: formatTime(preview.start) })}</p>}
+      {preview && <p class="muted">{t("inviteWith", { doctor: preview.doctor_name, day: formatLongDate(preview.start), time: formatTime(preview.start) })}</p>}
       {problem !== undefined && <Alert>{errorMessage(problem, tc)}</Alert>}
       {!preview && problem === undefined && <Loading />}
       {preview && !grant && (
@@ -117,7 +117,7 @@ export default function InvitePage() {
       {grant && state && (
         <div class="consult-layout">
           <section class="card call" aria-labelledby="guest-call-title">
-            <h2 id="guest-call-title">{t("inviteTitle")}</h2>
+            <h2 id="guest-call-title">{t("callTitle")}</h2>
             {status && (
               <p class="call-status" role="status" aria-live="polite">
                 {status}

@@ -40,7 +40,7 @@ export function RelativeForm({ relative, onDone, onCancel }: { relative?: Relati
   const titleId = relative ? `relative-edit-${relative.id}` : "relative-add";
   return (
     <form
-      class="card"
+      class="card relative-form"
       aria-labelledby={titleId}
       onSubmit={(e) => {
         e.preventDefault();

@@ -37,7 +37,8 @@ function RelativeCard({ relative, onChanged }: { relative: Relative; onChanged: 
       <h2>{name}</h2>
       <p>
         {t(`rel_${relative.relationship}`)}
-        {relative.date_of_birth && ` · ${formatLongDate(relative.date_of_birth)}`}
+        {/* A calendar date, not an instant: read at local noon so no zone moves it to another day. */}
+        {relative.date_of_birth && ` · ${formatLongDate(`${relative.date_of_birth}T12:00:00`)}`}
       </p>
       <p class="hint">{t("consentOn", { basis: t(`basis_${relative.consent.basis}`), date: formatLongDate(relative.consent.at) })}</p>
       <p class="hint">{relative.can_view_history ? t("historyShared") : t("historyPrivate")}</p>

@@ -7,12 +7,14 @@ import { useEffect, useState } from "preact/hooks";
 import { Button } from "../../components/Button";
 import { SelectField, TextField } from "../../components/Field";
 import { Alert, Empty, ErrorView, Loading } from "../../components/Status";
+import { slotLabel } from "../../components/BookingProblem";
+import { doctorName, doctorsById, specializations, specialtyName } from "../../lib/doctors";
 import { useAction, useAsync, useDocumentTitle } from "../../lib/hooks";
 import { useT } from "../../lib/i18n";
 import { openSocket } from "../../lib/socket";
 import { common } from "../../lib/strings";
 import { formatDateTime, formatDay } from "../../lib/time";
-import type { VisitType } from "../../lib/types";
+import type { Doctor, Specialization, VisitType } from "../../lib/types";
 import {
   acceptOffer,
   declineOffer,
@@ -33,7 +35,7 @@ function useNow(): number {
   return now;
 }
 
-function OfferPanel({ offer, onDone }: { offer: Offer; onDone: (booked: boolean) => void }) {
+function OfferPanel({ offer, doctor, onDone }: { offer: Offer; doctor: Doctor | undefined; onDone: (booked: boolean) => void }) {
   const t = useT(strings);
   const now = useNow();
   const left = Math.max(0, Math.floor((Date.parse(offer.expires_at) - now) / 1000));
@@ -49,7 +51,11 @@ function OfferPanel({ offer, onDone }: { offer: Offer; onDone: (booked: boolean)
   return (
     <div class="card offer" data-testid="offer">
       <p>
-        <strong>{t("offerTitle", { start: formatDateTime(offer.start) })}</strong>
+        <strong>
+          {doctor
+            ? t("offerWith", { doctor: doctorName(doctor), start: slotLabel(offer, doctor.time_zone) })
+            : t("offerTitle", { start: formatDateTime(offer.start) })}
+        </strong>
       </p>
       <p role="timer" aria-live="off">
         {t("countdown", { left: clock })}
@@ -65,8 +71,20 @@ function OfferPanel({ offer, onDone }: { offer: Offer; onDone: (booked: boolean)
   );
 }
 
-function EntryItem({ entry, onChange }: { entry: WaitlistEntry; onChange: (booked: boolean) => void }) {
+function EntryItem({
+  entry,
+  specialties,
+  onChange,
+}: {
+  entry: WaitlistEntry;
+  specialties: readonly Specialization[] | undefined;
+  onChange: (booked: boolean) => void;
+}) {
   const t = useT(strings);
+  // Whose slot: the doctor waited for, or the one an area entry's offer comes from.
+  const doctorId = entry.offer?.doctor_id ?? entry.doctor_id;
+  const doctors = useAsync(() => (doctorId ? doctorsById([doctorId]) : Promise.resolve(null)), [doctorId]);
+  const doctor = doctorId ? doctors.data?.get(doctorId) : undefined;
   const leave = useAction(async () => {
     await leaveWaitlist(entry.id);
     onChange(false);
@@ -75,11 +93,14 @@ function EntryItem({ entry, onChange }: { entry: WaitlistEntry; onChange: (booke
     <li class="card">
       <p>
         {entry.doctor_id === null && (
-          <strong>{t("anyDoctor", { specialty: entry.specialty ?? "", place: entry.city ?? t("nearby") })} </strong>
+          <strong>
+            {t("anyDoctor", { specialty: specialtyName(specialties, entry.specialty ?? ""), place: entry.city ?? t("nearby") })}{" "}
+          </strong>
         )}
+        {entry.doctor_id !== null && doctor && <strong>{t("withDoctor", { doctor: doctorName(doctor) })} </strong>}
         {t("waitingUntil", { until: formatDay(entry.latest) })}
       </p>
-      {entry.offer && <OfferPanel offer={entry.offer} onDone={onChange} />}
+      {entry.offer && <OfferPanel offer={entry.offer} doctor={doctor} onDone={onChange} />}
       {leave.error !== undefined && <ErrorView error={leave.error} />}
       <Button variant="link" onClick={() => void leave.run()} busy={leave.busy}>
         {t("leave")}
@@ -94,7 +115,15 @@ interface Target {
   city?: string;
 }
 
-function JoinForm({ target, onJoined }: { target: Target; onJoined: () => void }) {
+function JoinForm({
+  target,
+  specialties,
+  onJoined,
+}: {
+  target: Target;
+  specialties: readonly Specialization[] | undefined;
+  onJoined: () => void;
+}) {
   const t = useT(strings);
   const tc = useT(common);
   const [visitType, setVisitType] = useState<VisitType>("in-person");
@@ -120,7 +149,9 @@ function JoinForm({ target, onJoined }: { target: Target; onJoined: () => void }
       }}
     >
       <h2 id="join-title">
-        {target.specialty ? t("joinAreaTitle", { specialty: target.specialty, place: target.city ?? "" }) : t("joinTitle")}
+        {target.specialty
+          ? t("joinAreaTitle", { specialty: specialtyName(specialties, target.specialty), place: target.city ?? "" })
+          : t("joinTitle")}
       </h2>
       <p class="hint">{t("joinHint")}</p>
       <SelectField
@@ -148,6 +179,8 @@ export default function WaitlistPage() {
   useDocumentTitle(t("title"));
   const { query } = useLocation();
   const entries = useAsync((signal) => myWaitlist(signal), []);
+  // Specialty codes are shown by their name in the reader's language.
+  const specialties = useAsync(() => specializations().catch(() => []), []);
   const [booked, setBooked] = useState(false);
   const [joined, setJoined] = useState(false);
   const reload = entries.reload;
@@ -162,7 +195,7 @@ export default function WaitlistPage() {
     (entries.data ?? []).some((e) =>
       target.doctor_id
         ? e.doctor_id === target.doctor_id
-        : e.doctor_id === null && e.specialty === target.specialty,
+        : e.doctor_id === null && e.specialty === target.specialty && e.city === target.city,
     );
   useEffect(() => {
     const socket = openSocket("/notifications");
@@ -181,10 +214,11 @@ export default function WaitlistPage() {
         </Alert>
       )}
       {joined && <Alert tone="success">{t("joined")}</Alert>}
-      {target && already && <Alert tone="info">{t("already")}</Alert>}
+      {target && already && !joined && <Alert tone="info">{t("already")}</Alert>}
       {target && !already && !joined && entries.data && (
         <JoinForm
           target={target}
+          specialties={specialties.data}
           onJoined={() => {
             setJoined(true);
             reload();
@@ -199,6 +233,7 @@ export default function WaitlistPage() {
           <EntryItem
             key={entry.id}
             entry={entry}
+            specialties={specialties.data}
             onChange={(wasBooked) => {
               setBooked(wasBooked);
               reload();

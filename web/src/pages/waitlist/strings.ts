@@ -25,6 +25,8 @@ export const strings = defineStrings({
     anyDoctor: "Any {specialty} doctor · {place}.",
     nearby: "nearby",
     already: "You are already on this waitlist.",
+    withDoctor: "{doctor}.",
+    offerWith: "A slot is held for you with {doctor}: {start}",
   },
   fr: {
     title: "Ma liste d’attente",
@@ -50,5 +52,7 @@ export const strings = defineStrings({
     anyDoctor: "N’importe quel médecin ({specialty}) · {place}.",
     nearby: "à proximité",
     already: "Vous êtes déjà sur cette liste d’attente.",
+    withDoctor: "{doctor}.",
+    offerWith: "Un créneau vous est réservé avec {doctor} : {start}",
   },
 });
