@@ -153,11 +153,13 @@ async def first_waiting(
     end: datetime,
     visit_type: str,
     now: datetime,
+    given_up_by: uuid.UUID | None = None,
 ) -> asyncpg.Record | None:
     """The first waiting entry (fair order over the doctor's own entries and the specialty's
     area entries alike: created_at, then id) the slot [start, end) of the doctor suits: same
     visit type, inside its window, weekday and time of day (the doctor's zone), earlier than
-    the appointment it would replace, the patient free then, never offered this slot before.
+    the appointment it would replace, the patient free then, never offered this slot before,
+    nor to the patient `given_up_by` (who just cancelled or dropped it).
     Locked (SKIP LOCKED: an entry another offer is being made to is passed over)."""
     row: asyncpg.Record | None = await con.fetchrow(
         f"""SELECT {ENTRY_COLUMNS}, d.time_zone, p.user_id AS patient_user_id
@@ -166,6 +168,7 @@ async def first_waiting(
             JOIN patients.patients p ON p.id = e.patient_id AND p.erased_at IS NULL
             WHERE d.id = $1 AND e.status = 'waiting' AND e.visit_type = $4
               AND $2 >= e.earliest AND $2 < e.latest AND $2 > $5
+              AND e.patient_id IS DISTINCT FROM $6
               AND (cardinality(e.weekdays) = 0
                    OR extract(isodow FROM $2 AT TIME ZONE d.time_zone)::smallint = ANY (e.weekdays))
               AND (e.day_from IS NULL OR ($2 AT TIME ZONE d.time_zone)::time >= e.day_from)
@@ -190,6 +193,7 @@ async def first_waiting(
         end,
         visit_type,
         now,
+        given_up_by,
     )
     return row
 
@@ -353,12 +357,13 @@ async def upcoming_appointment_of(
     return row
 
 
-async def slot_location(con: asyncpg.Connection, appointment_id: uuid.UUID) -> str:
-    """Where the appointment that freed a slot was to take place."""
-    location: str = await con.fetchval(
-        "SELECT location FROM scheduling.appointments WHERE id = $1", appointment_id
+async def freed_appointment(con: asyncpg.Connection, appointment_id: uuid.UUID) -> asyncpg.Record:
+    """The appointment that freed a slot: `location` (where it was to take place) and
+    `patient_id` (who gave it up)."""
+    row: asyncpg.Record = await con.fetchrow(
+        "SELECT location, patient_id FROM scheduling.appointments WHERE id = $1", appointment_id
     )
-    return location
+    return row
 
 
 async def practice_settings(con: asyncpg.Connection, doctor_id: uuid.UUID) -> asyncpg.Record:

@@ -60,6 +60,7 @@ class OpenSlot:
     end: datetime
     visit_type: str
     location: str
+    given_up_by: uuid.UUID | None = None  # the patient who just freed it: never offered it back
 
 
 async def offer_freed_slot(con: asyncpg.Connection, freed: SlotChanged) -> WaitlistOffered | None:
@@ -68,8 +69,15 @@ async def offer_freed_slot(con: asyncpg.Connection, freed: SlotChanged) -> Waitl
     the slot is taken again, past, or suits nobody."""
     now = clock.now()
     await store.lapse_offer_of(con, freed.appointment_id, now)
-    location = await store.slot_location(con, freed.appointment_id)
-    slot = OpenSlot(freed.doctor_id, freed.start, freed.end, freed.visit_type, location)
+    gone = await store.freed_appointment(con, freed.appointment_id)
+    slot = OpenSlot(
+        freed.doctor_id,
+        freed.start,
+        freed.end,
+        freed.visit_type,
+        gone["location"],
+        gone["patient_id"],
+    )
     return await offer_slot(con, slot, now)
 
 
@@ -81,7 +89,7 @@ async def offer_slot(
     # Whom it suits first: with nobody waiting the slot's lock stays free, else a patient booking
     # the released slot right then would be refused as if it were taken.
     entry = await store.first_waiting(
-        con, freed.doctor_id, freed.start, freed.end, freed.visit_type, now
+        con, freed.doctor_id, freed.start, freed.end, freed.visit_type, now, freed.given_up_by
     )
     if entry is None:
         return None

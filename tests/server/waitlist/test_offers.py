@@ -193,3 +193,25 @@ async def test_a_freed_slot_nobody_waits_for_leaves_its_lock_to_bookings(
             assert await try_lock_slot(db, doctor.id, start)  # nobody holds it
     finally:
         await con.close()
+
+
+async def test_a_patient_who_cancels_is_not_offered_their_own_slot_back(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """Waiting for an earlier time with the doctor and cancelling one's own appointment: the
+    slot given up goes to the next waiting patient, never back to who gave it up."""
+    doctor = await doctor_with_availability(client, db, settings)
+    canceller, other = [await make_patient(db, settings) for _ in range(2)]
+    start = local(doctor, 2, "10:00")
+    taken = await booked(client, canceller, doctor, start)
+    await join(client, canceller, doctor)
+    await join(client, other, doctor)
+
+    cancelled = await client.post(
+        f"/api/v1/appointments/{taken['id']}/cancel", headers=canceller.user.headers
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    offer = await offer_for(client, other)
+    assert datetime.fromisoformat(offer["start"]) == start
+    await settle(client, db)
+    assert [e["offer"] for e in await entries(client, canceller)] == [None]
