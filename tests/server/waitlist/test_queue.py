@@ -110,16 +110,21 @@ async def test_a_relatives_visit_on_the_day_reaches_the_proxy_and_breaks_nothing
     lea = await add(client, parent)
     await booked(client, parent, doctor, local(doctor, 3, "10:00"), patient_id=lea["id"])
     theirs = await booked(client, other, doctor, local(doctor, 3, "11:00"))
+    # Both today in the doctor's zone, whatever the hour (past visits of the day count too):
+    # early in the day after local noon, late in it before.
     now = clock.now()
     zone = ZoneInfo(doctor.time_zone)
-    midnight = datetime.combine(
-        now.astimezone(zone).date() + timedelta(days=1), datetime.min.time(), zone
-    )
+    today = now.astimezone(zone).date()
+    if now.astimezone(zone).hour >= 12:
+        first = datetime.combine(today, datetime.min.time(), zone) + timedelta(hours=1)
+    else:
+        first = datetime.combine(today + timedelta(days=1), datetime.min.time(), zone)
+        first -= timedelta(hours=3)
     children = await db.fetch(
         "SELECT id FROM scheduling.appointments WHERE patient_id = $1::uuid", lea["id"]
     )
-    await move_to(db, str(children[0]["id"]), now + (midnight - now) / 4)
-    await move_to(db, theirs["id"], now + (midnight - now) / 2)
+    await move_to(db, str(children[0]["id"]), first)
+    await move_to(db, theirs["id"], first + timedelta(hours=1))
 
     late = await client.put(
         f"{WAITLIST}/doctors/{doctor.id}/running-late",
