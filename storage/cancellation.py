@@ -18,9 +18,10 @@ _POLICY = """coalesce(r.refund_cutoff_hours, $2) AS refund_cutoff_hours,
 async def reason_policy(
     con: asyncpg.Connection, doctor_id: uuid.UUID, reason_id: uuid.UUID | None
 ) -> asyncpg.Record:
-    """The policy of the doctor's reason `reason_id` (the defaults when null or not theirs)."""
+    """The policy of the doctor's reason `reason_id` (the defaults when null or not theirs);
+    `reason_found`: `reason_id` names one of the doctor's reasons."""
     row: asyncpg.Record = await con.fetchrow(
-        f"""SELECT {_POLICY}
+        f"""SELECT {_POLICY}, r.id IS NOT NULL AS reason_found
             FROM (SELECT 1) AS one
             LEFT JOIN scheduling.visit_reasons r ON r.id = $4 AND r.doctor_id = $1""",
         doctor_id,

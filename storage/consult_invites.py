@@ -50,6 +50,21 @@ async def invites_of(con: Executor, session_id: uuid.UUID) -> list[asyncpg.Recor
     return rows
 
 
+async def seat_taken(con: asyncpg.Connection, session_id: uuid.UUID) -> bool:
+    """In the caller's transaction: lock the session's guest seat (its session row, so uses of
+    the session's links run one at a time) and say whether an invitee holds it (waiting or
+    admitted). Without the lock two links used at once both found the seat free."""
+    await con.execute(
+        "SELECT 1 FROM teleconsult.sessions WHERE id = $1 FOR NO KEY UPDATE", session_id
+    )
+    taken: bool = await con.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM teleconsult.invites
+                          WHERE session_id = $1 AND status IN ('waiting', 'admitted'))""",
+        session_id,
+    )
+    return taken
+
+
 async def use_invite(
     con: Executor,
     token_hash: bytes,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from server.analytics.errors import TO_NOT_BEFORE_FROM
-from server.doctors.schemas import UNKNOWN_ZONE
+from server.doctors.schemas import UNKNOWN_ZONE, time_zones
 from server.instants import Day
 from server.scheduling.errors import RANGE_OVER_MAX
 
@@ -32,7 +32,9 @@ class RangeQuery(BaseModel):
     @field_validator("tz")
     @classmethod
     def _zone(cls, value: str) -> str:
-        if value != "UTC" and value not in available_timezones():
+        # The doctors' list: zoneinfo files that are not IANA zones ("localtime", "Factory",
+        # "posix/...") are unknown to PostgreSQL or differ per machine.
+        if value != "UTC" and value not in time_zones():
             raise UNKNOWN_ZONE.error()
         return value
 

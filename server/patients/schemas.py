@@ -11,7 +11,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -227,19 +230,27 @@ class RelativeCreate(BaseModel):
     consent_basis: ConsentBasis = Field(
         description="`self`: the adult relative agreed; `legal_guardian`: you are the minor's."
     )
-    consent_given: bool = Field(description="Must be true: the consent was given, now.")
+    # Strict: the box is ticked (true), never a string or number taken for it.
+    consent_given: StrictBool = Field(description="Must be true: the consent was given, now.")
     can_view_history: bool = Field(
         False, description="The relative lets you see their medical history."
     )
 
-    @model_validator(mode="after")
-    def _consented(self) -> RelativeCreate:
-        if not self.consent_given:
-            raise CONSENT_REQUIRED.error()
-        misfit = consent_misfit(self.consent_basis, self.date_of_birth)
+    # Field validators (not one model validator), so each error names its field, as PUT does.
+    @field_validator("consent_basis")
+    @classmethod
+    def _fits_the_age(cls, basis: ConsentBasis, info: ValidationInfo) -> ConsentBasis:
+        misfit = consent_misfit(basis, info.data.get("date_of_birth"))
         if misfit is not None:
             raise misfit.error()
-        return self
+        return basis
+
+    @field_validator("consent_given")
+    @classmethod
+    def _consented(cls, given: bool) -> bool:
+        if not given:
+            raise CONSENT_REQUIRED.error()
+        return given
 
 
 class RelativeUpdate(BaseModel):
@@ -253,14 +264,15 @@ class RelativeUpdate(BaseModel):
     gender: Gender | None = None
     relationship: Relationship | None = None
     consent_basis: ConsentBasis | None = None
-    consent_given: bool | None = None
+    consent_given: StrictBool | None = Field(None, validate_default=True)
     can_view_history: bool | None = None
 
-    @model_validator(mode="after")
-    def _reconsented(self) -> RelativeUpdate:
-        if self.consent_basis is not None and self.consent_given is not True:
+    @field_validator("consent_given")
+    @classmethod
+    def _reconsented(cls, given: bool | None, info: ValidationInfo) -> bool | None:
+        if info.data.get("consent_basis") is not None and given is not True:
             raise CONSENT_REQUIRED.error()
-        return self
+        return given
 
 
 class Consent(BaseModel):

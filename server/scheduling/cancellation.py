@@ -3,6 +3,7 @@ the visit reason's refund cut-off) and when it must give a reason."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,12 +31,18 @@ def reason_required(policy: Mapping[str, Any], at: datetime) -> bool:
     return required == "always" or (required == "late" and is_late(policy, at))
 
 
+def says_something(text: str) -> bool:
+    """Some visible character: spaces of any kind and invisible format or control characters
+    (zero-width space, BOM, word joiner...) alone are no reason."""
+    return any(not ch.isspace() and unicodedata.category(ch)[0] not in ("C", "Z") for ch in text)
+
+
 async def require_cancel_reason(
     con: asyncpg.Connection, appointment_id: Any, reason: str | None
 ) -> None:
     """A patient cancels: 422 (`cancel-reason-required` at `reason`) when the policy asks why
     and no reason is given. Read only then: cancelling with a reason costs nothing more."""
-    if reason is not None and reason.strip():
+    if reason is not None and says_something(reason):
         return
     policy = await appointment_policy(con, appointment_id)
     if policy is not None and reason_required(policy, clock.now()):

@@ -24,6 +24,7 @@ from server.errors import MarkiniError, NotFound
 from server.scheduling.service import Parties
 from server.teleconsult.access import call_role, check_window, join_window
 from server.teleconsult.errors import (
+    ADMINS_NEVER_JOIN,
     INVITE_EXPIRED,
     INVITE_ONE_GUEST,
     INVITE_REVOKED,
@@ -63,7 +64,7 @@ async def create_invite(
 ) -> InviteCreated:
     """Either party of an open session invites; the link is in this answer only."""
     row, _parties, _role = await open_session_role(
-        engines.pool, principal, session_id, NO_SUCH_INVITE
+        engines.pool, principal, session_id, ADMINS_NEVER_JOIN
     )
     token = secrets.token_urlsafe(TOKEN_BYTES)
     async with engines.pool.acquire() as con, con.transaction():
@@ -77,7 +78,7 @@ async def create_invite(
 async def list_invites(
     engines: Engines, principal: Principal, session_id: uuid.UUID
 ) -> list[InviteOut]:
-    await open_session_role(engines.pool, principal, session_id, NO_SUCH_INVITE)
+    await open_session_role(engines.pool, principal, session_id, ADMINS_NEVER_JOIN)
     return [render(r) for r in await store.invites_of(engines.pool, session_id)]
 
 
@@ -85,7 +86,7 @@ async def revoke_invite(
     engines: Engines, principal: Principal, session_id: uuid.UUID, invite_id: uuid.UUID
 ) -> InviteOut:
     """A party withdraws a link not used yet (a used one: 409 invite-used)."""
-    await open_session_role(engines.pool, principal, session_id, NO_SUCH_INVITE)
+    await open_session_role(engines.pool, principal, session_id, ADMINS_NEVER_JOIN)
     async with engines.pool.acquire() as con, con.transaction():
         row = await store.invite_by_id(con, invite_id)
         if row is None or row["session_id"] != session_id:
@@ -132,6 +133,21 @@ async def preview(engines: Engines, token: str) -> InvitePreview:
     )
 
 
+async def _refused(
+    engines: Engines, principal: Principal | None, request: HTTPConnection, exc: MarkiniError
+) -> None:
+    await record_access(
+        engines.pool,
+        principal=principal,
+        action="consultation.invite_use_refused",
+        resource_type=INVITE_RESOURCE,
+        resource_id=None,
+        status=exc.status,
+        request=request,
+        payload={"reason": exc.title},
+    )
+
+
 async def use_invite(
     engines: Engines,
     principal: Principal | None,
@@ -149,25 +165,22 @@ async def use_invite(
         if any(r["status"] in ("waiting", "admitted") for r in others):
             raise InviteUnusable(INVITE_ONE_GUEST)  # one third seat per call
     except MarkiniError as exc:
-        await record_access(
-            engines.pool,
-            principal=principal,
-            action="consultation.invite_use_refused",
-            resource_type=INVITE_RESOURCE,
-            resource_id=None,
-            status=exc.status,
-            request=request,
-            payload={"reason": exc.title},
-        )
+        await _refused(engines, principal, request, exc)
         raise
     user_id = principal.user_id if principal is not None else None
-    async with engines.pool.acquire() as con, con.transaction():
-        used = await store.use_invite(
-            con, token_hash(token), body.display_name, body.role, user_id, clock.now()
-        )
-        if used is None:  # spent by a concurrent request
-            raise InviteUnusable(INVITE_USED)
-        await record_change(con, resource_id=used["id"])
+    try:
+        async with engines.pool.acquire() as con, con.transaction():
+            if await store.seat_taken(con, session["id"]):  # another link used at once
+                raise InviteUnusable(INVITE_ONE_GUEST)
+            used = await store.use_invite(
+                con, token_hash(token), body.display_name, body.role, user_id, clock.now()
+            )
+            if used is None:  # spent by a concurrent request
+                raise InviteUnusable(INVITE_USED)
+            await record_change(con, resource_id=used["id"])
+    except MarkiniError as exc:
+        await _refused(engines, principal, request, exc)
+        raise
     guest_token, expires = issue_guest_token(
         engines.settings,
         invite_id=used["id"],

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from server.teleconsult.access import CallRole
 
@@ -188,7 +188,10 @@ class InviteTokenIn(BaseModel):
 
 
 class GuestIn(InviteTokenIn):
-    display_name: str = Field(min_length=1, max_length=80)
+    # Stripped: a name of spaces would show the doctor an empty seat in the waiting room.
+    display_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)
+    ]
     role: GuestRole
 
 

@@ -10,10 +10,17 @@ from server import clock
 from server.audit.service import record_change
 from server.auth.principal import Principal
 from server.engines import Engines
-from server.errors import NO_SUCH_APPOINTMENT, NO_SUCH_DOCTOR, NotFound
+from server.errors import (
+    NO_SUCH_APPOINTMENT,
+    NO_SUCH_DOCTOR,
+    UNKNOWN_VISIT_REASON,
+    InvalidInput,
+    NotFound,
+)
 from server.payments.refunds import policy_refund
 from server.scheduling.access import require_party, resolve_caller
 from server.scheduling.cancellation import cutoff_at, is_late, reason_required
+from server.scheduling.errors import UNKNOWN_REASON
 from server.waitlist.schemas import (
     CancellationPolicy,
     CancellationQuote,
@@ -70,6 +77,9 @@ async def cancellation_policy(
         if doctor is None or doctor["verification_status"] != "verified":
             raise NotFound(NO_SUCH_DOCTOR)
         policy = await reason_policy(con, doctor_id, reason_id)
+        if reason_id is not None and not policy["reason_found"]:
+            # Not the defaults under another doctor's (or no) reason's id: a 422, as booking.
+            raise InvalidInput(UNKNOWN_REASON, [UNKNOWN_VISIT_REASON.at("reason_id", "query")])
         prepay = False
         if principal is not None and principal.role == "patient":
             caller = await resolve_caller(con, principal)

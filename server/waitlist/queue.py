@@ -75,9 +75,9 @@ async def announce_queue(
     if zone_name is None:
         return
     local_day = at.astimezone(zone_of(zone_name)).date()
-    users = sorted(
-        {row["patient_user_id"] for row in await _day(con, doctor_id, zone_name, local_day)}
-    )
+    day = await _day(con, doctor_id, zone_name, local_day)
+    # Nobody to tell for a patient nobody acts for (an erased relative without a proxy).
+    users = sorted({row["patient_user_id"] for row in day if row["patient_user_id"] is not None})
     if users:
         update = QueueUpdated(doctor_id=doctor_id, on_day=local_day, patient_user_ids=users)
         await emit(con, events.QUEUE_UPDATED, f"doctor:{doctor_id}", update, actor=actor)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from server.instants import Instant
 from server.scheduling.model import CancelReasonRequired, VisitType
@@ -32,7 +32,11 @@ class JoinRequest(BaseModel):
     specialty: str | None = Field(
         None, min_length=1, max_length=80, description="A specialization code (any doctor)."
     )
-    city: str | None = Field(None, min_length=1, max_length=120)
+    # Stripped: a city of spaces matched no doctor yet held the specialty's one entry.
+    city: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+        | None
+    ) = None
     near: Near | None = None
     visit_type: VisitType
     reason_id: uuid.UUID | None = None

@@ -74,6 +74,9 @@ def _check_window(body: JoinRequest) -> None:
     area = body.specialty is not None
     if area == (body.doctor_id is not None) or (area and not (body.city or body.near)):
         errors.append(WAITLIST_TARGET.at("doctor_id" if not area else "city"))
+    elif not area and (body.city is not None or body.near is not None):
+        # A doctor entry with a place: the place was stored and shown, yet never used.
+        errors.append(WAITLIST_TARGET.at("city" if body.city is not None else "near"))
     elif area:
         if body.reason_id is not None:
             errors.append(DOCTOR_ONLY_FIELD.at("reason_id"))

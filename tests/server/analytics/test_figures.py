@@ -122,3 +122,22 @@ async def test_who_may_see_what_and_bad_ranges(
         assert answer.status_code == 422, bad
     connected = await client.get(f"{API}/connected", headers=admin.headers)
     assert connected.status_code == 200 and connected.json()["total"] >= 0
+
+
+async def test_zone_files_that_are_not_iana_zones_are_refused_not_a_500(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """Found by hand: `tz=localtime` (a file of the zoneinfo directory, so zoneinfo took it)
+    reached PostgreSQL: the embedded one knows no such zone (a 500), a system one cuts the days
+    in the machine's zone. Zones are the doctors' list now (server.doctors.schemas)."""
+    admin = await make_user(db, settings, role="admin")
+    for path in ("bookings-per-day", "outcomes", "revenue-per-day", "busiest", "lead-time"):
+        for zone in ("localtime", "Factory", "posixrules", "posix/Europe/Paris", "right/UTC"):
+            answer = await client.get(f"{API}/{path}", params={"tz": zone}, headers=admin.headers)
+            assert answer.status_code == 422, (path, zone, answer.text)
+            assert answer.headers["content-type"] == "application/problem+json"
+            assert [e["code"] for e in answer.json()["errors"]] == ["unknown_time_zone"]
+        fine = await client.get(
+            f"{API}/{path}", params={"tz": "Asia/Kathmandu"}, headers=admin.headers
+        )
+        assert fine.status_code == 200, fine.text

@@ -194,3 +194,34 @@ async def test_erasing_the_account_erases_the_relatives_nobody_else_manages(
     assert names == {lea["id"]: "Erased", tom["id"]: "Tom"}
     kept = (await client.get(URL, headers=other_parent.user.headers)).json()
     assert [r["id"] for r in kept] == [tom["id"]]
+
+
+async def test_consent_errors_name_their_field_and_the_box_takes_only_true(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """Found by hand: on POST the consent refusals came at field "" (PUT names
+    `consent_basis`), and `consent_given: "yes"` (or 1) was taken for the ticked box."""
+    parent = await make_patient(db, settings)
+    cases = [
+        (child(consent_given=False), [("consent_given", "consent_required")]),
+        (child(consent_given="yes"), [("consent_given", "bool_type")]),
+        (child(consent_given=1), [("consent_given", "bool_type")]),
+        (child(consent_basis="self"), [("consent_basis", "minor_needs_guardian")]),
+        (
+            child(date_of_birth="1950-05-05", relationship="MTH"),
+            [("consent_basis", "guardian_for_minors_only")],
+        ),
+    ]
+    for body, expected in cases:
+        answer = await client.post(URL, json=body, headers=parent.user.headers)
+        assert answer.status_code == 422, answer.text
+        assert [(e["field"], e["code"]) for e in answer.json()["errors"]] == expected, body
+    lea = await add(client, parent)
+    for body in (
+        {"consent_basis": "legal_guardian"},
+        {"consent_basis": "legal_guardian", "consent_given": "true"},
+    ):
+        answer = await client.put(f"{URL}/{lea['id']}", json=body, headers=parent.user.headers)
+        assert answer.status_code == 422, answer.text
+        assert [e["field"] for e in answer.json()["errors"]] == ["consent_given"], answer.text
+    assert await db.fetchval("SELECT count(*) FROM patients.relatives") == 1

@@ -3,6 +3,7 @@ expiry with the session, and what the invitee may read (nothing of the patient).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 
 from server.settings import Settings
 from server.teleconsult.guests import GUEST_AUDIENCE
-from tests.factories import make_doctor, make_patient
+from tests.factories import make_doctor, make_patient, make_user
 from tests.signaling.helpers import SESSION_API, consultation
 
 pytestmark = pytest.mark.engines
@@ -220,3 +221,50 @@ async def test_a_signed_in_invitee_reads_nothing_of_the_patient(
     await db.execute("UPDATE teleconsult.invites SET status = 'refused' WHERE status = 'waiting'")
     refused = await _use(client, own["token"], c.patient.user.headers)
     assert refused.status_code == 409
+
+
+async def test_links_used_at_once_still_seat_one_guest(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """Found by hand: the one-guest check read the other invitations before, and outside, the
+    transaction that spends the link, so two links used at once both got the seat."""
+    c = await consultation(client, db, settings)
+    tokens = [
+        (await _invite(client, c.session_id, c.doctor.user.headers)).json()["token"]
+        for _ in range(4)
+    ]
+    answers = await asyncio.gather(
+        *(_use(client, token, display_name=f"Guest {i}") for i, token in enumerate(tokens))
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409], [a.text for a in answers]
+    assert {_code(a) for a in answers if a.status_code == 409} == {"invite-one-guest"}
+    seated = await db.fetchval(
+        "SELECT count(*) FROM teleconsult.invites WHERE status IN ('waiting', 'admitted')"
+    )
+    pending = await db.fetchval("SELECT count(*) FROM teleconsult.invites WHERE status = 'pending'")
+    assert (seated, pending) == (1, 3)
+
+
+async def test_a_blank_name_is_refused_and_admins_get_their_own_refusal(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """Found by hand: a name of spaces was accepted (the doctor admitted "   "), and an admin
+    inviting got a 403 saying "No such invitation link." (code no-such-invite)."""
+    c = await consultation(client, db, settings)
+    invite = (await _invite(client, c.session_id, c.doctor.user.headers)).json()
+    for name in ("   ", "\t\n"):
+        blank = await _use(client, invite["token"], display_name=name)
+        assert blank.status_code == 422, blank.text
+        assert [e["field"] for e in blank.json()["errors"]] == ["display_name"]
+    trimmed = await _use(client, invite["token"], display_name="  Amina  ")
+    assert trimmed.status_code == 200 and trimmed.json()["display_name"] == "Amina"
+    admin = await make_user(db, settings, "admin")
+    for answer in (
+        await _invite(client, c.session_id, admin.headers),
+        await client.get(f"{SESSION_API}/{c.session_id}/invites", headers=admin.headers),
+        await client.delete(
+            f"{SESSION_API}/{c.session_id}/invites/{invite['id']}", headers=admin.headers
+        ),
+    ):
+        assert answer.status_code == 403 and _code(answer) == "admins-never-join", answer.text
+    assert await db.fetchval("SELECT count(*) FROM teleconsult.invites") == 1

@@ -126,3 +126,39 @@ async def test_hours_a_doctor_adds_are_offered_to_the_patients_waiting(
     assert datetime.fromisoformat(second["start"]) == local(doctor, 3, "08:30")
     shown = await slot_starts(client, doctor, day, day + timedelta(days=1))
     assert local(doctor, 3, "08:00") not in shown and local(doctor, 3, "09:00") in shown
+
+
+async def test_a_blank_city_or_a_doctor_entry_with_a_place_is_refused_and_stores_nothing(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """Found by hand: `city: "   "` made an entry for city "" (matching no doctor) that then
+    held the patient's one entry for the specialty (409 already-waiting for a real city); and a
+    doctor entry with a `city` or `near` stored and showed a place it never used."""
+    doctor = await make_doctor(db, settings)
+    patient = await make_patient(db, settings)
+    now = clock.now()
+    window = {
+        "visit_type": "in-person",
+        "earliest": now.isoformat(),
+        "latest": (now + timedelta(days=3)).isoformat(),
+    }
+    near = {"latitude": 48.85, "longitude": 2.35, "radius_km": 10}
+    cases = [
+        ({"specialty": "general-practice", "city": "   "}, "city", "string_too_short"),
+        ({"doctor_id": str(doctor.id), "city": "London"}, "city", "waitlist-target"),
+        ({"doctor_id": str(doctor.id), "near": near}, "near", "waitlist-target"),
+    ]
+    for extra, field, code in cases:
+        response = await client.post(
+            WAITLIST, json={**window, **extra}, headers=patient.user.headers
+        )
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [(field, code)]
+    assert await db.fetchval("SELECT count(*) FROM waitlist.entries") == 0
+    joined = await client.post(
+        WAITLIST,
+        json={**window, "specialty": "general-practice", "city": "  Paris "},
+        headers=patient.user.headers,
+    )
+    assert joined.status_code == 201 and joined.json()["city"] == "Paris", joined.text

@@ -3,6 +3,7 @@ reason asked when the policy says so) and the practice's settings (offer hold ti
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -149,3 +150,45 @@ async def test_the_offer_hold_time_is_the_practice_setting_within_bounds(
     offer = await offer_for(client, waiting)
     held_for = datetime.fromisoformat(offer["expires_at"]) - clock.now()
     assert timedelta(minutes=2) < held_for <= timedelta(minutes=3)
+
+
+async def test_a_reason_that_is_not_the_doctors_is_refused_not_answered_with_defaults(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """Found by hand: any reason_id (another doctor's, or none at all) got the defaults back
+    under that id, e.g. `reason_required: never` for another practice's `always` reason."""
+    doctor, _ = await _doctor(client, db, settings, "late")
+    other, theirs = await _doctor(client, db, settings, "always")
+    url = f"{WAITLIST}/doctors/{doctor.id}/cancellation-policy"
+    for reason_id in (theirs, str(uuid.uuid4())):
+        answer = await client.get(url, params={"reason_id": reason_id})
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["code"] == "unknown-reason"
+        assert [(e["field"], e["location"], e["code"]) for e in answer.json()["errors"]] == [
+            ("reason_id", "query", "unknown_visit_reason")
+        ]
+    own = await client.get(
+        f"{WAITLIST}/doctors/{other.id}/cancellation-policy", params={"reason_id": theirs}
+    )
+    assert own.status_code == 200 and own.json()["reason_required"] == "always"
+
+
+async def test_an_invisible_reason_is_no_reason(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """Found by hand: a zero-width space (or a BOM, a tab...) passed for the reason the policy
+    asks, since only whitespace was stripped."""
+    doctor, reason_id = await _doctor(client, db, settings, "always")
+    patient = await make_patient(db, settings)
+    visit = await booked(client, patient, doctor, local(doctor, 10, "10:00"), reason_id=reason_id)
+    url = f"/api/v1/appointments/{visit['id']}/cancel"
+    for blank in ("\u200b", "\ufeff \u200d", "\u2060\t\u00a0", " \u3000 "):
+        refused = await client.post(url, json={"reason": blank}, headers=patient.user.headers)
+        assert refused.status_code == 422, (blank, refused.text)
+        assert [e["code"] for e in refused.json()["errors"]] == ["cancel-reason-required"]
+    status = await db.fetchval(
+        "SELECT status FROM scheduling.appointments WHERE id = $1::uuid", visit["id"]
+    )
+    assert status == "scheduled"
+    said = await client.post(url, json={"reason": "\u200bfever"}, headers=patient.user.headers)
+    assert said.status_code == 200, said.text

@@ -15,6 +15,7 @@ from server import clock
 from server.settings import Settings
 from server.waitlist.queue import estimate
 from tests.factories import make_patient
+from tests.server.patients.test_relatives import add
 from tests.server.scheduling.helpers import (
     booked,
     doctor_with_availability,
@@ -96,3 +97,52 @@ async def test_declared_delay_and_position_on_the_appointment(
         headers=doctor.user.headers,
     )
     assert bad.status_code == 422
+
+
+async def test_a_relatives_visit_on_the_day_reaches_the_proxy_and_breaks_nothing(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """A relative has no login: the day's queue.updated goes to their proxy. Found by hand:
+    one relative's visit beside another patient's made the running-late PUT a 500 (sorting a
+    null user id) and the waitlist consumer fail on every cancellation of that day."""
+    doctor = await doctor_with_availability(client, db, settings)
+    parent, other = [await make_patient(db, settings) for _ in range(2)]
+    lea = await add(client, parent)
+    await booked(client, parent, doctor, local(doctor, 3, "10:00"), patient_id=lea["id"])
+    theirs = await booked(client, other, doctor, local(doctor, 3, "11:00"))
+    # Both today in the doctor's zone, whatever the hour (past visits of the day count too):
+    # early in the day after local noon, late in it before.
+    now = clock.now()
+    zone = ZoneInfo(doctor.time_zone)
+    today = now.astimezone(zone).date()
+    if now.astimezone(zone).hour >= 12:
+        first = datetime.combine(today, datetime.min.time(), zone) + timedelta(hours=1)
+    else:
+        first = datetime.combine(today + timedelta(days=1), datetime.min.time(), zone)
+        first -= timedelta(hours=3)
+    children = await db.fetch(
+        "SELECT id FROM scheduling.appointments WHERE patient_id = $1::uuid", lea["id"]
+    )
+    await move_to(db, str(children[0]["id"]), first)
+    await move_to(db, theirs["id"], first + timedelta(hours=1))
+
+    late = await client.put(
+        f"{WAITLIST}/doctors/{doctor.id}/running-late",
+        json={"minutes": 10},
+        headers=doctor.user.headers,
+    )
+    assert late.status_code == 200, late.text
+    (announced,) = await events_of(db, "queue.updated")
+    assert set(announced["patient_user_ids"]) == {str(parent.user.id), str(other.user.id)}
+
+    # Removed (and so erased, nobody else managing them): their visit stays, nobody to tell.
+    gone = await client.delete(f"/api/v1/me/relatives/{lea['id']}", headers=parent.user.headers)
+    assert gone.status_code == 204, gone.text
+    again = await client.put(
+        f"{WAITLIST}/doctors/{doctor.id}/running-late",
+        json={"minutes": 15},
+        headers=doctor.user.headers,
+    )
+    assert again.status_code == 200, again.text
+    latest = (await events_of(db, "queue.updated"))[-1]
+    assert latest["patient_user_ids"] == [str(other.user.id)]
