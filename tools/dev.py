@@ -28,6 +28,7 @@ CLOCK_SUITES = (
     "tests/server/teleconsult",
     "tests/server/search",
     "tests/server/notifications",
+    "tests/server/waitlist",
     "tests/realtime",
 )
 WORKERS = 4  # pytest-xdist workers for the whole suite (each test ~1-12 PostgreSQL connections)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -61,3 +61,10 @@ async def settle(client: httpx.AsyncClient, db: Any) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the waitlist consumer did not catch up")
+
+
+def morning_zone(now: datetime) -> str:
+    """An IANA zone where `now` is about 08:00 (Etc/GMT-N is UTC+N): a doctor there has most of
+    their day still ahead, whatever the hour the tests run at."""
+    offset = (8 - now.astimezone(UTC).hour + 12) % 24 - 12  # -12 .. +11 hours from UTC
+    return "Etc/UTC" if offset == 0 else f"Etc/GMT{-offset:+d}"

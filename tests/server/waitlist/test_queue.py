@@ -23,7 +23,7 @@ from tests.server.scheduling.helpers import (
     local,
     move_to,
 )
-from tests.server.waitlist.helpers import WAITLIST
+from tests.server.waitlist.helpers import WAITLIST, morning_zone
 
 
 def _row(start: datetime, minutes: int = 30) -> dict[str, Any]:
@@ -52,12 +52,12 @@ def test_the_overrun_of_the_visit_in_progress_delays_the_later_ones_until_it_com
 async def test_declared_delay_and_position_on_the_appointment(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    doctor = await doctor_with_availability(client, db, settings)
+    # A doctor whose local time is about 08:00: both visits fit later today, whatever the hour.
+    now = clock.now()
+    doctor = await doctor_with_availability(client, db, settings, time_zone=morning_zone(now))
     first, second = [await make_patient(db, settings) for _ in range(2)]
     earlier = await booked(client, first, doctor, local(doctor, 3, "10:00"))
     target = await booked(client, second, doctor, local(doctor, 3, "11:00"))
-    # Both later today in the doctor's zone, whatever the hour: between now and midnight.
-    now = clock.now()
     zone = ZoneInfo(doctor.time_zone)
     midnight = datetime.combine(
         now.astimezone(zone).date() + timedelta(days=1), datetime.min.time(), zone
