@@ -54,3 +54,26 @@ async def test_late_cancellations_and_no_shows_are_counted_per_patient(
         (p["patient_id"], p["late_cancellations"], p["no_shows"]) for p in figures["patients"]
     ] == [(str(late.id), 1, 1)]
     assert (await client.get(url, headers=late.user.headers)).status_code == 404
+
+
+async def test_a_hold_dropped_before_payment_is_not_a_late_cancellation(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """Leaving the checkout (or a waitlist offer) inside the cut-off drops a hold, never a
+    booking: it does not count against the patient (nor towards the prepayment threshold)."""
+    doctor = await doctor_with_availability(client, db, settings)
+    dropper = await make_patient(db, settings)
+    held = await booked(client, dropper, doctor, local(doctor, 3, "10:00"))
+    await move_to(db, held["id"], clock.now() + timedelta(hours=2))
+    # A paid visit's hold, given up in the checkout: stored as the cancel transition leaves it.
+    await db.execute(
+        """UPDATE scheduling.appointments SET status = 'cancelled', cancelled_by = 'patient',
+               cancelled_at = $2, hold_expires_at = $3 WHERE id = $1""",
+        held["id"],
+        clock.now(),
+        clock.now() + timedelta(minutes=10),
+    )
+
+    url = f"{WAITLIST}/doctors/{doctor.id}/reliability"
+    figures = (await client.get(url, headers=doctor.user.headers)).json()
+    assert (figures["late_cancellations"], figures["no_shows"], figures["patients"]) == (0, 0, [])
