@@ -23,14 +23,13 @@ from storage.search.base import (
     hit_from_row,
 )
 from storage.search.pg_queries import (
-    CITY_SUGGEST_SQL,
-    DOCTOR_SUGGEST_SQL,
     MAX_CORRECTIONS,
     MAX_QUERY_WORDS,
     MIN_FUZZY_LENGTH,
     NEARBY_SQL,
     READ_SETTINGS,
     SEARCH_SQL,
+    SUGGEST_SQL,
     WORDS_SQL,
     arc_km,
     chord_m,
@@ -110,16 +109,25 @@ class PostgresSearch:
         return [hit_from_row(r, None, arc_km(r["chord"])) for r in rows]
 
     async def suggest(self, text: str, limit: int) -> list[Suggestion]:
+        words = text.split()[:MAX_QUERY_WORDS]
+        *others, typing = words
         async with self._reading() as con:
-            words = await self._words(con, text)
-            corrections = [w for row in words for w in row["near"]]
-            *others, typing = text.split()[:MAX_QUERY_WORDS]
-            doctors = await con.fetch(DOCTOR_SUGGEST_SQL, [typing, *corrections], others, limit)
-            cities = await con.fetch(CITY_SUGGEST_SQL, text, corrections, limit)
+            rows = await con.fetch(
+                SUGGEST_SQL,
+                words,
+                MIN_FUZZY_LENGTH,
+                MAX_CORRECTIONS,
+                typing,
+                others,
+                limit,
+                text,
+            )
         return [
             Suggestion("doctor", f"{r['first_name']} {r['last_name']}", str(r["doctor_id"]))
-            for r in doctors
-        ] + [Suggestion("city", r["city"], r["city"]) for r in cities]
+            if r["part"] == 1
+            else Suggestion("city", r["city"], r["city"])
+            for r in rows
+        ]
 
     async def sync(self, con: asyncpg.Connection, doctor_ids: Sequence[uuid.UUID]) -> None:
         return None
