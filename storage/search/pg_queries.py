@@ -138,12 +138,19 @@ totals AS (
     SELECT (SELECT count(*) FROM matched) AS total,
            (SELECT coalesce(jsonb_agg(jsonb_build_object('value', f.value, 'count', f.n)
                                       ORDER BY f.n DESC, f.value), '[]'::jsonb)
-            FROM (SELECT s AS value, count(*) AS n FROM matched m, unnest(m.specializations) s
-                  GROUP BY s ORDER BY n DESC, s LIMIT $18::int) f) AS specialty_facets,
+            -- unnest() in the select list (ProjectSet), not as a lateral Function Scan: one
+            -- function scan set up per doctor costs a microsecond each (15 ms for 15,000).
+            FROM (SELECT x.s AS value, count(*) AS n
+                  FROM (SELECT unnest(m.specializations) AS s FROM matched m) x
+                  GROUP BY x.s ORDER BY n DESC, x.s LIMIT $18::int) f) AS specialty_facets,
+           -- Spellings counted by hashing first, so min() compares (in the collation) a few
+           -- spellings per city rather than every doctor's.
            (SELECT coalesce(jsonb_agg(jsonb_build_object('value', f.value, 'count', f.n)
                                       ORDER BY f.n DESC, f.value), '[]'::jsonb)
-            FROM (SELECT min(m.city) AS value, count(*) AS n FROM matched m WHERE m.city <> ''
-                  GROUP BY m.city_key ORDER BY n DESC, value LIMIT $18::int) f) AS city_facets
+            FROM (SELECT min(c.city) AS value, sum(c.n)::bigint AS n
+                  FROM (SELECT m.city_key, m.city, count(*) AS n FROM matched m
+                        WHERE m.city <> '' GROUP BY m.city_key, m.city) c
+                  GROUP BY c.city_key ORDER BY n DESC, value LIMIT $18::int) f) AS city_facets
 )
 SELECT t.total, t.specialty_facets, t.city_facets, p.chord, i.doctor_id, i.first_name,
        i.last_name, i.specializations, i.city, i.postcode, i.consultation_fee, i.currency,
