@@ -7,9 +7,9 @@ plans so PostgreSQL folds the absent ones away and picks the index for the ones 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-import asyncpg
+from typing import Any
 
 # Word similarity 0.5 (pg_trgm's default is 0.6) so one wrong letter in a 7-letter name still
 # corrects ("lefebre" -> "lefevre" scores 0.62, "lfevre" 0.57); lower lets unrelated words in.
@@ -70,7 +70,7 @@ class TextQuery:
     tolerant: str  # each word, or one of its corrections: ('lefebre':* | 'lefevre') & ...
 
 
-def text_query(words: list[asyncpg.Record]) -> TextQuery | None:
+def text_query(words: Sequence[Mapping[str, Any]]) -> TextQuery | None:
     exact, tolerant = [], []
     for row in words[:MAX_QUERY_WORDS]:
         typed = f"{_lexeme(row['word'])}:*"

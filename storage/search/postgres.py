@@ -6,8 +6,9 @@ earthdistance (cube + GiST). The statements are in storage/search/pg_queries.py.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 
@@ -53,8 +54,12 @@ class PostgresSearch:
             # On an error, releasing the connection rolls the transaction back (asyncpg reset).
             await con.execute("COMMIT")
 
-    async def _words(self, con: asyncpg.Connection, text: str) -> list[asyncpg.Record]:
+    async def _words(self, con: asyncpg.Connection, text: str) -> list[Mapping[str, Any]]:
         words = text.split()[:MAX_QUERY_WORDS]
+        if all(len(word) < MIN_FUZZY_LENGTH for word in words):
+            # No word long enough to correct: WORDS_SQL's answer without its round trip (each
+            # word once, in the order typed).
+            return [{"word": word, "near": []} for word in dict.fromkeys(words)]
         return list(await con.fetch(WORDS_SQL, words, MIN_FUZZY_LENGTH, MAX_CORRECTIONS))
 
     async def search(self, query: DoctorQuery) -> SearchResult:
