@@ -134,8 +134,12 @@ page AS (
     ORDER BY sort_key ASC NULLS LAST, m.rating DESC, m.total_reviews DESC, m.doctor_id
     LIMIT $16::int OFFSET $17::int
 ),
+-- Doctors per city spelling: the total and the city facet from one pass over the matches.
+spellings AS (
+    SELECT m.city_key, m.city, count(*) AS n FROM matched m GROUP BY m.city_key, m.city
+),
 totals AS (
-    SELECT (SELECT count(*) FROM matched) AS total,
+    SELECT (SELECT coalesce(sum(c.n), 0)::bigint FROM spellings c) AS total,
            (SELECT coalesce(jsonb_agg(jsonb_build_object('value', f.value, 'count', f.n)
                                       ORDER BY f.n DESC, f.value), '[]'::jsonb)
             -- unnest() in the select list (ProjectSet), not as a lateral Function Scan: one
@@ -148,8 +152,7 @@ totals AS (
            (SELECT coalesce(jsonb_agg(jsonb_build_object('value', f.value, 'count', f.n)
                                       ORDER BY f.n DESC, f.value), '[]'::jsonb)
             FROM (SELECT min(c.city) AS value, sum(c.n)::bigint AS n
-                  FROM (SELECT m.city_key, m.city, count(*) AS n FROM matched m
-                        WHERE m.city <> '' GROUP BY m.city_key, m.city) c
+                  FROM spellings c WHERE c.city <> ''
                   GROUP BY c.city_key ORDER BY n DESC, value LIMIT $18::int) f) AS city_facets
 )
 SELECT t.total, t.specialty_facets, t.city_facets, p.chord, i.doctor_id, i.first_name,
