@@ -6,8 +6,9 @@ earthdistance (cube + GiST). The statements are in storage/search/pg_queries.py.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 
@@ -23,14 +24,13 @@ from storage.search.base import (
     hit_from_row,
 )
 from storage.search.pg_queries import (
-    CITY_SUGGEST_SQL,
-    DOCTOR_SUGGEST_SQL,
     MAX_CORRECTIONS,
     MAX_QUERY_WORDS,
     MIN_FUZZY_LENGTH,
     NEARBY_SQL,
     READ_SETTINGS,
     SEARCH_SQL,
+    SUGGEST_SQL,
     WORDS_SQL,
     arc_km,
     chord_m,
@@ -54,8 +54,12 @@ class PostgresSearch:
             # On an error, releasing the connection rolls the transaction back (asyncpg reset).
             await con.execute("COMMIT")
 
-    async def _words(self, con: asyncpg.Connection, text: str) -> list[asyncpg.Record]:
+    async def _words(self, con: asyncpg.Connection, text: str) -> list[Mapping[str, Any]]:
         words = text.split()[:MAX_QUERY_WORDS]
+        if all(len(word) < MIN_FUZZY_LENGTH for word in words):
+            # No word long enough to correct: WORDS_SQL's answer without its round trip (each
+            # word once, in the order typed).
+            return [{"word": word, "near": []} for word in dict.fromkeys(words)]
         return list(await con.fetch(WORDS_SQL, words, MIN_FUZZY_LENGTH, MAX_CORRECTIONS))
 
     async def search(self, query: DoctorQuery) -> SearchResult:
@@ -110,16 +114,25 @@ class PostgresSearch:
         return [hit_from_row(r, None, arc_km(r["chord"])) for r in rows]
 
     async def suggest(self, text: str, limit: int) -> list[Suggestion]:
+        words = text.split()[:MAX_QUERY_WORDS]
+        *others, typing = words
         async with self._reading() as con:
-            words = await self._words(con, text)
-            corrections = [w for row in words for w in row["near"]]
-            *others, typing = text.split()[:MAX_QUERY_WORDS]
-            doctors = await con.fetch(DOCTOR_SUGGEST_SQL, [typing, *corrections], others, limit)
-            cities = await con.fetch(CITY_SUGGEST_SQL, text, corrections, limit)
+            rows = await con.fetch(
+                SUGGEST_SQL,
+                words,
+                MIN_FUZZY_LENGTH,
+                MAX_CORRECTIONS,
+                typing,
+                others,
+                limit,
+                text,
+            )
         return [
             Suggestion("doctor", f"{r['first_name']} {r['last_name']}", str(r["doctor_id"]))
-            for r in doctors
-        ] + [Suggestion("city", r["city"], r["city"]) for r in cities]
+            if r["part"] == 1
+            else Suggestion("city", r["city"], r["city"])
+            for r in rows
+        ]
 
     async def sync(self, con: asyncpg.Connection, doctor_ids: Sequence[uuid.UUID]) -> None:
         return None
