@@ -370,7 +370,12 @@ async def test_an_invitee_who_hangs_up_frees_the_seat_for_a_new_link(
     """The invitee's own call.hangup is leaving for good: the seat is free, its token is not."""
     c = await consultation(live_server.http, db, settings)
     doctor, patient = await _in_call(live_server, connect, c)
-    token = await _guest_token(live_server, c, c.patient.user.headers)
+    link = await live_server.http.post(
+        f"{SESSION_API}/{c.session_id}/invites", headers=c.patient.user.headers
+    )
+    use = {"token": link.json()["token"], "display_name": "Lina", "role": "carer"}
+    used = await live_server.http.post("/api/v1/teleconsultation/invite/use", json=use)
+    token = used.json()["guest_token"]
     guest = await _guest(live_server, token, guests)
     assert (await guest.call(CONSULT_NS, "call.join", {"join_token": token}))["ok"]
     assert (await doctor.call(CONSULT_NS, "call.admit_guest", {"session_id": c.session_id}))["ok"]
@@ -384,6 +389,8 @@ async def test_an_invitee_who_hangs_up_frees_the_seat_for_a_new_link(
         assert left["role"] == "guest" and left["reason"] == "hangup"
     again = await guest.call(CONSULT_NS, "call.join", {"join_token": token})
     assert again["error"]["code"] == "forbidden"
+    spent = await live_server.http.post("/api/v1/teleconsultation/invite/use", json=use)
+    assert spent.status_code == 409 and spent.json()["code"] == "invite-used", spent.text
     assert await _use_new_link(live_server, c, c.doctor.user.headers) == 200
     statuses = await db.fetch("SELECT status FROM teleconsult.invites ORDER BY created_at")
     assert [r["status"] for r in statuses] == ["revoked", "waiting"]
