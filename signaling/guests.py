@@ -12,11 +12,13 @@ chat only from its admission on (realtime/chat.py).
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import HTTPConnection
 
 from realtime.acks import SocketError
+from realtime.consult import consult_room
+from realtime.protocol import CONSULT_NS
 from server import clock
 from server.audit.service import record_access
 from server.errors import MarkiniError
@@ -172,9 +174,13 @@ async def on_party_joined(
     ctx: ConsultContext, call: Call, replaced: str | None, *, admitted: bool, resume: bool
 ) -> GuestState | None:
     """A party joined: the guest hears of it (if both are in the call); the party's ack says
-    who the guest is."""
+    who the guest is (the doctor's also an invitee who dropped but holds the seat, `present:
+    false`, so that the doctor may free it with call.refuse_guest)."""
     if "guest" not in call.sids:
-        return None
+        if call.me != "doctor":
+            return None
+        holder = await invites.seat_holder(ctx.hub.engines.pool, call.session_id)
+        return None if holder is None else _state(holder, present=holder["sid"] is not None)
     row = await invites.seated_guest(ctx.hub.engines.pool, call.session_id)
     if row is None:
         return None
@@ -207,10 +213,23 @@ async def relay_target(ctx: ConsultContext, call: Call, to: Seat | None) -> str 
 
 
 async def on_guest_left(ctx: ConsultContext, call: Call, reason: LeftReason) -> None:
-    """The guest's socket left the call (its presence is released): the parties hear of it."""
-    invite = await invites.invite_by_id(ctx.hub.engines.pool, ctx.principal.user_id)
+    """The guest's socket left the call (its presence is released): the parties hear of it.
+    A drop (`left`) keeps the seat for a comeback with the same guest token; the invitee's own
+    `call.hangup` is leaving for good: the invitation becomes `revoked` (its `used_at` set), the
+    seat is free for a new link and the guest token serves no more."""
+    pool = ctx.hub.engines.pool
+    invite = await invites.invite_by_id(pool, ctx.principal.user_id)
     if invite is None:
         return
+    if reason == "hangup":
+        gone = await invites.decide_invite(
+            pool, invite["id"], ("waiting", "admitted"), "revoked", invite["user_id"], clock.now()
+        )
+        if gone is not None:
+            await _audit(ctx, "consultation.invite_left", call.session_id, invite["id"])
+            await ctx.hub.sio.leave_room(
+                ctx.sid, consult_room(call.appointment_id), namespace=CONSULT_NS
+            )
     for seat, sid in call.others().items():
         if seat == "patient" and invite["status"] != "admitted":
             continue
@@ -236,16 +255,14 @@ async def _doctor_and_guest(ctx: ConsultContext, call: Call, verb: str) -> async
     return row
 
 
-async def _decide(
-    ctx: ConsultContext, call: Call, row: asyncpg.Record, to: Literal["admitted", "refused"]
-) -> asyncpg.Record:
+async def _decide(ctx: ConsultContext, call: Call, row: asyncpg.Record) -> asyncpg.Record:
+    pool, doctor = ctx.hub.engines.pool, ctx.principal.user_id
     decided = await invites.decide_invite(
-        ctx.hub.engines.pool, row["id"], ("waiting",), to, ctx.principal.user_id, clock.now()
+        pool, row["id"], ("waiting",), "admitted", doctor, clock.now()
     )
     if decided is None:
         raise SocketError("conflict", "No invitee is in the waiting room.")
-    action = "consultation.invite_admitted" if to == "admitted" else "consultation.invite_refused"
-    await _audit(ctx, action, call.session_id, row["id"])
+    await _audit(ctx, "consultation.invite_admitted", call.session_id, row["id"])
     return decided
 
 
@@ -253,7 +270,7 @@ async def admit(ctx: ConsultContext, call: Call) -> GuestState:
     """The doctor lets the invitee in: it offers to the doctor (and to the patient if in)."""
     session_id = call.session_id
     row = await _doctor_and_guest(ctx, call, "admits")
-    decided = await _decide(ctx, call, row, "admitted")
+    decided = await _decide(ctx, call, row)
     peers = [
         seat
         for seat in ("doctor", "patient")
@@ -270,10 +287,35 @@ async def admit(ctx: ConsultContext, call: Call) -> GuestState:
 
 
 async def refuse(ctx: ConsultContext, call: Call) -> dict[str, Any]:
-    """The doctor turns the invitee away: the seat is freed; the link stays spent."""
-    session_id = call.session_id
-    row = await _doctor_and_guest(ctx, call, "refuses")
-    await _decide(ctx, call, row, "refused")
-    await store.release_presence(ctx.hub.engines.pool, session_id, row["sid"])
-    await emit_to(ctx.hub, row["sid"], CALL_REFUSED, {"session_id": str(session_id)})
-    return {"session_id": str(session_id), "invite_id": str(row["id"]), "status": "refused"}
+    """The doctor turns the invitee away, waiting or admitted, connected or dropped: the seat is
+    freed (a new link may be used), the link stays spent and the guest token serves no more."""
+    if call.me != "doctor":
+        raise SocketError("forbidden", "Only the doctor refuses or removes the invitee.")
+    pool = ctx.hub.engines.pool
+    row = await invites.seat_holder(pool, call.session_id)
+    decided = None
+    if row is not None:
+        decided = await invites.decide_invite(
+            pool, row["id"], ("waiting", "admitted"), "refused", ctx.principal.user_id, clock.now()
+        )
+    if row is None or decided is None:
+        raise SocketError("conflict", "No invitee holds the seat.")
+    was = row["status"]
+    await _audit(
+        ctx,
+        "consultation.invite_refused",
+        call.session_id,
+        row["id"],
+        was=was,
+        present=row["sid"] is not None,
+    )
+    sid = row["sid"]
+    if sid is not None and await store.release_presence(pool, call.session_id, sid) is not None:
+        await emit_to(ctx.hub, sid, CALL_REFUSED, {"session_id": str(call.session_id)})
+        # Out of the chat too (on whichever node its socket is): it read from its admission on.
+        await ctx.hub.sio.leave_room(sid, consult_room(call.appointment_id), namespace=CONSULT_NS)
+        patient_sid = call.sids.get("patient")
+        if was == "admitted" and patient_sid is not None and call.started:
+            news = _news(call.session_id, row, reason="refused")
+            await emit_to(ctx.hub, patient_sid, CALL_PEER_LEFT, news)
+    return {"session_id": str(call.session_id), "invite_id": str(row["id"]), "status": "refused"}

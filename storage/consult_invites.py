@@ -93,7 +93,7 @@ async def decide_invite(
     invite_id: uuid.UUID,
     from_status: tuple[str, ...],
     to_status: str,
-    actor: uuid.UUID,
+    actor: uuid.UUID | None,
     now: datetime,
 ) -> asyncpg.Record | None:
     row: asyncpg.Record | None = await con.fetchrow(
@@ -124,6 +124,21 @@ async def seated_guest(con: Executor, session_id: uuid.UUID) -> asyncpg.Record |
         """SELECT i.id, i.status, i.display_name, i.guest_role, p.sid
            FROM teleconsult.presence p JOIN teleconsult.invites i ON i.id = p.user_id
            WHERE p.session_id = $1 AND p.role = 'guest'""",
+        session_id,
+    )
+    return row
+
+
+async def seat_holder(con: Executor, session_id: uuid.UUID) -> asyncpg.Record | None:
+    """The invite that holds the call's guest seat (`waiting` or `admitted`), with its socket if
+    the invitee is connected now (`sid` NULL after a drop: the seat stays held)."""
+    row: asyncpg.Record | None = await con.fetchrow(
+        """SELECT i.id, i.status, i.display_name, i.guest_role, i.user_id, p.sid
+           FROM teleconsult.invites i
+           LEFT JOIN teleconsult.presence p
+             ON p.session_id = i.session_id AND p.role = 'guest' AND p.user_id = i.id
+           WHERE i.session_id = $1 AND i.status IN ('waiting', 'admitted')
+           ORDER BY i.used_at DESC LIMIT 1""",
         session_id,
     )
     return row

@@ -113,9 +113,9 @@ async def _usable(engines: Engines, token: str) -> tuple[asyncpg.Record, asyncpg
     _closes = join_window(parties, engines.settings)[1]
     if session["status"] not in ("scheduled", "active") or clock.now() > _closes:
         raise InviteUnusable(INVITE_EXPIRED)
-    if invite["status"] == "revoked":
+    if invite["status"] == "revoked" and invite["used_at"] is None:
         raise InviteUnusable(INVITE_REVOKED)
-    if invite["status"] != "pending":
+    if invite["status"] != "pending":  # also spent by an invitee who left for good
         raise InviteUnusable(INVITE_USED)
     return invite, session, parties
 

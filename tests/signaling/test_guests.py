@@ -349,3 +349,141 @@ async def test_an_admitted_invitee_comes_back_with_its_guest_token_and_keeps_the
             for e in _got(doctor, CALL_PEER_JOINED)
         )
     )
+
+
+async def _use_new_link(server: LiveServer, c: Consultation, headers: dict[str, str]) -> int:
+    invite = await server.http.post(f"{SESSION_API}/{c.session_id}/invites", headers=headers)
+    used = await server.http.post(
+        "/api/v1/teleconsultation/invite/use",
+        json={"token": invite.json()["token"], "display_name": "Noé", "role": "carer"},
+    )
+    return used.status_code
+
+
+async def test_an_invitee_who_hangs_up_frees_the_seat_for_a_new_link(
+    live_server: LiveServer,
+    connect: ConnectProbe,
+    db: asyncpg.Connection,
+    settings: Settings,
+    guests: list[Probe],
+) -> None:
+    """The invitee's own call.hangup is leaving for good: the seat is free, its token is not."""
+    c = await consultation(live_server.http, db, settings)
+    doctor, patient = await _in_call(live_server, connect, c)
+    link = await live_server.http.post(
+        f"{SESSION_API}/{c.session_id}/invites", headers=c.patient.user.headers
+    )
+    use = {"token": link.json()["token"], "display_name": "Lina", "role": "carer"}
+    used = await live_server.http.post("/api/v1/teleconsultation/invite/use", json=use)
+    token = used.json()["guest_token"]
+    guest = await _guest(live_server, token, guests)
+    assert (await guest.call(CONSULT_NS, "call.join", {"join_token": token}))["ok"]
+    assert (await doctor.call(CONSULT_NS, "call.admit_guest", {"session_id": c.session_id}))["ok"]
+    await patient.until(lambda: len(_got(patient, CALL_PEER_JOINED)) == 1)
+
+    gone = await guest.call(CONSULT_NS, "call.hangup", {"session_id": c.session_id})
+    assert gone["ok"] and gone["data"]["in_call"] is False, gone
+    for probe in (doctor, patient):
+        await probe.until(lambda p=probe: len(_got(p, CALL_PEER_LEFT)) == 1)  # type: ignore[misc]
+        left = _got(probe, CALL_PEER_LEFT)[0]
+        assert left["role"] == "guest" and left["reason"] == "hangup"
+    again = await guest.call(CONSULT_NS, "call.join", {"join_token": token})
+    assert again["error"]["code"] == "forbidden"
+    spent = await live_server.http.post("/api/v1/teleconsultation/invite/use", json=use)
+    assert spent.status_code == 409 and spent.json()["code"] == "invite-used", spent.text
+    assert await _use_new_link(live_server, c, c.doctor.user.headers) == 200
+    statuses = await db.fetch("SELECT status FROM teleconsult.invites ORDER BY created_at")
+    assert [r["status"] for r in statuses] == ["revoked", "waiting"]
+    left_audit = await db.fetchrow(
+        """SELECT user_id, response_status, request_payload->>'invite_id' AS invite
+           FROM audit.logs WHERE action = 'consultation.invite_left'"""
+    )
+    assert left_audit is not None and left_audit["user_id"] is None
+    assert left_audit["response_status"] == 200
+
+
+async def test_the_doctor_removes_an_admitted_invitee_who_cannot_come_back(
+    live_server: LiveServer,
+    connect: ConnectProbe,
+    db: asyncpg.Connection,
+    settings: Settings,
+    guests: list[Probe],
+) -> None:
+    c = await consultation(live_server.http, db, settings)
+    doctor, patient = await _in_call(live_server, connect, c)
+    assert (await patient.call(CONSULT_NS, "join", {"appointment_id": c.appointment_id}))["ok"]
+    token = await _guest_token(live_server, c, c.patient.user.headers)
+    guest = await _guest(live_server, token, guests)
+    assert (await guest.call(CONSULT_NS, "call.join", {"join_token": token}))["ok"]
+    assert (await doctor.call(CONSULT_NS, "call.admit_guest", {"session_id": c.session_id}))["ok"]
+    await guest.until(lambda: len(_got(guest, CALL_ADMITTED)) == 1)
+    chat = await guest.call(CONSULT_NS, "join", {"appointment_id": c.appointment_id})
+    assert chat["ok"], chat
+
+    not_patient = await patient.call(CONSULT_NS, "call.refuse_guest", {"session_id": c.session_id})
+    assert not_patient["error"]["code"] == "forbidden"
+    removed = await doctor.call(CONSULT_NS, "call.refuse_guest", {"session_id": c.session_id})
+    assert removed["ok"] and removed["data"]["status"] == "refused", removed
+    await guest.until(lambda: len(_got(guest, CALL_REFUSED)) == 1)
+    await patient.until(lambda: len(_got(patient, CALL_PEER_LEFT)) == 1)
+    assert _got(patient, CALL_PEER_LEFT)[0]["reason"] == "refused"
+    # Out of the call and of the chat: what is said next does not reach it.
+    said = await guest.call(CONSULT_NS, MESSAGE, {"appointment_id": c.appointment_id, "body": "?"})
+    assert said["error"]["code"] == "not_found"
+    after = await patient.call(
+        CONSULT_NS, MESSAGE, {"appointment_id": c.appointment_id, "body": "after"}
+    )
+    assert after["ok"]
+    await doctor.until(lambda: any(m["body"] == "after" for m in _got(doctor, MESSAGE)))
+    assert _got(guest, MESSAGE) == []
+    # The same guest token, on a new socket, is refused; the seat is free for a new link.
+    back = await _guest(live_server, token, guests)
+    again = await back.call(CONSULT_NS, "call.join", {"join_token": token})
+    assert again["error"]["code"] == "forbidden"
+    nobody = await doctor.call(CONSULT_NS, "call.refuse_guest", {"session_id": c.session_id})
+    assert nobody["error"]["code"] == "conflict"
+    assert await _use_new_link(live_server, c, c.patient.user.headers) == 200
+    audit = await db.fetch(
+        """SELECT user_id, request_payload->>'was' AS was FROM audit.logs
+           WHERE action = 'consultation.invite_refused'"""
+    )
+    assert [(r["user_id"], r["was"]) for r in audit] == [(c.doctor.user.id, "admitted")]
+
+
+async def test_the_doctor_frees_the_seat_of_an_invitee_who_dropped(
+    live_server: LiveServer,
+    connect: ConnectProbe,
+    db: asyncpg.Connection,
+    settings: Settings,
+    guests: list[Probe],
+) -> None:
+    """A drop keeps the seat (the doctor's join ack shows it, `present: false`); the doctor may
+    still free it."""
+    c = await consultation(live_server.http, db, settings)
+    doctor, _patient = await _in_call(live_server, connect, c)
+    token = await _guest_token(live_server, c, c.doctor.user.headers)
+    guest = await _guest(live_server, token, guests)
+    assert (await guest.call(CONSULT_NS, "call.join", {"join_token": token}))["ok"]
+    await guest.client.disconnect()
+    await doctor.until(lambda: len(_got(doctor, CALL_PEER_LEFT)) == 1)
+    assert await _use_new_link(live_server, c, c.patient.user.headers) == 409
+
+    await doctor.client.disconnect()
+    doctor = await connect(
+        live_server, [CONSULT_NS], c.doctor.user.token, [(CONSULT_NS, e) for e in EVENTS]
+    )
+    grant = await live_server.http.post(
+        f"{SESSION_API}/{c.session_id}/join", headers=c.doctor.user.headers
+    )
+    joined = await doctor.call(CONSULT_NS, "call.join", {"join_token": grant.json()["token"]})
+    assert joined["ok"], joined
+    held = joined["data"]["guest"]
+    assert held is not None and held["present"] is False and held["status"] == "waiting"
+    freed = await doctor.call(CONSULT_NS, "call.refuse_guest", {"session_id": c.session_id})
+    assert freed["ok"], freed
+    assert await _use_new_link(live_server, c, c.patient.user.headers) == 200
+    was = await db.fetchval(
+        """SELECT request_payload->>'present' FROM audit.logs
+           WHERE action = 'consultation.invite_refused'"""
+    )
+    assert was == "false"

@@ -96,6 +96,13 @@ export function GuestPanel({ role, call, controller, state }: Props) {
           <p class="guest-in" role="status" aria-live="polite">
             {t("guestIn", { name, role: what })}
           </p>
+          {role === "doctor" && (
+            <div class="actions">
+              <button type="button" class="btn" onClick={() => void controller.refuse()}>
+                {t("removeGuest", { name })}
+              </button>
+            </div>
+          )}
           <VideoTile stream={state.remote} caption={`${name} (${what})`} class="video-guest" />
         </>
       )}

@@ -106,6 +106,7 @@ export class GuestsController {
     await this.decide(GUEST.admit);
   }
 
+  /** Refuse a waiting invitee, or remove an admitted one (call.refuse_guest either way). */
   async refuse(): Promise<void> {
     await this.decide(GUEST.refuse);
   }
@@ -125,7 +126,10 @@ export class GuestsController {
       const data = await request<GuestInfo & { status: string }>(this.socket, event, { session_id: this.host.session });
       const guest = this.state.guest;
       if (data.status === "admitted" && guest) this.set({ guest: { ...guest, status: "admitted" }, problem: undefined });
-      else this.set({ guest: null, problem: undefined, inviteUrl: null, inviteId: null });
+      else {
+        this.dropLink();
+        this.set({ guest: null, problem: undefined, inviteUrl: null, inviteId: null });
+      }
     } catch (problem) {
       this.set({ problem });
     }
