@@ -29,6 +29,7 @@ from realtime.protocol import (
     ReadIn,
     ReadReceipt,
 )
+from server import clock
 from server.audit.service import record_access
 from server.scheduling.service import appointment_parties
 from storage import chat as store
@@ -92,7 +93,12 @@ async def send(ctx: ConsultContext, request: MessageIn) -> ChatMessage:
     sealed = ctx.hub.cipher.encrypt(request.body, aad=appointment_id.bytes)
     async with engines.pool.acquire() as con:
         row = await store.insert_message(
-            con, appointment_id, ctx.principal.user_id, request.client_message_id, dict(sealed)
+            con,
+            appointment_id,
+            ctx.principal.user_id,
+            request.client_message_id,
+            dict(sealed),
+            clock.now(),
         )
         if row is None:  # a resend of a stored message: answer it again, deliver nothing new
             assert request.client_message_id is not None
@@ -127,7 +133,7 @@ async def read(ctx: ConsultContext, request: ReadIn) -> ReadReceipt:
         ctx.require_joined(row["appointment_id"])
         if ctx.guest is not None:  # receipts are the parties' (the patient's notifications)
             raise SocketError("not_found", "No such message to you.")
-        first = await store.mark_read(con, request.message_id)
+        first = await store.mark_read(con, request.message_id, clock.now())
     receipt = ReadReceipt(
         appointment_id=row["appointment_id"],
         message_id=request.message_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -16,17 +17,22 @@ async def insert_message(
     sender_user_id: uuid.UUID,
     client_message_id: str | None,
     body: dict[str, Any],
+    at: datetime,
 ) -> asyncpg.Record | None:
-    """The new row, or None when this client_message_id was already stored (a resend)."""
+    """The new row, or None when this client_message_id was already stored (a resend). `at`:
+    the app clock's now (an invitee's history starts at its admission, an instant of that
+    clock)."""
     row: asyncpg.Record | None = await con.fetchrow(
-        f"""INSERT INTO chat.messages (appointment_id, sender_user_id, client_message_id, body)
-            VALUES ($1, $2, $3, $4)
+        f"""INSERT INTO chat.messages
+                (appointment_id, sender_user_id, client_message_id, body, created_at)
+            VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT ON CONSTRAINT messages_client_id_unique DO NOTHING
             RETURNING {_COLUMNS}""",
         appointment_id,
         sender_user_id,
         client_message_id,
         body,
+        at,
     )
     return row
 
@@ -86,11 +92,14 @@ async def message_to(
     return row
 
 
-async def mark_read(con: asyncpg.Connection, message_id: uuid.UUID) -> asyncpg.Record | None:
-    """Record the first read; None when it was already read."""
+async def mark_read(
+    con: asyncpg.Connection, message_id: uuid.UUID, at: datetime
+) -> asyncpg.Record | None:
+    """Record the first read (at `at`, the app clock's now); None when it was already read."""
     row: asyncpg.Record | None = await con.fetchrow(
-        f"""UPDATE chat.messages SET read_at = now() WHERE id = $1 AND read_at IS NULL
+        f"""UPDATE chat.messages SET read_at = $2 WHERE id = $1 AND read_at IS NULL
             RETURNING {_COLUMNS}""",
         message_id,
+        at,
     )
     return row

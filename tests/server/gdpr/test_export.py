@@ -38,9 +38,8 @@ async def _say(
     db: asyncpg.Connection, settings: Settings, appointment: uuid.UUID, who: uuid.UUID, text: str
 ) -> None:
     body = FieldCipher(settings).encrypt(text, aad=appointment.bytes)
-    await insert_message(
-        db, appointment, who, None, body.model_dump() if hasattr(body, "model_dump") else dict(body)
-    )
+    sealed = body.model_dump() if hasattr(body, "model_dump") else dict(body)
+    await insert_message(db, appointment, who, None, sealed, clock.now())
 
 
 async def test_the_export_holds_exactly_the_patients_data_and_nobody_elses(
