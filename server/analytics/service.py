@@ -33,9 +33,10 @@ from server.analytics.schemas import (
     Scope,
 )
 from server.auth.principal import Principal
-from server.errors import Forbidden
+from server.errors import NO_SUCH_DOCTOR, Forbidden, NotFound
 from server.scheduling.access import resolve_caller
 from storage import analytics as store
+from storage import doctors as doctors_store
 from storage import payments as payments_store
 
 TOP = 10
@@ -44,11 +45,16 @@ _K = TypeVar("_K")
 
 
 async def scope_of(pool: asyncpg.Pool, principal: Principal, query: RangeQuery) -> Scope:
-    """Admins: the platform or the doctor asked for; doctors: their own; others: Forbidden."""
+    """Admins: the platform or the doctor asked for (NotFound for an unknown one, not zeros);
+    doctors: their own; others: Forbidden."""
     today = clock.now().astimezone(query.zone).date()
     first, last = query.days(today)
     if principal.is_admin:
         doctor_id = query.doctor_id
+        if doctor_id is not None:
+            async with pool.acquire() as con:
+                if await doctors_store.get_doctor(con, doctor_id) is None:
+                    raise NotFound(NO_SUCH_DOCTOR)
     elif principal.role == "doctor":
         caller = await resolve_caller(pool, principal)
         if caller.doctor_id is None or query.doctor_id not in (None, caller.doctor_id):

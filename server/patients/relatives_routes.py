@@ -21,7 +21,8 @@ _R: dict[int, str] = {
     403: "Only patient accounts manage relatives.",
     404: "Not one of the caller's relatives (`/problems/patient-not-found`, `no-such-relative`).",
     422: "Invalid field; `consent_required` when the consent box is not ticked, "
-    "`minor_needs_guardian` / `guardian_for_minors_only` when the basis does not fit the age.",
+    "`minor_needs_guardian` / `guardian_for_minors_only` when the basis does not fit the age, "
+    "`consent_withdrawn_by_removal` for `consent_given: false` (DELETE withdraws consent).",
 }
 
 

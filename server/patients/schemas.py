@@ -199,6 +199,10 @@ GUARDIAN_FOR_MINORS = FieldCode(
 MINOR_NEEDS_GUARDIAN = FieldCode(
     "minor_needs_guardian", "a minor's consent is given by their legal guardian"
 )
+CONSENT_WITHDRAWN_BY_REMOVAL = FieldCode(
+    "consent_withdrawn_by_removal",
+    "consent cannot be un-given by an edit; remove the relative to withdraw it",
+)
 
 
 def _age(born: date) -> int:
@@ -254,7 +258,8 @@ class RelativeCreate(BaseModel):
 
 
 class RelativeUpdate(BaseModel):
-    """Omitted fields are kept; a new consent basis needs consent_given true again."""
+    """Omitted fields are kept; a new consent basis needs consent_given true again. Consent
+    is withdrawn by removing the relative (DELETE), so `consent_given: false` is a 422."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -272,6 +277,9 @@ class RelativeUpdate(BaseModel):
     def _reconsented(cls, given: bool | None, info: ValidationInfo) -> bool | None:
         if info.data.get("consent_basis") is not None and given is not True:
             raise CONSENT_REQUIRED.error()
+        if given is False:
+            # Not a silent no-op: the link (and the consent on record) goes with DELETE.
+            raise CONSENT_WITHDRAWN_BY_REMOVAL.error()
         return given
 
 

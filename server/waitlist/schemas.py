@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime, time
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from server.instants import Instant
 from server.scheduling.model import CancelReasonRequired, VisitType
@@ -94,7 +94,10 @@ class WaitingCount(BaseModel):
 class DelayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    minutes: int = Field(ge=0, le=480, description="How late the doctor runs today; 0 clears.")
+    # Strict, like money and counts elsewhere: "20" or 20.0 is a 422 `int_type`, never coerced.
+    minutes: StrictInt = Field(
+        ge=0, le=480, description="How late the doctor runs today; 0 clears."
+    )
 
 
 class DelayOut(BaseModel):
@@ -128,12 +131,14 @@ class PracticeReliability(BaseModel):
 
 
 class PracticeSettings(BaseModel):
+    """Counts are strict JSON integers: "10" or 10.0 is a 422 `int_type`, never coerced."""
+
     model_config = ConfigDict(extra="forbid")
 
-    offer_minutes: int = Field(
+    offer_minutes: StrictInt = Field(
         10, ge=2, le=60, description="How long a waitlist offer is held for the patient."
     )
-    prepay_no_show_threshold: int | None = Field(
+    prepay_no_show_threshold: StrictInt | None = Field(
         None,
         ge=1,
         le=100,

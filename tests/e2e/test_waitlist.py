@@ -143,6 +143,26 @@ async def test_an_area_waitlist_in_french_names_the_specialty_and_says_joined_on
     await expect(page.get_by_text(f"Dr {doctor.first_name} {doctor.last_name}.")).to_be_visible()
 
 
+async def test_the_latest_day_defaults_to_two_weeks_from_the_viewers_own_day(
+    contexts: Contexts, demo: Demo
+) -> None:
+    """Found by testers: the default came from the UTC day. A viewer whose day is not UTC's
+    right now (east of it after 10:00 UTC, west of it before 11:00) sees their own day + 14."""
+    doctor = await demo.doctor("Jour")
+    patient = await demo.patient("Noa")
+    zone = "Pacific/Kiritimati" if datetime.now(UTC).hour >= 10 else "Pacific/Pago_Pago"
+
+    def expected() -> str:
+        return (datetime.now(ZoneInfo(zone)).date() + timedelta(days=14)).isoformat()
+
+    before = expected()
+    page = await contexts.new_page(zone=zone)
+    await sign_in(page, patient.account)
+    await page.goto(f"/waitlist?doctor={doctor.id}")
+    shown = await page.get_by_label("Latest day").input_value()
+    assert shown in {before, expected()}, (shown, before, zone)
+
+
 async def test_the_doctor_reads_each_patients_figures_in_the_right_number(
     contexts: Contexts, demo: Demo, live: LiveServer
 ) -> None:

@@ -177,6 +177,13 @@ async def test_the_policy_shows_before_booking_and_the_cancel_dialog_asks_why_wh
     await expect(dialog.get_by_test_id("cancel-policy")).to_have_attribute("data-late", "true")
     why = dialog.get_by_label("Reason (required by this practice, shared with the doctor)")
     await expect(why).to_have_attribute("required", "")
+    # Spaces are no reason: refused on the field (translated), nothing sent.
+    await why.fill("   ")
+    await dialog.get_by_role("button", name="Yes, cancel it").click()
+    await expect(dialog.get_by_text("Please say why you cancel: this visit’s")).to_be_visible()
+    await expect(why).to_have_attribute("aria-invalid", "true")
+    await expect(why).to_be_focused()
     await why.fill("Fièvre")
+    await expect(why).to_have_attribute("aria-invalid", "false")
     await dialog.get_by_role("button", name="Yes, cancel it").click()
     await expect(page.get_by_text("The appointment is cancelled.")).to_be_visible()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -122,6 +123,21 @@ async def test_who_may_see_what_and_bad_ranges(
         assert answer.status_code == 422, bad
     connected = await client.get(f"{API}/connected", headers=admin.headers)
     assert connected.status_code == 200 and connected.json()["total"] >= 0
+
+
+async def test_an_unknown_doctor_is_a_404_not_a_page_of_zeros(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """Found by testers: an admin's `doctor_id` of no doctor answered 200 with zeros."""
+    known = await make_doctor(db, settings)
+    admin = await make_user(db, settings, "admin")
+    for path in ("bookings-per-day", "outcomes", "revenue-per-day", "lead-time"):
+        answer = await client.get(
+            f"{API}/{path}", params={"doctor_id": str(uuid.uuid4())}, headers=admin.headers
+        )
+        assert answer.status_code == 404, (path, answer.text)
+        assert answer.json()["code"] == "no-such-doctor"
+    await _get(client, "outcomes", admin.headers, doctor_id=str(known.id))
 
 
 async def test_zone_files_that_are_not_iana_zones_are_refused_not_a_500(

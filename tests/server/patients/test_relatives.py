@@ -225,3 +225,31 @@ async def test_consent_errors_name_their_field_and_the_box_takes_only_true(
         assert answer.status_code == 422, answer.text
         assert [e["field"] for e in answer.json()["errors"]] == ["consent_given"], answer.text
     assert await db.fetchval("SELECT count(*) FROM patients.relatives") == 1
+
+
+async def test_consent_is_not_un_given_by_an_edit_but_by_removing_the_relative(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """Found by testers: PUT `{"consent_given": false}` answered 200 and changed nothing."""
+    parent = await make_patient(db, settings)
+    lea = await add(client, parent)
+    for body in ({"consent_given": False}, {"first_name": "Lou", "consent_given": False}):
+        answer = await client.put(f"{URL}/{lea['id']}", json=body, headers=parent.user.headers)
+        assert answer.status_code == 422, answer.text
+        assert [(e["field"], e["code"]) for e in answer.json()["errors"]] == [
+            ("consent_given", "consent_withdrawn_by_removal")
+        ]
+    kept = (await client.get(f"{URL}/{lea['id']}", headers=parent.user.headers)).json()
+    assert kept["first_name"] == "Léa" and kept["consent"] == lea["consent"]
+    # A new basis still asks for the box ticked again, whatever the value sent.
+    answer = await client.put(
+        f"{URL}/{lea['id']}",
+        json={"consent_basis": "legal_guardian", "consent_given": False},
+        headers=parent.user.headers,
+    )
+    assert [(e["field"], e["code"]) for e in answer.json()["errors"]] == [
+        ("consent_given", "consent_required")
+    ]
+    assert (
+        await client.delete(f"{URL}/{lea['id']}", headers=parent.user.headers)
+    ).status_code == 204

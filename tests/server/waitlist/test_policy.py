@@ -192,3 +192,28 @@ async def test_an_invisible_reason_is_no_reason(
     assert status == "scheduled"
     said = await client.post(url, json={"reason": "\u200bfever"}, headers=patient.user.headers)
     assert said.status_code == 200, said.text
+
+
+async def test_the_practice_counts_are_strict_integers_like_money_elsewhere(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """Found by testers: `offer_minutes: "10"` was taken for 10. Counts are JSON integers
+    (as fees and amounts are): a string or a float is a 422 `int_type` on the field."""
+    doctor = await doctor_with_availability(client, db, settings)
+    url = f"{WAITLIST}/doctors/{doctor.id}/settings"
+    for body, field in (
+        ({"offer_minutes": "10"}, "offer_minutes"),
+        ({"offer_minutes": 10.0}, "offer_minutes"),
+        ({"prepay_no_show_threshold": "2"}, "prepay_no_show_threshold"),
+    ):
+        bad = await client.put(url, json=body, headers=doctor.user.headers)
+        assert bad.status_code == 422, (body, bad.text)
+        assert [(e["field"], e["code"]) for e in bad.json()["errors"]] == [(field, "int_type")]
+    late = await client.put(
+        f"{WAITLIST}/doctors/{doctor.id}/running-late",
+        json={"minutes": "20"},
+        headers=doctor.user.headers,
+    )
+    assert late.status_code == 422, late.text
+    assert [(e["field"], e["code"]) for e in late.json()["errors"]] == [("minutes", "int_type")]
+    assert (await client.get(url, headers=doctor.user.headers)).json()["offer_minutes"] == 10

@@ -9,6 +9,7 @@ import { newIdempotencyKey } from "../../lib/api";
 import { useAction, useAsync } from "../../lib/hooks";
 import { defineStrings, useT } from "../../lib/i18n";
 import { formatMoney } from "../../lib/money";
+import { fieldText } from "../../lib/problemText";
 import { cancelAppointment } from "../../lib/scheduling";
 import { formatDateTime } from "../../lib/time";
 import type { Appointment } from "../../lib/types";
@@ -42,18 +43,28 @@ export function CancelPanel({ appointment, onDone, onClose }: Props) {
   const t = useT(strings);
   const tp = useT(policyStrings);
   const [reason, setReason] = useState("");
+  // A reason of spaces is no reason: refused on the field before anything is sent.
+  const [blank, setBlank] = useState(false);
   const quote = useAsync((signal) => cancellationQuote(appointment.id, signal), [appointment.id]);
   const q = quote.data;
   // One Idempotency-Key per press, reused by the client's automatic retries of it.
   const cancel = useAction(async () =>
     onDone(await cancelAppointment(appointment.id, newIdempotencyKey(), reason.trim() || undefined)),
   );
+  const reasonError = blank
+    ? fieldText({ field: "reason", code: "cancel-reason-required", message: "A reason is required." })
+    : undefined;
   return (
     <form
       class="panel"
       aria-label={t("cancelConfirm")}
       onSubmit={(e) => {
         e.preventDefault();
+        if (q?.reason_required && !reason.trim()) {
+          setBlank(true);
+          e.currentTarget.querySelector<HTMLInputElement>('input[name="reason"]')?.focus();
+          return;
+        }
         void cancel.run();
       }}
     >
@@ -74,7 +85,11 @@ export function CancelPanel({ appointment, onDone, onClose }: Props) {
         label={q?.reason_required ? tp("reasonRequired") : t("cancelReason")}
         name="reason"
         value={reason}
-        onValue={setReason}
+        onValue={(value) => {
+          setReason(value);
+          setBlank(false);
+        }}
+        error={reasonError}
         maxLength={500}
         required={q?.reason_required ?? false}
       />

@@ -13,7 +13,7 @@ import { useAction, useAsync, useDocumentTitle } from "../../lib/hooks";
 import { useT } from "../../lib/i18n";
 import { openSocket } from "../../lib/socket";
 import { common } from "../../lib/strings";
-import { formatDateTime, formatDay } from "../../lib/time";
+import { addDays, dayKey, formatDateTime, formatDay, startOfDay } from "../../lib/time";
 import type { Doctor, Specialization, VisitType } from "../../lib/types";
 import {
   acceptOffer,
@@ -127,7 +127,8 @@ function JoinForm({
   const t = useT(strings);
   const tc = useT(common);
   const [visitType, setVisitType] = useState<VisitType>("in-person");
-  const [until, setUntil] = useState(new Date(Date.now() + 14 * 86_400_000).toISOString().slice(0, 10));
+  // The viewer's local day (not UTC's: late in the evening east of Greenwich it is tomorrow).
+  const [until, setUntil] = useState(() => dayKey(addDays(startOfDay(new Date()), 14)));
   const [fromTime, setFromTime] = useState("");
   const join = useAction(async () => {
     await joinWaitlist({
