@@ -30,6 +30,10 @@ CLOCK_SUITES = (
     "tests/server/notifications",
     "tests/server/waitlist",
     "tests/realtime",
+    # Of the WebRTC layer, the join rules and the invitee's seat and chat (the media tests
+    # depend on no hour and are the heaviest).
+    "tests/signaling/test_rules.py",
+    "tests/signaling/test_guests.py",
 )
 WORKERS = 4  # pytest-xdist workers for the whole suite (each test ~1-12 PostgreSQL connections)
 AWKWARD_INSTANTS = (
