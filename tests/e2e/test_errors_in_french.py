@@ -66,6 +66,10 @@ async def test_an_action_the_appointment_no_longer_allows_is_refused_in_french(
     await page.goto(f"/agenda/appointments/{appointment['id']}")
     confirm = page.get_by_role("button", name="Confirmer")
     await expect(confirm).to_be_visible()
+    # The patient's card loaded first: once the appointment is cancelled the doctor may no
+    # longer open the record (a cancelled appointment gives no access), which would be a race.
+    await expect(page.locator("#patient-title + dl")).to_contain_text("Paul Annule")
+    await expect(page.locator(".card .loading")).to_have_count(0)
 
     await demo.cancel(patient, appointment["id"])  # meanwhile, the patient cancels
     await confirm.click()
