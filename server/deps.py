@@ -15,10 +15,6 @@ def get_engines(request: Request) -> Engines:
     return engines
 
 
-def get_pool(request: Request) -> asyncpg.Pool:
-    return get_engines(request).pool
-
-
 # As dependencies, async though they never wait: FastAPI runs a plain `def` dependency in a
 # worker thread, a thread hop (and a wait for one of anyio's 40 tokens under a rush) on every
 # request.

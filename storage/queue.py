@@ -38,19 +38,14 @@ async def day_appointments(
     con: asyncpg.Connection, doctor_id: uuid.UUID, day_start: datetime, day_end: datetime
 ) -> list[asyncpg.Record]:
     """The doctor's booked (scheduled, confirmed) appointments starting in [day_start, day_end),
-    by start: `id`, `start_at`, `end_at`, `patient_user_id` (who acts for the patient, as in
-    scheduling.appointment_details: their own login, else a relative's first active proxy; null
-    when nobody does, e.g. an erased relative)."""
+    by start: `id`, `start_at`, `end_at`, `patient_user_id` (who acts for the patient, as
+    scheduling.appointment_details says: their own login, else a relative's first active proxy;
+    null when nobody does, e.g. an erased relative)."""
     rows: list[asyncpg.Record] = await con.fetch(
-        """SELECT a.id, lower(a.period) AS start_at, upper(a.period) AS end_at,
-                  coalesce(p.user_id,
-                           (SELECT x.proxy_user_id FROM patients.relatives x
-                            WHERE x.relative_id = a.patient_id AND x.revoked_at IS NULL
-                            ORDER BY x.created_at, x.id LIMIT 1)) AS patient_user_id
-           FROM scheduling.appointments a JOIN patients.patients p ON p.id = a.patient_id
-           WHERE a.doctor_id = $1 AND a.status IN ('scheduled', 'confirmed')
-             AND lower(a.period) >= $2 AND lower(a.period) < $3
-           ORDER BY lower(a.period)""",
+        """SELECT id, start_at, end_at, patient_user_id FROM scheduling.appointment_details
+           WHERE doctor_id = $1 AND status IN ('scheduled', 'confirmed')
+             AND start_at >= $2 AND start_at < $3
+           ORDER BY start_at""",
         doctor_id,
         day_start,
         day_end,

@@ -28,7 +28,7 @@ from playwright.async_api import (
 from tests.conftest import EngineUrls
 from tests.e2e.conftest import CHROMIUM, NETNS_FLAG, WEBRTC_ARGS, Contexts, LiveServer, serve
 from tests.e2e.demo import TELE_HOURS, Demo, Doctor, Patient
-from tests.e2e.helpers import axe_violations, sign_in
+from tests.e2e.helpers import axe_violations, in_french, sign_in
 
 if os.environ.get(NETNS_FLAG) != "1":
     pytest.skip("run through tests/e2e/test_consultation.py", allow_module_level=True)
@@ -290,7 +290,7 @@ async def test_a_refused_camera_is_explained_and_the_waiting_room_still_opens_in
         "Audio only advised. The camera is not available."
     )
 
-    await page.locator("header .lang select").select_option("fr")
+    await in_french(page)
     await expect(page.locator(".precall-verdict")).to_contain_text("Audio seulement conseillé.")
     await expect(status_of(page)).to_contain_text("Le médecin n’est pas encore là")
     await expect(page.get_by_role("alert")).to_contain_text("n’a pas accès à votre caméra")

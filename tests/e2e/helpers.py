@@ -91,3 +91,10 @@ def two_slots_one_day(
     floor = datetime.now(UTC) + delay
     later = [s for s in slots if datetime.fromisoformat(s["start"]) > floor]
     return next((a, b) for a, b in zip(later, later[1:], strict=False) if day(a) == day(b))
+
+
+async def in_french(page: Page) -> None:
+    """Switch the app to French with the header's language switch (not the first control whose
+    label holds "Language": the search page has "Spoken language"), and wait for it."""
+    await page.locator("header .lang select").select_option("fr")
+    await expect(page.locator("html")).to_have_attribute("lang", "fr")

@@ -12,7 +12,7 @@ from playwright.async_api import Page, expect
 from server.auth.passwords import hash_password
 from tests.e2e.conftest import Contexts, LiveServer
 from tests.e2e.demo import PASSWORD, Account, Demo, _check
-from tests.e2e.helpers import axe_violations, sign_in
+from tests.e2e.helpers import axe_violations, in_french, sign_in
 
 REFUSED = "This page is not available with your account."
 
@@ -116,8 +116,7 @@ async def test_a_refused_step_up_reads_in_french(contexts: Contexts, live: LiveS
     admin = await _admin(live)
     page = await contexts.new_page()
     await sign_in(page, admin)
-    await page.locator("header .lang select").select_option("fr")
-    await expect(page.locator("html")).to_have_attribute("lang", "fr")
+    await in_french(page)
 
     await page.goto("/admin/audit")
     sent: list[str] = []

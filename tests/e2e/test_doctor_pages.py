@@ -13,6 +13,7 @@ from tests.e2e.helpers import (
     CHANGEABLE_AFTER,
     axe_violations,
     first_slot_after,
+    in_french,
     show_week_of,
     sign_in,
     slot_button,
@@ -69,7 +70,7 @@ async def test_the_doctor_page_speaks_french_once_chosen(contexts: Contexts, dem
     doctor = await demo.doctor("Langue")
     page = await contexts.new_page()
     await page.goto(f"/doctors/{doctor.id}")
-    await page.locator("header .lang select").select_option("fr")
+    await in_french(page)
 
     await expect(page.get_by_role("heading", name="Prendre rendez-vous")).to_be_visible()
     await expect(page.get_by_label("Type de consultation")).to_be_visible()

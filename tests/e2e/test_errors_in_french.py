@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from tests.conftest import EngineUrls
 from tests.e2e.conftest import Contexts, LiveServer, serve
 from tests.e2e.demo import Demo
-from tests.e2e.helpers import CHANGEABLE_AFTER, first_slot_after, sign_in
+from tests.e2e.helpers import CHANGEABLE_AFTER, first_slot_after, in_french, sign_in
 
 # Two reset links a minute per address and e-mail: the third request is refused with a 429.
 FORGOT_LIMIT = "2/minute"
@@ -31,11 +31,6 @@ async def live(
     data_dir = tmp_path_factory.mktemp("e2e-errors")
     async with serve(engine_urls, template_db, data_dir, forgot_rate_limit=FORGOT_LIMIT) as server:
         yield server
-
-
-async def in_french(page: Page) -> None:
-    await page.locator("header .lang select").select_option("fr")
-    await expect(page.locator("html")).to_have_attribute("lang", "fr")
 
 
 async def test_too_many_requests_reads_in_french(contexts: Contexts, demo: Demo) -> None:

@@ -12,6 +12,7 @@ from tests.e2e.helpers import (
     CHANGEABLE_AFTER,
     axe_violations,
     first_slot_after,
+    in_french,
     show_week_of,
     sign_in,
     slot_button,
@@ -74,8 +75,7 @@ async def test_my_relatives_in_french_on_a_phone_is_accessible(
     await sign_in(page, parent.account)
     await page.goto("/relatives")
     await expect(page.get_by_role("heading", name="My relatives", exact=True)).to_be_visible()
-    await page.locator("header .lang select").select_option("fr")
-    await expect(page.locator("html")).to_have_attribute("lang", "fr")
+    await in_french(page)
     await expect(page.get_by_role("heading", name="Mes proches", exact=True)).to_be_visible()
     form = page.get_by_role("form", name="Ajouter un proche")
     await form.get_by_label("Prénom").fill("Jean")

@@ -9,7 +9,7 @@ from playwright.async_api import expect
 
 from tests.e2e.conftest import Contexts
 from tests.e2e.demo import Demo, _check
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import in_french, sign_in
 
 AM_PM = re.compile(r"\b(AM|PM)\b", re.IGNORECASE)
 TWENTY_FOUR_HOUR = re.compile(r"^\s*\d{2}:\d{2}\s*$")
@@ -33,7 +33,7 @@ async def test_a_visit_reason_fee_is_typed_in_euros_and_kept_in_cents(
 
     await page.reload()
     await expect(page.get_by_label("Fee in EUR (optional)").first).to_have_value("40.50")
-    await page.locator("header .lang select").select_option("fr")
+    await in_french(page)
     await expect(page.get_by_label("Tarif en EUR (facultatif)").first).to_have_value("40.50")
 
 
@@ -44,7 +44,7 @@ async def test_a_fee_with_a_comma_and_no_decimals_is_read_as_whole_euros(
     page = await contexts.new_page()
     await sign_in(page, doctor.account)
     await page.goto("/availability")
-    await page.locator("header .lang select").select_option("fr")
+    await in_french(page)
 
     await page.get_by_label("Tarif en EUR (facultatif)").first.fill("35")
     await page.get_by_label("Tarif en EUR (facultatif)").last.fill("22,5")

@@ -13,7 +13,7 @@ from playwright.async_api import expect
 
 from tests.e2e.conftest import Contexts, LiveServer
 from tests.e2e.demo import Demo
-from tests.e2e.helpers import CHANGEABLE_AFTER, axe_violations, first_slot_after, sign_in
+from tests.e2e.helpers import CHANGEABLE_AFTER, axe_violations, first_slot_after, in_french, sign_in
 
 
 async def _mailbox_body(con: asyncpg.Connection, recipient: str, kind: str) -> str:
@@ -64,7 +64,7 @@ async def test_settings_page_stores_the_mobile_in_e164_in_french(
     patient = await demo.patient("Réglages")
     page = await contexts.new_page(inject_scripts=True)
     await sign_in(page, patient.account)
-    await page.locator("header .lang select").select_option("fr")
+    await in_french(page)
     await page.goto("/settings/notifications")
     await page.get_by_label("Langue des messages").select_option("fr")
     await page.get_by_label("Mobile pour les SMS").fill("06 12 34 56 78")
@@ -133,7 +133,7 @@ async def test_a_wrong_mobile_is_refused_beside_its_field_in_french_on_a_phone(
     patient = await demo.patient("Numéro")
     page = await contexts.new_page(phone=True, inject_scripts=True)
     await sign_in(page, patient.account)
-    await page.locator("header .lang select").select_option("fr")
+    await in_french(page)
     await page.goto("/settings/notifications")
     mobile = page.get_by_label("Mobile pour les SMS")
     await mobile.fill("abc")
@@ -156,7 +156,7 @@ async def test_switching_the_interface_to_french_makes_new_bell_texts_french(
     await sign_in(page, patient.account)
     await expect(page.get_by_role("button", name="Notifications, 0 unread")).to_be_visible()
 
-    await page.locator("header .lang select").select_option("fr")
+    await in_french(page)
 
     async def language() -> str:
         response = await demo.http.get(

@@ -20,7 +20,14 @@ from server.payments.embedded import WEBHOOK_PATH, register_webhook
 from tests.conftest import EngineUrls
 from tests.e2e.conftest import Contexts, LiveServer, serve
 from tests.e2e.demo import Demo, Doctor, Patient
-from tests.e2e.helpers import CHANGEABLE_AFTER, first_slot_after, show_week_of, sign_in, slot_button
+from tests.e2e.helpers import (
+    CHANGEABLE_AFTER,
+    first_slot_after,
+    in_french,
+    show_week_of,
+    sign_in,
+    slot_button,
+)
 
 VISA = "4242424242424242"
 DECLINED = "4000000000000341"
@@ -155,8 +162,7 @@ async def test_a_declined_card_and_a_hold_that_ran_out_read_in_french(
     slot = first_slot_after(await demo.slots(doctor, days=14), CHANGEABLE_AFTER)
     page = await signed_in_patient(contexts, patient)
     await choose_slot(page, doctor, slot["start"])
-    await page.locator("header .lang select").select_option("fr")
-    await expect(page.locator("html")).to_have_attribute("lang", "fr")
+    await in_french(page)
 
     await enter_card(page, DECLINED)  # the 402's decline_code, in French
 
