@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
 import jwt
@@ -24,6 +25,10 @@ from server.errors import Unauthenticated
 from storage.realtime import live_session_ids
 
 log = logging.getLogger(__name__)
+
+# Sessions whose sockets this node closed lately, remembered so that an admin's suspension counts
+# the sockets a concurrent sweep (its own `user.suspended` event) closed first.
+RECENTLY_ENDED_SESSIONS = 10_000
 
 
 def refuse(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
@@ -46,6 +51,7 @@ class SessionWatch:
         self._sio = sio
         self._live: dict[tuple[str, str], _Tracked] = {}
         self._ending: set[asyncio.Task[None]] = set()
+        self._ended: OrderedDict[uuid.UUID, Counter[str]] = OrderedDict()
 
     async def authenticate(
         self, engines: Engines, namespace: str, sid: str, token: object
@@ -78,9 +84,11 @@ class SessionWatch:
 
     async def end(self, namespace: str, sid: str, reason: str) -> None:
         """Tell the client why, then close its namespace connection."""
-        if (namespace, sid) not in self._live:
+        tracked = self._live.get((namespace, sid))
+        if tracked is None:
             return
         self.forget(namespace, sid)
+        self._remember_ended(tracked.session_id, reason)
         payload = SessionEnded.model_validate({"reason": reason}).model_dump(mode="json")
         log.info("socket session ended", extra={"namespace": namespace, "reason": reason})
         try:
@@ -91,12 +99,23 @@ class SessionWatch:
         except Exception:  # the client left meanwhile
             log.debug("socket already gone", exc_info=True)
 
+    def _remember_ended(self, session_id: uuid.UUID, reason: str) -> None:
+        ended = self._ended.setdefault(session_id, Counter())
+        ended[reason] += 1
+        self._ended.move_to_end(session_id)
+        if len(self._ended) > RECENTLY_ENDED_SESSIONS:
+            self._ended.popitem(last=False)
+
     async def end_sessions(self, session_ids: set[uuid.UUID], reason: str) -> int:
-        """Close this node's sockets of those sessions at once (e.g. an account suspended)."""
+        """Close this node's sockets of those sessions at once (e.g. an account suspended).
+
+        Returns how many sockets of those sessions this node has closed for `reason`, whichever
+        path closed them: the sweep that the account's own event triggers may come first.
+        """
         doomed = [key for key, t in self._live.items() if t.session_id in session_ids]
         for namespace, sid in doomed:
             await self.end(namespace, sid, reason)
-        return len(doomed)
+        return sum(self._ended[s][reason] for s in session_ids if s in self._ended)
 
     async def sweep(self, engines: Engines) -> int:
         """Close sockets whose session is no longer live; return how many."""

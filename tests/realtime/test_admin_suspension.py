@@ -53,3 +53,18 @@ async def test_suspension_on_one_node_ends_the_sockets_on_another(
     assert answer.status_code == 200 and answer.json()["sockets_closed"] == 0
     await probe.until(lambda: bool(probe.got(NOTIFICATIONS_NS, "disconnect")))
     assert probe.got(NOTIFICATIONS_NS, SESSION_ENDED) == [{"reason": "revoked"}]
+
+
+async def test_the_count_includes_sockets_the_accounts_own_event_closed_first(
+    start_server: StartServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    # The suspension's `user.suspended` event may reach this very node, whose sweep then closes
+    # the socket before the suspension itself gets to it: the socket still counts as closed.
+    server = await start_server(settings.model_copy(update={"socket_session_check_s": 3600}))
+    user = await make_user(db, settings, "patient")
+    probe = await connect(server, [NOTIFICATIONS_NS], user.token)
+    await db.execute("UPDATE auth.users SET is_active = false WHERE id = $1", user.id)
+
+    assert await server.realtime.sessions.sweep(server.realtime.engines) == 1
+    assert await server.realtime.end_sessions([user.session_id]) == 1
+    await probe.until(lambda: bool(probe.got(NOTIFICATIONS_NS, "disconnect")))
