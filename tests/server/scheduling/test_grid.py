@@ -170,7 +170,7 @@ def test_pages_assembled_from_remembered_days_equal_the_grid_of_the_range(
                 for _ in range(2):  # computed, then remembered
                     page = slot_service._candidates(
                         availability, start, end, now, visit_type, None, None
-                    )
+                    ).slots
                     types = slot_service.visit_types_for(visit_type, None)
                     assert page == candidate_slots(availability, start, end, None, types)
                     seen += len(page)
