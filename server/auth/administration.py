@@ -48,9 +48,10 @@ async def suspend(
         raise Conflict(SELF_SUSPEND)
     async with pool.acquire() as con, con.transaction():
         await _locked(con, user_id)
-        user = await store.set_user_active(con, user_id, False)
+        now = clock.now()
+        user = await store.set_user_active(con, user_id, False, now)
         assert user is not None  # locked above
-        revoked = await store.revoke_user_sessions(con, user_id)
+        revoked = await store.revoke_user_sessions(con, user_id, now)
         await emit(
             con,
             USER_SUSPENDED,
@@ -66,7 +67,7 @@ async def reactivate(pool: asyncpg.Pool, admin: Principal, user_id: uuid.UUID) -
     """Let the account sign in again (its old sessions stay revoked). Raises NotFound."""
     async with pool.acquire() as con, con.transaction():
         await _locked(con, user_id)
-        user = await store.set_user_active(con, user_id, True)
+        user = await store.set_user_active(con, user_id, True, clock.now())
         assert user is not None
         await emit(
             con,
@@ -90,9 +91,10 @@ async def change_role(
         before = await _locked(con, user_id)
         if before.role == role:
             return before, []
-        user = await store.set_user_role(con, user_id, role)
+        now = clock.now()
+        user = await store.set_user_role(con, user_id, role, now)
         assert user is not None
-        revoked = await store.revoke_user_sessions(con, user_id)
+        revoked = await store.revoke_user_sessions(con, user_id, now)
         await emit(
             con,
             USER_ROLE_CHANGED,

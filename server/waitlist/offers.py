@@ -160,6 +160,7 @@ async def _hold_for(
         currency=context["currency"],
         hold_expires_at=expires_at,
         created_by=None,
+        created_at=now,
     )
     planned = {
         "id": new.id,

@@ -17,6 +17,7 @@ from bus.events import DOCTOR_UPDATED, Envelope
 from bus.nats import connect_bus
 from bus.outbox import emit
 from bus.relay import run_relay
+from server import clock
 from storage.pool import open_pool
 
 EVENTS_PER_PHASE = 40
@@ -67,7 +68,7 @@ async def test_events_reach_jetstream_exactly_once_across_a_nats_restart(
     first_server = embedded_nats(tmp_path, port)
     url = await first_server.__aenter__()
     async with open_pool(database_url) as pool, connect_bus(url, stream, prefix) as bus:
-        relay = asyncio.create_task(run_relay(pool, bus, poll_interval=0.05))
+        relay = asyncio.create_task(run_relay(pool, bus, clock.now, poll_interval=0.05))
         sent = await _emit_events(pool, EVENTS_PER_PHASE)
         await first_server.__aexit__(None, None, None)  # NATS dies mid-stream
         sent += await _emit_events(pool, EVENTS_PER_PHASE)  # buffered in PostgreSQL meanwhile
@@ -126,8 +127,8 @@ async def test_idempotent_consumer_applies_each_event_once(
         async def handler(con: asyncpg.Connection, envelope: Envelope) -> None:
             applied.append(str(envelope.id))
 
-        handle = idempotent(pool, "test-consumer", handler)
-        relay = asyncio.create_task(run_relay(pool, bus, poll_interval=0.05))
+        handle = idempotent(pool, "test-consumer", handler, clock.now)
+        relay = asyncio.create_task(run_relay(pool, bus, clock.now, poll_interval=0.05))
         consumer = asyncio.create_task(
             run_consumer(bus, "test-consumer", handle, frozenset({DOCTOR_UPDATED}))
         )

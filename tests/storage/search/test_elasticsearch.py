@@ -19,6 +19,7 @@ from elasticsearch import AsyncElasticsearch
 
 from bus.events import DOCTOR_CREATED
 from bus.outbox import emit
+from server import clock
 from server.app import create_app
 from server.settings import Settings
 from storage.search import index
@@ -257,7 +258,7 @@ async def test_suggestions_ask_both_completion_fields_fuzzily(
 
 async def _indexed(db: asyncpg.Connection, settings: Settings, **fields: Any) -> uuid.UUID:
     doctor = await make_doctor(db, settings, **fields)
-    assert await index.upsert_profiles(db, [doctor.id]) == [doctor.id]
+    assert await index.upsert_profiles(db, [doctor.id], clock.now()) == [doctor.id]
     return doctor.id
 
 
