@@ -7,6 +7,7 @@ from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from server.scheduling.grid import day_slots
@@ -14,6 +15,7 @@ from server.scheduling.model import Availability, Slot, VisitType
 from server.scheduling.schemas import SlotOut, SlotsPage
 
 _NOTHING = timedelta(0)
+_T = TypeVar("_T")
 
 
 class Day:
@@ -43,52 +45,60 @@ class Day:
 
 
 class Run:
-    """The slots of consecutive days starting in [earliest, latest), busy ones taken out."""
+    """The slots of consecutive days starting in [earliest, latest), busy ones taken out: picks
+    from the days' lists, copied out only when asked for."""
 
-    __slots__ = ("slots", "starts", "ends", "longest", "_days", "_picked")
+    __slots__ = ("longest", "_days", "_slots", "_starts", "_ends", "_picked")
 
     def __init__(self, days: Sequence[Day], earliest: datetime, latest: datetime) -> None:
-        slots: list[Slot] = []
-        starts: list[datetime] = []
-        ends: list[datetime] = []
+        self._slots: list[Slot] = []
+        self._starts: list[datetime] = []
+        self._ends: list[datetime] = []
         for day in days:
-            slots += day.slots
-            starts += day.starts
-            ends += day.ends
+            self._slots += day.slots
+            self._starts += day.starts
+            self._ends += day.ends
         # Days are whole local days in order, so the range's slots are one run of them.
-        first = bisect_left(starts, earliest)
-        last = bisect_left(starts, latest, lo=first)
-        self.slots, self.starts, self.ends = slots[first:last], starts[first:last], ends[first:last]
+        first = bisect_left(self._starts, earliest)
+        self._picked: range | list[int] = range(first, bisect_left(self._starts, latest, lo=first))
         self.longest = max((d.longest for d in days), default=_NOTHING)
         self._days = days
-        # Which of the days' slots this run holds (a slice until busy ones are taken out).
-        self._picked: slice | list[int] = slice(first, last)
+
+    @property
+    def slots(self) -> list[Slot]:
+        return _pick(self._slots, self._picked)
+
+    @property
+    def starts(self) -> list[datetime]:
+        return _pick(self._starts, self._picked)
+
+    @property
+    def ends(self) -> list[datetime]:
+        return _pick(self._ends, self._picked)
 
     def without_busy(self, busy: Sequence[tuple[datetime, datetime]], buffer: timedelta) -> Run:
         """This run less the slots within `buffer` of a busy period."""
-        gone = taken(self.starts, self.ends, self.longest, busy, buffer)
-        if not gone:
+        gone = taken(self._starts, self._ends, self.longest, busy, buffer)
+        if gone.isdisjoint(self._picked):
             return self
-        kept = [i for i in range(len(self.starts)) if i not in gone]
         free = object.__new__(Run)
-        free.slots = [self.slots[i] for i in kept]
-        free.starts = [self.starts[i] for i in kept]
-        free.ends = [self.ends[i] for i in kept]
         free.longest, free._days = self.longest, self._days
-        picked = self._picked
-        if isinstance(picked, slice):
-            free._picked = [picked.start + i for i in kept]
-        else:
-            free._picked = [picked[i] for i in kept]
+        free._slots, free._starts, free._ends = self._slots, self._starts, self._ends
+        free._picked = [i for i in self._picked if i not in gone]
         return free
 
     def json(self) -> list[bytes]:
+        """The slots as SlotsPage serialises them (made once per remembered day)."""
         every: list[bytes] = []
         for day in self._days:
             every += day.json()
-        if isinstance(self._picked, slice):
-            return every[self._picked]
-        return [every[i] for i in self._picked]
+        return _pick(every, self._picked)
+
+
+def _pick(items: list[_T], picked: range | list[int]) -> list[_T]:
+    if isinstance(picked, range):
+        return items[picked.start : picked.stop]
+    return [items[i] for i in picked]
 
 
 def taken(
@@ -100,13 +110,15 @@ def taken(
 ) -> set[int]:
     """Indices of the slots (`starts` ascending, none longer than `longest`) that come within
     `buffer` of a busy period: a few bisects per busy period, not a test per slot."""
-    gone = set()
+    gone: set[int] = set()
     reach = longest + buffer
     for busy_start, busy_end in busy:
         # Only slots starting after busy_start - reach can end after busy_start - buffer.
         first = bisect_right(starts, busy_start - reach)
-        for i in range(first, bisect_left(starts, busy_end + buffer, lo=first)):
-            if ends[i] + buffer > busy_start:
+        last = bisect_left(starts, busy_end + buffer, lo=first)
+        near = busy_start - buffer
+        for i in range(first, last):
+            if ends[i] > near:
                 gone.add(i)
     return gone
 
