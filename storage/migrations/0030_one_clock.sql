@@ -1,8 +1,8 @@
--- One clock: scheduling.book_slot and book_slot_audited take the
--- server's instant (server.clock) as p_now and store it as the appointment's created_at and
--- updated_at, instead of the columns' DEFAULT now() (the transaction's start on the database's
--- clock). The bodies are those of migrations 0014 and 0027 otherwise; the old signatures are
--- dropped (nothing calls them any more).
+-- One clock: scheduling.book_slot and book_slot_audited take the server's instant
+-- (server.clock) as p_now and store it as the appointment's created_at and updated_at, instead
+-- of the columns' DEFAULT now() (the transaction's start, on the database's clock). The bodies
+-- are those of migrations 0014 and 0027 otherwise; the old signatures are dropped (nothing
+-- calls them any more).
 DROP FUNCTION scheduling.book_slot_audited(
     uuid, uuid, uuid, timestamptz, timestamptz, text, text, uuid, text, jsonb, int, text,
     timestamptz, uuid, uuid, interval, jsonb, jsonb);
