@@ -58,6 +58,7 @@ async def suspend(
             user_subject(user_id),
             UserStatusChanged(user_id=user_id, reason=reason),
             actor=str(admin.user_id),
+            at=now,
         )
         await record_change(con, resource_id=user_id)
     return user, revoked
@@ -75,6 +76,7 @@ async def reactivate(pool: asyncpg.Pool, admin: Principal, user_id: uuid.UUID) -
             user_subject(user_id),
             UserStatusChanged(user_id=user_id),
             actor=str(admin.user_id),
+            at=clock.now(),
         )
         await record_change(con, resource_id=user_id)
     return user
@@ -101,6 +103,7 @@ async def change_role(
             user_subject(user_id),
             UserRoleChanged(user_id=user_id, old_role=cast(Role, before.role), new_role=role),
             actor=str(admin.user_id),
+            at=now,
         )
         await record_change(con, resource_id=user_id)
     return user, revoked

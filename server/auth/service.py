@@ -89,6 +89,7 @@ async def register(engines: Engines, body: RegisterRequest) -> RegisterResponse:
             user_subject(user.id),
             UserRegistered(user_id=user.id, role=body.role),
             actor=actor,
+            at=clock.now(),
         )
         if body.role == "patient":
             assert body.first_name is not None and body.last_name is not None
@@ -164,6 +165,7 @@ async def create_admin(engines: Engines, email: str, password: str) -> UserOut:
             user_subject(user.id),
             UserRegistered(user_id=user.id, role="admin"),
             actor="cli",
+            at=clock.now(),
         )
     log.info("admin created", extra={"user_id": str(user.id)})
     return sessions.user_out(user)

@@ -89,6 +89,7 @@ async def post_review(
                 total_reviews=tally["total_reviews"],
             ),
             actor=str(principal.user_id),
+            at=now,
         )
         await record_change(con, resource_id=review["id"])
     log.info("doctor reviewed", extra={"doctor_id": str(doctor_id), "review_id": str(review["id"])})

@@ -207,5 +207,12 @@ async def _hold_for(
         expires_at,
         now,
     )
-    await emit(con, events.WAITLIST_OFFERED, f"patient:{offer.patient_id}", offer, actor=ACTOR)
+    await emit(
+        con,
+        events.WAITLIST_OFFERED,
+        f"patient:{offer.patient_id}",
+        offer,
+        actor=ACTOR,
+        at=now,
+    )
     return offer

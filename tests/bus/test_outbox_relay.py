@@ -29,7 +29,7 @@ async def _emit_events(pool: asyncpg.Pool, count: int) -> list[str]:
         async with pool.acquire() as con, con.transaction():
             doctor_id = str(uuid.uuid4())
             envelope = await emit(
-                con, DOCTOR_UPDATED, f"doctor:{doctor_id}", {"doctor_id": doctor_id}
+                con, DOCTOR_UPDATED, f"doctor:{doctor_id}", {"doctor_id": doctor_id}, at=clock.now()
             )
             ids.append(str(envelope.id))
     return ids
@@ -100,7 +100,9 @@ async def test_republished_event_is_dropped_by_jetstream_dedup(
         ) as bus,
     ):
         async with pool.acquire() as con, con.transaction():
-            envelope = await emit(con, DOCTOR_UPDATED, "doctor:x", {"doctor_id": str(uuid.uuid4())})
+            envelope = await emit(
+                con, DOCTOR_UPDATED, "doctor:x", {"doctor_id": str(uuid.uuid4())}, at=clock.now()
+            )
         first = await bus.js.publish(
             bus.subject(envelope.type), b"{}", headers={"Nats-Msg-Id": str(envelope.id)}
         )
@@ -137,7 +139,9 @@ async def test_idempotent_consumer_applies_each_event_once(
             while len(applied) < 5:
                 await asyncio.sleep(0.05)
         # A redelivery (same envelope again) is skipped.
-        envelope = Envelope(id=uuid.UUID(ids[0]), type=DOCTOR_UPDATED, subject="d", data={})
+        envelope = Envelope(
+            id=uuid.UUID(ids[0]), type=DOCTOR_UPDATED, subject="d", data={}, occurred_at=clock.now()
+        )
         await handle(envelope)
         relay.cancel()
         consumer.cancel()
@@ -148,7 +152,9 @@ async def test_idempotent_consumer_applies_each_event_once(
 async def test_emit_outside_a_transaction_is_refused(database_url: str) -> None:
     async with open_pool(database_url) as pool, pool.acquire() as con:
         with pytest.raises(RuntimeError):
-            await emit(con, DOCTOR_UPDATED, "doctor:x", {"doctor_id": str(uuid.uuid4())})
+            await emit(
+                con, DOCTOR_UPDATED, "doctor:x", {"doctor_id": str(uuid.uuid4())}, at=clock.now()
+            )
         with pytest.raises(ValueError):
             async with con.transaction():
-                await emit(con, "no.such.event", "x", {})
+                await emit(con, "no.such.event", "x", {}, at=clock.now())

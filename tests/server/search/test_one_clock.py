@@ -1,4 +1,5 @@
-"""The search index, the outbox relay and idempotent consumers store the app clock's instant."""
+"""Events, the search index, the outbox relay and idempotent consumers store the app clock's
+instant."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ async def test_index_times_and_event_bookkeeping_carry_the_app_clock(
         doctor.id,
     )
     assert (row["indexed_at"], row["availability_checked_at"]) == (now, now)
-    assert await db.fetchval("SELECT array_agg(DISTINCT published_at) FROM bus.outbox") == [now]
+    outbox = await db.fetchrow(
+        """SELECT array_agg(DISTINCT occurred_at) AS occurred,
+                  array_agg(DISTINCT published_at) AS published FROM bus.outbox"""
+    )
+    assert (outbox["occurred"], outbox["published"]) == ([now], [now])
     handled = await db.fetchval("SELECT array_agg(DISTINCT handled_at) FROM bus.handled_events")
     assert handled == [now]

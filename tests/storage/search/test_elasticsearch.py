@@ -360,7 +360,9 @@ async def test_the_app_searches_and_indexes_through_elasticsearch_when_configure
 
     doctor = await make_doctor(db, settings, first_name="Zoé", last_name="Marchand")
     async with db.transaction():
-        await emit(db, DOCTOR_CREATED, f"doctor:{doctor.id}", {"doctor_id": str(doctor.id)})
+        await emit(
+            db, DOCTOR_CREATED, f"doctor:{doctor.id}", {"doctor_id": str(doctor.id)}, at=clock.now()
+        )
     deadline = datetime.now(UTC) + timedelta(seconds=15)
     while not _bulk_names(standin) and datetime.now(UTC) < deadline:
         await asyncio.sleep(0.1)
