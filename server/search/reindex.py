@@ -88,7 +88,8 @@ async def reindex(
     """Safe while the app runs: rows are upserted in place and events keep flowing."""
     await _profiles(pool, progress)
     with_availability = await _availability(pool, progress)
-    await backend.rebuild(pool, lambda done, total: progress(backend.name, done, total))
+    phase = backend.name
+    await backend.rebuild(pool, lambda done, total: progress(phase, done, total), clock.now())
     await cache.invalidate()
     report = ReindexReport(
         doctors=await index.count_doctors(pool),

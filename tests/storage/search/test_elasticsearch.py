@@ -304,7 +304,7 @@ async def test_rebuild_fills_a_new_index_then_swaps_the_alias(
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
     steps: list[tuple[int, int]] = []
     try:
-        await backend.rebuild(pool, lambda done, total: steps.append((done, total)))
+        await backend.rebuild(pool, lambda done, total: steps.append((done, total)), clock.now())
     finally:
         await pool.close()
 
