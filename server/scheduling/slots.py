@@ -163,7 +163,8 @@ def _candidates(
     return Run(days, earliest, latest)
 
 
-# ~70 doctor-months of 15-minute slots, at most ~20 MB (a slot is ~170 bytes with its instants).
+# ~70 doctor-months of 15-minute slots, at most ~35 MB (a slot is ~350 bytes with its instants
+# and its JSON).
 _grid_days = GridDays(2048)
 
 
