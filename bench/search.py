@@ -38,6 +38,7 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 from bench.common import NATS_URL, bench_database, percentile  # noqa: E402
 from bus.events import DOCTOR_UPDATED  # noqa: E402
 from bus.outbox import emit  # noqa: E402
+from server import clock  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.search.cache import SearchCache  # noqa: E402
 from server.search.queries import Catalogue, doctor_query, words  # noqa: E402
@@ -354,7 +355,11 @@ async def event_to_search(
                     "UPDATE doctors.doctors SET first_name = $2 WHERE id = $1", doctor_id, name
                 )
                 await emit(
-                    con, DOCTOR_UPDATED, f"doctor:{doctor_id}", {"doctor_id": str(doctor_id)}
+                    con,
+                    DOCTOR_UPDATED,
+                    f"doctor:{doctor_id}",
+                    {"doctor_id": str(doctor_id)},
+                    at=clock.now(),
                 )
             while True:
                 found = (await client.get("/api/v1/search/doctors", params={"q": name})).json()

@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import asyncpg
 from nats.errors import TimeoutError as NatsTimeout
@@ -33,16 +34,21 @@ def raise_if_cancelling() -> None:
         raise asyncio.CancelledError
 
 
+# The server's one clock (server.clock.now), handed in: bus imports nothing from server.
+Clock = Callable[[], datetime]
 TransactionalHandler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
 Handler = Callable[[Envelope], Awaitable[None]]
 
 
-async def _mark_handled(con: asyncpg.Connection, consumer: str, envelope: Envelope) -> bool:
+async def _mark_handled(
+    con: asyncpg.Connection, consumer: str, envelope: Envelope, now: datetime
+) -> bool:
     inserted = await con.fetchval(
-        """INSERT INTO bus.handled_events (consumer, event_id) VALUES ($1, $2)
+        """INSERT INTO bus.handled_events (consumer, event_id, handled_at) VALUES ($1, $2, $3)
            ON CONFLICT DO NOTHING RETURNING true""",
         consumer,
         envelope.id,
+        now,
     )
     return bool(inserted)
 
@@ -107,12 +113,15 @@ async def run_consumer(
             pass
 
 
-def idempotent(pool: asyncpg.Pool, consumer: str, handler: TransactionalHandler) -> Handler:
-    """Wrap a transactional handler so each event id is applied once for this consumer."""
+def idempotent(
+    pool: asyncpg.Pool, consumer: str, handler: TransactionalHandler, now: Clock
+) -> Handler:
+    """Wrap a transactional handler so each event id is applied once for this consumer (handled
+    at `now()`, the server's clock)."""
 
     async def handle(envelope: Envelope) -> None:
         async with pool.acquire() as con, con.transaction():
-            if await _mark_handled(con, consumer, envelope):
+            if await _mark_handled(con, consumer, envelope, now()):
                 await handler(con, envelope)
 
     return handle

@@ -8,7 +8,7 @@ in PAYLOADS so consumers can validate what they receive.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -76,7 +76,7 @@ class Envelope(BaseModel):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4)
     type: str
-    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    occurred_at: datetime  # the server's clock (server.clock), never a default here
     actor: str | None = None
     subject: str
     data: dict[str, Any]

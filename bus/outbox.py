@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -11,9 +12,15 @@ from bus.events import ALL_TYPES, PAYLOADS, Envelope
 
 
 def envelope(
-    event_type: str, subject: str, data: BaseModel | dict[str, Any], actor: str | None = None
+    event_type: str,
+    subject: str,
+    data: BaseModel | dict[str, Any],
+    actor: str | None = None,
+    *,
+    at: datetime,
 ) -> Envelope:
-    """The outbox row of an event, checked against its declared type and payload model."""
+    """The outbox row of an event that occurred `at` (the server's clock), checked against its
+    declared type and payload model."""
     if event_type not in ALL_TYPES:
         raise ValueError(f"unknown event type {event_type}")
     if isinstance(data, BaseModel):
@@ -21,7 +28,7 @@ def envelope(
     else:
         model = PAYLOADS.get(event_type)
         payload = model.model_validate(data).model_dump(mode="json") if model else data
-    return Envelope(type=event_type, subject=subject, data=payload, actor=actor)
+    return Envelope(type=event_type, subject=subject, data=payload, actor=actor, occurred_at=at)
 
 
 async def emit(
@@ -30,9 +37,12 @@ async def emit(
     subject: str,
     data: BaseModel | dict[str, Any],
     actor: str | None = None,
+    *,
+    at: datetime,
 ) -> Envelope:
-    """Record an event; call it on the connection whose transaction makes the change."""
-    event = envelope(event_type, subject, data, actor)
+    """Record an event that occurred `at` (the server's clock); call it on the connection whose
+    transaction makes the change."""
+    event = envelope(event_type, subject, data, actor, at=at)
     await write(con, event)
     return event
 

@@ -18,7 +18,7 @@ from datetime import datetime
 
 import asyncpg
 
-from bus.consumer import raise_if_cancelling
+from bus.consumer import Clock, raise_if_cancelling
 from bus.nats import Bus
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,9 @@ MAX_BACKOFF_S = 5.0
 PUBLISHER_LOCK = 0x6D61726B696E69
 
 
-async def publish_pending(pool: asyncpg.Pool, bus: Bus) -> int:
-    """Publish one batch of unsent events; return how many were sent (0 if another relay is)."""
+async def publish_pending(pool: asyncpg.Pool, bus: Bus, now: Clock) -> int:
+    """Publish one batch of unsent events, marked published at `now()` (the server's clock);
+    return how many were sent (0 if another relay is)."""
     async with pool.acquire() as con, con.transaction():
         if not await con.fetchval("SELECT pg_try_advisory_xact_lock($1)", PUBLISHER_LOCK):
             return 0  # the holder publishes; a NOTIFY or the poll wakes us again
@@ -58,8 +59,9 @@ async def publish_pending(pool: asyncpg.Pool, bus: Bus) -> int:
             )
         if rows:
             await con.execute(
-                "UPDATE bus.outbox SET published_at = now() WHERE seq = ANY($1::bigint[])",
+                "UPDATE bus.outbox SET published_at = $2 WHERE seq = ANY($1::bigint[])",
                 [r["seq"] for r in rows],
+                now(),
             )
         return len(rows)
 
@@ -74,7 +76,7 @@ async def wait_for_notify(wake: asyncio.Event, timeout: float) -> None:
         pass
 
 
-async def run_relay(pool: asyncpg.Pool, bus: Bus, poll_interval: float = 0.2) -> None:
+async def run_relay(pool: asyncpg.Pool, bus: Bus, now: Clock, poll_interval: float = 0.2) -> None:
     """Forever: wake on NOTIFY (or the poll interval), publish, back off while NATS is down."""
     wake = asyncio.Event()
 
@@ -91,7 +93,7 @@ async def run_relay(pool: asyncpg.Pool, bus: Bus, poll_interval: float = 0.2) ->
                 # Before publishing: a NOTIFY during the batch is for rows it did not see.
                 wake.clear()
                 try:
-                    sent = await publish_pending(pool, bus)
+                    sent = await publish_pending(pool, bus, now)
                     backoff = poll_interval
                     if sent == BATCH:
                         continue

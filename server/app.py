@@ -14,6 +14,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from bus.relay import run_relay
 from realtime.hub import Realtime  # adapters: this module is the composition root
 from realtime.notifications import SocketBell
+from server import clock
 from server.admin.ports import LiveSessions
 from server.admin.routes import router as admin_router
 from server.analytics.rollups import run_analytics_consumer
@@ -74,7 +75,7 @@ API_VERSION = "1.0.0"
 
 
 def _relay(engines: Engines) -> Coroutine[Any, Any, None]:
-    return run_relay(engines.pool, engines.bus, engines.settings.outbox_poll_interval_s)
+    return run_relay(engines.pool, engines.bus, clock.now, engines.settings.outbox_poll_interval_s)
 
 
 # A freed slot goes to the first patient waiting for it, in the freeing transaction.

@@ -99,7 +99,9 @@ async def join(ctx: ConsultContext, request: CallJoinIn) -> CallJoined:
         raise
     await ctx.enter(parties)  # the consult room: chat, and the on_leave hook when it drops
     async with engines.pool.acquire() as con:
-        replaced = await store.claim_presence(con, row["id"], role, ctx.principal.user_id, ctx.sid)
+        replaced = await store.claim_presence(
+            con, row["id"], role, ctx.principal.user_id, ctx.sid, clock.now()
+        )
         present = {r["role"]: r["sid"] for r in await store.presence_of(con, row["id"])}
         # Read again after claiming: the doctor may have admitted, or someone ended, meanwhile.
         row = await store.session_by_id(con, row["id"])

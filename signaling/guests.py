@@ -135,7 +135,9 @@ async def join(ctx: ConsultContext, guest: GuestClaims, request: CallJoinIn) -> 
     ctx.joined[parties.appointment_id] = parties
     await ctx.channel.enter_room(ctx.sid, guest_room(parties.appointment_id))  # call.ended only
     async with pool.acquire() as con:
-        replaced = await store.claim_presence(con, session["id"], "guest", invite["id"], ctx.sid)
+        replaced = await store.claim_presence(
+            con, session["id"], "guest", invite["id"], ctx.sid, clock.now()
+        )
         present = {r["role"]: r["sid"] for r in await store.presence_of(con, session["id"])}
     await _audit(
         ctx, "consultation.guest_join", session["id"], invite["id"], invite_status=invite["status"]

@@ -59,18 +59,21 @@ def _user(row: asyncpg.Record | None) -> UserRecord | None:
 
 
 async def insert_user(
-    db: Db, email: str, password_hash: str, role: str, is_verified: bool
+    db: Db, email: str, password_hash: str, role: str, is_verified: bool, now: datetime
 ) -> UserRecord | None:
-    """The new user, or None when the email is taken (also under a concurrent insert)."""
+    """The new user (created at `now`), or None when the email is taken (also under a
+    concurrent insert)."""
     row = await db.fetchrow(
-        f"""INSERT INTO auth.users (email, password_hash, role, is_verified)
-            VALUES ($1, $2, $3, $4)
+        f"""INSERT INTO auth.users (email, password_hash, role, is_verified, created_at,
+                                    updated_at)
+            VALUES ($1, $2, $3, $4, $5, $5)
             ON CONFLICT ((lower(email))) DO NOTHING
             RETURNING {_USER_COLUMNS}""",
         email,
         password_hash,
         role,
         is_verified,
+        now,
     )
     return _user(row)
 
@@ -87,19 +90,23 @@ async def user_by_id(db: Db, user_id: uuid.UUID) -> UserRecord | None:
     return _user(row)
 
 
-async def update_password_hash(db: Db, user_id: uuid.UUID, password_hash: str) -> None:
+async def update_password_hash(
+    db: Db, user_id: uuid.UUID, password_hash: str, now: datetime
+) -> None:
     await db.execute(
-        "UPDATE auth.users SET password_hash = $2, updated_at = now() WHERE id = $1",
+        "UPDATE auth.users SET password_hash = $2, updated_at = $3 WHERE id = $1",
         user_id,
         password_hash,
+        now,
     )
 
 
-async def set_user_verified(db: Db, user_id: uuid.UUID, verified: bool) -> bool:
+async def set_user_verified(db: Db, user_id: uuid.UUID, verified: bool, now: datetime) -> bool:
     status: str = await db.execute(
-        "UPDATE auth.users SET is_verified = $2, updated_at = now() WHERE id = $1",
+        "UPDATE auth.users SET is_verified = $2, updated_at = $3 WHERE id = $1",
         user_id,
         verified,
+        now,
     )
     return status.endswith(" 1")
 
@@ -129,25 +136,28 @@ async def insert_session(
     expires_at: datetime,
     ip_address: str | None,
     user_agent: str | None,
+    now: datetime,
     session_id: uuid.UUID | None = None,
 ) -> uuid.UUID | None:
     """A session (with `session_id`, else a random id) and its first refresh token, in one
-    statement; None, and nothing written, if a session with `session_id` exists already."""
+    statement, both as of `now`; None, and nothing written, if a session with `session_id`
+    exists already."""
     inserted: uuid.UUID | None = await db.fetchval(
         """WITH s AS (
                INSERT INTO auth.sessions
-                   (id, user_id, token_hash, expires_at, ip_address, user_agent)
-               VALUES (coalesce($6, gen_random_uuid()), $1, $2, $3, $4, $5)
+                   (id, user_id, token_hash, expires_at, ip_address, user_agent, created_at)
+               VALUES (coalesce($6, gen_random_uuid()), $1, $2, $3, $4, $5, $7)
                ON CONFLICT (id) DO NOTHING
                RETURNING id)
-           INSERT INTO auth.refresh_tokens (token_hash, session_id)
-           SELECT $2, id FROM s RETURNING session_id""",
+           INSERT INTO auth.refresh_tokens (token_hash, session_id, issued_at)
+           SELECT $2, id, $7 FROM s RETURNING session_id""",
         user_id,
         refresh_hash,
         expires_at,
         ip_address,
         user_agent,
         session_id,
+        now,
     )
     return inserted
 
@@ -188,7 +198,8 @@ async def rotate_refresh_token(
         """WITH old AS (
                UPDATE auth.refresh_tokens SET rotated_at = $5 WHERE token_hash = $2),
            new AS (
-               INSERT INTO auth.refresh_tokens (token_hash, session_id) VALUES ($3, $1))
+               INSERT INTO auth.refresh_tokens (token_hash, session_id, issued_at)
+               VALUES ($3, $1, $5))
            UPDATE auth.sessions
            SET token_hash = $3, expires_at = $4
            WHERE id = $1""",
@@ -200,41 +211,47 @@ async def rotate_refresh_token(
     )
 
 
-async def revoke_session(db: Db, session_id: uuid.UUID) -> bool:
+async def revoke_session(db: Db, session_id: uuid.UUID, now: datetime) -> bool:
     status: str = await db.execute(
-        "UPDATE auth.sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
+        "UPDATE auth.sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
         session_id,
+        now,
     )
     return status.endswith(" 1")
 
 
-async def revoke_user_sessions(db: Db, user_id: uuid.UUID) -> list[uuid.UUID]:
+async def revoke_user_sessions(db: Db, user_id: uuid.UUID, now: datetime) -> list[uuid.UUID]:
     """Revoke every live session of the user; the ids of those it revoked."""
     rows = await db.fetch(
-        """UPDATE auth.sessions SET revoked_at = now()
+        """UPDATE auth.sessions SET revoked_at = $2
            WHERE user_id = $1 AND revoked_at IS NULL RETURNING id""",
         user_id,
+        now,
     )
     return [r["id"] for r in rows]
 
 
-async def set_user_active(db: Db, user_id: uuid.UUID, active: bool) -> UserRecord | None:
+async def set_user_active(
+    db: Db, user_id: uuid.UUID, active: bool, now: datetime
+) -> UserRecord | None:
     """Suspend (False) or reactivate (True); None when there is no such user."""
     row = await db.fetchrow(
-        f"""UPDATE auth.users SET is_active = $2, updated_at = now() WHERE id = $1
+        f"""UPDATE auth.users SET is_active = $2, updated_at = $3 WHERE id = $1
             RETURNING {_USER_COLUMNS}""",
         user_id,
         active,
+        now,
     )
     return _user(row)
 
 
-async def set_user_role(db: Db, user_id: uuid.UUID, role: str) -> UserRecord | None:
+async def set_user_role(db: Db, user_id: uuid.UUID, role: str, now: datetime) -> UserRecord | None:
     row = await db.fetchrow(
-        f"""UPDATE auth.users SET role = $2, updated_at = now() WHERE id = $1
+        f"""UPDATE auth.users SET role = $2, updated_at = $3 WHERE id = $1
             RETURNING {_USER_COLUMNS}""",
         user_id,
         role,
+        now,
     )
     return _user(row)
 
@@ -271,9 +288,10 @@ async def create_password_reset(
     message_id: uuid.UUID,
     subject: str,
     params: dict[str, Any],
+    now: datetime,
 ) -> None:
-    """Store the reset and queue its email (rendered at send time from `params`), or do nothing
-    for an unknown address.
+    """Store the reset and queue its email (rendered at send time from `params`), both as of
+    `now`, or do nothing for an unknown address.
 
     One statement either way, so a known and an unknown email cost the same round trip.
     """
@@ -281,11 +299,12 @@ async def create_password_reset(
         """WITH target AS (
                SELECT id, email FROM auth.users WHERE lower(email) = lower($1) AND is_active),
            reset AS (
-               INSERT INTO auth.password_resets (token_hash, user_id, expires_at)
-               SELECT $2, id, $3 FROM target
+               INSERT INTO auth.password_resets (token_hash, user_id, expires_at, created_at)
+               SELECT $2, id, $3, $7 FROM target
                RETURNING user_id)
-           INSERT INTO notify.outbox (id, channel, recipient, template, subject, params)
-           SELECT $4, 'email', target.email, 'password-reset', $5, $6
+           INSERT INTO notify.outbox
+               (id, channel, recipient, template, subject, params, created_at)
+           SELECT $4, 'email', target.email, 'password-reset', $5, $6, $7
            FROM target JOIN reset ON reset.user_id = target.id""",
         email,
         token_hash,
@@ -293,17 +312,21 @@ async def create_password_reset(
         message_id,
         subject,
         params,
+        now,
     )
 
 
-async def queue_email(db: Db, recipient: str, template: str, subject: str, body: str) -> None:
+async def queue_email(
+    db: Db, recipient: str, template: str, subject: str, body: str, now: datetime
+) -> None:
     await db.execute(
-        """INSERT INTO notify.outbox (channel, recipient, template, subject, body)
-           VALUES ('email', $1, $2, $3, $4)""",
+        """INSERT INTO notify.outbox (channel, recipient, template, subject, body, created_at)
+           VALUES ('email', $1, $2, $3, $4, $5)""",
         recipient,
         template,
         subject,
         body,
+        now,
     )
 
 
@@ -321,30 +344,34 @@ async def password_reset_for_update(
     return ResetRecord(**dict(row)) if row is not None else None
 
 
-async def spend_password_resets(db: Db, user_id: uuid.UUID) -> None:
+async def spend_password_resets(db: Db, user_id: uuid.UUID, now: datetime) -> None:
     """Mark every outstanding reset of the user used: one reset ends all older links too."""
     await db.execute(
-        "UPDATE auth.password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
+        "UPDATE auth.password_resets SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL",
         user_id,
+        now,
     )
 
 
 # --- MFA ---------------------------------------------------------------------------------------
 
 
-async def upsert_mfa_secret(db: Db, user_id: uuid.UUID, secret: dict[str, Any]) -> bool:
+async def upsert_mfa_secret(
+    db: Db, user_id: uuid.UUID, secret: dict[str, Any], now: datetime
+) -> bool:
     """Store a new unconfirmed secret; False (nothing written) if MFA is already confirmed.
 
     A fresh enrolment replaces an unconfirmed one, never a confirmed one, even when racing.
     """
     stored: bool | None = await db.fetchval(
-        """INSERT INTO auth.mfa_secrets (user_id, secret) VALUES ($1, $2)
+        """INSERT INTO auth.mfa_secrets (user_id, secret, created_at) VALUES ($1, $2, $3)
            ON CONFLICT (user_id) DO UPDATE
-           SET secret = EXCLUDED.secret, last_used_step = 0, created_at = now()
+           SET secret = EXCLUDED.secret, last_used_step = 0, created_at = EXCLUDED.created_at
            WHERE auth.mfa_secrets.confirmed_at IS NULL
            RETURNING true""",
         user_id,
         secret,
+        now,
     )
     return bool(stored)
 
@@ -364,12 +391,14 @@ async def record_mfa_step(con: asyncpg.Connection, user_id: uuid.UUID, step: int
     )
 
 
-async def enable_mfa(con: asyncpg.Connection, user_id: uuid.UUID, code_hashes: list[str]) -> None:
+async def enable_mfa(
+    con: asyncpg.Connection, user_id: uuid.UUID, code_hashes: list[str], now: datetime
+) -> None:
     await con.execute(
-        "UPDATE auth.mfa_secrets SET confirmed_at = now() WHERE user_id = $1", user_id
+        "UPDATE auth.mfa_secrets SET confirmed_at = $2 WHERE user_id = $1", user_id, now
     )
     await con.execute(
-        "UPDATE auth.users SET mfa_enabled = true, updated_at = now() WHERE id = $1", user_id
+        "UPDATE auth.users SET mfa_enabled = true, updated_at = $2 WHERE id = $1", user_id, now
     )
     await con.execute("DELETE FROM auth.recovery_codes WHERE user_id = $1", user_id)
     await con.executemany(
@@ -378,32 +407,34 @@ async def enable_mfa(con: asyncpg.Connection, user_id: uuid.UUID, code_hashes: l
     )
 
 
-async def disable_mfa(con: asyncpg.Connection, user_id: uuid.UUID) -> None:
+async def disable_mfa(con: asyncpg.Connection, user_id: uuid.UUID, now: datetime) -> None:
     await con.execute("DELETE FROM auth.recovery_codes WHERE user_id = $1", user_id)
     await con.execute("DELETE FROM auth.mfa_secrets WHERE user_id = $1", user_id)
     await con.execute(
-        "UPDATE auth.users SET mfa_enabled = false, updated_at = now() WHERE id = $1", user_id
+        "UPDATE auth.users SET mfa_enabled = false, updated_at = $2 WHERE id = $1", user_id, now
     )
 
 
-async def use_recovery_code(db: Db, user_id: uuid.UUID, code_hash: str) -> bool:
+async def use_recovery_code(db: Db, user_id: uuid.UUID, code_hash: str, now: datetime) -> bool:
     """Spend one recovery code; False when it is unknown or already spent (single use)."""
     status: str = await db.execute(
-        """UPDATE auth.recovery_codes SET used_at = now()
+        """UPDATE auth.recovery_codes SET used_at = $3
            WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL""",
         user_id,
         code_hash,
+        now,
     )
     return status.endswith(" 1")
 
 
-async def erase_user(db: Db, user_id: uuid.UUID) -> None:
+async def erase_user(db: Db, user_id: uuid.UUID, now: datetime) -> None:
     # The e-mail is personal data too: it becomes an address that cannot receive mail, and the
     # account can never sign in again.
     await db.execute(
         """UPDATE auth.users
            SET is_active = false, email = 'erased-' || id::text || '@erased.invalid',
-               password_hash = '!erased', updated_at = now()
+               password_hash = '!erased', updated_at = $2
            WHERE id = $1""",
         user_id,
+        now,
     )

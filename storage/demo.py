@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -39,46 +40,57 @@ async def user_id_by_email(con: asyncpg.Connection, email: str) -> uuid.UUID | N
     return user_id
 
 
-async def insert_demo_users(con: asyncpg.Connection, users: Sequence[DemoUser]) -> None:
+async def insert_demo_users(
+    con: asyncpg.Connection, users: Sequence[DemoUser], now: datetime
+) -> None:
     # Cross-schema write to auth.users: demo doctors and patients need accounts to exist.
     await con.executemany(
-        """INSERT INTO auth.users (id, email, password_hash, role, is_verified)
-           VALUES ($1, $2, $3, $4, true) ON CONFLICT DO NOTHING""",
-        users,
+        """INSERT INTO auth.users (id, email, password_hash, role, is_verified, created_at,
+                                   updated_at)
+           VALUES ($1, $2, $3, $4, true, $5, $5) ON CONFLICT DO NOTHING""",
+        [(*user, now) for user in users],
     )
 
 
-async def insert_demo_doctors(con: asyncpg.Connection, doctors: Sequence[Sequence[Any]]) -> None:
-    """Rows in the column order below; every demo doctor is verified (public and bookable)."""
+async def insert_demo_doctors(
+    con: asyncpg.Connection, doctors: Sequence[Sequence[Any]], now: datetime
+) -> None:
+    """Rows in the column order below; every demo doctor is verified (public and bookable)
+    as of `now`."""
     await con.executemany(
         """INSERT INTO doctors.doctors (
                id, user_id, first_name, last_name, specializations, license_number,
                years_of_experience, consultation_fee, currency, bio, languages, address_line,
                city, postcode, country, latitude, longitude, time_zone, accepts_new_patients,
-               verification_status, verified_at)
+               verification_status, verified_at, created_at, updated_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                   $18, $19, 'verified', now())
+                   $18, $19, 'verified', $20, $20, $20)
            ON CONFLICT DO NOTHING""",
-        doctors,
+        [(*row, now) for row in doctors],
     )
 
 
-async def insert_demo_patients(con: asyncpg.Connection, patients: Sequence[Sequence[Any]]) -> None:
+async def insert_demo_patients(
+    con: asyncpg.Connection, patients: Sequence[Sequence[Any]], now: datetime
+) -> None:
     """Rows: id, user_id, first_name, last_name, date_of_birth, gender, phone, address."""
     await con.executemany(
         """INSERT INTO patients.patients (id, user_id, first_name, last_name, date_of_birth,
-                                          gender, phone, address)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING""",
-        patients,
+                                          gender, phone, address, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT DO NOTHING""",
+        [(*row, now) for row in patients],
     )
 
 
-async def insert_demo_history(con: asyncpg.Connection, entries: Sequence[Sequence[Any]]) -> None:
+async def insert_demo_history(
+    con: asyncpg.Connection, entries: Sequence[Sequence[Any]], now: datetime
+) -> None:
     """Rows: patient_id, condition (encrypted), diagnosis_date, notes (encrypted or None)."""
     await con.executemany(
-        """INSERT INTO patients.medical_history (patient_id, condition, diagnosis_date, notes)
-           VALUES ($1, $2, $3, $4)""",
-        entries,
+        """INSERT INTO patients.medical_history
+               (patient_id, condition, diagnosis_date, notes, created_at)
+           VALUES ($1, $2, $3, $4, $5)""",
+        [(*entry, now) for entry in entries],
     )
 
 
@@ -103,14 +115,17 @@ async def insert_demo_reviews(con: asyncpg.Connection, reviews: Sequence[Sequenc
     )
 
 
-async def refresh_ratings(con: asyncpg.Connection, doctor_ids: list[uuid.UUID]) -> None:
+async def refresh_ratings(
+    con: asyncpg.Connection, doctor_ids: list[uuid.UUID], now: datetime
+) -> None:
     """The bulk form of storage.doctors.refresh_rating: averages recomputed from the reviews."""
     await con.execute(
         """UPDATE doctors.doctors d
-           SET rating = r.average, total_reviews = r.total, updated_at = now()
+           SET rating = r.average, total_reviews = r.total, updated_at = $2
            FROM (SELECT doctor_id, round(avg(rating), 2) AS average, count(*) AS total
                  FROM doctors.reviews WHERE doctor_id = ANY($1::uuid[])
                  GROUP BY doctor_id) AS r
            WHERE d.id = r.doctor_id""",
         doctor_ids,
+        now,
     )

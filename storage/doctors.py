@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TypedDict
 
 import asyncpg
@@ -80,7 +81,7 @@ async def specializations_by_code(
 
 
 async def insert_doctor(
-    con: asyncpg.Connection, user_id: uuid.UUID, f: DoctorFields
+    con: asyncpg.Connection, user_id: uuid.UUID, f: DoctorFields, now: datetime
 ) -> asyncpg.Record:
     try:
         row: asyncpg.Record = await con.fetchrow(
@@ -88,19 +89,22 @@ async def insert_doctor(
                    user_id, first_name, last_name, specializations, license_number,
                    years_of_experience, consultation_fee, currency, bio, profile_image_url,
                    languages, address_line, city, postcode, country, latitude, longitude,
-                   time_zone, accepts_new_patients)
+                   time_zone, accepts_new_patients, created_at, updated_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                       $17, $18, $19)
+                       $17, $18, $19, $20, $20)
                RETURNING id""",
             user_id,
             *_field_values(f),
+            now,
         )
     except asyncpg.UniqueViolationError as exc:
         raise _unique_violation(exc) from exc
     return row
 
 
-async def update_doctor(con: asyncpg.Connection, doctor_id: uuid.UUID, f: DoctorFields) -> None:
+async def update_doctor(
+    con: asyncpg.Connection, doctor_id: uuid.UUID, f: DoctorFields, now: datetime
+) -> None:
     try:
         await con.execute(
             """UPDATE doctors.doctors SET
@@ -108,10 +112,11 @@ async def update_doctor(con: asyncpg.Connection, doctor_id: uuid.UUID, f: Doctor
                    years_of_experience = $6, consultation_fee = $7, currency = $8, bio = $9,
                    profile_image_url = $10, languages = $11, address_line = $12, city = $13,
                    postcode = $14, country = $15, latitude = $16, longitude = $17,
-                   time_zone = $18, accepts_new_patients = $19, updated_at = now()
+                   time_zone = $18, accepts_new_patients = $19, updated_at = $20
                WHERE id = $1""",
             doctor_id,
             *_field_values(f),
+            now,
         )
     except asyncpg.UniqueViolationError as exc:
         raise _unique_violation(exc) from exc
@@ -150,16 +155,17 @@ async def doctor_id_for_user(con: asyncpg.Connection, user_id: uuid.UUID) -> uui
 
 
 async def set_verification(
-    con: asyncpg.Connection, doctor_id: uuid.UUID, status: str, note: str | None
+    con: asyncpg.Connection, doctor_id: uuid.UUID, status: str, note: str | None, now: datetime
 ) -> None:
     await con.execute(
         """UPDATE doctors.doctors
-           SET verification_status = $2, verification_note = $3, updated_at = now(),
-               verified_at = CASE WHEN $2 = 'verified' THEN now() END
+           SET verification_status = $2, verification_note = $3, updated_at = $4,
+               verified_at = CASE WHEN $2 = 'verified' THEN $4::timestamptz END
            WHERE id = $1""",
         doctor_id,
         status,
         note,
+        now,
     )
 
 
@@ -185,33 +191,39 @@ async def insert_review(
     appointment_id: uuid.UUID,
     rating: int,
     comment: str,
+    now: datetime,
 ) -> asyncpg.Record:
     try:
         row: asyncpg.Record = await con.fetchrow(
-            """INSERT INTO doctors.reviews (doctor_id, patient_id, appointment_id, rating, comment)
-               VALUES ($1, $2, $3, $4, $5)
+            """INSERT INTO doctors.reviews
+                   (doctor_id, patient_id, appointment_id, rating, comment, created_at)
+               VALUES ($1, $2, $3, $4, $5, $6)
                RETURNING id, doctor_id, patient_id, appointment_id, rating, comment, created_at""",
             doctor_id,
             patient_id,
             appointment_id,
             rating,
             comment,
+            now,
         )
     except asyncpg.UniqueViolationError as exc:
         raise ConstraintViolation(exc.constraint_name or "reviews_appointment_id_key") from exc
     return row
 
 
-async def refresh_rating(con: asyncpg.Connection, doctor_id: uuid.UUID) -> asyncpg.Record:
+async def refresh_rating(
+    con: asyncpg.Connection, doctor_id: uuid.UUID, now: datetime
+) -> asyncpg.Record:
     """Recompute the average from the reviews themselves: exact, and no drift from rounding."""
     row: asyncpg.Record = await con.fetchrow(
         """UPDATE doctors.doctors d
-           SET rating = r.average, total_reviews = r.total, updated_at = now()
+           SET rating = r.average, total_reviews = r.total, updated_at = $2
            FROM (SELECT coalesce(round(avg(rating), 2), 0) AS average, count(*) AS total
                  FROM doctors.reviews WHERE doctor_id = $1) AS r
            WHERE d.id = $1
            RETURNING d.rating, d.total_reviews""",
         doctor_id,
+        now,
     )
     return row
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypedDict
 
 import asyncpg
@@ -32,13 +32,14 @@ async def patient_id_for_user(con: asyncpg.Connection, user_id: uuid.UUID) -> uu
 
 
 async def insert_patient(
-    con: asyncpg.Connection, user_id: uuid.UUID, f: PatientFields
+    con: asyncpg.Connection, user_id: uuid.UUID, f: PatientFields, now: datetime
 ) -> uuid.UUID:
     try:
         patient_id: uuid.UUID = await con.fetchval(
             """INSERT INTO patients.patients (user_id, first_name, last_name, date_of_birth,
-                                              gender, phone, address, insurance_info)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id""",
+                                              gender, phone, address, insurance_info,
+                                              created_at, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id""",
             user_id,
             f["first_name"],
             f["last_name"],
@@ -47,6 +48,7 @@ async def insert_patient(
             f["phone"],
             f["address"],
             f["insurance_info"],
+            now,
         )
     except asyncpg.UniqueViolationError as exc:
         raise ConstraintViolation(exc.constraint_name or "patients_user_id_key") from exc
@@ -72,11 +74,13 @@ async def get_patient(
     )
 
 
-async def update_patient(con: asyncpg.Connection, patient_id: uuid.UUID, f: PatientFields) -> None:
+async def update_patient(
+    con: asyncpg.Connection, patient_id: uuid.UUID, f: PatientFields, now: datetime
+) -> None:
     await con.execute(
         """UPDATE patients.patients
            SET first_name = $2, last_name = $3, date_of_birth = $4, gender = $5, phone = $6,
-               address = $7, insurance_info = $8, updated_at = now()
+               address = $7, insurance_info = $8, updated_at = $9
            WHERE id = $1""",
         patient_id,
         f["first_name"],
@@ -86,6 +90,7 @@ async def update_patient(con: asyncpg.Connection, patient_id: uuid.UUID, f: Pati
         f["phone"],
         f["address"],
         f["insurance_info"],
+        now,
     )
 
 
@@ -114,17 +119,19 @@ async def insert_history_entry(
     diagnosis_date: date | None,
     notes: Mapping[str, object] | None,
     created_by: uuid.UUID,
+    now: datetime,
 ) -> asyncpg.Record:
     row: asyncpg.Record = await con.fetchrow(
         """INSERT INTO patients.medical_history
-               (patient_id, condition, diagnosis_date, notes, created_by)
-           VALUES ($1, $2, $3, $4, $5)
+               (patient_id, condition, diagnosis_date, notes, created_by, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6)
            RETURNING id, patient_id, condition, diagnosis_date, notes, created_by, created_at""",
         patient_id,
         condition,
         diagnosis_date,
         notes,
         created_by,
+        now,
     )
     return row
 
@@ -166,13 +173,15 @@ async def list_favorites(con: asyncpg.Connection, patient_id: uuid.UUID) -> list
 
 
 async def add_favorite(
-    con: asyncpg.Connection, patient_id: uuid.UUID, doctor_id: uuid.UUID
+    con: asyncpg.Connection, patient_id: uuid.UUID, doctor_id: uuid.UUID, now: datetime
 ) -> None:
     await con.execute(
-        """INSERT INTO patients.favorite_doctors (patient_id, doctor_id) VALUES ($1, $2)
+        """INSERT INTO patients.favorite_doctors (patient_id, doctor_id, created_at)
+           VALUES ($1, $2, $3)
            ON CONFLICT (patient_id, doctor_id) DO NOTHING""",
         patient_id,
         doctor_id,
+        now,
     )
 
 
@@ -187,29 +196,31 @@ async def remove_favorite(
     return status != "DELETE 0"
 
 
-async def erase_patient(con: asyncpg.Connection, patient_id: uuid.UUID) -> None:
+async def erase_patient(con: asyncpg.Connection, patient_id: uuid.UUID, now: datetime) -> None:
     """GDPR erasure: the row stays (appointments point at it) but says nothing about anyone."""
     await con.execute(
         """UPDATE patients.patients
            SET first_name = 'Erased', last_name = 'Erased', date_of_birth = NULL, gender = NULL,
                phone = NULL, address = '{}', insurance_info = '{}', user_id = NULL,
-               erased_at = now(), updated_at = now()
+               erased_at = $2, updated_at = $2
            WHERE id = $1""",
         patient_id,
+        now,
     )
     await con.execute("DELETE FROM patients.medical_history WHERE patient_id = $1", patient_id)
     await con.execute("DELETE FROM patients.favorite_doctors WHERE patient_id = $1", patient_id)
 
 
 async def insert_profile_for_account(
-    con: asyncpg.Connection, user_id: uuid.UUID, first_name: str, last_name: str
+    con: asyncpg.Connection, user_id: uuid.UUID, first_name: str, last_name: str, now: datetime
 ) -> uuid.UUID | None:
     """A new account's minimal profile; None when the account already has one."""
     patient_id: uuid.UUID | None = await con.fetchval(
-        """INSERT INTO patients.patients (user_id, first_name, last_name)
-           VALUES ($1, $2, $3) ON CONFLICT (user_id) DO NOTHING RETURNING id""",
+        """INSERT INTO patients.patients (user_id, first_name, last_name, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $4) ON CONFLICT (user_id) DO NOTHING RETURNING id""",
         user_id,
         first_name,
         last_name,
+        now,
     )
     return patient_id

@@ -28,8 +28,9 @@ async def insert_relative(
     """A login-less patient profile and its link to the proxy, in one statement; the new id."""
     relative_id: uuid.UUID = await con.fetchval(
         """WITH p AS (
-               INSERT INTO patients.patients (first_name, last_name, date_of_birth, gender)
-               VALUES ($2, $3, $4, $5) RETURNING id)
+               INSERT INTO patients.patients
+                   (first_name, last_name, date_of_birth, gender, created_at, updated_at)
+               VALUES ($2, $3, $4, $5, $9, $9) RETURNING id)
            INSERT INTO patients.relatives (proxy_user_id, relative_id, relationship,
                                            consent_basis, consent_at, consent_by,
                                            can_view_history, created_at)

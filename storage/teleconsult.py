@@ -16,17 +16,18 @@ _COLUMNS = """id, appointment_id, doctor_id, room_id, status, created_at, starte
 
 
 async def insert_session(
-    con: Executor, appointment_id: uuid.UUID, doctor_id: uuid.UUID, room_id: str
+    con: Executor, appointment_id: uuid.UUID, doctor_id: uuid.UUID, room_id: str, now: datetime
 ) -> asyncpg.Record | None:
-    """The new session, or None when the appointment already has one."""
+    """The new session (created at `now`), or None when the appointment already has one."""
     row: asyncpg.Record | None = await con.fetchrow(
-        f"""INSERT INTO teleconsult.sessions (appointment_id, doctor_id, room_id)
-            VALUES ($1, $2, $3)
+        f"""INSERT INTO teleconsult.sessions (appointment_id, doctor_id, room_id, created_at)
+            VALUES ($1, $2, $3, $4)
             ON CONFLICT (appointment_id) DO NOTHING
             RETURNING {_COLUMNS}""",
         appointment_id,
         doctor_id,
         room_id,
+        now,
     )
     return row
 
@@ -150,9 +151,15 @@ async def fail_open_session_of_appointment(
 
 
 async def claim_presence(
-    con: asyncpg.Connection, session_id: uuid.UUID, role: str, user_id: uuid.UUID, sid: str
+    con: asyncpg.Connection,
+    session_id: uuid.UUID,
+    role: str,
+    user_id: uuid.UUID,
+    sid: str,
+    now: datetime,
 ) -> str | None:
-    """Make `sid` the role's socket in the call; return the socket it replaced, if any."""
+    """Make `sid` the role's socket in the call (joined at `now`); return the socket it
+    replaced, if any."""
     async with con.transaction():
         previous: str | None = await con.fetchval(
             """SELECT sid FROM teleconsult.presence WHERE session_id = $1 AND role = $2
@@ -161,14 +168,16 @@ async def claim_presence(
             role,
         )
         await con.execute(
-            """INSERT INTO teleconsult.presence (session_id, role, user_id, sid)
-               VALUES ($1, $2, $3, $4)
+            """INSERT INTO teleconsult.presence (session_id, role, user_id, sid, joined_at)
+               VALUES ($1, $2, $3, $4, $5)
                ON CONFLICT (session_id, role)
-               DO UPDATE SET user_id = EXCLUDED.user_id, sid = EXCLUDED.sid, joined_at = now()""",
+               DO UPDATE SET user_id = EXCLUDED.user_id, sid = EXCLUDED.sid,
+                             joined_at = EXCLUDED.joined_at""",
             session_id,
             role,
             user_id,
             sid,
+            now,
         )
     return previous if previous != sid else None
 

@@ -316,14 +316,15 @@ async def lapse_offer_of(con: asyncpg.Connection, appointment_id: uuid.UUID, now
 
 
 async def extend_hold(
-    con: asyncpg.Connection, appointment_id: uuid.UUID, expires_at: datetime
+    con: asyncpg.Connection, appointment_id: uuid.UUID, expires_at: datetime, now: datetime
 ) -> None:
     """An accepted offer still to be paid: the hold lasts for the checkout now."""
     await con.execute(
-        """UPDATE scheduling.appointments SET hold_expires_at = $2, updated_at = now()
+        """UPDATE scheduling.appointments SET hold_expires_at = $2, updated_at = $3
            WHERE id = $1 AND status = 'held'""",
         appointment_id,
         expires_at,
+        now,
     )
 
 

@@ -101,7 +101,7 @@ async def apply_event(con: asyncpg.Connection, envelope: Envelope) -> None:
 
 
 def handler_for(pool: asyncpg.Pool) -> Handler:
-    return idempotent(pool, CONSUMER, apply_event)
+    return idempotent(pool, CONSUMER, apply_event, clock.now)
 
 
 async def run_analytics_consumer(engines: Engines) -> None:

@@ -48,15 +48,17 @@ async def suspend(
         raise Conflict(SELF_SUSPEND)
     async with pool.acquire() as con, con.transaction():
         await _locked(con, user_id)
-        user = await store.set_user_active(con, user_id, False)
+        now = clock.now()
+        user = await store.set_user_active(con, user_id, False, now)
         assert user is not None  # locked above
-        revoked = await store.revoke_user_sessions(con, user_id)
+        revoked = await store.revoke_user_sessions(con, user_id, now)
         await emit(
             con,
             USER_SUSPENDED,
             user_subject(user_id),
             UserStatusChanged(user_id=user_id, reason=reason),
             actor=str(admin.user_id),
+            at=now,
         )
         await record_change(con, resource_id=user_id)
     return user, revoked
@@ -66,7 +68,7 @@ async def reactivate(pool: asyncpg.Pool, admin: Principal, user_id: uuid.UUID) -
     """Let the account sign in again (its old sessions stay revoked). Raises NotFound."""
     async with pool.acquire() as con, con.transaction():
         await _locked(con, user_id)
-        user = await store.set_user_active(con, user_id, True)
+        user = await store.set_user_active(con, user_id, True, clock.now())
         assert user is not None
         await emit(
             con,
@@ -74,6 +76,7 @@ async def reactivate(pool: asyncpg.Pool, admin: Principal, user_id: uuid.UUID) -
             user_subject(user_id),
             UserStatusChanged(user_id=user_id),
             actor=str(admin.user_id),
+            at=clock.now(),
         )
         await record_change(con, resource_id=user_id)
     return user
@@ -90,15 +93,17 @@ async def change_role(
         before = await _locked(con, user_id)
         if before.role == role:
             return before, []
-        user = await store.set_user_role(con, user_id, role)
+        now = clock.now()
+        user = await store.set_user_role(con, user_id, role, now)
         assert user is not None
-        revoked = await store.revoke_user_sessions(con, user_id)
+        revoked = await store.revoke_user_sessions(con, user_id, now)
         await emit(
             con,
             USER_ROLE_CHANGED,
             user_subject(user_id),
             UserRoleChanged(user_id=user_id, old_role=cast(Role, before.role), new_role=role),
             actor=str(admin.user_id),
+            at=now,
         )
         await record_change(con, resource_id=user_id)
     return user, revoked

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
+from server import clock
 from server.auth.passwords import hash_password
 from server.engines import Engines
 from server.patients import accounts as patient_accounts
@@ -32,7 +33,9 @@ async def seed_users(engines: Engines) -> None:
         user = await store.user_by_email(engines.pool, email)
         if user is None:
             password_hash = await hash_password(DEMO_PASSWORD)
-            user = await store.insert_user(engines.pool, email, password_hash, role, True)
+            user = await store.insert_user(
+                engines.pool, email, password_hash, role, True, clock.now()
+            )
             if user is None:  # another node seeded it meanwhile
                 user = await store.user_by_email(engines.pool, email)
             log.info("demo user created", extra={"role": role})

@@ -16,6 +16,7 @@ import asyncpg
 import pyotp
 from pyotp.exceptions import OTPVerificationError
 
+from server import clock
 from server.audit.service import record_change
 from server.auth import sessions, throttle
 from server.auth.errors import (
@@ -101,7 +102,8 @@ async def _accept_code(
             return False
         await store.record_mfa_step(con, user_id, step)
         return True
-    return record.confirmed and await store.use_recovery_code(con, user_id, hash_token(normalised))
+    spent = hash_token(normalised)
+    return record.confirmed and await store.use_recovery_code(con, user_id, spent, clock.now())
 
 
 async def enroll(engines: Engines, principal: Principal) -> MfaEnrolment:
@@ -112,7 +114,7 @@ async def enroll(engines: Engines, principal: Principal) -> MfaEnrolment:
     secret = pyotp.random_base32()
     encrypted = FieldCipher(engines.settings).encrypt(secret, _aad(user.id))
     async with engines.pool.acquire() as con, con.transaction():
-        if not await store.upsert_mfa_secret(con, user.id, dict(encrypted)):
+        if not await store.upsert_mfa_secret(con, user.id, dict(encrypted), clock.now()):
             raise MfaAlreadyEnabled(MFA_ON)
         await record_change(con, resource_id=user.id)
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
@@ -132,7 +134,8 @@ async def confirm(engines: Engines, principal: Principal, code: str) -> Recovery
             raise MfaAlreadyEnabled(MFA_ON)
         if not await _accept_code(engines, con, user_id, record, code):
             raise InvalidMfaCode(WRONG_CODE)
-        await store.enable_mfa(con, user_id, [hash_token(_normalise(c)) for c in codes])
+        hashes = [hash_token(_normalise(c)) for c in codes]
+        await store.enable_mfa(con, user_id, hashes, clock.now())
         await record_change(con, resource_id=user_id)
     log.info("mfa enabled", extra={"user_id": str(user_id)})
     return RecoveryCodes(recovery_codes=codes)
@@ -206,6 +209,6 @@ async def disable(engines: Engines, principal: Principal, code: str) -> None:
             raise MfaNotEnrolled(MFA_OFF)
         if not await _accept_code(engines, con, user_id, record, code):
             raise InvalidMfaCode(WRONG_CODE)
-        await store.disable_mfa(con, user_id)
+        await store.disable_mfa(con, user_id, clock.now())
         await record_change(con, resource_id=user_id)
     log.info("mfa disabled", extra={"user_id": str(user_id)})

@@ -46,15 +46,17 @@ async def forgot_password(engines: Engines, email: str, client: ClientInfo) -> A
     # token sealed; the link is rendered at send time (server.notifications.render).
     token = new_opaque_token()
     message_id = uuid.uuid4()
+    now = clock.now()
     async with engines.pool.acquire() as con, con.transaction():
         await store.create_password_reset(
             con,
             email,
             hash_token(token),
-            clock.now() + timedelta(seconds=settings.reset_token_ttl_s),
+            now + timedelta(seconds=settings.reset_token_ttl_s),
             message_id,
             RESET_SUBJECT,
             password_reset_params(settings, message_id, token, settings.reset_token_ttl_s),
+            now,
         )
         await record_change(con)
     return Accepted(detail=FORGOT_ANSWER)
@@ -66,15 +68,16 @@ async def reset_password(engines: Engines, body: ResetPasswordRequest) -> None:
         raise InvalidInput(PASSWORD_POLICY, errors)
     password_hash = await hash_password(body.new_password)
     async with engines.pool.acquire() as con, con.transaction():
-        reset = await store.password_reset_for_update(con, hash_token(body.token), clock.now())
+        now = clock.now()
+        reset = await store.password_reset_for_update(con, hash_token(body.token), now)
         if reset is None:
             raise ResetTokenInvalid(RESET_LINK_INVALID)
         if reset.used or reset.expired:
             raise ResetTokenGone(RESET_LINK_GONE)
-        await store.update_password_hash(con, reset.user_id, password_hash)
-        await store.spend_password_resets(con, reset.user_id)
+        await store.update_password_hash(con, reset.user_id, password_hash, now)
+        await store.spend_password_resets(con, reset.user_id, now)
         # Whoever knew the old password is signed out everywhere.
-        await store.revoke_user_sessions(con, reset.user_id)
+        await store.revoke_user_sessions(con, reset.user_id, now)
         await record_change(con, resource_id=reset.user_id)
         await store.queue_email(
             con,
@@ -83,5 +86,6 @@ async def reset_password(engines: Engines, body: ResetPasswordRequest) -> None:
             CHANGED_SUBJECT,
             "Your Markini password was just changed and every session was signed out.\n"
             "If this was not you, reset your password now and contact support.\n",
+            now,
         )
     log.info("password reset", extra={"user_id": str(reset.user_id)})

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from bus.events import USER_REGISTERED
 from bus.outbox import emit
+from server import clock
 from server.audit.service import record_change
 from server.auth import sessions, throttle
 from server.auth.errors import (
@@ -75,7 +77,9 @@ async def register(engines: Engines, body: RegisterRequest) -> RegisterResponse:
     is_verified = body.role == "patient"
     patient_id = None
     async with engines.pool.acquire() as con, con.transaction():
-        user = await store.insert_user(con, body.email, password_hash, body.role, is_verified)
+        user = await store.insert_user(
+            con, body.email, password_hash, body.role, is_verified, clock.now()
+        )
         if user is None:
             raise EmailTaken(EMAIL_IN_USE)
         actor = str(user.id)
@@ -85,6 +89,7 @@ async def register(engines: Engines, body: RegisterRequest) -> RegisterResponse:
             user_subject(user.id),
             UserRegistered(user_id=user.id, role=body.role),
             actor=actor,
+            at=clock.now(),
         )
         if body.role == "patient":
             assert body.first_name is not None and body.last_name is not None
@@ -111,7 +116,8 @@ async def login(
         await throttle.failed(engines, attempt)
         raise InvalidCredentials(INVALID_LOGIN)
     if needs_rehash(user.password_hash):
-        await store.update_password_hash(engines.pool, user.id, await hash_password(body.password))
+        rehashed = await hash_password(body.password)
+        await store.update_password_hash(engines.pool, user.id, rehashed, clock.now())
     if user.mfa_enabled:
         return MfaChallenge(
             mfa_token=issue_mfa_token(settings, user.id), expires_in=MFA_TOKEN_TTL_S
@@ -150,7 +156,7 @@ async def create_admin(engines: Engines, email: str, password: str) -> UserOut:
         raise InvalidInput(PASSWORD_POLICY, errors)
     password_hash = await hash_password(password)
     async with engines.pool.acquire() as con, con.transaction():
-        user = await store.insert_user(con, email, password_hash, "admin", is_verified=True)
+        user = await store.insert_user(con, email, password_hash, "admin", True, clock.now())
         if user is None:
             raise EmailTaken(EMAIL_IN_USE)
         await emit(
@@ -159,24 +165,28 @@ async def create_admin(engines: Engines, email: str, password: str) -> UserOut:
             user_subject(user.id),
             UserRegistered(user_id=user.id, role="admin"),
             actor="cli",
+            at=clock.now(),
         )
     log.info("admin created", extra={"user_id": str(user.id)})
     return sessions.user_out(user)
 
 
-async def set_verified(con: asyncpg.Connection, user_id: uuid.UUID, verified: bool = True) -> None:
+async def set_verified(
+    con: asyncpg.Connection, user_id: uuid.UUID, verified: bool, now: datetime
+) -> None:
     """Mark an account verified (e.g. a doctor, by the doctors domain's verification step).
 
     Takes the caller's connection so it joins the caller's transaction.
     """
-    if not await store.set_user_verified(con, user_id, verified):
+    if not await store.set_user_verified(con, user_id, verified, now):
         raise NotFound(NO_SUCH_ACCOUNT)
 
 
 async def erase_account(con: asyncpg.Connection, user_id: uuid.UUID) -> None:
     """GDPR erasure of an account, in the caller's transaction: signed out everywhere, for good."""
-    await store.erase_user(con, user_id)
-    await store.revoke_user_sessions(con, user_id)
+    now = clock.now()
+    await store.erase_user(con, user_id, now)
+    await store.revoke_user_sessions(con, user_id, now)
 
 
 async def profile_owner(

@@ -63,13 +63,15 @@ async def start_session(
     id is taken already (the single-use step that would have opened it was spent)."""
     settings = engines.settings
     refresh_token = new_opaque_token()
+    now = clock.now()
     opened = await store.insert_session(
         con,
         user.id,
         hash_token(refresh_token),
-        clock.now() + timedelta(seconds=settings.refresh_token_ttl_s),
+        now + timedelta(seconds=settings.refresh_token_ttl_s),
         client.ip_address,
         (client.user_agent or "")[:USER_AGENT_MAX] or None,
+        now,
         session_id,
     )
     if opened is None:
@@ -117,7 +119,7 @@ async def refresh_session(engines: Engines, refresh_token: str) -> TokenResponse
                 outcome = "repeated"
             else:
                 # Committed before we answer 401: the revocation must outlive this request.
-                await store.revoke_session(con, found.session_id)
+                await store.revoke_session(con, found.session_id, now)
                 await record_change(con, resource_id=found.session_id, status=401)
                 outcome = "reused"
         else:
@@ -144,6 +146,6 @@ async def refresh_session(engines: Engines, refresh_token: str) -> TokenResponse
 
 async def end_session(engines: Engines, session_id: uuid.UUID) -> None:
     async with engines.pool.acquire() as con, con.transaction():
-        await store.revoke_session(con, session_id)
+        await store.revoke_session(con, session_id, clock.now())
         await record_change(con, resource_id=session_id)
     log.info("session ended", extra={"session_id": str(session_id)})

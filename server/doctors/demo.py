@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 from bus.events import DOCTOR_CREATED
+from server import clock
 from server.auth import service as auth_service
 from server.auth.demo import DEMO_PASSWORD
 from server.auth.passwords import hash_password
@@ -157,12 +158,12 @@ async def seed_doctors(engines: Engines) -> None:
                 user_id = uuid.uuid5(NAMESPACE, email)
                 users.append((user_id, email, password_hash, "doctor"))
                 rows.append([row[0], user_id, *row[2:]])
-            await store.insert_demo_users(con, users)
+            await store.insert_demo_users(con, users, clock.now())
         own_user = await store.user_id_by_email(con, DEMO_DOCTOR_EMAIL)
         if own_user is not None and await doctor_store.doctor_id_for_user(con, own_user) is None:
             rows.append(own_demo_profile(own_user))
-            await auth_service.set_verified(con, own_user, True)
-        await store.insert_demo_doctors(con, rows)
+            await auth_service.set_verified(con, own_user, True, clock.now())
+        await store.insert_demo_doctors(con, rows, clock.now())
         for row in rows:
             await emit_changed(con, DOCTOR_CREATED, row[0])
     log.info("demo doctors ready", extra={"added": len(rows), "total": DEMO_DOCTORS})

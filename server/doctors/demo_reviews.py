@@ -10,6 +10,7 @@ import random
 import uuid
 
 from bus.events import DOCTOR_UPDATED
+from server import clock
 from server.doctors.events import emit_changed
 from server.engines import Engines
 from storage import demo as store
@@ -50,6 +51,6 @@ async def seed_reviews(engines: Engines) -> None:
             return
         await store.insert_demo_reviews(con, reviews)
         doctor_ids: list[uuid.UUID] = sorted({review[0] for review in reviews})
-        await store.refresh_ratings(con, doctor_ids)
+        await store.refresh_ratings(con, doctor_ids, clock.now())
         for doctor_id in doctor_ids:  # the search index re-reads rating and review count
             await emit_changed(con, DOCTOR_UPDATED, doctor_id)

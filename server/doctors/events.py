@@ -16,6 +16,7 @@ from bus.events import (
     register_payload,
 )
 from bus.outbox import emit
+from server import clock
 
 
 class DoctorChanged(BaseModel):
@@ -44,7 +45,14 @@ async def emit_changed(
     con: asyncpg.Connection, event_type: str, doctor_id: uuid.UUID, actor: str | None = None
 ) -> None:
     """Record, in the caller's transaction, that the doctor changed (DoctorChanged types)."""
-    await emit(con, event_type, subject(doctor_id), DoctorChanged(doctor_id=doctor_id), actor=actor)
+    await emit(
+        con,
+        event_type,
+        subject(doctor_id),
+        DoctorChanged(doctor_id=doctor_id),
+        actor=actor,
+        at=clock.now(),
+    )
 
 
 for _type in (DOCTOR_CREATED, DOCTOR_UPDATED, DOCTOR_VERIFIED, DOCTOR_DELETED):

@@ -14,6 +14,7 @@ import asyncpg
 
 from bus.events import DOCTOR_REVIEWED
 from bus.outbox import emit
+from server import clock
 from server.audit.service import record_change
 from server.auth.principal import Principal
 from server.doctors.errors import (
@@ -67,13 +68,14 @@ async def post_review(
         )
         if patient_id is None or status != "completed":
             raise ReviewNotAllowed(REVIEW_AFTER_VISIT)
+        now = clock.now()
         try:
             review = await store.insert_review(
-                con, doctor_id, patient_id, body.appointment_id, body.rating, body.comment
+                con, doctor_id, patient_id, body.appointment_id, body.rating, body.comment, now
             )
         except ConstraintViolation as exc:  # one review per appointment
             raise AlreadyReviewed(REVIEWED_ALREADY) from exc
-        tally = await store.refresh_rating(con, doctor_id)
+        tally = await store.refresh_rating(con, doctor_id, now)
         average = float(tally["rating"])
         await emit(
             con,
@@ -87,6 +89,7 @@ async def post_review(
                 total_reviews=tally["total_reviews"],
             ),
             actor=str(principal.user_id),
+            at=now,
         )
         await record_change(con, resource_id=review["id"])
     log.info("doctor reviewed", extra={"doctor_id": str(doctor_id), "review_id": str(review["id"])})

@@ -15,6 +15,7 @@ from typing import cast
 import asyncpg
 
 from bus.events import DOCTOR_CREATED, DOCTOR_UPDATED, DOCTOR_VERIFIED
+from server import clock
 from server.audit.service import record_change
 from server.auth import service as auth_service
 from server.auth.principal import Principal
@@ -112,7 +113,8 @@ async def create_doctor(pool: asyncpg.Pool, principal: Principal, body: DoctorCr
         owner = await auth_service.profile_owner(con, principal, body.user_id, "doctor")
         await _check_specializations(con, body.specializations)
         with _profile_conflicts():
-            inserted = await store.insert_doctor(con, owner, cast(store.DoctorFields, fields))
+            profile = cast(store.DoctorFields, fields)
+            inserted = await store.insert_doctor(con, owner, profile, clock.now())
         doctor_id = inserted["id"]
         await emit_changed(con, DOCTOR_CREATED, doctor_id, actor=str(principal.user_id))
         created = await _current(con, doctor_id)
@@ -163,13 +165,14 @@ async def update_doctor(
             raise InvalidInput(FIELDS_INVALID, [COORDINATES_PAIR.at("latitude")])
         if "specializations" in changes:
             await _check_specializations(con, merged["specializations"])
+        now = clock.now()
         with _profile_conflicts():
-            await store.update_doctor(con, doctor_id, cast(store.DoctorFields, merged))
+            await store.update_doctor(con, doctor_id, cast(store.DoctorFields, merged), now)
         relicensed = merged["license_number"] != row["license_number"]
         if relicensed and not principal.is_admin and row["verification_status"] != "unverified":
             # Verification vouched for the old license: a new one must be checked again.
-            await store.set_verification(con, doctor_id, "unverified", None)
-            await auth_service.set_verified(con, row["user_id"], False)
+            await store.set_verification(con, doctor_id, "unverified", None, now)
+            await auth_service.set_verified(con, row["user_id"], False, now)
         await emit_changed(con, DOCTOR_UPDATED, doctor_id, actor=str(principal.user_id))
         await record_change(con)
         return await _current(con, doctor_id)
@@ -179,8 +182,9 @@ async def verify_doctor(pool: asyncpg.Pool, admin: Principal, doctor_id: uuid.UU
     async with pool.acquire() as con, con.transaction():
         row = await _locked_row(con, doctor_id)
         if row["verification_status"] != "verified":
-            await store.set_verification(con, doctor_id, "verified", None)
-            await auth_service.set_verified(con, row["user_id"], True)
+            now = clock.now()
+            await store.set_verification(con, doctor_id, "verified", None, now)
+            await auth_service.set_verified(con, row["user_id"], True, now)
             await emit_changed(con, DOCTOR_VERIFIED, doctor_id, actor=str(admin.user_id))
             log.info("doctor verified", extra={"doctor_id": str(doctor_id)})
         await record_change(con)
@@ -192,8 +196,9 @@ async def reject_doctor(
 ) -> DoctorOut:
     async with pool.acquire() as con, con.transaction():
         row = await _locked_row(con, doctor_id)
-        await store.set_verification(con, doctor_id, "rejected", body.reason or None)
-        await auth_service.set_verified(con, row["user_id"], False)
+        now = clock.now()
+        await store.set_verification(con, doctor_id, "rejected", body.reason or None, now)
+        await auth_service.set_verified(con, row["user_id"], False, now)
         await emit_changed(con, DOCTOR_UPDATED, doctor_id, actor=str(admin.user_id))
         rejected = await _current(con, doctor_id)
         await record_change(con)

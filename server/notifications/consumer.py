@@ -11,6 +11,7 @@ import asyncpg
 
 from bus.consumer import TransactionalHandler, idempotent, run_consumer
 from bus.events import Envelope
+from server import clock
 from server.engines import Engines
 from server.notifications.appointments import APPOINTMENT_TYPES, apply_appointment_event
 from server.notifications.availability import AVAILABILITY_TYPES, apply_availability_event
@@ -38,7 +39,7 @@ def handler_for(settings: Settings) -> TransactionalHandler:
 
 
 async def run_notification_consumer(engines: Engines, live: LiveNotifications | None) -> None:
-    once = idempotent(engines.pool, CONSUMER, handler_for(engines.settings))
+    once = idempotent(engines.pool, CONSUMER, handler_for(engines.settings), clock.now)
 
     async def handle(envelope: Envelope) -> None:
         async with pushing(live):  # live pushes after the handler's transaction commits

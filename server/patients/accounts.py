@@ -11,6 +11,7 @@ import uuid
 import asyncpg
 
 from bus.events import PATIENT_CREATED
+from server import clock
 from server.patients.events import emit_changed
 from storage import patients as store
 
@@ -22,7 +23,9 @@ async def open_profile(
 
     Returns the new patient id, or None when the account already had a profile.
     """
-    patient_id = await store.insert_profile_for_account(con, user_id, first_name, last_name)
+    patient_id = await store.insert_profile_for_account(
+        con, user_id, first_name, last_name, clock.now()
+    )
     if patient_id is not None:
         await emit_changed(con, PATIENT_CREATED, patient_id, actor=str(user_id))
     return patient_id

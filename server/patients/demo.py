@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from bus.events import PATIENT_CREATED
+from server import clock
 from server.auth.demo import DEMO_PASSWORD
 from server.auth.passwords import hash_password
 from server.crypto import FieldCipher
@@ -94,13 +95,13 @@ async def seed_patients(engines: Engines) -> None:
         if missing:
             password_hash = await hash_password(DEMO_PASSWORD)
             users = [(row[1], email, password_hash, "patient") for email, row, _ in missing]
-            await store.insert_demo_users(con, users)
-            await store.insert_demo_patients(con, [row for _, row, _ in missing])
+            await store.insert_demo_users(con, users, clock.now())
+            await store.insert_demo_patients(con, [row for _, row, _ in missing], clock.now())
             for _, row, n in missing:
                 history += _history(cipher, rng, row[0], n)
                 await emit_changed(con, PATIENT_CREATED, row[0])
         history += await _demo_account_extras(con, cipher, rng)
-        await store.insert_demo_history(con, history)
+        await store.insert_demo_history(con, history, clock.now())
     log.info("demo patients ready", extra={"added": len(missing), "total": DEMO_PATIENTS})
 
 
@@ -115,7 +116,7 @@ async def _demo_account_extras(
     for index in (0, 1):
         doctor_id = uuid.uuid5(NAMESPACE, f"doctor:{index}")
         if await store.existing_doctor_ids(con, [doctor_id]):
-            await patient_store.add_favorite(con, patient_id, doctor_id)
+            await patient_store.add_favorite(con, patient_id, doctor_id, clock.now())
     if await patient_store.count_history(con, patient_id):
         return []
     return _history(cipher, rng, patient_id, 2)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bus.events import PATIENT_CREATED, PATIENT_DELETED, PATIENT_UPDATED, register_payload
 from bus.outbox import emit
+from server import clock
 
 
 class PatientChanged(BaseModel):
@@ -28,7 +29,12 @@ async def emit_changed(
 ) -> None:
     """Record, in the caller's transaction, that the patient changed (PatientChanged types)."""
     await emit(
-        con, event_type, subject(patient_id), PatientChanged(patient_id=patient_id), actor=actor
+        con,
+        event_type,
+        subject(patient_id),
+        PatientChanged(patient_id=patient_id),
+        actor=actor,
+        at=clock.now(),
     )
 
 

@@ -7,6 +7,7 @@ import uuid
 import asyncpg
 from starlette.requests import HTTPConnection
 
+from server import clock
 from server.auth.principal import Principal
 from server.doctors.errors import DoctorNotFound
 from server.errors import NO_SUCH_DOCTOR
@@ -36,7 +37,7 @@ async def add_favorite(
         doctor = await doctor_store.get_doctor(con, doctor_id)
         if doctor is None or doctor["verification_status"] != "verified":
             raise DoctorNotFound(NO_SUCH_DOCTOR)
-        await store.add_favorite(con, patient_id, doctor_id)
+        await store.add_favorite(con, patient_id, doctor_id, clock.now())
 
 
 async def remove_favorite(

@@ -14,6 +14,7 @@ import uuid
 import asyncpg
 from starlette.requests import HTTPConnection
 
+from server import clock
 from server.auth.principal import Principal
 from server.crypto import DecryptionError, FieldCipher
 from server.patients import access
@@ -84,7 +85,7 @@ async def add_history_entry(
     notes = cipher.encrypt(body.notes, aad) if body.notes is not None else None
     async with access.granted(pool, principal, patient_id, "history.write", request) as (con, _):
         row = await store.insert_history_entry(
-            con, patient_id, condition, body.diagnosis_date, notes, principal.user_id
+            con, patient_id, condition, body.diagnosis_date, notes, principal.user_id, clock.now()
         )
     log.info("medical history entry added", extra={"patient_id": str(patient_id)})
     return _decrypt(cipher, row)

@@ -110,7 +110,7 @@ async def update_relative(
             assert patient is not None
             fields = {k: patient[k] for k in patient_store.PatientFields.__annotations__}
             fields |= {k: v for k, v in changes.items() if k in profile_keys}
-            await patient_store.update_patient(con, relative_id, fields)  # type: ignore[arg-type]
+            await patient_store.update_patient(con, relative_id, fields, clock.now())  # type: ignore[arg-type]
             await emit_changed(con, PATIENT_UPDATED, relative_id, actor=str(principal.user_id))
         basis = changes.get("consent_basis") or link["consent_basis"]
         born = changes["date_of_birth"] if "date_of_birth" in changes else link["date_of_birth"]
@@ -153,7 +153,7 @@ async def release_relative(
     await store.revoke_link(con, link_id, now)
     if await store.other_carers(con, relative_id, principal.user_id):
         return False
-    await patient_store.erase_patient(con, relative_id)
+    await patient_store.erase_patient(con, relative_id, now)
     await emit_changed(con, PATIENT_DELETED, relative_id, actor=str(principal.user_id))
     log.info("relative erased", extra={"relative_id": str(relative_id)})
     return True
@@ -165,9 +165,10 @@ async def release_all(
     """The proxy's account is erased: every link revoked; relatives nobody else looks after are
     erased too. Returns the erased relatives' ids (in the caller's transaction)."""
     erased = []
-    for relative_id in await store.revoke_all_for_proxy(con, proxy_user_id, clock.now()):
+    now = clock.now()
+    for relative_id in await store.revoke_all_for_proxy(con, proxy_user_id, now):
         if not await store.other_carers(con, relative_id, proxy_user_id):
-            await patient_store.erase_patient(con, relative_id)
+            await patient_store.erase_patient(con, relative_id, now)
             await emit_changed(con, PATIENT_DELETED, relative_id, actor=str(principal.user_id))
             erased.append(relative_id)
     return erased

@@ -40,7 +40,9 @@ async def create_patient(
     async with pool.acquire() as con, con.transaction():
         owner = await auth_service.profile_owner(con, principal, body.user_id, "patient")
         try:
-            patient_id = await store.insert_patient(con, owner, cast(store.PatientFields, fields))
+            patient_id = await store.insert_patient(
+                con, owner, cast(store.PatientFields, fields), clock.now()
+            )
         except ConstraintViolation as exc:  # the one profile per account
             raise PatientExists(PROFILE_ALREADY) from exc
         await emit_changed(con, PATIENT_CREATED, patient_id, actor=str(principal.user_id))
@@ -81,7 +83,8 @@ async def update_patient(
     ) as (con, grant):
         check_identity(body, grant.patient)
         current = {key: grant.patient[key] for key in store.PatientFields.__annotations__}
-        await store.update_patient(con, patient_id, cast(store.PatientFields, current | changes))
+        fields = cast(store.PatientFields, current | changes)
+        await store.update_patient(con, patient_id, fields, clock.now())
         await emit_changed(con, PATIENT_UPDATED, patient_id, actor=str(principal.user_id))
         row = await store.get_patient(con, patient_id)
     assert row is not None
@@ -110,7 +113,7 @@ async def erase_patient(
         else:
             # A relative erased on its own (by an admin): nobody manages it any more.
             await relatives_store.revoke_all_for_relative(con, patient_id, clock.now())
-        await store.erase_patient(con, patient_id)
+        await store.erase_patient(con, patient_id, clock.now())
         await doctor_store.clear_review_comments(con, patient_id)
         if user_id is not None:
             await auth_service.erase_account(con, user_id)

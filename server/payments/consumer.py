@@ -21,6 +21,7 @@ import asyncpg
 from bus import events
 from bus.consumer import Handler, idempotent, run_consumer
 from bus.events import Envelope
+from server import clock
 from server.engines import Engines
 from server.payments.errors import RefundRefused
 from server.payments.events import PaymentChanged
@@ -100,7 +101,7 @@ def handler_for(engines: Engines) -> Handler:
             cancelled = AppointmentChanged.model_validate(envelope.data)
             await refund_cancelled(engines, cancelled, envelope)
 
-    return idempotent(engines.pool, CONSUMER, apply_event)
+    return idempotent(engines.pool, CONSUMER, apply_event, clock.now)
 
 
 async def run_payments_consumer(engines: Engines) -> None:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from bus import events
 from bus.events import register_payload
 from bus.outbox import emit
+from server import clock
 
 
 class PaymentChanged(BaseModel):
@@ -73,4 +74,4 @@ async def emit_payment(
         refund_reason=refund_reason,
         invoice_number=row["invoice_number"],
     )
-    await emit(con, event_type, f"payment:{row['id']}", payload, actor=actor)
+    await emit(con, event_type, f"payment:{row['id']}", payload, actor=actor, at=clock.now())

@@ -246,7 +246,7 @@ async def update_appointment(
                 else None
             )
             await store.update_details(
-                con, appointment_id, notes, body.notes is not None, body.reason_id
+                con, appointment_id, notes, body.notes is not None, body.reason_id, clock.now()
             )
             row = await store.fetch_appointment(con, appointment_id)
             assert row is not None

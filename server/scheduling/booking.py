@@ -342,6 +342,7 @@ def _new_appointment(
         currency=doctor["currency"],
         hold_expires_at=now + timedelta(seconds=settings.hold_ttl_s) if held else None,
         created_by=created_by,
+        created_at=now,
     )
 
 
@@ -434,6 +435,7 @@ async def reschedule_appointment(
                         slot.visit_type,
                         slot.location,
                         target,
+                        now,
                     )
                 row = await store.fetch_appointment(con, appointment_id)
                 assert row is not None

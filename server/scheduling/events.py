@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from bus import events
 from bus.events import Envelope, register_payload
 from bus.outbox import emit, envelope, write
+from server import clock
 
 
 class SlotChanged(BaseModel):
@@ -76,11 +77,13 @@ register_payload(events.DOCTOR_AVAILABILITY_UPDATED, AvailabilityUpdated)
 
 
 def slot_event(event_type: str, payload: SlotChanged, actor: str | None) -> Envelope:
-    return envelope(event_type, f"doctor:{payload.doctor_id}", payload, actor)
+    return envelope(event_type, f"doctor:{payload.doctor_id}", payload, actor, at=clock.now())
 
 
 def appointment_event(event_type: str, payload: AppointmentChanged, actor: str | None) -> Envelope:
-    return envelope(event_type, f"appointment:{payload.appointment_id}", payload, actor)
+    return envelope(
+        event_type, f"appointment:{payload.appointment_id}", payload, actor, at=clock.now()
+    )
 
 
 async def emit_slot(
@@ -110,6 +113,7 @@ async def emit_availability(
         f"doctor:{doctor_id}",
         AvailabilityUpdated(doctor_id=doctor_id, availability_version=version),
         actor=actor,
+        at=clock.now(),
     )
 
 

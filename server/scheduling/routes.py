@@ -87,20 +87,21 @@ async def available_slots(
     ),
     principal: OptionalPrincipal,
     engines: EnginesDep,
-) -> SlotsPage:
+) -> Response:
     start = from_ or clock.now()
-    page = await service.list_available_slots(
+    # The JSON is SlotsPage's (response_model documents it), put together from remembered days.
+    body = await service.available_slots_json(
         engines.pool,
         doctor_id,
         start,
         to or start + DEFAULT_SLOT_RANGE,
         type,
         reason,
+        patient_cutoff_hours=engines.settings.patient_cancel_cutoff_h,
         principal=principal,
         excluding_appointment_id=excluding_appointment_id,
     )
-    page.patient_cutoff_hours = engines.settings.patient_cancel_cutoff_h
-    return page
+    return Response(body, media_type="application/json")
 
 
 @router.post(

@@ -24,7 +24,8 @@ from server.scheduling.availability import (
 from server.scheduling.booking import book_appointment, reschedule_appointment
 from server.scheduling.holds import release_expired_holds
 from server.scheduling.schemas import Parties, SlotsPage
-from server.scheduling.slots import list_available_slots, next_available_slot
+from server.scheduling.slot_pages import available_slots_json, list_available_slots
+from server.scheduling.slots import next_available_slot
 from server.scheduling.transitions import mark_hold_paid, retake_expired_hold, transition
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "SlotsPage",
     "agenda_view",
     "appointment_parties",
+    "available_slots_json",
     "book_appointment",
     "get_appointment",
     "get_availability",

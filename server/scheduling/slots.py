@@ -1,42 +1,31 @@
 """Free slots: generated candidates minus active appointments and holds (plus buffer), inside
-the doctor's notice and horizon. Contract functions list_available_slots / next_available_slot."""
+the doctor's notice and horizon. Contract function next_available_slot (pages: slot_pages)."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
-from itertools import accumulate
+from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 
 from server import clock
-from server.auth.principal import Principal
 from server.errors import (
-    NO_SUCH_APPOINTMENT,
-    NO_SUCH_DOCTOR,
     UNKNOWN_VISIT_REASON,
     InvalidInput,
-    NotFound,
-    Unauthenticated,
 )
-from server.scheduling.access import require_party, resolve_caller
 from server.scheduling.errors import (
     BAD_RANGE,
     RANGE_OVER_MAX,
     RANGE_TOO_LONG,
-    SIGN_IN_TO_MOVE,
     TO_BEFORE_FROM,
     UNKNOWN_REASON,
-    UNKNOWN_TYPE,
-    UNKNOWN_VISIT_TYPE,
 )
-from server.scheduling.grid import ONE_DAY, candidate_slots, day_slots
+from server.scheduling.grid import ONE_DAY, candidate_slots
 from server.scheduling.model import (
     VISIT_TYPES,
     Availability,
@@ -47,7 +36,7 @@ from server.scheduling.model import (
     VisitType,
     WeeklyRule,
 )
-from server.scheduling.schemas import SlotsPage
+from server.scheduling.slot_days import Day, GridDays, Run, taken
 from storage.scheduling import appointments as appointment_store
 from storage.scheduling import availability as availability_store
 from storage.scheduling.slots import slots_snapshot
@@ -55,7 +44,7 @@ from storage.scheduling.slots import slots_snapshot
 # Bounds one computation: a month of slots is what a calendar page shows.
 MAX_RANGE = timedelta(days=31)
 # Busy periods are read this much beyond the range so long slots and buffers see their neighbours.
-_MARGIN = timedelta(days=1)
+BUSY_MARGIN = timedelta(days=1)
 _FIRST_LOOK = timedelta(days=2)
 _NEXT_SLOT_STEP = timedelta(days=14)
 _INSTANT = timedelta(microseconds=1)
@@ -131,16 +120,11 @@ async def load_availability(
 def without_busy(
     candidates: Sequence[Slot], busy: Sequence[tuple[datetime, datetime]], buffer: timedelta
 ) -> list[Slot]:
-    """Candidates that keep `buffer` away from every busy period (busy sorted by start)."""
-    starts = [b[0] for b in busy]
-    # Largest end among the periods starting before index i: one bisect answers each candidate.
-    max_ends = list(accumulate((b[1] for b in busy), max))
-    free = []
-    for slot in candidates:
-        before = bisect_left(starts, slot.end + buffer)
-        if before == 0 or max_ends[before - 1] + buffer <= slot.start:
-            free.append(slot)
-    return free
+    """Candidates (in start order) that keep `buffer` away from every busy period."""
+    starts, ends = [s.start for s in candidates], [s.end for s in candidates]
+    longest = max((e - s for s, e in zip(starts, ends, strict=True)), default=timedelta(0))
+    gone = taken(starts, ends, longest, busy, buffer)
+    return [slot for i, slot in enumerate(candidates) if i not in gone]
 
 
 def visit_types_for(
@@ -158,64 +142,30 @@ def _candidates(
     visit_type: VisitType | None,
     reason: VisitReason | None,
     length_minutes: int | None,
-) -> list[Slot]:
+) -> Run:
     """Grid slots starting in [start, end) clamped to the doctor's notice and horizon at `now`."""
     settings = availability.settings
     earliest = max(start, now + settings.notice)
     latest = min(end, now + settings.horizon)
     if latest <= earliest:
-        return []
+        return Run((), earliest, latest)
     length = length_minutes or (reason.duration_minutes if reason else None)
     types = visit_types_for(visit_type, reason)
-    if availability.stamp is None:  # a proposal: nothing names it, nothing to remember
-        return candidate_slots(availability, earliest, latest, length, types)
     zone = availability.zone
+    if availability.stamp is None:  # a proposal: nothing names it, nothing to remember
+        found = candidate_slots(availability, earliest, latest, length, types)
+        return Run((Day(found, zone),), earliest, latest)
     day, last = earliest.astimezone(zone).date(), latest.astimezone(zone).date()
-    found: list[Slot] = []
+    days = []
     while day <= last:
-        found += _grid_days.day(availability, day, length, types)
+        days.append(_grid_days.day(availability, day, length, types))
         day += ONE_DAY
-    # Days are whole local days in order, so the range's slots are one run of them.
-    first = bisect_left(found, earliest, key=_slot_start)
-    return found[first : bisect_left(found, latest, lo=first, key=_slot_start)]
+    return Run(days, earliest, latest)
 
 
-def _slot_start(slot: Slot) -> datetime:
-    return slot.start
-
-
-class _GridDays:
-    """Grid slots of one local day (grid.day_slots) by (doctor, rules stamp, zone, day, length,
-    visit types), least recently used dropped first: a month's page assembles ~30 remembered
-    days instead of generating ~1,300 slots (two thirds of a page's CPU). Never stale, like
-    _AvailabilityCache: the stamp names the stored content the grid comes from."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: OrderedDict[tuple[object, ...], list[Slot]] = OrderedDict()
-
-    def day(
-        self,
-        availability: Availability,
-        day: date,
-        length: int | None,
-        types: tuple[VisitType, ...],
-    ) -> list[Slot]:
-        key = (availability.doctor_id, availability.stamp, availability.zone.key, day, length,
-               types)  # fmt: skip
-        found = self._entries.get(key)
-        if found is None:
-            found = day_slots(availability, day, length, types)
-            self._entries[key] = found
-            if len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-        else:
-            self._entries.move_to_end(key)
-        return found
-
-
-# ~70 doctor-months of 15-minute slots, at most ~20 MB (a slot is ~170 bytes with its instants).
-_grid_days = _GridDays(2048)
+# ~70 doctor-months of 15-minute slots, at most ~35 MB (a slot is ~350 bytes with its instants
+# and its JSON).
+_grid_days = GridDays(2048)
 
 
 def slots_among(
@@ -227,12 +177,12 @@ def slots_among(
     visit_type: VisitType | None = None,
     reason: VisitReason | None = None,
     length_minutes: int | None = None,
-) -> list[Slot]:
-    """Bookable slots starting in [start, end) given the busy periods (sorted by start) from at
-    least `_MARGIN` before `start` to `_MARGIN` after `end`; `length_minutes` (a moved visit's
-    own length) overrides the reason's duration."""
+) -> Run:
+    """Bookable slots starting in [start, end) given the busy periods from at least `BUSY_MARGIN`
+    before `start` to `BUSY_MARGIN` after `end`; `length_minutes` (a moved visit's own length)
+    overrides the reason's duration."""
     candidates = _candidates(availability, start, end, now, visit_type, reason, length_minutes)
-    return without_busy(candidates, busy, availability.settings.buffer)
+    return candidates.without_busy(busy, availability.settings.buffer)
 
 
 async def free_slots(
@@ -249,16 +199,16 @@ async def free_slots(
     """slots_among with the busy periods read here; `exclude_id` ignores one appointment
     (moving)."""
     candidates = _candidates(availability, start, end, now, visit_type, reason, length_minutes)
-    if not candidates:
+    if not candidates.slots:
         return []
     busy = await appointment_store.busy_periods(
         con,
         availability.doctor_id,
-        candidates[0].start - _MARGIN,
-        candidates[-1].end + _MARGIN,
+        candidates.starts[0] - BUSY_MARGIN,
+        max(candidates.ends) + BUSY_MARGIN,
         exclude_id,
     )
-    return without_busy(candidates, busy, availability.settings.buffer)
+    return candidates.without_busy(busy, availability.settings.buffer).slots
 
 
 def grid_slot(
@@ -321,81 +271,6 @@ def reason_or_error(
     if reason is None:
         raise InvalidInput(UNKNOWN_REASON, [UNKNOWN_VISIT_REASON.at(field, location)])
     return reason
-
-
-async def _moving(
-    con: asyncpg.Connection,
-    principal: Principal | None,
-    doctor_id: uuid.UUID,
-    appointment_id: uuid.UUID,
-) -> asyncpg.Record:
-    """The caller's own appointment with this doctor that the slots may overlap (a move's list);
-    401 when not signed in, 404 when it is not the caller's (nothing about it leaks)."""
-    if principal is None:
-        raise Unauthenticated(SIGN_IN_TO_MOVE)
-    row = await appointment_store.fetch_appointment(con, appointment_id)
-    require_party(await resolve_caller(con, principal), row)
-    assert row is not None
-    if row["doctor_id"] != doctor_id:
-        raise NotFound(NO_SUCH_APPOINTMENT)
-    return row
-
-
-async def list_available_slots(
-    pool: asyncpg.Pool,
-    doctor_id: uuid.UUID,
-    start: datetime,
-    end: datetime,
-    visit_type: str | None = None,
-    reason_id: uuid.UUID | None = None,
-    *,
-    now: datetime | None = None,
-    principal: Principal | None = None,
-    excluding_appointment_id: uuid.UUID | None = None,
-) -> SlotsPage:
-    """Free slots of a verified doctor; NotFound for unknown or unverified doctors.
-
-    With `excluding_appointment_id` (one of the caller's appointments with this doctor) the
-    slots are where it could move: its own time counts as free, and they take its own length
-    and its reason's visit types (any type once the reason is retired).
-    """
-    check_range(start, end)
-    if visit_type is not None and visit_type not in VISIT_TYPES:
-        raise InvalidInput(UNKNOWN_VISIT_TYPE, [UNKNOWN_TYPE.at("type", "query")])
-    now = now or clock.now()
-    async with pool.acquire() as con:
-        moving = None
-        if excluding_appointment_id is not None:
-            moving = await _moving(con, principal, doctor_id, excluding_appointment_id)
-        # One statement: the version matches exactly the appointments the slots come from.
-        snapshot = await slots_snapshot(
-            con, doctor_id, start - _MARGIN, end + _MARGIN, excluding_appointment_id
-        )
-        if snapshot is None or snapshot["verification_status"] != "verified":
-            raise NotFound(NO_SUCH_DOCTOR)
-        availability = await load_availability(con, snapshot, stamp=snapshot["rules_stamp"])
-        if availability.stamp != snapshot["rules_stamp"]:  # changed in between: agree again
-            snapshot = await slots_snapshot(
-                con, doctor_id, start - _MARGIN, end + _MARGIN, excluding_appointment_id
-            )
-            assert snapshot is not None
-    reason = reason_or_error(availability, reason_id, "reason", "query")
-    length = None
-    if moving is not None:
-        reason = reason or kept_reason(availability, moving)
-        length = None if reason_id else own_minutes(moving)
-    busy = list(zip(snapshot["busy_starts"], snapshot["busy_ends"], strict=True))
-    slots = slots_among(availability, start, end, now, busy, visit_type, reason, length)
-    return SlotsPage.model_validate(
-        {
-            "doctor_id": doctor_id,
-            "time_zone": snapshot["time_zone"],
-            "from": start,
-            "to": end,
-            "availability_version": snapshot["version"],
-            "slots": render(slots, availability.zone),
-        }
-    )
 
 
 async def next_available_slot(

@@ -80,7 +80,7 @@ def indexer_handler(pool: asyncpg.Pool, backend: SearchBackend, cache: SearchCac
         nonlocal changed
         changed = await apply_event(con, pool, backend, envelope)
 
-    once = idempotent(pool, CONSUMER, apply)
+    once = idempotent(pool, CONSUMER, apply, clock.now)
 
     async def handle(envelope: Envelope) -> None:
         nonlocal changed

@@ -7,6 +7,7 @@ import uuid
 
 import asyncpg
 
+from server import clock
 from server.search.availability import read_availability
 from storage.search import index
 from storage.search.base import SearchBackend
@@ -24,7 +25,7 @@ async def refresh_profile(
     con: asyncpg.Connection, pool: asyncpg.Pool, backend: SearchBackend, doctor_id: uuid.UUID
 ) -> bool:
     """Re-read the doctor: index it when verified (with its availability), else drop it."""
-    if not await index.upsert_profiles(con, [doctor_id]):
+    if not await index.upsert_profiles(con, [doctor_id], clock.now()):
         return await remove_doctor(con, backend, doctor_id)
     await _store_availability(con, pool, doctor_id)
     await backend.sync(con, [doctor_id])
@@ -62,4 +63,5 @@ async def _store_availability(
         found.next_in_person,
         found.next_teleconsultation,
         found.version,
+        clock.now(),
     )

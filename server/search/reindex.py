@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from server import clock
 from server.search.availability import read_availability
 from server.search.cache import SearchCache
 from storage.search import index
@@ -44,7 +45,7 @@ async def _profiles(pool: asyncpg.Pool, progress: PhaseProgress) -> None:
     progress("profiles", 0, total)
     while ids := await index.doctor_ids_after(pool, after, PROFILE_BATCH):
         async with pool.acquire() as con, con.transaction():
-            indexed = set(await index.upsert_profiles(con, ids))
+            indexed = set(await index.upsert_profiles(con, ids, clock.now()))
             await index.delete_doctors(con, [i for i in ids if i not in indexed])
         done, after = done + len(ids), ids[-1]
         progress("profiles", done, total)
@@ -52,7 +53,7 @@ async def _profiles(pool: asyncpg.Pool, progress: PhaseProgress) -> None:
 
 
 async def _availability(pool: asyncpg.Pool, progress: PhaseProgress) -> int:
-    await index.clear_unscheduled(pool)
+    await index.clear_unscheduled(pool, clock.now())
     total, done, after = await index.count_scheduled(pool), 0, _FIRST_ID
     progress("availability", 0, total)
     gate = asyncio.Semaphore(AVAILABILITY_CONCURRENCY)
@@ -68,6 +69,7 @@ async def _availability(pool: asyncpg.Pool, progress: PhaseProgress) -> int:
                 found.next_in_person,
                 found.next_teleconsultation,
                 found.version,
+                clock.now(),
             )
 
     while ids := await index.scheduled_ids_after(pool, after, PROFILE_BATCH):
@@ -86,7 +88,8 @@ async def reindex(
     """Safe while the app runs: rows are upserted in place and events keep flowing."""
     await _profiles(pool, progress)
     with_availability = await _availability(pool, progress)
-    await backend.rebuild(pool, lambda done, total: progress(backend.name, done, total))
+    phase = backend.name
+    await backend.rebuild(pool, lambda done, total: progress(phase, done, total), clock.now())
     await cache.invalidate()
     report = ReindexReport(
         doctors=await index.count_doctors(pool),

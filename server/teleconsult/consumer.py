@@ -52,5 +52,5 @@ async def apply_event(con: asyncpg.Connection, envelope: Envelope) -> None:
 
 
 async def run_session_consumer(engines: Engines) -> None:
-    handler = idempotent(engines.pool, CONSUMER, apply_event)
+    handler = idempotent(engines.pool, CONSUMER, apply_event, clock.now)
     await run_consumer(engines.bus, CONSUMER, handler, HANDLED)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from bus import events
 from bus.events import register_payload
 from bus.outbox import emit
+from server import clock
 
 
 class TeleconsultationStarted(BaseModel):
@@ -58,7 +59,12 @@ async def emit_started(
         started_at=row["started_at"],
     )
     await emit(
-        con, events.TELECONSULTATION_STARTED, f"teleconsultation:{row['id']}", payload, actor
+        con,
+        events.TELECONSULTATION_STARTED,
+        f"teleconsultation:{row['id']}",
+        payload,
+        actor,
+        at=clock.now(),
     )
 
 
@@ -77,4 +83,11 @@ async def emit_ended(
         ended_by=row["ended_by"],
         reason=row["end_reason"],
     )
-    await emit(con, events.TELECONSULTATION_ENDED, f"teleconsultation:{row['id']}", payload, actor)
+    await emit(
+        con,
+        events.TELECONSULTATION_ENDED,
+        f"teleconsultation:{row['id']}",
+        payload,
+        actor,
+        at=clock.now(),
+    )

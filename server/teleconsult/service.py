@@ -97,7 +97,7 @@ async def ensure_session(
     con: asyncpg.Connection | asyncpg.Pool, appointment_id: uuid.UUID, doctor_id: uuid.UUID
 ) -> tuple[asyncpg.Record, bool]:
     """The appointment's one session (created now or before) and whether it was created."""
-    row = await store.insert_session(con, appointment_id, doctor_id, new_room_id())
+    row = await store.insert_session(con, appointment_id, doctor_id, new_room_id(), clock.now())
     if row is not None:
         return row, True
     existing = await store.session_by_appointment(con, appointment_id)

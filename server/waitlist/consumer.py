@@ -14,6 +14,7 @@ import asyncpg
 from bus import events
 from bus.consumer import Handler, idempotent, run_consumer
 from bus.events import Envelope
+from server import clock
 from server.engines import Engines
 from server.scheduling.events import AppointmentChanged, AvailabilityUpdated, SlotChanged
 from server.waitlist.offers import offer_added_hours, offer_freed_slot
@@ -38,7 +39,7 @@ def handler_for(pool: asyncpg.Pool) -> Handler:
         else:
             await offer_freed_slot(con, SlotChanged.model_validate(envelope.data))
 
-    return idempotent(pool, CONSUMER, apply_event)
+    return idempotent(pool, CONSUMER, apply_event, clock.now)
 
 
 async def run_waitlist_consumer(engines: Engines) -> None:

@@ -160,6 +160,7 @@ async def _hold_for(
         currency=context["currency"],
         hold_expires_at=expires_at,
         created_by=None,
+        created_at=now,
     )
     planned = {
         "id": new.id,
@@ -206,5 +207,12 @@ async def _hold_for(
         expires_at,
         now,
     )
-    await emit(con, events.WAITLIST_OFFERED, f"patient:{offer.patient_id}", offer, actor=ACTOR)
+    await emit(
+        con,
+        events.WAITLIST_OFFERED,
+        f"patient:{offer.patient_id}",
+        offer,
+        actor=ACTOR,
+        at=now,
+    )
     return offer

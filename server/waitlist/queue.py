@@ -80,7 +80,9 @@ async def announce_queue(
     users = sorted({row["patient_user_id"] for row in day if row["patient_user_id"] is not None})
     if users:
         update = QueueUpdated(doctor_id=doctor_id, on_day=local_day, patient_user_ids=users)
-        await emit(con, events.QUEUE_UPDATED, f"doctor:{doctor_id}", update, actor=actor)
+        await emit(
+            con, events.QUEUE_UPDATED, f"doctor:{doctor_id}", update, actor=actor, at=clock.now()
+        )
 
 
 async def appointment_queue(

@@ -234,7 +234,7 @@ async def accept(engines: Engines, principal: Principal, offer_id: uuid.UUID) ->
                 raise OfferClosed(OFFER_CLOSED)
             if settings.payments_required and held["fee"] > 0 and await _pays_first(con, held):
                 expires = now + timedelta(seconds=settings.hold_ttl_s)
-                await store.extend_hold(con, held["id"], expires)
+                await store.extend_hold(con, held["id"], expires, now)
             else:
                 await apply_transition(
                     con, held["id"], offer["doctor_id"], "claim", actor=actor, party=None

@@ -35,6 +35,7 @@ class NewAppointment:
     currency: str
     hold_expires_at: datetime | None
     created_by: uuid.UUID | None
+    created_at: datetime  # the deciding clock's instant (also the first updated_at)
 
 
 def overlap_refused(exc: asyncpg.PostgresError) -> ConstraintViolation:
@@ -54,13 +55,14 @@ async def move_appointment(
     visit_type: str,
     location: str,
     status: str,
+    now: datetime,
 ) -> None:
     """Reschedule in place: one UPDATE frees the old time and takes the new one."""
     try:
         await con.execute(
             """UPDATE scheduling.appointments
                    SET period = tstzrange($2, $3, '[)'), visit_type = $4, location = $5,
-                       status = $6, updated_at = now()
+                       status = $6, updated_at = $7
                    WHERE id = $1""",
             appointment_id,
             start,
@@ -68,6 +70,7 @@ async def move_appointment(
             visit_type,
             location,
             status,
+            now,
         )
     except (asyncpg.ExclusionViolationError, asyncpg.DeadlockDetectedError) as exc:
         raise overlap_refused(exc) from exc
@@ -111,23 +114,24 @@ async def set_status(
     status: str,
     cancelled_by: str | None = None,
     cancellation_reason: str | None = None,
-    at: datetime | None = None,
+    *,
+    at: datetime,
 ) -> None:
     """Raises ConstraintViolation when the new status makes the appointment overlap another
     (only an expired hold taken again can: every other change keeps or frees its time). `at`:
-    the deciding clock's instant, recorded as cancelled_at (a late cancellation is judged by
-    it); the database's now() without one."""
+    the deciding clock's instant, recorded as updated_at and cancelled_at (a late cancellation
+    is judged by it)."""
     try:
         await con.execute(
             """UPDATE scheduling.appointments
-               SET status = $2, updated_at = now(),
+               SET status = $2, updated_at = $5,
                    hold_expires_at = CASE WHEN $2 = 'scheduled' THEN NULL
                                           ELSE hold_expires_at END,
                    cancelled_by = CASE WHEN $2 = 'cancelled' THEN coalesce($3, cancelled_by) END,
                    cancellation_reason = CASE WHEN $2 = 'cancelled'
                                               THEN coalesce($4, cancellation_reason) END,
                    cancelled_at = CASE WHEN $2 = 'cancelled'
-                                       THEN coalesce($5::timestamptz, now()) END
+                                       THEN $5::timestamptz END
                WHERE id = $1""",
             appointment_id,
             status,
@@ -145,16 +149,18 @@ async def update_details(
     notes: Mapping[str, object] | None,
     set_notes: bool,
     reason_id: uuid.UUID | None,
+    now: datetime,
 ) -> None:
     await con.execute(
         """UPDATE scheduling.appointments
            SET notes = CASE WHEN $3 THEN $2 ELSE notes END,
-               reason_id = coalesce($4, reason_id), updated_at = now()
+               reason_id = coalesce($4, reason_id), updated_at = $5
            WHERE id = $1""",
         appointment_id,
         notes,
         set_notes,
         reason_id,
+        now,
     )
 
 

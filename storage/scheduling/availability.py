@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeAlias
 
 import asyncpg
@@ -155,9 +155,10 @@ async def reason_ids(con: asyncpg.Connection, doctor_id: uuid.UUID) -> set[uuid.
 
 
 async def save_reasons(
-    con: asyncpg.Connection, doctor_id: uuid.UUID, reasons: Sequence[Row]
+    con: asyncpg.Connection, doctor_id: uuid.UUID, reasons: Sequence[Row], now: datetime
 ) -> None:
-    """Upsert the given reasons (ids chosen by the caller) and archive every other one."""
+    """Upsert the given reasons (ids chosen by the caller) and archive every other one (as of
+    `now`)."""
     await con.executemany(
         """INSERT INTO scheduling.visit_reasons
                (id, doctor_id, name, duration_minutes, visit_types, fee_override,
@@ -193,24 +194,28 @@ async def save_reasons(
         ],
     )
     await con.execute(
-        """UPDATE scheduling.visit_reasons SET archived_at = now()
+        """UPDATE scheduling.visit_reasons SET archived_at = $3
            WHERE doctor_id = $1 AND archived_at IS NULL AND NOT (id = ANY($2::uuid[]))""",
         doctor_id,
         [r["id"] for r in reasons],
+        now,
     )
 
 
-async def save_settings(con: asyncpg.Connection, doctor_id: uuid.UUID, settings: Row) -> None:
+async def save_settings(
+    con: asyncpg.Connection, doctor_id: uuid.UUID, settings: Row, now: datetime
+) -> None:
     await con.execute(
         """INSERT INTO scheduling.doctor_settings
-               (doctor_id, min_notice_minutes, max_horizon_days, buffer_minutes)
-           VALUES ($1, $2, $3, $4)
+               (doctor_id, min_notice_minutes, max_horizon_days, buffer_minutes, updated_at)
+           VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (doctor_id) DO UPDATE SET
                min_notice_minutes = EXCLUDED.min_notice_minutes,
                max_horizon_days = EXCLUDED.max_horizon_days,
-               buffer_minutes = EXCLUDED.buffer_minutes, updated_at = now()""",
+               buffer_minutes = EXCLUDED.buffer_minutes, updated_at = EXCLUDED.updated_at""",
         doctor_id,
         settings["min_notice_minutes"],
         settings["max_horizon_days"],
         settings["buffer_minutes"],
+        now,
     )

@@ -82,7 +82,7 @@ async def book_slot(
         row: asyncpg.Record = await con.fetchrow(
             """SELECT * FROM scheduling.book_slot_audited($1, $2, $3, $4, $5, $6, $7, $8, $9,
                                                           $10, $11, $12, $13, $14, $15, $16,
-                                                          $17, $18)""",
+                                                          $17, $18, $19)""",
             new.id,
             new.doctor_id,
             new.patient_id,
@@ -101,6 +101,7 @@ async def book_slot(
             buffer,
             list(events),
             None if audit is None else _audit_json(audit),
+            new.created_at,
         )
     except asyncpg.SerializationError as exc:
         raise StaleRead("scheduling.availability_versions.rules_stamp") from exc

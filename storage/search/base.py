@@ -117,8 +117,9 @@ class SearchBackend(Protocol):
         """Make these doctors match their index rows (read on `con`, inside its transaction)."""
         ...
 
-    async def rebuild(self, pool: asyncpg.Pool, progress: Progress) -> None:
-        """Make the whole backend match `search.doctor_index`."""
+    async def rebuild(self, pool: asyncpg.Pool, progress: Progress, started: datetime) -> None:
+        """Make the whole backend match `search.doctor_index`; `started`: the server clock's
+        instant before the rebuild (rows indexed since are replayed)."""
         ...
 
     async def close(self) -> None: ...

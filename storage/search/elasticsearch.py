@@ -112,8 +112,7 @@ class ElasticsearchSearch:
             # wait_for: once the event is handled, searches see the change (refresh <= 1 s).
             await self._bulk(self.alias, operations, refresh="wait_for")
 
-    async def rebuild(self, pool: asyncpg.Pool, progress: Progress) -> None:
-        started = datetime.now(UTC)
+    async def rebuild(self, pool: asyncpg.Pool, progress: Progress, started: datetime) -> None:
         index = self._new_index_name()
         await self._create(index, with_alias=False)
         total, done, after = await count_indexed(pool), 0, _FIRST_ID

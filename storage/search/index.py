@@ -36,7 +36,7 @@ WITH upserted AS (
                 THEN ll_to_earth(d.latitude, d.longitude) END,
            d.consultation_fee, d.currency, d.rating, d.total_reviews, d.languages,
            d.accepts_new_patients, d.profile_image_url, d.time_zone, t.first_key, t.last_key,
-           t.city_key, t.specialty_key, t.bio_key, now()
+           t.city_key, t.specialty_key, t.bio_key, $10::timestamptz
     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                 $7::text[], $8::text[], $9::text[])
          AS t(id, first_name, last_name, city, first_key, last_key, city_key, specialty_key,
@@ -54,7 +54,7 @@ WITH upserted AS (
         profile_image_url = EXCLUDED.profile_image_url, time_zone = EXCLUDED.time_zone,
         first_key = EXCLUDED.first_key, last_key = EXCLUDED.last_key,
         city_key = EXCLUDED.city_key, specialty_key = EXCLUDED.specialty_key,
-        bio_key = EXCLUDED.bio_key, indexed_at = now()
+        bio_key = EXCLUDED.bio_key, indexed_at = EXCLUDED.indexed_at
     RETURNING doctor_id, document
 ), vocabulary AS (
     INSERT INTO search.words (word)
@@ -68,9 +68,10 @@ SELECT doctor_id FROM upserted
 
 
 async def upsert_profiles(
-    con: asyncpg.Connection, doctor_ids: Sequence[uuid.UUID]
+    con: asyncpg.Connection, doctor_ids: Sequence[uuid.UUID], now: datetime
 ) -> list[uuid.UUID]:
-    """Copy these doctors' profiles in if they are verified; return the ids now indexed.
+    """Copy these doctors' profiles in if they are verified (indexed at `now`); return the ids
+    now indexed.
 
     Text is folded here (storage/search/folding.py), the one folding queries use too. The
     words of their names, specialties and cities join the typo-correction vocabulary.
@@ -89,7 +90,7 @@ async def upsert_profiles(
     columns: dict[str, list[Any]] = {name: [r[name] for r in texts] for name in _TEXT_COLUMNS}
     for key, source in _FOLDED.items():
         columns[key] = [fold(r[source]) for r in texts]
-    rows = await con.fetch(UPSERT_SQL, *columns.values())
+    rows = await con.fetch(UPSERT_SQL, *columns.values(), now)
     return [r["doctor_id"] for r in rows]
 
 
@@ -123,8 +124,9 @@ async def set_availability(
     next_in_person: datetime | None,
     next_teleconsultation: datetime | None,
     version: int,
+    now: datetime,
 ) -> bool:
-    """Store what scheduling says; return whether anything changed."""
+    """Store what scheduling says (checked at `now`); return whether anything changed."""
     changed = await con.fetchval(
         """WITH old AS (
                SELECT doctor_id, offers_in_person, offers_teleconsultation, next_in_person,
@@ -133,7 +135,7 @@ async def set_availability(
            UPDATE search.doctor_index i
            SET offers_in_person = $2, offers_teleconsultation = $3,
                next_in_person = $4, next_teleconsultation = $5, availability_version = $6,
-               availability_checked_at = now()
+               availability_checked_at = $7
            FROM old WHERE i.doctor_id = old.doctor_id
            RETURNING (old.offers_in_person, old.offers_teleconsultation, old.next_in_person,
                       old.next_teleconsultation) IS DISTINCT FROM ($2, $3, $4, $5)
@@ -144,6 +146,7 @@ async def set_availability(
         next_in_person,
         next_teleconsultation,
         version,
+        now,
     )
     return bool(changed)
 
@@ -238,16 +241,17 @@ async def passed_next_slots(
 
 # scheduling.availability_versions (a contract table, read-only here) has a row for every doctor
 # whose slots ever changed: a doctor without one has no availability, no need to ask.
-async def clear_unscheduled(con: asyncpg.Connection | asyncpg.Pool) -> None:
+async def clear_unscheduled(con: asyncpg.Connection | asyncpg.Pool, now: datetime) -> None:
     await con.execute(
         """UPDATE search.doctor_index i
            SET offers_in_person = false, offers_teleconsultation = false, next_in_person = NULL,
                next_teleconsultation = NULL, availability_version = 0,
-               availability_checked_at = now()
+               availability_checked_at = $1
            WHERE NOT EXISTS (SELECT 1 FROM scheduling.availability_versions v
                              WHERE v.doctor_id = i.doctor_id)
              AND (offers_in_person OR offers_teleconsultation OR next_in_person IS NOT NULL
-                  OR next_teleconsultation IS NOT NULL)"""
+                  OR next_teleconsultation IS NOT NULL)""",
+        now,
     )
 
 

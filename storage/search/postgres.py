@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -137,7 +138,7 @@ class PostgresSearch:
     async def sync(self, con: asyncpg.Connection, doctor_ids: Sequence[uuid.UUID]) -> None:
         return None
 
-    async def rebuild(self, pool: asyncpg.Pool, progress: Progress) -> None:
+    async def rebuild(self, pool: asyncpg.Pool, progress: Progress, started: datetime) -> None:
         # The table is the index: only refresh the planner's statistics after a bulk change.
         await pool.execute("ANALYZE search.doctor_index")
 

@@ -20,6 +20,7 @@ from bus.consumer import run_consumer
 from bus.events import DOCTOR_UPDATED, Envelope
 from bus.nats import Bus, connect_bus
 from bus.relay import wait_for_notify
+from server import clock
 from server.settings import Settings
 
 BACKLOG = 1500
@@ -31,7 +32,10 @@ async def _fill_stream(bus: Bus, count: int) -> None:
     for _ in range(count):
         doctor_id = str(uuid.uuid4())
         envelope = Envelope(
-            type=DOCTOR_UPDATED, subject=f"doctor:{doctor_id}", data={"doctor_id": doctor_id}
+            type=DOCTOR_UPDATED,
+            subject=f"doctor:{doctor_id}",
+            data={"doctor_id": doctor_id},
+            occurred_at=clock.now(),
         )
         await bus.js.publish(
             bus.subject(envelope.type), json.dumps(envelope.model_dump(mode="json")).encode()

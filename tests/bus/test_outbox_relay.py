@@ -17,6 +17,7 @@ from bus.events import DOCTOR_UPDATED, Envelope
 from bus.nats import connect_bus
 from bus.outbox import emit
 from bus.relay import run_relay
+from server import clock
 from storage.pool import open_pool
 
 EVENTS_PER_PHASE = 40
@@ -28,7 +29,7 @@ async def _emit_events(pool: asyncpg.Pool, count: int) -> list[str]:
         async with pool.acquire() as con, con.transaction():
             doctor_id = str(uuid.uuid4())
             envelope = await emit(
-                con, DOCTOR_UPDATED, f"doctor:{doctor_id}", {"doctor_id": doctor_id}
+                con, DOCTOR_UPDATED, f"doctor:{doctor_id}", {"doctor_id": doctor_id}, at=clock.now()
             )
             ids.append(str(envelope.id))
     return ids
@@ -67,7 +68,7 @@ async def test_events_reach_jetstream_exactly_once_across_a_nats_restart(
     first_server = embedded_nats(tmp_path, port)
     url = await first_server.__aenter__()
     async with open_pool(database_url) as pool, connect_bus(url, stream, prefix) as bus:
-        relay = asyncio.create_task(run_relay(pool, bus, poll_interval=0.05))
+        relay = asyncio.create_task(run_relay(pool, bus, clock.now, poll_interval=0.05))
         sent = await _emit_events(pool, EVENTS_PER_PHASE)
         await first_server.__aexit__(None, None, None)  # NATS dies mid-stream
         sent += await _emit_events(pool, EVENTS_PER_PHASE)  # buffered in PostgreSQL meanwhile
@@ -99,7 +100,9 @@ async def test_republished_event_is_dropped_by_jetstream_dedup(
         ) as bus,
     ):
         async with pool.acquire() as con, con.transaction():
-            envelope = await emit(con, DOCTOR_UPDATED, "doctor:x", {"doctor_id": str(uuid.uuid4())})
+            envelope = await emit(
+                con, DOCTOR_UPDATED, "doctor:x", {"doctor_id": str(uuid.uuid4())}, at=clock.now()
+            )
         first = await bus.js.publish(
             bus.subject(envelope.type), b"{}", headers={"Nats-Msg-Id": str(envelope.id)}
         )
@@ -126,8 +129,8 @@ async def test_idempotent_consumer_applies_each_event_once(
         async def handler(con: asyncpg.Connection, envelope: Envelope) -> None:
             applied.append(str(envelope.id))
 
-        handle = idempotent(pool, "test-consumer", handler)
-        relay = asyncio.create_task(run_relay(pool, bus, poll_interval=0.05))
+        handle = idempotent(pool, "test-consumer", handler, clock.now)
+        relay = asyncio.create_task(run_relay(pool, bus, clock.now, poll_interval=0.05))
         consumer = asyncio.create_task(
             run_consumer(bus, "test-consumer", handle, frozenset({DOCTOR_UPDATED}))
         )
@@ -136,7 +139,9 @@ async def test_idempotent_consumer_applies_each_event_once(
             while len(applied) < 5:
                 await asyncio.sleep(0.05)
         # A redelivery (same envelope again) is skipped.
-        envelope = Envelope(id=uuid.UUID(ids[0]), type=DOCTOR_UPDATED, subject="d", data={})
+        envelope = Envelope(
+            id=uuid.UUID(ids[0]), type=DOCTOR_UPDATED, subject="d", data={}, occurred_at=clock.now()
+        )
         await handle(envelope)
         relay.cancel()
         consumer.cancel()
@@ -147,7 +152,9 @@ async def test_idempotent_consumer_applies_each_event_once(
 async def test_emit_outside_a_transaction_is_refused(database_url: str) -> None:
     async with open_pool(database_url) as pool, pool.acquire() as con:
         with pytest.raises(RuntimeError):
-            await emit(con, DOCTOR_UPDATED, "doctor:x", {"doctor_id": str(uuid.uuid4())})
+            await emit(
+                con, DOCTOR_UPDATED, "doctor:x", {"doctor_id": str(uuid.uuid4())}, at=clock.now()
+            )
         with pytest.raises(ValueError):
             async with con.transaction():
-                await emit(con, "no.such.event", "x", {})
+                await emit(con, "no.such.event", "x", {}, at=clock.now())

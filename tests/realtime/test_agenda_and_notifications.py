@@ -103,6 +103,7 @@ async def test_an_event_jetstream_delivers_twice_reaches_the_agenda_once(
             type=APPOINTMENT_CREATED,
             subject=f"appointment:{appointment_id}",
             data={"appointment_id": appointment_id, "doctor_id": str(doctor.id)},
+            occurred_at=clock.now(),
         )
 
     # Appointments long gone by delivery time: the agenda still hears of them (patient null).
@@ -120,7 +121,10 @@ async def test_an_event_jetstream_delivers_twice_reaches_the_agenda_once(
 
 def test_recent_event_ids_remember_a_bounded_number_of_ids() -> None:
     recent = RecentIds(size=2)
-    a, b, c = (Envelope(type=APPOINTMENT_CREATED, subject="s", data={}).id for _ in range(3))
+    a, b, c = (
+        Envelope(type=APPOINTMENT_CREATED, subject="s", data={}, occurred_at=clock.now()).id
+        for _ in range(3)
+    )
     assert recent.first_time(a) and recent.first_time(b)
     assert not recent.first_time(a)  # seen again: now the most recent
     assert recent.first_time(c)  # forgets b, the least recently seen

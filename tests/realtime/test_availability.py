@@ -13,6 +13,7 @@ from bus import events
 from bus.outbox import emit
 from realtime import availability as realtime_availability
 from realtime.protocol import AVAILABILITY_NS, SLOT_DELTA
+from server import clock
 from server.scheduling.service import list_available_slots
 from server.settings import Settings
 from tests.factories import Doctor, make_doctor, make_patient
@@ -130,6 +131,7 @@ async def test_a_version_gap_or_an_availability_change_tells_the_client_to_resyn
                 **slot,
                 "availability_version": version + 2,
             },
+            at=clock.now(),
         )
     await watcher.until(lambda: len(watcher.got(AVAILABILITY_NS, SLOT_DELTA)) == 1)
     [gap] = watcher.got(AVAILABILITY_NS, SLOT_DELTA)
@@ -143,6 +145,7 @@ async def test_a_version_gap_or_an_availability_change_tells_the_client_to_resyn
             events.DOCTOR_AVAILABILITY_UPDATED,
             f"doctor:{doctor.id}",
             {"doctor_id": doctor.id, "availability_version": version + 1},
+            at=clock.now(),
         )
     await watcher.until(lambda: len(watcher.got(AVAILABILITY_NS, SLOT_DELTA)) == 2)
     assert watcher.got(AVAILABILITY_NS, SLOT_DELTA)[1]["kind"] == "resync"

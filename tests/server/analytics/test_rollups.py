@@ -46,7 +46,7 @@ async def _event(
         previous_end=previous + timedelta(minutes=30) if previous else None,
         availability_version=1,
     )
-    return envelope(kind, f"appointment:{appointment_id}", payload)
+    return envelope(kind, f"appointment:{appointment_id}", payload, at=clock.now())
 
 
 async def _reference(db: asyncpg.Connection, scope: Scope) -> dict[str, object]:
@@ -181,7 +181,12 @@ async def test_rollups_equal_the_rows_after_random_changes_and_redeliveries(
         # A doctor moves: their days count in the new city now.
         await db.execute("UPDATE doctors.doctors SET city = 'Lille' WHERE id = $1", doctors[0].id)
         await handle(
-            envelope(events.DOCTOR_UPDATED, f"doctor:{doctors[0].id}", {"doctor_id": doctors[0].id})
+            envelope(
+                events.DOCTOR_UPDATED,
+                f"doctor:{doctors[0].id}",
+                {"doctor_id": doctors[0].id},
+                at=clock.now(),
+            )
         )
 
         today = now.astimezone(UTC).date()

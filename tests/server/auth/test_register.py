@@ -9,6 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
+from server import clock
 from server.auth.service import set_verified
 from server.errors import NotFound
 from tests.server.auth.conftest import API, PASSWORD, login, new_email, register, snapshot
@@ -50,11 +51,11 @@ async def test_doctor_registers_unverified_without_patient_profile(
     assert await db.fetchval("SELECT count(*) FROM patients.patients") == 0
     # The doctors domain verifies them later, inside its own transaction.
     async with db.transaction():
-        await set_verified(db, uuid.UUID(data["user"]["id"]))
+        await set_verified(db, uuid.UUID(data["user"]["id"]), True, clock.now())
     tokens = await login(client, data["user"]["email"])
     assert tokens["user"]["is_verified"] is True
     with pytest.raises(NotFound):
-        await set_verified(db, uuid.uuid4())
+        await set_verified(db, uuid.uuid4(), True, clock.now())
 
 
 async def test_nobody_self_registers_as_admin(

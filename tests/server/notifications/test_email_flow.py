@@ -13,6 +13,7 @@ from icalendar import Calendar
 
 from bus import events
 from bus.outbox import emit
+from server import clock
 from server.settings import Settings
 from tests.factories import make_patient, make_user
 from tests.server.notifications.conftest import Mailbox
@@ -195,7 +196,13 @@ async def test_a_payment_completed_event_sends_a_receipt(
         "transaction_id": "pi_notify_receipt",
     }
     async with db.transaction():
-        await emit(db, events.PAYMENT_COMPLETED, f"payment:{payment['payment_id']}", payment)
+        await emit(
+            db,
+            events.PAYMENT_COMPLETED,
+            f"payment:{payment['payment_id']}",
+            payment,
+            at=clock.now(),
+        )
     receipt = (await _emails(mailbox, patient.user.email, 2))[1]
     assert receipt["Subject"] == "Payment received: €40.50"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -11,6 +12,8 @@ import pytest
 from server.scheduling import slots as slot_service
 from server.scheduling.grid import candidate_slots, day_slots, local_instant
 from server.scheduling.model import Availability, DateException, Slot, WeeklyRule
+from server.scheduling.schemas import SlotsPage
+from server.scheduling.slot_days import page_json
 from server.scheduling.slots import without_busy
 
 PARIS, NEW_YORK = ZoneInfo("Europe/Paris"), ZoneInfo("America/New_York")
@@ -170,8 +173,43 @@ def test_pages_assembled_from_remembered_days_equal_the_grid_of_the_range(
                 for _ in range(2):  # computed, then remembered
                     page = slot_service._candidates(
                         availability, start, end, now, visit_type, None, None
-                    )
+                    ).slots
                     types = slot_service.visit_types_for(visit_type, None)
                     assert page == candidate_slots(availability, start, end, None, types)
                     seen += len(page)
     assert seen > 1000
+
+
+@pytest.mark.parametrize("buffer", [0, 10, 45])
+def test_busy_periods_taken_from_remembered_days_leave_what_the_definition_leaves(
+    buffer: int,
+) -> None:
+    """A page subtracts busy periods by bisecting around each one: the same slots (and the
+    same JSON) as testing every slot against every period, for mixed lengths and any order."""
+    rules = (
+        *(WeeklyRule(day, time(8, 0), time(12, 0), 15, "in-person") for day in range(1, 8)),
+        *(WeeklyRule(day, time(9, 0), time(11, 0), 40, "teleconsultation") for day in range(1, 8)),
+    )
+    availability = Availability(uuid.uuid4(), PARIS, rules, stamp=uuid.uuid4())
+    start = datetime(2026, 12, 7, 9, 10, tzinfo=PARIS).astimezone(UTC)
+    end, now = start + timedelta(days=5, hours=2), start - timedelta(days=1)
+    candidates = slot_service._candidates(availability, start, end, now, None, None, None)
+    rng = random.Random(7)
+    busy = []
+    for _ in range(40):
+        begins = start + timedelta(minutes=rng.randrange(-600, 8000, 5))
+        busy.append((begins, begins + timedelta(minutes=rng.choice((5, 15, 30, 90)))))
+    margin = timedelta(minutes=buffer)
+    free = candidates.without_busy(busy, margin)
+    expected = [
+        s
+        for s in candidates.slots
+        if all(not (b0 < s.end + margin and s.start < b1 + margin) for b0, b1 in busy)
+    ]
+    assert free.slots == expected and 0 < len(expected) < len(candidates.slots)
+    page = SlotsPage.model_validate(
+        {"doctor_id": availability.doctor_id, "time_zone": "Europe/Paris", "from": start,
+         "to": end, "availability_version": 1, "slots": slot_service.render(expected, PARIS)}
+    )  # fmt: skip
+    empty = page.model_copy(update={"slots": []})
+    assert page_json(empty, free.json()) == page.model_dump_json(by_alias=True).encode()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
+from server import clock
 from server.settings import Settings
 from storage.errors import ConstraintViolation, StaleRead
 from storage.pool import open_pool
@@ -37,6 +38,7 @@ def _new(
         currency="EUR",
         hold_expires_at=start if status == "held" else None,
         created_by=None,
+        created_at=clock.now(),
     )
 
 

@@ -11,6 +11,7 @@ import httpx
 
 from bus.events import DOCTOR_CREATED, DOCTOR_DELETED, DOCTOR_REVIEWED, DOCTOR_UPDATED
 from bus.outbox import emit
+from server import clock
 from server.settings import Settings
 from tests.factories import Doctor, make_doctor, make_patient
 from tests.server.scheduling.helpers import availability, booked, local, put_availability
@@ -19,7 +20,13 @@ from tests.server.search.helpers import eventually, names, reindex_now, search
 
 async def _emit(db: asyncpg.Connection, event_type: str, doctor: Doctor, **data: object) -> None:
     async with db.transaction():
-        await emit(db, event_type, f"doctor:{doctor.id}", {"doctor_id": str(doctor.id), **data})
+        await emit(
+            db,
+            event_type,
+            f"doctor:{doctor.id}",
+            {"doctor_id": str(doctor.id), **data},
+            at=clock.now(),
+        )
 
 
 def _only_slot(doctor: Doctor, days_ahead: int) -> dict[str, object]:

@@ -137,6 +137,7 @@ async def test_popular_queries_are_served_from_redis_until_the_index_changes(
                 "average_rating": 4.4,
                 "total_reviews": 1,
             },
+            at=clock.now(),
         )
 
     async def fresh() -> bool:

@@ -19,6 +19,7 @@ from elasticsearch import AsyncElasticsearch
 
 from bus.events import DOCTOR_CREATED
 from bus.outbox import emit
+from server import clock
 from server.app import create_app
 from server.settings import Settings
 from storage.search import index
@@ -257,7 +258,7 @@ async def test_suggestions_ask_both_completion_fields_fuzzily(
 
 async def _indexed(db: asyncpg.Connection, settings: Settings, **fields: Any) -> uuid.UUID:
     doctor = await make_doctor(db, settings, **fields)
-    assert await index.upsert_profiles(db, [doctor.id]) == [doctor.id]
+    assert await index.upsert_profiles(db, [doctor.id], clock.now()) == [doctor.id]
     return doctor.id
 
 
@@ -303,7 +304,7 @@ async def test_rebuild_fills_a_new_index_then_swaps_the_alias(
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
     steps: list[tuple[int, int]] = []
     try:
-        await backend.rebuild(pool, lambda done, total: steps.append((done, total)))
+        await backend.rebuild(pool, lambda done, total: steps.append((done, total)), clock.now())
     finally:
         await pool.close()
 
@@ -359,7 +360,9 @@ async def test_the_app_searches_and_indexes_through_elasticsearch_when_configure
 
     doctor = await make_doctor(db, settings, first_name="Zoé", last_name="Marchand")
     async with db.transaction():
-        await emit(db, DOCTOR_CREATED, f"doctor:{doctor.id}", {"doctor_id": str(doctor.id)})
+        await emit(
+            db, DOCTOR_CREATED, f"doctor:{doctor.id}", {"doctor_id": str(doctor.id)}, at=clock.now()
+        )
     deadline = datetime.now(UTC) + timedelta(seconds=15)
     while not _bulk_names(standin) and datetime.now(UTC) < deadline:
         await asyncio.sleep(0.1)
