@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import clock
 from server.audit import service
+from server.audit.batch import GroupAppend
 from server.audit.context import AUDITED_REQUEST, AuditedRequest
 from server.audit.masking import MAX_RECORDED_BYTES, masked_body
 from server.problems import render_error
@@ -37,6 +38,7 @@ AUDITED_PREFIXES = ("/api/", "/graphql")
 class AuditMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._group = GroupAppend()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -77,18 +79,33 @@ class AuditMiddleware:
         try:
             await self.app(scope, replaying_receive, holding_send)
         except BaseException:
-            await _write(scope, audited.entry(500, clock.now()))
+            await self._write(scope, audited.entry(500, clock.now()))
             raise
         finally:
             AUDITED_REQUEST.reset(token)
         # Recorded in the change's own transaction: nothing more to write.
-        if audited.recorded_status == status or await _write(
+        if audited.recorded_status == status or await self._write(
             scope, audited.entry(status, clock.now())
         ):
             for message in held:
                 await send(message)
             return
         await render_error(service.AuditUnavailable())(scope, receive, send)
+
+    async def _write(self, scope: Scope, entry: NewAuditLog) -> bool:
+        """Store the entry (with others waiting, server.audit.batch); False (logged loudly)
+        when it cannot be stored."""
+        engines = scope["state"].get("engines")
+        if engines is None:
+            log.error(
+                "audit entry lost: no engines in request state", extra={"action": entry.action}
+            )
+            return False
+        try:
+            await self._group.append(engines.pool, entry)
+        except service.AuditUnavailable:
+            return False  # the group logged why
+        return True
 
 
 async def _read_start(receive: Receive) -> tuple[list[Message], int]:
@@ -104,20 +121,3 @@ async def _read_start(receive: Receive) -> tuple[list[Message], int]:
         size += len(message.get("body", b""))
         more = message.get("more_body", False)
     return early, size
-
-
-async def _write(scope: Scope, entry: NewAuditLog) -> bool:
-    """Store the entry; False (logged loudly) when it cannot be stored."""
-    engines = scope["state"].get("engines")
-    if engines is None:
-        log.error("audit entry lost: no engines in request state", extra={"action": entry.action})
-        return False
-    try:
-        async with engines.pool.acquire() as con:
-            await service.append(con, entry)
-    except service.AuditUnavailable:
-        return False  # append logged why
-    except Exception:
-        log.exception("audit entry lost: no connection", extra={"action": entry.action})
-        return False
-    return True
