@@ -127,6 +127,22 @@ async def live_session_role(
     return role
 
 
+async def live_session_roles(
+    con: asyncpg.Connection, checks: list[tuple[uuid.UUID, uuid.UUID, datetime]]
+) -> list[str | None]:
+    """live_session_role for each (session id, user id, now) of `checks`, in one statement."""
+    rows = await con.fetch(
+        f"""SELECT {live_session_role_sql("q.sid", "q.uid", "q.at")} AS role
+            FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) WITH ORDINALITY
+                 AS q (sid, uid, at, n)
+            ORDER BY q.n""",
+        [c[0] for c in checks],
+        [c[1] for c in checks],
+        [c[2] for c in checks],
+    )
+    return [row["role"] for row in rows]
+
+
 async def insert_session(
     db: Db,
     user_id: uuid.UUID,

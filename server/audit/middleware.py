@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import logging
 
+import asyncpg
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import clock
 from server.audit import service
-from server.audit.batch import GroupAppend
 from server.audit.context import AUDITED_REQUEST, AuditedRequest
 from server.audit.masking import MAX_RECORDED_BYTES, masked_body
 from server.problems import render_error
-from storage.audit import NewAuditLog
+from storage.audit import NewAuditLog, insert_logs
+from storage.group import Grouped
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,6 @@ AUDITED_PREFIXES = ("/api/", "/graphql")
 class AuditMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._group = GroupAppend()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -79,33 +79,18 @@ class AuditMiddleware:
         try:
             await self.app(scope, replaying_receive, holding_send)
         except BaseException:
-            await self._write(scope, audited.entry(500, clock.now()))
+            await _write(scope, audited.entry(500, clock.now()))
             raise
         finally:
             AUDITED_REQUEST.reset(token)
         # Recorded in the change's own transaction: nothing more to write.
-        if audited.recorded_status == status or await self._write(
+        if audited.recorded_status == status or await _write(
             scope, audited.entry(status, clock.now())
         ):
             for message in held:
                 await send(message)
             return
         await render_error(service.AuditUnavailable())(scope, receive, send)
-
-    async def _write(self, scope: Scope, entry: NewAuditLog) -> bool:
-        """Store the entry (with others waiting, server.audit.batch); False (logged loudly)
-        when it cannot be stored."""
-        engines = scope["state"].get("engines")
-        if engines is None:
-            log.error(
-                "audit entry lost: no engines in request state", extra={"action": entry.action}
-            )
-            return False
-        try:
-            await self._group.append(engines.pool, entry)
-        except service.AuditUnavailable:
-            return False  # the group logged why
-        return True
 
 
 async def _read_start(receive: Receive) -> tuple[list[Message], int]:
@@ -121,3 +106,27 @@ async def _read_start(receive: Receive) -> tuple[list[Message], int]:
         size += len(message.get("body", b""))
         more = message.get("more_body", False)
     return early, size
+
+
+async def _insert(con: asyncpg.Connection, entries: list[NewAuditLog]) -> list[None]:
+    await insert_logs(con, entries)
+    return [None] * len(entries)
+
+
+# The entries this middleware writes itself (refusals, errors, routes that record no change) go
+# in groups under a rush (storage.group): a race's 409s take a few statements, not one each.
+append_entries = Grouped(_insert)
+
+
+async def _write(scope: Scope, entry: NewAuditLog) -> bool:
+    """Store the entry; False (logged loudly) when it cannot be stored."""
+    engines = scope["state"].get("engines")
+    if engines is None:
+        log.error("audit entry lost: no engines in request state", extra={"action": entry.action})
+        return False
+    try:
+        await append_entries(engines.pool, entry)
+    except Exception:
+        log.exception("audit entry not written: answer refused", extra={"action": entry.action})
+        return False
+    return True

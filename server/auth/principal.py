@@ -23,7 +23,8 @@ from server.deps import get_engines
 from server.engines import Engines
 from server.errors import ROLE_NOT_ALLOWED, SIGN_IN, Forbidden, Unauthenticated
 from server.settings import Settings
-from storage.auth import live_session_role
+from storage.auth import live_session_role, live_session_roles
+from storage.group import Grouped
 
 Role = Literal["patient", "doctor", "admin"]
 ROLES: tuple[Role, ...] = ("patient", "doctor", "admin")
@@ -100,12 +101,14 @@ class Claim:
         return principal
 
     async def check(self, engines: Engines) -> Principal:
-        """`authenticate`'s own statement, for a path that has none to fold it into."""
+        """`authenticate`'s check, for a path that has no statement to fold it into; the
+        checks that come at once (a rush's waiters) share one statement (storage.group)."""
         claimed = self.claimed
-        now = clock.now()
-        return self.confirm(
-            await live_session_role(engines.pool, claimed.session_id, claimed.user_id, now)
-        )
+        check = (claimed.session_id, claimed.user_id, clock.now())
+        return self.confirm(await _session_checks(engines.pool, check))
+
+
+_session_checks = Grouped(live_session_roles)
 
 
 async def claim(

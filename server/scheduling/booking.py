@@ -203,18 +203,20 @@ async def book_appointment(
     key = (body.doctor_id, body.start)
     leader = _booking_now.get(key)
     if leader is not None and _as_claimed(caller).role == "patient":
-        if isinstance(caller, Claim):  # a waiter has no read to fold its session check into
+        taken = await asyncio.shield(leader)
+        # A waiter has no read to fold its session check into: checked once the outcome is
+        # known, so the rush's checks never delay the booking they wait for, and share a
+        # statement (Claim.check). An ended session learns nothing of the slot (401).
+        if isinstance(caller, Claim):
             caller = await caller.check(engines)
-        if caller.role == "patient":
-            taken = await asyncio.shield(leader)
-            if taken is not None:
-                lost = SlotTaken(SLOT_JUST_TAKEN)
-                # The pool, not a connection: the rush waits for one answer holding none.
-                lost.extra["alternatives"] = await nearest_free_slots(
-                    engines.pool, taken, body.start, body.visit_type, body.reason_id,
-                    stamp=taken["rules_stamp"],
-                )  # fmt: skip
-                raise lost
+        if taken is not None and caller.role == "patient":
+            lost = SlotTaken(SLOT_JUST_TAKEN)
+            # The pool, not a connection: the rush waits for one answer holding none.
+            lost.extra["alternatives"] = await nearest_free_slots(
+                engines.pool, taken, body.start, body.visit_type, body.reason_id,
+                stamp=taken["rules_stamp"],
+            )  # fmt: skip
+            raise lost
     outcome: asyncio.Future[asyncpg.Record | None] = asyncio.get_running_loop().create_future()
     _booking_now.setdefault(key, outcome)
     seen: list[asyncpg.Record] = []

@@ -1,4 +1,4 @@
-"""The audit middleware's own entries are written in groups (server.audit.batch)."""
+"""The audit middleware's own entries are written in groups (storage.group)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import asyncpg
 import pytest
 
 from server import clock
-from server.audit.batch import GroupAppend
-from server.audit.service import AuditUnavailable
+from server.audit.middleware import append_entries
 from storage.audit import NewAuditLog
 from storage.pool import open_pool
 from tests.server.audit.helpers import accept_audit_rows, refuse_audit_rows
@@ -24,13 +23,12 @@ def _entry(n: int) -> NewAuditLog:
 async def test_a_rush_of_entries_takes_few_statements_and_keeps_every_entry_in_order(
     database_url: str, db: asyncpg.Connection
 ) -> None:
-    group = GroupAppend()
     statements: list[str] = []
     async with open_pool(database_url, max_size=1) as pool:
         async with pool.acquire() as con:
             con.add_query_logger(lambda record: statements.append(record.query))
         statements.clear()
-        await asyncio.gather(*(group.append(pool, _entry(n)) for n in range(50)))
+        await asyncio.gather(*(append_entries(pool, _entry(n)) for n in range(50)))
     inserts = [q for q in statements if "INSERT INTO audit.logs" in q]
     assert 1 <= len(inserts) <= 3  # the first alone, then the ones that came meanwhile
     rows = await db.fetch(
@@ -45,15 +43,14 @@ async def test_a_rush_of_entries_takes_few_statements_and_keeps_every_entry_in_o
 async def test_a_group_that_cannot_be_written_refuses_each_of_its_requests(
     database_url: str, db: asyncpg.Connection
 ) -> None:
-    group = GroupAppend()
     async with open_pool(database_url, max_size=1) as pool:
         await refuse_audit_rows(db)
         outcomes = await asyncio.gather(
-            *(group.append(pool, _entry(n)) for n in range(5)), return_exceptions=True
+            *(append_entries(pool, _entry(n)) for n in range(5)), return_exceptions=True
         )
-        assert all(isinstance(o, AuditUnavailable) for o in outcomes)
+        assert all(isinstance(o, asyncpg.PostgresError) for o in outcomes)
         await accept_audit_rows(db)
-        await group.append(pool, _entry(9))
+        await append_entries(pool, _entry(9))
     assert await db.fetchval("SELECT count(*) FROM audit.logs") == 1
 
 

@@ -191,3 +191,47 @@ async def test_a_patients_session_is_checked_in_the_bookings_first_read(
     assert "auth.sessions" in sent[0] and "AS seen_before" in sent[0]
     assert not any("auth.sessions" in q for q in sent[1:])
     assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 1
+
+
+async def test_a_rushs_waiters_check_their_sessions_together_once_the_slot_is_decided(
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    settings: Settings,
+    wire: Wire,
+) -> None:
+    """Waiters with a Claim are checked after the booking they wait for, in one shared
+    statement; a revoked one gets its 401, not the 409."""
+    doctor = await doctor_with_availability(client, db, settings, availability())
+    engines = cast(Engines, SimpleNamespace(settings=settings, pool=wire.pool))
+    patients = [await make_patient(db, settings) for _ in range(10)]
+    await db.execute(
+        "UPDATE auth.sessions SET revoked_at = now() WHERE id = $1", patients[-1].user.session_id
+    )
+    body = BookingRequest.model_validate(
+        {
+            "doctor_id": str(doctor.id),
+            "start": local(doctor, 2, "10:00").isoformat(),
+            "visit_type": "in-person",
+        }
+    )
+
+    async def one(patient: Patient) -> str:
+        who = Claim(
+            Principal(patient.user.id, "patient", patient.user.session_id), SimpleNamespace()
+        )
+        try:
+            await book_appointment(engines, who, body)
+        except SlotTaken:
+            return "taken"
+        except Unauthenticated:
+            return "401"
+        return "booked"
+
+    outcomes = await asyncio.gather(*(one(p) for p in patients))
+    assert outcomes[0] == "booked" and outcomes[-1] == "401"
+    assert sorted(outcomes[1:-1]) == ["taken"] * 8
+    sent = wire.clear()
+    assert sum("book_slot_audited" in q for q in sent) == 1
+    # The booking's read, then the eight waiters' checks in one group (two if the first group
+    # left before the last waiter woke up).
+    assert 2 <= sum("auth.sessions" in q for q in sent) <= 3
