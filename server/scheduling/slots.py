@@ -268,11 +268,16 @@ def grid_slot(
     reason: VisitReason | None,
     length_minutes: int | None = None,
 ) -> Slot | None:
-    """The generated slot starting exactly at `start`, if the grid has one."""
+    """The generated slot starting exactly at `start`, if the grid has one (from the
+    remembered day when the availability is a stored one: a booking generates no grid)."""
     length = length_minutes or (reason.duration_minutes if reason else None)
     types = visit_types_for(visit_type, reason)
-    found = candidate_slots(availability, start, start + _INSTANT, length, types)
-    return found[0] if found else None
+    if availability.stamp is None:
+        found = candidate_slots(availability, start, start + _INSTANT, length, types)
+        return found[0] if found else None
+    day = _grid_days.day(availability, start.astimezone(availability.zone).date(), length, types)
+    at = bisect_left(day, start, key=_slot_start)
+    return day[at] if at < len(day) and day[at].start == start else None
 
 
 def own_minutes(appointment: asyncpg.Record) -> int:
