@@ -7,14 +7,15 @@ machine the load generator shares the cores with the server and PostgreSQL, and 
 client's own CPU per request is printed beside the server's. The race's 200 connections are open
 before it starts, as a browser's would be.
 
-A booking is: token + session check, one read of the doctor, patient, availability stamp and
-slot (the availability itself from memory under that stamp), the grid checks, then one autocommit
-statement (scheduling.book_slot_audited: per-slot try-lock, per-doctor version bump under its row
-lock, free check, the INSERT under two exclusion constraints, two outbox events, the request's
-audit entry). The raw INSERT is one autocommit statement. A third rate books through the booking
-service in this process (no HTTP, session check or audit), to tell the booking's own cost from
-the HTTP stack's. In the race, the losers on the node wait for the first booking of the slot
-(single-flight) and get their 409 without a booking attempt of their own.
+A booking is: the token's check, one read of the session, doctor, patient, availability stamp
+and slot (the availability itself from memory under that stamp), the grid checks, then one
+autocommit statement (scheduling.book_slot_audited: per-slot try-lock, per-doctor version bump
+under its row lock, free check, the INSERT under two exclusion constraints, two outbox events,
+the request's audit entry). The raw INSERT is one autocommit statement. A third rate books
+through the booking service in this process (no HTTP, session check or audit), to tell the
+booking's own cost from the HTTP stack's. In the race, the losers on the node wait for the first
+booking of the slot (single-flight), then check their sessions together, and get their 409
+without a booking attempt of their own.
 
 Usage: .venv/bin/python bench/booking.py [--bookings 600] [--doctors 30] [--clients 20]
        [--json PATH]   (PATH gets the figures and their anchor as JSON)

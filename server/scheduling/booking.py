@@ -5,12 +5,13 @@ changes per doctor, so the free checks and the write see a stable agenda, and th
 reach the outbox in version order. The exclusion constraints stay the real guard
 (`overlaps_refused` maps their violations to SlotTaken / PatientBusy).
 
-A booking takes two round trips after the session check: one statement reads what it needs
-(storage.scheduling.booking.booking_context), the availability comes from memory under its stamp,
-the grid checks run here, and one autocommit statement books (scheduling.book_slot_audited):
-version lock, stamp and free checks, insert, events, the request's audit entry. The lock is held
-for that statement and its commit only; a rush's losers fail on the function's cheap free check,
-or before it on `taken`, or, on one node, on the outcome of the booking already running there.
+A patient's booking takes two round trips: one statement checks the session and reads what the
+booking needs (storage.scheduling.booking.booking_context), the availability comes from memory
+under its stamp, the grid checks run here, and one autocommit statement books
+(scheduling.book_slot_audited): version lock, stamp and free checks, insert, events, the
+request's audit entry. The lock is held for that statement and its commit only; a rush's losers
+fail on the function's cheap free check, or before it on `taken`, or, on one node, on the outcome
+of the booking already running there.
 """
 
 from __future__ import annotations
