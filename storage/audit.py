@@ -66,6 +66,42 @@ async def insert_log(con: asyncpg.Connection, log: NewAuditLog, table: str = "au
     )
 
 
+async def insert_logs(con: asyncpg.Connection, logs: list[NewAuditLog]) -> None:
+    """Insert `logs` unsealed in one statement, in this order (what insert_log does for one)."""
+    await con.execute(
+        """INSERT INTO audit.logs (occurred_at, user_id, role, action, resource_type, resource_id,
+                                  ip_address, user_agent, request_id, request_payload,
+                                  response_status)
+           SELECT r.occurred_at, r.user_id, r.role, r.action, r.resource_type, r.resource_id,
+                  r.ip_address, r.user_agent, r.request_id, e.value -> 'request_payload',
+                  r.response_status
+           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e (value, n),
+                jsonb_populate_record(NULL::audit.logs, e.value) AS r
+           ORDER BY e.n""",
+        [log_json(log) for log in logs],
+    )
+
+
+def log_json(entry: NewAuditLog) -> dict[str, Any]:
+    """`entry` as JSON, audit.logs columns by name (insert_logs, scheduling.book_slot_audited);
+    no request_payload key when there is none (a SQL null, as insert_log writes it)."""
+    row: dict[str, Any] = {
+        "occurred_at": entry.occurred_at.isoformat(),
+        "user_id": str(entry.user_id) if entry.user_id is not None else None,
+        "role": entry.role,
+        "action": entry.action,
+        "resource_type": entry.resource_type,
+        "resource_id": entry.resource_id,
+        "ip_address": entry.ip_address,
+        "user_agent": entry.user_agent,
+        "request_id": entry.request_id,
+        "response_status": entry.response_status,
+    }
+    if entry.request_payload is not None:
+        row["request_payload"] = entry.request_payload
+    return row
+
+
 async def seal(con: asyncpg.Connection, lock_key: int, max_rows: int, at: datetime) -> int | None:
     """Chain up to `max_rows` committed unsealed rows; None when another sealer holds the lock.
 

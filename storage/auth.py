@@ -114,19 +114,40 @@ async def set_user_verified(db: Db, user_id: uuid.UUID, verified: bool, now: dat
 # --- sessions and refresh tokens ---------------------------------------------------------------
 
 
+def live_session_role_sql(session_id: str, user_id: str, now: str) -> str:
+    """A scalar subquery: the account's role if session `session_id` is live at `now` and
+    belongs to `user_id`, else null (the arguments: SQL placeholders such as "$1"). Another
+    statement can embed it to check the caller's session in its own round trip."""
+    return f"""(SELECT u.role FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id
+                WHERE s.id = {session_id} AND s.user_id = {user_id} AND s.revoked_at IS NULL
+                  AND s.expires_at > {now} AND u.is_active)"""
+
+
+_LIVE_SESSION_ROLE = f"SELECT {live_session_role_sql('$1', '$2', '$3')}"
+
+
 async def live_session_role(
     db: Db, session_id: uuid.UUID, user_id: uuid.UUID, now: datetime
 ) -> str | None:
     """The account's role if `session_id` is live at `now` and belongs to `user_id`, else None."""
-    role: str | None = await db.fetchval(
-        """SELECT u.role FROM auth.sessions s JOIN auth.users u ON u.id = s.user_id
-           WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3
-             AND u.is_active""",
-        session_id,
-        user_id,
-        now,
-    )
+    role: str | None = await db.fetchval(_LIVE_SESSION_ROLE, session_id, user_id, now)
     return role
+
+
+async def live_session_roles(
+    con: asyncpg.Connection, checks: list[tuple[uuid.UUID, uuid.UUID, datetime]]
+) -> list[str | None]:
+    """live_session_role for each (session id, user id, now) of `checks`, in one statement."""
+    rows = await con.fetch(
+        f"""SELECT {live_session_role_sql("q.sid", "q.uid", "q.at")} AS role
+            FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) WITH ORDINALITY
+                 AS q (sid, uid, at, n)
+            ORDER BY q.n""",
+        [c[0] for c in checks],
+        [c[1] for c in checks],
+        [c[2] for c in checks],
+    )
+    return [row["role"] for row in rows]
 
 
 async def insert_session(

@@ -5,12 +5,13 @@ changes per doctor, so the free checks and the write see a stable agenda, and th
 reach the outbox in version order. The exclusion constraints stay the real guard
 (`overlaps_refused` maps their violations to SlotTaken / PatientBusy).
 
-A booking takes two round trips after the session check: one statement reads what it needs
-(storage.scheduling.booking.booking_context), the availability comes from memory under its stamp,
-the grid checks run here, and one autocommit statement books (scheduling.book_slot_audited):
-version lock, stamp and free checks, insert, events, the request's audit entry. The lock is held
-for that statement and its commit only; a rush's losers fail on the function's cheap free check,
-or before it on `taken`, or, on one node, on the outcome of the booking already running there.
+A patient's booking takes two round trips: one statement checks the session and reads what the
+booking needs (storage.scheduling.booking.booking_context), the availability comes from memory
+under its stamp, the grid checks run here, and one autocommit statement books
+(scheduling.book_slot_audited): version lock, stamp and free checks, insert, events, the
+request's audit entry. The lock is held for that statement and its commit only; a rush's losers
+fail on the function's cheap free check, or before it on `taken`, or, on one node, on the outcome
+of the booking already running there.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from server.audit.service import (
     change_recorded,
     record_change,
 )
-from server.auth.principal import Principal
+from server.auth.principal import Claim, Principal
 from server.crypto import EncryptedField, FieldCipher
 from server.engines import Engines
 from server.errors import NO_SUCH_DOCTOR, FieldCode, Forbidden, InvalidInput, NotFound
@@ -190,18 +191,26 @@ def overlaps_refused() -> Iterator[None]:
 
 
 async def book_appointment(
-    engines: Engines, principal: Principal, body: BookingRequest
+    engines: Engines, caller: Principal | Claim, body: BookingRequest
 ) -> AppointmentOut:
-    """Book `body`'s slot. A rush for one slot on this node is single-flight: while one booking
-    of the slot runs, the patients asking for it too wait for its outcome instead of racing it
-    to the database; once it took the slot (or found it taken) they get the 409 at once, with
-    the alternatives it is computing, else (refused for its own reasons: notice, its patient
-    busy, ...) each books as usual. Across nodes the database decides, as before."""
+    """Book `body`'s slot. A patient's Claim is checked in the booking's first read, not in a
+    statement of its own (an ended session: 401 before anything else is said).
+
+    A rush for one slot on this node is single-flight: while one booking of the slot runs, the
+    patients asking for it too wait for its outcome instead of racing it to the database; once
+    it took the slot (or found it taken) they get the 409 at once, with the alternatives it is
+    computing, else (refused for its own reasons: notice, its patient busy, ...) each books as
+    usual. Across nodes the database decides, as before."""
     key = (body.doctor_id, body.start)
     leader = _booking_now.get(key)
-    if leader is not None and principal.role == "patient":
+    if leader is not None and _as_claimed(caller).role == "patient":
         taken = await asyncio.shield(leader)
-        if taken is not None:
+        # A waiter has no read to fold its session check into: checked once the outcome is
+        # known, so the rush's checks never delay the booking they wait for, and share a
+        # statement (Claim.check). An ended session learns nothing of the slot (401).
+        if isinstance(caller, Claim):
+            caller = await caller.check(engines)
+        if taken is not None and caller.role == "patient":
             lost = SlotTaken(SLOT_JUST_TAKEN)
             # The pool, not a connection: the rush waits for one answer holding none.
             lost.extra["alternatives"] = await nearest_free_slots(
@@ -213,7 +222,7 @@ async def book_appointment(
     _booking_now.setdefault(key, outcome)
     seen: list[asyncpg.Record] = []
     try:
-        return await _book_appointment(engines, principal, body, seen)
+        return await _book_appointment(engines, caller, body, seen)
     finally:
         outcome.set_result(seen[0] if seen else None)
         if _booking_now.get(key) is outcome:
@@ -225,25 +234,44 @@ async def book_appointment(
 _booking_now: dict[tuple[uuid.UUID, datetime], asyncio.Future[asyncpg.Record | None]] = {}
 
 
+def _as_claimed(caller: Principal | Claim) -> Principal:
+    return caller.claimed if isinstance(caller, Claim) else caller
+
+
 async def _book_appointment(
-    engines: Engines, principal: Principal, body: BookingRequest, taken: list[asyncpg.Record]
+    engines: Engines,
+    caller: Principal | Claim,
+    body: BookingRequest,
+    taken: list[asyncpg.Record],
 ) -> AppointmentOut:
     """The booking itself; `taken` gets the booking context once the slot is known taken."""
     settings, cipher = engines.settings, FieldCipher(engines.settings)
     now = clock.now()
+    claim = caller if isinstance(caller, Claim) else None
+    # Only a patient booking for themselves checks the session in the context read: admins
+    # and proxies need their checked role (and link) before it, at one statement more.
+    if claim is not None and (claim.claimed.role != "patient" or body.patient_id is not None):
+        caller, claim = await claim.check(engines), None
+    claimed = _as_claimed(caller)
     appointment_id = uuid.uuid4()
     notes = encrypt_notes(cipher, appointment_id, body.notes)
     async with engines.pool.acquire() as con:
-        link = await _proxy_link(con, principal, body.patient_id)
+        link = None if claim is not None else await _proxy_link(con, claimed, body.patient_id)
         proxied = body.patient_id if link is not None else None
         for _attempt in range(_STALE_RETRIES):
             context = await booking_context(
                 con,
                 body.doctor_id,
                 body.start,
-                patient_user_id=None if principal.is_admin else principal.user_id,
-                patient_id=body.patient_id if principal.is_admin else proxied,
+                patient_user_id=None if claimed.is_admin else claimed.user_id,
+                patient_id=body.patient_id if claimed.is_admin else proxied,
+                session=(claimed.session_id, claimed.user_id, now) if claim else None,
             )
+            principal = claimed
+            if claim is not None:
+                principal = claim.confirm(context["session_role"])
+                if principal.role != claimed.role:  # the account's role is not the token's
+                    break
             if proxied is not None:
                 patient_id = context["patient_id"]
                 if patient_id is None:  # erased meanwhile
@@ -294,9 +322,12 @@ async def _book_appointment(
                     relationship=link["relationship"],
                 )
             return booked
-    changing = SlotUnavailable(HOURS_CHANGING)
-    changing.extra["alternatives"] = []
-    raise changing
+        else:
+            changing = SlotUnavailable(HOURS_CHANGING)
+            changing.extra["alternatives"] = []
+            raise changing
+    # Out of the loop by `break`: book again as the account's role says, its session confirmed.
+    return await _book_appointment(engines, principal, body, taken)
 
 
 # A booking meets hours changing under it at most this often before giving up (a 409).

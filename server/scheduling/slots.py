@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -218,11 +219,16 @@ def grid_slot(
     reason: VisitReason | None,
     length_minutes: int | None = None,
 ) -> Slot | None:
-    """The generated slot starting exactly at `start`, if the grid has one."""
+    """The generated slot starting exactly at `start`, if the grid has one (from the
+    remembered day when the availability is a stored one: a booking generates no grid)."""
     length = length_minutes or (reason.duration_minutes if reason else None)
     types = visit_types_for(visit_type, reason)
-    found = candidate_slots(availability, start, start + _INSTANT, length, types)
-    return found[0] if found else None
+    if availability.stamp is None:
+        found = candidate_slots(availability, start, start + _INSTANT, length, types)
+        return found[0] if found else None
+    day = _grid_days.day(availability, start.astimezone(availability.zone).date(), length, types)
+    at = bisect_left(day.starts, start)
+    return day.slots[at] if at < len(day.starts) and day.starts[at] == start else None
 
 
 def own_minutes(appointment: asyncpg.Record) -> int:

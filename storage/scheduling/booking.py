@@ -11,7 +11,8 @@ from typing import Any
 
 import asyncpg
 
-from storage.audit import NewAuditLog
+from storage.audit import NewAuditLog, log_json
+from storage.auth import live_session_role_sql
 from storage.errors import AuditNotWritten, StaleRead
 from storage.scheduling.appointments import NewAppointment, overlap_refused
 
@@ -23,15 +24,33 @@ async def booking_context(
     *,
     patient_user_id: uuid.UUID | None,
     patient_id: uuid.UUID | None,
+    session: tuple[uuid.UUID, uuid.UUID, datetime] | None = None,
 ) -> asyncpg.Record:
     """One row: the doctor's columns of parties.fetch_doctor (all null when no such doctor),
     `patient_id` (the patient `patient_id` names, else the one of user `patient_user_id`; null
     when none or erased), `rules_stamp` (null before the doctor's first slot change), `taken`
     (an active appointment of the doctor covers `start`), `seen_before` (the patient has a
     completed appointment with the doctor) and `prepay_required` (the patient's no-shows with
-    the doctor reached the practice's prepayment threshold, waitlist.practice_settings)."""
+    the doctor reached the practice's prepayment threshold, waitlist.practice_settings), and
+    `session_role`: for `session` (session id, user id, now), the caller's role if that session
+    is live (storage.auth.live_session_role), else null; null without `session`."""
+    session_id, session_user, now = session if session is not None else (None, None, None)
     row: asyncpg.Record = await con.fetchrow(
-        """SELECT d.id, d.user_id, d.time_zone, d.verification_status, d.consultation_fee,
+        _BOOKING_CONTEXT,
+        doctor_id,
+        start,
+        patient_user_id,
+        patient_id,
+        session_id,
+        session_user,
+        now,
+    )
+    return row
+
+
+_SESSION_ROLE = live_session_role_sql("$5", "$6", "$7::timestamptz")
+_BOOKING_CONTEXT = f"""SELECT {_SESSION_ROLE} AS session_role,
+                  d.id, d.user_id, d.time_zone, d.verification_status, d.consultation_fee,
                   d.currency, d.accepts_new_patients, pt.id AS patient_id, v.rules_stamp,
                   EXISTS (SELECT 1 FROM scheduling.appointments a
                           WHERE a.doctor_id = $1 AND a.period @> $2::timestamptz
@@ -52,13 +71,7 @@ async def booking_context(
            LEFT JOIN LATERAL (
                SELECT p.id FROM patients.patients p
                WHERE p.erased_at IS NULL
-                 AND (p.id = $4 OR ($4::uuid IS NULL AND p.user_id = $3))) AS pt ON true""",
-        doctor_id,
-        start,
-        patient_user_id,
-        patient_id,
-    )
-    return row
+                 AND (p.id = $4 OR ($4::uuid IS NULL AND p.user_id = $3))) AS pt ON true"""
 
 
 async def book_slot(
@@ -100,7 +113,7 @@ async def book_slot(
             rules_stamp,
             buffer,
             list(events),
-            None if audit is None else _audit_json(audit),
+            None if audit is None else log_json(audit),
             new.created_at,
         )
     except asyncpg.SerializationError as exc:
@@ -116,23 +129,3 @@ async def book_slot(
 
 # scheduling.book_slot_audited's refusal when the audit entry cannot be written (migration 0027).
 AUDIT_NOT_WRITTEN = "MKA01"
-
-
-def _audit_json(entry: NewAuditLog) -> dict[str, Any]:
-    """`entry` as scheduling.book_slot_audited reads it: audit.logs columns by name; no
-    request_payload key when there is none (a SQL null, as insert_log writes it)."""
-    row: dict[str, Any] = {
-        "occurred_at": entry.occurred_at.isoformat(),
-        "user_id": str(entry.user_id) if entry.user_id is not None else None,
-        "role": entry.role,
-        "action": entry.action,
-        "resource_type": entry.resource_type,
-        "resource_id": entry.resource_id,
-        "ip_address": entry.ip_address,
-        "user_agent": entry.user_agent,
-        "request_id": entry.request_id,
-        "response_status": entry.response_status,
-    }
-    if entry.request_payload is not None:
-        row["request_payload"] = entry.request_payload
-    return row

@@ -252,3 +252,28 @@ async def test_reasons_set_duration_fee_and_can_close_to_new_patients(
     assert long_visit["fee"] == 5000 and long_visit["reason_name"] == "Long visit"
     assert closed.status_code == 403
     assert closed.json()["type"] == "/problems/new-patients-closed"
+
+
+async def test_a_revoked_or_demoted_session_books_nothing_as_a_patient(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """The route checks the session in the booking's first read: a revoked session is a 401
+    (audited without a user), and an account whose role changed since its token was issued
+    books as that role says (a doctor does not book: 403)."""
+    doctor = await doctor_with_availability(client, db, settings)
+    revoked, demoted = await make_patient(db, settings), await make_patient(db, settings)
+    await db.execute(
+        "UPDATE auth.sessions SET revoked_at = now() WHERE id = $1", revoked.user.session_id
+    )
+    await db.execute("UPDATE auth.users SET role = 'doctor' WHERE id = $1", demoted.user.id)
+    refused = await book(client, revoked, doctor, local(doctor, 2, "10:00"))
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["code"] == "session-ended"
+    forbidden = await book(client, demoted, doctor, local(doctor, 2, "10:00"))
+    assert forbidden.status_code == 403, forbidden.text
+    assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 0
+    entries = await db.fetch(
+        "SELECT user_id, role, response_status FROM audit.logs"
+        " WHERE action = 'POST /api/v1/appointments' ORDER BY append_id"
+    )
+    assert [tuple(e) for e in entries] == [(None, None, 401), (demoted.user.id, "doctor", 403)]

@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from server import clock
-from server.auth.principal import Principal
+from server.auth.principal import Claim, Principal
 from server.engines import Engines
+from server.errors import Unauthenticated
 from server.scheduling import slots as slot_service
 from server.scheduling.errors import SlotTaken
 from server.scheduling.schemas import BookingRequest
@@ -152,3 +153,85 @@ async def test_a_rush_for_one_slot_sends_one_booking_statement_from_one_node(
     assert sum("book_slot_audited" in q for q in sent) == 1
     assert sum("AS seen_before" in q for q in sent) == 1  # one context read
     assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 1
+
+
+async def test_a_patients_session_is_checked_in_the_bookings_first_read(
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    settings: Settings,
+    wire: Wire,
+) -> None:
+    """A Claim (the route's token, its session unchecked) costs no statement of its own: the
+    booking is its context read and its booking statement; a revoked session is refused in
+    that read (401), before anything is booked or said about the slot."""
+    doctor = await doctor_with_availability(client, db, settings, availability())
+    engines = cast(Engines, SimpleNamespace(settings=settings, pool=wire.pool))
+    start = local(doctor, 2, "10:00")
+    body = BookingRequest.model_validate(
+        {"doctor_id": str(doctor.id), "start": start.isoformat(), "visit_type": "in-person"}
+    )
+
+    def claim(patient: Patient) -> Claim:
+        who = Principal(patient.user.id, "patient", patient.user.session_id)
+        return Claim(who, SimpleNamespace())
+
+    revoked = await make_patient(db, settings)
+    await db.execute(
+        "UPDATE auth.sessions SET revoked_at = now() WHERE id = $1", revoked.user.session_id
+    )
+    refused = claim(revoked)
+    with pytest.raises(Unauthenticated):
+        await book_appointment(engines, refused, body)
+    assert len(wire.clear()) == 1
+    assert not hasattr(refused.state, "principal")  # the audit entry names nobody
+    await book_appointment(engines, claim(await make_patient(db, settings)), body)
+    sent = wire.clear()
+    # The context read with the session check, the availability (cold cache), the booking.
+    assert len(sent) == 3
+    assert "auth.sessions" in sent[0] and "AS seen_before" in sent[0]
+    assert not any("auth.sessions" in q for q in sent[1:])
+    assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 1
+
+
+async def test_a_rushs_waiters_check_their_sessions_together_once_the_slot_is_decided(
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    settings: Settings,
+    wire: Wire,
+) -> None:
+    """Waiters with a Claim are checked after the booking they wait for, in one shared
+    statement; a revoked one gets its 401, not the 409."""
+    doctor = await doctor_with_availability(client, db, settings, availability())
+    engines = cast(Engines, SimpleNamespace(settings=settings, pool=wire.pool))
+    patients = [await make_patient(db, settings) for _ in range(10)]
+    await db.execute(
+        "UPDATE auth.sessions SET revoked_at = now() WHERE id = $1", patients[-1].user.session_id
+    )
+    body = BookingRequest.model_validate(
+        {
+            "doctor_id": str(doctor.id),
+            "start": local(doctor, 2, "10:00").isoformat(),
+            "visit_type": "in-person",
+        }
+    )
+
+    async def one(patient: Patient) -> str:
+        who = Claim(
+            Principal(patient.user.id, "patient", patient.user.session_id), SimpleNamespace()
+        )
+        try:
+            await book_appointment(engines, who, body)
+        except SlotTaken:
+            return "taken"
+        except Unauthenticated:
+            return "401"
+        return "booked"
+
+    outcomes = await asyncio.gather(*(one(p) for p in patients))
+    assert outcomes[0] == "booked" and outcomes[-1] == "401"
+    assert sorted(outcomes[1:-1]) == ["taken"] * 8
+    sent = wire.clear()
+    assert sum("book_slot_audited" in q for q in sent) == 1
+    # The booking's read, then the eight waiters' checks in one group (two if the first group
+    # left before the last waiter woke up).
+    assert 2 <= sum("auth.sessions" in q for q in sent) <= 3
