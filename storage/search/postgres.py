@@ -5,6 +5,7 @@ earthdistance (cube + GiST). The statements are in storage/search/pg_queries.py.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ import asyncpg
 
 from storage.search.base import (
     FACET_SIZE,
+    RESULT_WINDOW,
     DoctorHit,
     DoctorQuery,
     FacetCount,
@@ -36,6 +38,10 @@ from storage.search.pg_queries import (
     chord_m,
     text_query,
 )
+
+
+def _facets(text: str) -> list[FacetCount]:
+    return [FacetCount(f["value"], f["count"]) for f in json.loads(text)]
 
 
 class PostgresSearch:
@@ -86,6 +92,7 @@ class PostgresSearch:
                 query.offset,
                 FACET_SIZE,
                 None if query.radius_km is None else chord_m(query.radius_km * 1000),
+                RESULT_WINDOW,
             )
         first = rows[0]
         hits = [
@@ -96,8 +103,9 @@ class PostgresSearch:
         return SearchResult(
             hits=hits,
             total=int(first["total"]),
-            specialties=[FacetCount(f["value"], f["count"]) for f in first["specialty_facets"]],
-            cities=[FacetCount(f["value"], f["count"]) for f in first["city_facets"]],
+            total_exact=first["total_exact"],
+            specialties=_facets(first["specialty_facets"]),
+            cities=_facets(first["city_facets"]),
         )
 
     async def nearby(self, query: NearbyQuery) -> list[DoctorHit]:
