@@ -132,9 +132,9 @@ class DoctorSearchPage(BaseModel):
     )
     total_exact: bool = Field(
         description=f"False when more than {RESULT_WINDOW:,} doctors match: results and facets "
-        f"may then come from only the first {RESULT_WINDOW:,} found (nearest first when sorted by "
-        "distance, soonest first when sorted by next availability); narrow the search to rank "
-        "them all"
+        f"may then come from only {RESULT_WINDOW:,} of them, the first in the requested order "
+        f"(text ranked by relevance: the first {RESULT_WINDOW:,} found); narrow the search to "
+        "rank them all"
     )
     page: int
     size: int

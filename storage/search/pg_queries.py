@@ -121,14 +121,23 @@ matched AS MATERIALIZED (
            OR CASE $11::text WHEN 'in-person' THEN i.next_in_person
                              WHEN 'teleconsultation' THEN i.next_teleconsultation
                              ELSE i.next_available END <= $14::timestamptz)
-    -- At most the result window, and one more to tell whether the total is exact. Where an
-    -- index yields the sort's order (the GiST's nearest first, a next-slot btree), the window
-    -- holds the best: constant CASEs fold away, leaving that sort key or none.
+    -- At most the result window, and one more to tell whether the total is exact, in the
+    -- page's order where an index yields it (constant CASEs fold away, leaving the sort's keys):
+    -- the GiST's nearest first, the next-slot btrees, the fee and rating btrees (with their
+    -- tie-breaks; nearest and soonest without, or the planner sorts every match instead). So
+    -- the window holds the best of every order but text relevance, whose rank needs every match.
     ORDER BY CASE WHEN $15::text = 'distance' THEN i.location <-> (SELECT center FROM point) END,
              CASE WHEN $15::text = 'next_available'
                   THEN CASE $11::text WHEN 'in-person' THEN i.next_in_person
                                       WHEN 'teleconsultation' THEN i.next_teleconsultation
-                                      ELSE i.next_available END END
+                                      ELSE i.next_available END END,
+             CASE WHEN $15::text = 'fee' THEN i.consultation_fee END,
+             CASE WHEN $15::text IN ('rating', 'fee') OR ($15::text = 'relevance' AND $1 IS NULL)
+                  THEN i.rating END DESC,
+             CASE WHEN $15::text IN ('rating', 'fee') OR ($15::text = 'relevance' AND $1 IS NULL)
+                  THEN i.total_reviews END DESC,
+             CASE WHEN $15::text IN ('rating', 'fee') OR ($15::text = 'relevance' AND $1 IS NULL)
+                  THEN i.doctor_id END
     LIMIT $20::int + 1
 ),
 -- Page, total and facets read the window itself (a materialised CTE is read in its order).

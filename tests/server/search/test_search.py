@@ -171,6 +171,13 @@ async def test_beyond_the_result_window_the_total_is_a_lower_bound(
     assert [i["name"] for i in nearest["items"]] == _names("lefevre", "martin")
     # Facets count at least the window (PostgreSQL: exactly it; Elasticsearch: every match).
     assert sum(f["count"] for f in nearest["facets"]["cities"]) >= 3
+    # Orders an index yields are exact whatever the window: it holds their best.
+    best = await names(env.client, sort="rating", size=3, lang="fr")
+    assert best == _names("bernard", "lefevre", "dubois")
+    cheapest = await names(env.client, sort="fee", size=2, lang="fr")
+    assert cheapest == sorted(_names("durand", "bernard"), key=lambda n: n != NAMES["bernard"])
+    soonest = await names(env.client, sort="next_available", size=3, lang="fr")
+    assert soonest == _names("lefevre", "martin", "dubois")
     exact = await search(env.client, q="cardio", size=3, lang="fr")
     assert exact["total"] == 2 and exact["total_exact"]
 
