@@ -81,6 +81,12 @@ def text_query(words: Sequence[Mapping[str, Any]]) -> TextQuery | None:
     return TextQuery(" & ".join(exact), " & ".join(tolerant))
 
 
+def window_ties(sort: str, has_text: bool) -> bool:
+    """Whether the window is read in the page's order down to its tie-breaks: the orders whose
+    btree has them (best rated, also the order of relevance without text, and lowest fee)."""
+    return sort in ("rating", "fee") or (sort == "relevance" and not has_text)
+
+
 SEARCH_SQL = """
 WITH point AS (
     -- Once per query: ll_to_earth() per row (with the earth domain's checks) costs 10x more.
@@ -124,20 +130,18 @@ matched AS MATERIALIZED (
     -- At most the result window, and one more to tell whether the total is exact, in the
     -- page's order where an index yields it (constant CASEs fold away, leaving the sort's keys):
     -- the GiST's nearest first, the next-slot btrees, the fee and rating btrees (with their
-    -- tie-breaks; nearest and soonest without, or the planner sorts every match instead). So
-    -- the window holds the best of every order but text relevance, whose rank needs every match.
+    -- tie-breaks, $21; nearest and soonest without, or the planner sorts every match instead).
+    -- So the window holds the best of every order but text relevance, whose rank needs every
+    -- match.
     ORDER BY CASE WHEN $15::text = 'distance' THEN i.location <-> (SELECT center FROM point) END,
              CASE WHEN $15::text = 'next_available'
                   THEN CASE $11::text WHEN 'in-person' THEN i.next_in_person
                                       WHEN 'teleconsultation' THEN i.next_teleconsultation
                                       ELSE i.next_available END END,
              CASE WHEN $15::text = 'fee' THEN i.consultation_fee END,
-             CASE WHEN $15::text IN ('rating', 'fee') OR ($15::text = 'relevance' AND $1 IS NULL)
-                  THEN i.rating END DESC,
-             CASE WHEN $15::text IN ('rating', 'fee') OR ($15::text = 'relevance' AND $1 IS NULL)
-                  THEN i.total_reviews END DESC,
-             CASE WHEN $15::text IN ('rating', 'fee') OR ($15::text = 'relevance' AND $1 IS NULL)
-                  THEN i.doctor_id END
+             CASE WHEN $21::bool THEN i.rating END DESC,
+             CASE WHEN $21::bool THEN i.total_reviews END DESC,
+             CASE WHEN $21::bool THEN i.doctor_id END
     LIMIT $20::int + 1
 ),
 -- Page, total and facets read the window itself (a materialised CTE is read in its order).
@@ -154,7 +158,7 @@ page AS (
     ORDER BY sort_key ASC NULLS LAST, m.rating DESC, m.total_reviews DESC, m.doctor_id
     LIMIT $16::int OFFSET $17::int
 ),
--- Doctors per city spelling: the total and the city facet from one pass over the matches.
+-- Doctors per city spelling: the total and the city facet from one pass over the window.
 spellings AS (
     SELECT m.city_key, m.city, count(*) AS n FROM considered m GROUP BY m.city_key, m.city
 ),

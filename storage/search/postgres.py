@@ -37,6 +37,7 @@ from storage.search.pg_queries import (
     arc_km,
     chord_m,
     text_query,
+    window_ties,
 )
 
 
@@ -93,6 +94,7 @@ class PostgresSearch:
                 FACET_SIZE,
                 None if query.radius_km is None else chord_m(query.radius_km * 1000),
                 RESULT_WINDOW,
+                window_ties(query.sort, text is not None),
             )
         first = rows[0]
         hits = [
