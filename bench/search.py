@@ -1,10 +1,13 @@
 """Doctor search on PostgreSQL with 100,000 generated doctors: reindex time, then p50/p95 of five
 typical searches through the app (in-process ASGI, no Redis cache, so every call hits SQL), the
-SQL statements each request sends, and the plan (EXPLAIN ANALYZE) of one query of each kind.
+SQL statements each request sends, the CPU time each request costs (this process, app and
+client, plus the database's backends, whose part is also shown: steadier than latencies on a
+shared machine; background tasks of the app count in too), and the plan
+(EXPLAIN ANALYZE) of one query of each kind.
 
 Doctors are bulk-loaded with COPY into a fresh database; 5% get weekly availability rules so
 "next available" has real slots to sort on (the reindex asks the scheduling service for them).
-The anchor is `SELECT 1` through the same pool, measured in the same run.
+The anchor is `GET /healthz` through the same app, measured in the same run.
 
 Usage: .venv/bin/python bench/search.py [--doctors 100000] [--iterations 200] [--keep]
        [--json PATH] [--no-plans]
@@ -15,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import contextvars
 import json
+import os
 import random
 import statistics
 import sys
@@ -31,11 +36,20 @@ from typing import Any, cast
 
 import asyncpg
 import httpx
+import psutil  # type: ignore[import-untyped]
 from asgi_lifespan import LifespanManager
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 
-from bench.common import NATS_URL, bench_database, percentile  # noqa: E402
+from bench.common import (  # noqa: E402
+    NATS_URL,
+    add_json_arg,
+    bench_database,
+    figure,
+    percentile,
+    write_json,
+)
+from bench.rt_client import cpu_seconds as process_cpu_seconds  # noqa: E402
 from bus.events import DOCTOR_UPDATED  # noqa: E402
 from bus.outbox import emit  # noqa: E402
 from server import clock  # noqa: E402
@@ -387,11 +401,38 @@ async def init_counting(con: asyncpg.Connection) -> None:
     con.add_query_logger(count_statement)
 
 
+async def backends(dsn: str) -> list[psutil.Process]:
+    """The PostgreSQL processes serving the bench database (the app's pool), on this machine."""
+    con = await asyncpg.connect(dsn)
+    try:
+        rows = await con.fetch(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await con.close()
+    return [psutil.Process(r["pid"]) for r in rows]
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):  # a connection the pool closed meanwhile
+            total += process_cpu_seconds(process.pid)
+    return total
+
+
 async def measure(
-    client: httpx.AsyncClient, path: str, make: Callable[[], dict[str, Any]], iterations: int
+    client: httpx.AsyncClient,
+    path: str,
+    make: Callable[[], dict[str, Any]],
+    iterations: int,
+    dsn: str,
 ) -> dict[str, float]:
     for _ in range(20):  # warm the pool, the plan caches and PostgreSQL's buffers
         (await client.get(path, params=make())).raise_for_status()
+    processes = await backends(dsn)
+    app_before, db_before = cpu_seconds([psutil.Process()]), cpu_seconds(processes)
     samples, found, statements = [], 0, 0
     for _ in range(iterations):
         params = make()
@@ -406,10 +447,14 @@ async def measure(
         response.raise_for_status()
         body = response.json()
         found += body.get("total", len(body.get("items", [])))
+    app = cpu_seconds([psutil.Process()]) - app_before
+    db = cpu_seconds(processes) - db_before
     p50, p95 = _percentiles(samples)
     return {
         "p50_ms": p50,
         "p95_ms": p95,
+        "cpu_ms": (app + db) * 1000 / iterations,
+        "db_cpu_ms": db * 1000 / iterations,
         "avg_hits": found / iterations,
         "statements": statements / iterations,
     }
@@ -533,17 +578,28 @@ async def main(args: argparse.Namespace) -> None:
         async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager:
             transport = httpx.ASGITransport(app=manager.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-                out(f"{'search':<34}{'p50 ms':>8}{'p95 ms':>8}{'avg hits':>10}{'SQL/req':>9}\n")
+                out(
+                    f"{'search':<34}{'p50 ms':>8}{'p95 ms':>8}{'avg hits':>10}{'SQL/req':>9}"
+                    f"{'CPU ms/req':>12}{'of which DB':>13}\n"
+                )
                 figures["searches"] = results = {}
+                started_load = os.getloadavg()[0]
                 for label, (path, make) in searches(rng).items():
-                    results[label] = found = await measure(client, path, make, args.iterations)
+                    results[label] = found = await measure(client, path, make, args.iterations, dsn)
                     out(
                         f"{label:<34}{found['p50_ms']:>8.1f}{found['p95_ms']:>8.1f}"
-                        f"{found['avg_hits']:>10,.0f}{found['statements']:>9.1f}\n"
+                        f"{found['avg_hits']:>10,.0f}{found['statements']:>9.1f}"
+                        f"{found['cpu_ms']:>12.2f}{found['db_cpu_ms']:>13.2f}\n"
                     )
-                anchor = await measure(client, "/healthz", dict, args.iterations)
+                anchor = await measure(client, "/healthz", dict, args.iterations, dsn)
+                ended_load = os.getloadavg()[0]
                 p50, p95 = anchor["p50_ms"], anchor["p95_ms"]
-                out(f"{'anchor: GET /healthz':<34}{p50:>8.1f}{p95:>8.1f}\n")
+                out(f"{'anchor: GET /healthz':<34}{p50:>8.1f}{p95:>8.1f}{'':>19}")
+                out(f"{anchor['cpu_ms']:>12.2f}{anchor['db_cpu_ms']:>13.2f}\n")
+                out(
+                    f"load average (1 min): {started_load:.2f} before the searches, "
+                    f"{ended_load:.2f} after\n"
+                )
                 p50, p95 = await event_to_search(client, dsn, verified, 30)
                 out(f"{'event -> searchable (30 renames)':<34}{p50:>8.1f}{p95:>8.1f}\n")
                 figures["anchor_healthz"] = anchor
@@ -555,9 +611,13 @@ async def main(args: argparse.Namespace) -> None:
                     params = make()
                     out(f"\n--- plan: {label} {json.dumps(params, ensure_ascii=False)}\n")
                     out(await explain(pool, label, params) + "\n")
-    if args.json:
-        Path(args.json).write_text(json.dumps({"bench": "search", **figures}, indent=2) + "\n")
-        out(f"figures written to {args.json}\n")
+    anchor_p95 = figures["anchor_healthz"]["p95_ms"]
+    rows = [
+        figure(f"search over {args.doctors:,} doctors, {label}, p95", found["p95_ms"],
+               anchor_p95, "ms", anchor_what="GET /healthz", target="< 10 ms")
+        for label, found in figures["searches"].items()
+    ]  # fmt: skip
+    write_json(args, rows, **figures)
 
 
 if __name__ == "__main__":
@@ -565,8 +625,8 @@ if __name__ == "__main__":
     parser.add_argument("--doctors", type=int, default=100_000)
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     parser.add_argument(
         "--no-plans", dest="plans", action="store_false", help="skip EXPLAIN ANALYZE"
     )
+    add_json_arg(parser)
     asyncio.run(main(parser.parse_args()))

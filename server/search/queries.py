@@ -55,13 +55,17 @@ class Catalogue:
         en, fr = self.names.get(code, (code, code))
         return fr if lang == "fr" else en
 
+    @cached_property
+    def _codes(self) -> dict[str, str]:
+        """Folded code, English and French name -> code; the first in order wins, as in a scan."""
+        found: dict[str, str] = {}
+        for code, (en, fr) in reversed(self.names.items()):
+            found |= dict.fromkeys((fold(code), fold(en), fold(fr)), code)
+        return found
+
     def resolve(self, specialty: str) -> str | None:
         """A code from a code or an English/French name, accents and case aside."""
-        wanted = fold(specialty)
-        for code, (en, fr) in self.names.items():
-            if wanted in (fold(code), fold(en), fold(fr)):
-                return code
-        return None
+        return self._codes.get(fold(specialty))
 
 
 UNKNOWN_SPECIALTY = Reason("unknown-specialty", "Unknown specialty.")

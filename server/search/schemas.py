@@ -9,13 +9,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from storage.search.base import SortKey, SuggestionType, VisitType
+from storage.search.base import RESULT_WINDOW, SortKey, SuggestionType, VisitType
 
 Lang = Literal["en", "fr"]
 MAX_RADIUS_KM = 200
 MAX_PAGE_SIZE = 50
 # Deep pages cost a sort of everything before them and nobody reads them: refine instead.
-MAX_RESULT_WINDOW = 1000
+MAX_RESULT_WINDOW = RESULT_WINDOW
 MAX_AVAILABLE_WITHIN_DAYS = 90
 
 
@@ -126,7 +126,16 @@ class Facets(BaseModel):
 
 class DoctorSearchPage(BaseModel):
     items: list[DoctorResult]
-    total: int
+    total: int = Field(
+        description=f"Matching doctors, counted up to {RESULT_WINDOW:,}: when more match, "
+        f"`total` is {RESULT_WINDOW:,} and `total_exact` is false"
+    )
+    total_exact: bool = Field(
+        description=f"False when more than {RESULT_WINDOW:,} doctors match: results and facets "
+        f"may then come from only {RESULT_WINDOW:,} of them, the first in the requested order "
+        f"(text ranked by relevance: the first {RESULT_WINDOW:,} found); narrow the search to "
+        "rank them all"
+    )
     page: int
     size: int
     facets: Facets

@@ -79,6 +79,7 @@ async def search_doctors(engines: Engines, params: DoctorSearchParams) -> Doctor
     page = DoctorSearchPage(
         items=[_result(h, catalogue, params.lang) for h in found.hits],
         total=found.total,
+        total_exact=found.total_exact,
         page=params.page,
         size=params.size,
         facets=Facets(

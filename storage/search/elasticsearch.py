@@ -73,6 +73,7 @@ class ElasticsearchSearch:
         return SearchResult(
             hits=hits,
             total=int(body["hits"]["total"]["value"]),
+            total_exact=body["hits"]["total"]["relation"] == "eq",
             specialties=_facet(aggs.get("specialties")),
             cities=_facet(aggs.get("cities")),
         )

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.search.base import FACET_SIZE, DoctorQuery, NearbyQuery, SortKey, VisitType
+from storage.search.base import (
+    FACET_SIZE,
+    RESULT_WINDOW,
+    DoctorQuery,
+    NearbyQuery,
+    SortKey,
+    VisitType,
+)
 
 # Field boosts mirror the PostgreSQL weights: a name match outranks a mention in a bio.
 TEXT_FIELDS = ["name^4", "specialization_names^2", "city_key.words^1.5", "bio^0.5"]
@@ -94,7 +101,8 @@ def search_body(q: DoctorQuery) -> dict[str, Any]:
         "sort": sort(q),
         "from": q.offset,
         "size": q.limit,
-        "track_total_hits": True,
+        # Counted as far as PostgreSQL counts: "gte" beyond (ranking and facets stay whole).
+        "track_total_hits": RESULT_WINDOW,
         "aggs": {
             "specialties": {"terms": {"field": "specialization", "size": FACET_SIZE}},
             "cities": {"terms": {"field": "city.raw", "size": FACET_SIZE}},

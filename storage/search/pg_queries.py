@@ -81,6 +81,12 @@ def text_query(words: Sequence[Mapping[str, Any]]) -> TextQuery | None:
     return TextQuery(" & ".join(exact), " & ".join(tolerant))
 
 
+def window_ties(sort: str, has_text: bool) -> bool:
+    """Whether the window is read in the page's order down to its tie-breaks: the orders whose
+    btree has them (best rated, also the order of relevance without text, and lowest fee)."""
+    return sort in ("rating", "fee") or (sort == "relevance" and not has_text)
+
+
 SEARCH_SQL = """
 WITH point AS (
     -- Once per query: ll_to_earth() per row (with the earth domain's checks) costs 10x more.
@@ -121,7 +127,25 @@ matched AS MATERIALIZED (
            OR CASE $11::text WHEN 'in-person' THEN i.next_in_person
                              WHEN 'teleconsultation' THEN i.next_teleconsultation
                              ELSE i.next_available END <= $14::timestamptz)
+    -- At most the result window, and one more to tell whether the total is exact, in the
+    -- page's order where an index yields it (constant CASEs fold away, leaving the sort's keys):
+    -- the GiST's nearest first, the next-slot btrees, the fee and rating btrees (with their
+    -- tie-breaks, $21; nearest and soonest without, or the planner sorts every match instead).
+    -- So the window holds the best of every order but text relevance, whose rank needs every
+    -- match.
+    ORDER BY CASE WHEN $15::text = 'distance' THEN i.location <-> (SELECT center FROM point) END,
+             CASE WHEN $15::text = 'next_available'
+                  THEN CASE $11::text WHEN 'in-person' THEN i.next_in_person
+                                      WHEN 'teleconsultation' THEN i.next_teleconsultation
+                                      ELSE i.next_available END END,
+             CASE WHEN $15::text = 'fee' THEN i.consultation_fee END,
+             CASE WHEN $21::bool THEN i.rating END DESC,
+             CASE WHEN $21::bool THEN i.total_reviews END DESC,
+             CASE WHEN $21::bool THEN i.doctor_id END
+    LIMIT $20::int + 1
 ),
+-- Page, total and facets read the window itself (a materialised CTE is read in its order).
+considered AS (SELECT * FROM matched LIMIT $20::int),
 page AS (
     SELECT m.doctor_id, m.chord,
            CASE $15::text WHEN 'relevance' THEN -m.score
@@ -130,22 +154,23 @@ page AS (
                           WHEN 'fee' THEN m.consultation_fee::float8
                           WHEN 'next_available' THEN extract(epoch FROM m.next_slot)::float8
            END AS sort_key, m.rating, m.total_reviews
-    FROM matched m
+    FROM considered m
     ORDER BY sort_key ASC NULLS LAST, m.rating DESC, m.total_reviews DESC, m.doctor_id
     LIMIT $16::int OFFSET $17::int
 ),
--- Doctors per city spelling: the total and the city facet from one pass over the matches.
+-- Doctors per city spelling: the total and the city facet from one pass over the window.
 spellings AS (
-    SELECT m.city_key, m.city, count(*) AS n FROM matched m GROUP BY m.city_key, m.city
+    SELECT m.city_key, m.city, count(*) AS n FROM considered m GROUP BY m.city_key, m.city
 ),
 totals AS (
     SELECT (SELECT coalesce(sum(c.n), 0)::bigint FROM spellings c) AS total,
+           (SELECT count(*) FROM matched) <= $20::int AS total_exact,
            (SELECT coalesce(jsonb_agg(jsonb_build_object('value', f.value, 'count', f.n)
                                       ORDER BY f.n DESC, f.value), '[]'::jsonb)
             -- unnest() in the select list (ProjectSet), not as a lateral Function Scan: one
             -- function scan set up per doctor costs a microsecond each (15 ms for 15,000).
             FROM (SELECT x.s AS value, count(*) AS n
-                  FROM (SELECT unnest(m.specializations) AS s FROM matched m) x
+                  FROM (SELECT unnest(m.specializations) AS s FROM considered m) x
                   GROUP BY x.s ORDER BY n DESC, x.s LIMIT $18::int) f) AS specialty_facets,
            -- Spellings counted by hashing first, so min() compares (in the collation) a few
            -- spellings per city rather than every doctor's.
@@ -155,9 +180,11 @@ totals AS (
                   FROM spellings c WHERE c.city <> ''
                   GROUP BY c.city_key ORDER BY n DESC, value LIMIT $18::int) f) AS city_facets
 )
-SELECT t.total, t.specialty_facets, t.city_facets, p.chord, i.doctor_id, i.first_name,
-       i.last_name, i.specializations, i.city, i.postcode, i.consultation_fee, i.currency,
-       i.rating, i.total_reviews, i.languages, i.accepts_new_patients, i.profile_image_url,
+-- Facets as text: on every row, but decoded once (in Python), from the first.
+SELECT t.total, t.total_exact, t.specialty_facets::text AS specialty_facets,
+       t.city_facets::text AS city_facets, p.chord, i.doctor_id, i.first_name, i.last_name,
+       i.specializations, i.city, i.postcode, i.consultation_fee, i.currency, i.rating,
+       i.total_reviews, i.languages, i.accepts_new_patients, i.profile_image_url,
        i.offers_in_person, i.offers_teleconsultation, i.next_in_person,
        i.next_teleconsultation, i.next_available, i.time_zone
 FROM totals t

@@ -5,6 +5,7 @@ earthdistance (cube + GiST). The statements are in storage/search/pg_queries.py.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ import asyncpg
 
 from storage.search.base import (
     FACET_SIZE,
+    RESULT_WINDOW,
     DoctorHit,
     DoctorQuery,
     FacetCount,
@@ -36,7 +38,12 @@ from storage.search.pg_queries import (
     arc_km,
     chord_m,
     text_query,
+    window_ties,
 )
+
+
+def _facets(text: str) -> list[FacetCount]:
+    return [FacetCount(f["value"], f["count"]) for f in json.loads(text)]
 
 
 class PostgresSearch:
@@ -87,6 +94,8 @@ class PostgresSearch:
                 query.offset,
                 FACET_SIZE,
                 None if query.radius_km is None else chord_m(query.radius_km * 1000),
+                RESULT_WINDOW,
+                window_ties(query.sort, text is not None),
             )
         first = rows[0]
         hits = [
@@ -97,8 +106,9 @@ class PostgresSearch:
         return SearchResult(
             hits=hits,
             total=int(first["total"]),
-            specialties=[FacetCount(f["value"], f["count"]) for f in first["specialty_facets"]],
-            cities=[FacetCount(f["value"], f["count"]) for f in first["city_facets"]],
+            total_exact=first["total_exact"],
+            specialties=_facets(first["specialty_facets"]),
+            cities=_facets(first["city_facets"]),
         )
 
     async def nearby(self, query: NearbyQuery) -> list[DoctorHit]:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from server import clock
+from storage.search import es_queries, postgres
 from tests.server.search import dataset
 from tests.server.search.dataset import NAMES, PARIS
 from tests.server.search.helpers import SEARCH, SearchEnv, names, search
@@ -155,6 +156,30 @@ async def test_pages_split_the_results_without_overlap(env: SearchEnv) -> None:
     ids = [i["id"] for p in pages for i in p["items"]]
     assert len(set(ids)) == 6
     assert pages[1]["page"] == 2 and pages[1]["size"] == 4
+
+
+async def test_beyond_the_result_window_the_total_is_a_lower_bound(
+    env: SearchEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    everyone = await search(env.client, size=5)
+    assert everyone["total"] == len(dataset.DOCTORS) and everyone["total_exact"]
+    monkeypatch.setattr(postgres, "RESULT_WINDOW", 3)
+    monkeypatch.setattr(es_queries, "RESULT_WINDOW", 3)
+    # Parameters no other test sends: the answer cache must not hold them.
+    nearest = await search(env.client, sort="distance", lat=PARIS[0], lon=PARIS[1], size=2)
+    assert nearest["total"] == 3 and not nearest["total_exact"]
+    assert [i["name"] for i in nearest["items"]] == _names("lefevre", "martin")
+    # Facets count at least the window (PostgreSQL: exactly it; Elasticsearch: every match).
+    assert sum(f["count"] for f in nearest["facets"]["cities"]) >= 3
+    # Orders an index yields are exact whatever the window: it holds their best.
+    best = await names(env.client, sort="rating", size=3, lang="fr")
+    assert best == _names("bernard", "lefevre", "dubois")
+    cheapest = await names(env.client, sort="fee", size=2, lang="fr")
+    assert cheapest == sorted(_names("durand", "bernard"), key=lambda n: n != NAMES["bernard"])
+    soonest = await names(env.client, sort="next_available", size=3, lang="fr")
+    assert soonest == _names("lefevre", "martin", "dubois")
+    exact = await search(env.client, q="cardio", size=3, lang="fr")
+    assert exact["total"] == 2 and exact["total_exact"]
 
 
 @pytest.mark.parametrize(

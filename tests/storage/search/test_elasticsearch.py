@@ -155,7 +155,8 @@ async def test_search_sends_text_filters_sort_page_and_facets(
         {"range": {"next_teleconsultation": {"lte": before.isoformat()}}},
     ]
     assert body["sort"][0] == {"next_teleconsultation": {"order": "asc", "missing": "_last"}}
-    assert (body["from"], body["size"], body["track_total_hits"]) == (20, 10, True)
+    # Counted as far as PostgreSQL counts (the result window), "gte" beyond.
+    assert (body["from"], body["size"], body["track_total_hits"]) == (20, 10, 1000)
     assert body["aggs"]["specialties"]["terms"]["field"] == "specialization"
     assert body["aggs"]["cities"]["terms"]["field"] == "city.raw"
 
@@ -177,7 +178,7 @@ async def test_search_answers_become_hits_with_distances_and_facets(
 
     found = await backend.search(DoctorQuery(lat=PARIS[0], lon=PARIS[1], sort="distance"))
 
-    assert found.total == 31
+    assert found.total == 31 and found.total_exact
     [hit] = found.hits
     assert hit.doctor_id == row["doctor_id"] and hit.last_name == "Lefèvre"
     assert hit.time_zone == "Europe/Paris"
@@ -186,6 +187,18 @@ async def test_search_answers_become_hits_with_distances_and_facets(
     assert [(f.value, f.count) for f in found.cities] == [("Paris", 30), ("Lyon", 1)]
     sort = standin.calls("POST", "/_search")[0].body["sort"][0]
     assert sort["_geo_distance"]["location"] == {"lat": PARIS[0], "lon": PARIS[1]}
+
+
+async def test_a_total_counted_to_the_window_is_a_lower_bound(
+    standin: EsStandIn, backend: ElasticsearchSearch
+) -> None:
+    answer = empty_search()
+    answer["hits"] = {"total": {"value": 1000, "relation": "gte"}, "hits": []}
+    standin.search_responses.append(answer)
+
+    found = await backend.search(DoctorQuery())
+
+    assert found.total == 1000 and not found.total_exact
 
 
 async def test_documents_hold_text_folded_as_queries_are(

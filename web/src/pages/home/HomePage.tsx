@@ -64,7 +64,11 @@ export default function HomePage() {
         <section class="results" aria-labelledby="results-title" aria-busy={results.loading}>
           <div class="row results-head">
             <h2 id="results-title" aria-live="polite">
-              {results.loading ? t("searching") : plural(t, "results", total)}
+              {results.loading
+                ? t("searching")
+                : results.data?.total_exact === false
+                  ? t("results_more", { count: total.toLocaleString(locale.value) })
+                  : plural(t, "results", total)}
             </h2>
             {key && (
               <a href="/" class="clear" onClick={() => apply(EMPTY_FILTERS)}>

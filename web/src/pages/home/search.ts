@@ -54,7 +54,8 @@ export interface DoctorHit {
 
 export interface SearchResults {
   items: DoctorHit[];
-  total: number;
+  total: number; // counted up to 1,000
+  total_exact: boolean; // false: more than `total` doctors match
   page: number;
   size: number;
 }
