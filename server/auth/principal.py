@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, Literal, cast
 
 import jwt
@@ -117,8 +118,13 @@ async def claim(
     """The caller's token, verified but for its session (401 without a token or a bad one)."""
     if credentials is None:
         raise Unauthenticated(SIGN_IN)
-    return Claim(decode_access_token(get_engines(request).settings, credentials.credentials),
-                 request.state)  # fmt: skip
+    engines = get_engines(request)
+    found = Claim(decode_access_token(engines.settings, credentials.credentials), request.state)
+    # A body the route refuses (422) never reaches the statement that checks the session: the
+    # refusal checks it first (server.problems), so an ended session is a 401 there as on every
+    # route, and a live one's refusal is audited with its caller.
+    request.state.unchecked_claim = partial(found.check, engines)
+    return found
 
 
 async def optional_principal(

@@ -277,3 +277,29 @@ async def test_a_revoked_or_demoted_session_books_nothing_as_a_patient(
         " WHERE action = 'POST /api/v1/appointments' ORDER BY append_id"
     )
     assert [tuple(e) for e in entries] == [(None, None, 401), (demoted.user.id, "doctor", 403)]
+
+
+async def test_a_booking_the_api_refuses_to_read_still_checks_the_session_first(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """The session is checked in the booking's first read, but a body that never reaches it
+    (422) answers as every other route does: an ended session is a 401 that says nothing of
+    the body, and a live one's refusal is audited with its user (as reschedule does)."""
+    revoked, live = await make_patient(db, settings), await make_patient(db, settings)
+    await db.execute(
+        "UPDATE auth.sessions SET revoked_at = now() WHERE id = $1", revoked.user.session_id
+    )
+    invalid = {"doctor_id": "42", "start": "tomorrow"}
+    for url in ("/api/v1/appointments", f"/api/v1/appointments/{uuid.uuid4()}/reschedule"):
+        ended = await client.post(url, json=invalid, headers=revoked.user.headers)
+        assert ended.status_code == 401, (url, ended.text)
+        assert ended.json()["code"] == "session-ended" and "errors" not in ended.json()
+        refused = await client.post(url, json=invalid, headers=live.user.headers)
+        assert refused.status_code == 422, (url, refused.text)
+        assert refused.json()["code"] == "fields-invalid"
+    entries = await db.fetch(
+        "SELECT user_id, response_status FROM audit.logs WHERE action LIKE 'POST %'"
+        " ORDER BY append_id"
+    )
+    assert [tuple(e) for e in entries] == [(None, 401), (live.user.id, 422)] * 2
+    assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 0
