@@ -8,12 +8,14 @@ account, never from the token: a token forged or kept past a role change grants 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any, Literal, cast
 
+import asyncpg
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -22,7 +24,13 @@ from server import clock
 from server.auth.errors import OWN_RECORDS, SESSION_ENDED, TOKEN_INVALID
 from server.deps import get_engines
 from server.engines import Engines
-from server.errors import ROLE_NOT_ALLOWED, SIGN_IN, Forbidden, Unauthenticated
+from server.errors import (
+    ROLE_NOT_ALLOWED,
+    SIGN_IN,
+    Forbidden,
+    ServiceUnavailable,
+    Unauthenticated,
+)
 from server.settings import Settings
 from storage.auth import live_session_role, live_session_roles
 from storage.group import Grouped
@@ -31,6 +39,8 @@ Role = Literal["patient", "doctor", "admin"]
 ROLES: tuple[Role, ...] = ("patient", "doctor", "admin")
 JWT_ALGORITHM = "HS256"
 ACCESS_AUDIENCE = "markini:access"
+
+log = logging.getLogger(__name__)
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
 
@@ -106,10 +116,18 @@ class Claim:
         checks that come at once (a rush's waiters) share one statement (storage.group)."""
         claimed = self.claimed
         check = (claimed.session_id, claimed.user_id, clock.now())
-        return self.confirm(await _session_checks(engines.pool, check))
+        try:
+            role = await _session_checks(engines.pool, check)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            # The group's statement failed: each of its requests is told to retry (a 503).
+            log.exception("session check failed")
+            raise ServiceUnavailable(CHECK_DOWN, retry_after=CHECK_RETRY_S) from exc
+        return self.confirm(role)
 
 
 _session_checks = Grouped(live_session_roles)
+CHECK_DOWN = "The session could not be checked; try again shortly."
+CHECK_RETRY_S = 2
 
 
 async def claim(

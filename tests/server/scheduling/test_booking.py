@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
+from server.auth import principal
 from server.settings import Settings
 from tests.factories import make_doctor, make_patient, make_user
 from tests.server.scheduling.helpers import (
@@ -303,3 +306,40 @@ async def test_a_booking_the_api_refuses_to_read_still_checks_the_session_first(
     )
     assert [tuple(e) for e in entries] == [(None, 401), (live.user.id, 422)] * 2
     assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 0
+
+
+async def test_a_rush_whose_session_checks_fail_answers_503_and_books_once(
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The waiters of a rush check their sessions in grouped statements (storage.group): a
+    group the database fails answers each of its requests a 503 problem (never a 500), the
+    winner's booking stands, and the next checks run again."""
+    doctor = await doctor_with_availability(client, db, settings)
+    patients = [await make_patient(db, settings) for _ in range(20)]
+    start = local(doctor, 3, "11:00")
+    checks = principal._session_checks
+    working = checks._run
+
+    async def failing(con: asyncpg.Connection, items: list[Any]) -> list[str | None]:
+        await con.execute("SELECT 1 / 0")
+        return []
+
+    monkeypatch.setattr(checks, "_run", failing)
+    responses = await asyncio.gather(*(book(client, p, doctor, start) for p in patients))
+    statuses = [r.status_code for r in responses]
+    assert sorted(set(statuses)) in ([201, 503], [201, 409, 503]), statuses
+    assert statuses.count(201) == 1
+    for refused in (r for r in responses if r.status_code == 503):
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["code"] == "unavailable" and "retry-after" in refused.headers
+    assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 1
+    logged = await db.fetch(
+        "SELECT response_status FROM audit.logs WHERE action = 'POST /api/v1/appointments'"
+    )
+    assert sorted(e["response_status"] for e in logged) == sorted(statuses)
+    monkeypatch.setattr(checks, "_run", working)
+    again = await asyncio.gather(*(book(client, p, doctor, start) for p in patients[:3]))
+    assert {r.status_code for r in again} == {409}
