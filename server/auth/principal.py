@@ -12,8 +12,9 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 import asyncpg
 import jwt
@@ -113,16 +114,26 @@ class Claim:
 
     async def check(self, engines: Engines) -> Principal:
         """`authenticate`'s check, for a path that has no statement to fold it into; the
-        checks that come at once (a rush's waiters) share one statement (storage.group)."""
-        claimed = self.claimed
-        check = (claimed.session_id, claimed.user_id, clock.now())
-        try:
-            role = await _session_checks(engines.pool, check)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-            # The group's statement failed: each of its requests is told to retry (a 503).
-            log.exception("session check failed")
-            raise ServiceUnavailable(CHECK_DOWN, retry_after=CHECK_RETRY_S) from exc
-        return self.confirm(role)
+        checks that come at once share one statement (storage.group)."""
+        return self.confirm(await grouped_check(_session_checks, engines, self.claimed))
+
+
+SessionCheck = tuple[uuid.UUID, uuid.UUID, datetime]  # session id, user id, now
+Checked = TypeVar("Checked")
+
+
+async def grouped_check(
+    checks: Grouped[SessionCheck, Checked], engines: Engines, claimed: Principal
+) -> Checked:
+    """`claimed`'s answer from `checks`, a grouped statement that checks sessions (with
+    storage.auth.live_session_role_sql) as of the app clock; 503 when its group failed."""
+    check = (claimed.session_id, claimed.user_id, clock.now())
+    try:
+        return await checks(engines.pool, check)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        # The group's statement failed: each of its requests is told to retry (a 503).
+        log.exception("session check failed")
+        raise ServiceUnavailable(CHECK_DOWN, retry_after=CHECK_RETRY_S) from exc
 
 
 _session_checks = Grouped(live_session_roles)

@@ -10,7 +10,7 @@ import asyncpg
 import httpx
 import pytest
 
-from server.auth import principal
+from server.scheduling import booking
 from server.settings import Settings
 from tests.factories import make_doctor, make_patient, make_user
 from tests.server.scheduling.helpers import (
@@ -320,10 +320,10 @@ async def test_a_rush_whose_session_checks_fail_answers_503_and_books_once(
     doctor = await doctor_with_availability(client, db, settings)
     patients = [await make_patient(db, settings) for _ in range(20)]
     start = local(doctor, 3, "11:00")
-    checks = principal._session_checks
+    checks = booking._waiters
     working = checks._run
 
-    async def failing(con: asyncpg.Connection, items: list[Any]) -> list[str | None]:
+    async def failing(con: asyncpg.Connection, items: list[Any]) -> list[Any]:
         await con.execute("SELECT 1 / 0")
         return []
 
@@ -343,3 +343,34 @@ async def test_a_rush_whose_session_checks_fail_answers_503_and_books_once(
     monkeypatch.setattr(checks, "_run", working)
     again = await asyncio.gather(*(book(client, p, doctor, start) for p in patients[:3]))
     assert {r.status_code for r in again} == {409}
+
+
+async def test_a_rush_tells_each_loser_its_own_refusal_before_the_taken_slot(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """Waiting on the slot's booking does not change a caller's answer: an account without a
+    patient profile (erased) is told to complete it, a patient booking for someone who is not
+    their relative is refused (403 both, as outside a rush); only the others lose (409)."""
+    doctor = await doctor_with_availability(client, db, settings)
+    start = local(doctor, 3, "11:00")
+    winner, stranger = await make_patient(db, settings), await make_patient(db, settings)
+    erased = [await make_patient(db, settings) for _ in range(3)]
+    await db.execute(
+        "UPDATE patients.patients SET erased_at = now() WHERE id = ANY($1::uuid[])",
+        [p.id for p in erased],
+    )
+    proxies = [await make_patient(db, settings) for _ in range(3)]
+    losers = [await make_patient(db, settings) for _ in range(10)]
+
+    responses = await asyncio.gather(
+        book(client, winner, doctor, start),
+        *(book(client, p, doctor, start) for p in erased),
+        *(book(client, p, doctor, start, patient_id=str(stranger.id)) for p in proxies),
+        *(book(client, p, doctor, start) for p in losers),
+    )
+
+    assert responses[0].status_code == 201, responses[0].text
+    codes = [r.json().get("code") for r in responses[1:7]]
+    assert codes == ["profile-first"] * 3 + ["book-for-self"] * 3
+    assert {r.status_code for r in responses[7:]} == {409}
+    assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 1
