@@ -12,7 +12,7 @@ import pytest
 
 from server.scheduling import booking
 from server.settings import Settings
-from tests.factories import make_doctor, make_patient, make_user
+from tests.factories import Patient, make_doctor, make_patient, make_user
 from tests.server.scheduling.helpers import (
     availability,
     book,
@@ -373,4 +373,47 @@ async def test_a_rush_tells_each_loser_its_own_refusal_before_the_taken_slot(
     codes = [r.json().get("code") for r in responses[1:7]]
     assert codes == ["profile-first"] * 3 + ["book-for-self"] * 3
     assert {r.status_code for r in responses[7:]} == {409}
+    assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 1
+
+
+async def test_a_mixed_rush_answers_each_caller_and_audits_each_request_once(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """Valid, revoked and wrong-role tokens racing for one slot: one winner, 409 for the other
+    patients, 401 for ended sessions, 403 for doctors (by token or by their account's new
+    role); each request has one audit entry, with its own status, caller and request id."""
+    doctor = await doctor_with_availability(client, db, settings)
+    start = local(doctor, 3, "11:00")
+    valid = [await make_patient(db, settings) for _ in range(20)]
+    revoked = [await make_patient(db, settings) for _ in range(5)]
+    demoted = [await make_patient(db, settings) for _ in range(5)]
+    doctors = [await make_user(db, settings, "doctor") for _ in range(3)]
+    await db.execute(
+        "UPDATE auth.sessions SET revoked_at = now() WHERE user_id = ANY($1::uuid[])",
+        [p.user.id for p in revoked],
+    )
+    await db.execute(
+        "UPDATE auth.users SET role = 'doctor' WHERE id = ANY($1::uuid[])",
+        [p.user.id for p in demoted],
+    )
+    callers = [*valid, *revoked, *demoted, *doctors]
+
+    responses = await asyncio.gather(*(book(client, c, doctor, start) for c in callers))
+
+    statuses = [r.status_code for r in responses]
+    assert sorted(statuses[:20]) == [201] + [409] * 19
+    assert statuses[20:] == [401] * 5 + [403] * 8
+    entries = {
+        e["request_id"]: e
+        for e in await db.fetch(
+            "SELECT request_id, user_id, response_status FROM audit.logs"
+            " WHERE action = 'POST /api/v1/appointments'"
+        )
+    }
+    assert len(entries) == len(callers)
+    for caller, response in zip(callers, responses, strict=True):
+        entry = entries[response.headers["x-request-id"]]
+        assert entry["response_status"] == response.status_code
+        user = caller.user if isinstance(caller, Patient) else caller
+        assert entry["user_id"] == (None if response.status_code == 401 else user.id)
     assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 1
