@@ -82,6 +82,20 @@ async def insert_logs(con: asyncpg.Connection, logs: list[NewAuditLog]) -> None:
     )
 
 
+async def log_stored(db: asyncpg.Connection | asyncpg.Pool, entry: NewAuditLog) -> bool:
+    """Whether `entry` was stored (committed): found by its instant (logs_occurred_at)."""
+    stored: bool = await db.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM audit.logs
+                          WHERE occurred_at = $1 AND action = $2 AND response_status = $3
+                            AND request_id IS NOT DISTINCT FROM $4)""",
+        entry.occurred_at,
+        entry.action,
+        entry.response_status,
+        entry.request_id,
+    )
+    return stored
+
+
 def log_json(entry: NewAuditLog) -> dict[str, Any]:
     """`entry` as JSON, audit.logs columns by name (insert_logs, scheduling.book_slot_audited);
     no request_payload key when there is none (a SQL null, as insert_log writes it)."""

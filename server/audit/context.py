@@ -67,12 +67,12 @@ def _singular(segment: str) -> str:
 
 @dataclass
 class AuditedRequest:
-    """A mutating API request being audited; `recorded_status` once its entry joined the
-    change's transaction (the middleware then writes none of its own for that answer)."""
+    """A mutating API request being audited; `recorded`: its entry once it joined the change's
+    statement or transaction (the middleware then writes none of its own for that answer)."""
 
     scope: Scope
     payload: Callable[[], Any]  # the masked body, computed when the entry is built
-    recorded_status: int | None = None
+    recorded: NewAuditLog | None = None
 
     def entry(self, status: int, at: datetime, resource_id: object | None = None) -> NewAuditLog:
         """The request's entry as it stands: who (the principal the route authenticated),

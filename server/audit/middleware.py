@@ -26,7 +26,7 @@ from server.audit import service
 from server.audit.context import AUDITED_REQUEST, AuditedRequest
 from server.audit.masking import MAX_RECORDED_BYTES, masked_body
 from server.problems import render_error
-from storage.audit import NewAuditLog, insert_logs
+from storage.audit import NewAuditLog, insert_logs, log_stored
 from storage.group import Grouped
 
 log = logging.getLogger(__name__)
@@ -79,12 +79,18 @@ class AuditMiddleware:
         try:
             await self.app(scope, replaying_receive, holding_send)
         except BaseException:
-            await _write(scope, audited.entry(500, clock.now()))
+            # A change whose entry committed keeps it as the request's one entry (e.g. the
+            # client went away after the booking: the request is cancelled); otherwise, its
+            # transaction rolled back with the entry, the request is recorded as failed.
+            recorded = audited.recorded
+            if recorded is None or not await _stored(scope, recorded):
+                await _write(scope, audited.entry(500, clock.now()))
             raise
         finally:
             AUDITED_REQUEST.reset(token)
         # Recorded in the change's own transaction: nothing more to write.
-        if audited.recorded_status == status or await _write(
+        recorded = audited.recorded
+        if (recorded is not None and recorded.response_status == status) or await _write(
             scope, audited.entry(status, clock.now())
         ):
             for message in held:
@@ -116,6 +122,15 @@ async def _insert(con: asyncpg.Connection, entries: list[NewAuditLog]) -> list[N
 # The entries this middleware writes itself (refusals, errors, routes that record no change) go
 # in groups under a rush (storage.group): a race's 409s take a few statements, not one each.
 append_entries = Grouped(_insert)
+
+
+async def _stored(scope: Scope, entry: NewAuditLog) -> bool:
+    """Whether `entry` committed (False when that cannot be known: then one more is written)."""
+    try:
+        return await log_stored(scope["state"]["engines"].pool, entry)
+    except Exception:
+        log.exception("audit entry not checked", extra={"action": entry.action})
+        return False
 
 
 async def _write(scope: Scope, entry: NewAuditLog) -> bool:

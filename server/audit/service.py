@@ -122,7 +122,7 @@ def change_recorded(entry: store.NewAuditLog) -> None:
     """`entry` (from change_entry) committed with its change: the middleware writes no other."""
     audited = AUDITED_REQUEST.get()
     if audited is not None:
-        audited.recorded_status = entry.response_status
+        audited.recorded = entry
 
 
 async def record_access(

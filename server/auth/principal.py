@@ -8,11 +8,15 @@ account, never from the token: a token forged or kept past a role change grants 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, cast
+from datetime import datetime
+from functools import partial
+from typing import Annotated, Any, Literal, TypeVar, cast
 
+import asyncpg
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -21,7 +25,13 @@ from server import clock
 from server.auth.errors import OWN_RECORDS, SESSION_ENDED, TOKEN_INVALID
 from server.deps import get_engines
 from server.engines import Engines
-from server.errors import ROLE_NOT_ALLOWED, SIGN_IN, Forbidden, Unauthenticated
+from server.errors import (
+    ROLE_NOT_ALLOWED,
+    SIGN_IN,
+    Forbidden,
+    ServiceUnavailable,
+    Unauthenticated,
+)
 from server.settings import Settings
 from storage.auth import live_session_role, live_session_roles
 from storage.group import Grouped
@@ -30,6 +40,8 @@ Role = Literal["patient", "doctor", "admin"]
 ROLES: tuple[Role, ...] = ("patient", "doctor", "admin")
 JWT_ALGORITHM = "HS256"
 ACCESS_AUDIENCE = "markini:access"
+
+log = logging.getLogger(__name__)
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
 
@@ -102,13 +114,31 @@ class Claim:
 
     async def check(self, engines: Engines) -> Principal:
         """`authenticate`'s check, for a path that has no statement to fold it into; the
-        checks that come at once (a rush's waiters) share one statement (storage.group)."""
-        claimed = self.claimed
-        check = (claimed.session_id, claimed.user_id, clock.now())
-        return self.confirm(await _session_checks(engines.pool, check))
+        checks that come at once share one statement (storage.group)."""
+        return self.confirm(await grouped_check(_session_checks, engines, self.claimed))
+
+
+SessionCheck = tuple[uuid.UUID, uuid.UUID, datetime]  # session id, user id, now
+Checked = TypeVar("Checked")
+
+
+async def grouped_check(
+    checks: Grouped[SessionCheck, Checked], engines: Engines, claimed: Principal
+) -> Checked:
+    """`claimed`'s answer from `checks`, a grouped statement that checks sessions (with
+    storage.auth.live_session_role_sql) as of the app clock; 503 when its group failed."""
+    check = (claimed.session_id, claimed.user_id, clock.now())
+    try:
+        return await checks(engines.pool, check)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        # The group's statement failed: each of its requests is told to retry (a 503).
+        log.exception("session check failed")
+        raise ServiceUnavailable(CHECK_DOWN, retry_after=CHECK_RETRY_S) from exc
 
 
 _session_checks = Grouped(live_session_roles)
+CHECK_DOWN = "The session could not be checked; try again shortly."
+CHECK_RETRY_S = 2
 
 
 async def claim(
@@ -117,8 +147,13 @@ async def claim(
     """The caller's token, verified but for its session (401 without a token or a bad one)."""
     if credentials is None:
         raise Unauthenticated(SIGN_IN)
-    return Claim(decode_access_token(get_engines(request).settings, credentials.credentials),
-                 request.state)  # fmt: skip
+    engines = get_engines(request)
+    found = Claim(decode_access_token(engines.settings, credentials.credentials), request.state)
+    # A body the route refuses (422) never reaches the statement that checks the session: the
+    # refusal checks it first (server.problems), so an ended session is a 401 there as on every
+    # route, and a live one's refusal is audited with its caller.
+    request.state.unchecked_claim = partial(found.check, engines)
+    return found
 
 
 async def optional_principal(

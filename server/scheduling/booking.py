@@ -33,7 +33,7 @@ from server.audit.service import (
     change_recorded,
     record_change,
 )
-from server.auth.principal import Claim, Principal
+from server.auth.principal import Claim, Principal, grouped_check
 from server.crypto import EncryptedField, FieldCipher
 from server.engines import Engines
 from server.errors import NO_SUCH_DOCTOR, FieldCode, Forbidden, InvalidInput, NotFound
@@ -85,9 +85,10 @@ from server.scheduling.slots import (
 from server.scheduling.state_machine import Party, check_transition
 from server.settings import Settings
 from storage.errors import AuditNotWritten, ConstraintViolation, StaleRead
+from storage.group import Grouped
 from storage.relatives import booking_link
 from storage.scheduling import appointments as store
-from storage.scheduling.booking import book_slot, booking_context
+from storage.scheduling.booking import book_slot, booking_context, waiting_patients
 from storage.scheduling.parties import fetch_doctor
 from storage.scheduling.versions import bump_version
 
@@ -203,14 +204,17 @@ async def book_appointment(
     usual. Across nodes the database decides, as before."""
     key = (body.doctor_id, body.start)
     leader = _booking_now.get(key)
-    if leader is not None and _as_claimed(caller).role == "patient":
+    # Patients booking for themselves wait; a proxy's link is checked by its own booking.
+    if leader is not None and _as_claimed(caller).role == "patient" and body.patient_id is None:
         taken = await asyncio.shield(leader)
         # A waiter has no read to fold its session check into: checked once the outcome is
         # known, so the rush's checks never delay the booking they wait for, and share a
-        # statement (Claim.check). An ended session learns nothing of the slot (401).
+        # statement (storage.group). An ended session learns nothing of the slot (401); a
+        # caller without a patient profile books as usual (and is refused for that, 403).
+        role, profiled = await grouped_check(_waiters, engines, _as_claimed(caller))
         if isinstance(caller, Claim):
-            caller = await caller.check(engines)
-        if taken is not None and caller.role == "patient":
+            caller = caller.confirm(role)
+        if taken is not None and caller.role == "patient" and profiled:
             lost = SlotTaken(SLOT_JUST_TAKEN)
             # The pool, not a connection: the rush waits for one answer holding none.
             lost.extra["alternatives"] = await nearest_free_slots(
@@ -228,6 +232,8 @@ async def book_appointment(
         if _booking_now.get(key) is outcome:
             del _booking_now[key]
 
+
+_waiters = Grouped(waiting_patients)
 
 # The bookings running on this node by (doctor, start): each resolves to the booking context
 # once the slot is known to be taken (booked by it or by another), else None.

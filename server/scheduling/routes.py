@@ -110,7 +110,16 @@ async def available_slots(
     status_code=201,
     response_model=AppointmentOut,
     summary="Book a free slot (held while paying when payment is required)",
-    responses=_pick(401, 403, 404, 409, 422),
+    responses={
+        **_pick(401, 403, 404, 409, 422),
+        **problem_responses(
+            {
+                503: "Nothing was booked: the audit trail (`audit-unavailable`) or the caller's"
+                " session check (`unavailable`) could not be reached; try again after"
+                " `Retry-After` seconds."
+            }
+        ),
+    },
 )
 async def book(
     body: BookingRequest,

@@ -8,7 +8,7 @@ import uuid
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -256,6 +256,9 @@ def render(slots: Sequence[Slot], zone: ZoneInfo) -> list[dict[str, Any]]:
 
 
 def check_range(start: datetime, end: datetime) -> None:
+    # In UTC: two datetimes of one zone compare and subtract by wall clock (31 local days
+    # across a fall-back are 31 days and an hour), whatever zone a caller hands in.
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     if end <= start:
         raise InvalidInput(BAD_RANGE, [TO_BEFORE_FROM.at("to", "query")])
     if end - start > MAX_RANGE:

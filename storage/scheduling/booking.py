@@ -74,6 +74,26 @@ _BOOKING_CONTEXT = f"""SELECT {_SESSION_ROLE} AS session_role,
                  AND (p.id = $4 OR ($4::uuid IS NULL AND p.user_id = $3))) AS pt ON true"""
 
 
+async def waiting_patients(
+    con: asyncpg.Connection, checks: list[tuple[uuid.UUID, uuid.UUID, datetime]]
+) -> list[tuple[str | None, bool]]:
+    """For each (session id, user id, now) of `checks`, in one statement: the caller's role
+    as storage.auth.live_session_role says, and whether the user has a patient profile (not
+    erased), what a rush's waiter must have before it is told the slot is taken."""
+    rows = await con.fetch(
+        f"""SELECT {live_session_role_sql("q.sid", "q.uid", "q.at")} AS role,
+                   EXISTS (SELECT 1 FROM patients.patients p
+                           WHERE p.user_id = q.uid AND p.erased_at IS NULL) AS profiled
+            FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) WITH ORDINALITY
+                 AS q (sid, uid, at, n)
+            ORDER BY q.n""",
+        [c[0] for c in checks],
+        [c[1] for c in checks],
+        [c[2] for c in checks],
+    )
+    return [(row["role"], row["profiled"]) for row in rows]
+
+
 async def book_slot(
     con: asyncpg.Connection,
     new: NewAppointment,

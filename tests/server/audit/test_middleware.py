@@ -52,6 +52,22 @@ async def create_widget(body: dict[str, Any], pool: PoolDep) -> dict[str, str]:
     return {"id": str(new_id)}
 
 
+# Set once /lingering's change is stored: its client then goes away (the test cancels it).
+changed = asyncio.Event()
+
+
+@widgets.post("/lingering", status_code=201)
+async def create_and_linger(pool: PoolDep, committed: bool) -> None:
+    """Waits for ever once its change is recorded: after its commit, or before it."""
+    async with pool.acquire() as con, con.transaction():
+        await record_change(con)
+        if not committed:
+            changed.set()
+            await asyncio.sleep(3600)
+    changed.set()
+    await asyncio.sleep(3600)
+
+
 @widgets.post("/explode")
 async def explode() -> None:
     raise RuntimeError("handler bug")
@@ -154,6 +170,23 @@ async def test_failing_handler_and_unknown_route_are_recorded(
     assert (unknown["action"], unknown["response_status"]) == ("POST /api/v1/no-such-thing", 404)
     assert unknown["resource_type"] is None
     assert unknown["request_payload"] == {"token": "***"}
+
+
+@pytest.mark.parametrize("committed", [True, False])
+async def test_a_request_whose_client_went_away_has_one_entry(
+    client: httpx.AsyncClient, db: asyncpg.Connection, committed: bool
+) -> None:
+    """The client went away (the request is cancelled) once the change was recorded: after its
+    commit the change's entry is the request's only one (no 500 for the same request); before
+    it, the entry rolled back with the change, and the request is recorded as failed."""
+    changed.clear()
+    url = f"/api/v1/widgets/lingering?committed={str(committed).lower()}"
+    request = asyncio.create_task(client.post(url))
+    await changed.wait()
+    request.cancel()
+    await asyncio.gather(request, return_exceptions=True)
+    [entry] = await _entries(db)
+    assert entry["response_status"] == (201 if committed else 500)
 
 
 async def test_handler_names_the_resource_it_created(

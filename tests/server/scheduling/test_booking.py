@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
+from server.scheduling import booking
 from server.settings import Settings
-from tests.factories import make_doctor, make_patient, make_user
+from tests.factories import Patient, make_doctor, make_patient, make_user
 from tests.server.scheduling.helpers import (
     availability,
     book,
@@ -277,3 +280,140 @@ async def test_a_revoked_or_demoted_session_books_nothing_as_a_patient(
         " WHERE action = 'POST /api/v1/appointments' ORDER BY append_id"
     )
     assert [tuple(e) for e in entries] == [(None, None, 401), (demoted.user.id, "doctor", 403)]
+
+
+async def test_a_booking_the_api_refuses_to_read_still_checks_the_session_first(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """The session is checked in the booking's first read, but a body that never reaches it
+    (422) answers as every other route does: an ended session is a 401 that says nothing of
+    the body, and a live one's refusal is audited with its user (as reschedule does)."""
+    revoked, live = await make_patient(db, settings), await make_patient(db, settings)
+    await db.execute(
+        "UPDATE auth.sessions SET revoked_at = now() WHERE id = $1", revoked.user.session_id
+    )
+    invalid = {"doctor_id": "42", "start": "tomorrow"}
+    for url in ("/api/v1/appointments", f"/api/v1/appointments/{uuid.uuid4()}/reschedule"):
+        ended = await client.post(url, json=invalid, headers=revoked.user.headers)
+        assert ended.status_code == 401, (url, ended.text)
+        assert ended.json()["code"] == "session-ended" and "errors" not in ended.json()
+        refused = await client.post(url, json=invalid, headers=live.user.headers)
+        assert refused.status_code == 422, (url, refused.text)
+        assert refused.json()["code"] == "fields-invalid"
+    entries = await db.fetch(
+        "SELECT user_id, response_status FROM audit.logs WHERE action LIKE 'POST %'"
+        " ORDER BY append_id"
+    )
+    assert [tuple(e) for e in entries] == [(None, 401), (live.user.id, 422)] * 2
+    assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 0
+
+
+async def test_a_rush_whose_session_checks_fail_answers_503_and_books_once(
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The waiters of a rush check their sessions in grouped statements (storage.group): a
+    group the database fails answers each of its requests a 503 problem (never a 500), the
+    winner's booking stands, and the next checks run again."""
+    doctor = await doctor_with_availability(client, db, settings)
+    patients = [await make_patient(db, settings) for _ in range(20)]
+    start = local(doctor, 3, "11:00")
+    checks = booking._waiters
+    working = checks._run
+
+    async def failing(con: asyncpg.Connection, items: list[Any]) -> list[Any]:
+        await con.execute("SELECT 1 / 0")
+        return []
+
+    monkeypatch.setattr(checks, "_run", failing)
+    responses = await asyncio.gather(*(book(client, p, doctor, start) for p in patients))
+    statuses = [r.status_code for r in responses]
+    assert sorted(set(statuses)) in ([201, 503], [201, 409, 503]), statuses
+    assert statuses.count(201) == 1
+    for refused in (r for r in responses if r.status_code == 503):
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["code"] == "unavailable" and "retry-after" in refused.headers
+    assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 1
+    logged = await db.fetch(
+        "SELECT response_status FROM audit.logs WHERE action = 'POST /api/v1/appointments'"
+    )
+    assert sorted(e["response_status"] for e in logged) == sorted(statuses)
+    monkeypatch.setattr(checks, "_run", working)
+    again = await asyncio.gather(*(book(client, p, doctor, start) for p in patients[:3]))
+    assert {r.status_code for r in again} == {409}
+
+
+async def test_a_rush_tells_each_loser_its_own_refusal_before_the_taken_slot(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """Waiting on the slot's booking does not change a caller's answer: an account without a
+    patient profile (erased) is told to complete it, a patient booking for someone who is not
+    their relative is refused (403 both, as outside a rush); only the others lose (409)."""
+    doctor = await doctor_with_availability(client, db, settings)
+    start = local(doctor, 3, "11:00")
+    winner, stranger = await make_patient(db, settings), await make_patient(db, settings)
+    erased = [await make_patient(db, settings) for _ in range(3)]
+    await db.execute(
+        "UPDATE patients.patients SET erased_at = now() WHERE id = ANY($1::uuid[])",
+        [p.id for p in erased],
+    )
+    proxies = [await make_patient(db, settings) for _ in range(3)]
+    losers = [await make_patient(db, settings) for _ in range(10)]
+
+    responses = await asyncio.gather(
+        book(client, winner, doctor, start),
+        *(book(client, p, doctor, start) for p in erased),
+        *(book(client, p, doctor, start, patient_id=str(stranger.id)) for p in proxies),
+        *(book(client, p, doctor, start) for p in losers),
+    )
+
+    assert responses[0].status_code == 201, responses[0].text
+    codes = [r.json().get("code") for r in responses[1:7]]
+    assert codes == ["profile-first"] * 3 + ["book-for-self"] * 3
+    assert {r.status_code for r in responses[7:]} == {409}
+    assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 1
+
+
+async def test_a_mixed_rush_answers_each_caller_and_audits_each_request_once(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """Valid, revoked and wrong-role tokens racing for one slot: one winner, 409 for the other
+    patients, 401 for ended sessions, 403 for doctors (by token or by their account's new
+    role); each request has one audit entry, with its own status, caller and request id."""
+    doctor = await doctor_with_availability(client, db, settings)
+    start = local(doctor, 3, "11:00")
+    valid = [await make_patient(db, settings) for _ in range(20)]
+    revoked = [await make_patient(db, settings) for _ in range(5)]
+    demoted = [await make_patient(db, settings) for _ in range(5)]
+    doctors = [await make_user(db, settings, "doctor") for _ in range(3)]
+    await db.execute(
+        "UPDATE auth.sessions SET revoked_at = now() WHERE user_id = ANY($1::uuid[])",
+        [p.user.id for p in revoked],
+    )
+    await db.execute(
+        "UPDATE auth.users SET role = 'doctor' WHERE id = ANY($1::uuid[])",
+        [p.user.id for p in demoted],
+    )
+    callers = [*valid, *revoked, *demoted, *doctors]
+
+    responses = await asyncio.gather(*(book(client, c, doctor, start) for c in callers))
+
+    statuses = [r.status_code for r in responses]
+    assert sorted(statuses[:20]) == [201] + [409] * 19
+    assert statuses[20:] == [401] * 5 + [403] * 8
+    entries = {
+        e["request_id"]: e
+        for e in await db.fetch(
+            "SELECT request_id, user_id, response_status FROM audit.logs"
+            " WHERE action = 'POST /api/v1/appointments'"
+        )
+    }
+    assert len(entries) == len(callers)
+    for caller, response in zip(callers, responses, strict=True):
+        entry = entries[response.headers["x-request-id"]]
+        assert entry["response_status"] == response.status_code
+        user = caller.user if isinstance(caller, Patient) else caller
+        assert entry["user_id"] == (None if response.status_code == 401 else user.id)
+    assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -180,3 +180,55 @@ async def test_next_available_slot_is_the_first_free_one(
         assert first is not None and first.strftime("%M") in ("00", "30")
         assert first > clock.now()
     assert await next_available_slot(pool, uuid.uuid4()) is None
+
+
+@pytest.mark.parametrize(
+    "zone_name", ["Pacific/Chatham", "Asia/Kathmandu", "America/St_Johns", "Australia/Lord_Howe"]
+)
+async def test_the_http_page_is_the_models_in_odd_zones_across_their_changes(
+    client: httpx.AsyncClient,
+    db: asyncpg.Connection,
+    settings: Settings,
+    pool: asyncpg.Pool,
+    zone_name: str,
+) -> None:
+    """The route's page, put together from remembered days' JSON, says what
+    list_available_slots says (GraphQL's path), in zones a quarter or half hour off and across
+    their offset changes (Lord Howe moves by 30 minutes), per reason length, with a buffer
+    around a booking, for one day and for 31, and after the hours change in between."""
+    doctor = await make_doctor(db, settings, time_zone=zone_name)
+    rules = every_day("00:00", "04:00", 15) + every_day("22:00", "24:00", 20, "teleconsultation")
+    reasons = [{"name": "Long", "duration_minutes": 45, "visit_types": ["in-person"]}]
+    saved = await put_availability(
+        client, doctor, availability(rules, horizon=400, buffer=10, reasons=reasons)
+    )
+    await booked(client, await make_patient(db, settings), doctor, local(doctor, 2, "01:00"))
+    zone = ZoneInfo(zone_name)
+    starts = [local(doctor, 1, "00:00")]
+    if zone_name != "Asia/Kathmandu":  # no offset change there
+        starts += [on_day(doctor, change - timedelta(days=1), "00:00") for change in
+                   _next_transitions(zone)]  # fmt: skip
+    reason = saved["reasons"][0]["id"]
+
+    async def same(start: datetime, days: int, **params: str) -> None:
+        end = (start.astimezone(UTC) + timedelta(days=days)).astimezone(zone)  # elapsed days
+        response = await slots(client, doctor, start, end, **params)
+        assert response.status_code == 200, response.text
+        model = await list_available_slots(
+            pool, doctor.id, start, end, params.get("type"),
+            uuid.UUID(params["reason"]) if "reason" in params else None,
+        )  # fmt: skip
+        expected = model.model_dump(mode="json", by_alias=True)
+        expected["patient_cutoff_hours"] = settings.patient_cancel_cutoff_h
+        assert response.json() == expected, (start, days, params)
+
+    for start in starts:
+        for days in (1, 31):
+            await same(start, days)
+            await same(start, days, type="teleconsultation")
+            await same(start, days, reason=reason)
+    await put_availability(client, doctor, availability(every_day("09:00", "10:00"), horizon=400))
+    await same(starts[0], 1)
+    assert [s.strftime("%H:%M") for s in await slot_starts(
+        client, doctor, starts[0], starts[0] + timedelta(days=1)
+    )] == ["09:00", "09:30"]  # fmt: skip
