@@ -10,7 +10,7 @@ from playwright.async_api import Page, expect
 
 from tests.e2e.conftest import Contexts, LiveServer
 from tests.e2e.demo import Demo
-from tests.e2e.helpers import axe_violations, sign_in
+from tests.e2e.helpers import axe_violations, in_french, sign_in
 from tests.e2e.test_admin_pages import _admin
 
 
@@ -57,7 +57,7 @@ async def test_the_figures_read_in_french(contexts: Contexts, demo: Demo, live: 
     page = await contexts.new_page(phone=True)
     await sign_in(page, admin)
     await page.goto("/admin/analytics")
-    await page.get_by_label("Language").select_option("fr")
+    await in_french(page)
     rates = page.locator(
         "section", has=page.get_by_role("heading", name="Issue des consultations prévues")
     )

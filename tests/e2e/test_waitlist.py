@@ -12,7 +12,14 @@ from playwright.async_api import expect
 
 from tests.e2e.conftest import BROWSER_ZONE, Contexts, LiveServer
 from tests.e2e.demo import Demo
-from tests.e2e.helpers import CHANGEABLE_AFTER, first_slot_after, show_week_of, sign_in, slot_button
+from tests.e2e.helpers import (
+    CHANGEABLE_AFTER,
+    first_slot_after,
+    in_french,
+    show_week_of,
+    sign_in,
+    slot_button,
+)
 
 # Marks the page once the slot's button ever appears in its grid (checked on every DOM change).
 WATCH = """start => {
@@ -121,7 +128,7 @@ async def test_an_area_waitlist_in_french_names_the_specialty_and_says_joined_on
     patient = await demo.patient("Lou", "Zone")
     page = await contexts.new_page(phone=True)
     await sign_in(page, patient.account)
-    await page.get_by_label("Language").select_option("fr")
+    await in_french(page)
     await page.goto("/waitlist?specialty=cardiology&city=Paris")
     await expect(
         page.get_by_role("heading", name="Attendre n’importe quel médecin (Cardiologie) à Paris")
@@ -184,5 +191,5 @@ async def test_the_doctor_reads_each_patients_figures_in_the_right_number(
     await page.get_by_text("Per patient").click()
     figures = page.get_by_test_id("reliability-patients")
     await expect(figures).to_contain_text("Rémi Absent: 0 late cancellations, 1 no-show")
-    await page.get_by_label("Language").select_option("fr")
+    await in_french(page)
     await expect(figures).to_contain_text("Rémi Absent : 0 annulation tardive, 1 absence")
