@@ -62,6 +62,7 @@ from server.settings import Settings  # noqa: E402
 from storage import pool as storage_pool  # noqa: E402
 from storage.pool import open_pool  # noqa: E402
 from storage.search import catalog  # noqa: E402
+from storage.search.pg_queries import READ_SETTINGS  # noqa: E402
 from storage.search.postgres import PostgresSearch  # noqa: E402
 from tests.conftest import delete_stream  # noqa: E402
 
@@ -487,6 +488,10 @@ class ExplainingPool:
         async with self._pool.acquire() as con:
             yield ExplainingConnection(con, self._plans)
 
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        async with self.acquire() as con:
+            return await con.fetch(sql, *args)
+
 
 async def explain(pool: asyncpg.Pool, label: str, params: dict[str, Any]) -> str:
     """The plans of one search of this kind, as the PostgreSQL backend runs it."""
@@ -606,7 +611,7 @@ async def main(args: argparse.Namespace) -> None:
                 figures["event_to_searchable"] = {"p50_ms": p50, "p95_ms": p95}
         await delete_stream(NATS_URL, settings.nats_stream)
         if args.plans:
-            async with open_pool(dsn, 2) as pool:
+            async with open_pool(dsn, 2, READ_SETTINGS) as pool:
                 for label, (_, make) in searches(random.Random(7)).items():
                     params = make()
                     out(f"\n--- plan: {label} {json.dumps(params, ensure_ascii=False)}\n")

@@ -61,7 +61,7 @@ async def open_engines(settings: Settings, stack: AsyncExitStack) -> Engines:
         redis = open_redis(settings.redis_url)
         stack.push_async_callback(redis.aclose)
     limiter = Limiter(settings.redis_url, settings.redis_retry_s)
-    search = await open_search(settings, pool, stack)
+    search = await open_search(settings, dsn, stack)
     payments = None
     if settings.payments_required:
         payments = await stack.enter_async_context(open_gateway(settings, stack))

@@ -34,7 +34,11 @@ async def _keep_session(con: asyncpg.Connection) -> None:
 
 
 @asynccontextmanager
-async def open_pool(dsn: str, max_size: int = 20) -> AsyncIterator[asyncpg.Pool]:
+async def open_pool(
+    dsn: str, max_size: int = 20, server_settings: dict[str, str] | None = None
+) -> AsyncIterator[asyncpg.Pool]:
+    """`server_settings` are sent when each connection opens: the session's defaults without a
+    statement per request (the search pool's read settings, storage/search/pg_queries.py)."""
     pool = await asyncpg.create_pool(
         dsn,
         min_size=1,
@@ -42,6 +46,7 @@ async def open_pool(dsn: str, max_size: int = 20) -> AsyncIterator[asyncpg.Pool]
         init=_init_connection,
         reset=_keep_session,
         command_timeout=30,
+        server_settings=server_settings,
     )
     try:
         yield pool

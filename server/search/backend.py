@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 from contextlib import AsyncExitStack
 
-import asyncpg
 from elasticsearch import AsyncElasticsearch
 
 from server.settings import Settings
+from storage.pool import open_pool
 from storage.search.base import SearchBackend
 from storage.search.elasticsearch import ElasticsearchSearch
+from storage.search.pg_queries import READ_SETTINGS
 from storage.search.postgres import PostgresSearch
 
 log = logging.getLogger(__name__)
@@ -25,11 +26,14 @@ def index_alias(settings: Settings) -> str:
     return f"{settings.nats_subject_prefix.lower()}-doctors"
 
 
-async def open_search(
-    settings: Settings, pool: asyncpg.Pool, stack: AsyncExitStack
-) -> SearchBackend:
+async def open_search(settings: Settings, dsn: str, stack: AsyncExitStack) -> SearchBackend:
     if not settings.elasticsearch_url:
-        return PostgresSearch(pool)
+        # Its own pool, whose connections carry the read settings from the start: a search
+        # request is its statements alone (no BEGIN / SET / COMMIT round trips around them).
+        reader = await stack.enter_async_context(
+            open_pool(dsn, settings.db_pool_max, READ_SETTINGS)
+        )
+        return PostgresSearch(reader)
     client = AsyncElasticsearch(
         settings.elasticsearch_url, request_timeout=ES_REQUEST_TIMEOUT_S, max_retries=2
     )

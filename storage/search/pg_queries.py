@@ -11,15 +11,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+# The search pool's session settings (server/search/backend.py opens it; sent once per
+# connection, so a search is its own statements alone: no BEGIN, SET or COMMIT round trips).
+# Read only by default: a single statement is its own snapshot.
 # Word similarity 0.5 (pg_trgm's default is 0.6) so one wrong letter in a 7-letter name still
 # corrects ("lefebre" -> "lefevre" scores 0.62, "lfevre" 0.57); lower lets unrelated words in.
 # random_page_cost 1.1 (SSD / cached index): with the default 4 the planner reads all 100,000
 # documents rather than a GIN bitmap of 11,000 (95 ms instead of 17 ms, measured).
-# One round trip opens the read-only transaction with its settings.
-READ_SETTINGS = """BEGIN READ ONLY;
-                   SET LOCAL pg_trgm.word_similarity_threshold = 0.5;
-                   SET LOCAL random_page_cost = 1.1;
-                   SET LOCAL plan_cache_mode = force_custom_plan"""
+READ_SETTINGS = {
+    "default_transaction_read_only": "on",
+    "pg_trgm.word_similarity_threshold": "0.5",
+    "random_page_cost": "1.1",
+    "plan_cache_mode": "force_custom_plan",
+}
 # A long query is not a better query, only a slower one.
 MAX_QUERY_WORDS = 8
 # Shorter words have too few trigrams to tell a typo from another word ("mart" is as near to
@@ -127,6 +131,10 @@ matched AS MATERIALIZED (
            OR CASE $11::text WHEN 'in-person' THEN i.next_in_person
                              WHEN 'teleconsultation' THEN i.next_teleconsultation
                              ELSE i.next_available END <= $14::timestamptz)
+      -- Implied by the line above (the earliest slot is no later than any): lets the text and
+      -- the time bound meet in one GIN (migration 0031) instead of testing the text on every
+      -- doctor free in time.
+      AND ($1::tsquery IS NULL OR $14::timestamptz IS NULL OR i.next_available <= $14::timestamptz)
     -- At most the result window, and one more to tell whether the total is exact, in the
     -- page's order where an index yields it (constant CASEs fold away, leaving the sort's keys):
     -- the GiST's nearest first, the next-slot btrees, the fee and rating btrees (with their

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +30,6 @@ from storage.search.pg_queries import (
     MAX_QUERY_WORDS,
     MIN_FUZZY_LENGTH,
     NEARBY_SQL,
-    READ_SETTINGS,
     SEARCH_SQL,
     SUGGEST_SQL,
     WORDS_SQL,
@@ -52,15 +50,9 @@ class PostgresSearch:
     name = "postgres"
 
     def __init__(self, pool: asyncpg.Pool) -> None:
+        # A pool whose connections carry READ_SETTINGS (server/search/backend.py): each search
+        # is one statement (two with typo corrections), each its own read-only snapshot.
         self._pool = pool
-
-    @asynccontextmanager
-    async def _reading(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self._pool.acquire() as con:
-            await con.execute(READ_SETTINGS)
-            yield con
-            # On an error, releasing the connection rolls the transaction back (asyncpg reset).
-            await con.execute("COMMIT")
 
     async def _words(self, con: asyncpg.Connection, text: str) -> list[Mapping[str, Any]]:
         words = text.split()[:MAX_QUERY_WORDS]
@@ -71,7 +63,7 @@ class PostgresSearch:
         return list(await con.fetch(WORDS_SQL, words, MIN_FUZZY_LENGTH, MAX_CORRECTIONS))
 
     async def search(self, query: DoctorQuery) -> SearchResult:
-        async with self._reading() as con:
+        async with self._pool.acquire() as con:
             text = text_query(await self._words(con, query.text)) if query.text else None
             rows = await con.fetch(
                 SEARCH_SQL,
@@ -112,32 +104,23 @@ class PostgresSearch:
         )
 
     async def nearby(self, query: NearbyQuery) -> list[DoctorHit]:
-        async with self._reading() as con:
-            rows = await con.fetch(
-                NEARBY_SQL,
-                query.lat,
-                query.lon,
-                query.radius_km * 1000,
-                query.limit,
-                query.specialty,
-                chord_m(query.radius_km * 1000),
-            )
+        rows = await self._pool.fetch(
+            NEARBY_SQL,
+            query.lat,
+            query.lon,
+            query.radius_km * 1000,
+            query.limit,
+            query.specialty,
+            chord_m(query.radius_km * 1000),
+        )
         return [hit_from_row(r, None, arc_km(r["chord"])) for r in rows]
 
     async def suggest(self, text: str, limit: int) -> list[Suggestion]:
         words = text.split()[:MAX_QUERY_WORDS]
         *others, typing = words
-        async with self._reading() as con:
-            rows = await con.fetch(
-                SUGGEST_SQL,
-                words,
-                MIN_FUZZY_LENGTH,
-                MAX_CORRECTIONS,
-                typing,
-                others,
-                limit,
-                text,
-            )
+        rows = await self._pool.fetch(
+            SUGGEST_SQL, words, MIN_FUZZY_LENGTH, MAX_CORRECTIONS, typing, others, limit, text
+        )
         return [
             Suggestion("doctor", f"{r['first_name']} {r['last_name']}", str(r["doctor_id"]))
             if r["part"] == 1

@@ -42,7 +42,7 @@ async def reindex_now(settings: Settings, progress: PhaseProgress | None = None)
     assert settings.database_url is not None
     async with AsyncExitStack() as stack:
         pool = await stack.enter_async_context(open_pool(settings.database_url, 4))
-        backend = await open_search(settings, pool, stack)
+        backend = await open_search(settings, settings.database_url, stack)
         redis = None
         if settings.redis_url:
             import redis.asyncio as aioredis

@@ -73,15 +73,16 @@ async def test_a_search_sends_the_same_few_statements_for_one_or_many_doctors(
     assert any("doctors.specializations" in s for s in first)  # the catalogue, once per app
 
     cases: list[tuple[str, dict[str, Any], int]] = [
-        # begin + settings, typo corrections, search, commit (no reset on release: pool.py)
-        (SEARCH, {"q": "Lucie", "size": 1}, 4),
-        (SEARCH, {"q": "Lucie", "size": 12}, 4),
-        (SEARCH, {"q": "Luc Mor"}, 3),  # no word long enough to correct: no typo corrections
-        (SEARCH, {"city": "Paris", "sort": "rating"}, 3),  # no text: no typo corrections
-        (SEARCH, {"lat": 48.86, "lon": 2.38, "radius": 10, "sort": "distance"}, 3),
-        (NEARBY, {"lat": 48.86, "lon": 2.38}, 3),
-        # specialties, then begin + settings, suggestions (words, doctors, cities), commit
-        (SUGGEST, {"q": "luc"}, 4),
+        # The search pool's connections carry the read settings (server/search/backend.py):
+        # no BEGIN / SET / COMMIT, and no reset on release (pool.py). Typo corrections, search.
+        (SEARCH, {"q": "Lucie", "size": 1}, 2),
+        (SEARCH, {"q": "Lucie", "size": 12}, 2),
+        (SEARCH, {"q": "Luc Mor"}, 1),  # no word long enough to correct: no typo corrections
+        (SEARCH, {"city": "Paris", "sort": "rating"}, 1),  # no text: no typo corrections
+        (SEARCH, {"lat": 48.86, "lon": 2.38, "radius": 10, "sort": "distance"}, 1),
+        (NEARBY, {"lat": 48.86, "lon": 2.38}, 1),
+        # specialties, then suggestions (words, doctors, cities) in one statement
+        (SUGGEST, {"q": "luc"}, 2),
     ]
     for path, params, expected in cases:
         sent = await _statements(client, path, **params)
