@@ -19,7 +19,14 @@ async def test_embedded_postgres_starts_with_the_needed_extensions_and_stops() -
     data_dir = Path(tempfile.mkdtemp(prefix="markini-pg-"))
     async with embedded_postgres(data_dir) as dsn:
         con = await asyncpg.connect(dsn)
-        for extension in ("btree_gist", "pg_trgm", "cube", "earthdistance", "unaccent"):
+        for extension in (
+            "btree_gist",
+            "btree_gin",
+            "pg_trgm",
+            "cube",
+            "earthdistance",
+            "unaccent",
+        ):
             await con.execute(f"CREATE EXTENSION IF NOT EXISTS {extension}")
         assert await con.fetchval("SELECT 1") == 1
         await con.close()
