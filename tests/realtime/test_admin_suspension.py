@@ -10,7 +10,7 @@ from server.settings import Settings
 from tests.factories import make_user
 from tests.realtime.conftest import ConnectProbe, StartServer
 
-pytestmark = pytest.mark.engines
+pytestmark = [pytest.mark.engines, pytest.mark.any_hour]
 
 
 async def test_suspension_ends_live_sockets_at_once(

@@ -16,7 +16,7 @@ from tests.factories import make_doctor
 from tests.realtime.conftest import ConnectProbe, LiveServer
 from tests.server.scheduling.helpers import local
 
-pytestmark = pytest.mark.engines
+pytestmark = [pytest.mark.engines, pytest.mark.any_hour]
 
 
 def _code(ack: dict[str, Any]) -> str:

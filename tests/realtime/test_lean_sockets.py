@@ -24,6 +24,8 @@ from realtime.lean_sockets import LeanServer
 from server.mailbox import Gate, Mailbox
 from server.websocket import WEBSOCKET_OPTIONS
 
+pytestmark = pytest.mark.any_hour
+
 NS = "/t"
 PING_S = 1
 

@@ -6,11 +6,14 @@ import re
 
 import asyncpg
 import httpx
+import pytest
 
 from tests.server.auth.conftest import API, login
 from tests.server.auth.test_mfa import enrolled, verify
 from tests.server.notifications.conftest import Mailbox
 from tests.server.notifications.helpers import eventually, message_rows
+
+pytestmark = pytest.mark.any_hour
 
 
 async def test_an_emailed_code_signs_in_once_and_does_not_stay_in_the_log(

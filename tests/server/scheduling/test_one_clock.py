@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import asyncpg
 import httpx
+import pytest
 import time_machine
 
 from server.settings import Settings
@@ -18,6 +19,8 @@ from tests.server.scheduling.helpers import (
     local,
     put_availability,
 )
+
+pytestmark = pytest.mark.any_hour
 
 URL = "/api/v1/appointments"
 

@@ -14,6 +14,8 @@ from storage.search.folding import fold
 from tests.factories import make_doctor
 from tests.server.search.helpers import SUGGEST, SearchEnv, names, reindex_now
 
+pytestmark = pytest.mark.any_hour
+
 
 def nfd(text: str) -> str:
     return unicodedata.normalize("NFD", text)

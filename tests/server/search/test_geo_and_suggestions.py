@@ -12,6 +12,8 @@ from tests.server.search import dataset
 from tests.server.search.dataset import NAMES, PARIS
 from tests.server.search.helpers import NEARBY, SUGGEST, SearchEnv, search
 
+pytestmark = pytest.mark.any_hour
+
 
 @pytest.fixture(scope="module")
 async def env(search_env: SearchEnv) -> AsyncIterator[SearchEnv]:

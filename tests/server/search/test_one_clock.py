@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncpg
 import httpx
+import pytest
 
 from server.settings import Settings
 from tests.far_clock import far_clock
 from tests.server.scheduling.helpers import doctor_with_availability
 from tests.server.search.helpers import eventually, reindex_now
+
+pytestmark = pytest.mark.any_hour
 
 
 async def test_index_times_and_event_bookkeeping_carry_the_app_clock(

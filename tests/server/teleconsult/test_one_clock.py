@@ -10,7 +10,7 @@ from server.settings import Settings
 from tests.far_clock import far_clock
 from tests.signaling.helpers import teleconsultation_appointment, until_session_of
 
-pytestmark = pytest.mark.engines
+pytestmark = [pytest.mark.engines, pytest.mark.any_hour]
 
 
 async def test_the_session_opened_by_a_confirmation_carries_the_app_clock(
