@@ -134,12 +134,18 @@ async def live_session_role(
     return role
 
 
-async def live_session_roles(
-    con: asyncpg.Connection, checks: list[tuple[uuid.UUID, uuid.UUID, datetime]]
-) -> list[str | None]:
-    """live_session_role for each (session id, user id, now) of `checks`, in one statement."""
-    rows = await con.fetch(
-        f"""SELECT {live_session_role_sql("q.sid", "q.uid", "q.at")} AS role
+SessionCheck = tuple[uuid.UUID, uuid.UUID, datetime]  # session id, user id, now
+
+
+async def check_sessions(
+    con: asyncpg.Connection, checks: list[SessionCheck], *columns: str
+) -> list[asyncpg.Record]:
+    """One row per (session id, user id, now) of `checks`, in their order, in one statement:
+    `role` as live_session_role says, and `columns` (SQL over the check `q`: q.sid, q.uid,
+    q.at)."""
+    selected = ", ".join((f"{live_session_role_sql('q.sid', 'q.uid', 'q.at')} AS role", *columns))
+    rows: list[asyncpg.Record] = await con.fetch(
+        f"""SELECT {selected}
             FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) WITH ORDINALITY
                  AS q (sid, uid, at, n)
             ORDER BY q.n""",
@@ -147,7 +153,14 @@ async def live_session_roles(
         [c[1] for c in checks],
         [c[2] for c in checks],
     )
-    return [row["role"] for row in rows]
+    return rows
+
+
+async def live_session_roles(
+    con: asyncpg.Connection, checks: list[SessionCheck]
+) -> list[str | None]:
+    """live_session_role for each (session id, user id, now) of `checks`, in one statement."""
+    return [row["role"] for row in await check_sessions(con, checks)]
 
 
 async def insert_session(

@@ -12,7 +12,6 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Literal, TypeVar, cast
 
@@ -33,7 +32,7 @@ from server.errors import (
     Unauthenticated,
 )
 from server.settings import Settings
-from storage.auth import live_session_role, live_session_roles
+from storage.auth import SessionCheck, live_session_role, live_session_roles
 from storage.group import Grouped
 
 Role = Literal["patient", "doctor", "admin"]
@@ -118,7 +117,6 @@ class Claim:
         return self.confirm(await grouped_check(_session_checks, engines, self.claimed))
 
 
-SessionCheck = tuple[uuid.UUID, uuid.UUID, datetime]  # session id, user id, now
 Checked = TypeVar("Checked")
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 
 from storage.audit import NewAuditLog, log_json
-from storage.auth import live_session_role_sql
+from storage.auth import SessionCheck, check_sessions, live_session_role_sql
 from storage.errors import AuditNotWritten, StaleRead
 from storage.scheduling.appointments import NewAppointment, overlap_refused
 
@@ -24,7 +24,7 @@ async def booking_context(
     *,
     patient_user_id: uuid.UUID | None,
     patient_id: uuid.UUID | None,
-    session: tuple[uuid.UUID, uuid.UUID, datetime] | None = None,
+    session: SessionCheck | None = None,
 ) -> asyncpg.Record:
     """One row: the doctor's columns of parties.fetch_doctor (all null when no such doctor),
     `patient_id` (the patient `patient_id` names, else the one of user `patient_user_id`; null
@@ -75,22 +75,14 @@ _BOOKING_CONTEXT = f"""SELECT {_SESSION_ROLE} AS session_role,
 
 
 async def waiting_patients(
-    con: asyncpg.Connection, checks: list[tuple[uuid.UUID, uuid.UUID, datetime]]
+    con: asyncpg.Connection, checks: list[SessionCheck]
 ) -> list[tuple[str | None, bool]]:
     """For each (session id, user id, now) of `checks`, in one statement: the caller's role
     as storage.auth.live_session_role says, and whether the user has a patient profile (not
     erased), what a rush's waiter must have before it is told the slot is taken."""
-    rows = await con.fetch(
-        f"""SELECT {live_session_role_sql("q.sid", "q.uid", "q.at")} AS role,
-                   EXISTS (SELECT 1 FROM patients.patients p
-                           WHERE p.user_id = q.uid AND p.erased_at IS NULL) AS profiled
-            FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) WITH ORDINALITY
-                 AS q (sid, uid, at, n)
-            ORDER BY q.n""",
-        [c[0] for c in checks],
-        [c[1] for c in checks],
-        [c[2] for c in checks],
-    )
+    profiled = """EXISTS (SELECT 1 FROM patients.patients p
+                          WHERE p.user_id = q.uid AND p.erased_at IS NULL) AS profiled"""
+    rows = await check_sessions(con, checks, profiled)
     return [(row["role"], row["profiled"]) for row in rows]
 
 
