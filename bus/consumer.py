@@ -1,7 +1,11 @@
-"""Durable JetStream consumers whose handlers run at most once per event (per consumer name).
+"""Durable JetStream consumers, and idempotent handlers that apply each event at most once per
+consumer name.
 
-Idempotent consumers record the event id in bus.handled_events in the same transaction as the
-handler's own writes, so a redelivery after a crash is acknowledged and skipped.
+An idempotent consumer applies a fetched batch in one transaction: one statement records the
+batch's event ids in bus.handled_events, and the handler applies the newly recorded ones in the
+same transaction, so a redelivery after a crash is acknowledged and skipped, and a busy stream
+costs one commit per batch instead of one per event. A batch whose transaction fails is applied
+again one event per transaction: a poison event is nak'd alone, the others are applied.
 """
 
 from __future__ import annotations
@@ -9,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import asyncpg
+from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
@@ -36,21 +42,15 @@ def raise_if_cancelling() -> None:
 
 # The server's one clock (server.clock.now), handed in: bus imports nothing from server.
 Clock = Callable[[], datetime]
-TransactionalHandler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+# One event, outside any transaction of ours (e.g. the realtime fan-out).
 Handler = Callable[[Envelope], Awaitable[None]]
-
-
-async def _mark_handled(
-    con: asyncpg.Connection, consumer: str, envelope: Envelope, now: datetime
-) -> bool:
-    inserted = await con.fetchval(
-        """INSERT INTO bus.handled_events (consumer, event_id, handled_at) VALUES ($1, $2, $3)
-           ON CONFLICT DO NOTHING RETURNING true""",
-        consumer,
-        envelope.id,
-        now,
-    )
-    return bool(inserted)
+# A batch of events in stream order, all or nothing: raising means none of it took effect.
+BatchHandler = Callable[[list[Envelope]], Awaitable[None]]
+# Events newly handled by this consumer, in stream order, inside the transaction recording them.
+TransactionalHandler = Callable[[asyncpg.Connection, list[Envelope]], Awaitable[None]]
+EventApplier = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+# What the fetch loop hands a batch of wanted deliveries to; it acks or naks each.
+_Process = Callable[[list[tuple[Msg, Envelope]]], Awaitable[None]]
 
 
 async def run_consumer(
@@ -61,7 +61,71 @@ async def run_consumer(
     deliver_new_only: bool = False,
     batch: int = 50,
 ) -> None:
-    """Forever: fetch from the durable consumer `name`, call handler, ack. Retries on failure."""
+    """Forever: fetch up to `batch` events from the durable consumer `name`, call handler on
+    each and ack it (nak it for a redelivery in 1 s when the handler raises)."""
+
+    async def process(deliveries: list[tuple[Msg, Envelope]]) -> None:
+        for msg, envelope in deliveries:
+            raise_if_cancelling()  # unacked messages are redelivered to the next run
+            await _settle(msg, await _succeeds(handler(envelope), name))
+
+    await _consume(bus, name, process, event_types, deliver_new_only, batch)
+
+
+async def run_batch_consumer(
+    bus: Bus,
+    name: str,
+    handler: BatchHandler,
+    event_types: frozenset[str] | None = None,
+    batch: int = 50,
+) -> None:
+    """Forever: fetch up to `batch` events from the durable consumer `name` (from the stream's
+    start), hand the wanted ones to handler at once and ack them all. When the batch fails, each
+    event is handed alone: the ones that fail again are nak'd (redelivered in 1 s)."""
+
+    async def process(deliveries: list[tuple[Msg, Envelope]]) -> None:
+        raise_if_cancelling()
+        if len(deliveries) > 1:
+            envelopes = [envelope for _, envelope in deliveries]
+            if await _succeeds(handler(envelopes), name, "consumer batch failed; one by one now"):
+                for msg, _ in deliveries:
+                    await msg.ack()
+                return
+        for msg, envelope in deliveries:
+            raise_if_cancelling()
+            await _settle(msg, await _succeeds(handler([envelope]), name))
+
+    await _consume(bus, name, process, event_types, False, batch)
+
+
+async def _succeeds(
+    call: Awaitable[None], consumer: str, failure: str = "consumer handler failed"
+) -> bool:
+    try:
+        await call
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception(failure, extra={"consumer": consumer})
+        return False
+    return True
+
+
+async def _settle(msg: Msg, handled: bool) -> None:
+    if handled:
+        await msg.ack()
+    else:
+        await msg.nak(delay=1)
+
+
+async def _consume(
+    bus: Bus,
+    name: str,
+    process: _Process,
+    event_types: frozenset[str] | None,
+    deliver_new_only: bool,
+    batch: int,
+) -> None:
     config = ConsumerConfig(
         deliver_policy=DeliverPolicy.NEW if deliver_new_only else DeliverPolicy.ALL,
         ack_wait=30,
@@ -93,19 +157,15 @@ async def run_consumer(
                 log.warning("consumer fetch retrying", extra={"consumer": name, "error": repr(exc)})
                 await asyncio.sleep(0.5)
                 continue
+            wanted: list[tuple[Msg, Envelope]] = []
             for msg in msgs:
-                raise_if_cancelling()  # unacked messages are redelivered to the next run
                 envelope = Envelope.model_validate(json.loads(msg.data))
                 if event_types is None or envelope.type in event_types:
-                    try:
-                        await handler(envelope)
-                    except asyncio.CancelledError:
-                        raise
-                    except Exception:
-                        log.exception("consumer handler failed", extra={"consumer": name})
-                        await msg.nak(delay=1)
-                        continue
-                await msg.ack()
+                    wanted.append((msg, envelope))
+                else:
+                    await msg.ack()  # nothing to do for it
+            if wanted:
+                await process(wanted)
     finally:
         try:
             await sub.unsubscribe()
@@ -113,15 +173,47 @@ async def run_consumer(
             pass
 
 
-def idempotent(
-    pool: asyncpg.Pool, consumer: str, handler: TransactionalHandler, now: Clock
-) -> Handler:
-    """Wrap a transactional handler so each event id is applied once for this consumer (handled
-    at `now()`, the server's clock)."""
+def each(apply: EventApplier) -> TransactionalHandler:
+    """A transactional handler that applies `apply` to each event of the batch, in order."""
 
-    async def handle(envelope: Envelope) -> None:
-        async with pool.acquire() as con, con.transaction():
-            if await _mark_handled(con, consumer, envelope, now()):
-                await handler(con, envelope)
+    async def handle(con: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+        for envelope in envelopes:
+            await apply(con, envelope)
 
     return handle
+
+
+def idempotent(
+    pool: asyncpg.Pool, consumer: str, handler: TransactionalHandler, now: Clock
+) -> BatchHandler:
+    """Wrap a transactional handler so each event id is applied once for this consumer: one
+    transaction records the batch's ids (handled at `now()`, the server's clock) and hands the
+    ones not recorded before to handler, in stream order."""
+
+    async def handle(envelopes: list[Envelope]) -> None:
+        async with pool.acquire() as con, con.transaction():
+            fresh = await _mark_handled(con, consumer, [e.id for e in envelopes], now())
+            todo = []
+            for envelope in envelopes:
+                if envelope.id in fresh:
+                    fresh.discard(envelope.id)  # one envelope per id, if the batch repeats one
+                    todo.append(envelope)
+            if todo:
+                await handler(con, todo)
+
+    return handle
+
+
+async def _mark_handled(
+    con: asyncpg.Connection, consumer: str, ids: list[uuid.UUID], now: datetime
+) -> set[uuid.UUID]:
+    """Record the ids as handled; return those that were not yet."""
+    rows = await con.fetch(
+        """INSERT INTO bus.handled_events (consumer, event_id, handled_at)
+           SELECT $1, event_id, $3 FROM unnest($2::uuid[]) AS event_id
+           ON CONFLICT DO NOTHING RETURNING event_id""",
+        consumer,
+        ids,
+        now,
+    )
+    return {row["event_id"] for row in rows}

@@ -238,15 +238,16 @@ async def refresh_bookings(con: asyncpg.Connection, start: datetime, end: dateti
 
 
 async def appointment_instants(
-    con: asyncpg.Connection, appointment_id: uuid.UUID
-) -> asyncpg.Record | None:
-    """(start, created_at) of one appointment: the day and the bucket it counts in."""
-    record: asyncpg.Record | None = await con.fetchrow(
-        """SELECT lower(period) AS start, created_at FROM scheduling.appointments
-           WHERE id = $1""",
-        appointment_id,
+    con: asyncpg.Connection, appointment_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, asyncpg.Record]:
+    """By appointment id: (start, created_at), the day and the bucket it counts in (absent ids
+    are left out)."""
+    rows = await con.fetch(
+        """SELECT id, lower(period) AS start, created_at FROM scheduling.appointments
+           WHERE id = ANY($1::uuid[])""",
+        appointment_ids,
     )
-    return record
+    return {r["id"]: r for r in rows}
 
 
 async def doctor_visit_days(con: asyncpg.Connection, doctor_id: uuid.UUID) -> list[datetime]:

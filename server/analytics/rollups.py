@@ -4,9 +4,11 @@
 Each rollup row is recomputed whole from the appointments of its day (or quarter hour) when an
 event touches it, never incremented: the row is the SQL over the rows whatever the order or the
 number of deliveries, so redeliveries and races cannot drift it (exactly-once effect). The
-event id is recorded in bus.handled_events in the same transaction (bus.consumer.idempotent), so
-a redelivery is skipped anyway. Days are locked (advisory, in order) while recomputed, and each
-statement runs after the lock: it reads what every earlier transaction committed.
+consumer takes its events in batches (bus.consumer.run_batch_consumer): a batch's days and
+quarter hours are each recomputed once, in one transaction that also records the event ids in
+bus.handled_events (bus.consumer.idempotent), so a redelivery is skipped anyway. Days are locked
+(advisory, in order) while recomputed, and each statement runs after the lock: it reads what
+every earlier transaction committed.
 
 Reads (server/analytics/service.py) take the rollups for the whole UTC days before today, and
 the rows for the rest (the range's partial first and last days, today, the future): what is
@@ -24,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from bus import events
-from bus.consumer import Handler, idempotent, run_consumer
+from bus.consumer import BatchHandler, idempotent, run_batch_consumer
 from bus.events import Envelope
 from server import clock
 from server.engines import Engines
@@ -71,41 +73,57 @@ def split(start: datetime, end: datetime, today: datetime, unit: timedelta) -> S
     return Split((first, last), live)
 
 
+def _runs(points: set[datetime], unit: timedelta) -> list[tuple[datetime, datetime]]:
+    """The points (each the start of one `unit`) as [start, end) ranges of consecutive units."""
+    runs: list[tuple[datetime, datetime]] = []
+    for point in sorted(points):
+        if runs and runs[-1][1] == point:
+            runs[-1] = (runs[-1][0], point + unit)
+        else:
+            runs.append((point, point + unit))
+    return runs
+
+
 async def refresh_for(
-    con: asyncpg.Connection, starts: list[datetime], booked: datetime | None
+    con: asyncpg.Connection, starts: list[datetime], booked: list[datetime]
 ) -> None:
-    """Recompute the visit days of `starts` and the booking bucket of `booked`."""
-    days = [day_of(s) for s in starts]
-    await store.lock_days(con, days + ([day_of(booked)] if booked else []))
-    for day in sorted(set(days)):
-        await store.refresh_visits(con, day, day + DAY)
-    if booked is not None:
-        bucket = quarter_of(booked)
-        await store.refresh_bookings(con, bucket, bucket + QUARTER)
+    """Recompute, once each, the visit days of `starts` and the booking quarter hours of
+    `booked` (consecutive ones in one statement)."""
+    days = {day_of(s) for s in starts}
+    buckets = {quarter_of(b) for b in booked}
+    await store.lock_days(con, [*days, *(day_of(b) for b in buckets)])
+    for first, last in _runs(days, DAY):
+        await store.refresh_visits(con, first, last)
+    for first, last in _runs(buckets, QUARTER):
+        await store.refresh_bookings(con, first, last)
 
 
-async def apply_event(con: asyncpg.Connection, envelope: Envelope) -> None:
-    data = envelope.data
-    if envelope.type == events.DOCTOR_UPDATED:
-        # The doctor's city or specialties may have changed: their days count elsewhere now.
-        doctor_id = uuid.UUID(str(data["doctor_id"]))
-        await refresh_for(con, await store.doctor_visit_days(con, doctor_id), None)
-        return
-    row = await store.appointment_instants(con, uuid.UUID(str(data["appointment_id"])))
-    starts = [datetime.fromisoformat(str(data["start"]))]
-    if data.get("previous_start"):
-        starts.append(datetime.fromisoformat(str(data["previous_start"])))
-    if row is not None:
-        starts.append(row["start"])
-    await refresh_for(con, starts, row["created_at"] if row is not None else None)
+async def apply_events(con: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    """Recompute what a batch of events touched: the union of its days and buckets, once."""
+    starts: list[datetime] = []
+    appointment_ids: list[uuid.UUID] = []
+    for envelope in envelopes:
+        data = envelope.data
+        if envelope.type == events.DOCTOR_UPDATED:
+            # The doctor's city or specialties may have changed: their days count elsewhere now.
+            doctor_id = uuid.UUID(str(data["doctor_id"]))
+            starts += await store.doctor_visit_days(con, doctor_id)
+            continue
+        appointment_ids.append(uuid.UUID(str(data["appointment_id"])))
+        starts.append(datetime.fromisoformat(str(data["start"])))
+        if data.get("previous_start"):
+            starts.append(datetime.fromisoformat(str(data["previous_start"])))
+    rows = await store.appointment_instants(con, appointment_ids) if appointment_ids else {}
+    starts += [row["start"] for row in rows.values()]
+    await refresh_for(con, starts, [row["created_at"] for row in rows.values()])
 
 
-def handler_for(pool: asyncpg.Pool) -> Handler:
-    return idempotent(pool, CONSUMER, apply_event, clock.now)
+def handler_for(pool: asyncpg.Pool) -> BatchHandler:
+    return idempotent(pool, CONSUMER, apply_events, clock.now)
 
 
 async def run_analytics_consumer(engines: Engines) -> None:
-    await run_consumer(engines.bus, CONSUMER, handler_for(engines.pool), HANDLED)
+    await run_batch_consumer(engines.bus, CONSUMER, handler_for(engines.pool), HANDLED)
 
 
 async def rebuild(con: asyncpg.Connection) -> int:

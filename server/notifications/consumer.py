@@ -2,14 +2,16 @@
 messages.
 
 Idempotent (bus.consumer.idempotent): the messages, the in-app notifications and the reminder
-plan of one event are written in the transaction that records the event as handled.
+plan of one event are written in the transaction that records the event as handled. Nothing is
+sent from here (email and SMS are queued rows, sent by the delivery worker), so a fetched batch
+is applied event by event in one transaction (bus.consumer.each).
 """
 
 from __future__ import annotations
 
 import asyncpg
 
-from bus.consumer import TransactionalHandler, idempotent, run_consumer
+from bus.consumer import EventApplier, each, idempotent, run_batch_consumer
 from bus.events import Envelope
 from server import clock
 from server.engines import Engines
@@ -24,7 +26,7 @@ CONSUMER = "notifications"
 HANDLED = APPOINTMENT_TYPES | PAYMENT_TYPES | AVAILABILITY_TYPES | WAITLIST_TYPES
 
 
-def handler_for(settings: Settings) -> TransactionalHandler:
+def handler_for(settings: Settings) -> EventApplier:
     async def apply(con: asyncpg.Connection, envelope: Envelope) -> None:
         if envelope.type in PAYMENT_TYPES:
             await apply_payment_event(con, settings, envelope)
@@ -39,10 +41,10 @@ def handler_for(settings: Settings) -> TransactionalHandler:
 
 
 async def run_notification_consumer(engines: Engines, live: LiveNotifications | None) -> None:
-    once = idempotent(engines.pool, CONSUMER, handler_for(engines.settings), clock.now)
+    once = idempotent(engines.pool, CONSUMER, each(handler_for(engines.settings)), clock.now)
 
-    async def handle(envelope: Envelope) -> None:
-        async with pushing(live):  # live pushes after the handler's transaction commits
-            await once(envelope)
+    async def handle(envelopes: list[Envelope]) -> None:
+        async with pushing(live):  # live pushes after the batch's transaction commits
+            await once(envelopes)
 
-    await run_consumer(engines.bus, CONSUMER, handle, HANDLED)
+    await run_batch_consumer(engines.bus, CONSUMER, handle, HANDLED)

@@ -8,7 +8,10 @@
 - appointment.cancelled refunds a paid appointment by its cancellation policy.
 
 Idempotent (bus.consumer.idempotent): each event id is handled once; refunds also carry one
-request key per cause, so a retried handler never refunds twice.
+request key per cause, so a retried handler never refunds twice. One event per transaction, not
+a batch: the work commits on its own connections and refunds call the payment provider, so a
+batch rolled back by its last event (and retried event by event) would redo the earlier
+events' work; alone, each event's handled mark commits right after its work.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import uuid
 import asyncpg
 
 from bus import events
-from bus.consumer import Handler, idempotent, run_consumer
+from bus.consumer import Handler, each, idempotent, run_consumer
 from bus.events import Envelope
 from server import clock
 from server.engines import Engines
@@ -101,7 +104,12 @@ def handler_for(engines: Engines) -> Handler:
             cancelled = AppointmentChanged.model_validate(envelope.data)
             await refund_cancelled(engines, cancelled, envelope)
 
-    return idempotent(engines.pool, CONSUMER, apply_event, clock.now)
+    once = idempotent(engines.pool, CONSUMER, each(apply_event), clock.now)
+
+    async def handle(envelope: Envelope) -> None:
+        await once([envelope])  # one event per transaction: see the module's docstring
+
+    return handle
 
 
 async def run_payments_consumer(engines: Engines) -> None:

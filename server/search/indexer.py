@@ -2,7 +2,8 @@
 `search.doctor_index` and the active backend current, and a sweeper for slots time has passed.
 
 Events only name the doctor; the indexer re-reads the doctor (doctors tables) and asks the
-scheduling service for free slots, so a late or repeated event can never write stale data.
+scheduling service for free slots, so a late or repeated event can never write stale data, and
+a batch of events (bus.consumer.run_batch_consumer) refreshes each doctor it names once.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from dataclasses import dataclass
+from typing import Literal
 
 import asyncpg
 
 from bus import events
-from bus.consumer import Handler, idempotent, run_consumer
+from bus.consumer import BatchHandler, idempotent, run_batch_consumer
 from bus.events import Envelope
 from server import clock
 from server.engines import Engines
@@ -54,38 +57,68 @@ SWEEP_BATCH = 200
 SWEEP_LOCK_KEY = 0x5345415243485357
 
 
-async def apply_event(
-    con: asyncpg.Connection, pool: asyncpg.Pool, backend: SearchBackend, envelope: Envelope
+@dataclass
+class Refresh:
+    """What one batch asks for one doctor: "deleted", "profile" (which re-reads the availability
+    too) or "availability" (skipped when the row reflects `version` already; None: refresh)."""
+
+    kind: Literal["deleted", "profile", "availability"]
+    version: int | None = None
+
+
+def refresh_plan(envelopes: list[Envelope]) -> dict[uuid.UUID, Refresh]:
+    """One refresh per doctor named by the batch: the last deletion or profile event wins over
+    availability events (both re-read everything); availability events merge their versions."""
+    plan: dict[uuid.UUID, Refresh] = {}
+    for envelope in envelopes:
+        try:
+            doctor_id = uuid.UUID(str(envelope.data["doctor_id"]))
+        except (KeyError, ValueError):
+            log.warning("search event without a doctor", extra={"event_id": str(envelope.id)})
+            continue
+        if envelope.type == events.DOCTOR_DELETED:
+            plan[doctor_id] = Refresh("deleted")
+            continue
+        if envelope.type in PROFILE_EVENTS:
+            plan[doctor_id] = Refresh("profile")
+            continue
+        version = envelope.data.get("availability_version")
+        known = version if isinstance(version, int) and version > 0 else None
+        earlier = plan.setdefault(doctor_id, Refresh("availability", known))
+        if earlier.kind == "availability" and earlier.version is not None:
+            earlier.version = max(earlier.version, known) if known is not None else None
+    return plan
+
+
+async def apply_events(
+    con: asyncpg.Connection, pool: asyncpg.Pool, backend: SearchBackend, envelopes: list[Envelope]
 ) -> bool:
-    """Apply one event inside the consumer's transaction; return whether the index changed."""
-    try:
-        doctor_id = uuid.UUID(str(envelope.data["doctor_id"]))
-    except (KeyError, ValueError):
-        log.warning("search event without a doctor", extra={"event_id": str(envelope.id)})
-        return False
-    if envelope.type == events.DOCTOR_DELETED:
-        return await remove_doctor(con, backend, doctor_id)
-    if envelope.type in PROFILE_EVENTS:
-        return await refresh_profile(con, pool, backend, doctor_id)
-    version = envelope.data.get("availability_version")
-    return await refresh_availability(
-        con, pool, backend, doctor_id, int(version) if isinstance(version, int) else None
-    )
+    """Apply a batch inside the consumer's transaction, each doctor once (in id order: one lock
+    order for every node); return whether the index changed."""
+    changed = False
+    for doctor_id, refresh in sorted(refresh_plan(envelopes).items()):
+        if refresh.kind == "deleted":
+            changed |= await remove_doctor(con, backend, doctor_id)
+        elif refresh.kind == "profile":
+            changed |= await refresh_profile(con, pool, backend, doctor_id)
+        else:
+            changed |= await refresh_availability(con, pool, backend, doctor_id, refresh.version)
+    return changed
 
 
-def indexer_handler(pool: asyncpg.Pool, backend: SearchBackend, cache: SearchCache) -> Handler:
+def indexer_handler(pool: asyncpg.Pool, backend: SearchBackend, cache: SearchCache) -> BatchHandler:
     changed = False
 
-    async def apply(con: asyncpg.Connection, envelope: Envelope) -> None:
+    async def apply(con: asyncpg.Connection, envelopes: list[Envelope]) -> None:
         nonlocal changed
-        changed = await apply_event(con, pool, backend, envelope)
+        changed = await apply_events(con, pool, backend, envelopes)
 
     once = idempotent(pool, CONSUMER, apply, clock.now)
 
-    async def handle(envelope: Envelope) -> None:
+    async def handle(envelopes: list[Envelope]) -> None:
         nonlocal changed
-        changed = False  # the consumer calls handlers one at a time
-        await once(envelope)
+        changed = False  # the consumer hands over one batch at a time
+        await once(envelopes)
         if changed:  # only after the commit, so no reader caches the old answer anew
             await cache.invalidate()
 
@@ -125,6 +158,6 @@ async def run_search_indexer(engines: Engines) -> None:
     cache = cache_for(engines)
     handler = indexer_handler(engines.pool, engines.search, cache)
     await asyncio.gather(
-        run_consumer(engines.bus, CONSUMER, handler, HANDLED),
+        run_batch_consumer(engines.bus, CONSUMER, handler, HANDLED),
         _sweep_forever(engines.pool, engines.search, cache),
     )

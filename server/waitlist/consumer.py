@@ -4,7 +4,8 @@ re-holds the others in the freeing transaction) is tried once more; hours a doct
 cancelled or missed sends queue.updated to the patients of that doctor's day.
 
 Idempotent (bus.consumer.idempotent): the offer commits with the event's handled mark, so a
-redelivery never offers a slot twice.
+redelivery never offers a slot twice. A fetched batch is applied event by event in one
+transaction (bus.consumer.each).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncpg
 
 from bus import events
-from bus.consumer import Handler, idempotent, run_consumer
+from bus.consumer import BatchHandler, each, idempotent, run_batch_consumer
 from bus.events import Envelope
 from server import clock
 from server.engines import Engines
@@ -28,7 +29,7 @@ QUEUE_EVENTS = frozenset(
 HANDLED = frozenset({events.SLOT_RELEASED, events.DOCTOR_AVAILABILITY_UPDATED}) | QUEUE_EVENTS
 
 
-def handler_for(pool: asyncpg.Pool) -> Handler:
+def handler_for(pool: asyncpg.Pool) -> BatchHandler:
     async def apply_event(con: asyncpg.Connection, envelope: Envelope) -> None:
         if envelope.type in QUEUE_EVENTS:
             ended = AppointmentChanged.model_validate(envelope.data)
@@ -39,8 +40,8 @@ def handler_for(pool: asyncpg.Pool) -> Handler:
         else:
             await offer_freed_slot(con, SlotChanged.model_validate(envelope.data))
 
-    return idempotent(pool, CONSUMER, apply_event, clock.now)
+    return idempotent(pool, CONSUMER, each(apply_event), clock.now)
 
 
 async def run_waitlist_consumer(engines: Engines) -> None:
-    await run_consumer(engines.bus, CONSUMER, handler_for(engines.pool), HANDLED)
+    await run_batch_consumer(engines.bus, CONSUMER, handler_for(engines.pool), HANDLED)

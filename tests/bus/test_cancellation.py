@@ -3,7 +3,8 @@
 On Python 3.11 asyncio.wait_for swallows a cancel that lands as its future completes; nats-py's
 fetch and the relay's wake-up wait both went through it, so a shutdown during a consumer's
 catch-up or under write load could be lost and the process never stopped. Cancels here land at
-random moments of a consumer's catch-up, and at the relay's wake-up.
+random moments of a consumer's catch-up (event by event, and in batches), and at the relay's
+wake-up.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import uuid
 
 import pytest
 
-from bus.consumer import run_consumer
+from bus.consumer import run_batch_consumer, run_consumer
 from bus.events import DOCTOR_UPDATED, Envelope
 from bus.nats import Bus, connect_bus
 from bus.relay import wait_for_notify
@@ -42,8 +43,9 @@ async def _fill_stream(bus: Bus, count: int) -> None:
         )
 
 
+@pytest.mark.parametrize("batches", [False, True], ids=["per-event", "batches"])
 async def test_a_consumer_cancelled_during_catch_up_handles_no_further_event(
-    settings: Settings,
+    settings: Settings, batches: bool
 ) -> None:
     rng = random.Random(25)
     async with connect_bus(
@@ -54,13 +56,20 @@ async def test_a_consumer_cancelled_during_catch_up_handles_no_further_event(
         stopped = asyncio.Event()
 
         async def handle(envelope: Envelope) -> None:
+            await handle_batch([envelope])
+
+        async def handle_batch(envelopes: list[Envelope]) -> None:
             if stopped.is_set():
-                late.append(envelope)
+                late.extend(envelopes)
             await asyncio.sleep(0)
 
         for attempt in range(ATTEMPTS):
             stopped.clear()
-            consumer = asyncio.create_task(run_consumer(bus, f"catch-up-{attempt}", handle))
+            name = f"catch-up-{attempt}"
+            consumer = asyncio.create_task(
+                run_batch_consumer(bus, name, handle_batch) if batches
+                else run_consumer(bus, name, handle)
+            )  # fmt: skip
             await asyncio.sleep(rng.uniform(0.02, 0.3))
             stopped.set()
             consumer.cancel()

@@ -11,7 +11,7 @@ import asyncpg
 import nats
 import pytest
 
-from bus.consumer import idempotent, run_consumer
+from bus.consumer import each, idempotent, run_batch_consumer
 from bus.embedded import embedded_nats, free_port
 from bus.events import DOCTOR_UPDATED, Envelope
 from bus.nats import connect_bus
@@ -129,10 +129,10 @@ async def test_idempotent_consumer_applies_each_event_once(
         async def handler(con: asyncpg.Connection, envelope: Envelope) -> None:
             applied.append(str(envelope.id))
 
-        handle = idempotent(pool, "test-consumer", handler, clock.now)
+        handle = idempotent(pool, "test-consumer", each(handler), clock.now)
         relay = asyncio.create_task(run_relay(pool, bus, clock.now, poll_interval=0.05))
         consumer = asyncio.create_task(
-            run_consumer(bus, "test-consumer", handle, frozenset({DOCTOR_UPDATED}))
+            run_batch_consumer(bus, "test-consumer", handle, frozenset({DOCTOR_UPDATED}))
         )
         ids = await _emit_events(pool, 5)
         async with asyncio.timeout(20):
@@ -142,7 +142,7 @@ async def test_idempotent_consumer_applies_each_event_once(
         envelope = Envelope(
             id=uuid.UUID(ids[0]), type=DOCTOR_UPDATED, subject="d", data={}, occurred_at=clock.now()
         )
-        await handle(envelope)
+        await handle([envelope])
         relay.cancel()
         consumer.cancel()
         await asyncio.gather(relay, consumer, return_exceptions=True)

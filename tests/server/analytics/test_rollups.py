@@ -13,7 +13,6 @@ import pytest
 
 import storage
 from bus import events
-from bus.consumer import Handler
 from bus.events import Envelope
 from bus.outbox import envelope
 from server import clock
@@ -122,7 +121,22 @@ async def test_rollups_equal_the_rows_after_random_changes_and_redeliveries(
     free = rng.sample(range(75 * 48), 200)
     seen: list[Envelope] = []
     async with open_pool(database_url, 2) as pool:
-        handle: Handler = rollups.handler_for(pool)
+        handle = rollups.handler_for(pool)
+        pending: list[Envelope] = []
+
+        async def deliver(event: Envelope) -> None:
+            """Events reach the consumer in batches of random sizes, some holding events
+            handled before (redeliveries)."""
+            seen.append(event)
+            pending.append(event)
+            if rng.random() < 0.3:
+                batch = pending + rng.sample(
+                    seen[: -len(pending)], min(rng.randrange(3), len(seen) - len(pending))
+                )
+                rng.shuffle(batch)
+                await handle(batch)
+                pending.clear()
+
         # Some rows exist before the rollups are built (a bulk load), the rest come by events.
         ids = []
         for n in range(120):
@@ -144,8 +158,7 @@ async def test_rollups_equal_the_rows_after_random_changes_and_redeliveries(
                 async with pool.acquire() as con:
                     await rollups.rebuild(con)
             if n > 40:
-                seen.append(await _event(db, events.APPOINTMENT_CREATED, appointment))
-                await handle(seen[-1])
+                await deliver(await _event(db, events.APPOINTMENT_CREATED, appointment))
         for appointment, _ in rng.sample(ids, 50):
             action = rng.choice(["cancel", "complete", "no-show", "reschedule"])
             if action == "reschedule":
@@ -160,7 +173,9 @@ async def test_rollups_equal_the_rows_after_random_changes_and_redeliveries(
                     appointment,
                     moved,
                 )
-                seen.append(await _event(db, events.APPOINTMENT_RESCHEDULED, appointment, previous))
+                await deliver(
+                    await _event(db, events.APPOINTMENT_RESCHEDULED, appointment, previous)
+                )
             else:
                 status = {"cancel": "cancelled", "complete": "completed"}.get(action, action)
                 await db.execute(
@@ -173,20 +188,23 @@ async def test_rollups_equal_the_rows_after_random_changes_and_redeliveries(
                     "complete": events.APPOINTMENT_COMPLETED,
                     "no-show": events.APPOINTMENT_NO_SHOW,
                 }[action]
-                seen.append(await _event(db, kind, appointment))
-            await handle(seen[-1])
-        # Redeliveries (any order, several times) change nothing.
+                await deliver(await _event(db, kind, appointment))
+        await handle(pending)
+        # Redeliveries (any order, several times, alone or in batches) change nothing.
         for redelivered in rng.sample(seen, 30) + rng.sample(seen, 10):
-            await handle(redelivered)
+            await handle([redelivered])
+        await handle(rng.sample(seen, 40))
         # A doctor moves: their days count in the new city now.
         await db.execute("UPDATE doctors.doctors SET city = 'Lille' WHERE id = $1", doctors[0].id)
         await handle(
-            envelope(
-                events.DOCTOR_UPDATED,
-                f"doctor:{doctors[0].id}",
-                {"doctor_id": doctors[0].id},
-                at=clock.now(),
-            )
+            [
+                envelope(
+                    events.DOCTOR_UPDATED,
+                    f"doctor:{doctors[0].id}",
+                    {"doctor_id": doctors[0].id},
+                    at=clock.now(),
+                )
+            ]
         )
 
         today = now.astimezone(UTC).date()

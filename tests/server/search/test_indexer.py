@@ -9,9 +9,18 @@ from datetime import datetime
 import asyncpg
 import httpx
 
-from bus.events import DOCTOR_CREATED, DOCTOR_DELETED, DOCTOR_REVIEWED, DOCTOR_UPDATED
+from bus.events import (
+    APPOINTMENT_CREATED,
+    DOCTOR_CREATED,
+    DOCTOR_DELETED,
+    DOCTOR_REVIEWED,
+    DOCTOR_UPDATED,
+    SLOT_BOOKED,
+    Envelope,
+)
 from bus.outbox import emit
 from server import clock
+from server.search.indexer import Refresh, refresh_plan
 from server.settings import Settings
 from tests.factories import Doctor, make_doctor, make_patient
 from tests.server.scheduling.helpers import availability, booked, local, put_availability
@@ -116,6 +125,68 @@ async def test_doctor_deleted_event_removes_the_doctor(
         return await names(client, q="Roussel") == []
 
     await eventually(gone)
+
+
+def test_a_batch_asks_one_refresh_per_doctor_that_covers_all_its_events() -> None:
+    a, b, c, d, e = (uuid.uuid4() for _ in range(5))
+
+    def event(event_type: str, doctor_id: uuid.UUID, version: int | None = None) -> Envelope:
+        data = {"doctor_id": str(doctor_id), "availability_version": version}
+        return Envelope(type=event_type, subject="doctor", data=data, occurred_at=clock.now())
+
+    nameless = Envelope(type=DOCTOR_UPDATED, subject="doctor", data={}, occurred_at=clock.now())
+    plan = refresh_plan(
+        [
+            event(SLOT_BOOKED, a, 3),
+            event(SLOT_BOOKED, b, 2),
+            event(SLOT_BOOKED, c, 1),
+            event(DOCTOR_UPDATED, d),
+            event(DOCTOR_DELETED, e),
+            nameless,
+            event(APPOINTMENT_CREATED, a, 5),
+            event(APPOINTMENT_CREATED, b),  # no version: always re-read
+            event(SLOT_BOOKED, b, 7),
+            event(DOCTOR_REVIEWED, c),
+            event(SLOT_BOOKED, c, 9),  # the profile refresh re-reads the availability too
+            event(DOCTOR_DELETED, d),
+            event(DOCTOR_CREATED, e),
+        ]
+    )
+    assert plan == {
+        a: Refresh("availability", 5),
+        b: Refresh("availability", None),
+        c: Refresh("profile"),
+        d: Refresh("deleted"),
+        e: Refresh("profile"),
+    }
+
+
+async def test_one_batch_of_events_for_several_doctors_leaves_the_index_right(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    moving = await make_doctor(db, settings, first_name="Lina", last_name="Mercier", city="Paris")
+    leaving = await make_doctor(db, settings, first_name="Hugo", last_name="Blanc", city="Paris")
+    await reindex_now(settings)
+    assert await names(client, city="Paris") == ["Hugo Blanc", "Lina Mercier"]
+
+    # One transaction: the relay publishes them together, the indexer takes them in a batch or
+    # two (however the fetches split them).
+    await db.execute("UPDATE doctors.doctors SET city = 'Nantes' WHERE id = $1", moving.id)
+    async with db.transaction():
+        for event_type, doctor in (
+            (DOCTOR_UPDATED, moving),
+            (DOCTOR_DELETED, leaving),
+            (DOCTOR_UPDATED, moving),
+        ):
+            await _emit(db, event_type, doctor)
+
+    async def applied() -> bool:
+        return await names(client, city="Nantes") == ["Lina Mercier"] and not await names(
+            client, q="Blanc"
+        )
+
+    await eventually(applied)
+    assert await names(client, city="Paris") == []
 
 
 async def test_booking_a_doctors_only_slot_moves_them_behind_in_next_available_order(
