@@ -8,8 +8,8 @@ advisory lock, so the stream holds the events in outbox order, hence each doctor
 availability_version order (two relays publishing side by side interleaved them, and watchers got
 `resync` deltas). A relay that finds the lock taken leaves the rows to its holder.
 
-A batch is pipelined: every publish is sent before the first acknowledgement is awaited (one
-awaited round trip per event cost the node ~1 ms of CPU and the batch its latency). Pipelining
+A batch is pipelined: every publish is sent before the first acknowledgement is awaited (an
+awaited round trip per event cost a third more CPU and a round trip's wait per event). Pipelining
 must not let a later event overtake an earlier one that failed (lost with a dropped connection,
 while nats-py buffers the next ones for the new connection), so each event after the batch's
 first carries Nats-Expected-Last-Msg-Id, its predecessor's id: JetStream stores it only right
@@ -50,8 +50,8 @@ async def publish_pending(pool: asyncpg.Pool, bus: Bus, now: Clock) -> int:
     """Publish one batch of unsent events, marked published at `now()` (the server's clock);
     return how many were sent (0 if another relay is).
 
-    Raises BatchStopped (its cause: the NATS error) after marking the leading rows that JetStream
-    acknowledged, when it failed on a later one."""
+    Raises BatchStopped (its cause: the NATS error) when JetStream did not acknowledge them all,
+    after marking the leading rows it did acknowledge."""
     async with pool.acquire() as con, con.transaction():
         if not await con.fetchval("SELECT pg_try_advisory_xact_lock($1)", PUBLISHER_LOCK):
             return 0  # the holder publishes; a NOTIFY or the poll wakes us again
