@@ -17,6 +17,12 @@ booking's own cost from the HTTP stack's. In the race, the losers on the node wa
 booking of the slot (single-flight), then check their sessions together, and get their 409
 without a booking attempt of their own.
 
+Each phase starts on a settled machine: after it, the bench waits until the outbox is empty (every
+event published) and the node and this database's PostgreSQL processes are idle, and prints that
+drain time and the server's and PostgreSQL's CPU per booking, the after-work (outbox relay,
+realtime fan-out, consumers' catch-up) included. Otherwise the next phase, the raw-INSERT anchor
+above all, was timed while PostgreSQL still worked for the previous one.
+
 Usage: .venv/bin/python bench/booking.py [--bookings 600] [--doctors 30] [--clients 20]
        [--json PATH]   (PATH gets the figures and their anchor as JSON)
 (database and NATS: see bench/common.py)
@@ -29,6 +35,8 @@ import asyncio
 import os
 import sys
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -37,6 +45,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import asyncpg
+import psutil  # type: ignore[import-untyped]
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 
@@ -48,10 +57,8 @@ from bench.common import (  # noqa: E402
     figure,
     latency_figures,
     ms,
-    settled,
     write_json,
 )
-from bench.rt_client import cpu_seconds  # noqa: E402
 from server.auth.principal import Principal  # noqa: E402
 from server.engines import Engines  # noqa: E402
 from server.scheduling.schemas import BookingRequest  # noqa: E402
@@ -104,11 +111,121 @@ def _cpu_line(server_ms: float, client_ms: float, per: str) -> str:
     return f"server CPU {server_ms:.2f} ms per {per} (client {client_ms:.2f} ms)"
 
 
-async def _run(
-    jobs: list[tuple[Patient, Doctor, datetime]], env: BenchEnv, clients: int
-) -> tuple[float, float, float]:
-    """Seconds for the bookings, and the server process's and this client's CPU milliseconds
-    per booking (what a busy machine's other processes do not change much, unlike the rate)."""
+# The node and PostgreSQL count as idle below this share of a core over a second each.
+IDLE_SHARE = 0.1
+IDLE_TIMEOUT_S = 120.0
+
+
+@dataclass
+class Cpu:
+    """CPU seconds (user + system) so far of the serve process and, per pid, of the PostgreSQL
+    backends of the bench's database (not the auxiliary processes, WAL writer, checkpointer...:
+    they are shared with whatever else the machine's PostgreSQL serves)."""
+
+    server: float
+    postgres: dict[int, float]
+
+    def since(self, before: Cpu) -> tuple[float, float]:
+        """Server and PostgreSQL CPU seconds from `before` to this reading (a backend that
+        exited in between takes its CPU with it)."""
+        postgres = sum(t - before.postgres.get(pid, 0.0) for pid, t in self.postgres.items())
+        return self.server - before.server, postgres
+
+
+def _cpu_of(pid: int) -> float | None:
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.NoSuchProcess:
+        return None
+    return float(times.user + times.system)
+
+
+async def _read_cpu(env: BenchEnv) -> Cpu:
+    pids = await env.db.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+    postgres = {r["pid"]: t for r in pids if (t := _cpu_of(r["pid"])) is not None}
+    return Cpu(_cpu_of(env.node.process.pid) or 0.0, postgres)
+
+
+async def _idle(env: BenchEnv) -> Cpu:
+    """Wait until the node and PostgreSQL each use less than IDLE_SHARE of a core over a second
+    (or IDLE_TIMEOUT_S pass); the reading at the start of that quiet second."""
+    deadline = time.monotonic() + IDLE_TIMEOUT_S
+    while True:
+        before = await _read_cpu(env)
+        await asyncio.sleep(1)
+        server, postgres = (await _read_cpu(env)).since(before)
+        if max(server, postgres) < IDLE_SHARE:
+            return before
+        if time.monotonic() > deadline:
+            sys.stdout.write(f"  not idle after {IDLE_TIMEOUT_S:.0f} s, measuring anyway\n")
+            return before
+
+
+async def _outbox_empty(env: BenchEnv) -> None:
+    """Until the relay has published every event (bus.outbox published_at all set)."""
+    unsent = "SELECT EXISTS (SELECT FROM bus.outbox WHERE published_at IS NULL)"
+    while await env.db.fetchval(unsent):
+        await asyncio.sleep(0.05)
+
+
+@dataclass
+class Phase:
+    """One timed phase of `count` operations: its seconds, the server's, PostgreSQL's and this
+    client's CPU milliseconds per operation while it ran, then the after-work: seconds from its
+    end until the outbox was empty and until the machine was idle again, and the server's and
+    PostgreSQL's CPU milliseconds per operation from its start until idle."""
+
+    count: int
+    seconds: float
+    server_ms: float
+    postgres_ms: float
+    client_ms: float
+    drain_s: float
+    idle_s: float
+    server_total_ms: float
+    postgres_total_ms: float
+
+    def after_work_line(self, per: str) -> str:
+        return (
+            f"  after it: outbox empty in {self.drain_s:.1f} s, idle in {self.idle_s:.1f} s;"
+            f" CPU per {per} with the after-work: server {self.server_total_ms:.2f} ms,"
+            f" PostgreSQL {self.postgres_total_ms:.2f} ms (while it ran: {self.server_ms:.2f}"
+            f" and {self.postgres_ms:.2f} ms)\n"
+        )
+
+    def figures(self) -> dict[str, float]:
+        return {k: round(v, 3) for k, v in vars(self).items()}
+
+
+async def _timed(env: BenchEnv, count: int, work: Callable[[], Awaitable[None]]) -> Phase:
+    """Run `work` (`count` operations) on a settled machine and wait until it is settled again."""
+    await _outbox_empty(env)
+    start = await _idle(env)
+    own = time.process_time()
+    began = time.perf_counter()
+    await work()
+    seconds = time.perf_counter() - began
+    client_s = time.process_time() - own
+    server_s, postgres_s = (await _read_cpu(env)).since(start)
+    await _outbox_empty(env)
+    drain_s = time.perf_counter() - began - seconds
+    server_total_s, postgres_total_s = (await _idle(env)).since(start)
+    per = 1000 / count
+    return Phase(
+        count,
+        seconds,
+        server_s * per,
+        postgres_s * per,
+        client_s * per,
+        drain_s,
+        time.perf_counter() - began - seconds - 1,  # less the quiet second itself
+        server_total_s * per,
+        postgres_total_s * per,
+    )
+
+
+async def _run(jobs: list[tuple[Patient, Doctor, datetime]], env: BenchEnv, clients: int) -> Phase:
+    """The bookings through HTTP, timed (see Phase)."""
     queue = iter(jobs)
     failures: dict[int, int] = {}
     async with _client(env, clients) as http:
@@ -119,20 +236,17 @@ async def _run(
                 if status != 201:
                     failures[status] = failures.get(status, 0) + 1
 
-        await settled(env.node.process.pid)
-        cpu, own = cpu_seconds(env.node.process.pid), time.process_time()
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
-        cpu_ms = (cpu_seconds(env.node.process.pid) - cpu) * 1000 / len(jobs)
-        client_ms = (time.process_time() - own) * 1000 / len(jobs)
+        async def work() -> None:
+            await asyncio.gather(*(worker() for _ in range(clients)))
+
+        phase = await _timed(env, len(jobs), work)
     if failures:
         sys.stdout.write(f"  unexpected failures: {failures}\n")
-    return elapsed, cpu_ms, client_ms
+    return phase
 
 
-async def _raw_inserts(dsn: str, count: int, clients: int) -> float:
-    async with asyncpg.create_pool(dsn, min_size=clients, max_size=clients) as pool:
+async def _raw_inserts(env: BenchEnv, count: int, clients: int) -> Phase:
+    async with asyncpg.create_pool(env.dsn, min_size=clients, max_size=clients) as pool:
         await pool.execute(
             """CREATE TABLE bench_raw (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
                    doctor_id uuid NOT NULL, period tstzrange NOT NULL, status text NOT NULL)"""
@@ -149,15 +263,16 @@ async def _raw_inserts(dsn: str, count: int, clients: int) -> float:
                     start, start + timedelta(minutes=15),
                 )  # fmt: skip
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        return time.perf_counter() - started
+        async def work() -> None:
+            await asyncio.gather(*(worker() for _ in range(clients)))
+
+        return await _timed(env, count, work)
 
 
 async def _service_bookings(
     env: BenchEnv, jobs: list[tuple[Patient, Doctor, datetime]], clients: int
-) -> float:
-    """Seconds for `jobs` booked through the booking service in this process: no HTTP, session
+) -> Phase:
+    """`jobs` booked through the booking service in this process: no HTTP, session
     check or audit middleware (whose one hash chain serialises every audited request)."""
     async with open_pool(env.dsn, max_size=clients) as pool:
         engines = cast(Engines, SimpleNamespace(settings=env.settings, pool=pool))
@@ -169,9 +284,10 @@ async def _service_bookings(
                 body = BookingRequest(doctor_id=doctor.id, start=start, visit_type="in-person")
                 await book_appointment(engines, who, body)
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        return time.perf_counter() - started
+        async def work() -> None:
+            await asyncio.gather(*(worker() for _ in range(clients)))
+
+        return await _timed(env, len(jobs), work)
 
 
 async def _race(env: BenchEnv, doctor: Doctor, racers: int) -> dict[str, Any]:
@@ -188,23 +304,24 @@ async def _race(env: BenchEnv, doctor: Doctor, racers: int) -> dict[str, Any]:
 
         # Each racer's connection is open before the start, as a browser's would be.
         await asyncio.gather(*(http.get("/healthz") for _ in range(racers)))
-        await settled(env.node.process.pid)
-        cpu, own = cpu_seconds(env.node.process.pid), time.process_time()
-        statuses = await asyncio.gather(*(one(p) for p in patients))
-        cpu_ms = (cpu_seconds(env.node.process.pid) - cpu) * 1000 / racers
-        client_ms = (time.process_time() - own) * 1000 / racers
+        statuses: list[int] = []
+
+        async def work() -> None:
+            statuses.extend(await asyncio.gather(*(one(p) for p in patients)))
+
+        phase = await _timed(env, racers, work)
     won, lost = statuses.count(201), statuses.count(409)
     sys.stdout.write(
         f"{racers}-way race for one slot: {won} booked, {lost} got 409; latency {ms(latencies)};"
-        f" {_cpu_line(cpu_ms, client_ms, 'request')}\n"
+        f" {_cpu_line(phase.server_ms, phase.client_ms, 'request')}\n"
     )
     return {
         "racers": racers,
         "booked": won,
         "refused_409": lost,
         **latency_figures(latencies),
-        "server_cpu_ms_per_request": round(cpu_ms, 2),
-        "client_cpu_ms_per_request": round(client_ms, 2),
+        "server_cpu_ms_per_request": round(phase.server_ms, 2),
+        "client_cpu_ms_per_request": round(phase.client_ms, 2),
     }
 
 
@@ -219,22 +336,24 @@ async def bench(bookings: int, doctor_count: int, clients: int, args: argparse.N
             for i in range(bookings)
         ]  # fmt: skip
         sys.stdout.write(f"{os.cpu_count()} CPUs; {bookings} bookings, {clients} clients\n")
-        spread, cpu_ms, client_ms = await _run(jobs, env, clients)
-        booking_rate = bookings / spread
+        spread = await _run(jobs, env, clients)
+        booking_rate = bookings / spread.seconds
         sys.stdout.write(
             f"booking, distinct slots over {doctor_count} doctors: {booking_rate:,.0f} /s;"
-            f" {_cpu_line(cpu_ms, client_ms, 'booking')}\n"
+            f" {_cpu_line(spread.server_ms, spread.client_ms, 'booking')}\n"
+            + spread.after_work_line("booking")
         )
-        solo = await _setup_doctors(env, 1)
+        (one,) = await _setup_doctors(env, 1)
         solo_patients = [await env.patient() for _ in range(bookings // 3)]
         solo_jobs = [
-            (p, solo[0], s)
-            for p, s in zip(solo_patients, _grid(solo[0], len(solo_patients)), strict=True)
+            (p, one, s) for p, s in zip(solo_patients, _grid(one, len(solo_patients)), strict=True)
         ]
-        solo_rate = len(solo_jobs) / (await _run(solo_jobs, env, clients))[0]
+        solo = await _run(solo_jobs, env, clients)
+        solo_rate = len(solo_jobs) / solo.seconds
         sys.stdout.write(
             f"booking, distinct slots of one doctor (serialised per doctor): {solo_rate:,.0f} /s"
             f" ({solo_rate / booking_rate:.2f}x the {doctor_count} doctors' rate)\n"
+            + solo.after_work_line("booking")
         )
         direct = await _setup_doctors(env, doctor_count)
         direct_patients = [await env.patient() for _ in range(bookings // 2)]
@@ -243,15 +362,20 @@ async def bench(bookings: int, doctor_count: int, clients: int, args: argparse.N
                 i // doctor_count])
             for i, p in enumerate(direct_patients)
         ]  # fmt: skip
-        service_rate = len(direct_jobs) / await _service_bookings(env, direct_jobs, clients)
-        raw = await _raw_inserts(env.dsn, bookings, clients)
-        raw_rate = bookings / raw
-        sys.stdout.write(f"raw single-row INSERT (autocommit): {raw_rate:,.0f} /s\n")
+        service = await _service_bookings(env, direct_jobs, clients)
+        service_rate = len(direct_jobs) / service.seconds
+        raw = await _raw_inserts(env, bookings, clients)
+        raw_rate = bookings / raw.seconds
+        sys.stdout.write(
+            f"raw single-row INSERT (autocommit): {raw_rate:,.0f} /s;"
+            f" PostgreSQL CPU {raw.postgres_ms:.2f} ms per INSERT (coarse: 10 ms ticks)\n"
+        )
         sys.stdout.write(f"ratio booking / raw insert: {booking_rate / raw_rate:.3f} "
                          f"(1 booking ~ {raw_rate / booking_rate:.1f} raw inserts)\n")  # fmt: skip
         sys.stdout.write(
             f"booking service alone (in-process: no HTTP, session check or audit): "
             f"{service_rate:,.0f} /s, {service_rate / raw_rate:.3f}x raw insert\n"
+            + service.after_work_line("booking")
         )
         race = await _race(env, doctors[0], 200)
     rows = [
@@ -262,13 +386,22 @@ async def bench(bookings: int, doctor_count: int, clients: int, args: argparse.N
         figure("booking service alone (in-process)", service_rate, raw_rate, "/s",
                anchor_what="raw single-row INSERT", better="higher"),
         figure("200-way race on one slot, p99", race["p99_ms"], None, "ms", target="< 150 ms"),
+        # No anchor: the raw INSERTs' PostgreSQL CPU is a few 10 ms clock ticks per backend.
+        figure("server + PostgreSQL CPU per booking, after-work included",
+               spread.server_total_ms + spread.postgres_total_ms, None, "ms"),
     ]  # fmt: skip
     write_json(
         args,
         rows,
         sizes={"bookings": bookings, "clients": clients, "doctors": doctor_count},
-        server_cpu_ms_per_booking=round(cpu_ms, 2),
-        client_cpu_ms_per_booking=round(client_ms, 2),
+        server_cpu_ms_per_booking=round(spread.server_ms, 2),
+        client_cpu_ms_per_booking=round(spread.client_ms, 2),
+        phases={
+            "distinct": spread.figures(),
+            "one_doctor": solo.figures(),
+            "service": service.figures(),
+            "raw_insert": raw.figures(),
+        },
         race=race,
     )
 

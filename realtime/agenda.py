@@ -51,6 +51,9 @@ class AgendaChannel(Channel):
 
 async def publish_appointment(hub: Realtime, envelope: Envelope) -> None:
     doctor_id = uuid.UUID(str(envelope.data["doctor_id"]))
+    room = agenda_room(doctor_id)
+    if next(iter(hub.sio.manager.get_participants(AGENDA_NS, room)), None) is None:
+        return  # none of the doctor's devices on this node: skip the patient's read
     appointment_id = uuid.UUID(str(envelope.data["appointment_id"]))
     payload = {
         **envelope.data,
@@ -59,6 +62,4 @@ async def publish_appointment(hub: Realtime, envelope: Envelope) -> None:
         "patient": await agenda_view(hub.engines.pool, appointment_id),
     }
     # Local sockets only: every node consumes the same event (see hub.py).
-    await hub.sio.emit(
-        envelope.type, payload, room=agenda_room(doctor_id), namespace=AGENDA_NS, ignore_queue=True
-    )
+    await hub.sio.emit(envelope.type, payload, room=room, namespace=AGENDA_NS, ignore_queue=True)
