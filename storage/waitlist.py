@@ -109,8 +109,9 @@ async def waiting_count(con: asyncpg.Connection, doctor_id: uuid.UUID, now: date
 
 
 async def try_lock_slot(con: asyncpg.Connection, doctor_id: uuid.UUID, start: datetime) -> bool:
-    """The per-slot lock scheduling.book_slot tries (migration 0014), until the transaction
-    ends; False when a booking of the slot holds it now (that booking is taking the slot)."""
+    """The per-slot lock scheduling.book_slot_audited tries (migrations 0014, 0032), until the
+    transaction ends; False when a booking of the slot holds it now (that booking is taking
+    the slot)."""
     taken: bool = await con.fetchval(
         """SELECT pg_try_advisory_xact_lock(
                       hashtext($1::uuid::text),

@@ -403,7 +403,7 @@ async def _book(
         "status": new.status,
         "cancelled_by": None,
     }
-    # Version 0 stands in: scheduling.book_slot writes the real one under the doctor's lock.
+    # Version 0 stands in: scheduling.book_slot_audited writes the real one under the doctor's lock.
     slot_type = events.SLOT_HELD if new.status == "held" else events.SLOT_BOOKED
     outbox = [
         slot_event(slot_type, slot_payload(planned, 0), actor),

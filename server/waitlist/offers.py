@@ -1,9 +1,9 @@
 """Offers: a freed slot goes to the first waiting patient it suits, held for them.
 
 An offer is a hold (scheduling.appointments, status `held`, hold_expires_at = the offer's end)
-made under the slot's lock (the one scheduling.book_slot tries, so a rush booking meanwhile is
-refused as taken), in the very transaction that frees the slot (a cancellation, a reschedule,
-an expired hold, a declined or lapsed offer: `rehold`, registered with
+made under the slot's lock (the one scheduling.book_slot_audited tries, so a rush booking
+meanwhile is refused as taken), in the very transaction that frees the slot (a cancellation, a
+reschedule, an expired hold, a declined or lapsed offer: `rehold`, registered with
 server.scheduling.release): the public grid never shows the slot free while someone waits for
 it, and the exclusion constraints forbid a second offer or booking of it. With nobody waiting
 the slot is released (slot.released, live on the grid); the waitlist consumer tries released

@@ -1,6 +1,6 @@
 """The booking fast path: everything a booking reads in one statement, and the booking itself with
-its audit entry in one more (scheduling.book_slot_audited, migrations 0014 and 0027), so a booking
-costs two round trips."""
+its audit entry in one more (scheduling.book_slot_audited, migrations 0014, 0027 and 0032), so a
+booking costs two round trips."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ async def book_slot(
     events: Sequence[dict[str, Any]],
     audit: NewAuditLog | None = None,
 ) -> asyncpg.Record:
-    """Book in one autocommit statement (see scheduling.book_slot), with `audit` written by the
+    """Book in one autocommit statement (scheduling.book_slot_audited), with `audit` written by the
     same statement (unsealed, like storage.audit.insert_log) when given: the appointment as
     scheduling.appointment_details shows it plus `availability_version`, the doctor's new
     version, which the function also writes into each event's `data.availability_version`.

@@ -1,5 +1,6 @@
 """The database itself refuses double booking: exclusion constraints, mapped to domain errors;
-scheduling.book_slot books under the doctor's version lock in one statement."""
+scheduling.book_slot_audited books under the doctor's version lock in one statement, and the
+booking's read (booking_context) answers from the patient's history with that doctor."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from server.settings import Settings
 from storage.errors import ConstraintViolation, StaleRead
 from storage.pool import open_pool
 from storage.scheduling import appointments as store
-from storage.scheduling.booking import book_slot
+from storage.scheduling.booking import book_slot, booking_context
 from tests.factories import make_doctor, make_patient
 
 START = datetime(2031, 1, 6, 9, 0, tzinfo=UTC)
@@ -161,3 +162,42 @@ async def test_a_slot_being_booked_is_refused_at_once_and_free_again_if_that_fai
         await holder.rollback()  # the first failed after all: the slot is free
     await book_slot(db, _new(doctor.id, second.id, START), await _stamp(db, doctor.id),
                     timedelta(0), [])  # fmt: skip
+
+
+async def test_the_booking_read_sees_the_patients_history_with_this_doctor_only(
+    db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor, other_doctor = await make_doctor(db, settings), await make_doctor(db, settings)
+    patient, other_patient = await make_patient(db, settings), await make_patient(db, settings)
+    await db.execute(
+        """INSERT INTO waitlist.practice_settings (doctor_id, prepay_no_show_threshold)
+           VALUES ($1, 2)""",
+        doctor.id,
+    )
+
+    async def history(patient_id: uuid.UUID) -> tuple[bool, bool]:
+        row = await booking_context(db, doctor.id, START, patient_user_id=None,
+                                    patient_id=patient_id)  # fmt: skip
+        return row["seen_before"], row["prepay_required"]
+
+    async def visit(doctor_id: uuid.UUID, patient_id: uuid.UUID, days: int, status: str) -> None:
+        new = _new(doctor_id, patient_id, START - timedelta(days=days))
+        await _insert(db, new)
+        await db.execute(
+            "UPDATE scheduling.appointments SET status = $2 WHERE id = $1", new.id, status
+        )
+
+    assert await history(patient.id) == (False, False)
+    # Visits that do not count: scheduled, with another doctor, another patient's.
+    await _insert(db, _new(doctor.id, patient.id, START - timedelta(days=9)))
+    await visit(other_doctor.id, patient.id, 1, "completed")
+    await visit(other_doctor.id, patient.id, 2, "no-show")
+    await visit(other_doctor.id, patient.id, 3, "no-show")
+    await visit(doctor.id, other_patient.id, 4, "completed")
+    assert await history(patient.id) == (False, False)
+    await visit(doctor.id, patient.id, 5, "completed")
+    await visit(doctor.id, patient.id, 6, "no-show")
+    assert await history(patient.id) == (True, False)
+    await visit(doctor.id, patient.id, 7, "no-show")  # the practice's threshold: two
+    assert await history(patient.id) == (True, True)
+    assert await history(other_patient.id) == (True, False)
