@@ -39,6 +39,7 @@ class Bench:
 
 BENCHES = (
     Bench("booking", quick=("--bookings", "200")),
+    Bench("consumers", quick=("--bookings", "200")),
     Bench("slots", quick=("--requests", "100")),
     Bench("search", quick=("--doctors", "10000", "--iterations", "50")),
     Bench("audit_append", quick=("--entries", "1000")),
