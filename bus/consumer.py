@@ -159,8 +159,10 @@ async def _consume(
                 continue
             wanted: list[tuple[Msg, Envelope]] = []
             for msg in msgs:
-                envelope = Envelope.model_validate(json.loads(msg.data))
-                if event_types is None or envelope.type in event_types:
+                envelope = _envelope(msg, name)
+                if envelope is None:
+                    await msg.term()  # no consumer can ever apply it: never redeliver it
+                elif event_types is None or envelope.type in event_types:
                     wanted.append((msg, envelope))
                 else:
                     await msg.ack()  # nothing to do for it
@@ -171,6 +173,16 @@ async def _consume(
             await sub.unsubscribe()
         except Exception:  # connection already closed
             pass
+
+
+def _envelope(msg: Msg, consumer: str) -> Envelope | None:
+    """The event a stream message carries, or None (logged) when it is no event: published by
+    something other than the relay, it would otherwise stop the consumer on every delivery."""
+    try:
+        return Envelope.model_validate(json.loads(msg.data))
+    except ValueError:  # not JSON, or not an Envelope (pydantic's ValidationError is one)
+        log.error("stream message is no event; dropped", extra={"consumer": consumer})
+        return None
 
 
 def each(apply: EventApplier) -> TransactionalHandler:

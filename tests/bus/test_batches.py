@@ -157,3 +157,23 @@ async def test_a_poison_event_is_nakd_alone_and_the_rest_of_its_batch_is_applied
     alone = [(txid, event_id) for txid, event_id in seen if txid != batch_txid]
     assert [event_id for _, event_id in alone[: len(sent)]] == [e.id for e in sent]
     assert len({txid for txid, _ in alone}) == len(alone)
+
+
+async def test_a_message_that_is_no_event_is_dropped_and_the_consumer_goes_on(
+    database_url: str, settings: Settings
+) -> None:
+    """Something other than the relay published to the stream (the relay's expected-last-id
+    check allows for it): that message names no event, so no consumer can ever apply it; it
+    must not stop the consumer (every node's, for good: it would come back after a restart)."""
+    seen: Seen = []
+    before, after = _events(2), _events(2)
+    async with open_pool(database_url) as pool, _bus(settings) as bus:
+        await _publish(bus, before)
+        await bus.js.publish(bus.subject(DOCTOR_UPDATED), b"not an event")
+        await _publish(bus, after)
+        handle = idempotent(pool, "foreign", each(_recording(seen)), clock.now)
+        consumer = asyncio.create_task(run_batch_consumer(bus, "foreign", handle))
+        await _until(lambda: len(seen) >= 4 or consumer.done())
+        assert not consumer.done(), consumer.exception()
+        await _stop(consumer)
+        assert await _committed(pool, seen) == [e.id for e in before + after]

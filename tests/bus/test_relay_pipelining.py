@@ -133,3 +133,36 @@ async def test_an_event_nats_refuses_to_send_holds_back_the_later_ones_and_leaks
     assert await _stream_ids(bus) == first
     assert await _unsent(pool) == 3
     assert bus.js.publish_async_pending() == 0  # no slot of nats-py's held by the failures
+
+
+async def test_a_foreign_publish_inside_a_batch_holds_back_the_rest_in_order(
+    pool: asyncpg.Pool, bus: Bus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Something else stores a message in the stream while a batch is in flight: the events
+    sent after it expect a predecessor that is no longer the last message, so they are refused
+    and published by the next batch, after the foreign one; none is lost, none doubled."""
+    ids = await _emit(pool, 10)
+    real = bus.js.publish_async
+    calls = 0
+    foreign = str(uuid.uuid4())
+
+    async def publish_async(*args: object, **kwargs: object) -> asyncio.Future[object]:
+        nonlocal calls
+        calls += 1
+        ack = await real(*args, **kwargs)  # type: ignore[arg-type]
+        if calls == 3:
+            await ack  # the third is stored, then the foreign message lands after it
+            body = json.dumps({"id": foreign}).encode()
+            await bus.js.publish(
+                bus.subject(DOCTOR_UPDATED), body, headers={"Nats-Msg-Id": foreign}
+            )
+        return ack
+
+    monkeypatch.setattr(bus.js, "publish_async", publish_async)
+    with pytest.raises(BatchStopped):
+        await publish_pending(pool, bus, clock.now)
+    monkeypatch.undo()
+    assert await _unsent(pool) == 7
+    assert await publish_pending(pool, bus, clock.now) == 7
+    assert await _stream_ids(bus) == [*ids[:3], foreign, *ids[3:]]
+    assert await _unsent(pool) == 0

@@ -4,6 +4,7 @@ booking's read (booking_context) answers from the patient's history with that do
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -201,3 +202,48 @@ async def test_the_booking_read_sees_the_patients_history_with_this_doctor_only(
     await visit(doctor.id, patient.id, 7, "no-show")  # the practice's threshold: two
     assert await history(patient.id) == (True, True)
     assert await history(other_patient.id) == (True, False)
+
+
+async def test_overlapping_bookings_racing_through_buffers_leave_exactly_compatible_winners(
+    db: asyncpg.Connection, database_url: str, settings: Settings
+) -> None:
+    """Bookings every 10 minutes (30-minute visits, 10-minute buffer), two per start, all at
+    once: different starts take different slot locks, so only the doctor's version lock and the
+    INSERT's own free check keep buffers apart. The winners keep their buffers, and every loser
+    was refused as taken by a winner it conflicts with."""
+    doctor = await make_doctor(db, settings)
+    buffer = timedelta(minutes=10)
+    earlier = _new(doctor.id, (await make_patient(db, settings)).id, START - timedelta(days=1))
+    await book_slot(db, earlier, None, buffer, [])  # the doctor's version row exists now
+    stamp = await _stamp(db, doctor.id)
+    starts = [START + timedelta(minutes=10 * i) for i in range(12)]
+    tries = [
+        _new(doctor.id, (await make_patient(db, settings)).id, start)
+        for start in starts
+        for _ in range(2)
+    ]
+    async with open_pool(database_url, max_size=len(tries)) as pool:
+
+        async def attempt(new: store.NewAppointment) -> bool:
+            async with pool.acquire() as con:
+                try:
+                    await book_slot(con, new, stamp, buffer, [])
+                except ConstraintViolation as refused:
+                    assert refused.constraint == store.DOCTOR_OVERLAP
+                    return False
+                return True
+
+        won = await asyncio.gather(*(attempt(new) for new in tries))
+    winners = [new for new, ok in zip(tries, won, strict=True) if ok]
+
+    def clash(a: store.NewAppointment, b: store.NewAppointment) -> bool:
+        return a.start - buffer < b.end and b.start < a.end + buffer
+
+    assert winners
+    assert not [(a.start, b.start) for a in winners for b in winners if a is not b and clash(a, b)]
+    losers = [new for new, ok in zip(tries, won, strict=True) if not ok]
+    assert all(any(clash(loser, w) for w in winners) for loser in losers)
+    stored = await db.fetchval(
+        "SELECT count(*) FROM scheduling.appointments WHERE doctor_id = $1", doctor.id
+    )
+    assert stored == len(winners) + 1
