@@ -195,6 +195,18 @@ def each(apply: EventApplier) -> TransactionalHandler:
     return handle
 
 
+def one_by_one(handler: BatchHandler) -> BatchHandler:
+    """A batch handler that hands `handler` the batch's events one at a time, in order: with an
+    idempotent handler, one transaction per event (for work that must not share one)."""
+
+    async def handle(envelopes: list[Envelope]) -> None:
+        for envelope in envelopes:
+            raise_if_cancelling()
+            await handler([envelope])
+
+    return handle
+
+
 def idempotent(
     pool: asyncpg.Pool, consumer: str, handler: TransactionalHandler, now: Clock
 ) -> BatchHandler:

@@ -9,9 +9,9 @@
 
 Idempotent (bus.consumer.idempotent): each event id is handled once; refunds also carry one
 request key per cause, so a retried handler never refunds twice. One event per transaction, not
-a batch: the work commits on its own connections and refunds call the payment provider, so a
-batch rolled back by its last event (and retried event by event) would redo the earlier
-events' work; alone, each event's handled mark commits right after its work.
+a batch (bus.consumer.one_by_one): the work commits on its own connections and refunds call the
+payment provider, so a batch rolled back by its last event (and retried event by event) would
+redo the earlier events' work; alone, each event's handled mark commits right after its work.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import uuid
 import asyncpg
 
 from bus import events
-from bus.consumer import Handler, each, idempotent, run_consumer
+from bus.consumer import BatchHandler, each, idempotent, one_by_one, run_batch_consumer
 from bus.events import Envelope
 from server import clock
 from server.engines import Engines
@@ -96,7 +96,7 @@ async def _refund(
         log.info("no refund", extra={"payment_id": str(payment_id), "why": exc.detail})
 
 
-def handler_for(engines: Engines) -> Handler:
+def handler_for(engines: Engines) -> BatchHandler:
     async def apply_event(_: asyncpg.Connection, envelope: Envelope) -> None:
         if envelope.type == events.PAYMENT_COMPLETED:
             await book_paid_slot(engines, PaymentChanged.model_validate(envelope.data))
@@ -104,15 +104,11 @@ def handler_for(engines: Engines) -> Handler:
             cancelled = AppointmentChanged.model_validate(envelope.data)
             await refund_cancelled(engines, cancelled, envelope)
 
-    once = idempotent(engines.pool, CONSUMER, each(apply_event), clock.now)
-
-    async def handle(envelope: Envelope) -> None:
-        await once([envelope])  # one event per transaction: see the module's docstring
-
-    return handle
+    # One event per transaction: see the module's docstring.
+    return one_by_one(idempotent(engines.pool, CONSUMER, each(apply_event), clock.now))
 
 
 async def run_payments_consumer(engines: Engines) -> None:
     if engines.payments is None:
         return
-    await run_consumer(engines.bus, CONSUMER, handler_for(engines), HANDLED)
+    await run_batch_consumer(engines.bus, CONSUMER, handler_for(engines), HANDLED)

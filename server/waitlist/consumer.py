@@ -4,8 +4,11 @@ re-holds the others in the freeing transaction) is tried once more; hours a doct
 cancelled or missed sends queue.updated to the patients of that doctor's day.
 
 Idempotent (bus.consumer.idempotent): the offer commits with the event's handled mark, so a
-redelivery never offers a slot twice. A fetched batch is applied event by event in one
-transaction (bus.consumer.each).
+redelivery never offers a slot twice. One event per transaction (bus.consumer.one_by_one), not
+a batch: an offer holds its doctor's version row until commit, so a batch offering two doctors'
+slots deadlocked with another node's batch offering them in the opposite order, and PostgreSQL's
+refusal passed for "the slot is taken" while the batch committed the event as handled: the
+waiting patient was never offered the slot.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import asyncpg
 
 from bus import events
-from bus.consumer import BatchHandler, each, idempotent, run_batch_consumer
+from bus.consumer import BatchHandler, each, idempotent, one_by_one, run_batch_consumer
 from bus.events import Envelope
 from server import clock
 from server.engines import Engines
@@ -40,7 +43,7 @@ def handler_for(pool: asyncpg.Pool) -> BatchHandler:
         else:
             await offer_freed_slot(con, SlotChanged.model_validate(envelope.data))
 
-    return idempotent(pool, CONSUMER, each(apply_event), clock.now)
+    return one_by_one(idempotent(pool, CONSUMER, each(apply_event), clock.now))
 
 
 async def run_waitlist_consumer(engines: Engines) -> None:

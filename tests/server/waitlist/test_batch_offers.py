@@ -1,9 +1,9 @@
-"""The waitlist consumer applies a fetched batch of slot.released events in one transaction
-(bus.consumer.run_batch_consumer): an offer holds the doctor's version row until the batch
-commits, so two batches (two nodes sharing the durable consumer) that offer slots of two doctors
-in opposite orders deadlock. PostgreSQL then refuses one offer; that refusal must not be taken
-for "the slot is taken" while the batch commits its event as handled, or the waiting patient
-is never offered the slot (the event is not delivered again)."""
+"""The waitlist consumer hands a fetched batch of slot.released events over one event per
+transaction (bus.consumer.one_by_one): in one transaction, an offer held the doctor's version row
+until the batch committed, so two batches (two nodes sharing the durable consumer) that offered
+slots of two doctors in opposite orders deadlocked, PostgreSQL's refusal of one offer passed for
+"the slot is taken", and the batch committed its event as handled: the waiting patient was never
+offered the slot (the event is not delivered again)."""
 
 from __future__ import annotations
 
@@ -63,8 +63,8 @@ def _released(slot: SlotChanged) -> Envelope:
 async def test_two_slots_freed_in_one_batch_are_not_both_offered_to_one_patient(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings, pool: asyncpg.Pool
 ) -> None:
-    """The second offer of the batch sees the first (same transaction): the patient it went to
-    no longer waits, so the second slot goes to the next patient."""
+    """The second offer of the batch sees the first: the patient it went to no longer waits, so
+    the second slot goes to the next patient."""
     doctor = await doctor_with_availability(client, db, settings)
     slots = [await _freed(client, db, settings, doctor, at) for at in ("10:00", "11:00")]
     await settle(client, db)
