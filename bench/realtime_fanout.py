@@ -5,7 +5,15 @@ deltas (both must be 0).
 
 Nodes are `markini serve` subprocesses sharing a throw-away PostgreSQL database, one JetStream
 stream and Redis; the clients are lean websocket Socket.IO clients (bench/rt_client.py) in this
-process, so a slow client loop shows up in the latency too (the figures are end to end).
+process, so a slow client loop shows up in the latency too (the figures are end to end). That
+process's own objects (the imported server stack, ~335k) are frozen out of its garbage
+collector during the events, for both stacks alike: a full collection of them stalled every
+client 200-380 ms and, at 1,000 sockets (p99 = the worst event or so), decided the ratio by
+which run it fell in. The collector's pauses that remain are printed with each run.
+
+Per run it also prints, as medians over the events, the first socket's latency (for Markini the
+path to a node: commit, outbox relay, NATS, the node's consumer; for the bare stack, its emit
+from the node's stamp) and the spread from the first socket to the last (the fan-out).
 
 Anchor, same run, same client and counts: the bare stack (bench/bare_socketio.py: python-socketio
 with its Redis manager on uvicorn, 2 nodes); the sockets join one room and the bench asks the
