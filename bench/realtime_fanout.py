@@ -5,7 +5,15 @@ deltas (both must be 0).
 
 Nodes are `markini serve` subprocesses sharing a throw-away PostgreSQL database, one JetStream
 stream and Redis; the clients are lean websocket Socket.IO clients (bench/rt_client.py) in this
-process, so a slow client loop shows up in the latency too (the figures are end to end).
+process, so a slow client loop shows up in the latency too (the figures are end to end). That
+process's own objects (the imported server stack, ~335k) are frozen out of its garbage
+collector during the events, for both stacks alike: a full collection of them stalled every
+client 200-380 ms and, at 1,000 sockets (p99 = the worst event or so), decided the ratio by
+which run it fell in. The collector's pauses that remain are printed with each run.
+
+Per run it also prints, as medians over the events, the first socket's latency (for Markini the
+path to a node: commit, outbox relay, NATS, the node's consumer; for the bare stack, its emit
+from the node's stamp) and the spread from the first socket to the last (the fan-out).
 
 Anchor, same run, same client and counts: the bare stack (bench/bare_socketio.py: python-socketio
 with its Redis manager on uvicorn, 2 nodes); the sockets join one room and the bench asks the
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import statistics
 import sys
@@ -51,7 +60,7 @@ from bench.common import (  # noqa: E402
     run_server,
     write_json,
 )
-from bench.rt_client import RawSocket, cpu_seconds  # noqa: E402
+from bench.rt_client import GcPauses, RawSocket, cpu_seconds  # noqa: E402
 from server.settings import Settings  # noqa: E402
 from storage.pool import _init_connection  # noqa: E402
 from tests.factories import make_doctor, make_patient  # noqa: E402
@@ -72,7 +81,16 @@ class Run:
     missed: int
     duplicates: int
     cpu_s: list[float]  # node A, node B, this process
+    client_gc_ms: list[float]  # this process's collector pauses during the events
     latencies_ms: list[float]
+    versions: list[int]  # of each latency's delta
+
+    def per_event(self) -> dict[int, list[float]]:
+        """Each event's latencies (ms), by availability_version."""
+        events: dict[int, list[float]] = {}
+        for version, latency in zip(self.versions, self.latencies_ms, strict=True):
+            events.setdefault(version, []).append(latency)
+        return events
 
     def p(self, share: float) -> float | None:
         return percentile(self.latencies_ms, share) if self.latencies_ms else None
@@ -88,10 +106,21 @@ class Run:
         cpu = self.cpu_s
         out(f"CPU during events: node A {cpu[0]:.1f} s, node B {cpu[1]:.1f} s, ")
         out(f"clients {cpu[2]:.1f} s ({os.cpu_count()} CPUs shared with PostgreSQL, NATS, Redis)\n")
+        pauses = self.client_gc_ms
+        out(f"clients' GC pauses during events: {len(pauses)}, total {sum(pauses):.0f} ms, ")
+        out(f"longest {max(pauses, default=0):.0f} ms\n")
         if self.latencies_ms:
             p50 = statistics.median(self.latencies_ms)
             out(f"latency occurred_at -> client: p50 {p50:.1f} ms  ")
             out(f"p99 {self.p(0.99):.1f} ms  max {max(self.latencies_ms):.1f} ms\n")
+            # The first socket's latency is the path to the node (for Markini: commit, relay,
+            # NATS, consumer); from first to last, the fan-out over the sockets and the client.
+            events = self.per_event().values()
+            first = statistics.median(min(e) for e in events)
+            spread = statistics.median(max(e) - min(e) for e in events)
+            worst = max(statistics.median(e) for e in events)
+            out(f"per event (median over events): first socket {first:.1f} ms, first to last ")
+            out(f"socket {spread:.1f} ms; worst event's median {worst:.1f} ms\n")
 
 
 class Tally:
@@ -232,19 +261,30 @@ async def fan_out(
     tally = Tally()
     began = time.perf_counter()
     opened = await open_sockets([n.url for n in nodes], sockets, tally)
-    acks = await asyncio.gather(*(s.call(NS, "subscribe", subscription) for s in opened))
+    # Only the version is kept: Markini's acks carry a slot snapshot each.
+    base = base_version(
+        await asyncio.gather(*(s.call(NS, "subscribe", subscription) for s in opened))
+    )
     connected_s = time.perf_counter() - began
-    base = base_version(acks)
 
+    # This process's own objects (the imported server stack, the previous run's figures: ~335k)
+    # out of the collector's sight during the events, for both stacks alike: unfrozen, one
+    # full collection of them stalled every client 200-380 ms, in whichever run it fell.
+    gc.collect()
+    gc.freeze()
     began = time.perf_counter()
     cpu_before = [cpu_seconds(n.process.pid) for n in nodes] + [cpu_seconds(os.getpid())]
-    for i in range(events):
-        await make_event(i)
-        await asyncio.sleep(1 / rate)
-    booking_s = time.perf_counter() - began
-    deadline = time.monotonic() + 30
-    while not tally.complete(events) and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
+    try:
+        with GcPauses() as client_gc:
+            for i in range(events):
+                await make_event(i)
+                await asyncio.sleep(1 / rate)
+            booking_s = time.perf_counter() - began
+            deadline = time.monotonic() + 30
+            while not tally.complete(events) and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+    finally:
+        gc.unfreeze()
     cpu_after = [cpu_seconds(n.process.pid) for n in nodes] + [cpu_seconds(os.getpid())]
     cpu = [after - before for before, after in zip(cpu_before, cpu_after, strict=True)]
 
@@ -254,9 +294,11 @@ async def fan_out(
     duplicates = sum(len(v) - len({ver for ver, _ in v}) for v in tally.deltas.values())
     await asyncio.gather(*(s.close() for s in opened), return_exceptions=True)
     latencies_ms = [lat * 1000 for _, lat in received]
+    versions = [version for version, _ in received]
+    gc_ms = [pause * 1000 for pause in client_gc.pauses_s]
     return Run(
         stack, sockets, events, connected_s, booking_s, len(received), missed, duplicates, cpu,
-        latencies_ms,
+        gc_ms, latencies_ms, versions,
     )  # fmt: skip
 
 
@@ -293,7 +335,10 @@ async def main(args: argparse.Namespace) -> None:
     write_json(
         args,
         rows,
-        runs=[{k: v for k, v in vars(r).items() if k != "latencies_ms"} for r in runs],
+        runs=[
+            {k: v for k, v in vars(r).items() if k not in ("latencies_ms", "versions")}
+            for r in runs
+        ],
         loadavg_start=list(load_start),
     )
 

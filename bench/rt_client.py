@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import time
 from collections.abc import Callable
@@ -83,6 +84,28 @@ class RawSocket:
         await self.ws.close()
         if self._reader is not None:
             await self._reader
+
+
+class GcPauses:
+    """The cyclic garbage collector's pauses in this process while entered: the clients' loop
+    stands still meanwhile, so each one delays every delta in flight (seconds, in order)."""
+
+    def __init__(self) -> None:
+        self.pauses_s: list[float] = []
+        self._started = 0.0
+
+    def _on_gc(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses_s.append(time.perf_counter() - self._started)
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._on_gc)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        gc.callbacks.remove(self._on_gc)
 
 
 def rss_mb(pid: int) -> float:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Literal
 
 from realtime.acks import SocketError
@@ -38,12 +39,23 @@ class SlotChange:
     version: int
     occurred_at: datetime
 
-    def delta(self, kind: DeltaKind | None = None) -> SlotDelta:
-        resync = (kind or self.kind) == "resync"
+    # One model per change, shared by every watcher it reaches (a node routes one change to
+    # thousands of sockets); never mutated once made.
+    @cached_property
+    def delta(self) -> SlotDelta:
+        """The change as its watchers get it."""
+        return self._as(self.kind)
+
+    @cached_property
+    def resync(self) -> SlotDelta:
+        """The `resync` delta a watch gets when this change is out of its sequence."""
+        return self._as("resync")
+
+    def _as(self, kind: DeltaKind) -> SlotDelta:
         return SlotDelta(
             doctor_id=self.doctor_id,
-            kind=kind or self.kind,
-            slot=None if resync else self.slot,
+            kind=kind,
+            slot=None if kind == "resync" else self.slot,
             availability_version=self.version,
             occurred_at=self.occurred_at,
         )
@@ -71,10 +83,10 @@ class Watch:
             self.version = change.version
             if change.kind == "resync":
                 self.state = "stale"
-                return change.delta()
-            return change.delta() if self._overlaps(change.slot) else None
+                return change.delta
+            return change.delta if self._overlaps(change.slot) else None
         self.state = "stale"
-        return change.delta("resync")
+        return change.resync
 
     def _overlaps(self, slot: SlotOut | None) -> bool:
         return slot is not None and slot.start < self.end and slot.end > self.start
