@@ -30,10 +30,12 @@ import time_machine
 from asgi_lifespan import LifespanManager
 
 from bus.embedded import embedded_nats
+from bus.nats import Bus, connect_bus
 from server.app import create_app
 from server.settings import Settings
 from storage.embedded import embedded_postgres
 from storage.migrate import migrate
+from storage.pool import open_pool
 
 ON_CI = os.environ.get("CI") == "true"
 # One random pair per run: nodes started by one test (make_app, several apps) must agree.
@@ -143,6 +145,13 @@ async def database_url(engine_urls: EngineUrls, template_db: str) -> AsyncIterat
 
 
 @pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on the test database, for what the app's background work or other domains call."""
+    async with open_pool(database_url, max_size=6) as p:
+        yield p
+
+
+@pytest.fixture
 def redis_url(engine_urls: EngineUrls) -> str:
     if engine_urls.redis_url is None:
         if ON_CI:
@@ -188,6 +197,15 @@ async def delete_stream(nats_url: str, stream: str) -> None:
         pass
     finally:
         await nc.close()
+
+
+@pytest.fixture
+async def bus(settings: Settings) -> AsyncIterator[Bus]:
+    """A connection to the test's own JetStream stream (deleted with `settings`)."""
+    async with connect_bus(
+        settings.nats_url or "", settings.nats_stream, settings.nats_subject_prefix
+    ) as connected:
+        yield connected
 
 
 @pytest.fixture

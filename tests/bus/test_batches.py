@@ -10,17 +10,15 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import asyncpg
 import pytest
 
 from bus.consumer import EventApplier, each, idempotent, run_batch_consumer
 from bus.events import DOCTOR_UPDATED, Envelope
-from bus.nats import Bus, connect_bus
+from bus.nats import Bus
 from server import clock
-from server.settings import Settings
-from storage.pool import open_pool
 
 pytestmark = pytest.mark.any_hour  # no hour is read: handled_at is only stored
 
@@ -56,14 +54,6 @@ async def _committed(pool: asyncpg.Pool, seen: Seen) -> list[uuid.UUID]:
     return [event_id for txid, event_id in seen if status[txid] == "committed"]
 
 
-@contextlib.asynccontextmanager
-async def _bus(settings: Settings) -> AsyncIterator[Bus]:
-    async with connect_bus(
-        settings.nats_url or "", settings.nats_stream, settings.nats_subject_prefix
-    ) as bus:
-        yield bus
-
-
 async def _publish(bus: Bus, envelopes: list[Envelope]) -> None:
     for envelope in envelopes:
         data = json.dumps(envelope.model_dump(mode="json")).encode()
@@ -83,75 +73,72 @@ async def _stop(task: asyncio.Task[None]) -> None:
 
 
 async def test_a_batch_is_one_transaction_and_a_redelivered_event_is_skipped(
-    database_url: str,
+    pool: asyncpg.Pool,
 ) -> None:
     seen: Seen = []
     first, later = _events(6), _events(3)
-    async with open_pool(database_url) as pool:
-        handle = idempotent(pool, "batch", each(_recording(seen)), clock.now)
-        await handle(first)
-        assert len({txid for txid, _ in seen}) == 1
-        assert [event_id for _, event_id in seen] == [e.id for e in first]
-        # Redelivered alone, or mixed with new events (and one twice): only the new ones run,
-        # once each, in stream order.
-        seen.clear()
-        await handle(first[2:4])
-        assert seen == []
-        await handle([first[0], later[0], first[1], later[1], later[0], later[2]])
-        assert [event_id for _, event_id in seen] == [e.id for e in later]
-        assert await _committed(pool, seen) == [e.id for e in later]
-        handled = await pool.fetchval(
-            "SELECT count(*) FROM bus.handled_events WHERE consumer = 'batch'"
-        )
-        assert handled == len(first) + len(later)
+    handle = idempotent(pool, "batch", each(_recording(seen)), clock.now)
+    await handle(first)
+    assert len({txid for txid, _ in seen}) == 1
+    assert [event_id for _, event_id in seen] == [e.id for e in first]
+    # Redelivered alone, or mixed with new events (and one twice): only the new ones run,
+    # once each, in stream order.
+    seen.clear()
+    await handle(first[2:4])
+    assert seen == []
+    await handle([first[0], later[0], first[1], later[1], later[0], later[2]])
+    assert [event_id for _, event_id in seen] == [e.id for e in later]
+    assert await _committed(pool, seen) == [e.id for e in later]
+    handled = await pool.fetchval(
+        "SELECT count(*) FROM bus.handled_events WHERE consumer = 'batch'"
+    )
+    assert handled == len(first) + len(later)
 
 
 async def test_the_consumer_applies_a_fetched_batch_in_one_transaction(
-    database_url: str, settings: Settings
+    pool: asyncpg.Pool, bus: Bus
 ) -> None:
     seen: Seen = []
     sent = _events(10)
-    async with open_pool(database_url) as pool, _bus(settings) as bus:
-        # In the stream before the consumer starts: one fetch takes them all, twice over (the
-        # second copy is a redelivery, e.g. a relay that published again after a crash).
-        await _publish(bus, sent + sent)
-        handle = idempotent(pool, "one-tx", each(_recording(seen)), clock.now)
-        consumer = asyncio.create_task(run_batch_consumer(bus, "one-tx", handle))
-        await _until(lambda: len(seen) >= len(sent))
-        async with asyncio.timeout(30):
-            while True:  # until all 20 are acked
-                info = await bus.js.consumer_info(bus.stream, "one-tx")
-                if info.num_pending == 0 and info.num_ack_pending == 0 and info.delivered:
-                    if info.delivered.stream_seq == 2 * len(sent):
-                        break
-                await asyncio.sleep(0.05)
-        await _stop(consumer)
-        assert len({txid for txid, _ in seen}) == 1
-        assert await _committed(pool, seen) == [e.id for e in sent]
+    # In the stream before the consumer starts: one fetch takes them all, twice over (the
+    # second copy is a redelivery, e.g. a relay that published again after a crash).
+    await _publish(bus, sent + sent)
+    handle = idempotent(pool, "one-tx", each(_recording(seen)), clock.now)
+    consumer = asyncio.create_task(run_batch_consumer(bus, "one-tx", handle))
+    await _until(lambda: len(seen) >= len(sent))
+    async with asyncio.timeout(30):
+        while True:  # until all 20 are acked
+            info = await bus.js.consumer_info(bus.stream, "one-tx")
+            if info.num_pending == 0 and info.num_ack_pending == 0 and info.delivered:
+                if info.delivered.stream_seq == 2 * len(sent):
+                    break
+            await asyncio.sleep(0.05)
+    await _stop(consumer)
+    assert len({txid for txid, _ in seen}) == 1
+    assert await _committed(pool, seen) == [e.id for e in sent]
 
 
 async def test_a_poison_event_is_nakd_alone_and_the_rest_of_its_batch_is_applied_once(
-    database_url: str, settings: Settings
+    pool: asyncpg.Pool, bus: Bus
 ) -> None:
     seen: Seen = []
     sent = _events(9)
     poison = sent[4].id
-    async with open_pool(database_url) as pool, _bus(settings) as bus:
-        await _publish(bus, sent)
-        handle = idempotent(pool, "poison", each(_recording(seen, poison)), clock.now)
-        consumer = asyncio.create_task(run_batch_consumer(bus, "poison", handle))
-        # The batch fails, then each event runs alone; the poison one is nak'd and comes back
-        # (in about 1 s; under load a redelivery can land in a pull request that just expired,
-        # and then waits out the consumer's 30 s ack_wait).
-        await _until(lambda: [event_id for _, event_id in seen].count(poison) >= 3, 90)
-        await _stop(consumer)
-        handled = {
-            r["event_id"]
-            for r in await pool.fetch(
-                "SELECT event_id FROM bus.handled_events WHERE consumer = 'poison'"
-            )
-        }
-        committed = await _committed(pool, seen)
+    await _publish(bus, sent)
+    handle = idempotent(pool, "poison", each(_recording(seen, poison)), clock.now)
+    consumer = asyncio.create_task(run_batch_consumer(bus, "poison", handle))
+    # The batch fails, then each event runs alone; the poison one is nak'd and comes back
+    # (in about 1 s; under load a redelivery can land in a pull request that just expired,
+    # and then waits out the consumer's 30 s ack_wait).
+    await _until(lambda: [event_id for _, event_id in seen].count(poison) >= 3, 90)
+    await _stop(consumer)
+    handled = {
+        r["event_id"]
+        for r in await pool.fetch(
+            "SELECT event_id FROM bus.handled_events WHERE consumer = 'poison'"
+        )
+    }
+    committed = await _committed(pool, seen)
     others = [e.id for e in sent if e.id != poison]
     assert committed == others  # each once, in stream order
     assert handled == set(others)
@@ -165,20 +152,19 @@ async def test_a_poison_event_is_nakd_alone_and_the_rest_of_its_batch_is_applied
 
 
 async def test_a_message_that_is_no_event_is_dropped_and_the_consumer_goes_on(
-    database_url: str, settings: Settings
+    pool: asyncpg.Pool, bus: Bus
 ) -> None:
     """Something other than the relay published to the stream (the relay's expected-last-id
     check allows for it): that message names no event, so no consumer can ever apply it; it
     must not stop the consumer (every node's, for good: it would come back after a restart)."""
     seen: Seen = []
     before, after = _events(2), _events(2)
-    async with open_pool(database_url) as pool, _bus(settings) as bus:
-        await _publish(bus, before)
-        await bus.js.publish(bus.subject(DOCTOR_UPDATED), b"not an event")
-        await _publish(bus, after)
-        handle = idempotent(pool, "foreign", each(_recording(seen)), clock.now)
-        consumer = asyncio.create_task(run_batch_consumer(bus, "foreign", handle))
-        await _until(lambda: len(seen) >= 4 or consumer.done())
-        assert not consumer.done(), consumer.exception()
-        await _stop(consumer)
-        assert await _committed(pool, seen) == [e.id for e in before + after]
+    await _publish(bus, before)
+    await bus.js.publish(bus.subject(DOCTOR_UPDATED), b"not an event")
+    await _publish(bus, after)
+    handle = idempotent(pool, "foreign", each(_recording(seen)), clock.now)
+    consumer = asyncio.create_task(run_batch_consumer(bus, "foreign", handle))
+    await _until(lambda: len(seen) >= 4 or consumer.done())
+    assert not consumer.done(), consumer.exception()
+    await _stop(consumer)
+    assert await _committed(pool, seen) == [e.id for e in before + after]

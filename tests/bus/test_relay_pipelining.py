@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
 import nats
@@ -14,28 +13,12 @@ import pytest
 
 from bus import relay
 from bus.events import DOCTOR_UPDATED
-from bus.nats import Bus, connect_bus
+from bus.nats import Bus
 from bus.outbox import emit
 from bus.relay import BatchStopped, publish_in_order, publish_pending
 from server import clock
-from server.settings import Settings
-from storage.pool import open_pool
 
 pytestmark = pytest.mark.any_hour
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    async with open_pool(database_url) as pool:
-        yield pool
-
-
-@pytest.fixture
-async def bus(settings: Settings) -> AsyncIterator[Bus]:
-    async with connect_bus(
-        settings.nats_url or "", settings.nats_stream, settings.nats_subject_prefix
-    ) as bus:
-        yield bus
 
 
 async def _emit(pool: asyncpg.Pool, count: int) -> list[str]:

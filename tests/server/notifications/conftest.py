@@ -11,13 +11,11 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from server.settings import Settings
-from storage.pool import open_pool
 from tests.conftest import EngineUrls, delete_stream, make_settings
 
 
@@ -86,9 +84,3 @@ async def settings(
 @pytest.fixture
 def mailbox(smtp: tuple[Mailbox, int]) -> Mailbox:
     return smtp[0]
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    async with open_pool(database_url, max_size=6) as p:
-        yield p
