@@ -67,7 +67,7 @@ async def run_consumer(
     async def process(deliveries: list[tuple[Msg, Envelope]]) -> None:
         for msg, envelope in deliveries:
             raise_if_cancelling()  # unacked messages are redelivered to the next run
-            await _settle(msg, await _succeeds(handler(envelope), name))
+            await _settle(msg, await _succeeds(handler(envelope), name), name)
 
     await _consume(bus, name, process, event_types, deliver_new_only, batch)
 
@@ -89,11 +89,11 @@ async def run_batch_consumer(
             envelopes = [envelope for _, envelope in deliveries]
             if await _succeeds(handler(envelopes), name, "consumer batch failed; one by one now"):
                 for msg, _ in deliveries:
-                    await msg.ack()
+                    await _reply(msg.ack(), name)
                 return
         for msg, envelope in deliveries:
             raise_if_cancelling()
-            await _settle(msg, await _succeeds(handler([envelope]), name))
+            await _settle(msg, await _succeeds(handler([envelope]), name), name)
 
     await _consume(bus, name, process, event_types, False, batch)
 
@@ -111,11 +111,20 @@ async def _succeeds(
     return True
 
 
-async def _settle(msg: Msg, handled: bool) -> None:
-    if handled:
-        await msg.ack()
-    else:
-        await msg.nak(delay=1)
+async def _settle(msg: Msg, handled: bool, consumer: str) -> None:
+    await _reply(msg.ack() if handled else msg.nak(delay=1), consumer)
+
+
+async def _reply(reply: Awaitable[None], consumer: str) -> None:
+    """Send an ack, nak or term. A failure (connection lost, nats-py's outbound buffer full) is
+    logged, not raised: nothing restarts a consumer task that ends, and JetStream redelivers an
+    unacknowledged message after ack_wait anyway (idempotent handlers skip what they applied)."""
+    try:
+        await reply
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.warning("consumer reply lost", extra={"consumer": consumer, "error": repr(exc)})
 
 
 async def _consume(
@@ -161,11 +170,11 @@ async def _consume(
             for msg in msgs:
                 envelope = _envelope(msg, name)
                 if envelope is None:
-                    await msg.term()  # no consumer can ever apply it: never redeliver it
+                    await _reply(msg.term(), name)  # no consumer can apply it: never redeliver
                 elif event_types is None or envelope.type in event_types:
                     wanted.append((msg, envelope))
                 else:
-                    await msg.ack()  # nothing to do for it
+                    await _reply(msg.ack(), name)  # nothing to do for it
             if wanted:
                 await process(wanted)
     finally:

@@ -13,7 +13,9 @@ import uuid
 from collections.abc import Callable
 
 import asyncpg
+import nats.errors
 import pytest
+from nats.aio.msg import Msg
 
 from bus.consumer import EventApplier, each, idempotent, run_batch_consumer
 from bus.events import DOCTOR_UPDATED, Envelope
@@ -168,3 +170,32 @@ async def test_a_message_that_is_no_event_is_dropped_and_the_consumer_goes_on(
     assert not consumer.done(), consumer.exception()
     await _stop(consumer)
     assert await _committed(pool, seen) == [e.id for e in before + after]
+
+
+async def test_a_lost_ack_does_not_end_the_consumer(
+    pool: asyncpg.Pool, bus: Bus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ack that cannot be sent (connection lost, nats-py's outbound buffer full) used to end
+    the consumer task for good: nothing restarts it. The event is redelivered after ack_wait
+    and skipped as handled; the consumer goes on with the next ones."""
+    seen: Seen = []
+    first, later = _events(2), _events(2)
+    real_ack = Msg.ack
+    failed: list[bool] = []
+
+    async def ack_lost_once(msg: Msg) -> None:
+        if not failed:
+            failed.append(True)
+            raise nats.errors.OutboundBufferLimitError
+        await real_ack(msg)
+
+    monkeypatch.setattr(Msg, "ack", ack_lost_once)
+    await _publish(bus, first)
+    handle = idempotent(pool, "ack-lost", each(_recording(seen)), clock.now)
+    consumer = asyncio.create_task(run_batch_consumer(bus, "ack-lost", handle))
+    await _until(lambda: len(seen) >= len(first) or consumer.done())
+    await _publish(bus, later)
+    await _until(lambda: len(seen) >= len(first + later) or consumer.done())
+    assert failed and not consumer.done(), consumer.exception() if consumer.done() else None
+    await _stop(consumer)
+    assert await _committed(pool, seen) == [e.id for e in first + later]
