@@ -1,10 +1,13 @@
 """Two-way SMS: a patient answers a reminder with "C 4821" (confirm) or "A 4821" (cancel).
 
 The reference names the reminder, so a reply to an old reminder acts on that reminder's
-appointment only; a bare "C" or "A" acts on the latest reminder sent to the number. Cancelling
-follows the patients' rules (the scheduling state machine's `refusal`: the cut-off before the
-start); confirming tells the doctor the patient will come (the doctor's own "confirm" is a
-different step of the state machine). The answer goes back as TwiML, i.e. by SMS.
+appointment only; a bare "C" or "A" acts on the latest reminder sent to the number. Words after
+the cancel (e.g. "A 4821 fever", "A fièvre") are the patient's reason. Cancelling follows the
+patients' rules: the scheduling state machine's `refusal` (the cut-off before the start), then
+the visit reason's cancellation policy through the API's own `require_cancel_reason` (without a
+reason where one is asked, nothing is cancelled and the answer says how to give one).
+Confirming tells the doctor the patient will come (the doctor's own "confirm" is a different
+step of the state machine). The answer goes back as TwiML, i.e. by SMS.
 """
 
 from __future__ import annotations
@@ -19,33 +22,46 @@ import asyncpg
 
 from server import clock
 from server.engines import Engines
-from server.errors import MarkiniError
+from server.errors import InvalidInput, MarkiniError
 from server.notifications import templating
 from server.notifications.context import template_context
 from server.notifications.notifier import Outgoing, notify
 from server.notifications.phones import to_e164
+from server.scheduling.cancellation import require_cancel_reason, says_something
 from server.scheduling.errors import TooLate
+from server.scheduling.schemas import REASON_MAX_LENGTH
+from server.scheduling.state_machine import check_transition
 from server.scheduling.transitions import apply_transition
 from storage.notify.messages import latest_sms_reminder, record_sms_answer, sms_answer
 from storage.notify.parties import AppointmentContext, appointment_context
 
 log = logging.getLogger(__name__)
 
-REPLY = re.compile(r"^\s*(?P<action>[CcAa])\b\W*(?P<reference>\d{4})?\s*$")
-SMS_CANCEL_REASON = "Cancelled by SMS reply"
+# Punctuation and spaces around the reference separate it from the action and the reason.
+REPLY = re.compile(
+    r"^\s*(?P<action>[CcAa])\b\W*(?:(?P<reference>\d{4})(?!\d))?\W*(?P<rest>.*?)\s*$", re.S
+)
+SMS_CANCEL_REASON = "Cancelled by SMS reply"  # recorded when the patient gave no reason
 
 
 @dataclass(frozen=True)
 class SmsReply:
     action: str | None  # "C", "A", or None: not understood
     reference: str | None
+    reason: str | None = None  # the words after "A" (and its reference), at most 500 chars
 
 
 def parse_reply(body: str) -> SmsReply:
+    """A confirm takes nothing after its reference; a cancel takes a reason, though not one
+    that starts with a digit when no reference came first ("A 12345": a mistyped reference,
+    not a reason for cancelling the latest reminder's appointment)."""
     found = REPLY.match(body)
     if found is None:
         return SmsReply(None, None)
-    return SmsReply(found["action"].upper(), found["reference"])
+    action, reference, rest = found["action"].upper(), found["reference"], found["rest"]
+    if rest and (action == "C" or (reference is None and rest[0].isdigit())):
+        return SmsReply(None, reference)
+    return SmsReply(action, reference, rest[:REASON_MAX_LENGTH] or None)
 
 
 def _answer(kind: str, ctx: AppointmentContext | None, language: str, **extra: object) -> str:
@@ -81,18 +97,29 @@ async def _act(engines: Engines, con: asyncpg.Connection, sender: str, body: str
     if reply.action is None or ctx is None or ctx.patient is None:
         return _answer("sms.help", ctx, language, reference=reply.reference or "1234")
     if reply.action == "A":
-        return await _cancel(engines, con, ctx, language)
+        assert reminder is not None
+        return await _cancel(engines, con, ctx, language, reply.reason, reminder["reference"])
     assert reminder is not None
     return await _confirm(engines, con, ctx, language, reminder["id"])
 
 
 async def _cancel(
-    engines: Engines, con: asyncpg.Connection, ctx: AppointmentContext, language: str
+    engines: Engines,
+    con: asyncpg.Connection,
+    ctx: AppointmentContext,
+    language: str,
+    reason: str | None,
+    reference: str,
 ) -> str:
     assert ctx.patient is not None
     hours = engines.settings.patient_cancel_cutoff_h
+    cutoff = timedelta(hours=hours)
     try:
         async with con.transaction():  # a refusal leaves nothing behind
+            # The cut-off first (apply_transition checks it again under the lock): a patient
+            # asked for a reason must be able to cancel once they send one.
+            check_transition("cancel", "patient", ctx.status, ctx.start, clock.now(), cutoff)
+            await require_cancel_reason(con, ctx.id, ctx.status, reason)
             await apply_transition(
                 con,
                 ctx.id,
@@ -100,11 +127,13 @@ async def _cancel(
                 "cancel",
                 actor=str(ctx.patient.user_id),
                 party="patient",
-                reason=SMS_CANCEL_REASON,
-                cutoff=timedelta(hours=hours),
+                reason=reason if reason and says_something(reason) else SMS_CANCEL_REASON,
+                cutoff=cutoff,
             )
     except TooLate:
         return _answer("sms.refused", ctx, language, hours=hours, link=_link(engines))
+    except InvalidInput:  # cancel-reason-required
+        return _answer("sms.reason", ctx, language, reference=reference, link=_link(engines))
     except MarkiniError:  # not active any more (cancelled, past)
         return _answer("sms.refused", ctx, language, hours=None, link=_link(engines))
     log.info("appointment cancelled by SMS", extra={"appointment_id": str(ctx.id)})

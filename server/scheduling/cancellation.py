@@ -38,11 +38,12 @@ def says_something(text: str) -> bool:
 
 
 async def require_cancel_reason(
-    con: asyncpg.Connection, appointment_id: Any, reason: str | None
+    con: asyncpg.Connection, appointment_id: Any, status: str, reason: str | None
 ) -> None:
-    """A patient cancels: 422 (`cancel-reason-required` at `reason`) when the policy asks why
-    and no reason is given. Read only then: cancelling with a reason costs nothing more."""
-    if reason is not None and says_something(reason):
+    """A patient cancels an appointment in `status` (by the API or by SMS): 422
+    (`cancel-reason-required` at `reason`) when the policy asks why and no reason is given; a
+    hold (never booked) needs none. Read only then: cancelling with a reason costs nothing more."""
+    if status == "held" or (reason is not None and says_something(reason)):
         return
     policy = await appointment_policy(con, appointment_id)
     if policy is not None and reason_required(policy, clock.now()):

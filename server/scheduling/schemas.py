@@ -14,6 +14,7 @@ from server.scheduling.model import VisitType
 from server.scheduling.state_machine import Status
 
 NOTHING_TO_CHANGE = FieldCode("nothing_to_change", "give notes or reason_id")
+REASON_MAX_LENGTH = 500  # a cancellation's reason, by the API or by SMS
 
 
 class SlotOut(BaseModel):
@@ -85,7 +86,7 @@ class RescheduleRequest(BaseModel):
 class CancelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str | None = Field(None, max_length=500)
+    reason: str | None = Field(None, max_length=REASON_MAX_LENGTH)
 
 
 class AppointmentUpdate(BaseModel):

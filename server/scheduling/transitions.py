@@ -110,8 +110,8 @@ async def transition(
         current = await store.fetch_appointment(con, appointment_id)
         party = require_party(caller, current)
         assert current is not None
-        if action == "cancel" and party == "patient" and current["status"] != "held":
-            await require_cancel_reason(con, appointment_id, reason)
+        if action == "cancel" and party == "patient":
+            await require_cancel_reason(con, appointment_id, current["status"], reason)
         async with con.transaction():
             row = await apply_transition(
                 con,

@@ -189,7 +189,7 @@ async def delivery_log(db: Db, appointment_id: uuid.UUID) -> list[asyncpg.Record
 async def latest_sms_reminder(db: Db, phone: str, reference: str | None) -> asyncpg.Record | None:
     """The newest reminder sent by SMS to `phone` (with that reference, when one is given)."""
     row: asyncpg.Record | None = await db.fetchrow(
-        """SELECT id, appointment_id, user_id FROM notify.messages
+        """SELECT id, appointment_id, user_id, reference FROM notify.messages
            WHERE channel = 'sms' AND recipient = $1 AND reference IS NOT NULL
              AND status IN ('sent', 'unconfirmed', 'sending')
              AND ($2::text IS NULL OR reference = $2)

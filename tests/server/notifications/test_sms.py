@@ -16,10 +16,12 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from server import clock
+from server.notifications.inbound import SMS_CANCEL_REASON, SmsReply, parse_reply
 from server.notifications.providers import DeliveryFailed, TwilioProvider
 from server.settings import Settings
 from storage.notify import reminders as reminder_store
 from storage.notify.messages import Message
+from storage.reliability import practice_figures
 from tests.conftest import EngineUrls, delete_stream, make_settings
 from tests.factories import Doctor, Patient, make_doctor, make_patient
 from tests.server.notifications.conftest import Mailbox
@@ -116,11 +118,22 @@ async def _reply(
 
 
 async def _reminded(
-    db: asyncpg.Connection, doctor: Doctor, patient: Patient, starts_in: timedelta
+    db: asyncpg.Connection,
+    doctor: Doctor,
+    patient: Patient,
+    starts_in: timedelta,
+    reason_id: uuid.UUID | None = None,
 ) -> tuple[uuid.UUID, str]:
-    """An appointment whose 1 h-style reminder is due now; waits for its SMS to go out."""
+    """An appointment (of visit reason `reason_id`) whose reminder is due now; waits for its
+    SMS to go out."""
     start = clock.now() + starts_in
     appointment_id = await insert_appointment(db, doctor, patient, start)
+    if reason_id is not None:
+        await db.execute(
+            "UPDATE scheduling.appointments SET reason_id = $2 WHERE id = $1",
+            appointment_id,
+            reason_id,
+        )
     await reminder_store.schedule(db, appointment_id, start, [(60 * 48, clock.now())])
     [sms] = await eventually(
         lambda: message_rows(db, appointment_id=appointment_id, channel="sms", status="sent"),
@@ -193,3 +206,139 @@ async def test_an_unsigned_or_forged_reply_is_refused(
         response = await client.post(WEBHOOK, content=urlencode(params), headers=headers)
         assert response.status_code == 403
         assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_cancel_reply_carries_its_reason_after_the_reference() -> None:
+    assert parse_reply("a 4821") == SmsReply("A", "4821")
+    assert parse_reply("A 4821 fièvre depuis 2 jours") == SmsReply(
+        "A", "4821", "fièvre depuis 2 jours"
+    )
+    assert parse_reply(" A: 4821, fever ") == SmsReply("A", "4821", "fever")
+    assert parse_reply("A fever") == SmsReply("A", None, "fever")
+    assert parse_reply("A 4821 \u200b\ufeff") == SmsReply("A", "4821")
+    assert parse_reply("A " + "x" * 600).reason == "x" * 500
+    # A mistyped reference is no reason to cancel the latest appointment; a confirm takes none.
+    for unclear in ("A 12345", "A 48 21", "C 4821 merci", "Annuler"):
+        assert parse_reply(unclear).action is None, unclear
+
+
+# Late after 72 h before the start; the patients' SMS cut-off is 24 h.
+async def _visit_reason(db: asyncpg.Connection, doctor: Doctor, required: str) -> uuid.UUID:
+    reason_id: uuid.UUID = await db.fetchval(
+        """INSERT INTO scheduling.visit_reasons (doctor_id, name, duration_minutes, visit_types,
+                                                 refund_cutoff_hours, cancel_reason_required)
+           VALUES ($1, 'Suivi', 30, ARRAY['in-person'], 72, $2) RETURNING id""",
+        doctor.id,
+        required,
+    )
+    return reason_id
+
+
+async def _outcome(db: asyncpg.Connection, appointment_id: uuid.UUID) -> tuple[object, ...]:
+    """(status, cancelled_by, recorded reason, the reasons of its appointment.cancelled events)"""
+    row = await db.fetchrow(
+        """SELECT status, cancelled_by, cancellation_reason
+           FROM scheduling.appointments WHERE id = $1""",
+        appointment_id,
+    )
+    events = await db.fetch(
+        """SELECT data->>'reason' AS reason FROM bus.outbox
+           WHERE type = 'appointment.cancelled' AND data->>'appointment_id' = $1""",
+        str(appointment_id),
+    )
+    assert row is not None
+    return (*row.values(), [e["reason"] for e in events])
+
+
+NOT_CANCELLED = ("scheduled", None, None, [])
+ASK = {
+    "en": "is not cancelled: the practice asks why you cancel. Reply A {ref} followed by the "
+    "reason (e.g. A {ref} fever), or cancel in the app: {link}",
+    "fr": "n'est pas annulé : le cabinet demande le motif de l'annulation. Répondez A {ref} "
+    "suivi du motif (ex. A {ref} fièvre), ou annulez dans l'application : {link}",
+}
+CANCELLED = {"en": "is cancelled.", "fr": "est annulé."}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+async def test_a_cancel_reply_without_the_reason_the_policy_always_asks_changes_nothing(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings, language: str
+) -> None:
+    doctor, patient = await make_doctor(db, settings), await make_patient(db, settings)
+    await db.execute(
+        "INSERT INTO notify.preferences (user_id, language) VALUES ($1, $2)",
+        patient.user.id,
+        language,
+    )
+    reason_id = await _visit_reason(db, doctor, "always")
+    visit, ref = await _reminded(db, doctor, patient, timedelta(days=10), reason_id)
+    link = f"{settings.public_url.rstrip('/')}/appointments"
+    phone = "+33600000000"
+    for bare in (f"A {ref}", "A", f"A {ref} \u200b", f"a {ref} \ufeff \u200d\u2060\t"):
+        answer = await _reply(client, settings, phone, bare)
+        assert answer.endswith(ASK[language].format(ref=ref, link=link)), (bare, answer)
+        assert await _outcome(db, visit) == NOT_CANCELLED
+    reason = "fièvre" if language == "fr" else "fever"
+    answer = await _reply(client, settings, phone, f"A {ref} {reason}")
+    assert answer.endswith(CANCELLED[language]), answer
+    assert await _outcome(db, visit) == ("cancelled", "patient", reason, [reason])
+
+
+async def test_a_late_cancel_reply_needs_the_reason_an_early_one_does_not(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor, patient = await make_doctor(db, settings), await make_patient(db, settings)
+    reason_id = await _visit_reason(db, doctor, "late")
+    late, late_ref = await _reminded(db, doctor, patient, timedelta(days=2), reason_id)
+    early, early_ref = await _reminded(db, doctor, patient, timedelta(days=10), reason_id)
+    phone = "+33600000000"
+
+    answer = await _reply(client, settings, phone, f"A {late_ref}")
+    assert f"Reply A {late_ref} followed by the reason" in answer
+    assert await _outcome(db, late) == NOT_CANCELLED
+    answer = await _reply(client, settings, phone, f"A {early_ref}")
+    assert answer.endswith("is cancelled.")
+    assert await _outcome(db, early) == (
+        "cancelled",
+        "patient",
+        SMS_CANCEL_REASON,
+        [SMS_CANCEL_REASON],
+    )
+    answer = await _reply(client, settings, phone, f"A {late_ref} fever")
+    assert answer.endswith("is cancelled.")
+    assert await _outcome(db, late) == ("cancelled", "patient", "fever", ["fever"])
+    # Counted late as by the API: the early one is not.
+    [figures] = await practice_figures(db, doctor.id, timedelta(hours=48))
+    assert (figures["late_cancellations"], figures["no_shows"]) == (1, 0)
+
+
+async def test_a_cancel_reply_where_no_reason_is_asked_cancels_and_keeps_a_given_one(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor, patient = await make_doctor(db, settings), await make_patient(db, settings)
+    reason_id = await _visit_reason(db, doctor, "never")
+    plain, plain_ref = await _reminded(db, doctor, patient, timedelta(days=2), reason_id)
+    given, given_ref = await _reminded(db, doctor, patient, timedelta(days=3), reason_id)
+    phone = "+33600000000"
+    assert (await _reply(client, settings, phone, f"A {plain_ref}")).endswith("is cancelled.")
+    assert await _outcome(db, plain) == (
+        "cancelled",
+        "patient",
+        SMS_CANCEL_REASON,
+        [SMS_CANCEL_REASON],
+    )
+    answer = await _reply(client, settings, phone, f"A {given_ref} travel")
+    assert answer.endswith("is cancelled.")
+    assert await _outcome(db, given) == ("cancelled", "patient", "travel", ["travel"])
+
+
+async def test_a_cancel_reply_inside_the_cutoff_is_refused_before_any_reason_is_asked(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor, patient = await make_doctor(db, settings), await make_patient(db, settings)
+    reason_id = await _visit_reason(db, doctor, "always")
+    soon, reference = await _reminded(db, doctor, patient, timedelta(hours=3), reason_id)
+    for body in (f"A {reference}", f"A {reference} fever"):
+        answer = await _reply(client, settings, "+33600000000", body)
+        assert f"less than {settings.patient_cancel_cutoff_h} h" in answer
+        assert await _outcome(db, soon) == NOT_CANCELLED
