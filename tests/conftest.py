@@ -36,6 +36,7 @@ from server.settings import Settings
 from storage.embedded import embedded_postgres
 from storage.migrate import migrate
 from storage.pool import open_pool
+from tests import started
 
 ON_CI = os.environ.get("CI") == "true"
 # One random pair per run: nodes started by one test (make_app, several apps) must agree.
@@ -56,6 +57,11 @@ def pytest_configure(config: pytest.Config) -> None:
         traveller = time_machine.travel(at, tick=True)
         traveller.start()
         config.add_cleanup(traveller.stop)
+
+
+@pytest.fixture(autouse=True)
+def _mark_test_start() -> None:
+    started.mark()
 
 
 def pytest_report_header() -> str:

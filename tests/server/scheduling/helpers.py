@@ -12,6 +12,7 @@ import httpx
 
 from server import clock
 from server.settings import Settings
+from tests import started
 from tests.factories import Doctor, Patient, User, make_doctor
 
 SLOTS_URL = "/api/v1/appointments/slots/available"
@@ -84,9 +85,10 @@ async def doctor_with_availability(
 
 
 def local(doctor: Doctor, days_ahead: int, at: str) -> datetime:
-    """A wall-clock time `days_ahead` days from today in the doctor's zone."""
+    """A wall-clock time `days_ahead` days from the test's first day in the doctor's zone (the
+    day it started: tests/started.py)."""
     zone = ZoneInfo(doctor.time_zone)
-    day = clock.now().astimezone(zone).date() + timedelta(days=days_ahead)
+    day = started.started_at().astimezone(zone).date() + timedelta(days=days_ahead)
     return datetime.combine(day, time.fromisoformat(at), tzinfo=zone)
 
 
