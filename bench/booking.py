@@ -45,13 +45,13 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import asyncpg
-import psutil  # type: ignore[import-untyped]
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 
 from bench.common import (  # noqa: E402
     BenchEnv,
     add_json_arg,
+    backend_cpu,
     bench_env,
     every_day,
     figure,
@@ -59,6 +59,7 @@ from bench.common import (  # noqa: E402
     ms,
     write_json,
 )
+from bench.rt_client import cpu_seconds  # noqa: E402
 from server.auth.principal import Principal  # noqa: E402
 from server.engines import Engines  # noqa: E402
 from server.scheduling.schemas import BookingRequest  # noqa: E402
@@ -132,18 +133,8 @@ class Cpu:
         return self.server - before.server, postgres
 
 
-def _cpu_of(pid: int) -> float | None:
-    try:
-        times = psutil.Process(pid).cpu_times()
-    except psutil.NoSuchProcess:
-        return None
-    return float(times.user + times.system)
-
-
 async def _read_cpu(env: BenchEnv) -> Cpu:
-    pids = await env.db.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-    postgres = {r["pid"]: t for r in pids if (t := _cpu_of(r["pid"])) is not None}
-    return Cpu(_cpu_of(env.node.process.pid) or 0.0, postgres)
+    return Cpu(cpu_seconds(env.node.process.pid), await backend_cpu(env.db))
 
 
 async def _idle(env: BenchEnv) -> Cpu:

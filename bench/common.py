@@ -55,6 +55,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+async def backend_cpu(db: asyncpg.Connection) -> dict[int, float]:
+    """CPU seconds so far (user + system) of each PostgreSQL backend of `db`'s database, by pid;
+    not the auxiliary processes (WAL writer, checkpointer...), which serve the whole machine."""
+    rows = await db.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+    seconds: dict[int, float] = {}
+    for row in rows:
+        with contextlib.suppress(psutil.Error):  # a backend that just exited
+            times = psutil.Process(row["pid"]).cpu_times()
+            seconds[row["pid"]] = times.user + times.system
+    return seconds
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]

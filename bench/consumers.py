@@ -32,13 +32,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
-import psutil  # type: ignore[import-untyped]
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/common.py
 
 from bench.common import (  # noqa: E402
     NATS_URL,
     add_json_arg,
+    backend_cpu,
     bench_database,
     every_day,
     figure,
@@ -134,14 +134,9 @@ class PostgresCpu:
         self._last: dict[int, float] = {}
 
     async def sample(self) -> None:
-        pids = await self._db.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-        )
-        for row in pids:
-            with contextlib.suppress(psutil.Error):
-                times = psutil.Process(row["pid"]).cpu_times()
-                self._last[row["pid"]] = times.user + times.system
-                self._start.setdefault(row["pid"], self._last[row["pid"]])
+        for pid, seconds in (await backend_cpu(self._db)).items():
+            self._last[pid] = seconds
+            self._start.setdefault(pid, seconds)
 
     def restart(self) -> None:
         self._start = dict(self._last)

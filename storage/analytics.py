@@ -239,15 +239,15 @@ async def refresh_bookings(con: asyncpg.Connection, start: datetime, end: dateti
 
 async def appointment_instants(
     con: asyncpg.Connection, appointment_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, asyncpg.Record]:
-    """By appointment id: (start, created_at), the day and the bucket it counts in (absent ids
-    are left out)."""
-    rows = await con.fetch(
-        """SELECT id, lower(period) AS start, created_at FROM scheduling.appointments
+) -> list[asyncpg.Record]:
+    """(start, created_at) of each appointment still there: the day and the bucket it counts
+    in."""
+    rows: list[asyncpg.Record] = await con.fetch(
+        """SELECT lower(period) AS start, created_at FROM scheduling.appointments
            WHERE id = ANY($1::uuid[])""",
         appointment_ids,
     )
-    return {r["id"]: r for r in rows}
+    return rows
 
 
 async def doctor_visit_days(con: asyncpg.Connection, doctor_id: uuid.UUID) -> list[datetime]:

@@ -113,9 +113,9 @@ async def apply_events(con: asyncpg.Connection, envelopes: list[Envelope]) -> No
         starts.append(datetime.fromisoformat(str(data["start"])))
         if data.get("previous_start"):
             starts.append(datetime.fromisoformat(str(data["previous_start"])))
-    rows = await store.appointment_instants(con, appointment_ids) if appointment_ids else {}
-    starts += [row["start"] for row in rows.values()]
-    await refresh_for(con, starts, [row["created_at"] for row in rows.values()])
+    rows = await store.appointment_instants(con, appointment_ids) if appointment_ids else []
+    starts += [row["start"] for row in rows]
+    await refresh_for(con, starts, [row["created_at"] for row in rows])
 
 
 def handler_for(pool: asyncpg.Pool) -> BatchHandler:

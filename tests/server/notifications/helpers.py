@@ -40,19 +40,22 @@ async def insert_appointment(
     start: datetime,
     status: str = "scheduled",
     length: timedelta = timedelta(minutes=30),
+    reason_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
-    """An appointment made behind the scheduling API's back (setup of worker tests)."""
+    """An appointment (of visit reason `reason_id`) made behind the scheduling API's back (setup
+    of worker tests)."""
     appointment_id = uuid.uuid4()
     await db.execute(
         """INSERT INTO scheduling.appointments (id, doctor_id, patient_id, period, visit_type,
-                                                status, fee, currency)
-           VALUES ($1, $2, $3, tstzrange($4, $5, '[)'), 'in-person', $6, 3000, 'EUR')""",
+                                                status, fee, currency, reason_id)
+           VALUES ($1, $2, $3, tstzrange($4, $5, '[)'), 'in-person', $6, 3000, 'EUR', $7)""",
         appointment_id,
         doctor.id,
         patient.id,
         start,
         start + length,
         status,
+        reason_id,
     )
     return appointment_id
 

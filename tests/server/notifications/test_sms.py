@@ -127,13 +127,7 @@ async def _reminded(
     """An appointment (of visit reason `reason_id`) whose reminder is due now; waits for its
     SMS to go out."""
     start = clock.now() + starts_in
-    appointment_id = await insert_appointment(db, doctor, patient, start)
-    if reason_id is not None:
-        await db.execute(
-            "UPDATE scheduling.appointments SET reason_id = $2 WHERE id = $1",
-            appointment_id,
-            reason_id,
-        )
+    appointment_id = await insert_appointment(db, doctor, patient, start, reason_id=reason_id)
     await reminder_store.schedule(db, appointment_id, start, [(60 * 48, clock.now())])
     [sms] = await eventually(
         lambda: message_rows(db, appointment_id=appointment_id, channel="sms", status="sent"),
