@@ -177,8 +177,8 @@ def cmd_search_reindex(settings: Settings, _: argparse.Namespace) -> None:
 
 
 def cmd_analytics_rebuild(settings: Settings, _: argparse.Namespace) -> None:
-    """Recompute the analytics rollups from the appointments (after a bulk load or a restore);
-    the consumer "analytics" keeps them from then on."""
+    """Recompute the analytics rollups from the appointments and payments (after a bulk load or
+    a restore); the consumer "analytics" keeps them from then on."""
     from server.analytics.rollups import rebuild
 
     async def job(engines: Engines) -> None:

@@ -126,7 +126,8 @@ async def lead_time(
 
 
 # Rollups (storage/migrations/0026_analytics_rollups.sql): platform-wide figures per UTC day
-# (visits) and per UTC quarter hour (bookings), each row the SQL over its appointments.
+# (visits) and per UTC quarter hour (bookings, and revenue: 0034), each row the SQL over its
+# appointments (payments).
 
 QUARTER = "15 minutes"
 _ORIGIN = "2000-01-01 00:00:00+00"
@@ -237,6 +238,76 @@ async def refresh_bookings(con: asyncpg.Connection, start: datetime, end: dateti
     )
 
 
+# Revenue (storage/migrations/0034_analytics_revenue.sql). A payment's net: its amount less the
+# refunds that went through. A refund reserved and still at Stripe, or given back after a
+# refusal, counts nowhere: no event follows a reservation nor its giving back, so a rollup row
+# recomputed meanwhile would keep it (GET /payments/revenue subtracts it from its reservation).
+_NET = """p.amount - coalesce((SELECT sum(r.amount) FROM payments.refunds r
+                            WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0)"""
+
+
+async def refresh_revenue(con: asyncpg.Connection, start: datetime, end: datetime) -> None:
+    """Recompute the revenue buckets in [start, end) (both on quarter hours)."""
+    await con.execute(
+        "DELETE FROM analytics.revenue_quarter WHERE bucket >= $1 AND bucket < $2", start, end
+    )
+    await con.execute(
+        f"""INSERT INTO analytics.revenue_quarter (bucket, currency, payments, net)
+            SELECT date_bin('{QUARTER}', p.completed_at, '{_ORIGIN}'), p.currency, count(*),
+                   sum({_NET})
+            FROM payments.payments p WHERE p.completed_at >= $1 AND p.completed_at < $2
+            GROUP BY 1, 2""",
+        start,
+        end,
+    )
+
+
+async def payment_completions(
+    con: asyncpg.Connection, payment_ids: list[uuid.UUID]
+) -> list[datetime]:
+    """When each of the payments completed (those taken): the bucket it counts in."""
+    rows = await con.fetch(
+        """SELECT completed_at FROM payments.payments
+           WHERE id = ANY($1::uuid[]) AND completed_at IS NOT NULL""",
+        payment_ids,
+    )
+    return [r["completed_at"] for r in rows]
+
+
+async def revenue_per_day(
+    con: asyncpg.Connection, start: datetime, end: datetime, zone: str, doctor_id: uuid.UUID | None
+) -> list[asyncpg.Record]:
+    """(day, currency, net) of the payments completed in [start, end), per local day of `zone`."""
+    records: list[asyncpg.Record] = await con.fetch(
+        f"""SELECT (p.completed_at AT TIME ZONE $3)::date AS day, p.currency,
+                   sum({_NET})::bigint AS net
+            FROM payments.payments p
+            WHERE p.completed_at >= $1 AND p.completed_at < $2
+              AND ($4::uuid IS NULL OR p.doctor_id = $4)
+            GROUP BY 1, 2""",
+        start,
+        end,
+        zone,
+        doctor_id,
+    )
+    return records
+
+
+async def rolled_revenue(
+    con: asyncpg.Connection, start: datetime, end: datetime, zone: str
+) -> list[asyncpg.Record]:
+    """(day, currency, net) per local day of `zone` from the revenue buckets in [start, end)."""
+    records: list[asyncpg.Record] = await con.fetch(
+        """SELECT (bucket AT TIME ZONE $3)::date AS day, currency, sum(net)::bigint AS net
+           FROM analytics.revenue_quarter WHERE bucket >= $1 AND bucket < $2
+           GROUP BY 1, 2""",
+        start,
+        end,
+        zone,
+    )
+    return records
+
+
 async def appointment_instants(
     con: asyncpg.Connection, appointment_ids: list[uuid.UUID]
 ) -> list[asyncpg.Record]:
@@ -261,11 +332,16 @@ async def doctor_visit_days(con: asyncpg.Connection, doctor_id: uuid.UUID) -> li
 
 
 async def extent(con: asyncpg.Connection) -> asyncpg.Record:
-    """The earliest and latest instants the rollups cover (nulls when there is no appointment)."""
+    """The earliest and latest instants the rollups cover (nulls when there is no appointment
+    nor payment taken)."""
     record: asyncpg.Record = await con.fetchrow(
-        """SELECT least(min(lower(period)), min(created_at)) AS first,
-                  greatest(max(lower(period)), max(created_at)) AS last
-           FROM scheduling.appointments"""
+        """WITH a AS (SELECT least(min(lower(period)), min(created_at)) AS first,
+                             greatest(max(lower(period)), max(created_at)) AS last
+                      FROM scheduling.appointments),
+                p AS (SELECT min(completed_at) AS first, max(completed_at) AS last
+                      FROM payments.payments)
+           SELECT least(a.first, p.first) AS first, greatest(a.last, p.last) AS last
+           FROM a, p"""
     )
     return record
 

@@ -1,9 +1,11 @@
 """Analytics rollups: platform figures per UTC day and quarter hour, kept by the durable consumer
-"analytics" from the appointment and slot events, rebuilt by `markini analytics rebuild`.
+"analytics" from the appointment, slot and payment events, rebuilt by `markini analytics
+rebuild`.
 
-Each rollup row is recomputed whole from the appointments of its day (or quarter hour) when an
-event touches it, never incremented: the row is the SQL over the rows whatever the order or the
-number of deliveries, so redeliveries and races cannot drift it (exactly-once effect). The
+Each rollup row is recomputed whole from the appointments of its day (or quarter hour), or from
+the payments completed in its quarter hour, when an event touches it, never incremented: the
+row is the SQL over the rows whatever the order or the number of deliveries, so redeliveries,
+late events and races cannot drift it (exactly-once effect). The
 consumer takes its events in batches (bus.consumer.run_batch_consumer): a batch's days and
 quarter hours are each recomputed once, in one transaction that also records the event ids in
 bus.handled_events (bus.consumer.idempotent), so a redelivery is skipped anyway. Days are locked
@@ -36,7 +38,14 @@ from storage import analytics as store
 CONSUMER = "analytics"
 DAY = timedelta(days=1)
 QUARTER = timedelta(minutes=15)
-HANDLED = frozenset(APPOINTMENT_EVENTS) | frozenset(SLOT_EVENTS) | {events.DOCTOR_UPDATED}
+# A payment counts in its completion's quarter hour, net of its refunds: what changes it.
+PAYMENT_EVENTS = frozenset({events.PAYMENT_COMPLETED, events.PAYMENT_REFUNDED})
+HANDLED = (
+    frozenset(APPOINTMENT_EVENTS)
+    | frozenset(SLOT_EVENTS)
+    | PAYMENT_EVENTS
+    | {events.DOCTOR_UPDATED}
+)
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -85,25 +94,36 @@ def _runs(points: set[datetime], unit: timedelta) -> list[tuple[datetime, dateti
 
 
 async def refresh_for(
-    con: asyncpg.Connection, starts: list[datetime], booked: list[datetime]
+    con: asyncpg.Connection,
+    starts: list[datetime],
+    booked: list[datetime],
+    paid: list[datetime],
 ) -> None:
-    """Recompute, once each, the visit days of `starts` and the booking quarter hours of
-    `booked` (consecutive ones in one statement)."""
+    """Recompute, once each, the visit days of `starts`, the booking quarter hours of `booked`
+    and the revenue quarter hours of `paid` (consecutive ones in one statement)."""
     days = {day_of(s) for s in starts}
     buckets = {quarter_of(b) for b in booked}
-    await store.lock_days(con, [*days, *(day_of(b) for b in buckets)])
+    revenue = {quarter_of(p) for p in paid}
+    await store.lock_days(con, [*days, *(day_of(b) for b in buckets | revenue)])
     for first, last in _runs(days, DAY):
         await store.refresh_visits(con, first, last)
     for first, last in _runs(buckets, QUARTER):
         await store.refresh_bookings(con, first, last)
+    for first, last in _runs(revenue, QUARTER):
+        await store.refresh_revenue(con, first, last)
 
 
 async def apply_events(con: asyncpg.Connection, envelopes: list[Envelope]) -> None:
     """Recompute what a batch of events touched: the union of its days and buckets, once."""
     starts: list[datetime] = []
     appointment_ids: list[uuid.UUID] = []
+    payment_ids: list[uuid.UUID] = []
     for envelope in envelopes:
         data = envelope.data
+        if envelope.type in PAYMENT_EVENTS:
+            # Its completion instant is the row's (the payload has none): read below.
+            payment_ids.append(uuid.UUID(str(data["payment_id"])))
+            continue
         if envelope.type == events.DOCTOR_UPDATED:
             # The doctor's city or specialties may have changed: their days count elsewhere now.
             doctor_id = uuid.UUID(str(data["doctor_id"]))
@@ -115,7 +135,8 @@ async def apply_events(con: asyncpg.Connection, envelopes: list[Envelope]) -> No
             starts.append(datetime.fromisoformat(str(data["previous_start"])))
     rows = await store.appointment_instants(con, appointment_ids) if appointment_ids else []
     starts += [row["start"] for row in rows]
-    await refresh_for(con, starts, [row["created_at"] for row in rows])
+    paid = await store.payment_completions(con, payment_ids) if payment_ids else []
+    await refresh_for(con, starts, [row["created_at"] for row in rows], paid)
 
 
 def handler_for(pool: asyncpg.Pool) -> BatchHandler:
@@ -127,8 +148,8 @@ async def run_analytics_consumer(engines: Engines) -> None:
 
 
 async def rebuild(con: asyncpg.Connection) -> int:
-    """Recompute every rollup from the appointments, in one transaction (refreshes wait);
-    returns how many UTC days it covers."""
+    """Recompute every rollup from the appointments and payments, in one transaction (refreshes
+    wait); returns how many UTC days it covers."""
     async with con.transaction():
         await store.lock_all(con)
         span = await store.extent(con)
@@ -139,8 +160,10 @@ async def rebuild(con: asyncpg.Connection) -> int:
         await con.execute(
             """TRUNCATE analytics.bookings_quarter, analytics.visits_daily,
                         analytics.visits_daily_city, analytics.visits_daily_specialty,
-                        analytics.lead_daily, analytics.lead_monthly"""
+                        analytics.lead_daily, analytics.lead_monthly,
+                        analytics.revenue_quarter"""
         )
         await store.refresh_visits(con, first, last)
         await store.refresh_bookings(con, first, last)
+        await store.refresh_revenue(con, first, last)
     return (last - first) // DAY

@@ -63,7 +63,7 @@ async def outcomes(query: Range, principal: CurrentPrincipal, pool: PoolDep) -> 
     "/revenue-per-day",
     response_model=RevenuePerDay,
     responses=_ANSWERS,
-    summary="Completed payments per day (empty until the payments domain lands)",
+    summary="Payments taken per day and currency, net of refunds",
 )
 async def revenue_per_day(
     query: Range, principal: CurrentPrincipal, pool: PoolDep

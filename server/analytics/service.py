@@ -1,8 +1,9 @@
 """Analytics rules: who sees which figures, the range in UTC instants, and the figures.
 
-Platform figures read the rollups for the whole UTC days before today and the rows for the rest
-(server/analytics/rollups.py); a doctor's own figures read the rows (storage/analytics.py, over
-that doctor's index range). bench/analytics.py measures each endpoint on 1 million appointments.
+Platform figures read the rollups for the whole UTC days (or quarter hours: bookings, revenue)
+before today and the rows for the rest (server/analytics/rollups.py); a doctor's own figures
+read the rows (storage/analytics.py, over that doctor's index range). bench/analytics.py
+measures each endpoint on 1 million appointments.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from server.errors import NO_SUCH_DOCTOR, Forbidden, NotFound
 from server.scheduling.access import resolve_caller
 from storage import analytics as store
 from storage import doctors as doctors_store
-from storage import payments as payments_store
 
 TOP = 10
 _MICROS_PER_HOUR = 3_600_000_000
@@ -82,15 +82,11 @@ async def bookings_per_day(pool: asyncpg.Pool, scope: Scope) -> BookingsPerDay:
     counts: dict[date, int] = {}
     async with pool.acquire() as con, con.transaction(readonly=True):
         await store.custom_plans(con)
-        pieces = [(start, end)]
-        if scope.doctor_id is None and rollups.on_quarter(start) and rollups.on_quarter(end):
-            # Whole quarter hours: each bucket lies in one local day of any zone.
-            cut = rollups.split(start, end, _today(), rollups.QUARTER)
-            pieces = cut.live
-            if cut.rolled:
-                rolled = await store.rolled_bookings(con, *cut.rolled, scope.time_zone)
-                _add(counts, {r["day"]: r["bookings"] for r in rolled})
-        for a, b in pieces:
+        cut = _quarters(scope, start, end)
+        if cut.rolled:
+            rolled = await store.rolled_bookings(con, *cut.rolled, scope.time_zone)
+            _add(counts, {r["day"]: r["bookings"] for r in rolled})
+        for a, b in cut.live:
             rows = await store.bookings_per_day(con, a, b, scope.time_zone, scope.doctor_id)
             _add(counts, {r["day"]: r["bookings"] for r in rows})
     days = [
@@ -131,16 +127,25 @@ async def outcomes(pool: asyncpg.Pool, scope: Scope) -> Outcomes:
 
 
 async def revenue_per_day(pool: asyncpg.Pool, scope: Scope) -> RevenuePerDay:
+    """Per local day and currency, sorted: the rolled-up quarter hours and the live rest."""
     start, end = _bounds(scope)
+    amounts: dict[tuple[date, str], int] = {}
     async with pool.acquire() as con, con.transaction(readonly=True):
         await store.custom_plans(con)
-        rows = await payments_store.revenue_per_day(
-            con, start, end, scope.time_zone, scope.doctor_id
+        cut = _quarters(scope, start, end)
+        parts = (
+            [await store.rolled_revenue(con, *cut.rolled, scope.time_zone)] if cut.rolled else []
         )
+        parts += [
+            await store.revenue_per_day(con, a, b, scope.time_zone, scope.doctor_id)
+            for a, b in cut.live
+        ]
+        for rows in parts:
+            _add(amounts, {(r["day"], r["currency"]): r["net"] for r in rows})
     return RevenuePerDay(
         scope=scope,
-        days=[DayAmount(day=r["day"], currency=r["currency"], amount=r["net"]) for r in rows],
-        source="payments" if rows else "none",
+        days=[DayAmount(day=d, currency=c, amount=n) for (d, c), n in sorted(amounts.items())],
+        source="payments" if amounts else "none",
     )
 
 
@@ -225,6 +230,14 @@ def percentile_cont(distribution: list[tuple[int, int]], fraction: float) -> flo
 
 def _today() -> datetime:
     return rollups.day_of(clock.now())
+
+
+def _quarters(scope: Scope, start: datetime, end: datetime) -> rollups.Split:
+    """Platform figures over whole quarter hours (each bucket lies in one local day of any
+    zone): the rolled-up quarter hours and the live rest; else all live."""
+    if scope.doctor_id is None and rollups.on_quarter(start) and rollups.on_quarter(end):
+        return rollups.split(start, end, _today(), rollups.QUARTER)
+    return rollups.Split(None, [(start, end)])
 
 
 def _days(scope: Scope, start: datetime, end: datetime) -> rollups.Split:

@@ -47,6 +47,13 @@ async def test_a_completed_payment_shows_in_revenue_and_in_the_export(
     assert (day["currency"], day["amount"]) == ("eur", 4050)
     assert revenue.json()["source"] == "payments"
 
+    async def rolled_up() -> int | None:
+        # The analytics consumer rolls the payment.completed event up (the past days read it).
+        net: int | None = await db.fetchval("SELECT sum(net) FROM analytics.revenue_quarter")
+        return net
+
+    assert await eventually(rolled_up, "the revenue rollup") == 4050
+
     async def receipt() -> int | None:
         return (
             await db.fetchval(
