@@ -179,3 +179,41 @@ async def relative_ids_for_proxy(
         proxy_user_id,
     )
     return [r["relative_id"] for r in rows]
+
+
+# The links as FHIR RelatedPerson shows them (server/patients/related.py): revoked ones too, of
+# relatives not erased; the proxy's name from their own profile (none once erased).
+_RELATED = """SELECT l.id, l.proxy_user_id, l.relative_id, l.relationship, l.created_at,
+                     l.revoked_at, me.first_name, me.last_name
+              FROM patients.relatives l
+              JOIN patients.patients p ON p.id = l.relative_id AND p.erased_at IS NULL
+              LEFT JOIN patients.patients me ON me.user_id = l.proxy_user_id"""
+
+
+async def related_link(con: asyncpg.Connection, link_id: uuid.UUID) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await con.fetchrow(_RELATED + " WHERE l.id = $1", link_id)
+    return row
+
+
+async def links_of_relative(
+    con: asyncpg.Connection, relative_id: uuid.UUID
+) -> list[asyncpg.Record]:
+    """Every link to the relative, live and revoked, oldest first."""
+    rows: list[asyncpg.Record] = await con.fetch(
+        _RELATED + " WHERE l.relative_id = $1 ORDER BY l.created_at, l.id", relative_id
+    )
+    return rows
+
+
+async def link_ids(
+    con: asyncpg.Connection, pairs: list[tuple[uuid.UUID, uuid.UUID]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID]:
+    """The link id of each (proxy user id, relative id) pair that has one."""
+    rows = await con.fetch(
+        """SELECT l.id, l.proxy_user_id, l.relative_id
+           FROM unnest($1::uuid[], $2::uuid[]) AS q(proxy_user_id, relative_id)
+           JOIN patients.relatives l USING (proxy_user_id, relative_id)""",
+        [proxy for proxy, _ in pairs],
+        [relative for _, relative in pairs],
+    )
+    return {(r["proxy_user_id"], r["relative_id"]): r["id"] for r in rows}

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from server.doctors.schemas import DoctorOut
+from server.patients.related import ProxyLink
 from server.patients.schemas import PatientOut
 from server.scheduling.schemas import AppointmentOut, SlotOut
 
@@ -19,6 +20,7 @@ SPECIALTY_SYSTEM = "urn:markini:specialty"
 LICENCE_SYSTEM = "urn:markini:licence"
 VISIT_TYPE_SYSTEM = "urn:markini:visit-type"
 PROBLEM_SYSTEM = "urn:markini:problem"
+ROLE_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
 
 # Our appointment states as FHIR Appointment.status (R4 value set appointmentstatus).
 APPOINTMENT_STATUS: Mapping[str, str] = {
@@ -29,6 +31,29 @@ APPOINTMENT_STATUS: Mapping[str, str] = {
     "cancelled": "cancelled",
     "no-show": "noshow",
 }
+# RelatedPerson.relationship is what the related person (the proxy) is to the patient; we store
+# what the patient is to the proxy ("they are my child": CHILD), so the code turns round (as
+# web/src/lib/relatives.ts reads it). GUARD is stored for "they are my ward": the proxy is the
+# guardian. NOK ("they are my next of kin") names no role of the proxy: text only.
+PROXY_ROLE: Mapping[str, str] = {
+    "CHILD": "PRN",
+    "SON": "PRN",
+    "DAU": "PRN",
+    "STPCHLD": "STPPRN",
+    "MTH": "CHILD",
+    "FTH": "CHILD",
+    "PRN": "CHILD",
+    "GRPRN": "GRNDCHILD",
+    "GRNDCHILD": "GRPRN",
+    "SIB": "SIB",
+    "SPS": "SPS",
+    "HUSB": "SPS",
+    "WIFE": "SPS",
+    "DOMPART": "DOMPART",
+    "FAMMEMB": "FAMMEMB",
+    "GUARD": "GUARD",
+}
+NEXT_OF_KIN_OF = "has the patient as next of kin"
 # FHIR Patient.gender (administrative-gender) from ours.
 GENDER: Mapping[str, str] = {
     "female": "female",
@@ -120,7 +145,36 @@ def slot(doctor_id: uuid.UUID, record: SlotOut, specialties: Sequence[str]) -> R
     }
 
 
-def appointment(record: AppointmentOut, specialties: Sequence[str]) -> Resource:
+def related_person(link: ProxyLink) -> Resource:
+    """A proxy link: the proxy as a person related to the patient (the relative); a revoked
+    link is inactive, its period ended."""
+    role = PROXY_ROLE.get(link.relationship)
+    relationship = (
+        {"coding": [{"system": ROLE_CODE_SYSTEM, "code": role}]}
+        if role
+        else {"text": NEXT_OF_KIN_OF}
+    )
+    period = {"start": instant(link.linked_at)}
+    if link.revoked_at:
+        period["end"] = instant(link.revoked_at)
+    resource: Resource = {
+        "resourceType": "RelatedPerson",
+        "id": str(link.id),
+        "active": link.revoked_at is None,
+        "patient": {"reference": f"Patient/{link.relative_id}"},
+        "relationship": [relationship],
+        "period": period,
+    }
+    if link.proxy_name:
+        first, last = link.proxy_name
+        resource["name"] = [{"use": "official", "family": last, "given": [first]}]
+    return resource
+
+
+def appointment(
+    record: AppointmentOut, specialties: Sequence[str], booked_by: uuid.UUID | None = None
+) -> Resource:
+    """`booked_by`: the RelatedPerson (proxy link) who booked it for the patient, if any."""
     resource: Resource = {
         "resourceType": "Appointment",
         "id": str(record.id),
@@ -144,6 +198,13 @@ def appointment(record: AppointmentOut, specialties: Sequence[str]) -> Resource:
             },
         ],
     }
+    if booked_by and record.booked_by:
+        actor = {"reference": f"RelatedPerson/{booked_by}"}
+        if record.booked_by.name:  # none once the proxy's profile is erased
+            actor["display"] = record.booked_by.name
+        resource["participant"].append(
+            {"actor": actor, "required": "information-only", "status": "accepted"}
+        )
     if record.reason_name:
         resource["serviceType"] = [{"text": record.reason_name}]
     if record.cancellation_reason:
@@ -208,6 +269,7 @@ SEARCH_PARAMS: Mapping[str, Sequence[tuple[str, str, str]]] = {
         ("specialty", "token", f"{SPECIALTY_SYSTEM} code"),
         ("_count", "number", "at most 100"),
     ],
+    "RelatedPerson": [("patient", "reference", "Patient/<id> (required)")],
 }
 
 

@@ -100,6 +100,25 @@ async def read_patient(
     return fhir_response(await service.read_patient(reader, resource_id))
 
 
+@router.get("/RelatedPerson/{resource_id}")
+async def read_related_person(
+    resource_id: str, request: Request, engines: EnginesDep, principal: OptionalPrincipal
+) -> JSONResponse:
+    reader = _reader(request, engines, principal)
+    return fhir_response(await service.read_related_person(reader, resource_id))
+
+
+@router.get("/RelatedPerson")
+async def search_related_persons(
+    request: Request,
+    engines: EnginesDep,
+    principal: OptionalPrincipal,
+    patient: Annotated[str | None, Query(max_length=100)] = None,
+) -> JSONResponse:
+    reader = _reader(request, engines, principal)
+    return _bundle(request, await service.search_related_persons(reader, patient))
+
+
 @router.get("/Slot/{resource_id}")
 async def read_slot(
     resource_id: str, request: Request, engines: EnginesDep, principal: OptionalPrincipal

@@ -22,17 +22,21 @@ from server.fhir.errors import (
     EMPTY_RANGE,
     NO_SUCH_RESOURCE,
     NOT_A_DATE,
+    PATIENT_TO_SEARCH,
     PRACTITIONER_OR_PATIENT,
     SLOT_NOT_OFFERED,
     UNKNOWN_STATUS,
     WINDOW_TOO_LONG,
 )
 from server.instants import BOUNDS, INSTANT_OUT_OF_RANGE, within_bounds
+from server.patients import related
 from server.patients import service as patients
 from server.scheduling import service as scheduling
+from server.scheduling.schemas import AppointmentOut
 from server.search.schemas import DoctorSearchParams
 from server.search.service import search_doctors
 from storage import parties
+from storage import relatives as relatives_store
 
 MAX_COUNT = 100
 MAX_SLOT_WINDOW = timedelta(days=31)
@@ -153,6 +157,26 @@ async def read_patient(reader: Reader, raw_id: str) -> fhir.Resource:
     return fhir.patient(record)
 
 
+async def read_related_person(reader: Reader, raw_id: str) -> fhir.Resource:
+    link = await related.get_link(
+        reader.engines.pool, reader.required(), parse_id(raw_id, "RelatedPerson"), reader.request
+    )
+    await reader.audit("RelatedPerson", link.id, "")
+    return fhir.related_person(link)
+
+
+async def search_related_persons(reader: Reader, patient_ref: str | None) -> list[fhir.Resource]:
+    """The patient's proxies the caller may see (server.patients.related)."""
+    principal = reader.required()
+    if not patient_ref:
+        raise _bad("patient", PATIENT_TO_SEARCH)
+    links = await related.links_of(
+        reader.engines.pool, principal, reference(patient_ref, "Patient"), reader.request
+    )
+    await reader.audit("RelatedPerson", None, f"patient={patient_ref}")
+    return [fhir.related_person(link) for link in links]
+
+
 async def search_slots(
     reader: Reader, schedule_ref: str, start_values: Sequence[str]
 ) -> list[fhir.Resource]:
@@ -199,7 +223,8 @@ async def read_appointment(reader: Reader, raw_id: str) -> fhir.Resource:
         reader.engines, reader.required(), parse_id(raw_id, "Appointment"), reader.request
     )
     specialties = await _specialties([record.doctor_id], reader)
-    return fhir.appointment(record, specialties[record.doctor_id])
+    booked_by = await _booked_by([record], reader)
+    return fhir.appointment(record, specialties[record.doctor_id], booked_by.get(record.id))
 
 
 @dataclass(frozen=True)
@@ -237,9 +262,10 @@ async def search_appointments(reader: Reader, search: AppointmentSearch) -> list
     else:
         raise _bad("practitioner", PRACTITIONER_OR_PATIENT)
     specialties = await _specialties({a.doctor_id for a in page.items}, reader)
+    booked_by = await _booked_by(page.items, reader)
     await reader.audit("Appointment", None, f"{search}")
     return [
-        fhir.appointment(a, specialties[a.doctor_id])
+        fhir.appointment(a, specialties[a.doctor_id], booked_by.get(a.id))
         for a in page.items
         if search.specialty is None or search.specialty in specialties[a.doctor_id]
     ]
@@ -251,3 +277,15 @@ async def _specialties(
     async with reader.engines.pool.acquire() as con:
         rows = await parties.doctors_by_ids(con, list(doctor_ids))
     return {r["id"]: list(r["specializations"]) for r in rows}
+
+
+async def _booked_by(
+    records: Sequence[AppointmentOut], reader: Reader
+) -> dict[uuid.UUID, uuid.UUID]:
+    """Appointment id -> the proxy link (RelatedPerson id) of the proxy who booked it."""
+    pairs = {a.id: (a.booked_by.id, a.patient_id) for a in records if a.booked_by}
+    if not pairs:
+        return {}
+    async with reader.engines.pool.acquire() as con:
+        links = await relatives_store.link_ids(con, list(set(pairs.values())))
+    return {a: links[pair] for a, pair in pairs.items() if pair in links}

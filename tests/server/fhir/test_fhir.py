@@ -15,6 +15,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.practitioner import Practitioner
+from fhir.resources.R4B.relatedperson import RelatedPerson
 from fhir.resources.R4B.schedule import Schedule
 from fhir.resources.R4B.slot import Slot
 
@@ -33,6 +34,7 @@ MODELS: dict[str, Any] = {
     "OperationOutcome": OperationOutcome,
     "Patient": Patient,
     "Practitioner": Practitioner,
+    "RelatedPerson": RelatedPerson,
     "Schedule": Schedule,
     "Slot": Slot,
 }
