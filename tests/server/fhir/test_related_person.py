@@ -14,7 +14,7 @@ import pytest
 
 from server import clock
 from server.settings import Settings
-from tests.factories import Patient, make_appointment, make_doctor, make_patient
+from tests.factories import Patient, make_appointment, make_doctor, make_patient, make_user
 from tests.server.fhir.test_fhir import BASE, valid
 from tests.server.patients.test_relatives import URL as RELATIVES
 from tests.server.patients.test_relatives import child
@@ -34,6 +34,7 @@ async def test_proxies_see_their_links_doctors_all_strangers_nothing(
     parent = await make_patient(db, settings)
     other_parent, stranger = await make_patient(db, settings), await make_patient(db, settings)
     doctor, other_doctor = await make_doctor(db, settings), await make_doctor(db, settings)
+    admin = await make_user(db, settings, "admin")
     added = await client.post(RELATIVES, json=child(), headers=parent.user.headers)
     assert added.status_code == 201, added.text
     lea = Patient(parent.user, added.json()["id"])
@@ -86,11 +87,10 @@ async def test_proxies_see_their_links_doctors_all_strangers_nothing(
         await client.get(f"{BASE}/RelatedPerson/{other_link}", headers=other_parent.user.headers)
     )
     assert theirs["relationship"][0]["coding"][0]["code"] == "PRN"
-    # Her doctor sees both.
-    seen = valid(
-        await client.get(f"{BASE}/RelatedPerson", params=search, headers=doctor.user.headers)
-    )
-    assert sorted(ids(seen)) == sorted([link, other_link])
+    # Her doctor sees both, as does an admin.
+    for overseer in (doctor.user.headers, admin.headers):
+        seen = valid(await client.get(f"{BASE}/RelatedPerson", params=search, headers=overseer))
+        assert sorted(ids(seen)) == sorted([link, other_link])
     valid(await client.get(f"{BASE}/RelatedPerson/{link}", headers=doctor.user.headers))
     # Strangers: a patient, a doctor who never saw her, nobody signed in.
     for outsider in (stranger.user.headers, other_doctor.user.headers):
