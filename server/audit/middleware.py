@@ -7,7 +7,8 @@ authenticates); the action and resource from the matched route template and path
 
 A change is recorded inside its own transaction: the service calls
 `server.audit.service.record_change(con)` there, finding this request through the
-AUDITED_REQUEST context variable, so the change and its entry commit together or not at all.
+AUDITED_REQUEST context variable, so the change and its entry commit together or not at all
+(`record_change_for` when the request does not authenticate the one acting, e.g. an SMS reply).
 Every other outcome (a refusal, an error, a route that changed nothing) is recorded here once the
 answer is known, before it leaves: the answer is held until its entry is stored, and a request
 whose entry cannot be written gets a 503 instead (fail closed; nothing was changed). Input cannot

@@ -8,6 +8,7 @@ The sealer (server/audit/sealer.py) then chains committed rows:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import uuid
@@ -102,6 +103,39 @@ async def record_change(
     await append(con, entry)
     change_recorded(entry)
     return True
+
+
+async def record_change_for(
+    con: asyncpg.Connection,
+    *,
+    user_id: uuid.UUID,
+    role: str,
+    action: str,
+    resource_type: str,
+    resource_id: uuid.UUID,
+    payload: Mapping[str, Any],
+) -> None:
+    """record_change for a change made on behalf of someone the request does not authenticate
+    (e.g. the patient whose phone number sent an SMS reply): that user and role, the action
+    `<resource>.<verb>`, the resource, and `payload` (masked) stand in the request's entry; from
+    where, the request id and the status stay the request's, and the middleware writes no other.
+    Outside an audited request the entry is written all the same, without them. Raises
+    AuditUnavailable like `append` (the caller's transaction must then roll back).
+    """
+    entry = change_entry() or store.NewAuditLog(
+        action=action, occurred_at=clock.now(), request_id=request_id_var.get()
+    )
+    entry = dataclasses.replace(
+        entry,
+        action=action,
+        user_id=user_id,
+        role=role,
+        resource_type=resource_type,
+        resource_id=str(resource_id),
+        request_payload=mask(dict(payload)),
+    )
+    await append(con, entry)
+    change_recorded(entry)
 
 
 def change_entry(

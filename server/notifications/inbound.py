@@ -8,6 +8,11 @@ the visit reason's cancellation policy through the API's own `require_cancel_rea
 reason where one is asked, nothing is cancelled and the answer says how to give one).
 Confirming tells the doctor the patient will come (the doctor's own "confirm" is a different
 step of the state machine). The answer goes back as TwiML, i.e. by SMS.
+
+A confirm or cancel is audited like the API's changes (fail closed): its entry, naming the patient
+(or proxy) the number identified, is written in the change's transaction, with the answer
+recorded for the MessageSid; if the entry cannot be written, all of it rolls back and the answer
+says to try again.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 import asyncpg
 
 from server import clock
+from server.audit.service import AuditUnavailable, record_change_for
 from server.engines import Engines
 from server.errors import InvalidInput, MarkiniError
 from server.notifications import templating
@@ -74,18 +81,36 @@ def _answer(kind: str, ctx: AppointmentContext | None, language: str, **extra: o
     return templating.render(kind, language, **context).sms
 
 
+class _Undone(Exception):
+    """The SMS's transaction rolls back, and `answer` is the reply."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__(answer)
+        self.answer = answer
+
+
 async def answer_sms(engines: Engines, message_sid: str, sender: str, body: str) -> str:
-    """Act on one inbound SMS, once per Twilio MessageSid (a retried webhook gets the first
-    answer); returns the text to send back."""
+    """Act on one inbound SMS, once per Twilio MessageSid: a retried webhook, even one racing
+    the first, gets the first answer and changes and audits nothing more. Returns the text to
+    send back; when the change could not be audited, that nothing was done (and nothing is
+    recorded for the MessageSid, so a retry acts anew)."""
     known = await sms_answer(engines.pool, message_sid)
     if known is not None:
         return known
-    async with engines.pool.acquire() as con, con.transaction():
-        answer = await _act(engines, con, sender, body)
-        return await record_sms_answer(con, message_sid, answer, clock.now()) or answer
+    try:
+        async with engines.pool.acquire() as con, con.transaction():
+            answer = await _act(engines, con, message_sid, sender, body)
+            first = await record_sms_answer(con, message_sid, answer, clock.now())
+            if first is not None:  # a racing retry of the MessageSid answered first
+                raise _Undone(first)
+    except _Undone as undone:
+        return undone.answer
+    return answer
 
 
-async def _act(engines: Engines, con: asyncpg.Connection, sender: str, body: str) -> str:
+async def _act(
+    engines: Engines, con: asyncpg.Connection, message_sid: str, sender: str, body: str
+) -> str:
     try:
         phone = to_e164(sender)
     except ValueError:
@@ -96,11 +121,36 @@ async def _act(engines: Engines, con: asyncpg.Connection, sender: str, body: str
     language = ctx.patient.language if ctx and ctx.patient else "en"
     if reply.action is None or ctx is None or ctx.patient is None:
         return _answer("sms.help", ctx, language, reference=reply.reference or "1234")
-    if reply.action == "A":
-        assert reminder is not None
-        return await _cancel(engines, con, ctx, language, reply.reason, reminder["reference"])
     assert reminder is not None
-    return await _confirm(engines, con, ctx, language, reminder["id"])
+    try:
+        if reply.action == "A":
+            return await _cancel(
+                engines, con, ctx, language, reply.reason, reminder["reference"], message_sid
+            )
+        return await _confirm(engines, con, ctx, language, reminder["id"], message_sid)
+    except AuditUnavailable as exc:
+        raise _Undone(_answer("sms.unavailable", ctx, language, link=_link(engines))) from exc
+
+
+async def _audit(
+    con: asyncpg.Connection,
+    ctx: AppointmentContext,
+    verb: Literal["cancel", "confirm"],
+    message_sid: str,
+    old: str,
+    new: str,
+) -> None:
+    """The change's entry, in its transaction; raises AuditUnavailable when it cannot be written."""
+    assert ctx.patient is not None
+    await record_change_for(
+        con,
+        user_id=ctx.patient.user_id,
+        role=ctx.patient.role,
+        action=f"appointment.sms_{verb}",
+        resource_type="appointment",
+        resource_id=ctx.id,
+        payload={"message_sid": message_sid, "old_status": old, "new_status": new},
+    )
 
 
 async def _cancel(
@@ -110,6 +160,7 @@ async def _cancel(
     language: str,
     reason: str | None,
     reference: str,
+    message_sid: str,
 ) -> str:
     assert ctx.patient is not None
     hours = engines.settings.patient_cancel_cutoff_h
@@ -120,7 +171,7 @@ async def _cancel(
             # asked for a reason must be able to cancel once they send one.
             check_transition("cancel", "patient", ctx.status, ctx.start, clock.now(), cutoff)
             await require_cancel_reason(con, ctx.id, ctx.status, reason)
-            await apply_transition(
+            applied = await apply_transition(
                 con,
                 ctx.id,
                 ctx.doctor_id,
@@ -136,6 +187,8 @@ async def _cancel(
         return _answer("sms.reason", ctx, language, reference=reference, link=_link(engines))
     except MarkiniError:  # not active any more (cancelled, past)
         return _answer("sms.refused", ctx, language, hours=None, link=_link(engines))
+    assert applied is not None  # appointments are never deleted
+    await _audit(con, ctx, "cancel", message_sid, applied.before, applied.row["status"])
     log.info("appointment cancelled by SMS", extra={"appointment_id": str(ctx.id)})
     return _answer("sms.cancelled", ctx, language)
 
@@ -146,6 +199,7 @@ async def _confirm(
     ctx: AppointmentContext,
     language: str,
     reminder_id: uuid.UUID,
+    message_sid: str,
 ) -> str:
     if ctx.status not in ("scheduled", "confirmed") or ctx.start <= clock.now():
         return _answer("sms.refused", ctx, language, hours=None, link=_link(engines))
@@ -163,6 +217,8 @@ async def _confirm(
         ),
         clock.now(),
     )
+    # The status stays: the patient's word is what changed (the doctor's notice above).
+    await _audit(con, ctx, "confirm", message_sid, ctx.status, ctx.status)
     return _answer("sms.confirmed", ctx, language)
 
 

@@ -159,7 +159,11 @@ _TWIML = "application/xml"
         "Twilio posts each SMS sent to MARKINI_TWILIO_FROM here (form-encoded: From, Body, ...), "
         'signed with X-Twilio-Signature over MARKINI_PUBLIC_URL + this path. "C 1234" '
         'confirms, "A 1234" cancels (within the patients\' cut-off) the appointment of the '
-        "reminder with that reference; the answer is TwiML with the reply SMS."
+        "reminder with that reference; the answer is TwiML with the reply SMS, the same for a "
+        "retry of the same MessageSid. A confirm or cancel is audited in its own transaction "
+        "(`appointment.sms_confirm` / `appointment.sms_cancel`, by the patient the number "
+        "identified): when that entry cannot be written nothing changes and the reply says to "
+        "try again; when no entry at all can be written, a 503."
     ),
     response_class=Response,
     responses={

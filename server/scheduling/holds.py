@@ -32,12 +32,12 @@ async def release_expired_holds(pool: asyncpg.Pool) -> int:
         for appointment_id, doctor_id in overdue:
             try:
                 async with pool.acquire() as con, con.transaction():
-                    row = await apply_transition(
+                    applied = await apply_transition(
                         con, appointment_id, doctor_id, "expire", actor=SYSTEM_ACTOR, party=None
                     )
             except TransitionRefused:  # another node released it, or it was paid just in time
                 continue
-            if row is not None:
+            if applied is not None:
                 released += 1
         if len(overdue) < BATCH:
             return released

@@ -7,6 +7,7 @@ availability version first (that row lock is always taken before the appointment
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 import asyncpg
@@ -51,6 +52,12 @@ SLOT_EVENT: dict[str, str] = {
 HOLD_EXPIRED = "hold expired"
 
 
+@dataclass(frozen=True)
+class Transitioned:
+    before: str  # the status the action changed, read under the row lock
+    row: asyncpg.Record  # the appointment after the action
+
+
 async def apply_transition(
     con: asyncpg.Connection,
     appointment_id: uuid.UUID,
@@ -61,7 +68,7 @@ async def apply_transition(
     party: Party | None,
     reason: str | None = None,
     cutoff: timedelta = timedelta(0),
-) -> asyncpg.Record | None:
+) -> Transitioned | None:
     """Apply `action` inside the caller's transaction; None when the appointment is gone."""
     slot_event = SLOT_EVENT.get(action)
     version = await bump_version(con, doctor_id) if slot_event else None
@@ -94,7 +101,7 @@ async def apply_transition(
         row, version, reason=HOLD_EXPIRED if action == "expire" else reason
     )
     await emit_appointment(con, APPOINTMENT_EVENT[action], payload, actor)
-    return row
+    return Transitioned(status, row)
 
 
 async def transition(
@@ -113,7 +120,7 @@ async def transition(
         if action == "cancel" and party == "patient":
             await require_cancel_reason(con, appointment_id, current["status"], reason)
         async with con.transaction():
-            row = await apply_transition(
+            applied = await apply_transition(
                 con,
                 appointment_id,
                 current["doctor_id"],
@@ -123,15 +130,15 @@ async def transition(
                 reason=reason,
                 cutoff=timedelta(hours=engines.settings.patient_cancel_cutoff_h),
             )
-            if row is not None:
+            if applied is not None:
                 if acts_as_proxy(caller, current):
                     await record_proxy_action(
                         con, principal, action, current["patient_id"], appointment_id
                     )
                 await record_change(con)
-    if row is None:
+    if applied is None:
         raise NotFound(NO_SUCH_APPOINTMENT)
-    return render_appointment(row, FieldCipher(engines.settings), engines.settings, party)
+    return render_appointment(applied.row, FieldCipher(engines.settings), engines.settings, party)
 
 
 async def mark_hold_paid(
@@ -147,10 +154,10 @@ async def mark_hold_paid(
         if doctor_id is None:
             return False
         async with con.transaction():
-            row = await apply_transition(
+            applied = await apply_transition(
                 con, appointment_id, doctor_id, "pay", actor=actor, party=None
             )
-    return row is not None
+    return applied is not None
 
 
 async def retake_expired_hold(

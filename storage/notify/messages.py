@@ -222,17 +222,13 @@ async def sms_answer(db: Db, message_sid: str) -> str | None:
 async def record_sms_answer(
     con: asyncpg.Connection, message_sid: str, answer: str, now: datetime
 ) -> str | None:
-    """Record the answer to an inbound SMS; returns the one recorded first (None when a racing
-    retry recorded it in the meantime, not yet visible)."""
-    first: str | None = await con.fetchval(
-        """WITH new AS (
-               INSERT INTO notify.sms_replies (message_sid, answer, received_at)
-               VALUES ($1, $2, $3) ON CONFLICT (message_sid) DO NOTHING RETURNING answer)
-           SELECT answer FROM new
-           UNION ALL SELECT answer FROM notify.sms_replies WHERE message_sid = $1
-           LIMIT 1""",
+    """Record the answer to an inbound SMS: None once recorded, else the answer recorded first
+    (by a racing retry: the INSERT waits for its transaction, and reads it once it committed)."""
+    recorded = await con.fetchval(
+        """INSERT INTO notify.sms_replies (message_sid, answer, received_at)
+           VALUES ($1, $2, $3) ON CONFLICT (message_sid) DO NOTHING RETURNING true""",
         message_sid,
         answer,
         now,
     )
-    return first
+    return None if recorded else await sms_answer(con, message_sid)
