@@ -11,6 +11,8 @@ from datetime import date, datetime, timedelta
 
 import asyncpg
 
+from storage import payments
+
 
 async def custom_plans(con: asyncpg.Connection) -> None:
     """Plan each statement for its own parameters, until the transaction ends."""
@@ -238,12 +240,9 @@ async def refresh_bookings(con: asyncpg.Connection, start: datetime, end: dateti
     )
 
 
-# Revenue (storage/migrations/0034_analytics_revenue.sql). A payment's net: its amount less the
-# refunds that went through. A refund reserved and still at Stripe, or given back after a
-# refusal, counts nowhere: no event follows a reservation nor its giving back, so a rollup row
-# recomputed meanwhile would keep it (GET /payments/revenue subtracts it from its reservation).
-_NET = """p.amount - coalesce((SELECT sum(r.amount) FROM payments.refunds r
-                            WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0)"""
+# Revenue (storage/migrations/0034_analytics_revenue.sql): each payment net of the refunds that
+# went through, as GET /payments/revenue counts it.
+_NET = f"p.amount - {payments.REFUNDED}"
 
 
 async def refresh_revenue(con: asyncpg.Connection, start: datetime, end: datetime) -> None:
@@ -272,25 +271,6 @@ async def payment_completions(
         payment_ids,
     )
     return [r["completed_at"] for r in rows]
-
-
-async def revenue_per_day(
-    con: asyncpg.Connection, start: datetime, end: datetime, zone: str, doctor_id: uuid.UUID | None
-) -> list[asyncpg.Record]:
-    """(day, currency, net) of the payments completed in [start, end), per local day of `zone`."""
-    records: list[asyncpg.Record] = await con.fetch(
-        f"""SELECT (p.completed_at AT TIME ZONE $3)::date AS day, p.currency,
-                   sum({_NET})::bigint AS net
-            FROM payments.payments p
-            WHERE p.completed_at >= $1 AND p.completed_at < $2
-              AND ($4::uuid IS NULL OR p.doctor_id = $4)
-            GROUP BY 1, 2""",
-        start,
-        end,
-        zone,
-        doctor_id,
-    )
-    return records
 
 
 async def rolled_revenue(

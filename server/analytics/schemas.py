@@ -96,8 +96,8 @@ class RevenuePerDay(BaseModel):
     scope: Scope
     days: list[DayAmount] = Field(
         description="Payments taken per local day (of their completion) and currency, net of "
-        "the refunds that went through, as GET /api/v1/payments/revenue counts them (which "
-        "also subtracts a refund still awaiting Stripe's answer); sorted by day, then currency"
+        "the refunds that went through, as GET /api/v1/payments/revenue counts them; sorted "
+        "by day, then currency"
     )
     source: str = Field(description="`payments` when a payment was taken in the range, else `none`")
 

@@ -38,6 +38,7 @@ from server.errors import NO_SUCH_DOCTOR, Forbidden, NotFound
 from server.scheduling.access import resolve_caller
 from storage import analytics as store
 from storage import doctors as doctors_store
+from storage import payments
 
 TOP = 10
 _MICROS_PER_HOUR = 3_600_000_000
@@ -137,7 +138,7 @@ async def revenue_per_day(pool: asyncpg.Pool, scope: Scope) -> RevenuePerDay:
             [await store.rolled_revenue(con, *cut.rolled, scope.time_zone)] if cut.rolled else []
         )
         parts += [
-            await store.revenue_per_day(con, a, b, scope.time_zone, scope.doctor_id)
+            await payments.revenue_per_day(con, a, b, scope.time_zone, scope.doctor_id)
             for a, b in cut.live
         ]
         for rows in parts:

@@ -96,7 +96,9 @@ class RevenueDay(BaseModel):
     currency: str
     payments: int
     gross: int
-    refunded: int
+    refunded: int = Field(
+        description="Minor units: the refunds that went through (not one still at Stripe)"
+    )
     net: int
 
 
