@@ -18,9 +18,9 @@ import uvicorn
 from server.app import StartUp, create_app
 from server.datadir import DataDirInUse, hold_data_dir
 from server.engines import Engines, open_engines
+from server.http11 import UVICORN_OPTIONS
 from server.logs import configure_logging
 from server.settings import Settings
-from server.websocket import WEBSOCKET_OPTIONS
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         log_config=None,
-        **WEBSOCKET_OPTIONS,  # server/websocket.py
+        **UVICORN_OPTIONS,  # server/http11.py
         # X-Forwarded-For is believed only from MARKINI_TRUSTED_PROXIES (server.app), not from
         # uvicorn's default of 127.0.0.1.
         proxy_headers=False,

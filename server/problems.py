@@ -27,6 +27,10 @@ PROBLEM_JSON = "application/problem+json"
 
 METHOD_NOT_ALLOWED = Reason("method-not-allowed", "Method not allowed")
 HTTP_ERROR = Reason("http-error", "The request failed.")
+MALFORMED_REQUEST = Reason(
+    "malformed-request",
+    "The request is not valid HTTP/1.1 (its request line or a header could not be read).",
+)
 INTERNAL_ERROR = Reason("internal-error", "Something went wrong on our side.")
 
 # pydantic's error types our request models can produce (field codes like our own), with a

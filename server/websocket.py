@@ -34,7 +34,7 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
             self.response: Any = None
 
 
-# uvicorn.Config options for Markini's websockets, used by `markini serve` and the test servers.
+# uvicorn.Config options for Markini's websockets (in server.http11.UVICORN_OPTIONS).
 # No permessage-deflate: Socket.IO frames are small JSON, and each compressing socket holds
 # ~150 KiB of zlib state. No websocket-level ping: Engine.IO pings every socket and closes those
 # that stop answering (realtime/lean_sockets.py).

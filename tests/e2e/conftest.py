@@ -25,8 +25,8 @@ import uvicorn
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
 
 from server.app import create_app
+from server.http11 import UVICORN_OPTIONS
 from server.settings import Settings
-from server.websocket import WEBSOCKET_OPTIONS
 from tests.conftest import EngineUrls, _dsn_for, delete_stream, make_settings
 from tests.e2e.demo import Demo
 
@@ -70,7 +70,7 @@ class _ServerThread(threading.Thread):
     def __init__(self, app: Any) -> None:
         super().__init__(daemon=True, name="e2e-uvicorn")
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", **WEBSOCKET_OPTIONS
+            app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", **UVICORN_OPTIONS
         )
         self.server = uvicorn.Server(config)
 

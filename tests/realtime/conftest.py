@@ -20,8 +20,8 @@ import uvicorn
 
 from realtime.hub import Realtime
 from server.app import create_app
+from server.http11 import UVICORN_OPTIONS
 from server.settings import Settings
-from server.websocket import WEBSOCKET_OPTIONS
 from tests.realtime.helpers import WAIT_S, Probe
 
 
@@ -47,7 +47,7 @@ async def serve(settings: Settings) -> AsyncIterator[LiveServer]:
         log_level="warning",
         lifespan="on",
         timeout_graceful_shutdown=2,
-        **WEBSOCKET_OPTIONS,  # as `markini serve`
+        **UVICORN_OPTIONS,  # as `markini serve`
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
