@@ -4,11 +4,11 @@ The reference names the reminder, so a reply to an old reminder acts on that rem
 appointment only; a bare "C" or "A" acts on the latest reminder sent to the number. The sender
 acts as the user that reminder went to (the patient, or one of their proxies), answered in
 their language, and only while they still act for the patient (a revoked proxy's reply acts on
-nothing). Words after
-the cancel (e.g. "A 4821 fever", "A fièvre") are the patient's reason. Cancelling follows the
-patients' rules: the scheduling state machine's `refusal` (the cut-off before the start), then
-the visit reason's cancellation policy through the API's own `require_cancel_reason` (without a
-reason where one is asked, nothing is cancelled and the answer says how to give one).
+nothing). Words after the cancel (e.g. "A 4821 fever", "A fièvre") are the patient's reason.
+Cancelling follows the patients' rules: the scheduling state machine's `refusal` (the cut-off
+before the start), then the visit reason's cancellation policy through the API's own
+`require_cancel_reason` (without a reason where one is asked, nothing is cancelled and the
+answer says how to give one).
 Confirming tells the doctor the patient will come (the doctor's own "confirm" is a different
 step of the state machine). The answer goes back as TwiML, i.e. by SMS.
 """
