@@ -4,6 +4,7 @@ appointments nobody hears of) and account erasure."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -259,6 +260,24 @@ async def test_removal_with_upcoming_visits_stays_allowed_when_someone_else_acts
     refused = await client.delete(f"{URL}/{lea['id']}", headers=father.user.headers)
     assert refused.status_code == 409
     assert refused.json()["code"] == "relative-has-upcoming-appointments"
+
+
+async def test_both_parents_removing_at_once_leave_one_of_them_acting(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await doctor_with_availability(client, db, settings)
+    mother, father = await make_patient(db, settings), await make_patient(db, settings)
+    lea = await add(client, mother)
+    await link(db, father, lea["id"])
+    await booked(client, mother, doctor, local(doctor, 2, "10:00"), patient_id=lea["id"])
+    answers = await asyncio.gather(
+        *(
+            client.delete(f"{URL}/{lea['id']}", headers=parent.user.headers)
+            for parent in (mother, father)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [204, 409]
+    assert await _state(db, lea["id"]) == ("Léa", 1)
 
 
 async def test_erasing_the_account_erases_the_relatives_nobody_else_manages(
