@@ -67,7 +67,7 @@ async def join(ctx: ConsultContext, request: JoinIn) -> HistoryPage:
         since = await _guest_since(ctx, request.appointment_id)
         await ctx.enter(parties)
         return await _page(ctx, request.appointment_id, None, HISTORY_PAGE, since)
-    if parties is None or user not in (parties.patient_user_id, parties.doctor_user_id):
+    if parties is None or user not in (*parties.acting_user_ids, parties.doctor_user_id):
         status = 404 if parties is None else 403
         await _audit(ctx, request.appointment_id, "consultation_chat.join_refused", status)
         # Like scheduling: a non-party learns nothing about whether the appointment exists.

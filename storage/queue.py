@@ -38,11 +38,11 @@ async def day_appointments(
     con: asyncpg.Connection, doctor_id: uuid.UUID, day_start: datetime, day_end: datetime
 ) -> list[asyncpg.Record]:
     """The doctor's booked (scheduled, confirmed) appointments starting in [day_start, day_end),
-    by start: `id`, `start_at`, `end_at`, `patient_user_id` (who acts for the patient, as
-    scheduling.appointment_details says: their own login, else a relative's first active proxy;
-    null when nobody does, e.g. an erased relative)."""
+    by start: `id`, `start_at`, `end_at`, `acting_user_ids` (who acts for the patient, as
+    scheduling.appointment_details says: their own login and every active proxy; empty when
+    nobody does, e.g. an erased relative)."""
     rows: list[asyncpg.Record] = await con.fetch(
-        """SELECT id, start_at, end_at, patient_user_id FROM scheduling.appointment_details
+        """SELECT id, start_at, end_at, acting_user_ids FROM scheduling.appointment_details
            WHERE doctor_id = $1 AND status IN ('scheduled', 'confirmed')
              AND start_at >= $2 AND start_at < $3
            ORDER BY start_at""",

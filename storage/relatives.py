@@ -146,6 +146,28 @@ async def other_carers(
     return found
 
 
+async def upcoming_appointments(
+    con: asyncpg.Connection, relative_id: uuid.UUID, now: datetime
+) -> list[asyncpg.Record]:
+    """The relative's active (held, scheduled, confirmed) appointments starting after `now`,
+    soonest first: `id`, `start_at`, `end_at`, `status`, `visit_type`, `doctor_id`,
+    `doctor_name` ("Dr First Last"), `time_zone` (the practice's IANA zone)."""
+    # Cross-schema read of scheduling.appointments and doctors.doctors (their domains'
+    # tables): removing a relative must not leave their coming visits without anyone told.
+    rows: list[asyncpg.Record] = await con.fetch(
+        """SELECT a.id, lower(a.period) AS start_at, upper(a.period) AS end_at, a.status,
+                  a.visit_type, a.doctor_id,
+                  'Dr ' || d.first_name || ' ' || d.last_name AS doctor_name, d.time_zone
+           FROM scheduling.appointments a JOIN doctors.doctors d ON d.id = a.doctor_id
+           WHERE a.patient_id = $1 AND a.status IN ('held', 'scheduled', 'confirmed')
+             AND lower(a.period) > $2
+           ORDER BY lower(a.period), a.id""",
+        relative_id,
+        now,
+    )
+    return rows
+
+
 async def revoke_all_for_proxy(
     con: asyncpg.Connection, proxy_user_id: uuid.UUID, now: datetime
 ) -> list[uuid.UUID]:

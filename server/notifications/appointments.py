@@ -1,7 +1,8 @@
 """Who hears what when an appointment changes: the handler of the "notifications" consumer.
 
-The patient hears of every change (their calendar holds the event, updated by the attached
-invitation); the doctor hears of what the patient (or the system) did. Reminders are planned,
+Everyone acting for the patient (their own login, each active proxy: AppointmentContext.acting)
+hears of every change (their calendar holds the event, updated by the attached invitation); the
+doctor hears of what the patient's side (or the system) did. Reminders are planned,
 moved or dropped in the same transaction.
 """
 
@@ -69,7 +70,7 @@ def _party_of_actor(ctx: AppointmentContext, envelope: Envelope) -> str:
     cancelled_by = envelope.data.get("cancelled_by")
     if envelope.type == events.APPOINTMENT_CANCELLED and cancelled_by:
         return str(cancelled_by)
-    if ctx.patient is not None and envelope.actor == str(ctx.patient.user_id):
+    if any(envelope.actor == str(person.user_id) for person in ctx.acting):
         return "patient"
     if envelope.actor == str(ctx.doctor.user_id):
         return "doctor"
@@ -84,7 +85,6 @@ def _invitation(
     summary: str,
     now: datetime,
 ) -> str:
-    other = ctx.doctor if person.role == "patient" else ctx.patient
     return calendar.invitation(
         appointment_id=ctx.id,
         sequence=sequence,
@@ -92,7 +92,7 @@ def _invitation(
         end=ctx.end,
         summary=summary,
         location=ctx.location or ctx.address,
-        description=f"Markini: {other.name if other else ''}",
+        description=f"Markini: {ctx.other_name(person)}",
         organizer_email=parseaddr(settings.mail_from)[1],
         attendee_email=person.email,
         cancelled=ctx.status == "cancelled",
@@ -143,9 +143,7 @@ async def apply_appointment_event(
     sequence = None
     if envelope.type in INVITING or (cancelling and await _announced(con, appointment_id)):
         sequence = await next_sequence(con, appointment_id)
-    recipients: list[tuple[Recipient, str]] = []
-    if ctx.patient is not None:
-        recipients.append((ctx.patient, PATIENT_KIND[envelope.type]))
+    recipients = [(person, PATIENT_KIND[envelope.type]) for person in ctx.acting]
     if envelope.type in DOCTOR_KIND and actor != "doctor":
         recipients.append((ctx.doctor, DOCTOR_KIND[envelope.type]))
     for person, kind in recipients:
@@ -174,9 +172,7 @@ async def apply_appointment_event(
 async def send_teleconsultation_link(
     con: asyncpg.Connection, settings: Settings, ctx: AppointmentContext, cause: str, now: datetime
 ) -> None:
-    for person in (ctx.patient, ctx.doctor):
-        if person is None:
-            continue
+    for person in (*ctx.acting, ctx.doctor):
         context = template_context(settings, ctx, person)
         await notify(
             con,

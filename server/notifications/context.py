@@ -34,14 +34,13 @@ def template_context(
     when, practice_when = templating.when_pair(
         ctx.start, person.time_zone, ctx.doctor_time_zone, person.language
     )
-    other = ctx.doctor if person.role == "patient" else ctx.patient
     previous = None
     if previous_start is not None:
         previous = templating.when(
             previous_start, person.time_zone or ctx.doctor_time_zone, person.language
         )
     return {
-        "other": other.name if other is not None else "",
+        "other": ctx.other_name(person),
         "role": person.role,
         "when": when,
         "practice_when": practice_when,

@@ -1,16 +1,19 @@
 """Two-way SMS: a patient answers a reminder with "C 4821" (confirm) or "A 4821" (cancel).
 
 The reference names the reminder, so a reply to an old reminder acts on that reminder's
-appointment only; a bare "C" or "A" acts on the latest reminder sent to the number. Words after
-the cancel (e.g. "A 4821 fever", "A fièvre") are the patient's reason. Cancelling follows the
-patients' rules: the scheduling state machine's `refusal` (the cut-off before the start), then
-the visit reason's cancellation policy through the API's own `require_cancel_reason` (without a
-reason where one is asked, nothing is cancelled and the answer says how to give one).
+appointment only; a bare "C" or "A" acts on the latest reminder sent to the number. The sender
+acts as the user that reminder went to (the patient, or one of their proxies), answered in
+their language, and only while they still act for the patient (a revoked proxy's reply acts on
+nothing). Words after the cancel (e.g. "A 4821 fever", "A fièvre") are the patient's reason.
+Cancelling follows the patients' rules: the scheduling state machine's `refusal` (the cut-off
+before the start), then the visit reason's cancellation policy through the API's own
+`require_cancel_reason` (without a reason where one is asked, nothing is cancelled and the
+answer says how to give one).
 Confirming tells the doctor the patient will come (the doctor's own "confirm" is a different
 step of the state machine). The answer goes back as TwiML, i.e. by SMS.
 
-A confirm or cancel is audited like the API's changes (fail closed): its entry, naming the patient
-(or proxy) the number identified, is written in the change's transaction, with the answer
+A confirm or cancel is audited like the API's changes (fail closed): its entry, naming the user
+the reminder went to, is written in the change's transaction, with the answer
 recorded for the MessageSid; if the entry cannot be written, all of it rolls back and the answer
 says to try again.
 """
@@ -40,7 +43,7 @@ from server.scheduling.schemas import REASON_MAX_LENGTH
 from server.scheduling.state_machine import check_transition
 from server.scheduling.transitions import apply_transition
 from storage.notify.messages import latest_sms_reminder, record_sms_answer, sms_answer
-from storage.notify.parties import AppointmentContext, appointment_context
+from storage.notify.parties import AppointmentContext, Recipient, appointment_context
 
 log = logging.getLogger(__name__)
 
@@ -71,14 +74,14 @@ def parse_reply(body: str) -> SmsReply:
     return SmsReply(action, reference, rest[:REASON_MAX_LENGTH] or None)
 
 
-def _answer(kind: str, ctx: AppointmentContext | None, language: str, **extra: object) -> str:
+def _answer(
+    kind: str, ctx: AppointmentContext | None, person: Recipient | None, **extra: object
+) -> str:
     context: dict[str, object] = {"name": "", "other": "", "when": "", "link": "", **extra}
-    if ctx is not None and ctx.patient is not None:
-        when = templating.when(
-            ctx.start, ctx.patient.time_zone or ctx.doctor_time_zone, ctx.patient.language
-        )
+    if ctx is not None and person is not None:
+        when = templating.when(ctx.start, person.time_zone or ctx.doctor_time_zone, person.language)
         context.update(other=ctx.doctor.name, when=when)
-    return templating.render(kind, language, **context).sms
+    return templating.render(kind, person.language if person else "en", **context).sms
 
 
 class _Undone(Exception):
@@ -114,38 +117,40 @@ async def _act(
     try:
         phone = to_e164(sender)
     except ValueError:
-        return _answer("sms.help", None, "en", reference="1234")
+        return _answer("sms.help", None, None, reference="1234")
     reply = parse_reply(body)
     reminder = await latest_sms_reminder(con, phone, reply.reference)
     ctx = await appointment_context(con, reminder["appointment_id"]) if reminder else None
-    language = ctx.patient.language if ctx and ctx.patient else "en"
-    if reply.action is None or ctx is None or ctx.patient is None:
-        return _answer("sms.help", ctx, language, reference=reply.reference or "1234")
+    person = None
+    if ctx is not None and reminder is not None:
+        person = next((p for p in ctx.acting if p.user_id == reminder["user_id"]), None)
+    if reply.action is None or ctx is None or person is None:
+        return _answer("sms.help", ctx, person, reference=reply.reference or "1234")
     assert reminder is not None
     try:
         if reply.action == "A":
             return await _cancel(
-                engines, con, ctx, language, reply.reason, reminder["reference"], message_sid
+                engines, con, ctx, person, reply.reason, reminder["reference"], message_sid
             )
-        return await _confirm(engines, con, ctx, language, reminder["id"], message_sid)
+        return await _confirm(engines, con, ctx, person, reminder["id"], message_sid)
     except AuditUnavailable as exc:
-        raise _Undone(_answer("sms.unavailable", ctx, language, link=_link(engines))) from exc
+        raise _Undone(_answer("sms.unavailable", ctx, person, link=_link(engines))) from exc
 
 
 async def _audit(
     con: asyncpg.Connection,
     ctx: AppointmentContext,
+    person: Recipient,
     verb: Literal["cancel", "confirm"],
     message_sid: str,
     old: str,
     new: str,
 ) -> None:
     """The change's entry, in its transaction; raises AuditUnavailable when it cannot be written."""
-    assert ctx.patient is not None
     await record_change_for(
         con,
-        user_id=ctx.patient.user_id,
-        role=ctx.patient.role,
+        user_id=person.user_id,
+        role=person.role,
         action=f"appointment.sms_{verb}",
         resource_type="appointment",
         resource_id=ctx.id,
@@ -157,12 +162,11 @@ async def _cancel(
     engines: Engines,
     con: asyncpg.Connection,
     ctx: AppointmentContext,
-    language: str,
+    person: Recipient,
     reason: str | None,
     reference: str,
     message_sid: str,
 ) -> str:
-    assert ctx.patient is not None
     hours = engines.settings.patient_cancel_cutoff_h
     cutoff = timedelta(hours=hours)
     try:
@@ -176,33 +180,33 @@ async def _cancel(
                 ctx.id,
                 ctx.doctor_id,
                 "cancel",
-                actor=str(ctx.patient.user_id),
+                actor=str(person.user_id),
                 party="patient",
                 reason=reason if reason and says_something(reason) else SMS_CANCEL_REASON,
                 cutoff=cutoff,
             )
     except TooLate:
-        return _answer("sms.refused", ctx, language, hours=hours, link=_link(engines))
+        return _answer("sms.refused", ctx, person, hours=hours, link=_link(engines))
     except InvalidInput:  # cancel-reason-required
-        return _answer("sms.reason", ctx, language, reference=reference, link=_link(engines))
+        return _answer("sms.reason", ctx, person, reference=reference, link=_link(engines))
     except MarkiniError:  # not active any more (cancelled, past)
-        return _answer("sms.refused", ctx, language, hours=None, link=_link(engines))
+        return _answer("sms.refused", ctx, person, hours=None, link=_link(engines))
     assert applied is not None  # appointments are never deleted
-    await _audit(con, ctx, "cancel", message_sid, applied.before, applied.row["status"])
+    await _audit(con, ctx, person, "cancel", message_sid, applied.before, applied.row["status"])
     log.info("appointment cancelled by SMS", extra={"appointment_id": str(ctx.id)})
-    return _answer("sms.cancelled", ctx, language)
+    return _answer("sms.cancelled", ctx, person)
 
 
 async def _confirm(
     engines: Engines,
     con: asyncpg.Connection,
     ctx: AppointmentContext,
-    language: str,
+    person: Recipient,
     reminder_id: uuid.UUID,
     message_sid: str,
 ) -> str:
     if ctx.status not in ("scheduled", "confirmed") or ctx.start <= clock.now():
-        return _answer("sms.refused", ctx, language, hours=None, link=_link(engines))
+        return _answer("sms.refused", ctx, person, hours=None, link=_link(engines))
     doctor = ctx.doctor
     context = template_context(engines.settings, ctx, doctor)
     # One attendance notice per reminder, however often the patient answers it.
@@ -218,8 +222,8 @@ async def _confirm(
         clock.now(),
     )
     # The status stays: the patient's word is what changed (the doctor's notice above).
-    await _audit(con, ctx, "confirm", message_sid, ctx.status, ctx.status)
-    return _answer("sms.confirmed", ctx, language)
+    await _audit(con, ctx, person, "confirm", message_sid, ctx.status, ctx.status)
+    return _answer("sms.confirmed", ctx, person)
 
 
 def _link(engines: Engines) -> str:

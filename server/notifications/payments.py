@@ -37,16 +37,17 @@ async def apply_payment_event(
     if appointment_id is None:
         return
     ctx = await appointment_context(con, uuid.UUID(str(appointment_id)))
-    if ctx is None or ctx.patient is None:
+    if ctx is None:
         return
-    person = ctx.patient
-    context = {
-        **template_context(settings, ctx, person),
-        "amount": amount_text(int(data["amount"]), str(data["currency"]).upper(), person.language),
-    }
     kind = envelope.type  # the templates are named after the events
-    await notify(
-        con,
-        Outgoing(f"event:{envelope.id}", kind, person, context, appointment_id=ctx.id),
-        clock.now(),
-    )
+    amount = int(data["amount"]), str(data["currency"]).upper()
+    for person in ctx.acting:
+        context = {
+            **template_context(settings, ctx, person),
+            "amount": amount_text(*amount, person.language),
+        }
+        await notify(
+            con,
+            Outgoing(f"event:{envelope.id}", kind, person, context, appointment_id=ctx.id),
+            clock.now(),
+        )

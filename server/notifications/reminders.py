@@ -69,7 +69,7 @@ async def send_due_reminders(con: asyncpg.Connection, settings: Settings, limit:
         for reminder in due:
             key = (reminder.appointment_id, reminder.offset_minutes)
             ctx = await appointment_context(con, reminder.appointment_id)
-            if ctx is None or ctx.status not in ACTIVE or ctx.patient is None:
+            if ctx is None or ctx.status not in ACTIVE or not ctx.acting:
                 await store.finish(con, *key, "cancelled", now, "appointment not active")
                 continue
             if reminder.superseded or not still_useful(reminder, now):
@@ -80,21 +80,24 @@ async def send_due_reminders(con: asyncpg.Connection, settings: Settings, limit:
                 )
                 await store.finish(con, *key, "skipped", now, why)
                 continue
+            # One reference for everyone acting for the patient: a reply is matched by its
+            # sender's number too (storage.notify.messages.latest_sms_reminder).
             reference = new_reference()
-            context = {**template_context(settings, ctx, ctx.patient), "reference": reference}
             cause = f"reminder:{ctx.id}:{key[1]}:{reminder.starts_at.isoformat()}"
-            await notify(
-                con,
-                Outgoing(
-                    cause,
-                    "appointment.reminder",
-                    ctx.patient,
-                    context,
-                    appointment_id=ctx.id,
-                    reference=reference,
-                ),
-                now,
-            )
+            for person in ctx.acting:
+                context = {**template_context(settings, ctx, person), "reference": reference}
+                await notify(
+                    con,
+                    Outgoing(
+                        cause,
+                        "appointment.reminder",
+                        person,
+                        context,
+                        appointment_id=ctx.id,
+                        reference=reference,
+                    ),
+                    now,
+                )
             await store.finish(con, *key, "sent", now)
     return len(due)
 

@@ -37,6 +37,11 @@ HISTORY_NOT_SHARED = Reason(
     "This relative's medical history is not shared with you (ask them to allow it).",
 )
 NO_SUCH_RELATIVE = Reason("no-such-relative", "No such relative among those you manage.")
+RELATIVE_STILL_BOOKED = Reason(
+    "relative-has-upcoming-appointments",
+    "Nobody else acts for this relative and {count} upcoming appointment(s) would reach nobody: "
+    "cancel them first (`appointments` lists them), then remove the relative.",
+)
 CONSENT_MISFIT = Reason(
     "consent-misfit", "The consent basis does not fit the relative's age (see `errors`)."
 )

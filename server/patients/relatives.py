@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -18,10 +19,21 @@ from bus.events import PATIENT_CREATED, PATIENT_DELETED, PATIENT_UPDATED
 from server import clock
 from server.audit.service import record_change
 from server.auth.principal import Principal
-from server.errors import InvalidInput
-from server.patients.errors import CONSENT_MISFIT, NO_SUCH_RELATIVE, PatientNotFound
+from server.errors import Conflict, InvalidInput
+from server.patients.errors import (
+    CONSENT_MISFIT,
+    NO_SUCH_RELATIVE,
+    RELATIVE_STILL_BOOKED,
+    PatientNotFound,
+)
 from server.patients.events import emit_changed
-from server.patients.schemas import RelativeCreate, RelativeOut, RelativeUpdate, consent_misfit
+from server.patients.schemas import (
+    RelativeCreate,
+    RelativeOut,
+    RelativeUpdate,
+    UpcomingAppointment,
+    consent_misfit,
+)
 from storage import patients as patient_store
 from storage import relatives as store
 
@@ -137,26 +149,47 @@ async def update_relative(
 
 async def remove_relative(pool: asyncpg.Pool, principal: Principal, relative_id: uuid.UUID) -> bool:
     """The link goes (kept revoked, so past bookings still say who booked); a relative nobody
-    else looks after (no own login, no other proxy) is erased like a GDPR erasure. True then."""
+    else looks after (no own login, no other proxy) is erased like a GDPR erasure. True then.
+
+    Raises PatientNotFound (404 `no-such-relative`), or Conflict (409
+    `relative-has-upcoming-appointments`, nothing changed) when nobody else looks after the
+    relative and they have upcoming appointments (`appointments`: UpcomingAppointment shapes):
+    once the link goes, nobody would hear of those."""
+    now = clock.now()
     async with pool.acquire() as con, con.transaction():
         link = await _link(con, principal, relative_id)
-        erased = await release_relative(con, principal, link["link_id"], relative_id)
+        # Two proxies removing the same relative at once take turns here: the second then
+        # sees the first one's link revoked, so the relative never ends up with nobody.
+        await patient_store.get_patient(con, relative_id, for_update=True)
+        alone = not await store.other_carers(con, relative_id, principal.user_id)
+        if alone:
+            upcoming = await store.upcoming_appointments(con, relative_id, now)
+            if upcoming:
+                raise Conflict(
+                    RELATIVE_STILL_BOOKED,
+                    params={"count": len(upcoming)},
+                    appointments=[upcoming_out(r).model_dump(mode="json") for r in upcoming],
+                )
+        await store.revoke_link(con, link["link_id"], now)
+        if alone:
+            await patient_store.erase_patient(con, relative_id, now)
+            await emit_changed(con, PATIENT_DELETED, relative_id, actor=str(principal.user_id))
+            log.info("relative erased", extra={"relative_id": str(relative_id)})
         await record_change(con, resource_id=relative_id)
-    return erased
+    return alone
 
 
-async def release_relative(
-    con: asyncpg.Connection, principal: Principal, link_id: uuid.UUID, relative_id: uuid.UUID
-) -> bool:
-    """In the caller's transaction: revoke one link and erase the relative if now alone."""
-    now = clock.now()
-    await store.revoke_link(con, link_id, now)
-    if await store.other_carers(con, relative_id, principal.user_id):
-        return False
-    await patient_store.erase_patient(con, relative_id, now)
-    await emit_changed(con, PATIENT_DELETED, relative_id, actor=str(principal.user_id))
-    log.info("relative erased", extra={"relative_id": str(relative_id)})
-    return True
+def upcoming_out(row: asyncpg.Record) -> UpcomingAppointment:
+    zone = ZoneInfo(row["time_zone"])  # instants with the practice's offset, as appointments
+    return UpcomingAppointment(
+        id=row["id"],
+        start=row["start_at"].astimezone(zone),
+        end=row["end_at"].astimezone(zone),
+        status=row["status"],
+        visit_type=row["visit_type"],
+        doctor_id=row["doctor_id"],
+        doctor_name=row["doctor_name"],
+    )
 
 
 async def release_all(

@@ -20,6 +20,11 @@ _R: dict[int, str] = {
     401: "Not signed in (problem+json).",
     403: "Only patient accounts manage relatives.",
     404: "Not one of the caller's relatives (`/problems/patient-not-found`, `no-such-relative`).",
+    409: "`relative-has-upcoming-appointments`: nobody else acts for the relative (no login of "
+    "their own, no other active proxy) and they have upcoming appointments, which would then "
+    "reach nobody; nothing changed. `appointments` lists them, soonest first: `{id, start, end, "
+    "status (held, scheduled, confirmed), visit_type, doctor_id, doctor_name}`; `params.count` "
+    "is how many. Cancel them first, then remove the relative.",
     422: "Invalid field; `consent_required` when the consent box is not ticked, "
     "`minor_needs_guardian` / `guardian_for_minors_only` when the basis does not fit the age, "
     "`consent_withdrawn_by_removal` for `consent_given: false` (DELETE withdraws consent).",
@@ -90,9 +95,10 @@ async def update_relative(
     response_class=Response,
     summary="Stop managing a relative (audited)",
     description="The link is revoked; a relative nobody else manages and without a login of "
-    "their own is erased (identity and medical history go, appointments stay, as a GDPR "
-    "erasure).",
-    responses=_pick(401, 403, 404, 422),
+    "their own is erased (identity and medical history go, past appointments stay, as a GDPR "
+    "erasure). Such a relative with upcoming appointments is refused (409): cancel those "
+    "first. With their own login or another active proxy, removal is always allowed.",
+    responses=_pick(401, 403, 404, 409, 422),
 )
 async def remove_relative(
     relative_id: uuid.UUID, *, principal: Principal = Depends(_patient), engines: EnginesDep

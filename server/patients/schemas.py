@@ -300,3 +300,15 @@ class RelativeOut(BaseModel):
     can_view_history: bool
     has_own_login: bool
     linked_at: datetime
+
+
+class UpcomingAppointment(BaseModel):
+    """An item of the 409 `relative-has-upcoming-appointments` problem's `appointments`."""
+
+    id: uuid.UUID
+    start: datetime = Field(description="With the practice's UTC offset, as appointments.")
+    end: datetime
+    status: Literal["held", "scheduled", "confirmed"]
+    visit_type: str
+    doctor_id: uuid.UUID
+    doctor_name: str = Field(description='"Dr First Last"')

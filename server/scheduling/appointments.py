@@ -371,7 +371,7 @@ async def appointment_parties(pool: asyncpg.Pool, appointment_id: uuid.UUID) -> 
         return None
     return Parties(
         appointment_id=row["id"],
-        patient_user_id=row["patient_user_id"],
+        acting_user_ids=tuple(row["acting_user_ids"]),
         doctor_user_id=row["doctor_user_id"],
         doctor_id=row["doctor_id"],
         patient_id=row["patient_id"],

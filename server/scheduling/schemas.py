@@ -50,7 +50,9 @@ class Parties(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     appointment_id: uuid.UUID
-    patient_user_id: uuid.UUID | None  # None once the patient was erased (GDPR)
+    # Who acts for the patient (patients.acting_users, migration 0035): their own login and
+    # every active proxy, oldest first; empty for an erased patient nobody acts for.
+    acting_user_ids: tuple[uuid.UUID, ...]
     doctor_user_id: uuid.UUID
     doctor_id: uuid.UUID
     patient_id: uuid.UUID

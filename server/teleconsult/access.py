@@ -41,7 +41,7 @@ def polite(role: CallRole) -> bool:
 def call_role(parties: Parties, user_id: uuid.UUID) -> CallRole | None:
     if user_id == parties.doctor_user_id:
         return "doctor"
-    if parties.patient_user_id is not None and user_id == parties.patient_user_id:
+    if user_id in parties.acting_user_ids:
         return "patient"
     return None
 

@@ -111,7 +111,7 @@ async def create_session(
     parties = await appointment_parties(engines.pool, appointment_id)
     if parties is None:
         raise NotFound(NO_SUCH_APPOINTMENT)
-    is_patient = principal.user_id == parties.patient_user_id
+    is_patient = principal.user_id in parties.acting_user_ids
     if not is_patient and principal.user_id != parties.doctor_user_id and not principal.is_admin:
         raise NotAParty(NO_SUCH_APPOINTMENT)
     if parties.visit_type != "teleconsultation":

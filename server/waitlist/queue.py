@@ -76,8 +76,8 @@ async def announce_queue(
         return
     local_day = at.astimezone(zone_of(zone_name)).date()
     day = await _day(con, doctor_id, zone_name, local_day)
-    # Nobody to tell for a patient nobody acts for (an erased relative without a proxy).
-    users = sorted({row["patient_user_id"] for row in day if row["patient_user_id"] is not None})
+    # Everyone acting for each patient; nobody for an erased relative without a proxy.
+    users = sorted({user for row in day for user in row["acting_user_ids"]})
     if users:
         update = QueueUpdated(doctor_id=doctor_id, on_day=local_day, patient_user_ids=users)
         await emit(

@@ -1,4 +1,5 @@
-"""Who an appointment's messages go to: both parties with their addresses and preferences.
+"""Who an appointment's messages go to: the doctor, and everyone acting for the patient
+(patients.acting_users: their own login and each active proxy), with addresses and preferences.
 
 Read-only over the tables of auth, doctors, patients and scheduling (their owners write them).
 """
@@ -39,8 +40,16 @@ class AppointmentContext:
     address: str
     doctor_time_zone: str
     reason: str | None
-    patient: Recipient | None  # None once the patient is erased
+    patient_name: str  # the appointment's patient ("" once erased)
+    # Everyone acting for the patient, oldest first, each with their own address, language
+    # and preferences (a proxy's fallback phone is the proxy's own profile's); empty once the
+    # patient is erased with nobody acting for them.
+    acting: tuple[Recipient, ...]
     doctor: Recipient
+
+    def other_name(self, person: Recipient) -> str:
+        """The other party's name as `person` reads it."""
+        return self.doctor.name if person.role == "patient" else self.patient_name
 
 
 # A user's address and preferences as one JSON object, for a LATERAL join on the user's id.
@@ -74,18 +83,24 @@ def _recipient(
 
 
 async def appointment_context(db: Db, appointment_id: uuid.UUID) -> AppointmentContext | None:
-    """The appointment and both parties, in one round trip."""
+    """The appointment, the doctor and everyone acting for the patient, in one round trip."""
     row = await db.fetchrow(
         f"""SELECT a.id, a.doctor_id, a.start_at, a.end_at, a.status, a.visit_type, a.location,
                    a.reason_name, a.time_zone, d.first_name AS d_first, d.last_name AS d_last,
                    d.address_line, d.postcode, d.city, p.first_name AS p_first,
-                   p.last_name AS p_last, p.phone AS p_phone,
-                   dp.party AS doctor_party, pp.party AS patient_party
+                   p.last_name AS p_last, p.erased_at IS NOT NULL AS p_erased,
+                   dp.party AS doctor_party,
+                   (SELECT coalesce(jsonb_agg(jsonb_build_object('party', xp.party,
+                                                                 'phone', me.phone)
+                                              ORDER BY x.since, x.user_id), '[]')
+                    FROM patients.acting_users x
+                    JOIN LATERAL ({_PARTY.format(user="x.user_id")}) xp ON true
+                    LEFT JOIN patients.patients me ON me.user_id = x.user_id
+                    WHERE x.patient_id = a.patient_id) AS acting
             FROM scheduling.appointment_details a
             JOIN doctors.doctors d ON d.id = a.doctor_id
             JOIN patients.patients p ON p.id = a.patient_id
             LEFT JOIN LATERAL ({_PARTY.format(user="a.doctor_user_id")}) dp ON true
-            LEFT JOIN LATERAL ({_PARTY.format(user="a.patient_user_id")}) pp ON true
             WHERE a.id = $1""",
         appointment_id,
     )
@@ -93,9 +108,9 @@ async def appointment_context(db: Db, appointment_id: uuid.UUID) -> AppointmentC
         return None
     doctor = _recipient(row["doctor_party"], "doctor", f"Dr {row['d_first']} {row['d_last']}", None)
     assert doctor is not None  # doctors are never erased
-    patient = _recipient(
-        row["patient_party"], "patient", f"{row['p_first']} {row['p_last']}", row["p_phone"]
-    )
+    # Every message is about the patient: each acting user reads it under the patient's name.
+    patient_name = "" if row["p_erased"] else f"{row['p_first']} {row['p_last']}"
+    found = (_recipient(x["party"], "patient", patient_name, x["phone"]) for x in row["acting"])
     town = f"{row['postcode']} {row['city']}".strip()
     return AppointmentContext(
         id=row["id"],
@@ -108,7 +123,8 @@ async def appointment_context(db: Db, appointment_id: uuid.UUID) -> AppointmentC
         address=", ".join(part for part in (row["address_line"], town) if part),
         doctor_time_zone=row["time_zone"],
         reason=row["reason_name"],
-        patient=patient,
+        patient_name=patient_name,
+        acting=tuple(r for r in found if r is not None),
         doctor=doctor,
     )
 

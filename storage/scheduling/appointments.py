@@ -83,7 +83,7 @@ async def fetch_appointment(
         """SELECT id, doctor_id, patient_id, start_at, end_at, visit_type, status, reason_id,
                   reason_name, location, notes, fee, currency, hold_expires_at, cancelled_by,
                   cancellation_reason, cancelled_at, created_at, updated_at, time_zone,
-                  doctor_user_id, patient_user_id, booked_by_user_id, booked_by_name,
+                  doctor_user_id, acting_user_ids, booked_by_user_id, booked_by_name,
                   booked_by_relationship
            FROM scheduling.appointment_details WHERE id = $1""",
         appointment_id,
@@ -194,7 +194,7 @@ async def busy_periods(
 _AGENDA_SELECT = """a.id, a.doctor_id, a.patient_id, a.start_at, a.end_at, a.visit_type,
                   a.status, a.reason_id, a.reason_name, a.location, a.notes, a.fee, a.currency,
                   a.hold_expires_at, a.cancelled_by, a.cancellation_reason, a.cancelled_at,
-                  a.created_at, a.updated_at, a.time_zone, a.doctor_user_id, a.patient_user_id,
+                  a.created_at, a.updated_at, a.time_zone, a.doctor_user_id,
                   a.booked_by_user_id, a.booked_by_name, a.booked_by_relationship,
                   p.first_name AS patient_first_name, p.last_name AS patient_last_name,
                   p.date_of_birth AS patient_date_of_birth, p.phone AS patient_phone,

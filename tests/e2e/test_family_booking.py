@@ -3,6 +3,8 @@ books for her, sees the appointment under her name; the doctor sees who booked f
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from playwright.async_api import expect
 
@@ -148,12 +150,12 @@ async def test_their_appointments_lists_only_that_relatives(contexts: Contexts, 
     )
     assert booked.status_code == 201, booked.text
 
-    page = await contexts.new_page(phone=True)
+    page = await contexts.new_page(phone=True, inject_scripts=True)
     await sign_in(page, parent.account)
     await page.goto("/relatives")
     await (
         page.get_by_role("listitem", name="Emma Filtre")
-        .get_by_role("link", name="Their appointments")
+        .get_by_role("link", name="Their appointments", exact=True)
         .click()
     )
     await expect(page.get_by_test_id("only-for")).to_contain_text("Emma Filtre")
@@ -161,3 +163,22 @@ async def test_their_appointments_lists_only_that_relatives(contexts: Contexts, 
     await expect(page.locator("li.appointment")).to_contain_text("For Emma Filtre")
     await page.get_by_role("link", name="Show everyone’s").click()
     await expect(page.locator("li.appointment")).to_have_count(2)
+
+    # Emma has an upcoming appointment and nobody else manages her: removing her is refused,
+    # and the card says what to do (in English and in French), accessible on a phone.
+    await page.goto("/relatives")
+    card = page.get_by_role("listitem", name="Emma Filtre")
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await card.get_by_role("button", name="Remove Emma Filtre").click()
+    refusal = card.get_by_role("alert")
+    await expect(refusal).to_contain_text("1 upcoming appointment(s) would reach nobody")
+    await expect(refusal).to_contain_text("Cancel them first")
+    await expect(refusal.get_by_role("listitem")).to_have_count(1)
+    await expect(refusal.get_by_role("listitem")).to_contain_text("with Dr ")
+    await expect(refusal.get_by_role("link", name="Cancel their appointments")).to_be_visible()
+    await in_french(page)
+    await expect(refusal).to_contain_text("Annulez-les d’abord")
+    await expect(refusal.get_by_role("link", name="Annuler ses rendez-vous")).to_be_visible()
+    assert await axe_violations(page) == []
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the page scrolls sideways on a phone ({width}px wide)"

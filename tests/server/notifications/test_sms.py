@@ -27,6 +27,7 @@ from tests.factories import Doctor, Patient, make_doctor, make_patient
 from tests.server.notifications.conftest import Mailbox
 from tests.server.notifications.helpers import eventually, insert_appointment, message_rows
 from tests.server.notifications.twilio_mock import TwilioMock
+from tests.server.patients.test_relatives import add, link
 
 ACCOUNT = "AC" + "0123456789abcdef" * 2
 TOKEN = "test-auth-token-0123456789"
@@ -336,3 +337,40 @@ async def test_a_cancel_reply_inside_the_cutoff_is_refused_before_any_reason_is_
         answer = await _reply(client, settings, "+33600000000", body)
         assert f"less than {settings.patient_cancel_cutoff_h} h" in answer
         assert await _outcome(db, soon) == NOT_CANCELLED
+
+
+async def test_each_proxy_gets_the_reminder_and_a_reply_acts_as_a_proxy_still_linked(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await make_doctor(db, settings)
+    mother = await make_patient(db, settings, phone="+33611111111")
+    father = await make_patient(db, settings, phone="+33622222222")
+    lea = await add(client, mother)
+    await link(db, father, lea["id"])
+    start = clock.now() + timedelta(days=3)
+    child = Patient(mother.user, uuid.UUID(lea["id"]))  # insert_appointment reads the id only
+    appointment_id = await insert_appointment(db, doctor, child, start)
+    await reminder_store.schedule(db, appointment_id, start, [(60 * 48, clock.now())])
+    sent = await eventually(
+        lambda: message_rows(db, appointment_id=appointment_id, channel="sms", status="sent"),
+        lambda rows: len(rows) == 2,
+    )
+    assert {r["recipient"] for r in sent} == {"+33611111111", "+33622222222"}
+    reference = sent[0]["reference"]
+    await db.execute(
+        "UPDATE patients.relatives SET revoked_at = $1 WHERE proxy_user_id = $2",
+        clock.now(),
+        mother.user.id,
+    )
+    # The mother no longer acts for Léa: her reply acts on nothing; the father's cancels.
+    assert "reference" in await _reply(client, settings, "+33611111111", f"A {reference}")
+    status = "SELECT status FROM scheduling.appointments WHERE id = $1"
+    assert await db.fetchval(status, appointment_id) == "scheduled"
+    assert "is cancelled" in await _reply(client, settings, "+33622222222", f"A {reference}")
+    assert await db.fetchval(status, appointment_id) == "cancelled"
+    actor = await db.fetchval(
+        """SELECT actor FROM bus.outbox
+           WHERE type = 'appointment.cancelled' AND data->>'appointment_id' = $1""",
+        str(appointment_id),
+    )
+    assert actor == str(father.user.id)

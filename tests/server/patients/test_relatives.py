@@ -1,8 +1,10 @@
 """My relatives (issue #24): consent on record, only the proxy's own relatives, the medical
-history only when shared (a coded 403 otherwise), removal and account erasure."""
+history only when shared (a coded 403 otherwise), removal (refused while it would leave upcoming
+appointments nobody hears of) and account erasure."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -11,7 +13,8 @@ import httpx
 
 from server import clock
 from server.settings import Settings
-from tests.factories import Patient, make_doctor, make_patient
+from tests.factories import Patient, make_doctor, make_patient, make_user
+from tests.server.scheduling.helpers import booked, doctor_with_availability, local
 
 URL = "/api/v1/me/relatives"
 
@@ -34,6 +37,23 @@ async def add(client: httpx.AsyncClient, proxy: Patient, **extra: Any) -> dict[s
     assert answer.status_code == 201, answer.text
     result: dict[str, Any] = answer.json()
     return result
+
+
+async def link(
+    db: asyncpg.Connection, proxy: Patient, relative_id: str, *, revoked: bool = False
+) -> None:
+    """A second proxy of the relative (as the API would make on a merge), or a revoked one."""
+    now = clock.now()
+    await db.execute(
+        """INSERT INTO patients.relatives (proxy_user_id, relative_id, relationship,
+                                           consent_basis, consent_at, consent_by, created_at,
+                                           revoked_at)
+           VALUES ($1, $2::uuid, 'CHILD', 'legal_guardian', $3, $1, $3, $4)""",
+        proxy.user.id,
+        relative_id,
+        now,
+        now if revoked else None,
+    )
 
 
 async def test_a_parent_adds_a_child_with_consent_on_record_and_audited(
@@ -169,20 +189,104 @@ async def test_removing_a_relative_nobody_else_manages_erases_them(
     assert revoked is not None
 
 
+async def _state(db: asyncpg.Connection, relative_id: str) -> tuple[str, int]:
+    """The relative's first name ("Erased" once erased) and how many live links they have."""
+    row = await db.fetchrow(
+        """SELECT p.first_name, count(l.id) AS links FROM patients.patients p
+           LEFT JOIN patients.relatives l ON l.relative_id = p.id AND l.revoked_at IS NULL
+           WHERE p.id = $1::uuid GROUP BY p.id""",
+        relative_id,
+    )
+    return row["first_name"], row["links"]
+
+
+async def test_removing_the_last_carer_of_a_relative_with_upcoming_visits_is_refused(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await doctor_with_availability(client, db, settings)
+    parent = await make_patient(db, settings)
+    lea = await add(client, parent)
+    later = await booked(client, parent, doctor, local(doctor, 3, "10:00"), patient_id=lea["id"])
+    sooner = await booked(client, parent, doctor, local(doctor, 2, "10:00"), patient_id=lea["id"])
+
+    refused = await client.delete(f"{URL}/{lea['id']}", headers=parent.user.headers)
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert problem["code"] == "relative-has-upcoming-appointments"
+    assert problem["params"] == {"count": 2}
+    assert [a["id"] for a in problem["appointments"]] == [sooner["id"], later["id"]]
+    assert problem["appointments"][0] | {"doctor_name": ""} == {
+        "id": sooner["id"],
+        "start": sooner["start"],
+        "end": sooner["end"],
+        "status": "scheduled",
+        "visit_type": "in-person",
+        "doctor_id": str(doctor.id),
+        "doctor_name": "",
+    }
+    assert problem["appointments"][0]["doctor_name"].startswith("Dr ")
+    assert await _state(db, lea["id"]) == ("Léa", 1)  # nothing changed
+
+    # Once they are cancelled, the relative goes (erased: nobody else manages them).
+    for appointment in (sooner, later):
+        cancelled = await client.post(
+            f"/api/v1/appointments/{appointment['id']}/cancel", headers=parent.user.headers
+        )
+        assert cancelled.status_code == 200, cancelled.text
+    gone = await client.delete(f"{URL}/{lea['id']}", headers=parent.user.headers)
+    assert gone.status_code == 204, gone.text
+    assert await _state(db, lea["id"]) == ("Erased", 0)
+
+
+async def test_removal_with_upcoming_visits_stays_allowed_when_someone_else_acts(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await doctor_with_availability(client, db, settings)
+    mother, father = await make_patient(db, settings), await make_patient(db, settings)
+    lea = await add(client, mother)
+    tom = await add(client, mother, first_name="Tom")
+    await link(db, father, lea["id"])  # Léa's father manages her too
+    own = await make_user(db, settings, "patient")  # Tom has grown up: his own login
+    await db.execute(
+        "UPDATE patients.patients SET user_id = $1 WHERE id = $2::uuid", own.id, tom["id"]
+    )
+    for relative, at in ((lea, "10:00"), (tom, "11:00")):
+        await booked(client, mother, doctor, local(doctor, 2, at), patient_id=relative["id"])
+        gone = await client.delete(f"{URL}/{relative['id']}", headers=mother.user.headers)
+        assert gone.status_code == 204, gone.text
+    assert await _state(db, lea["id"]) == ("Léa", 1)  # the father's link
+    assert await _state(db, tom["id"]) == ("Tom", 0)
+    # The father is now the last carer of Léa: his removal is refused.
+    refused = await client.delete(f"{URL}/{lea['id']}", headers=father.user.headers)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "relative-has-upcoming-appointments"
+
+
+async def test_both_parents_removing_at_once_leave_one_of_them_acting(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await doctor_with_availability(client, db, settings)
+    mother, father = await make_patient(db, settings), await make_patient(db, settings)
+    lea = await add(client, mother)
+    await link(db, father, lea["id"])
+    await booked(client, mother, doctor, local(doctor, 2, "10:00"), patient_id=lea["id"])
+    answers = await asyncio.gather(
+        *(
+            client.delete(f"{URL}/{lea['id']}", headers=parent.user.headers)
+            for parent in (mother, father)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [204, 409]
+    assert await _state(db, lea["id"]) == ("Léa", 1)
+
+
 async def test_erasing_the_account_erases_the_relatives_nobody_else_manages(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
     parent, other_parent = await make_patient(db, settings), await make_patient(db, settings)
     lea = await add(client, parent)
     tom = await add(client, parent, first_name="Tom")
-    # Tom's other parent manages him too (a second link, as the API would make on a merge).
-    await db.execute(
-        """INSERT INTO patients.relatives (proxy_user_id, relative_id, relationship,
-                                           consent_basis, consent_at, consent_by, created_at)
-           VALUES ($1, $2::uuid, 'CHILD', 'legal_guardian', now(), $1, now())""",
-        other_parent.user.id,
-        tom["id"],
-    )
+    await link(db, other_parent, tom["id"])  # Tom's other parent manages him too
     erased = await client.delete(f"/api/v1/patients/{parent.id}", headers=parent.user.headers)
     assert erased.status_code == 204, erased.text
     names = dict(

@@ -57,10 +57,10 @@ async def test_a_parent_books_for_a_child_and_the_doctor_sees_who_booked(
     )
     assert [a["id"] for a in mine.json()["items"]] == [booked["id"]]
     parties = await service.appointment_parties(pool, uuid.UUID(booked["id"]))
-    assert parties is not None and parties.patient_user_id == parent.user.id
+    assert parties is not None and parties.acting_user_ids == (parent.user.id,)
     told = await appointment_context(db, uuid.UUID(booked["id"]))
-    assert told is not None and told.patient is not None
-    assert told.patient.user_id == parent.user.id  # reminders go to the parent's address
+    assert told is not None and [p.user_id for p in told.acting] == [parent.user.id]
+    assert told.patient_name == "Léa Martin"  # reminders go to the parent's address
     [audit] = await db.fetch(AUDIT, "relative_appointment.book")
     assert audit["user_id"] == parent.user.id and audit["resource_id"] == lea["id"]
     assert audit["request_payload"]["appointment_id"] == booked["id"]

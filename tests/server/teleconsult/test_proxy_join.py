@@ -1,4 +1,5 @@
-"""A parent joins the video consultation booked for their child (issue #24); others cannot."""
+"""Either parent joins the video consultation booked for their child (issue #24); a revoked
+proxy or a stranger cannot."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from server import clock
 from server.settings import Settings
 from tests.factories import make_doctor, make_patient
-from tests.server.patients.test_relatives import add
+from tests.server.patients.test_relatives import add, link
 from tests.server.scheduling.helpers import (
     availability,
     book,
@@ -25,15 +26,17 @@ from tests.signaling.helpers import SESSION_API, open_session
 pytestmark = pytest.mark.engines
 
 
-async def test_the_parent_joins_the_childs_consultation_and_a_stranger_does_not(
+async def test_both_parents_join_the_childs_consultation_and_a_stranger_does_not(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
     doctor = await make_doctor(db, settings)
     await put_availability(
         client, doctor, availability(every_day(visit_type="teleconsultation"), notice=0)
     )
-    parent, stranger = await make_patient(db, settings), await make_patient(db, settings)
+    parent, other_parent, former, stranger = [await make_patient(db, settings) for _ in range(4)]
     lea = await add(client, parent)
+    await link(db, other_parent, lea["id"])
+    await link(db, former, lea["id"], revoked=True)
     booked = await book(
         client,
         parent,
@@ -51,7 +54,11 @@ async def test_the_parent_joins_the_childs_consultation_and_a_stranger_does_not(
     await move_to(db, appointment_id, clock.now() + timedelta(minutes=5))
     session_id = await open_session(client, doctor, appointment_id)
 
-    joined = await client.post(f"{SESSION_API}/{session_id}/join", headers=parent.user.headers)
-    assert joined.status_code == 200, joined.text
-    refused = await client.post(f"{SESSION_API}/{session_id}/join", headers=stranger.user.headers)
-    assert refused.status_code in (403, 404), refused.text
+    for proxy in (parent, other_parent):
+        joined = await client.post(f"{SESSION_API}/{session_id}/join", headers=proxy.user.headers)
+        assert joined.status_code == 200, joined.text
+    for outsider in (former, stranger):
+        refused = await client.post(
+            f"{SESSION_API}/{session_id}/join", headers=outsider.user.headers
+        )
+        assert refused.status_code in (403, 404), refused.text

@@ -135,8 +135,9 @@ async def test_a_relatives_visit_on_the_day_reaches_the_proxy_and_breaks_nothing
     (announced,) = await events_of(db, "queue.updated")
     assert set(announced["patient_user_ids"]) == {str(parent.user.id), str(other.user.id)}
 
-    # Removed (and so erased, nobody else managing them): their visit stays, nobody to tell.
-    gone = await client.delete(f"/api/v1/me/relatives/{lea['id']}", headers=parent.user.headers)
+    # The parent's account erased, and so Léa (nobody else manages her; removing her alone is
+    # refused while her visit is to come): her visit stays, nobody to tell.
+    gone = await client.delete(f"/api/v1/patients/{parent.id}", headers=parent.user.headers)
     assert gone.status_code == 204, gone.text
     again = await client.put(
         f"{WAITLIST}/doctors/{doctor.id}/running-late",

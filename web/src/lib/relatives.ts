@@ -1,5 +1,5 @@
 // Relatives the signed-in account manages (issue #24): /me/relatives.
-import { api } from "./api";
+import { ApiError, api } from "./api";
 import { defineStrings } from "./i18n";
 import type { BookedBy } from "./types";
 
@@ -38,6 +38,23 @@ export const updateRelative = (id: string, body: Partial<RelativeInput>): Promis
   api<Relative>(`/me/relatives/${id}`, { method: "PUT", body });
 
 export const removeRelative = (id: string): Promise<void> => api<void>(`/me/relatives/${id}`, { method: "DELETE" });
+
+/** An upcoming appointment that keeps a relative nobody else manages from being removed. */
+export interface UpcomingAppointment {
+  id: string;
+  start: string;
+  end: string;
+  status: "held" | "scheduled" | "confirmed";
+  visit_type: string;
+  doctor_id: string;
+  doctor_name: string;
+}
+
+/** The appointments a refused removal lists (409 `relative-has-upcoming-appointments`). */
+export function upcomingOf(error: unknown): UpcomingAppointment[] {
+  if (!(error instanceof ApiError) || error.problem.code !== "relative-has-upcoming-appointments") return [];
+  return (error.problem.appointments as UpcomingAppointment[] | undefined) ?? [];
+}
 
 // What the proxy is to the patient, from what the patient is to the proxy (the stored code):
 // a CHILD was booked by their parent, a MTH by her child...

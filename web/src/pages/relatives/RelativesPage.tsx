@@ -2,13 +2,39 @@
 import { useState } from "preact/hooks";
 import { Button } from "../../components/Button";
 import { Alert, Empty, ErrorView, Loading } from "../../components/Status";
+import { errorMessage } from "../../lib/errors";
 import { useAction, useAsync, useDocumentTitle } from "../../lib/hooks";
 import { useT } from "../../lib/i18n";
-import { myRelatives, type Relative, removeRelative } from "../../lib/relatives";
-import { formatLongDate } from "../../lib/time";
+import { myRelatives, type Relative, removeRelative, upcomingOf } from "../../lib/relatives";
+import { common } from "../../lib/strings";
+import { formatDateTime, formatLongDate } from "../../lib/time";
 import { RelativeForm } from "./RelativeForm";
 import { strings } from "./strings";
 import "./relatives.css";
+
+/** Why the removal was refused; with upcoming appointments, which ones and where to cancel them. */
+function RemoveRefused({ error, relativeId }: { error: unknown; relativeId: string }) {
+  const t = useT(strings);
+  const tc = useT(common);
+  const upcoming = upcomingOf(error);
+  return (
+    <Alert>
+      <p>{errorMessage(error, tc)}</p>
+      {upcoming.length > 0 && (
+        <>
+          <ul>
+            {upcoming.map((a) => (
+              <li key={a.id}>{t("upcomingItem", { when: formatDateTime(a.start), doctor: a.doctor_name })}</li>
+            ))}
+          </ul>
+          <a class="btn btn-secondary" href={`/appointments?for=${relativeId}`}>
+            {t("cancelThem")}
+          </a>
+        </>
+      )}
+    </Alert>
+  );
+}
 
 function RelativeCard({ relative, onChanged }: { relative: Relative; onChanged: () => void }) {
   const t = useT(strings);
@@ -53,6 +79,7 @@ function RelativeCard({ relative, onChanged }: { relative: Relative; onChanged: 
           {t("remove")}
         </Button>
       </div>
+      {remove.error !== undefined && <RemoveRefused error={remove.error} relativeId={relative.id} />}
     </li>
   );
 }

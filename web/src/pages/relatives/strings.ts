@@ -45,6 +45,8 @@ export const strings = defineStrings({
     historyPrivate: "Medical history private",
     added: "{name} is added.",
     appointments: "Their appointments",
+    upcomingItem: "{when} with {doctor}",
+    cancelThem: "Cancel their appointments",
   },
   fr: {
     title: "Mes proches",
@@ -90,5 +92,7 @@ export const strings = defineStrings({
     historyPrivate: "Antécédents médicaux privés",
     added: "{name} est ajouté(e).",
     appointments: "Ses rendez-vous",
+    upcomingItem: "{when} avec {doctor}",
+    cancelThem: "Annuler ses rendez-vous",
   },
 });
