@@ -366,6 +366,18 @@ async def extend_hold(
     )
 
 
+async def set_booked_by(
+    con: asyncpg.Connection, appointment_id: uuid.UUID, user_id: uuid.UUID | None
+) -> None:
+    """Whoever accepts an offer books it: the proxy acting for the patient (read back as
+    booked_by, migration 0023), or nobody but the patient (null)."""
+    await con.execute(
+        "UPDATE scheduling.appointments SET created_by = $2 WHERE id = $1",
+        appointment_id,
+        user_id,
+    )
+
+
 async def reason_offered(
     con: asyncpg.Connection, doctor_id: uuid.UUID, reason_id: uuid.UUID, visit_type: str
 ) -> bool:

@@ -270,6 +270,11 @@ async def accept(engines: Engines, principal: Principal, offer_id: uuid.UUID) ->
                 or held["status"] != "held"
             ):
                 raise OfferClosed(OFFER_CLOSED)
+            # The hold names the proxy who joined; another proxy of the patient, or the patient
+            # in person, may be the one accepting.
+            booker = principal.user_id if offer["patient_id"] != caller.patient_id else None
+            if held["booked_by_user_id"] != booker:
+                await store.set_booked_by(con, held["id"], booker)
             if settings.payments_required and held["fee"] > 0 and await _pays_first(con, held):
                 expires = now + timedelta(seconds=settings.hold_ttl_s)
                 await store.extend_hold(con, held["id"], expires, now)

@@ -187,3 +187,36 @@ async def test_an_entry_whose_proxy_no_longer_manages_the_child_is_passed_over(
     assert await db.fetchval("SELECT count(*) FROM waitlist.offers") == 1
     counted = await client.get(f"{WAITLIST}/doctors/{doctor.id}/count", headers=doctor.user.headers)
     assert counted.json()["waiting"] == 1
+
+
+async def test_another_proxy_of_the_child_sees_the_offer_and_books_it_as_themself(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await doctor_with_availability(client, db, settings)
+    mother = await make_patient(db, settings, first_name="Claire", last_name="Martin")
+    father = await make_patient(db, settings, first_name="Paul", last_name="Martin")
+    canceller = await make_patient(db, settings)
+    lea = await add(client, mother)
+    await db.execute(
+        """INSERT INTO patients.relatives (proxy_user_id, relative_id, relationship,
+               consent_basis, consent_at, consent_by, created_at)
+           VALUES ($1, $2::uuid, 'CHILD', 'legal_guardian', $3, $1, $3)""",
+        father.user.id,
+        lea["id"],
+        clock.now(),
+    )
+    taken = await booked(client, canceller, doctor, local(doctor, 2, "11:00"))
+    entry = await join(client, mother, doctor, patient_id=lea["id"])
+    await client.delete(f"/api/v1/appointments/{taken['id']}", headers=canceller.user.headers)
+    offer = await offer_for(client, mother)
+
+    assert [e["id"] for e in await entries(client, father)] == [entry["id"]]
+    accepted = await client.post(
+        f"{WAITLIST}/offers/{offer['id']}/accept", headers=father.user.headers
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["booked_by"] == {
+        "id": str(father.user.id),
+        "name": "Paul Martin",
+        "relationship": "CHILD",
+    }
