@@ -2,7 +2,8 @@
 
 A patient account waits for itself or, as a proxy (patients.relatives, issue #24), for a
 relative it manages: it sees, leaves and answers the offers of those entries too, and the
-booking an offer makes is the relative's, booked by the proxy (as a proxy booking is).
+booking an offer makes is the relative's, booked by the proxy who accepts (as a proxy booking
+is).
 
 Accepting turns the offer's hold into the booking (`claim`, or a longer hold to pay at checkout
 when the visit is paid first) and, for an entry that moves an appointment, cancels the old one
@@ -208,15 +209,13 @@ async def leave(engines: Engines, principal: Principal, entry_id: uuid.UUID) -> 
         open_offer = next((r["offer_id"] for r in rows if r["id"] == entry_id), None)
         async with con.transaction():
             if open_offer is not None:
-                await _decline(con, open_offer, caller, principal)
+                await _decline(con, open_offer, caller)
             if not await store.leave_entry(con, entry_id, patients, clock.now()):
                 raise NotFound(NO_SUCH_ENTRY)
             await record_change(con)
 
 
-async def _decline(
-    con: asyncpg.Connection, offer_id: uuid.UUID, caller: Caller, principal: Principal
-) -> None:
+async def _decline(con: asyncpg.Connection, offer_id: uuid.UUID, caller: Caller) -> None:
     offer = await store.lock_offer(con, offer_id, _managed(caller))
     if offer is None:
         raise NotFound(NO_SUCH_OFFER)
@@ -228,13 +227,13 @@ async def _decline(
         offer["appointment_id"],
         offer["doctor_id"],
         "cancel",
-        actor=str(principal.user_id),
+        actor=caller.actor,
         party="patient",
         reason=DECLINED,
     )
     if offer["patient_id"] != caller.patient_id:
         await record_proxy_action(
-            con, principal, "cancel", offer["patient_id"], offer["appointment_id"]
+            con, caller.principal, "cancel", offer["patient_id"], offer["appointment_id"]
         )
 
 
@@ -242,7 +241,7 @@ async def decline(engines: Engines, principal: Principal, offer_id: uuid.UUID) -
     """Decline: the hold is cancelled and the slot passes on. 404 not yours, 409 closed."""
     caller = await _caller(engines, principal)
     async with engines.pool.acquire() as con, con.transaction():
-        await _decline(con, offer_id, caller, principal)
+        await _decline(con, offer_id, caller)
         await record_change(con)
 
 

@@ -220,3 +220,28 @@ async def test_another_proxy_of_the_child_sees_the_offer_and_books_it_as_themsel
         "name": "Paul Martin",
         "relationship": "CHILD",
     }
+
+
+async def test_a_parent_declines_a_childs_offer_and_it_passes_on_audited(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await doctor_with_availability(client, db, settings)
+    parent, next_in_line, canceller = [await make_patient(db, settings) for _ in range(3)]
+    lea = await add(client, parent)
+    taken = await booked(client, canceller, doctor, local(doctor, 4, "10:00"))
+    await join(client, parent, doctor, patient_id=lea["id"])
+    await join(client, next_in_line, doctor)
+    await client.delete(f"/api/v1/appointments/{taken['id']}", headers=canceller.user.headers)
+    offer = await offer_for(client, parent)
+
+    declined = await client.post(
+        f"{WAITLIST}/offers/{offer['id']}/decline", headers=parent.user.headers
+    )
+    assert declined.status_code == 204, declined.text
+    assert (await offer_for(client, next_in_line))["start"] == offer["start"]
+    audit = await db.fetchrow(
+        """SELECT user_id, resource_id, request_payload FROM audit.logs
+           WHERE action = 'relative_appointment.cancel'"""
+    )
+    assert audit["user_id"] == parent.user.id and str(audit["resource_id"]) == lea["id"]
+    assert audit["request_payload"]["appointment_id"] == offer["appointment_id"]
