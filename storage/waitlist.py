@@ -4,14 +4,17 @@ entry). The order of offers is first come, first offered: created_at, then id.""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 
 import asyncpg
 
+from storage.search.folding import fold
+
 ENTRY_COLUMNS = """e.id, e.patient_id, e.doctor_id, e.visit_type, e.reason_id, e.earliest,
     e.latest, e.weekdays, e.day_from, e.day_until, e.replaces_appointment_id, e.status,
-    e.created_at, e.specialty, e.city, e.latitude, e.longitude, e.radius_km"""
+    e.created_at, e.specialty, e.city, e.latitude, e.longitude, e.radius_km, e.proxy_user_id"""
 OFFER_COLUMNS = """o.id AS offer_id, o.appointment_id, o.start_at, o.end_at, o.expires_at,
     o.status AS offer_status, o.doctor_id AS offer_doctor_id"""
 
@@ -19,7 +22,8 @@ OFFER_COLUMNS = """o.id AS offer_id, o.appointment_id, o.start_at, o.end_at, o.e
 @dataclass(frozen=True)
 class NewEntry:
     """For one doctor (`doctor_id`), or for any doctor of `specialty` in `city` or within
-    `radius_km` of (`latitude`, `longitude`)."""
+    `radius_km` of (`latitude`, `longitude`). `proxy_user_id`: the account that joined for a
+    relative it manages (None when the patient joined themself)."""
 
     id: uuid.UUID
     patient_id: uuid.UUID
@@ -37,6 +41,13 @@ class NewEntry:
     latitude: float | None = None
     longitude: float | None = None
     radius_km: float | None = None
+    proxy_user_id: uuid.UUID | None = None
+
+
+def city_key(city: str | None) -> str | None:
+    """A city in the form entries and doctors are matched in: search's folding (case, accents
+    and punctuation aside: "SAINT-ÉTIENNE" and "Saint-Etienne" are "saint etienne")."""
+    return fold(city) if city is not None else None
 
 
 async def insert_entry(con: asyncpg.Connection, new: NewEntry, now: datetime) -> bool:
@@ -44,9 +55,10 @@ async def insert_entry(con: asyncpg.Connection, new: NewEntry, now: datetime) ->
     inserted = await con.fetchval(
         """INSERT INTO waitlist.entries (id, patient_id, doctor_id, visit_type, reason_id,
                earliest, latest, weekdays, day_from, day_until, replaces_appointment_id,
-               created_at, updated_at, specialty, city, latitude, longitude, radius_km)
+               created_at, updated_at, specialty, city, latitude, longitude, radius_km,
+               proxy_user_id, city_key)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16,
-                   $17)
+                   $17, $18, $19)
            ON CONFLICT DO NOTHING RETURNING true""",
         new.id,
         new.patient_id,
@@ -65,43 +77,57 @@ async def insert_entry(con: asyncpg.Connection, new: NewEntry, now: datetime) ->
         new.latitude,
         new.longitude,
         new.radius_km,
+        new.proxy_user_id,
+        city_key(new.city),
     )
     return bool(inserted)
 
 
-async def patient_entries(con: asyncpg.Connection, patient_id: uuid.UUID) -> list[asyncpg.Record]:
-    """The patient's live entries (waiting or offered), oldest first, each with its open offer
-    (offer columns null when none)."""
+async def patient_entries(
+    con: asyncpg.Connection, patient_ids: Sequence[uuid.UUID]
+) -> list[asyncpg.Record]:
+    """The live entries (waiting or offered) of these patients (a caller and the relatives it
+    manages), oldest first, each with its open offer (offer columns null when none)."""
     rows: list[asyncpg.Record] = await con.fetch(
         f"""SELECT {ENTRY_COLUMNS}, {OFFER_COLUMNS}
             FROM waitlist.entries e
             LEFT JOIN waitlist.offers o ON o.entry_id = e.id AND o.status = 'open'
-            WHERE e.patient_id = $1 AND e.status IN ('waiting', 'offered')
+            WHERE e.patient_id = ANY ($1::uuid[]) AND e.status IN ('waiting', 'offered')
             ORDER BY e.created_at, e.id""",
-        patient_id,
+        list(patient_ids),
     )
     return rows
 
 
 async def leave_entry(
-    con: asyncpg.Connection, entry_id: uuid.UUID, patient_id: uuid.UUID, now: datetime
+    con: asyncpg.Connection, entry_id: uuid.UUID, patient_ids: Sequence[uuid.UUID], now: datetime
 ) -> bool:
+    """False when the entry is gone or belongs to none of `patient_ids`."""
     done = await con.fetchval(
         """UPDATE waitlist.entries SET status = 'left', updated_at = $3
-           WHERE id = $1 AND patient_id = $2 AND status IN ('waiting', 'offered')
+           WHERE id = $1 AND patient_id = ANY ($2::uuid[]) AND status IN ('waiting', 'offered')
            RETURNING true""",
         entry_id,
-        patient_id,
+        list(patient_ids),
         now,
     )
     return bool(done)
 
 
+# An entry a proxy made waits while that proxy still manages the patient (a revoked link's
+# entries are never offered: the offer would go to an account that may no longer act).
+PROXY_LIVE = """(e.proxy_user_id IS NULL OR EXISTS (
+    SELECT 1 FROM patients.relatives l
+    WHERE l.proxy_user_id = e.proxy_user_id AND l.relative_id = e.patient_id
+      AND l.revoked_at IS NULL))"""
+
+
 async def waiting_count(con: asyncpg.Connection, doctor_id: uuid.UUID, now: datetime) -> int:
     """Entries still waiting (or holding an offer) whose window has not passed."""
     count: int = await con.fetchval(
-        """SELECT count(*) FROM waitlist.entries
-           WHERE doctor_id = $1 AND status IN ('waiting', 'offered') AND latest > $2""",
+        f"""SELECT count(*) FROM waitlist.entries e
+            WHERE e.doctor_id = $1 AND e.status IN ('waiting', 'offered') AND e.latest > $2
+              AND {PROXY_LIVE}""",
         doctor_id,
         now,
     )
@@ -137,10 +163,11 @@ async def slot_is_busy(
 
 
 # An entry suits a slot of doctor `d` when it names `d`, or names none and waits for one of
-# `d`'s specialties in `d`'s city (case aside) or within its radius of `d`.
+# `d`'s specialties in `d`'s city (`here.city_key`: city_key(d.city), folded in Python as
+# search folds, so case and accents aside) or within its radius of `d`.
 SUITS_DOCTOR = """(e.doctor_id = d.id
     OR (e.doctor_id IS NULL AND e.specialty = ANY (d.specializations)
-        AND ((e.city IS NOT NULL AND lower(e.city) = lower(d.city))
+        AND ((e.city_key IS NOT NULL AND e.city_key = here.city_key)
              OR (e.radius_km IS NOT NULL AND d.latitude IS NOT NULL AND d.longitude IS NOT NULL
                  AND earth_distance(ll_to_earth(e.latitude, e.longitude),
                                     ll_to_earth(d.latitude, d.longitude))
@@ -155,19 +182,24 @@ async def first_waiting(
     visit_type: str,
     now: datetime,
     given_up_by: uuid.UUID | None = None,
+    doctor_city: str | None = None,
 ) -> asyncpg.Record | None:
     """The first waiting entry (fair order over the doctor's own entries and the specialty's
     area entries alike: created_at, then id) the slot [start, end) of the doctor suits: same
     visit type, inside its window, weekday and time of day (the doctor's zone), earlier than
     the appointment it would replace, the patient free then, never offered this slot before,
-    nor to the patient `given_up_by` (who just cancelled or dropped it).
+    nor to the patient `given_up_by` (who just cancelled or dropped it); a proxy's entry only
+    while the proxy manages the patient. `doctor_city`: the doctor's city as written.
+    `patient_user_id`: whom the offer goes to, the proxy who joined, else the patient's login.
     Locked (SKIP LOCKED: an entry another offer is being made to is passed over)."""
     row: asyncpg.Record | None = await con.fetchrow(
-        f"""SELECT {ENTRY_COLUMNS}, d.time_zone, p.user_id AS patient_user_id
+        f"""SELECT {ENTRY_COLUMNS}, d.time_zone,
+                   coalesce(e.proxy_user_id, p.user_id) AS patient_user_id
             FROM doctors.doctors d
+            CROSS JOIN (SELECT $7::text AS city_key) AS here
             JOIN waitlist.entries e ON {SUITS_DOCTOR}
             JOIN patients.patients p ON p.id = e.patient_id AND p.erased_at IS NULL
-            WHERE d.id = $1 AND e.status = 'waiting' AND e.visit_type = $4
+            WHERE d.id = $1 AND e.status = 'waiting' AND e.visit_type = $4 AND {PROXY_LIVE}
               AND $2 >= e.earliest AND $2 < e.latest AND $2 > $5
               AND e.patient_id IS DISTINCT FROM $6
               AND (cardinality(e.weekdays) = 0
@@ -195,21 +227,25 @@ async def first_waiting(
         visit_type,
         now,
         given_up_by,
+        city_key(doctor_city),
     )
     return row
 
 
 async def waiting_window(
-    con: asyncpg.Connection, doctor_id: uuid.UUID, now: datetime
+    con: asyncpg.Connection, doctor_id: uuid.UUID, doctor_city: str | None, now: datetime
 ) -> tuple[datetime, datetime] | None:
-    """The span of start instants the waiting entries the doctor suits still accept (from now
-    on), or None when nobody waits for them."""
+    """The span of start instants the waiting entries the doctor (in `doctor_city`, as
+    written) suits still accept (from now on), or None when nobody waits for them."""
     row = await con.fetchrow(
         f"""SELECT greatest(min(e.earliest), $2) AS lo, max(e.latest) AS hi
-            FROM doctors.doctors d JOIN waitlist.entries e ON {SUITS_DOCTOR}
-            WHERE d.id = $1 AND e.status = 'waiting' AND e.latest > $2""",
+            FROM doctors.doctors d
+            CROSS JOIN (SELECT $3::text AS city_key) AS here
+            JOIN waitlist.entries e ON {SUITS_DOCTOR}
+            WHERE d.id = $1 AND e.status = 'waiting' AND e.latest > $2 AND {PROXY_LIVE}""",
         doctor_id,
         now,
+        city_key(doctor_city),
     )
     if row is None or row["hi"] is None:
         return None
@@ -271,17 +307,18 @@ async def insert_offer(
 
 
 async def lock_offer(
-    con: asyncpg.Connection, offer_id: uuid.UUID, patient_id: uuid.UUID
+    con: asyncpg.Connection, offer_id: uuid.UUID, patient_ids: Sequence[uuid.UUID]
 ) -> asyncpg.Record | None:
-    """The patient's offer, locked, with its entry's replaced appointment; None when not theirs."""
+    """The offer to one of `patient_ids`, locked, with its entry's patient and replaced
+    appointment; None when it is none of theirs."""
     row: asyncpg.Record | None = await con.fetchrow(
         """SELECT o.id, o.entry_id, o.appointment_id, o.doctor_id, o.start_at, o.expires_at,
-                  o.status, e.replaces_appointment_id
+                  o.status, e.patient_id, e.replaces_appointment_id
            FROM waitlist.offers o JOIN waitlist.entries e ON e.id = o.entry_id
-           WHERE o.id = $1 AND e.patient_id = $2
+           WHERE o.id = $1 AND e.patient_id = ANY ($2::uuid[])
            FOR UPDATE OF o, e""",
         offer_id,
-        patient_id,
+        list(patient_ids),
     )
     return row
 
@@ -329,6 +366,18 @@ async def extend_hold(
     )
 
 
+async def set_booked_by(
+    con: asyncpg.Connection, appointment_id: uuid.UUID, user_id: uuid.UUID | None
+) -> None:
+    """Whoever accepts an offer books it: the proxy acting for the patient (read back as
+    booked_by, migration 0023), or nobody but the patient (null)."""
+    await con.execute(
+        "UPDATE scheduling.appointments SET created_by = $2 WHERE id = $1",
+        appointment_id,
+        user_id,
+    )
+
+
 async def reason_offered(
     con: asyncpg.Connection, doctor_id: uuid.UUID, reason_id: uuid.UUID, visit_type: str
 ) -> bool:
@@ -360,12 +409,23 @@ async def upcoming_appointment_of(
 
 
 async def freed_appointment(con: asyncpg.Connection, appointment_id: uuid.UUID) -> asyncpg.Record:
-    """The appointment that freed a slot: `location` (where it was to take place) and
-    `patient_id` (who gave it up)."""
+    """The appointment that freed a slot: `location` (where it was to take place),
+    `patient_id` (who gave it up) and `city` (its doctor's)."""
     row: asyncpg.Record = await con.fetchrow(
-        "SELECT location, patient_id FROM scheduling.appointments WHERE id = $1", appointment_id
+        """SELECT a.location, a.patient_id, d.city
+           FROM scheduling.appointments a JOIN doctors.doctors d ON d.id = a.doctor_id
+           WHERE a.id = $1""",
+        appointment_id,
     )
     return row
+
+
+async def doctor_city(con: asyncpg.Connection, doctor_id: uuid.UUID) -> str | None:
+    """The doctor's city as written; None for no such doctor."""
+    city: str | None = await con.fetchval(
+        "SELECT city FROM doctors.doctors WHERE id = $1", doctor_id
+    )
+    return city
 
 
 async def practice_settings(con: asyncpg.Connection, doctor_id: uuid.UUID) -> asyncpg.Record:

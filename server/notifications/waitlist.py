@@ -1,5 +1,6 @@
-"""waitlist.offered: the offered patient hears of the held slot in the bell (live) and by email
-and SMS (it is time-bound: the slot passes on at `expires_at`)."""
+"""waitlist.offered: the offered patient (or the proxy who joined for a relative) hears of the
+held slot in the bell (live) and by email and SMS (it is time-bound: the slot passes on at
+`expires_at`)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ async def apply_waitlist_event(
             },
             data={
                 "offer_id": str(offer.offer_id),
+                # Whom the slot is for: a proxy hears of its relatives' offers too.
+                "patient_id": str(offer.patient_id),
                 "doctor_id": str(offer.doctor_id),
                 "start": offer.start.isoformat(),
                 "end": offer.end.isoformat(),

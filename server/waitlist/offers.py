@@ -60,6 +60,7 @@ class OpenSlot:
     end: datetime
     visit_type: str
     location: str
+    city: str | None  # the doctor's, as written: area entries wait for a city
     given_up_by: uuid.UUID | None = None  # the patient who just freed it: never offered it back
 
 
@@ -76,6 +77,7 @@ async def offer_freed_slot(con: asyncpg.Connection, freed: SlotChanged) -> Waitl
         freed.end,
         freed.visit_type,
         gone["location"],
+        gone["city"],
         gone["patient_id"],
     )
     return await offer_slot(con, slot, now)
@@ -89,7 +91,14 @@ async def offer_slot(
     # Whom it suits first: with nobody waiting the slot's lock stays free, else a patient booking
     # the released slot right then would be refused as if it were taken.
     entry = await store.first_waiting(
-        con, freed.doctor_id, freed.start, freed.end, freed.visit_type, now, freed.given_up_by
+        con,
+        freed.doctor_id,
+        freed.start,
+        freed.end,
+        freed.visit_type,
+        now,
+        freed.given_up_by,
+        freed.city,
     )
     if entry is None:
         return None
@@ -118,7 +127,8 @@ async def offer_added_hours(con: asyncpg.Connection, doctor_id: uuid.UUID) -> in
     """The doctor's availability changed: offer the free slots waiting entries accept, earliest
     first, until nobody suited is left. Returns how many offers were made."""
     now = clock.now()
-    window = await store.waiting_window(con, doctor_id, now)
+    city = await store.doctor_city(con, doctor_id)
+    window = await store.waiting_window(con, doctor_id, city, now)
     doctor = await fetch_doctor(con, doctor_id)
     if window is None or doctor is None or doctor["verification_status"] != "verified":
         return 0
@@ -130,10 +140,10 @@ async def offer_added_hours(con: asyncpg.Connection, doctor_id: uuid.UUID) -> in
     made = 0
     slots = sorted(await free_slots(con, availability, start, end, now), key=lambda s: s.start)
     for slot in slots[:ADDED_SLOTS_TRIED]:
-        open_slot = OpenSlot(doctor_id, slot.start, slot.end, slot.visit_type, slot.location)
+        open_slot = OpenSlot(doctor_id, slot.start, slot.end, slot.visit_type, slot.location, city)
         if await offer_slot(con, open_slot, now) is not None:
             made += 1
-        elif await store.waiting_window(con, doctor_id, now) is None:
+        elif await store.waiting_window(con, doctor_id, city, now) is None:
             break
     return made
 
@@ -159,7 +169,8 @@ async def _hold_for(
         fee=context["fee"],
         currency=context["currency"],
         hold_expires_at=expires_at,
-        created_by=None,
+        # A relative's entry: the proxy who joined books it (booked_by, migration 0023).
+        created_by=entry["proxy_user_id"],
         created_at=now,
     )
     planned = {

@@ -32,7 +32,9 @@ router = APIRouter(prefix="/api/v1/waitlist", tags=["waitlist"])
 _R: dict[int, str] = {
     401: "Not signed in.",
     403: "Only patients wait (doctors and admins read counts).",
-    404: "No such doctor, entry, offer or appointment to move, or not the caller's.",
+    404: "No such doctor, entry, offer or appointment to move, or not the caller's (nor a "
+    "relative's the caller manages); `no-such-relative` when `patient_id` is not the caller "
+    "nor a relative the caller manages.",
     409: "Already waiting for this doctor and visit type (`already-waiting`), or the offer is "
     "no longer open (`offer-closed`: accepted, declined or lapsed).",
     422: "Invalid input; `errors` lists each field.",
@@ -47,7 +49,7 @@ def _pick(*codes: int) -> dict[int | str, dict[str, Any]]:
     "",
     status_code=201,
     response_model=EntryOut,
-    summary="Wait for an earlier slot with a doctor",
+    summary="Wait for an earlier slot with a doctor (for oneself or a relative one manages)",
     responses=_pick(401, 403, 404, 409, 422),
 )
 async def join(body: JoinRequest, principal: CurrentPrincipal, engines: EnginesDep) -> EntryOut:
@@ -57,7 +59,7 @@ async def join(body: JoinRequest, principal: CurrentPrincipal, engines: EnginesD
 @router.get(
     "",
     response_model=EntryList,
-    summary="The caller's waitlist entries, each with its open offer",
+    summary="The caller's waitlist entries and its relatives', each with its open offer",
     responses=_pick(401, 403),
 )
 async def my_entries(principal: CurrentPrincipal, engines: EnginesDep) -> EntryList:

@@ -28,6 +28,13 @@ class JoinRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    patient_id: uuid.UUID | None = Field(
+        None,
+        description="Whom the entry is for: omitted (or your own patient id) for yourself, or "
+        "a relative you manage (GET /api/v1/me/relatives). Their offers come to you, and an "
+        "accepted offer books for them, booked by you. 404 `no-such-relative` for anyone else.",
+    )
+
     doctor_id: uuid.UUID | None = None
     specialty: str | None = Field(
         None, min_length=1, max_length=80, description="A specialization code (any doctor)."
@@ -36,7 +43,11 @@ class JoinRequest(BaseModel):
     city: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
         | None
-    ) = None
+    ) = Field(
+        None,
+        description="Matches the doctor's city whatever the case, accents and punctuation "
+        '(as search does: "Beziers" finds Béziers, "SAINT ETIENNE" Saint-Étienne).',
+    )
     near: Near | None = None
     visit_type: VisitType
     reason_id: uuid.UUID | None = None
@@ -49,8 +60,8 @@ class JoinRequest(BaseModel):
     day_until: time | None = Field(None, description="Time of day slots start before.")
     replaces_appointment_id: uuid.UUID | None = Field(
         None,
-        description="Your upcoming appointment with this doctor to move when an earlier slot "
-        "is accepted (it is cancelled in the same transaction).",
+        description="The patient's upcoming appointment with this doctor to move when an "
+        "earlier slot is accepted (it is cancelled in the same transaction).",
     )
 
 
@@ -65,6 +76,9 @@ class OfferOut(BaseModel):
 
 class EntryOut(BaseModel):
     id: uuid.UUID
+    patient_id: uuid.UUID = Field(
+        description="Whom it is for: the caller, or a relative the caller manages."
+    )
     doctor_id: uuid.UUID | None = Field(description="Null for a specialty entry.")
     specialty: str | None
     city: str | None

@@ -1,5 +1,10 @@
 """The waitlist service: join, list, leave; accept or decline an offer; doctors' counts.
 
+A patient account waits for itself or, as a proxy (patients.relatives, issue #24), for a
+relative it manages: it sees, leaves and answers the offers of those entries too, and the
+booking an offer makes is the relative's, booked by the proxy who accepts (as a proxy booking
+is).
+
 Accepting turns the offer's hold into the booking (`claim`, or a longer hold to pay at checkout
 when the visit is paid first) and, for an entry that moves an appointment, cancels the old one
 in the same transaction. Declining cancels the hold: its slot.released passes the slot on.
@@ -18,9 +23,11 @@ from server.auth.principal import Principal
 from server.crypto import FieldCipher
 from server.engines import Engines
 from server.errors import NO_SUCH_DOCTOR, Forbidden, InvalidInput, NotFound
-from server.scheduling.access import resolve_caller
+from server.patients.errors import NO_SUCH_RELATIVE, PatientNotFound
+from server.scheduling.access import Caller, resolve_caller
 from server.scheduling.appointments import render_appointment
 from server.scheduling.errors import TYPE_NOT_OFFERED
+from server.scheduling.proxy import record_proxy_action
 from server.scheduling.schemas import AppointmentOut
 from server.scheduling.transitions import apply_transition
 from server.waitlist.errors import (
@@ -56,11 +63,31 @@ MOVED = "moved to an earlier slot from the waitlist"
 DECLINED = "waitlist offer declined"
 
 
-async def _patient_id(engines: Engines, principal: Principal) -> uuid.UUID:
+async def _caller(engines: Engines, principal: Principal) -> Caller:
+    """A patient account, with its own profile or relatives it manages; 403 for anyone else."""
     caller = await resolve_caller(engines.pool, principal)
-    if caller.patient_id is None:
+    if caller.patient_id is None and not caller.relative_ids:
         raise Forbidden(WAITLIST_PATIENTS)
-    return caller.patient_id
+    return caller
+
+
+def _managed(caller: Caller) -> list[uuid.UUID]:
+    """The patients whose entries the caller sees and answers: its own and its relatives'."""
+    own = [caller.patient_id] if caller.patient_id is not None else []
+    return own + sorted(caller.relative_ids - set(own))
+
+
+def _for_whom(caller: Caller, requested: uuid.UUID | None) -> uuid.UUID:
+    """The patient an entry is for: the caller's own profile, or the relative `requested`
+    names. 403 without a profile of one's own; 404 (`no-such-relative`, as /me/relatives says)
+    for a patient that is unknown, someone else's relative or no longer linked."""
+    if requested is None or requested == caller.patient_id:
+        if caller.patient_id is None:
+            raise Forbidden(WAITLIST_PATIENTS)
+        return caller.patient_id
+    if requested not in caller.relative_ids:
+        raise PatientNotFound(NO_SUCH_RELATIVE)
+    return requested
 
 
 def _check_window(body: JoinRequest) -> None:
@@ -87,8 +114,11 @@ def _check_window(body: JoinRequest) -> None:
 
 
 async def join(engines: Engines, principal: Principal, body: JoinRequest) -> EntryOut:
-    """201 with the entry; 403 not a patient, 404 no such doctor, 409 already waiting, 422."""
-    patient_id = await _patient_id(engines, principal)
+    """201 with the entry; 403 not a patient, 404 no such doctor or relative, 409 already
+    waiting, 422."""
+    caller = await _caller(engines, principal)
+    patient_id = _for_whom(caller, body.patient_id)
+    proxy = principal.user_id if patient_id != caller.patient_id else None
     _check_window(body)
     now = clock.now()
     async with engines.pool.acquire() as con:
@@ -129,12 +159,13 @@ async def join(engines: Engines, principal: Principal, body: JoinRequest) -> Ent
             latitude=body.near.latitude if body.near else None,
             longitude=body.near.longitude if body.near else None,
             radius_km=body.near.radius_km if body.near else None,
+            proxy_user_id=proxy,
         )
         async with con.transaction():
             if not await store.insert_entry(con, new, now):
                 raise AlreadyWaiting(ALREADY_WAITING)
             await record_change(con, resource_id=new.id)
-        entries = await store.patient_entries(con, patient_id)
+        entries = await store.patient_entries(con, [patient_id])
     return next(_entry(row) for row in entries if row["id"] == new.id)
 
 
@@ -161,30 +192,31 @@ def _entry(row: asyncpg.Record) -> EntryOut:
 
 
 async def my_entries(engines: Engines, principal: Principal) -> EntryList:
-    patient_id = await _patient_id(engines, principal)
+    """The caller's entries and those of the relatives it manages."""
+    caller = await _caller(engines, principal)
     async with engines.pool.acquire() as con:
-        rows = await store.patient_entries(con, patient_id)
+        rows = await store.patient_entries(con, _managed(caller))
     return EntryList(items=[_entry(row) for row in rows])
 
 
 async def leave(engines: Engines, principal: Principal, entry_id: uuid.UUID) -> None:
-    """Leave the waitlist; an open offer of the entry is declined with it. 404 when not yours."""
-    patient_id = await _patient_id(engines, principal)
+    """Leave the waitlist; an open offer of the entry is declined with it. 404 when not the
+    caller's nor a managed relative's."""
+    caller = await _caller(engines, principal)
+    patients = _managed(caller)
     async with engines.pool.acquire() as con:
-        rows = await store.patient_entries(con, patient_id)
+        rows = await store.patient_entries(con, patients)
         open_offer = next((r["offer_id"] for r in rows if r["id"] == entry_id), None)
         async with con.transaction():
             if open_offer is not None:
-                await _decline(con, open_offer, patient_id, principal)
-            if not await store.leave_entry(con, entry_id, patient_id, clock.now()):
+                await _decline(con, open_offer, caller)
+            if not await store.leave_entry(con, entry_id, patients, clock.now()):
                 raise NotFound(NO_SUCH_ENTRY)
             await record_change(con)
 
 
-async def _decline(
-    con: asyncpg.Connection, offer_id: uuid.UUID, patient_id: uuid.UUID, principal: Principal
-) -> None:
-    offer = await store.lock_offer(con, offer_id, patient_id)
+async def _decline(con: asyncpg.Connection, offer_id: uuid.UUID, caller: Caller) -> None:
+    offer = await store.lock_offer(con, offer_id, _managed(caller))
     if offer is None:
         raise NotFound(NO_SUCH_OFFER)
     if offer["status"] != "open":
@@ -195,17 +227,21 @@ async def _decline(
         offer["appointment_id"],
         offer["doctor_id"],
         "cancel",
-        actor=str(principal.user_id),
+        actor=caller.actor,
         party="patient",
         reason=DECLINED,
     )
+    if offer["patient_id"] != caller.patient_id:
+        await record_proxy_action(
+            con, caller.principal, "cancel", offer["patient_id"], offer["appointment_id"]
+        )
 
 
 async def decline(engines: Engines, principal: Principal, offer_id: uuid.UUID) -> None:
     """Decline: the hold is cancelled and the slot passes on. 404 not yours, 409 closed."""
-    patient_id = await _patient_id(engines, principal)
+    caller = await _caller(engines, principal)
     async with engines.pool.acquire() as con, con.transaction():
-        await _decline(con, offer_id, patient_id, principal)
+        await _decline(con, offer_id, caller)
         await record_change(con)
 
 
@@ -213,15 +249,16 @@ async def accept(engines: Engines, principal: Principal, offer_id: uuid.UUID) ->
     """Book the offered slot (moving the entry's appointment, if it names one) atomically.
 
     A visit to pay first stays held, now for the checkout's time (settings.hold_ttl_s).
-    404 not yours; 409 (offer-closed) once it was declined, accepted or lapsed.
+    404 not yours (nor a managed relative's); 409 (offer-closed) once it was declined, accepted
+    or lapsed.
     """
-    patient_id = await _patient_id(engines, principal)
+    caller = await _caller(engines, principal)
     settings = engines.settings
     actor = str(principal.user_id)
     now = clock.now()
     async with engines.pool.acquire() as con:
         async with con.transaction():
-            offer = await store.lock_offer(con, offer_id, patient_id)
+            offer = await store.lock_offer(con, offer_id, _managed(caller))
             if offer is None:
                 raise NotFound(NO_SUCH_OFFER)
             held = await fetch_appointment(con, offer["appointment_id"])
@@ -232,6 +269,11 @@ async def accept(engines: Engines, principal: Principal, offer_id: uuid.UUID) ->
                 or held["status"] != "held"
             ):
                 raise OfferClosed(OFFER_CLOSED)
+            # The hold names the proxy who joined; another proxy of the patient, or the patient
+            # in person, may be the one accepting.
+            booker = principal.user_id if offer["patient_id"] != caller.patient_id else None
+            if held["booked_by_user_id"] != booker:
+                await store.set_booked_by(con, held["id"], booker)
             if settings.payments_required and held["fee"] > 0 and await _pays_first(con, held):
                 expires = now + timedelta(seconds=settings.hold_ttl_s)
                 await store.extend_hold(con, held["id"], expires, now)
@@ -251,6 +293,8 @@ async def accept(engines: Engines, principal: Principal, offer_id: uuid.UUID) ->
                     party="patient",
                     reason=MOVED,
                 )
+            if offer["patient_id"] != caller.patient_id:
+                await record_proxy_action(con, principal, "book", offer["patient_id"], held["id"])
             await record_change(con, resource_id=held["id"])
         row = await fetch_appointment(con, offer["appointment_id"])
     assert row is not None

@@ -14,6 +14,7 @@ from tests.e2e.conftest import BROWSER_ZONE, Contexts, LiveServer
 from tests.e2e.demo import Demo
 from tests.e2e.helpers import (
     CHANGEABLE_AFTER,
+    axe_violations,
     first_slot_after,
     in_french,
     show_week_of,
@@ -193,3 +194,58 @@ async def test_the_doctor_reads_each_patients_figures_in_the_right_number(
     await expect(figures).to_contain_text("Rémi Absent: 0 late cancellations, 1 no-show")
     await in_french(page)
     await expect(figures).to_contain_text("Rémi Absent : 0 annulation tardive, 1 absence")
+
+
+async def test_a_parent_puts_a_child_on_the_waitlist_and_books_her_offer(
+    contexts: Contexts, demo: Demo
+) -> None:
+    """The "For whom" choice (issues #22, #24) on a phone, in French: the parent joins for Léa,
+    sees the entry under her name (and may still join herself), then the live offer for Léa,
+    and books it for her."""
+    doctor = await demo.doctor("Famille")
+    parent, canceller = await demo.patient("Claire", "Martin"), await demo.patient("Ben")
+    slot = first_slot_after(await demo.slots(doctor, days=14), CHANGEABLE_AFTER)
+    taken = await demo.book(canceller, doctor, slot)
+    added = await demo.http.post(
+        "/api/v1/me/relatives",
+        json={
+            "first_name": "Léa",
+            "last_name": "Martin",
+            "date_of_birth": "2019-02-03",
+            "relationship": "CHILD",
+            "consent_basis": "legal_guardian",
+            "consent_given": True,
+            "can_view_history": False,
+        },
+        headers=parent.account.headers,
+    )
+    assert added.status_code == 201, added.text
+
+    page = await contexts.new_page(phone=True, inject_scripts=True)
+    await sign_in(page, parent.account)
+    await page.goto(f"/waitlist?doctor={doctor.id}")
+    await in_french(page)
+    await page.get_by_label("Pour qui").select_option(label="Léa Martin")
+    assert await axe_violations(page) == []
+    await page.get_by_role("button", name="Rejoindre la liste d’attente").click()
+    await expect(page.get_by_text("Léa Martin est sur la liste d’attente.")).to_be_visible()
+    await expect(page.get_by_text("Pour Léa Martin", exact=True)).to_be_visible()
+    await expect(page.get_by_label("Pour qui")).to_have_value("")  # Claire herself is left
+
+    await demo.cancel(canceller, taken["id"])
+    offer = page.get_by_test_id("offer")
+    await expect(offer).to_contain_text(
+        f"Un créneau est réservé pour Léa Martin avec Dr {doctor.first_name} {doctor.last_name}"
+    )
+    assert await axe_violations(page) == []
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the page scrolls sideways on a phone ({width}px wide)"
+    await offer.get_by_role("button", name="Réserver ce créneau").click()
+    await expect(page.get_by_text("Réservé. Retrouvez-le dans vos rendez-vous.")).to_be_visible()
+
+    listed = await demo.http.get(
+        f"/api/v1/appointments/patient/{added.json()['id']}", headers=parent.account.headers
+    )
+    [booked] = listed.json()["items"]
+    assert booked["booked_by"]["id"] == parent.account.user_id
+    assert contexts.page_errors == []

@@ -162,3 +162,42 @@ async def test_a_blank_city_or_a_doctor_entry_with_a_place_is_refused_and_stores
         headers=patient.user.headers,
     )
     assert joined.status_code == 201 and joined.json()["city"] == "Paris", joined.text
+
+
+async def test_a_city_entry_matches_the_doctors_city_whatever_its_case_and_accents(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """Cities compare as search folds them: "Beziers" is Béziers, "SAINT-ÉTIENNE" is
+    Saint-Étienne; but Saint-Étienne-du-Rouvray, joined before them, is another town."""
+    beziers = await doctor_with_availability(client, db, settings, city="Béziers")
+    etienne = await doctor_with_availability(client, db, settings, city="Saint-Étienne")
+    rouvray, plain, shouting, canceller = [await make_patient(db, settings) for _ in range(4)]
+    in_beziers = await booked(client, canceller, beziers, local(beziers, 2, "10:00"))
+    in_etienne = await booked(client, canceller, etienne, local(etienne, 2, "11:00"))
+    await join(client, rouvray, etienne, **AREA, city="Saint-Étienne-du-Rouvray")
+    await join(client, plain, beziers, **AREA, city="Beziers")
+    await join(client, shouting, etienne, **AREA, city="SAINT-ÉTIENNE")
+
+    await _cancel(client, canceller, in_beziers)
+    await _cancel(client, canceller, in_etienne)
+
+    assert (await offer_for(client, plain))["doctor_id"] == str(beziers.id)
+    assert (await offer_for(client, shouting))["doctor_id"] == str(etienne.id)
+    assert [e["offer"] for e in await entries(client, rouvray)] == [None]
+    [entry] = await entries(client, shouting)
+    assert entry["city"] == "SAINT-ÉTIENNE"  # shown as written
+
+
+async def test_added_hours_reach_a_city_entry_spelt_without_accents(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await make_doctor(db, settings, city="Béziers")
+    await put_availability(client, doctor, availability(rules=[]))
+    patient = await make_patient(db, settings)
+    day = local(doctor, 3, "00:00")
+    window = {"earliest": day.isoformat(), "latest": (day + timedelta(days=1)).isoformat()}
+    await join(client, patient, doctor, **AREA, city="beziers", **window)
+
+    await put_availability(client, doctor, availability())
+    offer = await offer_for(client, patient)
+    assert datetime.fromisoformat(offer["start"]) == local(doctor, 3, "08:00")

@@ -21,6 +21,8 @@ export interface Near {
 
 export interface WaitlistEntry {
   id: string;
+  /** Whom it is for: the signed-in patient, or a relative they manage. */
+  patient_id: string;
   doctor_id: string | null;
   specialty: string | null;
   city: string | null;
@@ -39,6 +41,8 @@ export interface WaitlistEntry {
 }
 
 export interface JoinBody {
+  /** A relative the caller manages; omitted: the caller themself. */
+  patient_id?: string;
   doctor_id?: string;
   specialty?: string;
   city?: string;

@@ -1,7 +1,8 @@
 // The patient's waitlist: join for a doctor (?doctor=<id>) or for any doctor of a specialty in a
 // city (?specialty=<code>&city=<name>, from search), see each entry, and answer an offer
 // (a slot held for a few minutes, with a countdown) live: the /notifications socket says when
-// one arrives.
+// one arrives. A patient who manages relatives chooses for whom they join ("For whom"), and sees
+// and answers their relatives' entries beside their own.
 import { useLocation } from "preact-iso";
 import { useEffect, useState } from "preact/hooks";
 import { Button } from "../../components/Button";
@@ -11,6 +12,7 @@ import { slotLabel } from "../../components/BookingProblem";
 import { doctorName, doctorsById, specializations, specialtyName } from "../../lib/doctors";
 import { useAction, useAsync, useDocumentTitle } from "../../lib/hooks";
 import { useT } from "../../lib/i18n";
+import { myRelatives, type Relative } from "../../lib/relatives";
 import { openSocket } from "../../lib/socket";
 import { common } from "../../lib/strings";
 import { addDays, dayKey, formatDateTime, formatDay, startOfDay } from "../../lib/time";
@@ -35,7 +37,22 @@ function useNow(): number {
   return now;
 }
 
-function OfferPanel({ offer, doctor, onDone }: { offer: Offer; doctor: Doctor | undefined; onDone: (booked: boolean) => void }) {
+// Whom an entry is for: "" for the signed-in patient themself, else a relative's id.
+type Who = string;
+const fullName = (r: Relative) => `${r.first_name} ${r.last_name}`;
+const relativeOf = (entry: WaitlistEntry, relatives: readonly Relative[]) => relatives.find((r) => r.id === entry.patient_id);
+
+function OfferPanel({
+  offer,
+  doctor,
+  forName,
+  onDone,
+}: {
+  offer: Offer;
+  doctor: Doctor | undefined;
+  forName: string | undefined;
+  onDone: (booked: boolean) => void;
+}) {
   const t = useT(strings);
   const now = useNow();
   const left = Math.max(0, Math.floor((Date.parse(offer.expires_at) - now) / 1000));
@@ -53,8 +70,12 @@ function OfferPanel({ offer, doctor, onDone }: { offer: Offer; doctor: Doctor | 
       <p>
         <strong>
           {doctor
-            ? t("offerWith", { doctor: doctorName(doctor), start: slotLabel(offer, doctor.time_zone) })
-            : t("offerTitle", { start: formatDateTime(offer.start) })}
+            ? forName
+              ? t("offerForWith", { name: forName, doctor: doctorName(doctor), start: slotLabel(offer, doctor.time_zone) })
+              : t("offerWith", { doctor: doctorName(doctor), start: slotLabel(offer, doctor.time_zone) })
+            : forName
+              ? t("offerForTitle", { name: forName, start: formatDateTime(offer.start) })
+              : t("offerTitle", { start: formatDateTime(offer.start) })}
         </strong>
       </p>
       <p role="timer" aria-live="off">
@@ -73,10 +94,12 @@ function OfferPanel({ offer, doctor, onDone }: { offer: Offer; doctor: Doctor | 
 
 function EntryItem({
   entry,
+  forName,
   specialties,
   onChange,
 }: {
   entry: WaitlistEntry;
+  forName: string | undefined;
   specialties: readonly Specialization[] | undefined;
   onChange: (booked: boolean) => void;
 }) {
@@ -91,6 +114,7 @@ function EntryItem({
   });
   return (
     <li class="card">
+      {forName && <p class="entry-for">{t("forRelative", { name: forName })}</p>}
       <p>
         {entry.doctor_id === null && (
           <strong>
@@ -100,7 +124,7 @@ function EntryItem({
         {entry.doctor_id !== null && doctor && <strong>{t("withDoctor", { doctor: doctorName(doctor) })} </strong>}
         {t("waitingUntil", { until: formatDay(entry.latest) })}
       </p>
-      {entry.offer && <OfferPanel offer={entry.offer} doctor={doctor} onDone={onChange} />}
+      {entry.offer && <OfferPanel offer={entry.offer} doctor={doctor} forName={forName} onDone={onChange} />}
       {leave.error !== undefined && <ErrorView error={leave.error} />}
       <Button variant="link" onClick={() => void leave.run()} busy={leave.busy}>
         {t("leave")}
@@ -117,15 +141,21 @@ interface Target {
 
 function JoinForm({
   target,
+  choices,
   specialties,
   onJoined,
 }: {
   target: Target;
+  /** Who may still join this waitlist (shown as "For whom" when the patient has relatives). */
+  choices: readonly { value: Who; label: string }[] | null;
   specialties: readonly Specialization[] | undefined;
-  onJoined: () => void;
+  onJoined: (forName: string | undefined) => void;
 }) {
   const t = useT(strings);
   const tc = useT(common);
+  const [chosen, setChosen] = useState<Who>("");
+  // Once the chosen person joined, the next one still free is preselected.
+  const who = choices?.find((c) => c.value === chosen) ?? choices?.[0];
   const [visitType, setVisitType] = useState<VisitType>("in-person");
   // The viewer's local day (not UTC's: late in the evening east of Greenwich it is tomorrow).
   const [until, setUntil] = useState(() => dayKey(addDays(startOfDay(new Date()), 14)));
@@ -133,12 +163,13 @@ function JoinForm({
   const join = useAction(async () => {
     await joinWaitlist({
       ...target,
+      ...(who?.value ? { patient_id: who.value } : {}),
       visit_type: visitType,
       earliest: new Date().toISOString(),
       latest: new Date(`${until}T23:59:59`).toISOString(),
       ...(fromTime ? { day_from: fromTime } : {}),
     });
-    onJoined();
+    onJoined(who?.value ? who.label : undefined);
   });
   return (
     <form
@@ -155,6 +186,15 @@ function JoinForm({
           : t("joinTitle")}
       </h2>
       <p class="hint">{t("joinHint")}</p>
+      {choices && who && (
+        <SelectField
+          label={t("forWhom")}
+          name="for_whom"
+          value={who.value}
+          onValue={setChosen}
+          options={choices}
+        />
+      )}
       <SelectField
         label={t("visitType")}
         name="visit_type"
@@ -180,24 +220,34 @@ export default function WaitlistPage() {
   useDocumentTitle(t("title"));
   const { query } = useLocation();
   const entries = useAsync((signal) => myWaitlist(signal), []);
+  // Relatives the patient manages: each may be put on a waitlist too.
+  const relatives = useAsync(() => myRelatives().catch((): Relative[] => []), []);
   // Specialty codes are shown by their name in the reader's language.
   const specialties = useAsync(() => specializations().catch(() => []), []);
   const [booked, setBooked] = useState(false);
-  const [joined, setJoined] = useState(false);
+  const [joined, setJoined] = useState<{ forName: string | undefined } | null>(null);
   const reload = entries.reload;
   const target: Target | null = query.doctor
     ? { doctor_id: query.doctor }
     : query.specialty && query.city
       ? { specialty: query.specialty, city: query.city }
       : null;
-  // Already waiting there: no second form (the server would say already-waiting).
-  const already =
-    target !== null &&
-    (entries.data ?? []).some((e) =>
-      target.doctor_id
-        ? e.doctor_id === target.doctor_id
-        : e.doctor_id === null && e.specialty === target.specialty && e.city === target.city,
-    );
+  const people = relatives.data ?? [];
+  // Who already waits there is not offered again (the server would say already-waiting).
+  const waiting = new Set<Who>(
+    (entries.data ?? [])
+      .filter(
+        (e) =>
+          target !== null &&
+          (target.doctor_id
+            ? e.doctor_id === target.doctor_id
+            : e.doctor_id === null && e.specialty === target.specialty && e.city === target.city),
+      )
+      .map((e) => relativeOf(e, people)?.id ?? ""),
+  );
+  const everyone = [{ value: "", label: t("myself") }, ...people.map((r) => ({ value: r.id, label: fullName(r) }))];
+  const free = everyone.filter((c) => !waiting.has(c.value));
+  const already = target !== null && free.length === 0;
   useEffect(() => {
     const socket = openSocket("/notifications");
     socket.on("notification", (note: { kind: string }) => {
@@ -214,14 +264,15 @@ export default function WaitlistPage() {
           {t("booked")} <a href="/appointments">{t("myAppointments")}</a>
         </Alert>
       )}
-      {joined && <Alert tone="success">{t("joined")}</Alert>}
+      {joined && <Alert tone="success">{joined.forName ? t("joinedFor", { name: joined.forName }) : t("joined")}</Alert>}
       {target && already && !joined && <Alert tone="info">{t("already")}</Alert>}
-      {target && !already && !joined && entries.data && (
+      {target && !already && entries.data && relatives.data && !(joined && entries.loading) && (
         <JoinForm
           target={target}
+          choices={people.length > 0 ? free : null}
           specialties={specialties.data}
-          onJoined={() => {
-            setJoined(true);
+          onJoined={(forName) => {
+            setJoined({ forName });
             reload();
           }}
         />
@@ -234,6 +285,10 @@ export default function WaitlistPage() {
           <EntryItem
             key={entry.id}
             entry={entry}
+            forName={(() => {
+              const relative = relativeOf(entry, people);
+              return relative && fullName(relative);
+            })()}
             specialties={specialties.data}
             onChange={(wasBooked) => {
               setBooked(wasBooked);
