@@ -3,7 +3,6 @@ folded city the waitlist now matches on, as storage/search/folding.py `fold` wri
 
 from __future__ import annotations
 
-import shutil
 import unicodedata
 import uuid
 from collections.abc import AsyncIterator
@@ -13,9 +12,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from storage.migrate import MIGRATIONS_DIR, migrate
+from storage.migrate import migrate
 from storage.search.folding import fold
-from tests.conftest import EngineUrls, _dsn_for
+from tests.conftest import EngineUrls
+from tests.storage.migrated import database_before
 
 CITY_KEYS = 33
 CITIES = [
@@ -30,21 +30,8 @@ CITIES = [
 @pytest.fixture
 async def old_database(engine_urls: EngineUrls, tmp_path: Path) -> AsyncIterator[str]:
     """A database migrated up to just before 0033."""
-    earlier = tmp_path / "migrations"
-    earlier.mkdir()
-    for path in MIGRATIONS_DIR.glob("*.sql"):
-        if int(path.name[:4]) < CITY_KEYS:
-            shutil.copy(path, earlier / path.name)
-    name = f"mk_wait_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(engine_urls.admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    dsn = _dsn_for(engine_urls.admin_dsn, name)
-    try:
-        await migrate(dsn, earlier)
+    async with database_before(engine_urls, tmp_path, CITY_KEYS) as dsn:
         yield dsn
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def test_city_entries_made_before_the_migration_are_folded_by_it(old_database: str) -> None:

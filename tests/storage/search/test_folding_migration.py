@@ -3,17 +3,16 @@ vocabulary and time zone are filled in, so search keeps finding them before the 
 
 from __future__ import annotations
 
-import shutil
 import unicodedata
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from storage.migrate import MIGRATIONS_DIR, migrate
-from tests.conftest import EngineUrls, _dsn_for
+from storage.migrate import migrate
+from tests.conftest import EngineUrls
+from tests.storage.migrated import database_before
 
 FOLDING = 15
 
@@ -21,21 +20,8 @@ FOLDING = 15
 @pytest.fixture
 async def old_database(engine_urls: EngineUrls, tmp_path: Path) -> AsyncIterator[str]:
     """A database migrated up to just before 0015."""
-    earlier = tmp_path / "migrations"
-    earlier.mkdir()
-    for path in MIGRATIONS_DIR.glob("*.sql"):
-        if int(path.name[:4]) < FOLDING:
-            shutil.copy(path, earlier / path.name)
-    name = f"mk_fold_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(engine_urls.admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    dsn = _dsn_for(engine_urls.admin_dsn, name)
-    try:
-        await migrate(dsn, earlier)
+    async with database_before(engine_urls, tmp_path, FOLDING) as dsn:
         yield dsn
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def test_rows_indexed_before_the_migration_are_folded_by_it(old_database: str) -> None:
