@@ -140,6 +140,24 @@ class Demo:
         account, registered = await self.account("patient", first, last)
         return Patient(account, str(registered["patient_id"]), first, last)
 
+    async def relative(self, parent: Patient, first: str, last: str) -> str:
+        """A child `parent` manages (as its legal guardian, history not shared); its patient id."""
+        added = await self.http.post(
+            "/api/v1/me/relatives",
+            json={
+                "first_name": first,
+                "last_name": last,
+                "date_of_birth": "2019-02-03",
+                "relationship": "CHILD",
+                "consent_basis": "legal_guardian",
+                "consent_given": True,
+                "can_view_history": False,
+            },
+            headers=parent.account.headers,
+        )
+        assert added.status_code == 201, added.text
+        return str(added.json()["id"])
+
     async def doctor(
         self,
         first: str = "Claire",

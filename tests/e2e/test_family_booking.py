@@ -124,27 +124,14 @@ async def test_their_appointments_lists_only_that_relatives(contexts: Contexts, 
     parent = await demo.patient("Paul", "Filtre")
     first, second = (await demo.slots(doctor, days=14))[:2]
     await demo.book(parent, doctor, first)
-    added = await demo.http.post(
-        "/api/v1/me/relatives",
-        json={
-            "first_name": "Emma",
-            "last_name": "Filtre",
-            "date_of_birth": "2019-02-03",
-            "relationship": "CHILD",
-            "consent_basis": "legal_guardian",
-            "consent_given": True,
-            "can_view_history": False,
-        },
-        headers=parent.account.headers,
-    )
-    assert added.status_code == 201, added.text
+    relative_id = await demo.relative(parent, "Emma", "Filtre")
     booked = await demo.http.post(
         "/api/v1/appointments",
         json={
             "doctor_id": doctor.id,
             "start": second["start"],
             "visit_type": second["visit_type"],
-            "patient_id": added.json()["id"],
+            "patient_id": relative_id,
         },
         headers=parent.account.headers,
     )

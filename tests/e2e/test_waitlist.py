@@ -206,20 +206,7 @@ async def test_a_parent_puts_a_child_on_the_waitlist_and_books_her_offer(
     parent, canceller = await demo.patient("Claire", "Martin"), await demo.patient("Ben")
     slot = first_slot_after(await demo.slots(doctor, days=14), CHANGEABLE_AFTER)
     taken = await demo.book(canceller, doctor, slot)
-    added = await demo.http.post(
-        "/api/v1/me/relatives",
-        json={
-            "first_name": "Léa",
-            "last_name": "Martin",
-            "date_of_birth": "2019-02-03",
-            "relationship": "CHILD",
-            "consent_basis": "legal_guardian",
-            "consent_given": True,
-            "can_view_history": False,
-        },
-        headers=parent.account.headers,
-    )
-    assert added.status_code == 201, added.text
+    relative_id = await demo.relative(parent, "Léa", "Martin")
 
     page = await contexts.new_page(phone=True, inject_scripts=True)
     await sign_in(page, parent.account)
@@ -244,7 +231,7 @@ async def test_a_parent_puts_a_child_on_the_waitlist_and_books_her_offer(
     await expect(page.get_by_text("Réservé. Retrouvez-le dans vos rendez-vous.")).to_be_visible()
 
     listed = await demo.http.get(
-        f"/api/v1/appointments/patient/{added.json()['id']}", headers=parent.account.headers
+        f"/api/v1/appointments/patient/{relative_id}", headers=parent.account.headers
     )
     [booked] = listed.json()["items"]
     assert booked["booked_by"]["id"] == parent.account.user_id
