@@ -34,6 +34,7 @@ from server.patients.schemas import (
     UpcomingAppointment,
     consent_misfit,
 )
+from server.waitlist.service import withdraw_proxy
 from storage import patients as patient_store
 from storage import relatives as store
 
@@ -148,8 +149,10 @@ async def update_relative(
 
 
 async def remove_relative(pool: asyncpg.Pool, principal: Principal, relative_id: uuid.UUID) -> bool:
-    """The link goes (kept revoked, so past bookings still say who booked); a relative nobody
-    else looks after (no own login, no other proxy) is erased like a GDPR erasure. True then.
+    """The link goes (kept revoked, so past bookings still say who booked) with the proxy's
+    waitlist entries for the relative (left as a leave does: an open offer declined, its slot
+    passed on); a relative nobody else looks after (no own login, no other proxy) is erased
+    like a GDPR erasure. True then.
 
     Raises PatientNotFound (404 `no-such-relative`), or Conflict (409
     `relative-has-upcoming-appointments`, nothing changed) when nobody else looks after the
@@ -171,6 +174,7 @@ async def remove_relative(pool: asyncpg.Pool, principal: Principal, relative_id:
                     appointments=[upcoming_out(r).model_dump(mode="json") for r in upcoming],
                 )
         await store.revoke_link(con, link["link_id"], now)
+        await withdraw_proxy(con, principal, principal.user_id, [relative_id])
         if alone:
             await patient_store.erase_patient(con, relative_id, now)
             await emit_changed(con, PATIENT_DELETED, relative_id, actor=str(principal.user_id))
@@ -192,14 +196,26 @@ def upcoming_out(row: asyncpg.Record) -> UpcomingAppointment:
     )
 
 
+async def release_relative(
+    con: asyncpg.Connection, principal: Principal, relative_id: uuid.UUID
+) -> None:
+    """The relative is erased on their own (by an admin): every link revoked and each
+    proxy's waitlist entries for them withdrawn (in the caller's transaction)."""
+    for proxy_user_id in await store.revoke_all_for_relative(con, relative_id, clock.now()):
+        await withdraw_proxy(con, principal, proxy_user_id, [relative_id])
+
+
 async def release_all(
     con: asyncpg.Connection, principal: Principal, proxy_user_id: uuid.UUID
 ) -> list[uuid.UUID]:
-    """The proxy's account is erased: every link revoked; relatives nobody else looks after are
-    erased too. Returns the erased relatives' ids (in the caller's transaction)."""
+    """The proxy's account is erased: every link revoked and the proxy's waitlist entries for
+    them withdrawn; relatives nobody else looks after are erased too. Returns the erased
+    relatives' ids (in the caller's transaction)."""
     erased = []
     now = clock.now()
-    for relative_id in await store.revoke_all_for_proxy(con, proxy_user_id, now):
+    relative_ids = await store.revoke_all_for_proxy(con, proxy_user_id, now)
+    await withdraw_proxy(con, principal, proxy_user_id, relative_ids)
+    for relative_id in relative_ids:
         if not await store.other_carers(con, relative_id, proxy_user_id):
             await patient_store.erase_patient(con, relative_id, now)
             await emit_changed(con, PATIENT_DELETED, relative_id, actor=str(principal.user_id))
