@@ -1,7 +1,8 @@
 """A proxy who stops acting for a relative (removes them, or erases their own account) takes
 their waitlist entries for that relative along, in the same transaction, as leaving would: an
 open offer is declined (its hold cancelled, the slot passed on, audited), and the relative's
-other proxies neither see the entry nor find it blocking a new one."""
+other proxies neither see the entry nor find it blocking a new one. Erasing the relative takes
+every proxy's entries for them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import asyncpg
 import httpx
 
 from server.settings import Settings
-from tests.factories import make_patient
+from tests.factories import make_patient, make_user
 from tests.server.patients.test_relatives import URL, add, link
 from tests.server.scheduling.helpers import booked, doctor_with_availability, local
 from tests.server.waitlist.helpers import entries, join, offer_for
@@ -84,3 +85,22 @@ async def test_erasing_the_proxys_account_withdraws_their_entries_for_relatives(
     )
     assert status == "left"
     await join(client, father, doctor, patient_id=lea["id"])
+
+
+async def test_erasing_the_relative_withdraws_every_proxys_entries_for_them(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await doctor_with_availability(client, db, settings)
+    mother, father = [await make_patient(db, settings) for _ in range(2)]
+    admin = await make_user(db, settings, "admin")
+    lea = await add(client, mother)
+    await link(db, father, lea["id"])
+    by_mother = await join(client, mother, doctor, patient_id=lea["id"])
+    by_father = await join(
+        client, father, doctor, patient_id=lea["id"], visit_type="teleconsultation"
+    )
+
+    erased = await client.delete(f"/api/v1/patients/{lea['id']}", headers=admin.headers)
+    assert erased.status_code == 204, erased.text
+
+    assert [await _status(db, e["id"]) for e in (by_mother, by_father)] == ["left", "left"]
