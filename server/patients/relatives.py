@@ -156,8 +156,9 @@ async def remove_relative(pool: asyncpg.Pool, principal: Principal, relative_id:
 
     Raises PatientNotFound (404 `no-such-relative`), or Conflict (409
     `relative-has-upcoming-appointments`, nothing changed) when nobody else looks after the
-    relative and they have upcoming appointments (`appointments`: UpcomingAppointment shapes):
-    once the link goes, nobody would hear of those."""
+    relative and they have upcoming appointments (`appointments`: UpcomingAppointment shapes;
+    a waitlist offer's hold is not one, it is declined with the entry): once the link goes,
+    nobody would hear of those."""
     now = clock.now()
     async with pool.acquire() as con, con.transaction():
         link = await _link(con, principal, relative_id)
@@ -165,6 +166,10 @@ async def remove_relative(pool: asyncpg.Pool, principal: Principal, relative_id:
         # sees the first one's link revoked, so the relative never ends up with nobody.
         await patient_store.get_patient(con, relative_id, for_update=True)
         alone = not await store.other_carers(con, relative_id, principal.user_id)
+        await store.revoke_link(con, link["link_id"], now)
+        # Before the check: a waitlist offer's hold goes with the entry, so it blocks nothing
+        # (a 409 below rolls this back with the rest).
+        await withdraw_proxy(con, principal, principal.user_id, [relative_id])
         if alone:
             upcoming = await store.upcoming_appointments(con, relative_id, now)
             if upcoming:
@@ -173,9 +178,6 @@ async def remove_relative(pool: asyncpg.Pool, principal: Principal, relative_id:
                     params={"count": len(upcoming)},
                     appointments=[upcoming_out(r).model_dump(mode="json") for r in upcoming],
                 )
-        await store.revoke_link(con, link["link_id"], now)
-        await withdraw_proxy(con, principal, principal.user_id, [relative_id])
-        if alone:
             await patient_store.erase_patient(con, relative_id, now)
             await emit_changed(con, PATIENT_DELETED, relative_id, actor=str(principal.user_id))
             log.info("relative erased", extra={"relative_id": str(relative_id)})

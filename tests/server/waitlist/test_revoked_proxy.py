@@ -104,3 +104,26 @@ async def test_erasing_the_relative_withdraws_every_proxys_entries_for_them(
     assert erased.status_code == 204, erased.text
 
     assert [await _status(db, e["id"]) for e in (by_mother, by_father)] == ["left", "left"]
+
+
+async def test_an_offers_hold_does_not_keep_the_last_proxy_from_removing_the_relative(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await doctor_with_availability(client, db, settings)
+    parent, next_in_line, canceller = [await make_patient(db, settings) for _ in range(3)]
+    lea = await add(client, parent)
+    taken = await booked(client, canceller, doctor, local(doctor, 3, "11:00"))
+    await join(client, parent, doctor, patient_id=lea["id"])
+    await join(client, next_in_line, doctor)
+    await client.delete(f"/api/v1/appointments/{taken['id']}", headers=canceller.user.headers)
+    offer = await offer_for(client, parent)
+
+    # Nobody else acts for Léa: the hold goes with the entry, so it is no upcoming visit (409).
+    removed = await client.delete(f"{URL}/{lea['id']}", headers=parent.user.headers)
+    assert removed.status_code == 204, removed.text
+
+    erased = await db.fetchval(
+        "SELECT erased_at IS NOT NULL FROM patients.patients WHERE id = $1::uuid", lea["id"]
+    )
+    assert erased
+    assert (await offer_for(client, next_in_line))["start"] == offer["start"]
