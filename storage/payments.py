@@ -19,7 +19,7 @@ _PAYMENT = """
 SELECT p.id, p.appointment_id, p.patient_id, p.doctor_id, p.amount, p.currency, p.status,
        p.amount_refunded, p.payment_method, p.transaction_id, p.failure_code, p.failure_message,
        p.refund_cutoff_hours, p.late_refund_percent, p.language, p.created_at, p.updated_at,
-       p.completed_at, i.invoice_number
+       p.completed_at, i.invoice_number, p.payer_user_id
 FROM payments.payments p
 LEFT JOIN payments.invoices i ON i.payment_id = p.id
 """
@@ -41,6 +41,7 @@ class NewPayment:
     late_refund_percent: int
     language: str
     now: datetime
+    payer_user_id: uuid.UUID | None = None  # the account paying (the patient, or a proxy)
 
 
 async def appointment_to_pay(
@@ -67,8 +68,9 @@ async def insert_payment(con: asyncpg.Connection, new: NewPayment) -> None:
         await con.execute(
             """INSERT INTO payments.payments
                    (id, appointment_id, patient_id, doctor_id, amount, currency, status,
-                    refund_cutoff_hours, late_refund_percent, language, created_at, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $10)""",
+                    refund_cutoff_hours, late_refund_percent, language, created_at, updated_at,
+                    payer_user_id)
+               VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $10, $11)""",
             new.id,
             new.appointment_id,
             new.patient_id,
@@ -79,6 +81,7 @@ async def insert_payment(con: asyncpg.Connection, new: NewPayment) -> None:
             new.late_refund_percent,
             new.language,
             new.now,
+            new.payer_user_id,
         )
     except asyncpg.UniqueViolationError as exc:
         raise ConstraintViolation(exc.constraint_name or ONE_LIVE_PER_APPOINTMENT) from exc

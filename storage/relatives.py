@@ -183,13 +183,15 @@ async def revoke_all_for_proxy(
 
 async def revoke_all_for_relative(
     con: asyncpg.Connection, relative_id: uuid.UUID, now: datetime
-) -> None:
-    await con.execute(
+) -> list[uuid.UUID]:
+    """Every live link to the relative revoked (they are erased); the proxies' user ids."""
+    rows = await con.fetch(
         """UPDATE patients.relatives SET revoked_at = $2
-           WHERE relative_id = $1 AND revoked_at IS NULL""",
+           WHERE relative_id = $1 AND revoked_at IS NULL RETURNING proxy_user_id""",
         relative_id,
         now,
     )
+    return [r["proxy_user_id"] for r in rows]
 
 
 async def relative_ids_for_proxy(

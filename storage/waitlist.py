@@ -114,6 +114,23 @@ async def leave_entry(
     return bool(done)
 
 
+async def proxy_entry_ids(
+    con: asyncpg.Connection, proxy_user_id: uuid.UUID, patient_ids: Sequence[uuid.UUID]
+) -> list[uuid.UUID]:
+    """The live entries (waiting or offered) the proxy made for these patients, locked, oldest
+    first."""
+    rows = await con.fetch(
+        """SELECT id FROM waitlist.entries
+           WHERE proxy_user_id = $1 AND patient_id = ANY ($2::uuid[])
+             AND status IN ('waiting', 'offered')
+           ORDER BY created_at, id
+           FOR UPDATE""",
+        proxy_user_id,
+        list(patient_ids),
+    )
+    return [r["id"] for r in rows]
+
+
 # An entry a proxy made waits while that proxy still manages the patient (a revoked link's
 # entries are never offered: the offer would go to an account that may no longer act).
 PROXY_LIVE = """(e.proxy_user_id IS NULL OR EXISTS (

@@ -41,6 +41,8 @@ def template_context(
         )
     return {
         "other": ctx.other_name(person),
+        # The patient's name when `person` is a proxy: "Léa Martin's appointment", not "your".
+        "for_whom": ctx.for_whom(person),
         "role": person.role,
         "when": when,
         "practice_when": practice_when,

@@ -77,10 +77,18 @@ def parse_reply(body: str) -> SmsReply:
 def _answer(
     kind: str, ctx: AppointmentContext | None, person: Recipient | None, **extra: object
 ) -> str:
-    context: dict[str, object] = {"name": "", "other": "", "when": "", "link": "", **extra}
+    context: dict[str, object] = {
+        "name": "",
+        "other": "",
+        "when": "",
+        "link": "",
+        "for_whom": None,
+        **extra,
+    }
     if ctx is not None and person is not None:
         when = templating.when(ctx.start, person.time_zone or ctx.doctor_time_zone, person.language)
-        context.update(other=ctx.doctor.name, when=when)
+        # A proxy's reply is answered about the relative's appointment, by name.
+        context.update(other=ctx.doctor.name, when=when, for_whom=ctx.for_whom(person))
     return templating.render(kind, person.language if person else "en", **context).sms
 
 

@@ -3,7 +3,9 @@ notification (pushed live once the caller's transaction commits, ports.py), all 
 transaction.
 
 Each row's dedup key names its cause (an event id, a reminder), the recipient and the channel:
-the same cause can never queue the same message twice.
+the same cause can never queue the same message twice. An SMS is keyed by its number instead of
+its user: people acting for one patient who share a phone (a family's) get one text per cause,
+the first of them to be notified's (each still gets their own email and bell).
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ async def notify(con: asyncpg.Connection, out: Outgoing, now: datetime) -> list[
     phone = _e164(person.phone)
     if text.sms and phone and wants_sms and out.only in (None, "sms"):
         message = NewMessage(
-            dedup_key=f"{key}:sms",
+            dedup_key=f"{out.cause}:sms:{phone}",
             user_id=person.user_id,
             kind=out.kind,
             channel="sms",

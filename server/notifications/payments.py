@@ -1,7 +1,12 @@
-"""payment.completed / payment.refunded: the patient gets a receipt.
+"""payment.completed / payment.refunded: a receipt, to whoever paid.
+
+A receipt belongs to the payer (`payer_user_id`: the patient in person, or the proxy who paid for
+a relative), not to everyone acting for the patient; a payment with no payer on record (none
+should be) goes to everyone acting, as appointment notices do.
 
 Read by field name from the payments domain's events (its payload: appointment_id, patient_id,
-amount in minor units, currency, ...), so this works with whatever else that payload carries.
+amount in minor units, currency, payer_user_id, ...), so this works with whatever else that
+payload carries.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from server import clock
 from server.notifications.context import template_context
 from server.notifications.notifier import Outgoing, notify
 from server.settings import Settings
-from storage.notify.parties import appointment_context
+from storage.notify.parties import Recipient, appointment_context, user_recipient
 
 PAYMENT_TYPES = frozenset({events.PAYMENT_COMPLETED, events.PAYMENT_REFUNDED})
 
@@ -41,7 +46,14 @@ async def apply_payment_event(
         return
     kind = envelope.type  # the templates are named after the events
     amount = int(data["amount"]), str(data["currency"]).upper()
-    for person in ctx.acting:
+    payer = data.get("payer_user_id")
+    if payer is None:
+        recipients: tuple[Recipient, ...] = ctx.acting
+    else:
+        # The payer even once no longer acting (a revoked proxy): the money was theirs.
+        found = await user_recipient(con, uuid.UUID(str(payer)))
+        recipients = () if found is None else (found,)
+    for person in recipients:
         context = {
             **template_context(settings, ctx, person),
             "amount": amount_text(*amount, person.language),

@@ -1,6 +1,6 @@
 """waitlist.offered: the offered patient (or the proxy who joined for a relative) hears of the
 held slot in the bell (live) and by email and SMS (it is time-bound: the slot passes on at
-`expires_at`)."""
+`expires_at`). A proxy reads whom it is held for (the relative, by name)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,11 @@ from server.notifications.notifier import Outgoing, notify
 from server.notifications.templating import when
 from server.settings import Settings
 from server.waitlist.events import WaitlistOffered
-from storage.notify.parties import doctor_name_and_zone, user_recipient
+from storage.notify.parties import (
+    doctor_name_and_zone,
+    patient_name_and_login,
+    user_recipient,
+)
 
 WAITLIST_TYPES = frozenset({events.WAITLIST_OFFERED})
 
@@ -26,6 +30,7 @@ async def apply_waitlist_event(
     if person is None:
         return
     doctor, practice_zone = await doctor_name_and_zone(con, offer.doctor_id)
+    patient, patient_login = await patient_name_and_login(con, offer.patient_id)
     zone = person.time_zone or practice_zone
     await notify(
         con,
@@ -35,6 +40,7 @@ async def apply_waitlist_event(
             person,
             {
                 "other": doctor,
+                "for_whom": patient if patient_login != person.user_id else None,
                 "when": when(offer.start, zone, person.language),
                 "until": when(offer.expires_at, zone, person.language),
                 "link": f"{settings.public_url.rstrip('/')}/waitlist",

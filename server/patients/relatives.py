@@ -34,6 +34,7 @@ from server.patients.schemas import (
     UpcomingAppointment,
     consent_misfit,
 )
+from server.waitlist.service import withdraw_proxy
 from storage import patients as patient_store
 from storage import relatives as store
 
@@ -148,13 +149,16 @@ async def update_relative(
 
 
 async def remove_relative(pool: asyncpg.Pool, principal: Principal, relative_id: uuid.UUID) -> bool:
-    """The link goes (kept revoked, so past bookings still say who booked); a relative nobody
-    else looks after (no own login, no other proxy) is erased like a GDPR erasure. True then.
+    """The link goes (kept revoked, so past bookings still say who booked) with the proxy's
+    waitlist entries for the relative (left as a leave does: an open offer declined, its slot
+    passed on); a relative nobody else looks after (no own login, no other proxy) is erased
+    like a GDPR erasure. True then.
 
     Raises PatientNotFound (404 `no-such-relative`), or Conflict (409
     `relative-has-upcoming-appointments`, nothing changed) when nobody else looks after the
-    relative and they have upcoming appointments (`appointments`: UpcomingAppointment shapes):
-    once the link goes, nobody would hear of those."""
+    relative and they have upcoming appointments (`appointments`: UpcomingAppointment shapes;
+    a waitlist offer's hold is not one, it is declined with the entry): once the link goes,
+    nobody would hear of those."""
     now = clock.now()
     async with pool.acquire() as con, con.transaction():
         link = await _link(con, principal, relative_id)
@@ -162,6 +166,10 @@ async def remove_relative(pool: asyncpg.Pool, principal: Principal, relative_id:
         # sees the first one's link revoked, so the relative never ends up with nobody.
         await patient_store.get_patient(con, relative_id, for_update=True)
         alone = not await store.other_carers(con, relative_id, principal.user_id)
+        await store.revoke_link(con, link["link_id"], now)
+        # Before the check: a waitlist offer's hold goes with the entry, so it blocks nothing
+        # (a 409 below rolls this back with the rest).
+        await withdraw_proxy(con, principal, principal.user_id, [relative_id])
         if alone:
             upcoming = await store.upcoming_appointments(con, relative_id, now)
             if upcoming:
@@ -170,8 +178,6 @@ async def remove_relative(pool: asyncpg.Pool, principal: Principal, relative_id:
                     params={"count": len(upcoming)},
                     appointments=[upcoming_out(r).model_dump(mode="json") for r in upcoming],
                 )
-        await store.revoke_link(con, link["link_id"], now)
-        if alone:
             await patient_store.erase_patient(con, relative_id, now)
             await emit_changed(con, PATIENT_DELETED, relative_id, actor=str(principal.user_id))
             log.info("relative erased", extra={"relative_id": str(relative_id)})
@@ -192,14 +198,26 @@ def upcoming_out(row: asyncpg.Record) -> UpcomingAppointment:
     )
 
 
+async def release_relative(
+    con: asyncpg.Connection, principal: Principal, relative_id: uuid.UUID
+) -> None:
+    """The relative is erased on their own (by an admin): every link revoked and each
+    proxy's waitlist entries for them withdrawn (in the caller's transaction)."""
+    for proxy_user_id in await store.revoke_all_for_relative(con, relative_id, clock.now()):
+        await withdraw_proxy(con, principal, proxy_user_id, [relative_id])
+
+
 async def release_all(
     con: asyncpg.Connection, principal: Principal, proxy_user_id: uuid.UUID
 ) -> list[uuid.UUID]:
-    """The proxy's account is erased: every link revoked; relatives nobody else looks after are
-    erased too. Returns the erased relatives' ids (in the caller's transaction)."""
+    """The proxy's account is erased: every link revoked and the proxy's waitlist entries for
+    them withdrawn; relatives nobody else looks after are erased too. Returns the erased
+    relatives' ids (in the caller's transaction)."""
     erased = []
     now = clock.now()
-    for relative_id in await store.revoke_all_for_proxy(con, proxy_user_id, now):
+    relative_ids = await store.revoke_all_for_proxy(con, proxy_user_id, now)
+    await withdraw_proxy(con, principal, proxy_user_id, relative_ids)
+    for relative_id in relative_ids:
         if not await store.other_carers(con, relative_id, proxy_user_id):
             await patient_store.erase_patient(con, relative_id, now)
             await emit_changed(con, PATIENT_DELETED, relative_id, actor=str(principal.user_id))

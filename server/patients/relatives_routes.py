@@ -24,7 +24,8 @@ _R: dict[int, str] = {
     "their own, no other active proxy) and they have upcoming appointments, which would then "
     "reach nobody; nothing changed. `appointments` lists them, soonest first: `{id, start, end, "
     "status (held, scheduled, confirmed), visit_type, doctor_id, doctor_name}`; `params.count` "
-    "is how many. Cancel them first, then remove the relative.",
+    "is how many (a hold of the caller's waitlist offer is not counted: it is declined with "
+    "the entry). Cancel them first, then remove the relative.",
     422: "Invalid field; `consent_required` when the consent box is not ticked, "
     "`minor_needs_guardian` / `guardian_for_minors_only` when the basis does not fit the age, "
     "`consent_withdrawn_by_removal` for `consent_given: false` (DELETE withdraws consent).",
@@ -94,7 +95,9 @@ async def update_relative(
     status_code=204,
     response_class=Response,
     summary="Stop managing a relative (audited)",
-    description="The link is revoked; a relative nobody else manages and without a login of "
+    description="The link is revoked and the caller's waitlist entries for the relative leave "
+    "(an open offer is declined, its slot passed on); a relative nobody else manages and "
+    "without a login of "
     "their own is erased (identity and medical history go, past appointments stay, as a GDPR "
     "erasure). Such a relative with upcoming appointments is refused (409): cancel those "
     "first. With their own login or another active proxy, removal is always allowed.",

@@ -21,7 +21,6 @@ from server.patients.schemas import PatientCreate, PatientOut, PatientUpdate
 from server.readonly import check_identity
 from storage import doctors as doctor_store
 from storage import patients as store
-from storage import relatives as relatives_store
 from storage.errors import ConstraintViolation
 
 log = logging.getLogger(__name__)
@@ -112,7 +111,7 @@ async def erase_patient(
             await relatives.release_all(con, principal, user_id)
         else:
             # A relative erased on its own (by an admin): nobody manages it any more.
-            await relatives_store.revoke_all_for_relative(con, patient_id, clock.now())
+            await relatives.release_relative(con, principal, patient_id)
         await store.erase_patient(con, patient_id, clock.now())
         await doctor_store.clear_review_comments(con, patient_id)
         if user_id is not None:

@@ -16,7 +16,8 @@ from server import clock
 class PaymentChanged(BaseModel):
     """Amounts in the currency's minor unit. `refund_amount` and `refund_reason` only on
     payment.refunded (this refund; `amount_refunded` is the running total); `failure_code` and
-    `failure_message` only on payment.failed."""
+    `failure_message` only on payment.failed. `payer_user_id`: the account that paid (the
+    patient in person or a proxy; its receipts go to it alone), null when unknown."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -35,6 +36,7 @@ class PaymentChanged(BaseModel):
     refund_amount: int | None = None
     refund_reason: str | None = None
     invoice_number: str | None = None
+    payer_user_id: uuid.UUID | None = None
 
 
 PAYMENT_EVENTS = (
@@ -73,5 +75,6 @@ async def emit_payment(
         refund_amount=refund_amount,
         refund_reason=refund_reason,
         invoice_number=row["invoice_number"],
+        payer_user_id=row["payer_user_id"],
     )
     await emit(con, event_type, f"payment:{row['id']}", payload, actor=actor, at=clock.now())

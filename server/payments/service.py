@@ -127,6 +127,7 @@ async def create_payment(
                     late_refund_percent=appointment["late_refund_percent"],
                     language=language,
                     now=now,
+                    payer_user_id=principal.user_id,
                 ),
             )
         except ConstraintViolation as exc:

@@ -13,6 +13,7 @@ in the same transaction. Declining cancels the hold: its slot.released passes th
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 
 import asyncpg
@@ -203,16 +204,39 @@ async def leave(engines: Engines, principal: Principal, entry_id: uuid.UUID) -> 
     """Leave the waitlist; an open offer of the entry is declined with it. 404 when not the
     caller's nor a managed relative's."""
     caller = await _caller(engines, principal)
+    async with engines.pool.acquire() as con, con.transaction():
+        if not await _leave(con, caller, entry_id):
+            raise NotFound(NO_SUCH_ENTRY)
+        await record_change(con)
+
+
+async def _leave(con: asyncpg.Connection, caller: Caller, entry_id: uuid.UUID) -> bool:
+    """The entry leaves, its open offer declined first (the hold cancelled, the slot passed
+    on), in the caller's transaction. False when it is none of the caller's live entries."""
     patients = _managed(caller)
-    async with engines.pool.acquire() as con:
-        rows = await store.patient_entries(con, patients)
-        open_offer = next((r["offer_id"] for r in rows if r["id"] == entry_id), None)
-        async with con.transaction():
-            if open_offer is not None:
-                await _decline(con, open_offer, caller)
-            if not await store.leave_entry(con, entry_id, patients, clock.now()):
-                raise NotFound(NO_SUCH_ENTRY)
-            await record_change(con)
+    rows = await store.patient_entries(con, patients)
+    open_offer = next((r["offer_id"] for r in rows if r["id"] == entry_id), None)
+    if open_offer is not None:
+        await _decline(con, open_offer, caller)
+    return await store.leave_entry(con, entry_id, patients, clock.now())
+
+
+async def withdraw_proxy(
+    con: asyncpg.Connection,
+    principal: Principal,
+    proxy_user_id: uuid.UUID,
+    relative_ids: Sequence[uuid.UUID],
+) -> int:
+    """A proxy no longer acts for these relatives (its link revoked, its account or the
+    relative erased): the entries it made for them leave as a leave does, open offers declined
+    by `principal` (who revoked or erased), in the caller's transaction. Call it once the link
+    is revoked, so the freed slot is not offered to another of these entries. Returns how
+    many left."""
+    caller = Caller(principal, None, None, frozenset(relative_ids))
+    entry_ids = await store.proxy_entry_ids(con, proxy_user_id, list(relative_ids))
+    for entry_id in entry_ids:
+        await _leave(con, caller, entry_id)
+    return len(entry_ids)
 
 
 async def _decline(con: asyncpg.Connection, offer_id: uuid.UUID, caller: Caller) -> None:

@@ -17,7 +17,9 @@ Channel = Literal["email", "sms"]
 
 @dataclass(frozen=True)
 class NewMessage:
-    dedup_key: str  # "<cause>:<user>:<channel>": one message per cause, recipient and channel
+    # "<cause>:<user>:<channel>": one message per cause, recipient and channel; an SMS's is
+    # "<cause>:sms:<number>" (one text per number, shared phones included)
+    dedup_key: str
     user_id: uuid.UUID | None
     kind: str
     channel: Channel

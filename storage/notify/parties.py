@@ -41,6 +41,7 @@ class AppointmentContext:
     doctor_time_zone: str
     reason: str | None
     patient_name: str  # the appointment's patient ("" once erased)
+    patient_user_id: uuid.UUID | None  # the patient's own login (None: a relative without one)
     # Everyone acting for the patient, oldest first, each with their own address, language
     # and preferences (a proxy's fallback phone is the proxy's own profile's); empty once the
     # patient is erased with nobody acting for them.
@@ -50,6 +51,13 @@ class AppointmentContext:
     def other_name(self, person: Recipient) -> str:
         """The other party's name as `person` reads it."""
         return self.doctor.name if person.role == "patient" else self.patient_name
+
+    def for_whom(self, person: Recipient) -> str | None:
+        """The patient's name when `person` acts for them (a proxy), None when `person` is the
+        patient or the doctor: the messages then say whose appointment it is."""
+        if person.role != "patient" or person.user_id == self.patient_user_id:
+            return None
+        return self.patient_name
 
 
 # A user's address and preferences as one JSON object, for a LATERAL join on the user's id.
@@ -89,9 +97,12 @@ async def appointment_context(db: Db, appointment_id: uuid.UUID) -> AppointmentC
                    a.reason_name, a.time_zone, d.first_name AS d_first, d.last_name AS d_last,
                    d.address_line, d.postcode, d.city, p.first_name AS p_first,
                    p.last_name AS p_last, p.erased_at IS NOT NULL AS p_erased,
+                   a.patient_user_id,
                    dp.party AS doctor_party,
                    (SELECT coalesce(jsonb_agg(jsonb_build_object('party', xp.party,
-                                                                 'phone', me.phone)
+                                                                 'phone', me.phone,
+                                                                 'name', me.first_name || ' '
+                                                                         || me.last_name)
                                               ORDER BY x.since, x.user_id), '[]')
                     FROM patients.acting_users x
                     JOIN LATERAL ({_PARTY.format(user="x.user_id")}) xp ON true
@@ -108,9 +119,13 @@ async def appointment_context(db: Db, appointment_id: uuid.UUID) -> AppointmentC
         return None
     doctor = _recipient(row["doctor_party"], "doctor", f"Dr {row['d_first']} {row['d_last']}", None)
     assert doctor is not None  # doctors are never erased
-    # Every message is about the patient: each acting user reads it under the patient's name.
     patient_name = "" if row["p_erased"] else f"{row['p_first']} {row['p_last']}"
-    found = (_recipient(x["party"], "patient", patient_name, x["phone"]) for x in row["acting"])
+    # Each acting user is greeted by their own name (a proxy by theirs, not the patient's).
+    found = (
+        _recipient(x["party"], "patient", x["name"] or x["party"]["email"], x["phone"])
+        for x in row["acting"]
+        if x["party"] is not None
+    )
     town = f"{row['postcode']} {row['city']}".strip()
     return AppointmentContext(
         id=row["id"],
@@ -124,6 +139,7 @@ async def appointment_context(db: Db, appointment_id: uuid.UUID) -> AppointmentC
         doctor_time_zone=row["time_zone"],
         reason=row["reason_name"],
         patient_name=patient_name,
+        patient_user_id=row["patient_user_id"],
         acting=tuple(r for r in found if r is not None),
         doctor=doctor,
     )
@@ -145,6 +161,16 @@ async def user_recipient(db: Db, user_id: uuid.UUID) -> Recipient | None:
         return None
     party = await db.fetchval(_PARTY.format(user="$1"), user_id)
     return _recipient(party, row["role"], row["name"], row["phone"])
+
+
+async def patient_name_and_login(db: Db, patient_id: uuid.UUID) -> tuple[str, uuid.UUID | None]:
+    """("First Last", the patient's own login or None); ("", None) for an unknown one."""
+    row = await db.fetchrow(
+        "SELECT first_name || ' ' || last_name AS name, user_id FROM patients.patients"
+        " WHERE id = $1",
+        patient_id,
+    )
+    return (str(row["name"]), row["user_id"]) if row else ("", None)
 
 
 async def favourite_patients(db: Db, doctor_id: uuid.UUID) -> tuple[str, list[Recipient]]:

@@ -56,7 +56,8 @@ async def test_a_parent_books_for_a_child_and_the_doctor_sees_who_booked(
     await expect(page.get_by_text("For Léa")).to_be_visible()
 
     await page.get_by_role("link", name="See my appointments").click()
-    await expect(page.get_by_text("For Léa Martin")).to_be_visible()
+    # Exact: the bell's booking notice ends ", for Léa Martin" too.
+    await expect(page.get_by_text("For Léa Martin", exact=True)).to_be_visible()
 
     listed = await demo.http.get(
         f"/api/v1/appointments/doctor/{doctor.id}", headers=doctor.account.headers

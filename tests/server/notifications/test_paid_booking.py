@@ -4,6 +4,7 @@ reminders planned; a later cancellation updates that same event."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
@@ -19,6 +20,7 @@ from tests.conftest import EngineUrls, delete_stream, make_settings
 from tests.factories import make_patient
 from tests.server.notifications.conftest import Mailbox
 from tests.server.notifications.helpers import eventually, message_rows
+from tests.server.patients.test_relatives import add, link
 from tests.server.payments.helpers import VISA, card_token
 from tests.server.scheduling.helpers import booked, doctor_with_availability, local
 
@@ -117,3 +119,50 @@ async def test_a_paid_hold_is_announced_once_as_the_booking_with_reminders(
     emails = await eventually(patient_emails, lambda found: len(cancel_of(found)) == 1)
     assert _sequence(cancel_of(emails)[0]) == ("CANCEL", 1)
     assert len(confirmation_of(emails)) == 1
+
+
+async def test_the_receipt_goes_to_the_proxy_who_paid_the_booking_to_everyone_acting(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings, mailbox: Mailbox
+) -> None:
+    doctor = await doctor_with_availability(client, db, settings, consultation_fee=4050)
+    mother = await make_patient(db, settings, first_name="Claire", last_name="Martin")
+    father = await make_patient(db, settings, first_name="Marc", last_name="Roux")
+    lea = await add(client, mother)
+    await link(db, father, lea["id"])
+    held = await booked(client, mother, doctor, local(doctor, 3, "10:00"), patient_id=lea["id"])
+    assert settings.stripe_api_base
+    token = await card_token(settings.stripe_api_base, VISA)
+
+    paid = await client.post(
+        "/api/v1/payments",
+        json={"appointment_id": held["id"], "payment_method": token},
+        headers=father.user.headers,
+    )
+
+    assert paid.status_code == 201, paid.text
+    receipt = await eventually(
+        lambda: asyncio.sleep(0, mailbox.to(father.user.email)),
+        lambda found: any(m["Subject"].startswith("Payment received") for m in found),
+    )
+    [receipt] = [m for m in receipt if m["Subject"].startswith("Payment received")]
+    text = receipt.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert text.startswith("Hello Marc Roux,")
+    assert "your payment of 40,50 €" in text or "your payment of €40.50" in text
+    assert "for Léa Martin's appointment with Dr " in text
+    # Both parents hear of the booking; only the father, who paid, of the payment.
+    booked_rows = await eventually(
+        lambda: message_rows(db, kind="appointment.confirmation", channel="email"),
+        lambda rows: len(rows) == 2,
+    )
+    assert {r["user_id"] for r in booked_rows} == {mother.user.id, father.user.id}
+    receipts = await message_rows(db, kind="payment.completed")
+    assert [r["user_id"] for r in receipts] == [father.user.id]
+    bells = await db.fetch("SELECT user_id FROM notify.in_app WHERE kind = 'payment.completed'")
+    assert [r["user_id"] for r in bells] == [father.user.id]
+    assert (
+        await db.fetchval(
+            "SELECT payer_user_id FROM payments.payments WHERE appointment_id = $1::uuid",
+            held["id"],
+        )
+        == father.user.id
+    )
