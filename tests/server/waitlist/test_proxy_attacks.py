@@ -13,7 +13,10 @@ import asyncpg
 import httpx
 import pytest
 
+from bus import events
+from bus.events import Envelope
 from server import clock
+from server.notifications.waitlist import apply_waitlist_event
 from server.settings import Settings
 from tests.factories import make_patient
 from tests.server.patients.test_relatives import URL as RELATIVES
@@ -239,3 +242,45 @@ async def _waiting_on_a_lock(db: asyncpg.Connection, count: int) -> None:
             return
         await asyncio.sleep(0.025)
     raise AssertionError(f"fewer than {count} requests waited for the lock")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="waitlist.offered is sent to the proxy named in the event without checking that "
+    "they still act for the patient when the notifications consumer handles it",
+)
+async def test_an_offer_handled_after_the_proxy_stopped_managing_the_child_reaches_nobody(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """The notifications consumer handles an offer's event late (after an outage): by then the
+    mother who joined for Léa has stopped managing her; she hears nothing of Léa's slot."""
+    doctor = await doctor_with_availability(client, db, settings)
+    mother, father, canceller = [await make_patient(db, settings) for _ in range(3)]
+    lea = await add(client, mother)
+    await link(db, father, lea["id"])
+    taken = await booked(client, canceller, doctor, local(doctor, 2, "16:00"))
+    await join(client, mother, doctor, patient_id=lea["id"])
+    await client.delete(f"/api/v1/appointments/{taken['id']}", headers=canceller.user.headers)
+    await offer_for(client, mother)
+    for _ in range(400):  # the first delivery, while she still managed Léa
+        if await _offers_heard(db, mother) == 1:
+            break
+        await asyncio.sleep(0.05)
+    gone = await client.delete(f"{RELATIVES}/{lea['id']}", headers=mother.user.headers)
+    assert gone.status_code == 204, gone.text
+
+    row = await db.fetchrow("SELECT * FROM bus.outbox WHERE type = $1", events.WAITLIST_OFFERED)
+    late = Envelope(
+        type=row["type"], occurred_at=clock.now(), subject=row["subject"], data=row["data"]
+    )  # the same offer, a delivery the consumer has not handled yet
+    async with db.transaction():
+        await apply_waitlist_event(db, settings, late)
+    assert await _offers_heard(db, mother) == 1
+
+
+async def _offers_heard(db: asyncpg.Connection, who: Any) -> int:
+    count: int = await db.fetchval(
+        "SELECT count(*) FROM notify.in_app WHERE user_id = $1 AND kind = 'waitlist.offered'",
+        who.user.id,
+    )
+    return count
