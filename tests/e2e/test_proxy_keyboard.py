@@ -85,3 +85,40 @@ async def test_the_refusal_and_the_for_whom_choice_work_with_the_keyboard_in_fre
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the page scrolls sideways on a phone ({width}px wide)"
     assert contexts.page_errors == []
+
+
+async def test_the_refusal_gives_a_far_practices_clock_as_the_appointments_do(
+    contexts: Contexts, demo: Demo
+) -> None:
+    """Emma's teleconsultation is with a doctor in Martinique, the parent's browser is in Paris:
+    the appointments list says both clocks; the refused removal must not say only Paris's."""
+    doctor = await demo.doctor("Loin", time_zone="America/Martinique")
+    parent = await demo.patient("Anne", "Loin")
+    [slot] = (await demo.slots(doctor, days=14))[:1]
+    added = await demo.http.post(
+        "/api/v1/me/relatives", json=EMMA | {"last_name": "Loin"}, headers=parent.account.headers
+    )
+    assert added.status_code == 201, added.text
+    booked = await demo.http.post(
+        "/api/v1/appointments",
+        json={
+            "doctor_id": doctor.id,
+            "start": slot["start"],
+            "visit_type": slot["visit_type"],
+            "patient_id": added.json()["id"],
+        },
+        headers=parent.account.headers,
+    )
+    assert booked.status_code == 201, booked.text
+
+    page = await contexts.new_page(phone=True)
+    await sign_in(page, parent.account)
+    await page.goto(f"/appointments?for={added.json()['id']}")
+    await expect(page.locator("li.appointment")).to_contain_text("Martinique")
+    await page.goto("/relatives")
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    card = page.get_by_role("listitem", name="Emma Loin")
+    await card.get_by_role("button", name="Remove Emma Loin").click()
+    item = card.get_by_role("alert").get_by_role("listitem")
+    await expect(item).to_contain_text("with Dr ")
+    await expect(item).to_contain_text("Martinique", timeout=1000)

@@ -1,5 +1,6 @@
 // "My relatives": the profiles this account manages (a child, a parent), with their consent.
 import { useState } from "preact/hooks";
+import { slotLabel } from "../../components/BookingProblem";
 import { Button } from "../../components/Button";
 import { Alert, Empty, ErrorView, Loading } from "../../components/Status";
 import { errorMessage } from "../../lib/errors";
@@ -7,7 +8,7 @@ import { useAction, useAsync, useDocumentTitle } from "../../lib/hooks";
 import { useT } from "../../lib/i18n";
 import { myRelatives, type Relative, removeRelative, upcomingOf } from "../../lib/relatives";
 import { common } from "../../lib/strings";
-import { formatDateTime, formatLongDate } from "../../lib/time";
+import { formatLongDate } from "../../lib/time";
 import { RelativeForm } from "./RelativeForm";
 import { strings } from "./strings";
 import "./relatives.css";
@@ -24,7 +25,7 @@ function RemoveRefused({ error, relativeId }: { error: unknown; relativeId: stri
         <>
           <ul>
             {upcoming.map((a) => (
-              <li key={a.id}>{t("upcomingItem", { when: formatDateTime(a.start), doctor: a.doctor_name })}</li>
+              <li key={a.id}>{t("upcomingItem", { when: slotLabel(a, a.time_zone), doctor: a.doctor_name })}</li>
             ))}
           </ul>
           <a class="btn btn-secondary" href={`/appointments?for=${relativeId}`}>
