@@ -350,3 +350,31 @@ async def test_leaving_while_an_offer_is_being_made_leaves_no_open_offer_behind(
         (204, {"entry": "left", "offer": "declined", "hold": "cancelled"}),
         (409, {"entry": "offered", "offer": "open", "hold": "held"}),
     ), (left.status_code, dict(state))
+
+
+async def test_removing_the_child_while_her_offer_is_accepted_is_refused_either_way(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """The only parent accepts Léa's offer and removes Léa at once: the hold (or the booking it
+    became) is an upcoming visit, so the removal is a 409 naming it and Léa stays."""
+    doctor = await doctor_with_availability(client, db, settings)
+    parent, canceller = [await make_patient(db, settings) for _ in range(2)]
+    lea = await add(client, parent)
+    taken = await booked(client, canceller, doctor, local(doctor, 3, "15:00"))
+    await join(client, parent, doctor, patient_id=lea["id"])
+    await client.delete(f"/api/v1/appointments/{taken['id']}", headers=canceller.user.headers)
+    offer = await offer_for(client, parent)
+
+    accepted, removed = await asyncio.gather(
+        client.post(f"{WAITLIST}/offers/{offer['id']}/accept", headers=parent.user.headers),
+        client.delete(f"{RELATIVES}/{lea['id']}", headers=parent.user.headers),
+    )
+    assert accepted.status_code == 200, accepted.text
+    problem = _is_problem(removed, 409)
+    assert problem["code"] == "relative-has-upcoming-appointments"
+    assert [a["id"] for a in problem["appointments"]] == [offer["appointment_id"]]
+    assert problem["appointments"][0]["status"] in ("held", "scheduled")
+    erased = await db.fetchval(
+        "SELECT erased_at FROM patients.patients WHERE id = $1::uuid", lea["id"]
+    )
+    assert erased is None
