@@ -63,7 +63,7 @@ async def test_the_refusal_and_the_for_whom_choice_work_with_the_keyboard_in_fre
     await _tab_to(page, 'button[aria-label="Retirer Emma Clavier"]')
     await page.keyboard.press("Enter")
     refusal = page.get_by_role("listitem", name="Emma Clavier").get_by_role("alert")
-    await expect(refusal).to_contain_text("1 rendez-vous à venir ne seraient suivis par personne")
+    await expect(refusal).to_contain_text("1 rendez-vous à venir ne serait suivi par personne")
     await expect(refusal.get_by_role("listitem")).to_contain_text(f"avec Dr {doctor.first_name}")
     await _tab_to(page, "[role=alert] a")
     await page.keyboard.press("Enter")

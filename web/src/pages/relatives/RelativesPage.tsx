@@ -5,7 +5,7 @@ import { Button } from "../../components/Button";
 import { Alert, Empty, ErrorView, Loading } from "../../components/Status";
 import { errorMessage } from "../../lib/errors";
 import { useAction, useAsync, useDocumentTitle } from "../../lib/hooks";
-import { useT } from "../../lib/i18n";
+import { plural, useT } from "../../lib/i18n";
 import { myRelatives, type Relative, removeRelative, upcomingOf } from "../../lib/relatives";
 import { common } from "../../lib/strings";
 import { formatLongDate } from "../../lib/time";
@@ -20,7 +20,8 @@ function RemoveRefused({ error, relativeId }: { error: unknown; relativeId: stri
   const upcoming = upcomingOf(error);
   return (
     <Alert>
-      <p>{errorMessage(error, tc)}</p>
+      {/* Said in the page's words: the one shared message cannot agree with a count of one. */}
+      <p>{upcoming.length > 0 ? plural(t, "stillBooked", upcoming.length) : errorMessage(error, tc)}</p>
       {upcoming.length > 0 && (
         <>
           <ul>
