@@ -23,7 +23,7 @@ from tests.factories import make_patient
 from tests.server.patients.test_relatives import URL as RELATIVES
 from tests.server.patients.test_relatives import add, link
 from tests.server.scheduling.helpers import book, booked, doctor_with_availability, local
-from tests.server.waitlist.helpers import WAITLIST, entries, join, offer_for
+from tests.server.waitlist.helpers import WAITLIST, entries, join, offer_for, settle
 
 
 def _window() -> dict[str, str]:
@@ -378,3 +378,30 @@ async def test_removing_the_child_while_her_offer_is_accepted_is_refused_either_
         "SELECT erased_at FROM patients.patients WHERE id = $1::uuid", lea["id"]
     )
     assert erased is None
+
+
+async def test_a_childs_city_entry_spelt_plainly_finds_rouvray_and_not_saint_etienne(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """A parent waits for Léa for any GP in "saint etienne du rouvray" (no capitals, accents nor
+    hyphens): a slot in Saint-Étienne-du-Rouvray is hers, one in Saint-Étienne is not."""
+    rouvray = await doctor_with_availability(client, db, settings, city="Saint-Étienne-du-Rouvray")
+    etienne = await doctor_with_availability(client, db, settings, city="Saint-Étienne")
+    parent, canceller = [await make_patient(db, settings) for _ in range(2)]
+    lea = await add(client, parent)
+    near_etienne = await booked(client, canceller, etienne, local(etienne, 2, "09:00"))
+    in_rouvray = await booked(client, canceller, rouvray, local(rouvray, 2, "11:00"))
+    area = {"doctor_id": None, "specialty": "general-practice", "city": "saint etienne du rouvray"}
+    entry = await join(client, parent, rouvray, patient_id=lea["id"], **area)
+    assert entry["city"] == "saint etienne du rouvray" and entry["patient_id"] == lea["id"]
+
+    for taken in (near_etienne, in_rouvray):  # Saint-Étienne's slot frees first
+        cancelled = await client.post(
+            f"/api/v1/appointments/{taken['id']}/cancel", headers=canceller.user.headers
+        )
+        assert cancelled.status_code == 200, cancelled.text
+    offer = await offer_for(client, parent)
+    assert offer["doctor_id"] == str(rouvray.id)
+    await settle(client, db)
+    offered = await db.fetchval("SELECT count(*) FROM waitlist.offers")
+    assert offered == 1
