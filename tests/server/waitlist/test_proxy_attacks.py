@@ -405,3 +405,25 @@ async def test_a_childs_city_entry_spelt_plainly_finds_rouvray_and_not_saint_eti
     await settle(client, db)
     offered = await db.fetchval("SELECT count(*) FROM waitlist.offers")
     assert offered == 1
+
+
+async def test_both_parents_joining_for_the_child_at_once_make_one_entry(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await doctor_with_availability(client, db, settings)
+    mother, father = [await make_patient(db, settings) for _ in range(2)]
+    lea = await add(client, mother)
+    await link(db, father, lea["id"])
+    body = {"doctor_id": str(doctor.id), "visit_type": "in-person", "patient_id": lea["id"]}
+    answers = await asyncio.gather(
+        *(
+            client.post(WAITLIST, json=body | _window(), headers=who.user.headers)
+            for who in (mother, father)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
+    [refused] = [a for a in answers if a.status_code == 409]
+    assert _is_problem(refused, 409)["code"] == "already-waiting"
+    [made] = [a.json() for a in answers if a.status_code == 201]
+    for who in (mother, father):
+        assert [e["id"] for e in await entries(client, who)] == [made["id"]]
