@@ -427,3 +427,24 @@ async def test_both_parents_joining_for_the_child_at_once_make_one_entry(
     [made] = [a.json() for a in answers if a.status_code == 201]
     for who in (mother, father):
         assert [e["id"] for e in await entries(client, who)] == [made["id"]]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="other_carers counts any live link, even one whose account is suspended "
+    "(auth.users.is_active false), to whom notify sends nothing: the removal is allowed and "
+    "the child's visit then reaches nobody",
+)
+async def test_a_suspended_other_parent_does_not_make_the_removal_safe(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    doctor = await doctor_with_availability(client, db, settings)
+    mother, father = [await make_patient(db, settings) for _ in range(2)]
+    lea = await add(client, mother)
+    await link(db, father, lea["id"])
+    await booked(client, mother, doctor, local(doctor, 2, "10:00"), patient_id=lea["id"])
+    # An admin suspended the father's account (as /admin/users/{id}/suspend leaves it).
+    await db.execute("UPDATE auth.users SET is_active = false WHERE id = $1", father.user.id)
+
+    removed = await client.delete(f"{RELATIVES}/{lea['id']}", headers=mother.user.headers)
+    assert _is_problem(removed, 409)["code"] == "relative-has-upcoming-appointments"
