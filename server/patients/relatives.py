@@ -195,6 +195,7 @@ def upcoming_out(row: asyncpg.Record) -> UpcomingAppointment:
         visit_type=row["visit_type"],
         doctor_id=row["doctor_id"],
         doctor_name=row["doctor_name"],
+        time_zone=row["time_zone"],
     )
 
 

@@ -23,9 +23,10 @@ _R: dict[int, str] = {
     409: "`relative-has-upcoming-appointments`: nobody else acts for the relative (no login of "
     "their own, no other active proxy) and they have upcoming appointments, which would then "
     "reach nobody; nothing changed. `appointments` lists them, soonest first: `{id, start, end, "
-    "status (held, scheduled, confirmed), visit_type, doctor_id, doctor_name}`; `params.count` "
-    "is how many (a hold of the caller's waitlist offer is not counted: it is declined with "
-    "the entry). Cancel them first, then remove the relative.",
+    "status (held, scheduled, confirmed), visit_type, doctor_id, doctor_name, time_zone (the "
+    "practice's IANA zone)}`; `params.count` is how many (a hold of the caller's waitlist offer "
+    "is not counted: it is declined with the entry). Cancel them first, then remove the "
+    "relative.",
     422: "Invalid field; `consent_required` when the consent box is not ticked, "
     "`minor_needs_guardian` / `guardian_for_minors_only` when the basis does not fit the age, "
     "`consent_withdrawn_by_removal` for `consent_given: false` (DELETE withdraws consent).",

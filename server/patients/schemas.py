@@ -312,3 +312,4 @@ class UpcomingAppointment(BaseModel):
     visit_type: str
     doctor_id: uuid.UUID
     doctor_name: str = Field(description='"Dr First Last"')
+    time_zone: str = Field(description="The practice's IANA zone (its clock, as appointments).")

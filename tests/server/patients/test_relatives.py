@@ -223,6 +223,7 @@ async def test_removing_the_last_carer_of_a_relative_with_upcoming_visits_is_ref
         "visit_type": "in-person",
         "doctor_id": str(doctor.id),
         "doctor_name": "",
+        "time_zone": doctor.time_zone,
     }
     assert problem["appointments"][0]["doctor_name"].startswith("Dr ")
     assert await _state(db, lea["id"]) == ("Léa", 1)  # nothing changed

@@ -48,6 +48,8 @@ export interface UpcomingAppointment {
   visit_type: string;
   doctor_id: string;
   doctor_name: string;
+  /** The practice's IANA zone: shown on its clock too when the viewer's differs. */
+  time_zone: string;
 }
 
 /** The appointments a refused removal lists (409 `relative-has-upcoming-appointments`). */

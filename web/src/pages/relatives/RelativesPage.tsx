@@ -1,13 +1,14 @@
 // "My relatives": the profiles this account manages (a child, a parent), with their consent.
 import { useState } from "preact/hooks";
+import { slotLabel } from "../../components/BookingProblem";
 import { Button } from "../../components/Button";
 import { Alert, Empty, ErrorView, Loading } from "../../components/Status";
 import { errorMessage } from "../../lib/errors";
 import { useAction, useAsync, useDocumentTitle } from "../../lib/hooks";
-import { useT } from "../../lib/i18n";
+import { plural, useT } from "../../lib/i18n";
 import { myRelatives, type Relative, removeRelative, upcomingOf } from "../../lib/relatives";
 import { common } from "../../lib/strings";
-import { formatDateTime, formatLongDate } from "../../lib/time";
+import { formatLongDate } from "../../lib/time";
 import { RelativeForm } from "./RelativeForm";
 import { strings } from "./strings";
 import "./relatives.css";
@@ -19,12 +20,13 @@ function RemoveRefused({ error, relativeId }: { error: unknown; relativeId: stri
   const upcoming = upcomingOf(error);
   return (
     <Alert>
-      <p>{errorMessage(error, tc)}</p>
+      {/* Said in the page's words: the one shared message cannot agree with a count of one. */}
+      <p>{upcoming.length > 0 ? plural(t, "stillBooked", upcoming.length) : errorMessage(error, tc)}</p>
       {upcoming.length > 0 && (
         <>
           <ul>
             {upcoming.map((a) => (
-              <li key={a.id}>{t("upcomingItem", { when: formatDateTime(a.start), doctor: a.doctor_name })}</li>
+              <li key={a.id}>{t("upcomingItem", { when: slotLabel(a, a.time_zone), doctor: a.doctor_name })}</li>
             ))}
           </ul>
           <a class="btn btn-secondary" href={`/appointments?for=${relativeId}`}>

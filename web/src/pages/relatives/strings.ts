@@ -46,6 +46,10 @@ export const strings = defineStrings({
     added: "{name} is added.",
     appointments: "Their appointments",
     upcomingItem: "{when} with {doctor}",
+    stillBooked_one:
+      "{count} upcoming appointment would reach nobody once you stop managing this relative. Cancel it first, then remove the relative.",
+    stillBooked_other:
+      "{count} upcoming appointments would reach nobody once you stop managing this relative. Cancel them first, then remove the relative.",
     cancelThem: "Cancel their appointments",
   },
   fr: {
@@ -93,6 +97,10 @@ export const strings = defineStrings({
     added: "{name} est ajouté(e).",
     appointments: "Ses rendez-vous",
     upcomingItem: "{when} avec {doctor}",
+    stillBooked_one:
+      "{count} rendez-vous à venir ne serait suivi par personne si vous cessiez de gérer ce proche. Annulez-le d’abord, puis retirez ce proche.",
+    stillBooked_other:
+      "{count} rendez-vous à venir ne seraient suivis par personne si vous cessiez de gérer ce proche. Annulez-les d’abord, puis retirez ce proche.",
     cancelThem: "Annuler ses rendez-vous",
   },
 });
