@@ -40,7 +40,7 @@ from server.scheduling.schemas import REASON_MAX_LENGTH
 from server.scheduling.state_machine import check_transition
 from server.scheduling.transitions import apply_transition
 from storage.notify.messages import latest_sms_reminder, record_sms_answer, sms_answer
-from storage.notify.parties import AppointmentContext, appointment_context
+from storage.notify.parties import AppointmentContext, appointment_context, user_recipient
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,11 @@ async def _act(
     if reply.action is None or ctx is None or ctx.patient is None:
         return _answer("sms.help", ctx, language, reference=reply.reference or "1234")
     assert reminder is not None
+    if reminder["user_id"] != ctx.patient.user_id:
+        # The reminder went to someone who no longer acts for the patient (a proxy since
+        # revoked): their number confirms and cancels nothing, nor in the new proxy's name.
+        former = await user_recipient(con, reminder["user_id"])
+        return _answer("sms.help", None, former.language if former else "en", reference="1234")
     try:
         if reply.action == "A":
             return await _cancel(
