@@ -205,7 +205,7 @@ async def test_nobody_outside_the_circle_reads_searches_or_sees_it_in_an_appoint
     assert [e["resource"]["id"] for e in mine["entry"]] == [other_link]
 
 
-async def test_an_admin_without_a_recent_step_up_reads_no_link(
+async def test_an_admin_without_a_recent_step_up_reads_no_link_and_is_audited(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
     _, _, lea, link, _ = await _family(client, db, settings)
@@ -221,6 +221,15 @@ async def test_an_admin_without_a_recent_step_up_reads_no_link(
     )
     assert answer.status_code == 403, answer.text
     valid(answer, 403)
+    refusals = await db.fetch(
+        """SELECT action, resource_id FROM audit.logs
+           WHERE user_id = $1 AND response_status = 403""",
+        admin.id,
+    )
+    # Refused reads of health data are audited, as the REST reads' are (server.patients.access).
+    assert sorted((r["action"], r["resource_id"]) for r in refusals) == sorted(
+        [("related_person.read", link), ("related_person.read", str(lea.id))]
+    )
 
 
 @pytest.mark.parametrize(
