@@ -53,6 +53,7 @@ PAYMENTS = "/api/v1/payments/revenue"
         {"from": "2026-01-10", "to": "2026-01-01"},
         {"from": "2024-01-01", "to": "2026-01-01"},
         {"what": "else"},
+        {"from": "2099-01-01"},  # no `to`: up to today, which is before it
     ],
 )
 async def test_bad_analytics_revenue_queries_are_4xx_problems(
