@@ -265,3 +265,41 @@ async def test_a_refund_stripe_made_but_not_settled_here_is_settled_by_its_retry
         )
         == "succeeded"
     )
+
+
+async def test_two_refunds_at_once_through_the_api_and_both_revenues_agree(
+    paying: httpx.AsyncClient,  # noqa: F811
+    db: asyncpg.Connection,
+    paying_settings: Settings,  # noqa: F811
+) -> None:
+    """The doctor and an admin each refund 3000 of a 4050 payment at the same moment: one goes
+    through, the other is a 409; both revenues then say 1050 kept."""
+    doctor, _, _, payment = await paid_appointment(paying, db, paying_settings)
+    admin = await make_user(db, paying_settings, "admin")
+    url = f"/api/v1/payments/{payment['id']}/refund"
+    answers = await asyncio.gather(
+        *(
+            paying.post(url, json={"amount": 3000}, headers=headers)
+            for headers in (doctor.user.headers, admin.headers)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    completed = await db.fetchval(
+        "SELECT completed_at FROM payments.payments WHERE id = $1", uuid.UUID(payment["id"])
+    )
+    day = completed.astimezone(UTC).date()
+    report = await paying.get(
+        PAYMENTS,
+        params={
+            "from": datetime.combine(day, time(), UTC).isoformat(),
+            "to": datetime.combine(day + timedelta(days=1), time(), UTC).isoformat(),
+        },
+        headers=admin.headers,
+    )
+    assert report.status_code == 200, report.text
+    served = await paying.get(
+        ANALYTICS, params={"from": day.isoformat(), "to": day.isoformat()}, headers=admin.headers
+    )
+    assert served.status_code == 200, served.text
+    assert [(d["day"], d["net"]) for d in report.json()["days"]] == [(day.isoformat(), 1050)]
+    assert [(d["day"], d["amount"]) for d in served.json()["days"]] == [(day.isoformat(), 1050)]
