@@ -190,7 +190,7 @@ def _json_param(value: Any) -> str | int | float:
     return value if isinstance(value, str | int | float) else str(value)
 
 
-def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
         {
             "field": ".".join(str(p) for p in err["loc"] if p != "body"),
@@ -221,7 +221,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
             await unchecked()
         except MarkiniError as refused:
             return render_error(refused)
-    return render_error(InvalidInput(FIELDS_INVALID, _field_errors(exc)))
+    return render_error(InvalidInput(FIELDS_INVALID, field_errors(exc)))
 
 
 def _body_refused(exc: HTTPException) -> bool:

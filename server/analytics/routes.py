@@ -29,7 +29,8 @@ _P = {
     401: "Not signed in",
     403: "Not a doctor or admin, or another doctor's figures",
     404: "An admin asked for an unknown `doctor_id` (`no-such-doctor`)",
-    422: "A bad range: dates, unknown zone, `to` before `from`, or more than 366 days",
+    422: "A bad range: dates, unknown zone, `to` before `from` (or `from` after today with no "
+    "`to`), or more than 366 days",
 }
 _ANSWERS: dict[int | str, dict[str, Any]] = problem_responses(_P)
 Range = Annotated[RangeQuery, Query()]

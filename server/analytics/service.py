@@ -19,7 +19,12 @@ import asyncpg
 from server import clock
 from server.admin.ports import LiveSessions
 from server.analytics import rollups
-from server.analytics.errors import ANALYTICS_ROLES, OWN_FIGURES, PLATFORM_FIGURES
+from server.analytics.errors import (
+    ANALYTICS_ROLES,
+    OWN_FIGURES,
+    PLATFORM_FIGURES,
+    TO_NOT_BEFORE_FROM,
+)
 from server.analytics.schemas import (
     BookingsPerDay,
     Busiest,
@@ -34,7 +39,7 @@ from server.analytics.schemas import (
     Scope,
 )
 from server.auth.principal import Principal
-from server.errors import NO_SUCH_DOCTOR, Forbidden, NotFound
+from server.errors import FIELDS_INVALID, NO_SUCH_DOCTOR, Forbidden, InvalidInput, NotFound
 from server.scheduling.access import resolve_caller
 from storage import analytics as store
 from storage import doctors as doctors_store
@@ -50,6 +55,8 @@ async def scope_of(pool: asyncpg.Pool, principal: Principal, query: RangeQuery) 
     doctors: their own; others: Forbidden."""
     today = clock.now().astimezone(query.zone).date()
     first, last = query.days(today)
+    if last < first:  # `from` after today and no `to` (the query model cannot know today)
+        raise InvalidInput(FIELDS_INVALID, [TO_NOT_BEFORE_FROM.at("from", "query")])
     if principal.is_admin:
         doctor_id = query.doctor_id
         if doctor_id is not None:

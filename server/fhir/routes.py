@@ -8,16 +8,18 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.responses import JSONResponse, Response
 
 from server import clock
 from server.auth.principal import OptionalPrincipal
 from server.deps import EnginesDep
-from server.errors import MarkiniError
+from server.errors import FIELDS_INVALID, InvalidInput, MarkiniError
 from server.fhir import resources as fhir
 from server.fhir import service
 from server.fhir.service import AppointmentSearch, Reader
+from server.problems import field_errors
 
 BASE = "/fhir/R4"
 FHIR_JSON = "application/fhir+json"
@@ -28,7 +30,8 @@ def fhir_response(resource: fhir.Resource, status: int = 200) -> JSONResponse:
 
 
 class FhirRoute(APIRoute):
-    """Domain refusals become OperationOutcome bodies (FHIR clients do not read problems)."""
+    """Domain refusals and the query's own validation (`_count`, lengths) become
+    OperationOutcome bodies (FHIR clients do not read problems)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -36,9 +39,12 @@ class FhirRoute(APIRoute):
         async def handle(request: Request) -> Response:
             try:
                 return await handler(request)
-            except MarkiniError as error:
-                outcome = fhir.operation_outcome(error.status, error.code, error.type, error.detail)
-                return fhir_response(outcome, error.status)
+            except RequestValidationError as invalid:  # the query's own checks (_count, lengths)
+                error: MarkiniError = InvalidInput(FIELDS_INVALID, field_errors(invalid))
+            except MarkiniError as refused:
+                error = refused
+            outcome = fhir.operation_outcome(error.status, error.code, error.type, error.detail)
+            return fhir_response(outcome, error.status)
 
         return handle
 

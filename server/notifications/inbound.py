@@ -43,7 +43,12 @@ from server.scheduling.schemas import REASON_MAX_LENGTH
 from server.scheduling.state_machine import check_transition
 from server.scheduling.transitions import apply_transition
 from storage.notify.messages import latest_sms_reminder, record_sms_answer, sms_answer
-from storage.notify.parties import AppointmentContext, Recipient, appointment_context
+from storage.notify.parties import (
+    AppointmentContext,
+    Recipient,
+    appointment_context,
+    user_recipient,
+)
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +137,11 @@ async def _act(
     person = None
     if ctx is not None and reminder is not None:
         person = next((p for p in ctx.acting if p.user_id == reminder["user_id"]), None)
+    if ctx is not None and reminder is not None and person is None:
+        # The reminder went to someone who no longer acts for the patient (a proxy since
+        # revoked): their number confirms and cancels nothing; answered in their language.
+        former = await user_recipient(con, reminder["user_id"])
+        return _answer("sms.help", None, former, reference="1234")
     if reply.action is None or ctx is None or person is None:
         return _answer("sms.help", ctx, person, reference=reply.reference or "1234")
     assert reminder is not None

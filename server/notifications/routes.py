@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from server.audit.masking import storable
 from server.auth.principal import CurrentPrincipal, Principal, require_role
 from server.deps import EnginesDep, PoolDep
 from server.errors import Forbidden, NotFound
@@ -187,10 +188,10 @@ async def inbound_sms(
     validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
     if not signature or not validator.validate(url, params, signature):
         raise Forbidden("The request is not signed by Twilio.")
+    # Signed as sent, but a texted NUL (UCS-2 carries one) is no text PostgreSQL stores.
+    sid, sender, body = (storable(params.get(k, "")) for k in ("MessageSid", "From", "Body"))
     async with pushing(live):  # the doctor's bell rings once the answer is recorded
-        text = await answer_sms(
-            engines, params.get("MessageSid", ""), params.get("From", ""), params.get("Body", "")
-        )
+        text = await answer_sms(engines, sid, sender, body)
     twiml = MessagingResponse()
     twiml.message(text)
     return Response(str(twiml), media_type=_TWIML)

@@ -11,17 +11,19 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import asyncpg
 from starlette.requests import HTTPConnection
 
 from server.audit.service import record_access
 from server.auth.principal import Principal
-from server.errors import NO_SUCH_PATIENT
+from server.errors import NO_SUCH_PATIENT, Forbidden
 from server.patients import access
 from server.patients.errors import NO_SUCH_RELATIVE, PatientNotFound
 from storage import relatives as store
 
+_Refusal = TypeVar("_Refusal", PatientNotFound, Forbidden)
 # Relations that see every link of the patient (a proxy sees their own only).
 OVERSEERS: frozenset[access.Relation] = frozenset({"self", "doctor", "admin"})
 
@@ -66,8 +68,8 @@ async def _refuse(
     principal: Principal,
     resource_id: uuid.UUID,
     request: HTTPConnection,
-    error: PatientNotFound,
-) -> PatientNotFound:
+    error: _Refusal,
+) -> _Refusal:
     await record_access(
         pool,
         principal=principal,
@@ -83,14 +85,18 @@ async def _refuse(
 async def get_link(
     pool: asyncpg.Pool, principal: Principal, link_id: uuid.UUID, request: HTTPConnection
 ) -> ProxyLink:
-    """One link; PatientNotFound (no-such-relative, audited) when the caller may not see it."""
-    async with pool.acquire() as con:
-        row = await store.related_link(con, link_id)
-        if row is not None and (
-            row["proxy_user_id"] == principal.user_id
-            or await _oversees(con, principal, row["relative_id"])
-        ):
-            return _link(row)
+    """One link; PatientNotFound (no-such-relative) when the caller may not see it, Forbidden
+    (step-up-required) for an admin without a recent step-up; both audited."""
+    try:
+        async with pool.acquire() as con:
+            row = await store.related_link(con, link_id)
+            if row is not None and (
+                row["proxy_user_id"] == principal.user_id
+                or await _oversees(con, principal, row["relative_id"])
+            ):
+                return _link(row)
+    except Forbidden as refused:
+        raise await _refuse(pool, principal, link_id, request, refused) from None
     raise await _refuse(pool, principal, link_id, request, PatientNotFound(NO_SUCH_RELATIVE))
 
 
@@ -98,11 +104,15 @@ async def links_of(
     pool: asyncpg.Pool, principal: Principal, relative_id: uuid.UUID, request: HTTPConnection
 ) -> list[ProxyLink]:
     """The patient's links the caller may see, oldest first; PatientNotFound (audited) when
-    they may see none (a patient with no proxy answers [] to those who see them all)."""
-    async with pool.acquire() as con:
-        rows = await store.links_of_relative(con, relative_id)
-        if await _oversees(con, principal, relative_id):
-            return [_link(r) for r in rows]
+    they may see none (a patient with no proxy answers [] to those who see them all); Forbidden
+    (audited) for an admin without a recent step-up."""
+    try:
+        async with pool.acquire() as con:
+            rows = await store.links_of_relative(con, relative_id)
+            if await _oversees(con, principal, relative_id):
+                return [_link(r) for r in rows]
+    except Forbidden as refused:
+        raise await _refuse(pool, principal, relative_id, request, refused) from None
     own = [_link(r) for r in rows if r["proxy_user_id"] == principal.user_id]
     if own:
         return own
