@@ -25,6 +25,7 @@ USER_ROLE_CHANGED = "user.role_changed"
 PATIENT_CREATED = "patient.created"
 PATIENT_UPDATED = "patient.updated"
 PATIENT_DELETED = "patient.deleted"
+PATIENT_PROXY_REVOKED = "patient.proxy_revoked"
 # doctors
 DOCTOR_CREATED = "doctor.created"
 DOCTOR_UPDATED = "doctor.updated"

@@ -34,6 +34,7 @@ from server.audit.service import record_access
 from server.scheduling.service import appointment_parties
 from storage import chat as store
 from storage import consult_invites as invites
+from storage.relatives import acts_for
 
 if TYPE_CHECKING:
     from realtime.consult import ConsultContext
@@ -59,6 +60,20 @@ async def _guest_since(ctx: ConsultContext, appointment_id: uuid.UUID) -> dateti
     return since
 
 
+async def _still_party(ctx: ConsultContext, appointment_id: uuid.UUID) -> None:
+    """Defence in depth behind LiveAccess and `patient.proxy_revoked` (realtime/fanout.py):
+    a proxy whose link was revoked since its join reads and says nothing more, even before
+    its node has taken it out of the room (it leaves the room here). One indexed read; the
+    doctor and an invitee (checked by _guest_since) skip it."""
+    parties = ctx.require_joined(appointment_id)
+    user = ctx.principal.user_id
+    if ctx.guest is not None or user == parties.doctor_user_id:
+        return
+    if not await acts_for(ctx.hub.engines.pool, user, parties.patient_id):
+        await ctx.channel.leave(ctx, appointment_id)
+        raise SocketError("not_joined", "Join this appointment's room first.")
+
+
 async def join(ctx: ConsultContext, request: JoinIn) -> HistoryPage:
     pool = ctx.hub.engines.pool
     parties = await appointment_parties(pool, request.appointment_id)
@@ -80,7 +95,7 @@ async def join(ctx: ConsultContext, request: JoinIn) -> HistoryPage:
 
 async def send(ctx: ConsultContext, request: MessageIn) -> ChatMessage:
     appointment_id = request.appointment_id
-    ctx.require_joined(appointment_id)
+    await _still_party(ctx, appointment_id)
     if ctx.guest is not None:
         await _guest_since(ctx, appointment_id)
     if not request.body.strip():
@@ -113,7 +128,7 @@ async def send(ctx: ConsultContext, request: MessageIn) -> ChatMessage:
 
 
 async def history(ctx: ConsultContext, request: HistoryIn) -> HistoryPage:
-    ctx.require_joined(request.appointment_id)
+    await _still_party(ctx, request.appointment_id)
     since = await _guest_since(ctx, request.appointment_id) if ctx.guest is not None else None
     before_seq = None
     if request.before is not None:
@@ -126,13 +141,15 @@ async def history(ctx: ConsultContext, request: HistoryIn) -> HistoryPage:
 
 async def read(ctx: ConsultContext, request: ReadIn) -> ReadReceipt:
     reader = ctx.principal.user_id
-    async with ctx.hub.engines.pool.acquire() as con:
+    pool = ctx.hub.engines.pool
+    async with pool.acquire() as con:
         row = await store.message_to(con, request.message_id, reader)
-        if row is None:
-            raise SocketError("not_found", "No such message to you.")
-        ctx.require_joined(row["appointment_id"])
-        if ctx.guest is not None:  # receipts are the parties' (the patient's notifications)
-            raise SocketError("not_found", "No such message to you.")
+    if row is None:
+        raise SocketError("not_found", "No such message to you.")
+    await _still_party(ctx, row["appointment_id"])
+    if ctx.guest is not None:  # receipts are the parties' (the patient's notifications)
+        raise SocketError("not_found", "No such message to you.")
+    async with pool.acquire() as con:
         first = await store.mark_read(con, request.message_id, clock.now())
     receipt = ReadReceipt(
         appointment_id=row["appointment_id"],

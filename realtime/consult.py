@@ -25,6 +25,7 @@ from realtime.protocol import (
     HISTORY,
     JOIN,
     LEAVE,
+    LEFT,
     MESSAGE,
     READ,
     RESYNC,
@@ -36,6 +37,7 @@ from realtime.protocol import (
     MessageIn,
     ReadIn,
     ReadReceipt,
+    RoomLeft,
 )
 from server.auth.principal import Principal
 from server.scheduling.service import Parties
@@ -169,6 +171,32 @@ class ConsultChannel(Channel):
                     await extension.on_leave(ctx, appointment_id)
                 except Exception:  # one extension's bug must not keep the socket in a room
                     log.exception("consult on_leave hook failed")
+
+    async def end_access(self, user_id: uuid.UUID, patient_id: uuid.UUID) -> int:
+        """Take this node's sockets of `user_id` (no longer acting for `patient_id`) out of
+        that patient's rooms: chat and call (the extensions' on_leave), each told `left`.
+        Returns how many rooms were left; 0 when the sockets were already out (another path,
+        the same event delivered again)."""
+        left = 0
+        for sid, joined in list(self._joined.items()):
+            principal = self.principals.get(sid)
+            if principal is None or principal.user_id != user_id or sid in self._guests:
+                continue
+            ctx = self.context(sid)
+            for appointment_id, parties in list(joined.items()):
+                if parties.patient_id != patient_id or user_id == parties.doctor_user_id:
+                    continue  # another patient's room, or one the user is the doctor of
+                await self.leave(ctx, appointment_id)
+                news = RoomLeft(appointment_id=appointment_id, reason="access_revoked")
+                await self.hub.sio.emit(
+                    LEFT,
+                    news.model_dump(mode="json"),
+                    to=sid,
+                    namespace=CONSULT_NS,
+                    ignore_queue=True,
+                )
+                left += 1
+        return left
 
     async def resync_all(self) -> None:
         """Tell every socket of this node, per joined room, to read the stored history again."""

@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from bus.consumer import run_consumer
-from bus.events import USER_ROLE_CHANGED, USER_SUSPENDED, Envelope
+from bus.events import PATIENT_PROXY_REVOKED, USER_ROLE_CHANGED, USER_SUSPENDED, Envelope
 from bus.nats import Bus
 from realtime.agenda import AGENDA_EVENTS, publish_appointment
 from realtime.availability import AVAILABILITY_EVENTS, publish_change, slot_change
 from realtime.notifications import NOTIFIED_EVENTS, publish_notification
+from server.patients.events import ProxyRevoked
 
 if TYPE_CHECKING:
     from realtime.hub import Realtime
@@ -34,8 +35,12 @@ log = logging.getLogger(__name__)
 
 # An admin revoked an account's sessions: every node ends its sockets now, not at its next sweep.
 SESSION_EVENTS = frozenset({USER_SUSPENDED, USER_ROLE_CHANGED})
+# A proxy's link was revoked: every node takes its sockets out of the patient's /consult rooms.
+ACCESS_EVENTS = frozenset({PATIENT_PROXY_REVOKED})
 # Plus the /consult extensions' bus_events.
-FANOUT_EVENTS = AVAILABILITY_EVENTS | AGENDA_EVENTS | SESSION_EVENTS | NOTIFIED_EVENTS
+FANOUT_EVENTS = (
+    AVAILABILITY_EVENTS | AGENDA_EVENTS | SESSION_EVENTS | NOTIFIED_EVENTS | ACCESS_EVENTS
+)
 ACK_WAIT_S = 30
 # Long enough to ride out a network partition, short enough not to pile up dead nodes' consumers.
 INACTIVE_S = 3600
@@ -108,6 +113,9 @@ async def dispatch(hub: Realtime, envelope: Envelope) -> None:
             await publish_notification(hub, envelope)
         if envelope.type in SESSION_EVENTS:
             await hub.sessions.sweep(hub.engines)
+        if envelope.type in ACCESS_EVENTS:
+            revoked = ProxyRevoked.model_validate(envelope.data)
+            await hub.consult.end_access(revoked.user_id, revoked.patient_id)
         for hook in hub.consult.bus_hooks.get(envelope.type, ()):
             await hook(hub, envelope)
     except asyncio.CancelledError:

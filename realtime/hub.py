@@ -127,6 +127,11 @@ class Realtime:
         """server.admin.ports.LiveSessions: close the sockets of just-revoked sessions."""
         return await self.sessions.end_sessions(set(session_ids), "revoked")
 
+    async def end_access(self, revoked: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> int:
+        """server.patients.ports.LiveAccess: (user id, patient id) pairs whose link was just
+        revoked leave that patient's /consult rooms on this node."""
+        return sum([await self.consult.end_access(user, patient) for user, patient in revoked])
+
     def connected(self) -> dict[str, int]:
         """server.admin.ports.LiveSessions: sockets connected to this node per namespace."""
         rooms: dict[str, dict[Any, Any]] = getattr(self.sio.manager, "rooms", {})

@@ -33,6 +33,8 @@ SESSION_ENDED = "session.ended"
 # /consult: live delivery may have missed messages or receipts (the cross-node fan-out was
 # down); the client reads the stored history again.
 RESYNC = "resync"
+# /consult: the server took this socket out of a room (its user no longer acts for the patient).
+LEFT = "left"
 # /consult echoes MESSAGE and READ (completed by the server) to the other sockets in the room;
 # /agenda carries the scheduling event types themselves (appointment.created, ...), see agenda.py.
 
@@ -142,6 +144,13 @@ class ReadReceipt(BaseModel):
 
 class ChatResync(BaseModel):
     appointment_id: uuid.UUID
+
+
+class RoomLeft(BaseModel):
+    """The server removed the socket from the appointment's room (chat and call)."""
+
+    appointment_id: uuid.UUID
+    reason: Literal["access_revoked"]
 
 
 class HistoryPage(BaseModel):

@@ -42,6 +42,7 @@ from server.notifications.ports import LiveNotifications
 from server.notifications.routes import router as notifications_router
 from server.notifications.workers import notification_workers
 from server.openapi import install_common_answers_docs
+from server.patients.ports import LiveAccess
 from server.patients.relatives_routes import router as relatives_router
 from server.patients.routes import router as patients_router
 from server.payments.consumer import run_payments_consumer
@@ -170,6 +171,8 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
         await stack.enter_async_context(notification_workers(engines, live_notifications))
         # live_sessions: the admin domain's LiveSessions port (server/admin/ports.py).
         live_sessions: LiveSessions = realtime
+        # live_access: the patients domain's LiveAccess port (server/patients/ports.py).
+        live_access: LiveAccess = realtime
         return {
             "engines": engines,
             "realtime": realtime,
@@ -177,6 +180,7 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
             "payment_origins": pay_origins,
             "live_notifications": live_notifications,
             "live_sessions": live_sessions,
+            "live_access": live_access,
         }
 
     @asynccontextmanager

@@ -131,15 +131,28 @@ async def revoke_link(con: asyncpg.Connection, link_id: uuid.UUID, now: datetime
     )
 
 
+async def acts_for(
+    db: asyncpg.Connection | asyncpg.Pool, user_id: uuid.UUID, patient_id: uuid.UUID
+) -> bool:
+    """The user acts for the patient now (patients.acting_users: their own login or a live
+    proxy link, of an active account)."""
+    found: bool = await db.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM patients.acting_users
+                          WHERE patient_id = $1 AND user_id = $2)""",
+        patient_id,
+        user_id,
+    )
+    return found
+
+
 async def other_carers(
     con: asyncpg.Connection, relative_id: uuid.UUID, proxy_user_id: uuid.UUID
 ) -> bool:
-    """Someone else looks after this relative: their own login, or another live proxy."""
+    """Someone else acts for this relative (patients.acting_users: their own login or another
+    live proxy, an active account either way: a suspended one would hear of nothing)."""
     found: bool = await con.fetchval(
-        """SELECT EXISTS (SELECT 1 FROM patients.patients
-                          WHERE id = $1 AND user_id IS NOT NULL)
-               OR EXISTS (SELECT 1 FROM patients.relatives
-                          WHERE relative_id = $1 AND proxy_user_id <> $2 AND revoked_at IS NULL)""",
+        """SELECT EXISTS (SELECT 1 FROM patients.acting_users
+                          WHERE patient_id = $1 AND user_id <> $2)""",
         relative_id,
         proxy_user_id,
     )

@@ -1,6 +1,7 @@
 """waitlist.offered: the offered patient (or the proxy who joined for a relative) hears of the
 held slot in the bell (live) and by email and SMS (it is time-bound: the slot passes on at
-`expires_at`). A proxy reads whom it is held for (the relative, by name)."""
+`expires_at`). A proxy reads whom it is held for (the relative, by name), and only while
+it still acts for them: a link revoked before the event is handled means nobody hears."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ async def apply_waitlist_event(
     con: asyncpg.Connection, settings: Settings, envelope: Envelope
 ) -> None:
     offer = WaitlistOffered.model_validate(envelope.data)
-    person = await user_recipient(con, offer.patient_user_id)
+    # Who acts for the patient when the event is handled, not when it was made.
+    person = await user_recipient(con, offer.patient_user_id, acting_for=offer.patient_id)
     if person is None:
         return
     doctor, practice_zone = await doctor_name_and_zone(con, offer.doctor_id)

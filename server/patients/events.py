@@ -7,7 +7,13 @@ import uuid
 import asyncpg
 from pydantic import BaseModel, ConfigDict
 
-from bus.events import PATIENT_CREATED, PATIENT_DELETED, PATIENT_UPDATED, register_payload
+from bus.events import (
+    PATIENT_CREATED,
+    PATIENT_DELETED,
+    PATIENT_PROXY_REVOKED,
+    PATIENT_UPDATED,
+    register_payload,
+)
 from bus.outbox import emit
 from server import clock
 
@@ -38,5 +44,27 @@ async def emit_changed(
     )
 
 
+class ProxyRevoked(BaseModel):
+    """`patient.proxy_revoked`: `user_id` no longer acts for `patient_id` (their link was
+    revoked); every node takes that user's sockets out of the patient's consultation rooms."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    patient_id: uuid.UUID
+    user_id: uuid.UUID
+
+
+async def emit_revoked(
+    con: asyncpg.Connection, revoked: list[tuple[uuid.UUID, uuid.UUID]], actor: str
+) -> None:
+    """Record, in the caller's transaction, one ProxyRevoked per (user id, patient id)."""
+    for user_id, patient_id in revoked:
+        payload = ProxyRevoked(patient_id=patient_id, user_id=user_id)
+        await emit(
+            con, PATIENT_PROXY_REVOKED, subject(patient_id), payload, actor=actor, at=clock.now()
+        )
+
+
 for _type in (PATIENT_CREATED, PATIENT_UPDATED, PATIENT_DELETED):
     register_payload(_type, PatientChanged)
+register_payload(PATIENT_PROXY_REVOKED, ProxyRevoked)

@@ -26,7 +26,8 @@ from server.patients.errors import (
     RELATIVE_STILL_BOOKED,
     PatientNotFound,
 )
-from server.patients.events import emit_changed
+from server.patients.events import emit_changed, emit_revoked
+from server.patients.ports import LiveAccess
 from server.patients.schemas import (
     RelativeCreate,
     RelativeOut,
@@ -148,7 +149,13 @@ async def update_relative(
     return to_out(row)
 
 
-async def remove_relative(pool: asyncpg.Pool, principal: Principal, relative_id: uuid.UUID) -> bool:
+# (user id, patient id): a user who no longer acts for a patient.
+Revoked = list[tuple[uuid.UUID, uuid.UUID]]
+
+
+async def remove_relative(
+    pool: asyncpg.Pool, live: LiveAccess, principal: Principal, relative_id: uuid.UUID
+) -> bool:
     """The link goes (kept revoked, so past bookings still say who booked) with the proxy's
     waitlist entries for the relative (left as a leave does: an open offer declined, its slot
     passed on); a relative nobody else looks after (no own login, no other proxy) is erased
@@ -158,8 +165,12 @@ async def remove_relative(pool: asyncpg.Pool, principal: Principal, relative_id:
     `relative-has-upcoming-appointments`, nothing changed) when nobody else looks after the
     relative and they have upcoming appointments (`appointments`: UpcomingAppointment shapes;
     a waitlist offer's hold is not one, it is declined with the entry): once the link goes,
-    nobody would hear of those."""
+    nobody would hear of those.
+
+    The proxy's sockets leave the relative's consultation rooms (chat, call) at once, on
+    every node (`patient.proxy_revoked`)."""
     now = clock.now()
+    revoked = [(principal.user_id, relative_id)]
     async with pool.acquire() as con, con.transaction():
         link = await _link(con, principal, relative_id)
         # Two proxies removing the same relative at once take turns here: the second then
@@ -167,6 +178,7 @@ async def remove_relative(pool: asyncpg.Pool, principal: Principal, relative_id:
         await patient_store.get_patient(con, relative_id, for_update=True)
         alone = not await store.other_carers(con, relative_id, principal.user_id)
         await store.revoke_link(con, link["link_id"], now)
+        await emit_revoked(con, revoked, actor=str(principal.user_id))
         # Before the check: a waitlist offer's hold goes with the entry, so it blocks nothing
         # (a 409 below rolls this back with the rest).
         await withdraw_proxy(con, principal, principal.user_id, [relative_id])
@@ -182,6 +194,7 @@ async def remove_relative(pool: asyncpg.Pool, principal: Principal, relative_id:
             await emit_changed(con, PATIENT_DELETED, relative_id, actor=str(principal.user_id))
             log.info("relative erased", extra={"relative_id": str(relative_id)})
         await record_change(con, resource_id=relative_id)
+    await live.end_access(revoked)  # after the commit: never before
     return alone
 
 
@@ -201,26 +214,34 @@ def upcoming_out(row: asyncpg.Record) -> UpcomingAppointment:
 
 async def release_relative(
     con: asyncpg.Connection, principal: Principal, relative_id: uuid.UUID
-) -> None:
+) -> Revoked:
     """The relative is erased on their own (by an admin): every link revoked and each
-    proxy's waitlist entries for them withdrawn (in the caller's transaction)."""
-    for proxy_user_id in await store.revoke_all_for_relative(con, relative_id, clock.now()):
+    proxy's waitlist entries for them withdrawn (in the caller's transaction). Returns the
+    revoked (proxy user id, relative id) pairs, for LiveAccess after the commit."""
+    revoked = [
+        (proxy_user_id, relative_id)
+        for proxy_user_id in await store.revoke_all_for_relative(con, relative_id, clock.now())
+    ]
+    await emit_revoked(con, revoked, actor=str(principal.user_id))
+    for proxy_user_id, _ in revoked:
         await withdraw_proxy(con, principal, proxy_user_id, [relative_id])
+    return revoked
 
 
 async def release_all(
     con: asyncpg.Connection, principal: Principal, proxy_user_id: uuid.UUID
-) -> list[uuid.UUID]:
+) -> Revoked:
     """The proxy's account is erased: every link revoked and the proxy's waitlist entries for
-    them withdrawn; relatives nobody else looks after are erased too. Returns the erased
-    relatives' ids (in the caller's transaction)."""
-    erased = []
+    them withdrawn; relatives nobody else looks after are erased too (in the caller's
+    transaction). Returns the revoked (proxy user id, relative id) pairs, for LiveAccess after
+    the commit."""
     now = clock.now()
     relative_ids = await store.revoke_all_for_proxy(con, proxy_user_id, now)
+    revoked = [(proxy_user_id, relative_id) for relative_id in relative_ids]
+    await emit_revoked(con, revoked, actor=str(principal.user_id))
     await withdraw_proxy(con, principal, proxy_user_id, relative_ids)
     for relative_id in relative_ids:
         if not await store.other_carers(con, relative_id, proxy_user_id):
             await patient_store.erase_patient(con, relative_id, now)
             await emit_changed(con, PATIENT_DELETED, relative_id, actor=str(principal.user_id))
-            erased.append(relative_id)
-    return erased
+    return revoked

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Response
 from server.auth.principal import Principal, require_role
 from server.deps import EnginesDep
 from server.patients import relatives
+from server.patients.ports import LiveAccess, get_live_access
 from server.patients.schemas import RelativeCreate, RelativeOut, RelativeUpdate
 from server.problems import problem_responses
 
@@ -101,11 +102,17 @@ async def update_relative(
     "without a login of "
     "their own is erased (identity and medical history go, past appointments stay, as a GDPR "
     "erasure). Such a relative with upcoming appointments is refused (409): cancel those "
-    "first. With their own login or another active proxy, removal is always allowed.",
+    "first. With their own login or another active proxy (an active account: a suspended one "
+    "does not count), removal is always allowed. The caller's live sockets leave the "
+    "relative's consultation chat and call at once, on every node (`left`, docs/realtime.md).",
     responses=_pick(401, 403, 404, 409, 422),
 )
 async def remove_relative(
-    relative_id: uuid.UUID, *, principal: Principal = Depends(_patient), engines: EnginesDep
+    relative_id: uuid.UUID,
+    *,
+    principal: Principal = Depends(_patient),
+    engines: EnginesDep,
+    live: LiveAccess = Depends(get_live_access),
 ) -> Response:
-    await relatives.remove_relative(engines.pool, principal, relative_id)
+    await relatives.remove_relative(engines.pool, live, principal, relative_id)
     return Response(status_code=204)

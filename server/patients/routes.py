@@ -11,6 +11,7 @@ from server.audit.service import AUDITED
 from server.auth.principal import CurrentPrincipal, Principal, require_role
 from server.deps import EnginesDep
 from server.patients import favorites, history, service
+from server.patients.ports import LiveAccess, get_live_access
 from server.patients.schemas import (
     FavoriteDoctor,
     MedicalHistoryCreate,
@@ -104,7 +105,10 @@ async def update_patient(
     status_code=204,
     response_class=Response,
     summary="Erase a patient (GDPR): identity and medical history go, appointments stay",
-    description="The account is deactivated and signed out everywhere. Audited.",
+    description="The account is deactivated and signed out everywhere. Every proxy link it "
+    "ends (the account's relatives, the patient's own proxies) is revoked, and those proxies' "
+    "live sockets leave the relative's consultation chat and call at once (`left`, "
+    "docs/realtime.md). Audited.",
     responses=_pick(401, 403, 404),
 )
 async def erase_patient(
@@ -112,8 +116,9 @@ async def erase_patient(
     request: Request,
     principal: CurrentPrincipal,
     engines: EnginesDep,
+    live: LiveAccess = Depends(get_live_access),
 ) -> Response:
-    await service.erase_patient(engines.pool, principal, patient_id, request)
+    await service.erase_patient(engines.pool, live, principal, patient_id, request)
     return Response(status_code=204)
 
 

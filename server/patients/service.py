@@ -17,6 +17,7 @@ from server.auth.principal import Principal
 from server.patients import access, relatives
 from server.patients.errors import NO_PROFILE_YET, PROFILE_ALREADY, PatientExists, PatientNotFound
 from server.patients.events import emit_changed
+from server.patients.ports import LiveAccess
 from server.patients.schemas import PatientCreate, PatientOut, PatientUpdate
 from server.readonly import check_identity
 from storage import doctors as doctor_store
@@ -91,7 +92,11 @@ async def update_patient(
 
 
 async def erase_patient(
-    pool: asyncpg.Pool, principal: Principal, patient_id: uuid.UUID, request: HTTPConnection
+    pool: asyncpg.Pool,
+    live: LiveAccess,
+    principal: Principal,
+    patient_id: uuid.UUID,
+    request: HTTPConnection,
 ) -> None:
     """GDPR erasure, all or nothing in one transaction.
 
@@ -99,22 +104,23 @@ async def erase_patient(
     link to the account cut), the medical history and favorites are deleted, review comments
     blanked, and the account deactivated with every session revoked. The row itself stays, so
     the doctors' appointment records (which point at patient_id) keep their history without
-    saying who it was.
+    saying who it was. Every proxy link it ends (the account's relatives, or the relative's
+    proxies) ends that proxy's live access to the relative's consultation rooms at once.
     """
     # Always audited, the patient's own request included: erasure is a legal act.
     async with access.granted(
         pool, principal, patient_id, "profile.erase", request, for_update=True, always_audited=True
     ) as (con, grant):
         user_id = grant.patient["user_id"]
+        # Nobody manages an erased patient any more (a relative with a login of their own too).
+        revoked = await relatives.release_relative(con, principal, patient_id)
         if user_id is not None:
             # Relatives this account managed: links revoked, those nobody else looks after erased.
-            await relatives.release_all(con, principal, user_id)
-        else:
-            # A relative erased on its own (by an admin): nobody manages it any more.
-            await relatives.release_relative(con, principal, patient_id)
+            revoked += await relatives.release_all(con, principal, user_id)
         await store.erase_patient(con, patient_id, clock.now())
         await doctor_store.clear_review_comments(con, patient_id)
         if user_id is not None:
             await auth_service.erase_account(con, user_id)
         await emit_changed(con, PATIENT_DELETED, patient_id, actor=str(principal.user_id))
+    await live.end_access(revoked)  # after the commit: never before
     log.info("patient erased", extra={"patient_id": str(patient_id)})

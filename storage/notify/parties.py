@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.notify import Db
+from storage.relatives import acts_for
 
 
 @dataclass(frozen=True)
@@ -145,8 +146,15 @@ async def appointment_context(db: Db, appointment_id: uuid.UUID) -> AppointmentC
     )
 
 
-async def user_recipient(db: Db, user_id: uuid.UUID) -> Recipient | None:
-    """A user as a recipient of account messages (no appointment): e.g. an MFA code."""
+async def user_recipient(
+    db: Db, user_id: uuid.UUID, *, acting_for: uuid.UUID | None = None
+) -> Recipient | None:
+    """A user as a recipient of account messages (no appointment): e.g. an MFA code. With
+    `acting_for` (a patient id), None unless the user acts for that patient now
+    (patients.acting_users): an event naming a proxy is delivered later than it was made, and
+    a proxy whose link was revoked meanwhile hears nothing more of the patient."""
+    if acting_for is not None and not await acts_for(db, user_id, acting_for):
+        return None
     row = await db.fetchrow(
         """SELECT u.role, coalesce(p.first_name || ' ' || p.last_name,
                                    'Dr ' || d.first_name || ' ' || d.last_name, u.email) AS name,

@@ -13,12 +13,13 @@ import socketio
 from realtime.protocol import (
     CHAT_RATE_LIMIT,
     CONSULT_NS,
+    LEFT,
     MAX_MESSAGE_CHARS,
     MESSAGE,
     READ,
 )
 from server.settings import Settings
-from tests.factories import Doctor, Patient, make_doctor, make_patient
+from tests.factories import Doctor, Patient, make_doctor, make_patient, make_user
 from tests.realtime.conftest import ConnectProbe, LiveServer
 from tests.realtime.helpers import Probe
 from tests.server.patients.test_relatives import URL as RELATIVES
@@ -166,11 +167,6 @@ async def test_oversized_empty_and_too_fast_messages_get_error_acks(
     assert history["ok"] and len(history["data"]["messages"]) == limit
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the chat checks who acts for the patient at join only: a proxy whose link is "
-    "revoked afterwards keeps receiving, reading the history of and sending to the chat",
-)
 async def test_a_proxy_removed_after_joining_the_chat_hears_and_says_nothing_more(
     live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
 ) -> None:
@@ -198,3 +194,75 @@ async def test_a_proxy_removed_after_joining_the_chat_hears_and_says_nothing_mor
     await asyncio.sleep(0.5)  # time for a message to reach her socket, were it sent
     received = [m["body"] for m in hers.got(CONSULT_NS, MESSAGE)]
     assert (received, page["ok"], said["ok"]) == ([], False, False)
+
+
+async def _lea_in_chat(
+    server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> tuple[dict[str, Any], str, dict[str, tuple[Patient, Probe]]]:
+    """Léa's visit; her mother (who booked) and father both in its chat."""
+    doctor = await make_doctor(db, settings)
+    mother, father = await make_patient(db, settings), await make_patient(db, settings)
+    await put_availability(server.http, doctor, availability(notice=0))
+    lea = await add(server.http, mother)
+    await link(db, father, lea["id"])
+    visit = await booked(
+        server.http, mother, doctor, local(doctor, 2, "10:00"), patient_id=lea["id"]
+    )
+    appointment_id = str(visit["id"])
+    parents = {}
+    for name, parent in (("mother", mother), ("father", father)):
+        probe = await connect(server, [CONSULT_NS], parent.user.token, [*CHAT_EVENTS, LEFT_EVENT])
+        await _join(probe, appointment_id)
+        parents[name] = (parent, probe)
+    return lea, appointment_id, parents
+
+
+LEFT_EVENT = (CONSULT_NS, LEFT)
+
+
+@pytest.mark.parametrize("path", ["admin erases the child", "the mother erases her account"])
+async def test_every_erasure_that_ends_a_proxys_link_takes_it_out_of_the_chat(
+    live_server: LiveServer,
+    connect: ConnectProbe,
+    db: asyncpg.Connection,
+    settings: Settings,
+    path: str,
+) -> None:
+    lea, appointment_id, parents = await _lea_in_chat(live_server, connect, db, settings)
+    (mother, hers), (_, his) = parents["mother"], parents["father"]
+    if path == "admin erases the child":
+        admin = await make_user(db, settings, "admin")
+        who, url, gone = admin, f"/api/v1/patients/{lea['id']}", [hers, his]
+    else:
+        who, url, gone = mother.user, f"/api/v1/patients/{mother.id}", [hers]
+    erased = await live_server.http.delete(url, headers=who.headers)
+    assert erased.status_code == 204, erased.text
+
+    news = {"appointment_id": appointment_id, "reason": "access_revoked"}
+    for probe in gone:
+        await probe.until(lambda p=probe: bool(p.got(*LEFT_EVENT)))  # type: ignore[misc]
+        assert probe.got(*LEFT_EVENT) == [news]
+    if his not in gone:  # the father still manages Léa: still in the chat
+        assert his.got(*LEFT_EVENT) == []
+        page = await his.call(CONSULT_NS, "history", {"appointment_id": appointment_id})
+        assert page["ok"], page
+
+
+async def test_a_link_revoked_before_the_node_hears_of_it_already_stops_the_chat(
+    live_server: LiveServer, connect: ConnectProbe, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """Defence in depth: `history` and `message` check again who acts for the patient, so a
+    proxy still in the room (its node not told yet) reads and says nothing, and leaves it."""
+    lea, appointment_id, parents = await _lea_in_chat(live_server, connect, db, settings)
+    (mother, hers), (_, his) = parents["mother"], parents["father"]
+    await db.execute(  # no event: the revocation as seen before it reaches any node
+        "UPDATE patients.relatives SET revoked_at = now() WHERE proxy_user_id = $1",
+        mother.user.id,
+    )
+    page = await hers.call(CONSULT_NS, "history", {"appointment_id": appointment_id})
+    assert page["error"]["code"] == "not_joined"
+    assert (await _say(his, appointment_id, "Léa dort"))["ok"]  # she left the room: not to her
+    said = await _say(hers, appointment_id, "Je suis encore là")
+    assert said["error"]["code"] == "not_joined"
+    await asyncio.sleep(0.5)  # time for a message to reach her socket, were it sent
+    assert hers.got(CONSULT_NS, MESSAGE) == []

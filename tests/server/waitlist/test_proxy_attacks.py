@@ -245,11 +245,6 @@ async def _waiting_on_a_lock(db: asyncpg.Connection, count: int) -> None:
     raise AssertionError(f"fewer than {count} requests waited for the lock")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="waitlist.offered is sent to the proxy named in the event without checking that "
-    "they still act for the patient when the notifications consumer handles it",
-)
 async def test_an_offer_handled_after_the_proxy_stopped_managing_the_child_reaches_nobody(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
@@ -429,12 +424,6 @@ async def test_both_parents_joining_for_the_child_at_once_make_one_entry(
         assert [e["id"] for e in await entries(client, who)] == [made["id"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="other_carers counts any live link, even one whose account is suspended "
-    "(auth.users.is_active false), to whom notify sends nothing: the removal is allowed and "
-    "the child's visit then reaches nobody",
-)
 async def test_a_suspended_other_parent_does_not_make_the_removal_safe(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
