@@ -99,6 +99,22 @@ async def booking_link(
     return row
 
 
+async def share_link(
+    con: asyncpg.Connection, proxy_user_id: uuid.UUID, relative_id: uuid.UUID
+) -> bool:
+    """In the caller's transaction: the proxy's link to the relative is live, and locked FOR
+    SHARE until the end of it (a removal's FOR UPDATE waits, or if it came first, its revocation
+    is seen here: False). What a proxy's change to the relative's appointments takes first."""
+    live: bool = await con.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM patients.relatives
+                          WHERE proxy_user_id = $1 AND relative_id = $2 AND revoked_at IS NULL
+                          FOR SHARE)""",
+        proxy_user_id,
+        relative_id,
+    )
+    return live
+
+
 async def update_link(
     con: asyncpg.Connection,
     link_id: uuid.UUID,
