@@ -100,7 +100,9 @@ async def update_relative(
     "without a login of "
     "their own is erased (identity and medical history go, past appointments stay, as a GDPR "
     "erasure). Such a relative with upcoming appointments is refused (409): cancel those "
-    "first. With their own login or another active proxy, removal is always allowed.",
+    "first. With their own login or another active proxy, removal is always allowed. A "
+    "booking, accepted waitlist offer or move the caller makes for the relative at the same "
+    "moment either commits first (and counts here) or is refused as a revoked link is.",
     responses=_pick(401, 403, 404, 409, 422),
 )
 async def remove_relative(
