@@ -99,6 +99,36 @@ async def booking_link(
     return row
 
 
+async def share_link(
+    con: asyncpg.Connection, proxy_user_id: uuid.UUID, relative_id: uuid.UUID
+) -> bool:
+    """In the caller's transaction: the proxy's link to the relative is live, and locked FOR
+    SHARE until the end of it (a removal's FOR UPDATE waits, or if it came first, its revocation
+    is seen here: False). What a proxy's change to the relative's appointments takes first."""
+    live: bool = await con.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM patients.relatives
+                          WHERE proxy_user_id = $1 AND relative_id = $2 AND revoked_at IS NULL
+                          FOR SHARE)""",
+        proxy_user_id,
+        relative_id,
+    )
+    return live
+
+
+async def share_acted_for(con: asyncpg.Connection, patient_id: uuid.UUID) -> bool:
+    """In the caller's transaction: the patient is not erased and someone acts for them
+    (patients.acting_users), their row locked FOR SHARE until the end of it, so a removal of
+    the relative (which locks it FOR UPDATE, then erases them when nobody else acts) waits, or
+    went first and this says False."""
+    acted: bool | None = await con.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM patients.acting_users a WHERE a.patient_id = p.id)
+           FROM patients.patients p WHERE p.id = $1 AND p.erased_at IS NULL
+           FOR SHARE OF p""",
+        patient_id,
+    )
+    return bool(acted)
+
+
 async def update_link(
     con: asyncpg.Connection,
     link_id: uuid.UUID,

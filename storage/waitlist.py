@@ -323,6 +323,25 @@ async def insert_offer(
     )
 
 
+async def share_proxy_link(
+    con: asyncpg.Connection, offer_id: uuid.UUID, proxy_user_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The relative the offer is for when the user is their live proxy, the link locked FOR
+    SHARE for the caller's transaction (storage.relatives.share_link); else None."""
+    relative_id: uuid.UUID | None = await con.fetchval(
+        """SELECT l.relative_id
+           FROM waitlist.offers o
+           JOIN waitlist.entries e ON e.id = o.entry_id
+           JOIN patients.relatives l
+             ON l.relative_id = e.patient_id AND l.proxy_user_id = $2 AND l.revoked_at IS NULL
+           WHERE o.id = $1
+           FOR SHARE OF l""",
+        offer_id,
+        proxy_user_id,
+    )
+    return relative_id
+
+
 async def lock_offer(
     con: asyncpg.Connection, offer_id: uuid.UUID, patient_ids: Sequence[uuid.UUID]
 ) -> asyncpg.Record | None:

@@ -103,8 +103,10 @@ async def update_relative(
     "their own is erased (identity and medical history go, past appointments stay, as a GDPR "
     "erasure). Such a relative with upcoming appointments is refused (409): cancel those "
     "first. With their own login or another active proxy (an active account: a suspended one "
-    "does not count), removal is always allowed. The caller's live sockets leave the "
-    "relative's consultation chat and call at once, on every node (`left`, docs/realtime.md).",
+    "does not count), removal is always allowed. A booking, accepted waitlist offer or move the "
+    "caller makes for the relative at the same moment either commits first (and counts here) "
+    "or is refused as a revoked link is. The caller's live sockets leave the relative's "
+    "consultation chat and call at once, on every node (`left`, docs/realtime.md).",
     responses=_pick(401, 403, 404, 409, 422),
 )
 async def remove_relative(

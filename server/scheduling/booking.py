@@ -36,7 +36,14 @@ from server.audit.service import (
 from server.auth.principal import Claim, Principal, grouped_check
 from server.crypto import EncryptedField, FieldCipher
 from server.engines import Engines
-from server.errors import NO_SUCH_DOCTOR, FieldCode, Forbidden, InvalidInput, NotFound
+from server.errors import (
+    NO_SUCH_APPOINTMENT,
+    NO_SUCH_DOCTOR,
+    FieldCode,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
 from server.scheduling.access import acts_as_proxy, require_party, resolve_caller
 from server.scheduling.appointments import encrypt_notes, render_appointment
 from server.scheduling.errors import (
@@ -86,7 +93,7 @@ from server.scheduling.state_machine import Party, check_transition
 from server.settings import Settings
 from storage.errors import AuditNotWritten, ConstraintViolation, StaleRead
 from storage.group import Grouped
-from storage.relatives import booking_link
+from storage.relatives import booking_link, share_link
 from storage.scheduling import appointments as store
 from storage.scheduling.booking import book_slot, booking_context, waiting_patients
 from storage.scheduling.parties import fetch_doctor
@@ -418,10 +425,16 @@ async def _book(
         try:
             if by_proxy:
                 async with con.transaction():
-                    row = await book_slot(con, new, stamp, buffer, events_json, audit)
+                    proxied = await book_slot(
+                        con, new, stamp, buffer, events_json, audit, by_proxy=True
+                    )
+                    if proxied is None:  # the link was revoked meanwhile, as _proxy_link says
+                        raise Forbidden(BOOK_FOR_SELF)
                     await record_proxy_action(con, principal, "book", new.patient_id, new.id)
+                row = proxied
             else:
                 row = await book_slot(con, new, stamp, buffer, events_json, audit)
+                assert row is not None
         except AuditNotWritten as exc:
             log.exception("audit entry not written: booking refused")
             raise AuditUnavailable() from exc
@@ -449,6 +462,12 @@ async def reschedule_appointment(
         assert doctor is not None
         try:
             async with con.transaction():
+                # Before any other lock (a removal takes the link first too): a revoked link
+                # moves nothing, and a removal waits to see the new time.
+                if acts_as_proxy(caller, current) and not await share_link(
+                    con, principal.user_id, current["patient_id"]
+                ):
+                    raise NotFound(NO_SUCH_APPOINTMENT)
                 version = await bump_version(con, doctor["id"])
                 status = await store.lock_appointment(con, appointment_id)
                 old = await store.fetch_appointment(con, appointment_id)

@@ -81,6 +81,9 @@ HOURS_CHANGING = Reason(
     "hours-changing", "The doctor is changing these hours; try again in a moment."
 )
 NOT_AN_EXPIRED_HOLD = Reason("not-an-expired-hold", "Only an expired hold can be taken again.")
+NOBODY_ACTS = Reason(
+    "nobody-acts", "Nobody acts for the patient any more: their expired hold stays released."
+)
 WRONG_STATUS = Reason("wrong-status", "An appointment that is {status} cannot be {action}.")
 NOT_EDITABLE = Reason("not-editable", "An appointment that is {status} can no longer be edited.")
 # Booking and moving.

@@ -22,13 +22,19 @@ from server.errors import NO_SUCH_APPOINTMENT, NotFound
 from server.scheduling.access import acts_as_proxy, require_party, resolve_caller
 from server.scheduling.appointments import render_appointment
 from server.scheduling.cancellation import require_cancel_reason
-from server.scheduling.errors import NOT_AN_EXPIRED_HOLD, SlotTaken, TransitionRefused
+from server.scheduling.errors import (
+    NOBODY_ACTS,
+    NOT_AN_EXPIRED_HOLD,
+    SlotTaken,
+    TransitionRefused,
+)
 from server.scheduling.events import appointment_payload, emit_appointment, emit_slot, slot_payload
 from server.scheduling.proxy import record_proxy_action
 from server.scheduling.release import release_slot
 from server.scheduling.schemas import AppointmentOut
 from server.scheduling.state_machine import Action, Party, check_transition
 from storage.errors import ConstraintViolation
+from storage.relatives import share_acted_for
 from storage.scheduling import appointments as store
 from storage.scheduling.versions import bump_version, current_version
 
@@ -165,7 +171,9 @@ async def retake_expired_hold(
 ) -> None:
     """For the payments domain: a payment succeeded after the hold expired; take the slot
     again, confirmed. Raises SlotTaken when another appointment holds the time now, and
-    TransitionRefused when the appointment is not an expired hold or has already started."""
+    TransitionRefused when the appointment is not an expired hold, has already started, or
+    nobody acts for its patient any more (`nobody-acts`: a relative removed by their last
+    proxy, or an erased patient)."""
     async with pool.acquire() as con:
         row = await store.fetch_appointment(con, appointment_id)
         expired = (
@@ -179,6 +187,11 @@ async def retake_expired_hold(
             raise TransitionRefused(NOT_AN_EXPIRED_HOLD, status, [])
         try:
             async with con.transaction():
+                # Before the doctor's version: a relative removed (erased) by their last proxy
+                # meanwhile gets no visit back that nobody would hear of (the payment is
+                # refunded); a removal coming after waits, then sees the visit (409).
+                if not await share_acted_for(con, row["patient_id"]):
+                    raise TransitionRefused(NOBODY_ACTS, row["status"], [])
                 await apply_transition(
                     con, appointment_id, row["doctor_id"], "retake", actor=actor, party=None
                 )

@@ -282,7 +282,7 @@ async def accept(engines: Engines, principal: Principal, offer_id: uuid.UUID) ->
     now = clock.now()
     async with engines.pool.acquire() as con:
         async with con.transaction():
-            offer = await store.lock_offer(con, offer_id, _managed(caller))
+            offer = await store.lock_offer(con, offer_id, await _answerable(con, caller, offer_id))
             if offer is None:
                 raise NotFound(NO_SUCH_OFFER)
             held = await fetch_appointment(con, offer["appointment_id"])
@@ -323,6 +323,19 @@ async def accept(engines: Engines, principal: Principal, offer_id: uuid.UUID) ->
         row = await fetch_appointment(con, offer["appointment_id"])
     assert row is not None
     return render_appointment(row, FieldCipher(settings), settings, "patient")
+
+
+async def _answerable(
+    con: asyncpg.Connection, caller: Caller, offer_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """The patients whose offer the caller may accept, in the caller's transaction: its own
+    and, for an offer to a relative, that relative while the caller's link is live, the link
+    locked FOR SHARE before anything else (as a booking for them does): a removal either waits
+    and sees the booking, or came first and the offer is not the caller's (404)."""
+    if not caller.relative_ids:
+        return _managed(caller)
+    relative_id = await store.share_proxy_link(con, offer_id, caller.principal.user_id)
+    return [p for p in (caller.patient_id, relative_id) if p is not None]
 
 
 async def _pays_first(con: asyncpg.Connection, held: asyncpg.Record) -> bool:

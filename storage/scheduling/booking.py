@@ -93,7 +93,9 @@ async def book_slot(
     buffer: timedelta,
     events: Sequence[dict[str, Any]],
     audit: NewAuditLog | None = None,
-) -> asyncpg.Record:
+    *,
+    by_proxy: bool = False,
+) -> asyncpg.Record | None:
     """Book in one autocommit statement (scheduling.book_slot_audited), with `audit` written by the
     same statement (unsealed, like storage.audit.insert_log) when given: the appointment as
     scheduling.appointment_details shows it plus `availability_version`, the doctor's new
@@ -102,12 +104,16 @@ async def book_slot(
     `events` are outbox rows as JSON (bus.events.Envelope), written in this order. Raises
     ConstraintViolation (the slot or its buffer is taken, or the patient is busy then),
     StaleRead (the availability changed since `rules_stamp` was read: read it again) or
-    AuditNotWritten (nothing booked)."""
+    AuditNotWritten (nothing booked).
+
+    `by_proxy`: `new.created_by` books for the relative `new.patient_id` (issue #24). The same
+    statement first takes their live link FOR SHARE and books only with it: a removal (which
+    takes the link FOR UPDATE, then looks for upcoming appointments) either waits for this
+    booking's commit and sees it, or commits first and this finds the link revoked. None
+    then, nothing booked."""
     try:
-        row: asyncpg.Record = await con.fetchrow(
-            """SELECT * FROM scheduling.book_slot_audited($1, $2, $3, $4, $5, $6, $7, $8, $9,
-                                                          $10, $11, $12, $13, $14, $15, $16,
-                                                          $17, $18, $19)""",
+        row: asyncpg.Record | None = await con.fetchrow(
+            _BOOK_BY_PROXY if by_proxy else _BOOK,
             new.id,
             new.doctor_id,
             new.patient_id,
@@ -138,6 +144,18 @@ async def book_slot(
         raise
     return row
 
+
+_ARGS = """$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19"""
+_BOOK = f"SELECT * FROM scheduling.book_slot_audited({_ARGS})"
+# The function takes the link's proxy as created_by ($14): the lateral reference makes the
+# link's lock come first, and no link (revoked, or waited for and revoked meanwhile: the lock
+# checks the row again) means no call at all.
+_BOOK_BY_PROXY = f"""SELECT b.* FROM (
+        SELECT l.proxy_user_id FROM patients.relatives l
+        WHERE l.proxy_user_id = $14 AND l.relative_id = $3 AND l.revoked_at IS NULL
+        FOR SHARE) AS link
+    CROSS JOIN LATERAL scheduling.book_slot_audited(
+        {_ARGS.replace("$14", "link.proxy_user_id")}) AS b"""
 
 # scheduling.book_slot_audited's refusal when the audit entry cannot be written (migration 0027).
 AUDIT_NOT_WRITTEN = "MKA01"

@@ -13,6 +13,8 @@ import pytest
 from server import clock
 from server.settings import Settings
 from tests.factories import Doctor, Patient, make_patient, make_user
+from tests.server.patients.test_relatives import URL as RELATIVES
+from tests.server.patients.test_relatives import add
 from tests.server.payments.helpers import (
     DECLINED,
     GENERIC_DECLINE,
@@ -206,6 +208,40 @@ async def test_a_payment_after_its_hold_expired_takes_the_slot_again_when_free(
     await becomes(paying, patient, held["id"], "confirmed")
     row = await db.fetchrow("SELECT status, amount_refunded FROM payments.payments")
     assert row is not None and (row["status"], row["amount_refunded"]) == ("completed", 0)
+
+
+async def test_a_late_payment_takes_nothing_back_for_a_relative_their_last_proxy_removed(
+    paying: httpx.AsyncClient, db: asyncpg.Connection, paying_settings: Settings
+) -> None:
+    """Léa's hold expired while her parent authenticated the payment; the parent then removed
+    her (erased: nobody acts for her). The payment that lands after that is refunded: no visit
+    comes back that nobody would hear of nor could manage."""
+    doctor = await doctor_with_availability(paying, db, paying_settings, consultation_fee=4050)
+    parent = await make_patient(db, paying_settings)
+    lea = await add(paying, parent)
+    held = await booked(paying, parent, doctor, local(doctor, 3, "10:00"), patient_id=lea["id"])
+    payment = await three_d_secure_payment(paying, paying_settings, parent, held["id"])
+    await db.execute("UPDATE scheduling.appointments SET hold_expires_at = $1", clock.now())
+    await becomes(paying, parent, held["id"], "cancelled")
+    removed = await paying.delete(f"{RELATIVES}/{lea['id']}", headers=parent.user.headers)
+    assert removed.status_code == 204, removed.text
+
+    await authenticate(
+        paying_settings.stripe_api_base or "", payment["transaction_id"], payment["client_secret"]
+    )
+    await deliver(
+        paying, paying_settings, "evt_gone", "payment_intent.succeeded", payment["transaction_id"]
+    )
+
+    async def refunded() -> asyncpg.Record | None:
+        row = await db.fetchrow("SELECT status, amount_refunded FROM payments.payments")
+        return row if row is not None and row["status"] == "refunded" else None
+
+    assert (await eventually(refunded, "the late payment refunded"))["amount_refunded"] == 4050
+    status = await db.fetchval(
+        "SELECT status FROM scheduling.appointments WHERE id = $1::uuid", held["id"]
+    )
+    assert status == "cancelled"
 
 
 async def test_a_payment_after_its_slot_went_to_another_is_refunded_at_once(

@@ -189,11 +189,6 @@ async def test_two_parents_accepting_one_offer_at_once_book_it_once(
     assert proxy_actions == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a proxy booking checks the link before its transaction and the removal's row lock "
-    "does not stop its INSERT: the relative is erased, nobody acts for them, the visit stays",
-)
 async def test_a_booking_racing_the_removal_of_the_last_carer_leaves_nobody_acting(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
