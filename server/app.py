@@ -46,6 +46,7 @@ from server.patients.ports import LiveAccess
 from server.patients.relatives_routes import router as relatives_router
 from server.patients.routes import router as patients_router
 from server.payments.consumer import run_payments_consumer
+from server.payments.reconcile import run_refund_sweeper
 from server.payments.routes import router as payments_router
 from server.problems import install_problem_handlers
 from server.scheduling.availability_routes import router as availability_router
@@ -92,6 +93,7 @@ BACKGROUND_TASKS: list[BackgroundTask] = [
     run_idempotency_sweeper,
     run_sealer,
     run_payments_consumer,
+    run_refund_sweeper,
     run_waitlist_consumer,
     run_analytics_consumer,
 ]

@@ -245,14 +245,39 @@ async def revenue_per_day(
 # Refunds
 
 
+# A refund with what asking Stripe about it needs (its payment's PaymentIntent).
+_REFUND = """
+SELECT r.id, r.payment_id, r.amount, r.reason, r.status, r.stripe_refund_id, r.created_by,
+       r.created_at, p.transaction_id
+FROM payments.refunds r
+JOIN payments.payments p ON p.id = r.payment_id
+"""
+
+
 async def refund_by_key(
     con: asyncpg.Connection, payment_id: uuid.UUID, request_key: str
 ) -> asyncpg.Record | None:
     return await con.fetchrow(
-        """SELECT id, payment_id, amount, reason, status, stripe_refund_id, created_at
-           FROM payments.refunds WHERE payment_id = $1 AND request_key = $2""",
-        payment_id,
-        request_key,
+        _REFUND + " WHERE r.payment_id = $1 AND r.request_key = $2", payment_id, request_key
+    )
+
+
+async def fetch_refund(con: asyncpg.Connection, refund_id: uuid.UUID) -> asyncpg.Record | None:
+    return await con.fetchrow(_REFUND + " WHERE r.id = $1", refund_id)
+
+
+async def pending_refunds(
+    con: asyncpg.Connection | asyncpg.Pool, before: datetime, limit: int
+) -> list[asyncpg.Record]:
+    """Refunds still pending that were reserved before `before`, oldest first."""
+    return list(
+        await con.fetch(
+            _REFUND
+            + """ WHERE r.status = 'pending' AND r.created_at < $1
+                          ORDER BY r.created_at, r.id LIMIT $2""",
+            before,
+            limit,
+        )
     )
 
 
@@ -291,14 +316,17 @@ async def reserve_refund(
 
 async def settle_refund(
     con: asyncpg.Connection, refund_id: uuid.UUID, stripe_refund_id: str, now: datetime
-) -> None:
-    """The refund went through; a payment refunded in full becomes `refunded`."""
+) -> bool:
+    """The refund went through; a payment refunded in full becomes `refunded`. False (nothing
+    changed) unless the refund was pending: each refund settles once."""
     payment_id = await con.fetchval(
         """UPDATE payments.refunds SET status = 'succeeded', stripe_refund_id = $2
-           WHERE id = $1 RETURNING payment_id""",
+           WHERE id = $1 AND status = 'pending' RETURNING payment_id""",
         refund_id,
         stripe_refund_id,
     )
+    if payment_id is None:
+        return False
     await con.execute(
         """UPDATE payments.payments
            SET status = CASE WHEN amount_refunded = amount THEN 'refunded' ELSE status END,
@@ -307,24 +335,27 @@ async def settle_refund(
         payment_id,
         now,
     )
+    return True
 
 
-async def drop_refund(con: asyncpg.Connection, refund_id: uuid.UUID, now: datetime) -> None:
-    """Stripe refused the refund: it no longer counts against the payment."""
+async def drop_refund(con: asyncpg.Connection, refund_id: uuid.UUID, now: datetime) -> bool:
+    """Stripe refused the refund: it no longer counts against the payment. False (nothing
+    changed) unless the refund was pending."""
     row = await con.fetchrow(
         """UPDATE payments.refunds SET status = 'failed' WHERE id = $1 AND status = 'pending'
            RETURNING payment_id, amount""",
         refund_id,
     )
-    if row is not None:
-        await con.execute(
-            """UPDATE payments.payments SET amount_refunded = amount_refunded - $2,
-                      updated_at = $3
-               WHERE id = $1""",
-            row["payment_id"],
-            row["amount"],
-            now,
-        )
+    if row is None:
+        return False
+    await con.execute(
+        """UPDATE payments.payments SET amount_refunded = amount_refunded - $2, updated_at = $3
+           WHERE id = $1""",
+        row["payment_id"],
+        row["amount"],
+        now,
+    )
+    return True
 
 
 # Webhooks

@@ -65,6 +65,31 @@ def intent_of(obj: Any) -> Intent:
     )
 
 
+@dataclass(frozen=True)
+class StripeRefund:
+    """What we need of a Stripe refund (`status` is Stripe's: pending, requires_action,
+    succeeded, failed or canceled)."""
+
+    id: str
+    status: str
+    refund_id: uuid.UUID | None  # our metadata: the refund of ours it was made for
+
+    @property
+    def refused(self) -> bool:
+        return self.status in ("failed", "canceled")
+
+
+def refund_of(obj: Any) -> StripeRefund:
+    """A StripeRefund from a StripeObject (an API answer or a webhook's `data.object`)."""
+    if isinstance(obj, stripe.StripeObject):
+        obj = obj.to_dict()
+    try:
+        refund_id = uuid.UUID(str((obj.get("metadata") or {}).get("refund_id")))
+    except ValueError:
+        refund_id = None
+    return StripeRefund(id=str(obj["id"]), status=str(obj["status"]), refund_id=refund_id)
+
+
 class Gateway:
     """PaymentIntents, refunds and webhook signatures; one per node, opened by the lifespan."""
 
@@ -121,8 +146,9 @@ class Gateway:
 
     async def refund(
         self, refund_id: uuid.UUID, intent_id: str, amount: int, payment_id: uuid.UUID
-    ) -> str:
-        """Refund `amount` minor units of the intent; returns Stripe's refund id."""
+    ) -> StripeRefund:
+        """Refund `amount` minor units of the intent (Stripe answers a repeat of one refund_id
+        with the refund it made then)."""
         refund = await self.client.v1.refunds.create_async(
             {
                 "payment_intent": intent_id,
@@ -131,7 +157,17 @@ class Gateway:
             },
             {"idempotency_key": f"refund-{refund_id}"},
         )
-        return str(refund.id)
+        return refund_of(refund)
+
+    async def find_refund(self, intent_id: str, refund_id: uuid.UUID) -> StripeRefund | None:
+        """The intent's refund made for our `refund_id` (its metadata), if Stripe made one.
+        Asked before a repeat: Stripe forgets idempotency keys after 24 hours."""
+        page = await self.client.v1.refunds.list_async({"payment_intent": intent_id, "limit": 100})
+        async for refund in page.auto_paging_iter():
+            found = refund_of(refund)
+            if found.refund_id == refund_id:
+                return found
+        return None
 
     def verify_event(self, payload: bytes, signature: str) -> stripe.Event:
         """The event, if Stripe-Signature is valid and recent; raises ValueError or

@@ -194,7 +194,10 @@ async def get_payment(
     summary="Refund a payment in full or in part (its doctor or an admin)",
     description=(
         "Patients are refunded by cancelling (the visit reason's policy applies). Send an"
-        " Idempotency-Key: a retried request then refunds once."
+        " Idempotency-Key: a retried request then refunds once. A 503 `provider-unreachable`"
+        " leaves the refund reserved (`pending`, counted in `amount_refunded`): Stripe may have"
+        " made it. A retry with the same key asks Stripe again and settles it (200) or drops it"
+        " (409); otherwise Stripe's refund webhook or the refund sweep (after 5 minutes) does."
     ),
     responses=_pick(401, 403, 404, 409, 422, 503),
 )

@@ -25,7 +25,9 @@ from storage.pool import open_pool
 from tests.factories import make_doctor, make_patient, make_user
 from tests.server.analytics.test_revenue_rollup import Payments, _payments_revenue, _served
 from tests.server.payments.conftest import paying, paying_settings  # noqa: F401  (fixtures)
+from tests.server.payments.helpers import stripe_refunds
 from tests.server.payments.test_refunds import paid_appointment
+from tests.server.scheduling.helpers import events_of
 
 pytestmark = pytest.mark.engines
 
@@ -225,14 +227,6 @@ async def test_refunds_settled_at_once_and_handled_by_two_consumers_at_once(
         assert await _served(pool, scope) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a refund Stripe made whose settling transaction did not commit (crash, lost "
-    "connection) stays 'pending' for good: a retry with the same Idempotency-Key finds it by "
-    "request_key and returns without asking Stripe again, and nothing else reconciles pending "
-    "refunds; since revenue counts only 'succeeded' refunds (storage.payments.REFUNDED), both "
-    "revenues keep money that was given back",
-)
 async def test_a_refund_stripe_made_but_not_settled_here_is_settled_by_its_retry(
     paying: httpx.AsyncClient,  # noqa: F811
     db: asyncpg.Connection,
@@ -265,6 +259,10 @@ async def test_a_refund_stripe_made_but_not_settled_here_is_settled_by_its_retry
         )
         == "succeeded"
     )
+    # Asked again, Stripe's refund was found: one refund there, one event here.
+    [made] = await stripe_refunds(paying_settings.stripe_api_base or "", payment["transaction_id"])
+    assert made["amount"] == 1000
+    assert len(await events_of(db, "payment.refunded")) == 1
 
 
 async def test_two_refunds_at_once_through_the_api_and_both_revenues_agree(
