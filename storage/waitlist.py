@@ -1,5 +1,12 @@
 """The waitlist's rows: entries (who waits for what) and offers (a held slot proposed to one
-entry). The order of offers is first come, first offered: created_at, then id."""
+entry). The order of offers is first come, first offered: created_at, then id.
+
+The lock order: whatever changes an offer or its entry locks the offer's doctor's version row,
+its hold (scheduling's own order, which a freed hold's transaction follows when it closes the
+hold's offer: server.waitlist.offers), the offer, then the entry; an offer is made to an entry
+locked without waiting (first_waiting, SKIP LOCKED). So answers, leaves and the hold sweeper
+take turns instead of deadlocking.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,8 @@ from datetime import datetime, time
 
 import asyncpg
 
+from storage.scheduling.appointments import lock_appointment
+from storage.scheduling.versions import lock_version
 from storage.search.folding import fold
 
 ENTRY_COLUMNS = """e.id, e.patient_id, e.doctor_id, e.visit_type, e.reason_id, e.earliest,
@@ -117,14 +126,13 @@ async def leave_entry(
 async def proxy_entry_ids(
     con: asyncpg.Connection, proxy_user_id: uuid.UUID, patient_ids: Sequence[uuid.UUID]
 ) -> list[uuid.UUID]:
-    """The live entries (waiting or offered) the proxy made for these patients, locked, oldest
-    first."""
+    """The live entries (waiting or offered) the proxy made for these patients, oldest first
+    (not locked: each is locked as it leaves, in the lock order)."""
     rows = await con.fetch(
         """SELECT id FROM waitlist.entries
            WHERE proxy_user_id = $1 AND patient_id = ANY ($2::uuid[])
              AND status IN ('waiting', 'offered')
-           ORDER BY created_at, id
-           FOR UPDATE""",
+           ORDER BY created_at, id""",
         proxy_user_id,
         list(patient_ids),
     )
@@ -208,7 +216,8 @@ async def first_waiting(
     nor to the patient `given_up_by` (who just cancelled or dropped it); a proxy's entry only
     while the proxy manages the patient. `doctor_city`: the doctor's city as written.
     `patient_user_id`: whom the offer goes to, the proxy who joined, else the patient's login.
-    Locked (SKIP LOCKED: an entry another offer is being made to is passed over)."""
+    Locked (SKIP LOCKED: an entry another transaction holds, an offer being made to it, a
+    leave or an answer, is passed over)."""
     row: asyncpg.Record | None = await con.fetchrow(
         f"""SELECT {ENTRY_COLUMNS}, d.time_zone,
                    coalesce(e.proxy_user_id, p.user_id) AS patient_user_id
@@ -345,18 +354,52 @@ async def share_proxy_link(
 async def lock_offer(
     con: asyncpg.Connection, offer_id: uuid.UUID, patient_ids: Sequence[uuid.UUID]
 ) -> asyncpg.Record | None:
-    """The offer to one of `patient_ids`, locked, with its entry's patient and replaced
-    appointment; None when it is none of theirs."""
+    """The offer to one of `patient_ids`, with its entry's patient and replaced appointment,
+    read under the lock order's locks; None when it is none of theirs."""
+    seen = await con.fetchrow(
+        """SELECT o.appointment_id, o.doctor_id
+           FROM waitlist.offers o JOIN waitlist.entries e ON e.id = o.entry_id
+           WHERE o.id = $1 AND e.patient_id = ANY ($2::uuid[])""",
+        offer_id,
+        list(patient_ids),
+    )
+    if seen is None:
+        return None
+    await lock_version(con, seen["doctor_id"])
+    await lock_appointment(con, seen["appointment_id"])
+    await con.execute("SELECT 1 FROM waitlist.offers WHERE id = $1 FOR UPDATE", offer_id)
     row: asyncpg.Record | None = await con.fetchrow(
         """SELECT o.id, o.entry_id, o.appointment_id, o.doctor_id, o.start_at, o.expires_at,
                   o.status, e.patient_id, e.replaces_appointment_id
            FROM waitlist.offers o JOIN waitlist.entries e ON e.id = o.entry_id
-           WHERE o.id = $1 AND e.patient_id = ANY ($2::uuid[])
-           FOR UPDATE OF o, e""",
+           WHERE o.id = $1
+           FOR UPDATE OF e""",
         offer_id,
-        list(patient_ids),
     )
     return row
+
+
+async def lock_entry(
+    con: asyncpg.Connection, entry_id: uuid.UUID, patient_ids: Sequence[uuid.UUID]
+) -> bool:
+    """Lock the live entry (waiting or offered) of one of `patient_ids` (the lock order's
+    last); False when there is none."""
+    locked: bool | None = await con.fetchval(
+        """SELECT true FROM waitlist.entries
+           WHERE id = $1 AND patient_id = ANY ($2::uuid[]) AND status IN ('waiting', 'offered')
+           FOR UPDATE""",
+        entry_id,
+        list(patient_ids),
+    )
+    return bool(locked)
+
+
+async def open_offer_id(con: asyncpg.Connection, entry_id: uuid.UUID) -> uuid.UUID | None:
+    """The entry's open offer as this statement sees it (not locked)."""
+    offer_id: uuid.UUID | None = await con.fetchval(
+        "SELECT id FROM waitlist.offers WHERE entry_id = $1 AND status = 'open'", entry_id
+    )
+    return offer_id
 
 
 async def close_offer(

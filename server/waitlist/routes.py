@@ -71,7 +71,7 @@ async def my_entries(principal: CurrentPrincipal, engines: EnginesDep) -> EntryL
     status_code=204,
     response_class=Response,
     summary="Leave the waitlist (an open offer of the entry is declined)",
-    responses=_pick(401, 403, 404, 409, 422),
+    responses=_pick(401, 403, 404, 422),
 )
 async def leave(entry_id: uuid.UUID, principal: CurrentPrincipal, engines: EnginesDep) -> Response:
     await service.leave(engines, principal, entry_id)

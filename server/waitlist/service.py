@@ -212,12 +212,27 @@ async def leave(engines: Engines, principal: Principal, entry_id: uuid.UUID) -> 
 
 async def _leave(con: asyncpg.Connection, caller: Caller, entry_id: uuid.UUID) -> bool:
     """The entry leaves, its open offer declined first (the hold cancelled, the slot passed
-    on), in the caller's transaction. False when it is none of the caller's live entries."""
+    on), in the caller's transaction. False when it is none of the caller's live entries.
+
+    Locked in storage.waitlist's lock order: the open offer read beforehand (its locks come
+    first), then the entry. An offer made to the entry meanwhile (its maker held the entry)
+    shows once the entry is locked: the locks go (a savepoint) and are taken again for it, so
+    the leave comes after the offer and declines it."""
     patients = _managed(caller)
-    rows = await store.patient_entries(con, patients)
-    open_offer = next((r["offer_id"] for r in rows if r["id"] == entry_id), None)
-    if open_offer is not None:
-        await _decline(con, open_offer, caller)
+    while True:
+        attempt = con.transaction()
+        await attempt.start()
+        seen = await store.open_offer_id(con, entry_id)
+        offer = await store.lock_offer(con, seen, patients) if seen is not None else None
+        if not await store.lock_entry(con, entry_id, patients):
+            await attempt.rollback()
+            return False
+        if await store.open_offer_id(con, entry_id) == seen:
+            break
+        await attempt.rollback()
+    await attempt.commit()  # the savepoint's locks stay the transaction's
+    if offer is not None:
+        await _decline_locked(con, offer, caller)
     return await store.leave_entry(con, entry_id, patients, clock.now())
 
 
@@ -245,6 +260,12 @@ async def _decline(con: asyncpg.Connection, offer_id: uuid.UUID, caller: Caller)
         raise NotFound(NO_SUCH_OFFER)
     if offer["status"] != "open":
         raise OfferClosed(OFFER_CLOSED)
+    await _decline_locked(con, offer, caller)
+
+
+async def _decline_locked(con: asyncpg.Connection, offer: asyncpg.Record, caller: Caller) -> None:
+    """`offer`: an open one, as store.lock_offer read it under its locks."""
+    offer_id = offer["id"]
     await store.close_offer(con, offer_id, "declined", "waiting", clock.now())
     await apply_transition(
         con,

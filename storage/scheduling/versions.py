@@ -19,6 +19,16 @@ async def bump_version(con: asyncpg.Connection, doctor_id: uuid.UUID) -> int:
     return int(version)
 
 
+async def lock_version(con: asyncpg.Connection, doctor_id: uuid.UUID) -> None:
+    """Take bump_version's row lock without bumping: for a transaction that may change the
+    doctor's slots later and must take this lock before any other (an appointment's, a
+    waitlist offer's)."""
+    await con.execute(
+        "SELECT 1 FROM scheduling.availability_versions WHERE doctor_id = $1 FOR UPDATE",
+        doctor_id,
+    )
+
+
 async def current_version(con: asyncpg.Connection | asyncpg.Pool, doctor_id: uuid.UUID) -> int:
     version = await con.fetchval(
         "SELECT version FROM scheduling.availability_versions WHERE doctor_id = $1", doctor_id

@@ -278,11 +278,6 @@ async def _offers_heard(db: asyncpg.Connection, who: Any) -> int:
     return count
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="leave reads the entry's open offer before its transaction and does not lock the "
-    "entry: an offer made in between stays open (its hold keeps the slot) on a left entry",
-)
 async def test_leaving_while_an_offer_is_being_made_leaves_no_open_offer_behind(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
