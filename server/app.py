@@ -29,6 +29,8 @@ from server.doctors.routes import admin_router as doctors_admin_router
 from server.doctors.routes import catalogue_router as specializations_router
 from server.doctors.routes import router as doctors_router
 from server.engines import Engines, open_engines
+from server.fhir.routes import BASE as FHIR_BASE
+from server.fhir.routes import outcome as fhir_outcome
 from server.fhir.routes import router as fhir_router
 from server.gdpr.routes import router as gdpr_router
 from server.graphql.routes import router as graphql_router
@@ -202,7 +204,8 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> FastAPI:
     app.state.settings = settings
     app.state.startup = startup
     app.state.metrics = Metrics()
-    install_problem_handlers(app)
+    # FHIR clients read OperationOutcome, not problems: every error under /fhir/R4 is one.
+    install_problem_handlers(app, {FHIR_BASE: fhir_outcome})
     install_idempotency_docs(app)
     install_common_answers_docs(app)
     app.include_router(health_router)

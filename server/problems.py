@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from server.errors import (
     FIELDS_INVALID,
@@ -24,6 +25,11 @@ from server.errors import (
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+
+# How an API whose clients read their own error format (FHIR's OperationOutcome) answers an
+# error: (the problem body, its status) -> the response; headers (Allow, Retry-After) are kept.
+Dialect = Callable[[Mapping[str, Any], int], Response]
+Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 METHOD_NOT_ALLOWED = Reason("method-not-allowed", "Method not allowed")
 HTTP_ERROR = Reason("http-error", "The request failed.")
@@ -295,9 +301,33 @@ def _problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
     return openapi
 
 
-def install_problem_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(MarkiniError, _markini_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+def _speaking(handler: Handler, dialects: Mapping[str, Dialect]) -> Handler:
+    """`handler`, answering in the dialect of the path prefix the request is under, if any."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        response = await handler(request, exc)
+        path = request.scope["path"]
+        for prefix, dialect in dialects.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                assert isinstance(response, JSONResponse)  # every handler here answers one
+                spoken = dialect(json.loads(bytes(response.body)), response.status_code)
+                for name, value in response.headers.items():
+                    if name not in ("content-type", "content-length"):
+                        spoken.headers[name] = value
+                return spoken
+        return response
+
+    return handle
+
+
+def install_problem_handlers(app: FastAPI, dialects: Mapping[str, Dialect] | None = None) -> None:
+    """Every error a problem body, but under a prefix of `dialects` (the path itself or below
+    it: unknown paths, wrong methods, validation, domain refusals and 500s alike)."""
+    for kind, handler in (
+        (MarkiniError, _markini_error),
+        (RequestValidationError, _validation_error),
+        (HTTPException, _http_error),
+        (Exception, _unexpected),
+    ):
+        app.add_exception_handler(kind, _speaking(handler, dialects or {}))
     app.openapi = _problem_openapi(app)  # type: ignore[method-assign]

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
+from pydantic import AfterValidator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.errors import FieldCode, InvalidInput
@@ -21,6 +22,9 @@ from server.problems import render_error
 
 # NUL and the surrogate range: never valid text for PostgreSQL.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# C0 control characters but tab, LF and CR: storable, yet no name or text means them, and FHIR R4
+# strings (as well as mails, PDFs and SMS) must not carry them.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # Field errors listed in one answer; a body full of bad strings needs no longer list.
 MAX_REPORTED = 20
 
@@ -78,6 +82,26 @@ class TextGuardMiddleware:
 
 
 UNSTORABLE_TEXT = FieldCode("unstorable_text", "contains a NUL character or an unpaired surrogate")
+
+
+CONTROL_CHARACTER = FieldCode("control_character", "contains a control character")
+
+
+def _no_control(value: str) -> str:
+    if CONTROL.search(value):
+        raise CONTROL_CHARACTER.error()
+    return value
+
+
+# For every person name and free text a request stores: `Annotated[str, ..., Printable]` makes a
+# control character a 422 field error (`control_character`).
+Printable = AfterValidator(_no_control)
+
+
+def without_controls(text: str) -> str:
+    """`text` with each control character (CONTROL) replaced by U+FFFD, for rows stored before
+    Printable refused them."""
+    return CONTROL.sub("\ufffd", text)
 
 
 def _error(field: str, location: str) -> dict[str, Any]:

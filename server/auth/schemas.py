@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from server.auth.passwords import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from server.auth.principal import Role
 from server.errors import INVALID_EMAIL
+from server.textguard import Printable
 
 
 def normalise_email(value: str) -> str:
@@ -32,7 +33,7 @@ Email = Annotated[
 # Length is checked again by the policy; here it only bounds what we accept at all.
 NewPassword = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
 AnyPassword = Annotated[str, Field(min_length=1, max_length=1024)]
-Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")]
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S"), Printable]
 OneTimeCode = Annotated[
     str, Field(min_length=6, max_length=32, description="TOTP or recovery code")
 ]

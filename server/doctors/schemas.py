@@ -20,10 +20,13 @@ from pydantic import (
 
 from server.errors import NOT_NULL, FieldCode
 from server.readonly import ReadOnly, non_null_in_schema, read_only_fields
+from server.textguard import Printable
 
 VerificationStatus = Literal["unverified", "verified", "rejected"]
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Printable
+]
 SpecializationCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z-]{1,48}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]  # ISO 639-1
 License = Annotated[
@@ -31,7 +34,7 @@ License = Annotated[
 ]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]  # ISO 4217
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]  # ISO 3166-1 alpha-2
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), Printable]
 # 100 000.00 in any currency is beyond any consultation fee: larger is a unit mistake.
 MAX_FEE_MINOR = 10_000_000
 
@@ -96,12 +99,14 @@ class DoctorCreate(BaseModel):
     years_of_experience: Experience = 0
     consultation_fee: Fee = Field(description="Minor units (cents) of `currency`.")
     currency: Currency = "EUR"
-    bio: Annotated[str, StringConstraints(max_length=5000)] = ""
+    bio: Annotated[str, StringConstraints(max_length=5000), Printable] = ""
     profile_image_url: HttpUrl | None = None
     languages: Languages = Field(default_factory=list)
     address_line: ShortText = ""
     city: ShortText = ""
-    postcode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)] = ""
+    postcode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16), Printable] = (
+        ""
+    )
     country: Country = "FR"
     latitude: Latitude | None = None
     longitude: Longitude | None = None
@@ -135,12 +140,14 @@ class DoctorUpdate(BaseModel):
     years_of_experience: Experience | None = None
     consultation_fee: Fee | None = None
     currency: Currency | None = None
-    bio: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    bio: Annotated[str, StringConstraints(max_length=5000), Printable] | None = None
     profile_image_url: HttpUrl | None = None
     languages: Languages | None = None
     address_line: ShortText | None = None
     city: ShortText | None = None
-    postcode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)] | None = None
+    postcode: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=16), Printable] | None
+    ) = None
     country: Country | None = None
     latitude: Latitude | None = None
     longitude: Longitude | None = None
@@ -200,7 +207,9 @@ class DoctorOut(BaseModel):
 class RejectRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), Printable] = (
+        ""
+    )
 
 
 class ReviewCreate(BaseModel):
@@ -208,7 +217,9 @@ class ReviewCreate(BaseModel):
 
     appointment_id: uuid.UUID = Field(description="A completed appointment with this doctor.")
     rating: Annotated[int, Field(strict=True, ge=1, le=5)]
-    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+    comment: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=2000), Printable
+    ] = ""
 
 
 class ReviewOut(BaseModel):

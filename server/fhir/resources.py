@@ -12,6 +12,7 @@ from server.doctors.schemas import DoctorOut
 from server.patients.related import ProxyLink
 from server.patients.schemas import PatientOut
 from server.scheduling.schemas import AppointmentOut, SlotOut
+from server.textguard import without_controls
 
 Resource = dict[str, Any]
 
@@ -227,6 +228,18 @@ def bundle(base: str, self_url: str, resources: Sequence[Resource]) -> Resource:
             for r in resources
         ],
     }
+
+
+def printable(value: Any) -> Any:
+    """`value` (a resource, or any part of one) with each control character FHIR R4 strings
+    must not hold replaced by U+FFFD: rows stored before names and texts refused them."""
+    if isinstance(value, str):
+        return without_controls(value)
+    if isinstance(value, dict):
+        return {key: printable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [printable(item) for item in value]
+    return value
 
 
 def operation_outcome(status: int, code: str, problem: str, detail: str) -> Resource:

@@ -1,55 +1,40 @@
-"""GET /fhir/R4/...: reads and searches answered as application/fhir+json; refusals as an
-OperationOutcome carrying the REST problem's type and code. Outside the OpenAPI document: the
+"""GET /fhir/R4/...: reads and searches answered as application/fhir+json; every error under
+/fhir/R4 (unknown path, wrong method, invalid query, refusal) as an OperationOutcome carrying the
+REST problem's type and code. Outside the OpenAPI document: the
 CapabilityStatement at /fhir/R4/metadata is this API's contract."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 
 from server import clock
 from server.auth.principal import OptionalPrincipal
 from server.deps import EnginesDep
-from server.errors import FIELDS_INVALID, InvalidInput, MarkiniError
 from server.fhir import resources as fhir
 from server.fhir import service
 from server.fhir.service import AppointmentSearch, Reader
-from server.problems import field_errors
 
 BASE = "/fhir/R4"
 FHIR_JSON = "application/fhir+json"
 
 
 def fhir_response(resource: fhir.Resource, status: int = 200) -> JSONResponse:
-    return JSONResponse(resource, status_code=status, media_type=FHIR_JSON)
+    """Every FHIR answer goes out here, its strings made printable (fhir.printable)."""
+    return JSONResponse(fhir.printable(resource), status_code=status, media_type=FHIR_JSON)
 
 
-class FhirRoute(APIRoute):
-    """Domain refusals and the query's own validation (`_count`, lengths) become
-    OperationOutcome bodies (FHIR clients do not read problems)."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def handle(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as invalid:  # the query's own checks (_count, lengths)
-                error: MarkiniError = InvalidInput(FIELDS_INVALID, field_errors(invalid))
-            except MarkiniError as refused:
-                error = refused
-            outcome = fhir.operation_outcome(error.status, error.code, error.type, error.detail)
-            return fhir_response(outcome, error.status)
-
-        return handle
+def outcome(problem: Mapping[str, Any], status: int) -> JSONResponse:
+    """A problem body (server/problems.py) as an OperationOutcome: the answer to every error
+    under BASE (install_problem_handlers' dialect), FHIR clients do not read problems."""
+    issue = fhir.operation_outcome(status, problem["code"], problem["type"], problem["detail"])
+    return fhir_response(issue, status)
 
 
-router = APIRouter(prefix=BASE, route_class=FhirRoute, include_in_schema=False)
+router = APIRouter(prefix=BASE, include_in_schema=False)
 Count = Annotated[int, Query(alias="_count", ge=1, le=service.MAX_COUNT)]
 
 

@@ -22,11 +22,14 @@ from server import clock
 from server.errors import NOT_NULL, FieldCode
 from server.instants import Day
 from server.readonly import ReadOnly, non_null_in_schema, read_only_fields
+from server.textguard import Printable
 
 Gender = Literal["female", "male", "other", "undisclosed"]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Printable
+]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]  # E.164
-Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), Printable]
 
 
 DATE_IN_FUTURE = FieldCode("date_in_future", "must not be in the future")
@@ -50,7 +53,9 @@ class Address(BaseModel):
     line1: Line = ""
     line2: Line = ""
     city: Line = ""
-    postcode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)] = ""
+    postcode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16), Printable] = (
+        ""
+    )
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "FR"
 
 
@@ -58,9 +63,11 @@ class Insurance(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     provider: Line = ""
-    policy_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] = ""
+    policy_number: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=64), Printable
+    ] = ""
     social_security_number: Annotated[
-        str, StringConstraints(strip_whitespace=True, max_length=32)
+        str, StringConstraints(strip_whitespace=True, max_length=32), Printable
     ] = ""
 
 
@@ -130,10 +137,10 @@ class MedicalHistoryCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     condition: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), Printable
     ]
     diagnosis_date: PastDate | None = None
-    notes: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+    notes: Annotated[str, StringConstraints(max_length=10_000), Printable] | None = None
 
 
 class MedicalHistoryOut(BaseModel):

@@ -19,6 +19,7 @@ from server.scheduling.model import (
     ExceptionKind,
     VisitType,
 )
+from server.textguard import Printable
 
 # Slot and visit lengths: whole multiples of five minutes, up to eight hours.
 Minutes = Annotated[int, Field(ge=5, le=480, multiple_of=5)]
@@ -75,7 +76,7 @@ class WeeklyRuleIn(BaseModel):
     end: EndTime
     slot_minutes: Minutes
     visit_type: VisitType
-    location: str = Field("", max_length=200)
+    location: Annotated[str, Printable] = Field("", max_length=200)
 
     _times = field_validator("start", "end")(_wall_clock)
 
@@ -96,8 +97,8 @@ class DateExceptionIn(BaseModel):
     )
     slot_minutes: Minutes | None = Field(None, description="Extra hours only.")
     visit_type: VisitType | None = None
-    location: str = Field("", max_length=200)
-    note: str = Field("", max_length=500)
+    location: Annotated[str, Printable] = Field("", max_length=200)
+    note: Annotated[str, Printable] = Field("", max_length=500)
 
     _times = field_validator("start", "end")(_wall_clock)
 
@@ -106,7 +107,7 @@ class VisitReasonIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID | None = Field(None, description="Keep an existing reason's id to update it.")
-    name: str = Field(min_length=1, max_length=120)
+    name: Annotated[str, Printable] = Field(min_length=1, max_length=120)
     duration_minutes: Minutes
     visit_types: list[VisitType] = Field(min_length=1, max_length=2)
     fee_override: StrictInt | None = Field(

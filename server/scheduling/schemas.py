@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -12,6 +12,7 @@ from server.errors import FieldCode
 from server.instants import Instant
 from server.scheduling.model import VisitType
 from server.scheduling.state_machine import Status
+from server.textguard import Printable
 
 NOTHING_TO_CHANGE = FieldCode("nothing_to_change", "give notes or reason_id")
 REASON_MAX_LENGTH = 500  # a cancellation's reason, by the API or by SMS
@@ -69,7 +70,9 @@ class BookingRequest(BaseModel):
     start: Instant = Field(description="A free slot's start, with its UTC offset.")
     visit_type: VisitType
     reason_id: uuid.UUID | None = None
-    notes: str = Field("", max_length=2000, description="For the doctor; encrypted at rest.")
+    notes: Annotated[str, Printable] = Field(
+        "", max_length=2000, description="For the doctor; encrypted at rest."
+    )
     patient_id: uuid.UUID | None = Field(
         None,
         description="Admins book for this patient; patients book for themselves or for a "
@@ -82,19 +85,21 @@ class RescheduleRequest(BaseModel):
 
     start: Instant
     visit_type: VisitType | None = Field(None, description="Defaults to the current visit type.")
-    reason: str | None = Field(None, max_length=500, description="Why it moves (told the other).")
+    reason: Annotated[str, Printable] | None = Field(
+        None, max_length=500, description="Why it moves (told the other)."
+    )
 
 
 class CancelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str | None = Field(None, max_length=REASON_MAX_LENGTH)
+    reason: Annotated[str, Printable] | None = Field(None, max_length=REASON_MAX_LENGTH)
 
 
 class AppointmentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    notes: str | None = Field(None, max_length=2000)
+    notes: Annotated[str, Printable] | None = Field(None, max_length=2000)
     reason_id: uuid.UUID | None = Field(
         None, description="Another visit reason of the same duration and visit type."
     )

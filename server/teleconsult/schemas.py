@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from server.teleconsult.access import CallRole
+from server.textguard import Printable
 
 SessionStatus = Literal["scheduled", "active", "completed", "failed"]
 
@@ -26,7 +27,7 @@ class SessionEnd(BaseModel):
         default=None,
         description="Default: completed if the call started, failed if it never did.",
     )
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Annotated[str, Printable] | None = Field(default=None, max_length=500)
 
 
 class ConsentIn(BaseModel):
@@ -190,7 +191,7 @@ class InviteTokenIn(BaseModel):
 class GuestIn(InviteTokenIn):
     # Stripped: a name of spaces would show the doctor an empty seat in the waiting room.
     display_name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), Printable
     ]
     role: GuestRole
 
