@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from server import clock
 from server.settings import Settings
@@ -163,9 +164,12 @@ async def test_a_stranger_cannot_see_leave_or_answer_a_childs_offer(
     assert still["status"] == "offered" and still["offer"] == offer
 
 
-async def test_an_entry_whose_proxy_no_longer_manages_the_child_is_passed_over(
-    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+@pytest.mark.parametrize("gone", ["revoked", "suspended"])
+async def test_an_entry_whose_proxy_no_longer_acts_for_the_child_is_passed_over(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings, gone: str
 ) -> None:
+    """The proxy's link revoked (another carer takes over, the child's profile stays), or the
+    proxy's account suspended: the entry is neither offered nor counted."""
     doctor = await doctor_with_availability(client, db, settings)
     parent, later, canceller = [await make_patient(db, settings) for _ in range(3)]
     lea = await add(client, parent)
@@ -174,16 +178,19 @@ async def test_an_entry_whose_proxy_no_longer_manages_the_child_is_passed_over(
     await join(client, later, doctor)
     counted = await client.get(f"{WAITLIST}/doctors/{doctor.id}/count", headers=doctor.user.headers)
     assert counted.json()["waiting"] == 2
-    # Another carer takes over (the link is revoked, the child's profile stays).
-    await db.execute(
-        "UPDATE patients.relatives SET revoked_at = $2 WHERE relative_id = $1::uuid",
-        lea["id"],
-        clock.now(),
-    )
+    if gone == "revoked":
+        await db.execute(
+            "UPDATE patients.relatives SET revoked_at = $2 WHERE relative_id = $1::uuid",
+            lea["id"],
+            clock.now(),
+        )
+    else:
+        await db.execute("UPDATE auth.users SET is_active = false WHERE id = $1", parent.user.id)
 
     await client.delete(f"/api/v1/appointments/{taken['id']}", headers=canceller.user.headers)
     assert (await offer_for(client, later))["doctor_id"] == str(doctor.id)
-    assert await entries(client, parent) == []
+    if gone == "revoked":
+        assert await entries(client, parent) == []
     assert await db.fetchval("SELECT count(*) FROM waitlist.offers") == 1
     counted = await client.get(f"{WAITLIST}/doctors/{doctor.id}/count", headers=doctor.user.headers)
     assert counted.json()["waiting"] == 1
