@@ -266,10 +266,16 @@ def operation_outcome(status: int, code: str, problem: str, detail: str) -> Reso
     }
 
 
+# What each resource offers beyond read, exactly as server/fhir/routes.py takes it
+# (tests/server/fhir/test_fhir.py compares the two): (name, FHIR search type, documentation).
 SEARCH_PARAMS: Mapping[str, Sequence[tuple[str, str, str]]] = {
-    "Practitioner": [("_id", "token", "Practitioner id")],
-    "Patient": [("_id", "token", "Patient id")],
-    "Schedule": [("actor", "reference", "Practitioner/<id>")],
+    "Practitioner": [
+        ("name", "string", "the doctor's name, matched as /api/v1/search/doctors' q"),
+        ("specialty", "token", f"{SPECIALTY_SYSTEM} code"),
+        ("_count", "number", "at most 100"),
+    ],
+    "Patient": [],
+    "Schedule": [],
     "Slot": [
         ("schedule", "reference", "Schedule/<id> (required)"),
         ("start", "date", "ge/lt bounds, at most 31 days"),
@@ -303,17 +309,19 @@ def capability_statement(base: str, published: datetime) -> Resource:
                     "description": "Bearer access tokens from /api/v1/auth/login; the same "
                     "authorization as the REST API; every read of health data is audited."
                 },
-                "resource": [
-                    {
-                        "type": kind,
-                        "interaction": [{"code": "read"}, {"code": "search-type"}],
-                        "searchParam": [
-                            {"name": name, "type": kind_, "documentation": doc}
-                            for name, kind_, doc in params
-                        ],
-                    }
-                    for kind, params in SEARCH_PARAMS.items()
-                ],
+                "resource": [_capability(kind, params) for kind, params in SEARCH_PARAMS.items()],
             }
+        ],
+    }
+
+
+def _capability(kind: str, params: Sequence[tuple[str, str, str]]) -> Resource:
+    if not params:
+        return {"type": kind, "interaction": [{"code": "read"}]}
+    return {
+        "type": kind,
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "searchParam": [
+            {"name": name, "type": kind_, "documentation": doc} for name, kind_, doc in params
         ],
     }

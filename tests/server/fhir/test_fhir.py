@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 from fhir.resources.R4B.appointment import Appointment
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
@@ -20,6 +21,7 @@ from fhir.resources.R4B.schedule import Schedule
 from fhir.resources.R4B.slot import Slot
 
 from server import clock
+from server.fhir import routes as fhir_routes
 from server.settings import Settings
 from tests.e2e.demo import OPEN_HOURS, REASONS
 from tests.factories import Doctor, make_appointment, make_doctor, make_patient, make_user
@@ -159,3 +161,31 @@ async def test_patient_read_follows_the_rest_relation_and_is_audited(
     )
     assert ("fhir.Patient.read", 200) in {(a["action"], a["response_status"]) for a in actions}
     assert any(a["response_status"] == 404 for a in actions)
+
+
+async def test_the_capability_statement_lists_exactly_what_the_routes_take(
+    client: httpx.AsyncClient,
+) -> None:
+    """Each resource's interactions and search parameters, as server/fhir/routes.py serves them
+    (the statement once listed a Patient and a Schedule search no route answered)."""
+    metadata = valid(await client.get(f"{BASE}/metadata"))
+    served: dict[str, set[str]] = {}
+    for route in fhir_routes.router.routes:
+        assert isinstance(route, APIRoute)
+        kind = route.path.removeprefix(BASE).strip("/").split("/")[0]
+        if kind != "metadata" and "{" not in route.path:  # a search-type route
+            served[kind] = {p.alias for p in route.dependant.query_params}
+    stated = {
+        r["type"]: (
+            {i["code"] for i in r["interaction"]},
+            {p["name"] for p in r.get("searchParam", [])},
+        )
+        for r in metadata["rest"][0]["resource"]
+    }
+    for kind, (interactions, params) in stated.items():
+        assert (await client.get(f"{BASE}/{kind}/nope")).status_code != 405, kind
+        if kind in served:
+            assert interactions == {"read", "search-type"} and params == served[kind], kind
+        else:
+            assert interactions == {"read"} and not params, kind
+    assert set(served) <= set(stated)
