@@ -131,12 +131,13 @@ async def proxy_entry_ids(
     return [r["id"] for r in rows]
 
 
-# An entry a proxy made waits while that proxy still manages the patient (a revoked link's
-# entries are never offered: the offer would go to an account that may no longer act).
+# An entry a proxy made waits while that proxy still acts for the patient
+# (patients.acting_users: a live link of an active account). A revoked link's or a suspended
+# proxy's entry is never offered: the offer's notice would reach nobody (user_recipient checks
+# the same view) and its hold would keep the slot from the next waiting patient.
 PROXY_LIVE = """(e.proxy_user_id IS NULL OR EXISTS (
-    SELECT 1 FROM patients.relatives l
-    WHERE l.proxy_user_id = e.proxy_user_id AND l.relative_id = e.patient_id
-      AND l.revoked_at IS NULL))"""
+    SELECT 1 FROM patients.acting_users l
+    WHERE l.user_id = e.proxy_user_id AND l.patient_id = e.patient_id))"""
 
 
 async def waiting_count(con: asyncpg.Connection, doctor_id: uuid.UUID, now: datetime) -> int:

@@ -433,3 +433,28 @@ async def test_a_suspended_other_parent_does_not_make_the_removal_safe(
 
     removed = await client.delete(f"{RELATIVES}/{lea['id']}", headers=mother.user.headers)
     assert _is_problem(removed, 409)["code"] == "relative-has-upcoming-appointments"
+
+
+async def test_a_suspended_proxys_entry_is_passed_over_for_the_next_waiting_patient(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """The mother joined for Léa first, another patient after her; then an admin suspended the
+    mother's account. Since 0038 she acts for nobody (patients.acting_users) and her offer's
+    notice would reach nobody: the freed slot goes to the next waiting patient, not held
+    unheard for Léa until the offer lapses."""
+    doctor = await doctor_with_availability(client, db, settings)
+    mother, other, canceller = [await make_patient(db, settings) for _ in range(3)]
+    lea = await add(client, mother)
+    taken = await booked(client, canceller, doctor, local(doctor, 2, "11:00"))
+    first = await join(client, mother, doctor, patient_id=lea["id"])
+    await join(client, other, doctor)
+    # An admin suspended the mother's account (as /admin/users/{id}/suspend leaves it).
+    await db.execute("UPDATE auth.users SET is_active = false WHERE id = $1", mother.user.id)
+
+    await client.delete(f"/api/v1/appointments/{taken['id']}", headers=canceller.user.headers)
+    offer = await offer_for(client, other)
+    assert offer["start"] is not None
+    held_for_lea = await db.fetchval(
+        "SELECT count(*) FROM waitlist.offers WHERE entry_id = $1", uuid.UUID(first["id"])
+    )
+    assert held_for_lea == 0
