@@ -470,3 +470,30 @@ async def test_a_suspended_proxys_entry_is_passed_over_for_the_next_waiting_pati
         "SELECT count(*) FROM waitlist.offers WHERE entry_id = $1", uuid.UUID(first["id"])
     )
     assert held_for_lea == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="first_waiting's PROXY_LIVE checks acting_users only for a proxy's entry "
+    "(proxy_user_id set); a patient's own entry is offered though an admin suspended their "
+    "login, so the slot is held for an offer user_recipient(acting_for=...) sends to nobody",
+)
+async def test_a_suspended_patients_own_entry_is_passed_over_for_the_next_waiting_patient(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """As for a suspended proxy: a suspended patient acts for nobody, themself included
+    (0038), and hears of no offer; the freed slot goes to the next waiting patient."""
+    doctor = await doctor_with_availability(client, db, settings)
+    suspended, other, canceller = [await make_patient(db, settings) for _ in range(3)]
+    taken = await booked(client, canceller, doctor, local(doctor, 2, "11:00"))
+    first = await join(client, suspended, doctor)
+    await join(client, other, doctor)
+    await db.execute("UPDATE auth.users SET is_active = false WHERE id = $1", suspended.user.id)
+
+    await client.delete(f"/api/v1/appointments/{taken['id']}", headers=canceller.user.headers)
+    await settle(client, db)
+    held_for_suspended = await db.fetchval(
+        "SELECT count(*) FROM waitlist.offers WHERE entry_id = $1", uuid.UUID(first["id"])
+    )
+    assert held_for_suspended == 0
+    assert (await offer_for(client, other))["start"] is not None
