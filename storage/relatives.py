@@ -189,6 +189,23 @@ async def other_carers(
     return found
 
 
+async def other_links(
+    con: asyncpg.Connection, relative_id: uuid.UUID, proxy_user_id: uuid.UUID
+) -> bool:
+    """Someone else is linked to this relative, whatever their account's state: their own
+    login or another unrevoked proxy link. Unlike other_carers, a suspended account counts:
+    suspension is reversible, so the relative is not erased from under it."""
+    found: bool = await con.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM patients.patients
+                          WHERE id = $1 AND user_id IS NOT NULL)
+               OR EXISTS (SELECT 1 FROM patients.relatives
+                          WHERE relative_id = $1 AND proxy_user_id <> $2 AND revoked_at IS NULL)""",
+        relative_id,
+        proxy_user_id,
+    )
+    return found
+
+
 async def upcoming_appointments(
     con: asyncpg.Connection, relative_id: uuid.UUID, now: datetime
 ) -> list[asyncpg.Record]:

@@ -139,12 +139,15 @@ async def proxy_entry_ids(
     return [r["id"] for r in rows]
 
 
-# An entry a proxy made waits while that proxy still acts for the patient (patients.acting_users:
-# a live link from an active account): a revoked link's or a suspended proxy's entries are never
-# offered, the offer would reach nobody while its hold kept the slot.
-PROXY_LIVE = """(e.proxy_user_id IS NULL OR EXISTS (
+# An entry waits while whoever its offers go to acts for the patient (patients.acting_users):
+# the patient's own active login, or the proxy who joined through a live link of an active
+# account. A revoked link's, a suspended proxy's or a suspended patient's entry is never offered:
+# the offer's notice would reach nobody (user_recipient checks the same view) and its hold would
+# keep the slot from the next waiting patient.
+WAITER_ACTS = """EXISTS (
     SELECT 1 FROM patients.acting_users a
-    WHERE a.user_id = e.proxy_user_id AND a.patient_id = e.patient_id))"""
+    WHERE a.patient_id = e.patient_id
+      AND (a.user_id = e.proxy_user_id OR (e.proxy_user_id IS NULL AND a.via = 'self')))"""
 
 
 async def waiting_count(con: asyncpg.Connection, doctor_id: uuid.UUID, now: datetime) -> int:
@@ -152,7 +155,7 @@ async def waiting_count(con: asyncpg.Connection, doctor_id: uuid.UUID, now: date
     count: int = await con.fetchval(
         f"""SELECT count(*) FROM waitlist.entries e
             WHERE e.doctor_id = $1 AND e.status IN ('waiting', 'offered') AND e.latest > $2
-              AND {PROXY_LIVE}""",
+              AND {WAITER_ACTS}""",
         doctor_id,
         now,
     )
@@ -225,7 +228,7 @@ async def first_waiting(
             CROSS JOIN (SELECT $7::text AS city_key) AS here
             JOIN waitlist.entries e ON {SUITS_DOCTOR}
             JOIN patients.patients p ON p.id = e.patient_id AND p.erased_at IS NULL
-            WHERE d.id = $1 AND e.status = 'waiting' AND e.visit_type = $4 AND {PROXY_LIVE}
+            WHERE d.id = $1 AND e.status = 'waiting' AND e.visit_type = $4 AND {WAITER_ACTS}
               AND $2 >= e.earliest AND $2 < e.latest AND $2 > $5
               AND e.patient_id IS DISTINCT FROM $6
               AND (cardinality(e.weekdays) = 0
@@ -268,7 +271,7 @@ async def waiting_window(
             FROM doctors.doctors d
             CROSS JOIN (SELECT $3::text AS city_key) AS here
             JOIN waitlist.entries e ON {SUITS_DOCTOR}
-            WHERE d.id = $1 AND e.status = 'waiting' AND e.latest > $2 AND {PROXY_LIVE}""",
+            WHERE d.id = $1 AND e.status = 'waiting' AND e.latest > $2 AND {WAITER_ACTS}""",
         doctor_id,
         now,
         city_key(doctor_city),

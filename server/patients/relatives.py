@@ -158,8 +158,8 @@ async def remove_relative(
 ) -> bool:
     """The link goes (kept revoked, so past bookings still say who booked) with the proxy's
     waitlist entries for the relative (left as a leave does: an open offer declined, its slot
-    passed on); a relative nobody else looks after (no own login, no other proxy) is erased
-    like a GDPR erasure. True then.
+    passed on); a relative nobody else looks after (no own login, no other proxy; a suspended
+    one still counts here) is erased like a GDPR erasure. True then.
 
     Raises PatientNotFound (404 `no-such-relative`), or Conflict (409
     `relative-has-upcoming-appointments`, nothing changed) when nobody else looks after the
@@ -190,12 +190,16 @@ async def remove_relative(
                     params={"count": len(upcoming)},
                     appointments=[upcoming_out(r).model_dump(mode="json") for r in upcoming],
                 )
+        # Nobody else acts, yet a suspended login or proxy may still be linked: not erased
+        # (suspension is reversible).
+        erase = alone and not await store.other_links(con, relative_id, principal.user_id)
+        if erase:
             await patient_store.erase_patient(con, relative_id, now)
             await emit_changed(con, PATIENT_DELETED, relative_id, actor=str(principal.user_id))
             log.info("relative erased", extra={"relative_id": str(relative_id)})
         await record_change(con, resource_id=relative_id)
     await live.end_access(revoked)  # after the commit: never before
-    return alone
+    return erase
 
 
 def upcoming_out(row: asyncpg.Record) -> UpcomingAppointment:
@@ -241,7 +245,8 @@ async def release_all(
     await emit_revoked(con, revoked, actor=str(principal.user_id))
     await withdraw_proxy(con, principal, proxy_user_id, relative_ids)
     for relative_id in relative_ids:
-        if not await store.other_carers(con, relative_id, proxy_user_id):
+        # other_links, not other_carers: a suspended proxy's relative is not erased.
+        if not await store.other_links(con, relative_id, proxy_user_id):
             await patient_store.erase_patient(con, relative_id, now)
             await emit_changed(con, PATIENT_DELETED, relative_id, actor=str(principal.user_id))
     return revoked

@@ -99,9 +99,9 @@ async def update_relative(
     summary="Stop managing a relative (audited)",
     description="The link is revoked and the caller's waitlist entries for the relative leave "
     "(an open offer is declined, its slot passed on); a relative nobody else manages and "
-    "without a login of "
-    "their own is erased (identity and medical history go, past appointments stay, as a GDPR "
-    "erasure). Such a relative with upcoming appointments is refused (409): cancel those "
+    "without a login of their own (a suspended login or proxy still counts here) is erased "
+    "(identity and medical history go, past appointments stay, as a GDPR erasure). A relative "
+    "nobody else actively acts for with upcoming appointments is refused (409): cancel those "
     "first. With their own login or another active proxy (an active account: a suspended one "
     "does not count), removal is always allowed. A booking, accepted waitlist offer or move the "
     "caller makes for the relative at the same moment either commits first (and counts here) "

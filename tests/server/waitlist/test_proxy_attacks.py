@@ -341,8 +341,11 @@ async def test_leaving_while_an_offer_is_being_made_leaves_no_open_offer_behind(
 async def test_removing_the_child_while_her_offer_is_accepted_is_refused_either_way(
     client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    """The only parent accepts Léa's offer and removes Léa at once: the hold (or the booking it
-    became) is an upcoming visit, so the removal is a 409 naming it and Léa stays."""
+    """The only parent accepts Léa's offer and removes Léa at once. They serialize on the link
+    (README "Removing a relative with upcoming appointments"): the accept first, then the hold
+    (or the booking it became) is an upcoming visit, so the removal is a 409 naming it and Léa
+    stays; or the removal first (the offer declined with the entry, Léa erased), then the
+    accept is refused as a revoked link's (404 `no-such-offer`) and books nothing."""
     doctor = await doctor_with_availability(client, db, settings)
     parent, canceller = [await make_patient(db, settings) for _ in range(2)]
     lea = await add(client, parent)
@@ -355,14 +358,23 @@ async def test_removing_the_child_while_her_offer_is_accepted_is_refused_either_
         client.post(f"{WAITLIST}/offers/{offer['id']}/accept", headers=parent.user.headers),
         client.delete(f"{RELATIVES}/{lea['id']}", headers=parent.user.headers),
     )
+    erased = await db.fetchval(
+        "SELECT erased_at FROM patients.patients WHERE id = $1::uuid", lea["id"]
+    )
+    if removed.status_code == 204:  # the removal went first
+        assert _is_problem(accepted, 404)["code"] == "no-such-offer"
+        assert erased is not None
+        status = await db.fetchval(
+            "SELECT status FROM scheduling.appointments WHERE id = $1::uuid",
+            offer["appointment_id"],
+        )
+        assert status == "cancelled"
+        return
     assert accepted.status_code == 200, accepted.text
     problem = _is_problem(removed, 409)
     assert problem["code"] == "relative-has-upcoming-appointments"
     assert [a["id"] for a in problem["appointments"]] == [offer["appointment_id"]]
     assert problem["appointments"][0]["status"] in ("held", "scheduled")
-    erased = await db.fetchval(
-        "SELECT erased_at FROM patients.patients WHERE id = $1::uuid", lea["id"]
-    )
     assert erased is None
 
 
@@ -428,3 +440,49 @@ async def test_a_suspended_other_parent_does_not_make_the_removal_safe(
 
     removed = await client.delete(f"{RELATIVES}/{lea['id']}", headers=mother.user.headers)
     assert _is_problem(removed, 409)["code"] == "relative-has-upcoming-appointments"
+
+
+async def test_a_suspended_proxys_entry_is_passed_over_for_the_next_waiting_patient(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """The mother joined for Léa first, another patient after her; then an admin suspended the
+    mother's account. Since 0037 she acts for nobody (patients.acting_users) and her offer's
+    notice would reach nobody: the freed slot goes to the next waiting patient, not held
+    unheard for Léa until the offer lapses."""
+    doctor = await doctor_with_availability(client, db, settings)
+    mother, other, canceller = [await make_patient(db, settings) for _ in range(3)]
+    lea = await add(client, mother)
+    taken = await booked(client, canceller, doctor, local(doctor, 2, "11:00"))
+    first = await join(client, mother, doctor, patient_id=lea["id"])
+    await join(client, other, doctor)
+    # An admin suspended the mother's account (as /admin/users/{id}/suspend leaves it).
+    await db.execute("UPDATE auth.users SET is_active = false WHERE id = $1", mother.user.id)
+
+    await client.delete(f"/api/v1/appointments/{taken['id']}", headers=canceller.user.headers)
+    offer = await offer_for(client, other)
+    assert offer["start"] is not None
+    held_for_lea = await db.fetchval(
+        "SELECT count(*) FROM waitlist.offers WHERE entry_id = $1", uuid.UUID(first["id"])
+    )
+    assert held_for_lea == 0
+
+
+async def test_a_suspended_patients_own_entry_is_passed_over_for_the_next_waiting_patient(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings
+) -> None:
+    """As for a suspended proxy: a suspended patient acts for nobody, themself included
+    (0037), and hears of no offer; the freed slot goes to the next waiting patient."""
+    doctor = await doctor_with_availability(client, db, settings)
+    suspended, other, canceller = [await make_patient(db, settings) for _ in range(3)]
+    taken = await booked(client, canceller, doctor, local(doctor, 2, "11:00"))
+    first = await join(client, suspended, doctor)
+    await join(client, other, doctor)
+    await db.execute("UPDATE auth.users SET is_active = false WHERE id = $1", suspended.user.id)
+
+    await client.delete(f"/api/v1/appointments/{taken['id']}", headers=canceller.user.headers)
+    await settle(client, db)
+    held_for_suspended = await db.fetchval(
+        "SELECT count(*) FROM waitlist.offers WHERE entry_id = $1", uuid.UUID(first["id"])
+    )
+    assert held_for_suspended == 0
+    assert (await offer_for(client, other))["start"] is not None
