@@ -83,6 +83,10 @@ PYDANTIC_FIELD_CODES = tuple(
         ("model_attributes_type", "Input should be a valid dictionary or object"),
         ("decimal_parsing", "Input should be a valid decimal"),
         ("value_error", "Value error, {error}"),
+        ("url_type", "URL input should be a string or URL"),
+        ("url_parsing", "Input should be a valid URL, {error}"),
+        ("url_scheme", "URL scheme should be {expected_schemes}"),
+        ("url_too_long", "URL should have at most {max_length} characters"),
     )
 )
 

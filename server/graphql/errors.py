@@ -18,15 +18,12 @@ from pydantic import ValidationError
 from strawberry.extensions import SchemaExtension
 
 from server.errors import FIELDS_INVALID, FieldCode, InvalidInput, MarkiniError, Reason
-from server.problems import INTERNAL_ERROR, PYDANTIC_FIELD_CODES
+from server.problems import INTERNAL_ERROR
 
 log = logging.getLogger(__name__)
 
 NOT_AN_ID = Reason("not-an-id", "`{field}` is not an id.")
 NOT_A_UUID = FieldCode("not_a_uuid", "not a UUID")
-REASON_TOO_LONG = Reason("reason-too-long", "The reason is too long.")
-# The REST 422 of an over-long string says pydantic's `string_too_long`; so does GraphQL.
-STRING_TOO_LONG = next(c for c in PYDANTIC_FIELD_CODES if c.code == "string_too_long")
 # GraphQL's own refusals of a request: graphql-core's message says what is wrong.
 INVALID_QUERY = Reason("invalid-query", "The query is not valid for this schema.")
 QUERY_TOO_COSTLY = Reason(

@@ -20,8 +20,6 @@ from server.graphql.errors import (
     NOT_A_UUID,
     NOT_AN_ID,
     OWN_APPOINTMENTS_ROLE,
-    REASON_TOO_LONG,
-    STRING_TOO_LONG,
     ProblemErrors,
     invalid_input,
 )
@@ -37,12 +35,11 @@ from server.graphql.types import (
 from server.patients import service as patients
 from server.scheduling import service as scheduling
 from server.scheduling.access import resolve_caller
-from server.scheduling.schemas import BookingRequest
+from server.scheduling.schemas import BookingRequest, CancelRequest
 from server.search.schemas import DoctorSearchParams
 from server.search.service import search_doctors
 
 MAX_DEPTH = 6
-MAX_REASON = 500
 
 
 def _uuid(value: strawberry.ID, field: str) -> uuid.UUID:
@@ -174,13 +171,12 @@ class Mutation:
         self, info: Info[Context, None], id: strawberry.ID, reason: str | None = None
     ) -> Appointment:
         ctx = info.context
-        if reason is not None and len(reason) > MAX_REASON:
-            raise InvalidInput(
-                REASON_TOO_LONG,
-                [STRING_TOO_LONG.at("reason", "arguments", max_length=MAX_REASON)],
-            )
+        try:  # the REST body's rules: length, control characters
+            body = CancelRequest(reason=reason)
+        except ValidationError as exc:
+            raise invalid_input(exc, "arguments") from exc
         out = await scheduling.transition(
-            ctx.engines, ctx.principal, _uuid(id, "id"), "cancel", reason
+            ctx.engines, ctx.principal, _uuid(id, "id"), "cancel", body.reason
         )
         return Appointment.from_out(out)
 

@@ -76,7 +76,7 @@ class WeeklyRuleIn(BaseModel):
     end: EndTime
     slot_minutes: Minutes
     visit_type: VisitType
-    location: Annotated[str, Printable] = Field("", max_length=200)
+    location: Annotated[str, Field(max_length=200), Printable] = ""
 
     _times = field_validator("start", "end")(_wall_clock)
 
@@ -97,8 +97,8 @@ class DateExceptionIn(BaseModel):
     )
     slot_minutes: Minutes | None = Field(None, description="Extra hours only.")
     visit_type: VisitType | None = None
-    location: Annotated[str, Printable] = Field("", max_length=200)
-    note: Annotated[str, Printable] = Field("", max_length=500)
+    location: Annotated[str, Field(max_length=200), Printable] = ""
+    note: Annotated[str, Field(max_length=500), Printable] = ""
 
     _times = field_validator("start", "end")(_wall_clock)
 
@@ -107,7 +107,7 @@ class VisitReasonIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID | None = Field(None, description="Keep an existing reason's id to update it.")
-    name: Annotated[str, Printable] = Field(min_length=1, max_length=120)
+    name: Annotated[str, Field(min_length=1, max_length=120), Printable]
     duration_minutes: Minutes
     visit_types: list[VisitType] = Field(min_length=1, max_length=2)
     fee_override: StrictInt | None = Field(

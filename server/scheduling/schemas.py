@@ -70,8 +70,8 @@ class BookingRequest(BaseModel):
     start: Instant = Field(description="A free slot's start, with its UTC offset.")
     visit_type: VisitType
     reason_id: uuid.UUID | None = None
-    notes: Annotated[str, Printable] = Field(
-        "", max_length=2000, description="For the doctor; encrypted at rest."
+    notes: Annotated[str, Field(max_length=2000), Printable] = Field(
+        "", description="For the doctor; encrypted at rest."
     )
     patient_id: uuid.UUID | None = Field(
         None,
@@ -85,21 +85,21 @@ class RescheduleRequest(BaseModel):
 
     start: Instant
     visit_type: VisitType | None = Field(None, description="Defaults to the current visit type.")
-    reason: Annotated[str, Printable] | None = Field(
-        None, max_length=500, description="Why it moves (told the other)."
+    reason: Annotated[str, Field(max_length=500), Printable] | None = Field(
+        None, description="Why it moves (told the other)."
     )
 
 
 class CancelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, Printable] | None = Field(None, max_length=REASON_MAX_LENGTH)
+    reason: Annotated[str, Field(max_length=REASON_MAX_LENGTH), Printable] | None = None
 
 
 class AppointmentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    notes: Annotated[str, Printable] | None = Field(None, max_length=2000)
+    notes: Annotated[str, Field(max_length=2000), Printable] | None = None
     reason_id: uuid.UUID | None = Field(
         None, description="Another visit reason of the same duration and visit type."
     )

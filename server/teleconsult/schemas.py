@@ -27,7 +27,7 @@ class SessionEnd(BaseModel):
         default=None,
         description="Default: completed if the call started, failed if it never did.",
     )
-    reason: Annotated[str, Printable] | None = Field(default=None, max_length=500)
+    reason: Annotated[str, Field(max_length=500), Printable] | None = None
 
 
 class ConsentIn(BaseModel):

@@ -252,3 +252,28 @@ async def test_book_appointment_refuses_bad_input_with_field_errors(
         {"max_length": 2000},
     )
     assert await db.fetchval("SELECT count(*) FROM scheduling.appointments") == 0
+
+
+@pytest.mark.parametrize(
+    ("reason", "code"), [("x" * 501, "string_too_long"), ("ill\x0b", "control_character")]
+)
+async def test_a_cancel_reason_follows_the_rest_bodys_rules(
+    client: httpx.AsyncClient, db: asyncpg.Connection, settings: Settings, reason: str, code: str
+) -> None:
+    """The same 422 field error as POST .../cancel, and nothing cancelled (a control character
+    got through GraphQL before)."""
+    patient = await make_patient(db, settings)
+    doctor = await make_doctor(db, settings)
+    appointment = await make_appointment(db, doctor, patient, clock.now() + timedelta(days=5))
+    mutation = """mutation($id: ID!, $reason: String) {
+        cancelAppointment(id: $id, reason: $reason) { status } }"""
+
+    refused = await gql(client, patient.user, mutation, id=str(appointment), reason=reason)
+
+    assert refused["errors"][0]["extensions"]["code"] == "fields-invalid", refused
+    [error] = refused["errors"][0]["extensions"]["errors"]
+    assert (error["field"], error["location"], error["code"]) == ("reason", "arguments", code)
+    status = await db.fetchval(
+        "SELECT status FROM scheduling.appointments WHERE id = $1", appointment
+    )
+    assert status != "cancelled"
