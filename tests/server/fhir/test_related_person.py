@@ -18,6 +18,7 @@ from tests.factories import Patient, make_appointment, make_doctor, make_patient
 from tests.server.fhir.test_fhir import BASE, valid
 from tests.server.patients.test_relatives import URL as RELATIVES
 from tests.server.patients.test_relatives import child
+from tests.server.patients.test_relatives import link as link_proxy
 
 pytestmark = pytest.mark.engines
 
@@ -39,14 +40,7 @@ async def test_proxies_see_their_links_doctors_all_strangers_nothing(
     assert added.status_code == 201, added.text
     lea = Patient(parent.user, added.json()["id"])
     # A second proxy of the same child (the other parent, who says she is their daughter).
-    await db.execute(
-        """INSERT INTO patients.relatives (proxy_user_id, relative_id, relationship,
-                                           consent_basis, consent_at, consent_by, created_at)
-           VALUES ($1, $2, 'DAU', 'legal_guardian', $3, $1, $3)""",
-        other_parent.user.id,
-        lea.id,
-        clock.now(),
-    )
+    await link_proxy(db, other_parent, lea.id, relationship="DAU")
     link, other_link = [
         str(r["id"])
         for r in await db.fetch(

@@ -18,6 +18,7 @@ from tests.factories import Patient, make_appointment, make_doctor, make_patient
 from tests.server.fhir.test_fhir import BASE, valid
 from tests.server.patients.test_relatives import URL as RELATIVES
 from tests.server.patients.test_relatives import child
+from tests.server.patients.test_relatives import link as link_proxy
 
 pytestmark = pytest.mark.engines
 
@@ -30,14 +31,7 @@ async def _family(
     added = await client.post(RELATIVES, json=child(), headers=parent.user.headers)
     assert added.status_code == 201, added.text
     lea = Patient(parent.user, added.json()["id"])
-    await db.execute(
-        """INSERT INTO patients.relatives (proxy_user_id, relative_id, relationship,
-                                           consent_basis, consent_at, consent_by, created_at)
-           VALUES ($1, $2, 'DAU', 'legal_guardian', $3, $1, $3)""",
-        other_parent.user.id,
-        lea.id,
-        clock.now() + timedelta(seconds=1),
-    )
+    await link_proxy(db, other_parent, lea.id, relationship="DAU", later=timedelta(seconds=1))
     link = await db.fetchval(
         "SELECT id FROM patients.relatives WHERE relative_id = $1 AND proxy_user_id = $2",
         lea.id,

@@ -13,7 +13,6 @@ import asyncpg
 import httpx
 import pytest
 
-from server import clock
 from server.settings import Settings
 from tests.factories import Doctor, Patient, make_doctor, make_patient
 from tests.server.notifications.test_sms import (  # noqa: F401  (fixtures)
@@ -26,6 +25,7 @@ from tests.server.notifications.test_sms import (  # noqa: F401  (fixtures)
 from tests.server.notifications.test_sms_audit import PHONE, reminded  # noqa: F401
 from tests.server.patients.test_relatives import URL as RELATIVES
 from tests.server.patients.test_relatives import child
+from tests.server.patients.test_relatives import link as link_proxy
 
 # Locking, authorization, audit and wording: no answer here depends on the hour (left out of
 # the awkward-instant reruns, tools/dev.py).
@@ -75,14 +75,7 @@ async def test_a_revoked_proxy_cannot_cancel_by_answering_an_old_reminder(
         == PHONE
     )
     # The other parent starts managing the child after that reminder went out.
-    await db.execute(
-        """INSERT INTO patients.relatives (proxy_user_id, relative_id, relationship,
-                                           consent_basis, consent_at, consent_by, created_at)
-           VALUES ($1, $2, 'DAU', 'legal_guardian', $3, $1, $3)""",
-        other_parent.user.id,
-        lea.id,
-        clock.now() + timedelta(seconds=1),
-    )
+    await link_proxy(db, other_parent, lea.id, relationship="DAU", later=timedelta(seconds=1))
     gone = await client.delete(f"{RELATIVES}/{lea.id}", headers=parent.user.headers)
     assert gone.status_code == 204, gone.text
 

@@ -5,7 +5,8 @@ appointments nobody hears of) and account erasure."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+import uuid
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
@@ -40,19 +41,27 @@ async def add(client: httpx.AsyncClient, proxy: Patient, **extra: Any) -> dict[s
 
 
 async def link(
-    db: asyncpg.Connection, proxy: Patient, relative_id: str, *, revoked: bool = False
+    db: asyncpg.Connection,
+    proxy: Patient,
+    relative_id: str | uuid.UUID,
+    *,
+    revoked: bool = False,
+    relationship: str = "CHILD",
+    later: timedelta = timedelta(0),
 ) -> None:
-    """A second proxy of the relative (as the API would make on a merge), or a revoked one."""
-    now = clock.now()
+    """A second proxy of the relative (as the API would make on a merge), or a revoked one;
+    linked `later` than now (an order among the relative's proxies)."""
+    now = clock.now() + later
     await db.execute(
         """INSERT INTO patients.relatives (proxy_user_id, relative_id, relationship,
                                            consent_basis, consent_at, consent_by, created_at,
                                            revoked_at)
-           VALUES ($1, $2::uuid, 'CHILD', 'legal_guardian', $3, $1, $3, $4)""",
+           VALUES ($1, $2::uuid, $5, 'legal_guardian', $3, $1, $3, $4)""",
         proxy.user.id,
-        relative_id,
+        str(relative_id),
         now,
         now if revoked else None,
+        relationship,
     )
 
 

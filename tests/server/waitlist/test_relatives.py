@@ -17,6 +17,7 @@ from server import clock
 from server.settings import Settings
 from tests.factories import Patient, make_patient
 from tests.server.patients.test_relatives import add
+from tests.server.patients.test_relatives import link as link_proxy
 from tests.server.scheduling.helpers import booked, doctor_with_availability, events_of, local
 from tests.server.waitlist.helpers import WAITLIST, entries, join, offer_for
 
@@ -204,14 +205,7 @@ async def test_another_proxy_of_the_child_sees_the_offer_and_books_it_as_themsel
     father = await make_patient(db, settings, first_name="Paul", last_name="Martin")
     canceller = await make_patient(db, settings)
     lea = await add(client, mother)
-    await db.execute(
-        """INSERT INTO patients.relatives (proxy_user_id, relative_id, relationship,
-               consent_basis, consent_at, consent_by, created_at)
-           VALUES ($1, $2::uuid, 'CHILD', 'legal_guardian', $3, $1, $3)""",
-        father.user.id,
-        lea["id"],
-        clock.now(),
-    )
+    await link_proxy(db, father, lea["id"])
     taken = await booked(client, canceller, doctor, local(doctor, 2, "11:00"))
     entry = await join(client, mother, doctor, patient_id=lea["id"])
     await client.delete(f"/api/v1/appointments/{taken['id']}", headers=canceller.user.headers)
